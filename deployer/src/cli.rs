@@ -1,0 +1,334 @@
+//! The command line: `render`, `diff`, `up`, `down`, `status`.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::apply::{self, ParameterValue};
+use crate::aws::{Clients, Target};
+use crate::config::{StacksDir, TierConfig, TierName};
+use crate::data;
+use crate::error::{Error, Result};
+use crate::package::{self, Artifact};
+use crate::template::{self, Template, params};
+
+#[derive(Debug, Parser)]
+#[command(name = "deployer", version, about = "Render and apply the Smart Album tier stacks")]
+pub struct Cli {
+    /// Folder of the tier files (<TIER>.yaml).
+    #[arg(long, global = true, env = "SMART_ALBUM_STACKS_DIR", default_value = "stacks")]
+    pub stacks_dir: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print (or write) the CloudFormation template of a tier.
+    Render {
+        #[command(flatten)]
+        tier: TierArg,
+        /// Write the template here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Show what `up` would change, without changing anything.
+    Diff {
+        #[command(flatten)]
+        tier: TierArg,
+        /// Compare with this artifact too (otherwise the deployed one is assumed).
+        #[arg(long)]
+        artifact: Option<PathBuf>,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Create or update a tier's stack, and print its outputs.
+    Up {
+        #[command(flatten)]
+        tier: TierArg,
+        /// A Lambda zip built earlier; without it the runtime is built with cargo-lambda.
+        #[arg(long)]
+        artifact: Option<PathBuf>,
+        /// Give up waiting for the stack after this many seconds.
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Delete a tier's stack; its bucket, tables and key stay unless --purge is given.
+    Down {
+        #[command(flatten)]
+        tier: TierArg,
+        /// Also delete the photos, the tables and the key, for good.
+        #[arg(long)]
+        purge: bool,
+        /// Do not ask for confirmation of --purge.
+        #[arg(long, requires = "purge")]
+        yes: bool,
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Every tier's stack with its status, last update and outputs.
+    Status {
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TierArg {
+    /// The tier, e.g. CORE_USER (its file is <stacks-dir>/<TIER>.yaml).
+    #[arg(long)]
+    pub tier: TierName,
+}
+
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// AWS region (default: from the environment or the profile).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Named profile from the shared AWS config files.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Endpoint for every AWS service (also read from AWS_ENDPOINT_URL).
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+}
+
+impl AwsArgs {
+    fn target(&self) -> Target {
+        Target {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        }
+    }
+}
+
+/// A tier's configuration, its rendered template and its stack name.
+struct Stack {
+    config: TierConfig,
+    template: Template,
+    body: String,
+    name: String,
+}
+
+impl Stack {
+    fn load(stacks: &StacksDir, tier: &TierName) -> Result<Self> {
+        let config = stacks.load(tier)?;
+        let template = template::render(&config);
+        let body = template.to_yaml()?;
+        Ok(Self {
+            name: tier.stack_name(),
+            config,
+            template,
+            body,
+        })
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let stacks = StacksDir::new(&cli.stacks_dir);
+    match cli.command {
+        Command::Render { tier, out } => {
+            let stack = Stack::load(&stacks, &tier.tier)?;
+            match out {
+                Some(path) => std::fs::write(&path, &stack.body)
+                    .map_err(|source| Error::Write { path, source }),
+                None => {
+                    print!("{}", stack.body);
+                    Ok(())
+                }
+            }
+        }
+        Command::Diff { tier, artifact, aws } => {
+            // The tier file is checked before anything is asked of AWS.
+            let stack = Stack::load(&stacks, &tier.tier)?;
+            let clients = Clients::load(&aws.target()).await?;
+            diff(&clients, &stack, artifact).await
+        }
+        Command::Up { tier, artifact, timeout, aws } => {
+            let stack = Stack::load(&stacks, &tier.tier)?;
+            let clients = Clients::load(&aws.target()).await?;
+            up(&clients, &stack, artifact, Duration::from_secs(timeout)).await
+        }
+        Command::Down { tier, purge, yes, timeout, aws } => {
+            let stack = Stack::load(&stacks, &tier.tier)?;
+            let clients = Clients::load(&aws.target()).await?;
+            down(&clients, &stack, purge, yes, Duration::from_secs(timeout)).await
+        }
+        Command::Status { aws } => {
+            let tiers = stacks.tiers()?;
+            let clients = Clients::load(&aws.target()).await?;
+            status(&clients, &tiers).await
+        }
+    }
+}
+
+async fn diff(clients: &Clients, stack: &Stack, artifact: Option<PathBuf>) -> Result<()> {
+    let existing = apply::describe(clients, &stack.name).await?;
+    let artifact_params = match artifact {
+        Some(path) => {
+            let artifact = Artifact::from_file(&path)?;
+            let account = clients.account_id().await?;
+            artifact_parameters(
+                package::asset_bucket_name(&account, &clients.region),
+                artifact.key(),
+            )
+        }
+        None => match &existing {
+            Some(info) if !info.is_review_only() => BTreeMap::from([
+                (params::ARTIFACT_BUCKET.to_owned(), ParameterValue::Previous),
+                (params::ARTIFACT_KEY.to_owned(), ParameterValue::Previous),
+            ]),
+            // A change set needs values; these are never deployed.
+            _ => artifact_parameters("(built by up)".into(), "(built by up)".into()),
+        },
+    };
+    let plan = apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &artifact_params).await?;
+    match plan {
+        None => println!("{}: no changes", stack.name),
+        Some(plan) => {
+            println!("{}", plan.describe());
+            apply::delete_change_set(clients, &plan.change_set_id).await?;
+        }
+    }
+    // A change set for a new stack leaves an empty stack in REVIEW_IN_PROGRESS behind.
+    if let Some(info) = apply::describe(clients, &stack.name).await? {
+        if info.is_review_only() {
+            clients
+                .cloudformation
+                .delete_stack()
+                .stack_name(&info.id)
+                .send()
+                .await
+                .map_err(Error::aws("DeleteStack (review-only stack)"))?;
+        }
+    }
+    Ok(())
+}
+
+fn artifact_parameters(bucket: String, key: String) -> BTreeMap<String, ParameterValue> {
+    BTreeMap::from([
+        (params::ARTIFACT_BUCKET.to_owned(), ParameterValue::Set(bucket)),
+        (params::ARTIFACT_KEY.to_owned(), ParameterValue::Set(key)),
+    ])
+}
+
+async fn up(clients: &Clients, stack: &Stack, artifact: Option<PathBuf>, timeout: Duration) -> Result<()> {
+    let zip = match artifact {
+        Some(path) => path,
+        None => {
+            let workspace = std::env::current_dir().map_err(|source| Error::Read {
+                path: PathBuf::from("."),
+                source,
+            })?;
+            package::build(&workspace, stack.config.lambda.architecture)?
+        }
+    };
+    let artifact = Artifact::from_file(&zip)?;
+    let location = package::upload(clients, &artifact).await?;
+
+    let mut existing = apply::describe(clients, &stack.name).await?;
+    if let Some(info) = &existing {
+        match info.status.as_str() {
+            "ROLLBACK_COMPLETE" => {
+                eprintln!(
+                    "Stack {} is in ROLLBACK_COMPLETE (its creation failed and was rolled back), \
+                     which CloudFormation cannot update: deleting it and creating it again",
+                    stack.name
+                );
+                apply::delete_stack(clients, info, timeout).await?;
+                existing = None;
+            }
+            status if status.ends_with("_IN_PROGRESS") && !info.is_review_only() => {
+                return Err(Error::Aws {
+                    action: format!("updating {}", stack.name),
+                    message: format!("the stack is busy ({status}); run `deployer status` and try again when it settles"),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    let parameters = artifact_parameters(location.bucket, location.key);
+    match apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &parameters).await? {
+        None => println!("{}: no changes", stack.name),
+        Some(plan) => {
+            println!("{}", plan.describe());
+            apply::execute(clients, &plan, timeout).await?;
+        }
+    }
+    println!("Outputs of {}:", stack.name);
+    println!("{}", apply::format_outputs(&apply::outputs(clients, &stack.name).await?));
+    Ok(())
+}
+
+async fn down(clients: &Clients, stack: &Stack, purge: bool, yes: bool, timeout: Duration) -> Result<()> {
+    let existing = apply::describe(clients, &stack.name).await?;
+    if purge && !yes {
+        confirm_purge(&stack.name)?;
+    }
+    match &existing {
+        Some(info) => apply::delete_stack(clients, info, timeout).await?,
+        None => eprintln!("Stack {} does not exist", stack.name),
+    }
+    let retained = data::locate(clients, &stack.template, &stack.name).await?;
+    if retained.is_empty() {
+        println!("No data of {} is left.", stack.name);
+    } else if purge {
+        data::purge(clients, &retained).await?;
+        println!("Purged the data of {}:\n{retained}", stack.name);
+    } else {
+        println!(
+            "Kept the data of {} (DeletionPolicy Retain):\n{retained}\
+             `deployer down --tier {} --purge` deletes it for good.",
+            stack.name, stack.config.tier
+        );
+    }
+    Ok(())
+}
+
+fn confirm_purge(stack: &str) -> Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::NotConfirmed(format!(
+            "--purge deletes every photo and table of {stack} for good; pass --yes to confirm \
+             (standard input is not a terminal, so there is no one to ask)"
+        )));
+    }
+    eprint!("This deletes every photo, table and the key of {stack} for good. Type the stack name to confirm: ");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer).map_err(|source| Error::Read {
+        path: PathBuf::from("<stdin>"),
+        source,
+    })?;
+    if answer.trim() == stack {
+        Ok(())
+    } else {
+        Err(Error::NotConfirmed("not confirmed; nothing was deleted".into()))
+    }
+}
+
+async fn status(clients: &Clients, tiers: &[TierName]) -> Result<()> {
+    for tier in tiers {
+        let name = tier.stack_name();
+        match apply::describe(clients, &name).await? {
+            None => println!("{tier:<20} {name}: not deployed"),
+            Some(info) => {
+                println!("{tier:<20} {name}: {} (last change {})", info.status, info.last_changed);
+                if !info.is_review_only() {
+                    println!("{}", apply::format_outputs(&apply::outputs(clients, &name).await?));
+                }
+            }
+        }
+    }
+    Ok(())
+}

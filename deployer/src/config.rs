@@ -1,0 +1,603 @@
+//! The tier configuration in `stacks/<TIER>.yaml`: everything that differs between tiers.
+//!
+//! Values are checked while they are parsed (validated newtypes), so that a bad value is
+//! reported with the file, the line and what is wrong, exactly like a syntax error.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::{Error, Result};
+
+/// One tier, as declared in its stacks file.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierConfig {
+    /// Must equal the file's name without `.yaml`.
+    pub tier: TierName,
+    pub features: Features,
+    pub labeler: LabelerConfig,
+    pub quotas: Quotas,
+    pub api: ApiLimits,
+    #[serde(default)]
+    pub lambda: LambdaSettings,
+    pub analysis: AnalysisSettings,
+    pub log_retention_days: LogRetentionDays,
+    /// Ops address subscribed to NewUser by email; none when absent.
+    #[serde(default)]
+    pub ops_email: Option<Email>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Features {
+    /// Objects and scenes.
+    pub labels: bool,
+    /// Faces grouped into persons.
+    pub faces: bool,
+    /// Text found in photos, searchable.
+    pub text: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelerConfig {
+    pub engine: LabelerEngine,
+    pub max_labels: MaxLabels,
+    pub min_confidence: Confidence,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LabelerEngine {
+    /// The vision models shipped in `models/`, run in-process.
+    Builtin,
+    /// Amazon Rekognition DetectLabels.
+    Rekognition,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quotas {
+    pub photos_per_user: Limit,
+    pub bytes_per_user: Limit,
+    /// Largest single photo accepted.
+    pub max_photo_bytes: PhotoBytes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiLimits {
+    /// Steady-state requests per second, for the stage and the usage plan.
+    pub rate_limit: Positive,
+    pub burst_limit: Positive,
+    /// Requests per day in the usage plan.
+    pub daily_quota: Positive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaSettings {
+    #[serde(default = "LambdaSettings::default_memory")]
+    pub memory_mb: MemoryMb,
+    #[serde(default = "LambdaSettings::default_timeout")]
+    pub timeout_seconds: TimeoutSeconds,
+    #[serde(default)]
+    pub architecture: Architecture,
+}
+
+impl LambdaSettings {
+    fn default_memory() -> MemoryMb {
+        MemoryMb(1024)
+    }
+    fn default_timeout() -> TimeoutSeconds {
+        TimeoutSeconds(30)
+    }
+}
+
+impl Default for LambdaSettings {
+    fn default() -> Self {
+        Self {
+            memory_mb: Self::default_memory(),
+            timeout_seconds: Self::default_timeout(),
+            architecture: Architecture::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    #[default]
+    X86_64,
+    Arm64,
+}
+
+impl Architecture {
+    /// The name CloudFormation uses.
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisSettings {
+    /// Messages handed to one analyzer invocation.
+    pub batch_size: BatchSize,
+    pub visibility_timeout_seconds: VisibilityTimeout,
+    /// Deliveries before a message moves to the dead-letter queue.
+    pub max_receive_count: MaxReceiveCount,
+}
+
+/// Defines a validated number type: `$name($inner)` accepting `$range`, with `$what` in errors.
+macro_rules! bounded {
+    ($(#[$doc:meta])* $name:ident($inner:ty), $range:expr, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "u64", into = "u64")]
+        pub struct $name(pub $inner);
+
+        impl TryFrom<u64> for $name {
+            type Error = String;
+            fn try_from(value: u64) -> std::result::Result<Self, String> {
+                let range = $range;
+                if range.contains(&value) {
+                    Ok(Self(value as $inner))
+                } else {
+                    Err(format!(
+                        "{} must be between {} and {}, got {}",
+                        $what,
+                        range.start(),
+                        range.end(),
+                        value
+                    ))
+                }
+            }
+        }
+
+        impl From<$name> for u64 {
+            fn from(value: $name) -> u64 {
+                value.0 as u64
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+bounded!(
+    /// DetectLabels accepts up to 1000; more than 100 is never useful to people.
+    MaxLabels(u32), 1..=100, "max_labels");
+bounded!(
+    /// Percent, as Rekognition reports confidence.
+    Confidence(u32), 0..=100, "min_confidence");
+bounded!(
+    /// Lambda's own limits.
+    MemoryMb(u32), 128..=10_240, "lambda memory_mb");
+bounded!(
+    /// Lambda's own limit is 900 s; the API Gateway integration times out at 29 s anyway.
+    TimeoutSeconds(u32), 1..=900, "lambda timeout_seconds");
+bounded!(
+    /// SQS event-source mappings accept 1..=10 without a batching window.
+    BatchSize(u32), 1..=10, "analysis batch_size");
+bounded!(
+    /// SQS's own limit is 12 hours.
+    VisibilityTimeout(u32), 0..=43_200, "analysis visibility_timeout_seconds");
+bounded!(
+    /// SQS redrive accepts 1..=1000.
+    MaxReceiveCount(u32), 1..=1000, "analysis max_receive_count");
+bounded!(
+    /// A count or rate that must be at least one.
+    Positive(u64), 1..=u64::MAX, "value");
+bounded!(
+    /// One photo: at least 1 KiB, at most 5 GiB (one S3 PUT).
+    PhotoBytes(u64), 1024..=5 * 1024 * 1024 * 1024, "max_photo_bytes");
+
+/// A per-user quota: a number, or `unlimited`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    AtMost(u64),
+    Unlimited,
+}
+
+impl Limit {
+    pub fn as_option(self) -> Option<u64> {
+        match self {
+            Limit::AtMost(n) => Some(n),
+            Limit::Unlimited => None,
+        }
+    }
+}
+
+impl Serialize for Limit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Limit::AtMost(n) => s.serialize_u64(*n),
+            Limit::Unlimited => s.serialize_str("unlimited"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct LimitVisitor;
+        impl serde::de::Visitor<'_> for LimitVisitor {
+            type Value = Limit;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a positive integer or `unlimited`")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Limit, E> {
+                if v == 0 {
+                    Err(E::custom("a quota of 0 would refuse every upload; use a positive integer or `unlimited`"))
+                } else {
+                    Ok(Limit::AtMost(v))
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Limit, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::custom(format!("a quota cannot be negative, got {v}")))
+                    .and_then(|v| self.visit_u64(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Limit, E> {
+                if v == "unlimited" {
+                    Ok(Limit::Unlimited)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(LimitVisitor)
+    }
+}
+
+/// CloudWatch Logs accepts only these retention periods.
+const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct LogRetentionDays(pub u32);
+
+impl TryFrom<u32> for LogRetentionDays {
+    type Error = String;
+    fn try_from(days: u32) -> std::result::Result<Self, String> {
+        if LOG_RETENTION_DAYS.contains(&days) {
+            Ok(Self(days))
+        } else {
+            Err(format!(
+                "log_retention_days must be one of CloudWatch's periods {LOG_RETENTION_DAYS:?}, got {days}"
+            ))
+        }
+    }
+}
+
+impl From<LogRetentionDays> for u32 {
+    fn from(value: LogRetentionDays) -> u32 {
+        value.0
+    }
+}
+
+/// An email address, checked only for the shape SNS needs (one `@`, no spaces).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        let valid = match value.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.contains('@')
+                    && !value.chars().any(char::is_whitespace)
+            }
+            None => false,
+        };
+        if valid {
+            Ok(Self(value))
+        } else {
+            Err(format!("ops_email is not an email address: {value:?}"))
+        }
+    }
+}
+
+impl From<Email> for String {
+    fn from(value: Email) -> String {
+        value.0
+    }
+}
+
+/// A tier's name: upper-case letters, digits and underscores (it names a file and a stack).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TierName(String);
+
+impl TierName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The CloudFormation stack of this tier, e.g. `smart-album-core-user`.
+    pub fn stack_name(&self) -> String {
+        format!("smart-album-{}", self.0.to_ascii_lowercase().replace('_', "-"))
+    }
+}
+
+impl TryFrom<String> for TierName {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        let valid = value.len() <= 40
+            && value.starts_with(|c: char| c.is_ascii_uppercase())
+            && value
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if valid {
+            Ok(Self(value))
+        } else {
+            Err(format!(
+                "tier name {value:?} must be upper-case letters, digits and underscores, starting with a letter"
+            ))
+        }
+    }
+}
+
+impl std::str::FromStr for TierName {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Self::try_from(s.to_owned())
+    }
+}
+
+impl From<TierName> for String {
+    fn from(value: TierName) -> String {
+        value.0
+    }
+}
+
+impl fmt::Display for TierName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The folder of tier files (`stacks/`).
+#[derive(Debug, Clone)]
+pub struct StacksDir(PathBuf);
+
+impl StacksDir {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self(path.into())
+    }
+
+    pub fn path_of(&self, tier: &TierName) -> PathBuf {
+        self.0.join(format!("{tier}.yaml"))
+    }
+
+    /// Every tier that has a file here, sorted.
+    pub fn tiers(&self) -> Result<Vec<TierName>> {
+        let entries = std::fs::read_dir(&self.0).map_err(|source| Error::Read {
+            path: self.0.clone(),
+            source,
+        })?;
+        let mut tiers = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::Read {
+                path: self.0.clone(),
+                source,
+            })?;
+            let path = entry.path();
+            if path.extension().is_some_and(|ext| ext == "yaml") {
+                if let Some(tier) = path
+                    .file_stem()
+                    .and_then(|stem| stem.to_str())
+                    .and_then(|stem| stem.parse().ok())
+                {
+                    tiers.push(tier);
+                }
+            }
+        }
+        tiers.sort();
+        Ok(tiers)
+    }
+
+    /// Reads and checks one tier's file.
+    pub fn load(&self, tier: &TierName) -> Result<TierConfig> {
+        let path = self.path_of(tier);
+        if !path.exists() {
+            let known = self.tiers().unwrap_or_default();
+            return Err(Error::UnknownTier {
+                tier: tier.clone(),
+                dir: self.0.clone(),
+                known: known.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            });
+        }
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        parse_tier(&path, &text, tier)
+    }
+}
+
+/// Parses a tier file's text; `path` and `expected` are for the error messages and the name check.
+pub fn parse_tier(path: &Path, text: &str, expected: &TierName) -> Result<TierConfig> {
+    let config: TierConfig = serde_norway::from_str(text).map_err(|err| {
+        let (line, column) = err
+            .location()
+            .map(|loc| (loc.line(), loc.column()))
+            .unwrap_or((0, 0));
+        Error::InvalidTierFile {
+            path: path.to_owned(),
+            line,
+            column,
+            message: strip_location(&err.to_string()),
+        }
+    })?;
+    if &config.tier != expected {
+        return Err(Error::InvalidTierFile {
+            path: path.to_owned(),
+            line: line_of(text, "tier:"),
+            column: 1,
+            message: format!(
+                "`tier: {}` does not match the file name (expected `tier: {expected}`)",
+                config.tier
+            ),
+        });
+    }
+    if u64::from(config.analysis.visibility_timeout_seconds)
+        < u64::from(config.lambda.timeout_seconds)
+    {
+        // SQS event-source mappings refuse a queue whose visibility timeout is shorter than the
+        // function timeout: the message would reappear while it is still being analysed.
+        return Err(Error::InvalidTierFile {
+            path: path.to_owned(),
+            line: line_of(text, "visibility_timeout_seconds:"),
+            column: 1,
+            message: format!(
+                "analysis visibility_timeout_seconds ({}) must be at least the lambda timeout_seconds ({})",
+                config.analysis.visibility_timeout_seconds, config.lambda.timeout_seconds
+            ),
+        });
+    }
+    Ok(config)
+}
+
+/// serde_norway appends " at line L column C" to its messages; the error carries those apart.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// The 1-based line on which `needle` first starts a (trimmed) line, or 0.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|line| line.trim_start().starts_with(needle))
+        .map_or(0, |index| index + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = "\
+tier: TEST_TIER
+features: {labels: true, faces: false, text: false}
+labeler: {engine: builtin, max_labels: 10, min_confidence: 70}
+quotas: {photos_per_user: 1000, bytes_per_user: unlimited, max_photo_bytes: 20971520}
+api: {rate_limit: 10, burst_limit: 20, daily_quota: 10000}
+analysis: {batch_size: 5, visibility_timeout_seconds: 180, max_receive_count: 3}
+log_retention_days: 30
+";
+
+    fn parse(text: &str) -> Result<TierConfig> {
+        parse_tier(Path::new("stacks/TEST_TIER.yaml"), text, &"TEST_TIER".parse().unwrap())
+    }
+
+    fn error_of(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_valid_file_parses_with_defaults() {
+        let config = parse(VALID).unwrap();
+        assert_eq!(config.quotas.photos_per_user, Limit::AtMost(1000));
+        assert_eq!(config.quotas.bytes_per_user, Limit::Unlimited);
+        assert_eq!(config.lambda, LambdaSettings::default());
+        assert_eq!(config.lambda.architecture, Architecture::X86_64);
+        assert_eq!(config.ops_email, None);
+    }
+
+    #[test]
+    fn an_unknown_field_names_the_file_line_and_field() {
+        let text = VALID.replace("log_retention_days: 30", "log_retention_days: 30\ncolour: blue");
+        let message = error_of(&text);
+        assert!(message.starts_with("stacks/TEST_TIER.yaml:8:"), "{message}");
+        assert!(message.contains("unknown field `colour`"), "{message}");
+    }
+
+    #[test]
+    fn an_out_of_range_value_names_its_line() {
+        let text = VALID.replace("max_receive_count: 3", "max_receive_count: 0");
+        let message = error_of(&text);
+        assert!(message.starts_with("stacks/TEST_TIER.yaml:6:"), "{message}");
+        assert!(message.contains("max_receive_count must be between 1 and 1000, got 0"), "{message}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_reported() {
+        let message = error_of(&VALID.replace("faces: false", "faces: maybe"));
+        assert!(message.starts_with("stacks/TEST_TIER.yaml:2:"), "{message}");
+        assert!(message.contains("invalid type"), "{message}");
+    }
+
+    #[test]
+    fn quotas_accept_only_numbers_or_unlimited() {
+        let message = error_of(&VALID.replace("bytes_per_user: unlimited", "bytes_per_user: lots"));
+        assert!(message.contains("a positive integer or `unlimited`"), "{message}");
+        let message = error_of(&VALID.replace("photos_per_user: 1000", "photos_per_user: 0"));
+        assert!(message.contains("a quota of 0"), "{message}");
+    }
+
+    #[test]
+    fn a_mismatched_tier_name_is_refused() {
+        let message = error_of(&VALID.replace("tier: TEST_TIER", "tier: OTHER"));
+        assert!(message.starts_with("stacks/TEST_TIER.yaml:1:"), "{message}");
+        assert!(message.contains("does not match the file name"), "{message}");
+    }
+
+    #[test]
+    fn a_visibility_timeout_shorter_than_the_function_timeout_is_refused() {
+        let text = format!("{VALID}lambda: {{timeout_seconds: 300}}\n");
+        let message = error_of(&text);
+        assert!(message.contains("must be at least the lambda timeout_seconds"), "{message}");
+    }
+
+    #[test]
+    fn invalid_log_retention_and_email_are_refused() {
+        assert!(error_of(&VALID.replace("log_retention_days: 30", "log_retention_days: 31"))
+            .contains("CloudWatch's periods"));
+        let text = format!("{VALID}ops_email: not-an-address\n");
+        assert!(error_of(&text).contains("not an email address"));
+    }
+
+    #[test]
+    fn tier_names_cannot_escape_the_stacks_folder() {
+        assert!("../etc/passwd".parse::<TierName>().is_err());
+        assert!("core_user".parse::<TierName>().is_err());
+        assert_eq!(
+            "FULL_PLATFORM_USER".parse::<TierName>().unwrap().stack_name(),
+            "smart-album-full-platform-user"
+        );
+    }
+
+    #[test]
+    fn the_repository_tier_files_are_valid() {
+        let dir = StacksDir::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../stacks"));
+        let tiers = dir.tiers().unwrap();
+        let names: Vec<&str> = tiers.iter().map(TierName::as_str).collect();
+        assert_eq!(names, ["BASIC_USER", "CORE_USER", "FULL_PLATFORM_USER"]);
+        for tier in &tiers {
+            dir.load(tier).unwrap();
+        }
+    }
+}

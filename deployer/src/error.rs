@@ -1,0 +1,81 @@
+//! The deployer's one error type.
+
+use std::path::PathBuf;
+
+use crate::config::TierName;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    InvalidTierFile {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    #[error("no tier {tier}: there is no {tier}.yaml in {}; known tiers: {known}", dir.display())]
+    UnknownTier {
+        tier: TierName,
+        dir: PathBuf,
+        known: String,
+    },
+
+    #[error("cannot render the template: {0}")]
+    Render(String),
+
+    #[error("{action} failed: {message}")]
+    Aws { action: String, message: String },
+
+    #[error("stack {stack} failed ({status}):\n{failures}")]
+    StackFailed {
+        stack: String,
+        status: String,
+        failures: String,
+    },
+
+    #[error("stack {stack} is still {status} after {seconds} s; see its events in the CloudFormation console")]
+    Timeout {
+        stack: String,
+        status: String,
+        seconds: u64,
+    },
+
+    #[error("stack {0} does not exist")]
+    NoSuchStack(String),
+
+    #[error("packaging the runtime failed: {0}")]
+    Package(String),
+
+    #[error("{0}")]
+    NotConfirmed(String),
+}
+
+impl Error {
+    /// Wraps an AWS SDK error with what was being done, keeping the SDK's full context
+    /// (service error code and message) rather than its terse top-level Display.
+    pub fn aws<E>(action: impl Into<String>) -> impl FnOnce(E) -> Error
+    where
+        E: std::error::Error,
+    {
+        let action = action.into();
+        move |err| Error::Aws {
+            action,
+            message: aws_sdk_cloudformation::error::DisplayErrorContext(&err).to_string(),
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The runtime artifact: built with cargo-lambda, addressed by its content hash, and uploaded
+//! once to the account's asset bucket.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aws_sdk_s3::primitives::ByteStream;
+use sha2::{Digest, Sha256};
+
+use crate::aws::Clients;
+use crate::config::Architecture;
+use crate::error::{Error, Result};
+
+/// The runtime binary that becomes the Lambda `bootstrap`.
+pub const RUNTIME_BINARY: &str = "runtime";
+
+/// A Lambda deployment zip and its SHA-256.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+/// Where an artifact lives in S3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactLocation {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl Artifact {
+    /// Reads and hashes a zip; refuses files that are not zip archives.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let read_error = |source| Error::Read {
+            path: path.to_owned(),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(read_error)?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 1 << 16];
+        let mut first_bytes = Vec::new();
+        loop {
+            let n = file.read(&mut buffer).map_err(read_error)?;
+            if n == 0 {
+                break;
+            }
+            if first_bytes.len() < 4 {
+                first_bytes.extend_from_slice(&buffer[..n.min(4)]);
+            }
+            hasher.update(&buffer[..n]);
+        }
+        if !first_bytes.starts_with(b"PK\x03\x04") {
+            return Err(Error::Package(format!(
+                "{} is not a zip archive (a Lambda artifact is a zip holding `bootstrap`)",
+                path.display()
+            )));
+        }
+        let sha256 = hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        Ok(Self {
+            path: path.to_owned(),
+            sha256,
+        })
+    }
+
+    /// Content-addressed, so an unchanged build is neither uploaded nor redeployed.
+    pub fn key(&self) -> String {
+        format!("runtime/{}.zip", self.sha256)
+    }
+}
+
+/// Builds the runtime for `provided.al2023` with cargo-lambda in `workspace`, returning the zip.
+pub fn build(workspace: &Path, architecture: Architecture) -> Result<PathBuf> {
+    let mut command = Command::new("cargo");
+    command
+        .current_dir(workspace)
+        .args(["lambda", "build", "--release", "--bin", RUNTIME_BINARY, "--output-format", "zip"]);
+    if architecture == Architecture::Arm64 {
+        command.arg("--arm64");
+    }
+    eprintln!(
+        "Building the runtime with cargo-lambda ({}); a clean release build takes several minutes",
+        architecture.as_aws()
+    );
+    let status = command.status().map_err(|err| {
+        Error::Package(format!("cannot run `cargo lambda`: {err}"))
+    })?;
+    if !status.success() {
+        return Err(Error::Package(format!(
+            "`cargo lambda build` exited with {status}; is cargo-lambda installed (`make venv`, then \
+             use .venv/bin on PATH), and for arm64 the aarch64-unknown-linux-gnu target? \
+             Or pass --artifact with a zip built elsewhere"
+        )));
+    }
+    let zip = workspace
+        .join("target/lambda")
+        .join(RUNTIME_BINARY)
+        .join("bootstrap.zip");
+    if zip.exists() {
+        Ok(zip)
+    } else {
+        Err(Error::Package(format!("cargo-lambda finished but {} is missing", zip.display())))
+    }
+}
+
+/// The account's asset bucket, shared by every tier stack in the region.
+pub fn asset_bucket_name(account: &str, region: &str) -> String {
+    format!("smart-album-assets-{account}-{region}")
+}
+
+/// Creates the asset bucket if needed and uploads the artifact unless it is already there.
+pub async fn upload(clients: &Clients, artifact: &Artifact) -> Result<ArtifactLocation> {
+    let account = clients.account_id().await?;
+    let bucket = asset_bucket_name(&account, &clients.region);
+    ensure_asset_bucket(clients, &bucket).await?;
+    let key = artifact.key();
+    let present = clients
+        .s3
+        .head_object()
+        .bucket(&bucket)
+        .key(&key)
+        .send()
+        .await
+        .is_ok();
+    if present {
+        eprintln!("Artifact s3://{bucket}/{key} is already uploaded");
+    } else {
+        let body = ByteStream::from_path(&artifact.path)
+            .await
+            .map_err(|err| Error::Package(format!("cannot read {}: {err}", artifact.path.display())))?;
+        clients
+            .s3
+            .put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .body(body)
+            .send()
+            .await
+            .map_err(Error::aws(format!("uploading the artifact to s3://{bucket}/{key}")))?;
+        eprintln!("Uploaded the artifact to s3://{bucket}/{key}");
+    }
+    Ok(ArtifactLocation { bucket, key })
+}
+
+async fn ensure_asset_bucket(clients: &Clients, bucket: &str) -> Result<()> {
+    if clients.s3.head_bucket().bucket(bucket).send().await.is_ok() {
+        return Ok(());
+    }
+    let mut create = clients.s3.create_bucket().bucket(bucket);
+    // us-east-1 is the one region that refuses an explicit location constraint.
+    if clients.region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(clients.region.as_str().into())
+                .build(),
+        );
+    }
+    create
+        .send()
+        .await
+        .map_err(Error::aws(format!("creating the asset bucket {bucket}")))?;
+    clients
+        .s3
+        .put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .block_public_policy(true)
+                .ignore_public_acls(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(Error::aws(format!("blocking public access to {bucket}")))?;
+    eprintln!("Created the asset bucket {bucket}");
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! The REST API: `ANY /` and `ANY /{proxy+}` proxied to the API function, stage `prod`
+//! throttled per tier, and a usage plan carrying the tier's daily quota.
+
+use serde::Serialize;
+
+use super::{Expr, Resource, ResourceKind, STAGE_NAME, ids};
+use crate::config::TierConfig;
+
+/// Photo uploads go through the proxy as binary bodies (base64 in the Lambda event).
+const BINARY_MEDIA_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "application/octet-stream"];
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestApi {
+    pub name: Expr,
+    pub description: &'static str,
+    pub endpoint_configuration: EndpointConfiguration,
+    pub binary_media_types: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointConfiguration {
+    pub types: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiResource {
+    pub rest_api_id: Expr,
+    pub parent_id: Expr,
+    pub path_part: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Method {
+    pub rest_api_id: Expr,
+    pub resource_id: Expr,
+    pub http_method: &'static str,
+    /// The runtime authenticates every request itself (bearer tokens).
+    pub authorization_type: &'static str,
+    pub integration: Integration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Integration {
+    #[serde(rename = "Type")]
+    pub kind: &'static str,
+    pub integration_http_method: &'static str,
+    pub uri: Expr,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Deployment {
+    pub rest_api_id: Expr,
+    pub description: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Stage {
+    pub stage_name: &'static str,
+    pub rest_api_id: Expr,
+    pub deployment_id: Expr,
+    pub method_settings: Vec<MethodSetting>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MethodSetting {
+    pub resource_path: &'static str,
+    pub http_method: &'static str,
+    pub throttling_rate_limit: u64,
+    pub throttling_burst_limit: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UsagePlan {
+    pub usage_plan_name: Expr,
+    pub description: &'static str,
+    pub api_stages: Vec<ApiStage>,
+    pub throttle: Throttle,
+    pub quota: Quota,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiStage {
+    pub api_id: Expr,
+    pub stage: Expr,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Throttle {
+    pub rate_limit: u64,
+    pub burst_limit: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Quota {
+    pub limit: u64,
+    pub period: &'static str,
+}
+
+fn proxy_method(resource_id: Expr) -> Method {
+    Method {
+        rest_api_id: Expr::reference(ids::REST_API),
+        resource_id,
+        http_method: "ANY",
+        authorization_type: "NONE",
+        integration: Integration {
+            kind: "AWS_PROXY",
+            integration_http_method: "POST",
+            uri: Expr::sub(format!(
+                "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{}.Arn}}/invocations",
+                ids::API_FUNCTION
+            )),
+        },
+    }
+}
+
+pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
+    let limits = config.api;
+    vec![
+        (
+            ids::REST_API,
+            Resource::new(ResourceKind::RestApi(RestApi {
+                name: Expr::sub("${AWS::StackName}"),
+                description: "Smart Album HTTP API",
+                endpoint_configuration: EndpointConfiguration {
+                    types: vec!["REGIONAL"],
+                },
+                binary_media_types: BINARY_MEDIA_TYPES.to_vec(),
+            })),
+        ),
+        (
+            ids::PROXY_RESOURCE,
+            Resource::new(ResourceKind::ApiResource(ApiResource {
+                rest_api_id: Expr::reference(ids::REST_API),
+                parent_id: Expr::get_att(ids::REST_API, "RootResourceId"),
+                path_part: "{proxy+}",
+            })),
+        ),
+        (
+            ids::ROOT_METHOD,
+            Resource::new(ResourceKind::Method(proxy_method(Expr::get_att(
+                ids::REST_API,
+                "RootResourceId",
+            )))),
+        ),
+        (
+            ids::PROXY_METHOD,
+            Resource::new(ResourceKind::Method(proxy_method(Expr::reference(ids::PROXY_RESOURCE)))),
+        ),
+        (
+            ids::DEPLOYMENT,
+            Resource::new(ResourceKind::Deployment(Deployment {
+                rest_api_id: Expr::reference(ids::REST_API),
+                description: "Proxy of every path to the API function",
+            }))
+            .depends_on(&[ids::ROOT_METHOD, ids::PROXY_METHOD]),
+        ),
+        (
+            ids::STAGE,
+            Resource::new(ResourceKind::Stage(Stage {
+                stage_name: STAGE_NAME,
+                rest_api_id: Expr::reference(ids::REST_API),
+                deployment_id: Expr::reference(ids::DEPLOYMENT),
+                method_settings: vec![MethodSetting {
+                    resource_path: "/*",
+                    http_method: "*",
+                    throttling_rate_limit: limits.rate_limit.0,
+                    throttling_burst_limit: limits.burst_limit.0,
+                }],
+            })),
+        ),
+        (
+            ids::USAGE_PLAN,
+            Resource::new(ResourceKind::UsagePlan(UsagePlan {
+                usage_plan_name: Expr::sub("${AWS::StackName}"),
+                description: "Tier throttling and daily quota, applied per API key",
+                api_stages: vec![ApiStage {
+                    api_id: Expr::reference(ids::REST_API),
+                    stage: Expr::reference(ids::STAGE),
+                }],
+                throttle: Throttle {
+                    rate_limit: limits.rate_limit.0,
+                    burst_limit: limits.burst_limit.0,
+                },
+                quota: Quota {
+                    limit: limits.daily_quota.0,
+                    period: "DAY",
+                },
+            })),
+        ),
+    ]
+}

@@ -1,0 +1,215 @@
+//! The two Lambda functions (one runtime artifact, told apart by their handler), their log
+//! groups, the analysis queue's event-source mapping, and API Gateway's permission to invoke.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Expr, Resource, ResourceKind, ids, params};
+use crate::config::TierConfig;
+
+/// Environment variables the template gives both functions: the runtime's configuration.
+pub mod env {
+    pub const TIER: &str = "SMART_ALBUM_TIER";
+    pub const USERS_TABLE: &str = "SMART_ALBUM_USERS_TABLE";
+    pub const IMAGES_TABLE: &str = "SMART_ALBUM_IMAGES_TABLE";
+    pub const PHOTO_BUCKET: &str = "SMART_ALBUM_PHOTO_BUCKET";
+    pub const NEW_USER_TOPIC_ARN: &str = "SMART_ALBUM_NEW_USER_TOPIC_ARN";
+    pub const NEW_IMAGE_TOPIC_ARN: &str = "SMART_ALBUM_NEW_IMAGE_TOPIC_ARN";
+    pub const ANALYSIS_QUEUE_URL: &str = "SMART_ALBUM_ANALYSIS_QUEUE_URL";
+    pub const KEY_ARN: &str = "SMART_ALBUM_KEY_ARN";
+    /// The tier's features, labeler and quotas as JSON.
+    pub const TIER_SETTINGS: &str = "SMART_ALBUM_TIER_SETTINGS";
+}
+
+/// The `Handler` value of each function; the `bootstrap` binary reads it from `_HANDLER`.
+pub const API_HANDLER: &str = "api";
+pub const ANALYZER_HANDLER: &str = "analyzer";
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Function {
+    pub function_name: Expr,
+    pub description: &'static str,
+    pub runtime: &'static str,
+    pub handler: &'static str,
+    pub architectures: Vec<&'static str>,
+    pub memory_size: u32,
+    pub timeout: u32,
+    pub role: Expr,
+    pub code: Code,
+    pub environment: Environment,
+    /// Environment variables encrypted with the tier key rather than an AWS-managed key.
+    pub kms_key_arn: Expr,
+    pub logging_config: LoggingConfig,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Code {
+    #[serde(rename = "S3Bucket")]
+    pub s3_bucket: Expr,
+    #[serde(rename = "S3Key")]
+    pub s3_key: Expr,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Environment {
+    pub variables: BTreeMap<&'static str, Expr>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingConfig {
+    pub log_group: Expr,
+    pub log_format: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LogGroup {
+    pub log_group_name: Expr,
+    pub retention_in_days: u32,
+    pub kms_key_id: Expr,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventSourceMapping {
+    pub event_source_arn: Expr,
+    pub function_name: Expr,
+    pub batch_size: u32,
+    pub enabled: bool,
+    /// Failed messages of a batch are retried alone; the others are deleted.
+    pub function_response_types: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Permission {
+    pub action: &'static str,
+    pub function_name: Expr,
+    pub principal: &'static str,
+    pub source_arn: Expr,
+}
+
+/// The settings JSON the runtime reads from [`env::TIER_SETTINGS`].
+fn tier_settings(config: &TierConfig) -> String {
+    serde_json::json!({
+        "features": config.features,
+        "labeler": config.labeler,
+        "quotas": config.quotas,
+    })
+    .to_string()
+}
+
+fn environment(config: &TierConfig) -> Environment {
+    Environment {
+        variables: BTreeMap::from([
+            (env::TIER, Expr::str(config.tier.as_str())),
+            (env::USERS_TABLE, Expr::reference(ids::USERS_TABLE)),
+            (env::IMAGES_TABLE, Expr::reference(ids::IMAGES_TABLE)),
+            (env::PHOTO_BUCKET, Expr::reference(ids::BUCKET)),
+            (env::NEW_USER_TOPIC_ARN, Expr::reference(ids::NEW_USER_TOPIC)),
+            (env::NEW_IMAGE_TOPIC_ARN, Expr::reference(ids::NEW_IMAGE_TOPIC)),
+            (env::ANALYSIS_QUEUE_URL, Expr::reference(ids::ANALYSIS_QUEUE)),
+            (env::KEY_ARN, Expr::arn_of(ids::KEY)),
+            (env::TIER_SETTINGS, Expr::str(tier_settings(config))),
+        ]),
+    }
+}
+
+/// `/aws/lambda/<stack>-<suffix>`: the name Lambda would choose, fixed so the key policy and
+/// the roles can name it before it exists.
+fn log_group_name(suffix: &str) -> Expr {
+    Expr::sub(format!("/aws/lambda/${{AWS::StackName}}-{suffix}"))
+}
+
+fn function(
+    config: &TierConfig,
+    suffix: &str,
+    description: &'static str,
+    handler: &'static str,
+    role: &str,
+    log_group: &str,
+) -> Function {
+    Function {
+        function_name: Expr::sub(format!("${{AWS::StackName}}-{suffix}")),
+        description,
+        runtime: "provided.al2023",
+        handler,
+        architectures: vec![config.lambda.architecture.as_aws()],
+        memory_size: config.lambda.memory_mb.0,
+        timeout: config.lambda.timeout_seconds.0,
+        role: Expr::arn_of(role),
+        code: Code {
+            s3_bucket: Expr::reference(params::ARTIFACT_BUCKET),
+            s3_key: Expr::reference(params::ARTIFACT_KEY),
+        },
+        environment: environment(config),
+        kms_key_arn: Expr::arn_of(ids::KEY),
+        logging_config: LoggingConfig {
+            log_group: Expr::reference(log_group),
+            log_format: "JSON",
+        },
+    }
+}
+
+fn log_group(config: &TierConfig, suffix: &str) -> Resource {
+    Resource::new(ResourceKind::LogGroup(LogGroup {
+        log_group_name: log_group_name(suffix),
+        retention_in_days: config.log_retention_days.0,
+        kms_key_id: Expr::arn_of(ids::KEY),
+    }))
+}
+
+pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
+    vec![
+        (ids::API_LOGS, log_group(config, "api")),
+        (ids::ANALYZER_LOGS, log_group(config, "analyzer")),
+        (
+            ids::API_FUNCTION,
+            Resource::new(ResourceKind::Function(function(
+                config,
+                "api",
+                "Smart Album HTTP API (REST API proxy)",
+                API_HANDLER,
+                ids::API_ROLE,
+                ids::API_LOGS,
+            ))),
+        ),
+        (
+            ids::ANALYZER_FUNCTION,
+            Resource::new(ResourceKind::Function(function(
+                config,
+                "analyzer",
+                "Smart Album photo analyzer (QueueAnalysis consumer)",
+                ANALYZER_HANDLER,
+                ids::ANALYZER_ROLE,
+                ids::ANALYZER_LOGS,
+            ))),
+        ),
+        (
+            ids::ANALYSIS_EVENTS,
+            Resource::new(ResourceKind::EventSourceMapping(EventSourceMapping {
+                event_source_arn: Expr::arn_of(ids::ANALYSIS_QUEUE),
+                function_name: Expr::reference(ids::ANALYZER_FUNCTION),
+                batch_size: config.analysis.batch_size.0,
+                enabled: true,
+                function_response_types: vec!["ReportBatchItemFailures"],
+            })),
+        ),
+        (
+            ids::API_INVOKE_PERMISSION,
+            Resource::new(ResourceKind::Permission(Permission {
+                action: "lambda:InvokeFunction",
+                function_name: Expr::arn_of(ids::API_FUNCTION),
+                principal: "apigateway.amazonaws.com",
+                source_arn: Expr::sub(format!(
+                    "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{}}}/*",
+                    ids::REST_API
+                )),
+            })),
+        ),
+    ]
+}

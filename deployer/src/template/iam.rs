@@ -1,0 +1,215 @@
+//! IAM: the policy document type shared by every policy in the stack, and the two function
+//! roles with least-privilege inline policies naming only this stack's resources.
+
+use std::collections::BTreeMap;
+
+use serde::{Serialize, Serializer};
+
+use super::{Expr, Resource, ResourceKind, ids};
+use crate::config::{LabelerEngine, TierConfig};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyDocument {
+    pub version: &'static str,
+    pub statement: Vec<Statement>,
+}
+
+impl PolicyDocument {
+    pub fn new(statement: Vec<Statement>) -> Self {
+        Self {
+            version: "2012-10-17",
+            statement,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// `*`: only ever used with Deny or with a condition naming this stack's source.
+    Anyone,
+    Service(String),
+}
+
+impl Serialize for Principal {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Principal::Anyone => s.serialize_str("*"),
+            Principal::Service(service) => BTreeMap::from([("Service", service)]).serialize(s),
+        }
+    }
+}
+
+/// Condition operator -> key -> value, e.g. `Bool: {aws:SecureTransport: "false"}`.
+pub type Condition = BTreeMap<&'static str, BTreeMap<&'static str, Expr>>;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Statement {
+    pub sid: &'static str,
+    pub effect: Effect,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<Principal>,
+    pub action: Vec<&'static str>,
+    /// Empty only in trust policies, which name no resource.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resource: Vec<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Condition>,
+}
+
+impl Statement {
+    /// An identity-policy Allow of `action` on `resource`.
+    pub fn allow(sid: &'static str, action: &[&'static str], resource: Vec<Expr>) -> Self {
+        Self {
+            sid,
+            effect: Effect::Allow,
+            principal: None,
+            action: action.to_vec(),
+            resource,
+            condition: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InlinePolicy {
+    pub policy_name: &'static str,
+    pub policy_document: PolicyDocument,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Role {
+    pub description: String,
+    pub assume_role_policy_document: PolicyDocument,
+    pub policies: Vec<InlinePolicy>,
+}
+
+/// Actions whose IAM authorisation has no resource type, so `Resource: "*"` is the only form.
+pub const ACTIONS_WITHOUT_RESOURCES: &[&str] = &["rekognition:DetectLabels"];
+
+fn lambda_role(description: &str, statements: Vec<Statement>) -> Resource {
+    let trust = Statement {
+        sid: "LambdaAssumesRole",
+        effect: Effect::Allow,
+        principal: Some(Principal::Service("lambda.amazonaws.com".into())),
+        action: vec!["sts:AssumeRole"],
+        resource: Vec::new(),
+        condition: None,
+    };
+    Resource::new(ResourceKind::Role(Role {
+        description: description.to_owned(),
+        assume_role_policy_document: PolicyDocument {
+            version: "2012-10-17",
+            statement: vec![trust],
+        },
+        policies: vec![InlinePolicy {
+            policy_name: "least-privilege",
+            policy_document: PolicyDocument::new(statements),
+        }],
+    }))
+}
+
+fn write_own_logs(log_group: &str) -> Statement {
+    Statement::allow(
+        "WriteOwnLogs",
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        vec![Expr::arn_of(log_group)],
+    )
+}
+
+fn tables_and_indexes(tables: &[&str]) -> Vec<Expr> {
+    tables
+        .iter()
+        .flat_map(|table| [Expr::arn_of(table), Expr::sub(format!("${{{table}.Arn}}/index/*"))])
+        .collect()
+}
+
+fn use_key(actions: &[&'static str]) -> Statement {
+    Statement::allow("UseTierKey", actions, vec![Expr::arn_of(ids::KEY)])
+}
+
+pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
+    let api = vec![
+        write_own_logs(ids::API_LOGS),
+        Statement::allow(
+            "PhotoObjects",
+            &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            vec![Expr::sub(format!("${{{}.Arn}}/*", ids::BUCKET))],
+        ),
+        Statement::allow("ListPhotoObjects", &["s3:ListBucket"], vec![Expr::arn_of(ids::BUCKET)]),
+        Statement::allow(
+            "ReadWriteTables",
+            &[
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+                "dynamodb:BatchGetItem",
+                "dynamodb:BatchWriteItem",
+                "dynamodb:ConditionCheckItem",
+            ],
+            tables_and_indexes(&[ids::USERS_TABLE, ids::IMAGES_TABLE]),
+        ),
+        Statement::allow(
+            "PublishEvents",
+            &["sns:Publish"],
+            vec![Expr::reference(ids::NEW_USER_TOPIC), Expr::reference(ids::NEW_IMAGE_TOPIC)],
+        ),
+        use_key(&["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]),
+    ];
+
+    let mut analyzer = vec![
+        write_own_logs(ids::ANALYZER_LOGS),
+        Statement::allow(
+            "ConsumeAnalysisQueue",
+            &[
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:GetQueueAttributes",
+            ],
+            vec![Expr::arn_of(ids::ANALYSIS_QUEUE)],
+        ),
+        Statement::allow(
+            "ReadPhotoObjects",
+            &["s3:GetObject"],
+            vec![Expr::sub(format!("${{{}.Arn}}/*", ids::BUCKET))],
+        ),
+        Statement::allow(
+            "WriteAnalysis",
+            &[
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+                "dynamodb:BatchWriteItem",
+                "dynamodb:ConditionCheckItem",
+            ],
+            tables_and_indexes(&[ids::IMAGES_TABLE]),
+        ),
+        use_key(&["kms:Decrypt", "kms:GenerateDataKey"]),
+    ];
+    if config.labeler.engine == LabelerEngine::Rekognition {
+        analyzer.push(Statement::allow(
+            "DetectLabels",
+            ACTIONS_WITHOUT_RESOURCES,
+            vec![Expr::str("*")],
+        ));
+    }
+
+    vec![
+        (ids::API_ROLE, lambda_role("Smart Album API function", api)),
+        (ids::ANALYZER_ROLE, lambda_role("Smart Album analyzer function", analyzer)),
+    ]
+}

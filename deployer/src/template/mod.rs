@@ -1,0 +1,380 @@
+//! A typed model of the CloudFormation template of one tier stack.
+//!
+//! Every resource is a Rust type serialised to YAML; intrinsic functions are [`Expr`], which
+//! serialises to YAML short-form tags (`!Ref`, `!GetAtt`, `!Sub`, `!Join`). Maps are
+//! `BTreeMap`s so that the same tier file always renders to byte-identical YAML.
+//!
+//! One file per resource family: [`storage`] (bucket), [`tables`], [`key`], [`messaging`]
+//! (topics and queues), [`iam`], [`functions`] (Lambda and logs), [`api`] (REST API),
+//! [`outputs`].
+
+pub mod api;
+pub mod functions;
+pub mod iam;
+pub mod key;
+pub mod messaging;
+pub mod outputs;
+pub mod storage;
+pub mod tables;
+
+use std::collections::BTreeMap;
+
+use serde::{Serialize, Serializer};
+
+use crate::config::TierConfig;
+use crate::error::{Error, Result};
+
+pub use outputs::{OUTPUTS, StackOutput};
+
+/// Logical ids, named once: the template, the outputs and the deployer's reads share them.
+pub mod ids {
+    pub const KEY: &str = "Key";
+    pub const KEY_ALIAS: &str = "KeyAlias";
+    pub const BUCKET: &str = "PhotoBucket";
+    pub const BUCKET_POLICY: &str = "PhotoBucketPolicy";
+    pub const USERS_TABLE: &str = "UsersTable";
+    pub const IMAGES_TABLE: &str = "ImagesTable";
+    pub const NEW_USER_TOPIC: &str = "NewUserTopic";
+    pub const NEW_IMAGE_TOPIC: &str = "NewImageTopic";
+    pub const ANALYSIS_QUEUE: &str = "QueueAnalysis";
+    pub const ANALYSIS_DLQ: &str = "QueueAnalysisDeadLetter";
+    pub const ANALYSIS_QUEUE_POLICY: &str = "QueueAnalysisPolicy";
+    pub const API_ROLE: &str = "ApiFunctionRole";
+    pub const ANALYZER_ROLE: &str = "AnalyzerFunctionRole";
+    pub const API_FUNCTION: &str = "ApiFunction";
+    pub const ANALYZER_FUNCTION: &str = "AnalyzerFunction";
+    pub const API_LOGS: &str = "ApiFunctionLogs";
+    pub const ANALYZER_LOGS: &str = "AnalyzerFunctionLogs";
+    pub const ANALYSIS_EVENTS: &str = "AnalyzerQueueEvents";
+    pub const REST_API: &str = "RestApi";
+    pub const PROXY_RESOURCE: &str = "RestApiProxyResource";
+    pub const ROOT_METHOD: &str = "RestApiRootMethod";
+    pub const PROXY_METHOD: &str = "RestApiProxyMethod";
+    pub const DEPLOYMENT: &str = "RestApiDeployment";
+    pub const STAGE: &str = "RestApiStage";
+    pub const USAGE_PLAN: &str = "RestApiUsagePlan";
+    pub const API_INVOKE_PERMISSION: &str = "ApiFunctionInvokePermission";
+}
+
+/// Template parameters: where `deployer up` uploaded the runtime artifact. Parameters keep the
+/// rendered template independent of the build, so `render` needs no artifact.
+pub mod params {
+    pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
+    pub const ARTIFACT_KEY: &str = "ArtifactKey";
+}
+
+/// The stage every REST API deploys to.
+pub const STAGE_NAME: &str = "prod";
+
+/// A CloudFormation value: a literal string or an intrinsic function.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Expr {
+    Str(String),
+    /// `!Ref Name`: a resource's primary id, a parameter, or a pseudo-parameter.
+    Ref(String),
+    /// `!GetAtt Resource.Attribute`.
+    GetAtt(String, String),
+    /// `!Sub template` with `${Name}` / `${Name.Attribute}` references.
+    Sub(String),
+    /// `!Join [delimiter, [parts]]`.
+    Join(String, Vec<Expr>),
+}
+
+impl Expr {
+    pub fn str(value: impl Into<String>) -> Self {
+        Expr::Str(value.into())
+    }
+    pub fn reference(name: &str) -> Self {
+        Expr::Ref(name.to_owned())
+    }
+    pub fn arn_of(resource: &str) -> Self {
+        Expr::GetAtt(resource.to_owned(), "Arn".to_owned())
+    }
+    pub fn get_att(resource: &str, attribute: &str) -> Self {
+        Expr::GetAtt(resource.to_owned(), attribute.to_owned())
+    }
+    pub fn sub(template: impl Into<String>) -> Self {
+        Expr::Sub(template.into())
+    }
+
+    /// The logical ids (resources or parameters) this value refers to; pseudo-parameters
+    /// such as `AWS::Region` are left out.
+    pub fn references(&self) -> Vec<String> {
+        match self {
+            Expr::Str(_) => Vec::new(),
+            Expr::Ref(name) => vec![name.clone()],
+            Expr::GetAtt(resource, _) => vec![resource.clone()],
+            Expr::Sub(template) => sub_references(template),
+            Expr::Join(_, parts) => parts.iter().flat_map(Expr::references).collect(),
+        }
+    }
+}
+
+/// The pseudo-parameters a resource name may use, with their values in one stack.
+pub struct Pseudo<'a> {
+    pub stack_name: &'a str,
+    pub account_id: &'a str,
+    pub region: &'a str,
+}
+
+impl Expr {
+    /// The value of a name-like expression (a literal or a `!Sub` of pseudo-parameters only),
+    /// as CloudFormation will resolve it; `None` for anything that needs other resources.
+    pub fn resolve_name(&self, pseudo: &Pseudo<'_>) -> Option<String> {
+        match self {
+            Expr::Str(value) => Some(value.clone()),
+            Expr::Sub(template) if sub_references(template).is_empty() => Some(
+                template
+                    .replace("${AWS::StackName}", pseudo.stack_name)
+                    .replace("${AWS::AccountId}", pseudo.account_id)
+                    .replace("${AWS::Region}", pseudo.region),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// `${Name}` and `${Name.Attr}` in a `!Sub` template, without `${AWS::...}` and `${!literal}`.
+fn sub_references(template: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        rest = &rest[start + 2..];
+        let Some(end) = rest.find('}') else { break };
+        let name = &rest[..end];
+        if !name.starts_with("AWS::") && !name.starts_with('!') {
+            found.push(name.split('.').next().unwrap_or(name).to_owned());
+        }
+        rest = &rest[end + 1..];
+    }
+    found
+}
+
+impl From<&str> for Expr {
+    fn from(value: &str) -> Self {
+        Expr::Str(value.to_owned())
+    }
+}
+
+impl Serialize for Expr {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        // Newtype variants become YAML tags in serde_norway: `!Ref X`, `!Sub ...`.
+        match self {
+            Expr::Str(value) => s.serialize_str(value),
+            Expr::Ref(name) => s.serialize_newtype_variant("Fn", 0, "Ref", name),
+            Expr::GetAtt(resource, attribute) => {
+                s.serialize_newtype_variant("Fn", 1, "GetAtt", &format!("{resource}.{attribute}"))
+            }
+            Expr::Sub(template) => s.serialize_newtype_variant("Fn", 2, "Sub", template),
+            Expr::Join(delimiter, parts) => {
+                s.serialize_newtype_variant("Fn", 3, "Join", &(delimiter, parts))
+            }
+        }
+    }
+}
+
+/// What happens to a resource's data when the stack deletes or replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RetentionPolicy {
+    Retain,
+    Delete,
+}
+
+/// One resource: its typed properties plus the resource-level attributes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resource {
+    #[serde(flatten)]
+    pub kind: ResourceKind,
+    #[serde(rename = "DependsOn", skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    #[serde(rename = "DeletionPolicy", skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<RetentionPolicy>,
+    #[serde(rename = "UpdateReplacePolicy", skip_serializing_if = "Option::is_none")]
+    pub update_replace_policy: Option<RetentionPolicy>,
+}
+
+impl Resource {
+    pub fn new(kind: impl Into<ResourceKind>) -> Self {
+        Self {
+            kind: kind.into(),
+            depends_on: Vec::new(),
+            deletion_policy: None,
+            update_replace_policy: None,
+        }
+    }
+
+    /// For data that must outlive the stack: bucket, tables, key.
+    pub fn retained(mut self) -> Self {
+        self.deletion_policy = Some(RetentionPolicy::Retain);
+        self.update_replace_policy = Some(RetentionPolicy::Retain);
+        self
+    }
+
+    pub fn depends_on(mut self, ids: &[&str]) -> Self {
+        self.depends_on = ids.iter().map(|id| (*id).to_owned()).collect();
+        self
+    }
+
+    pub fn is_retained(&self) -> bool {
+        self.deletion_policy == Some(RetentionPolicy::Retain)
+    }
+}
+
+/// Every resource type the stacks use, tagged with its CloudFormation type name.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "Type", content = "Properties")]
+pub enum ResourceKind {
+    #[serde(rename = "AWS::KMS::Key")]
+    KmsKey(key::KmsKey),
+    #[serde(rename = "AWS::KMS::Alias")]
+    KmsAlias(key::KmsAlias),
+    #[serde(rename = "AWS::S3::Bucket")]
+    Bucket(storage::Bucket),
+    #[serde(rename = "AWS::S3::BucketPolicy")]
+    BucketPolicy(storage::BucketPolicy),
+    #[serde(rename = "AWS::DynamoDB::Table")]
+    Table(tables::Table),
+    #[serde(rename = "AWS::SNS::Topic")]
+    Topic(messaging::Topic),
+    #[serde(rename = "AWS::SQS::Queue")]
+    Queue(messaging::Queue),
+    #[serde(rename = "AWS::SQS::QueuePolicy")]
+    QueuePolicy(messaging::QueuePolicy),
+    #[serde(rename = "AWS::IAM::Role")]
+    Role(iam::Role),
+    #[serde(rename = "AWS::Lambda::Function")]
+    Function(functions::Function),
+    #[serde(rename = "AWS::Lambda::EventSourceMapping")]
+    EventSourceMapping(functions::EventSourceMapping),
+    #[serde(rename = "AWS::Lambda::Permission")]
+    Permission(functions::Permission),
+    #[serde(rename = "AWS::Logs::LogGroup")]
+    LogGroup(functions::LogGroup),
+    #[serde(rename = "AWS::ApiGateway::RestApi")]
+    RestApi(api::RestApi),
+    #[serde(rename = "AWS::ApiGateway::Resource")]
+    ApiResource(api::ApiResource),
+    #[serde(rename = "AWS::ApiGateway::Method")]
+    Method(api::Method),
+    #[serde(rename = "AWS::ApiGateway::Deployment")]
+    Deployment(api::Deployment),
+    #[serde(rename = "AWS::ApiGateway::Stage")]
+    Stage(api::Stage),
+    #[serde(rename = "AWS::ApiGateway::UsagePlan")]
+    UsagePlan(api::UsagePlan),
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Parameter {
+    #[serde(rename = "Type")]
+    pub kind: &'static str,
+    pub description: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Output {
+    pub description: &'static str,
+    pub value: Expr,
+}
+
+/// A whole stack template.
+#[derive(Debug, Clone, Serialize)]
+pub struct Template {
+    #[serde(rename = "AWSTemplateFormatVersion")]
+    pub format_version: &'static str,
+    #[serde(rename = "Description")]
+    pub description: String,
+    #[serde(rename = "Parameters")]
+    pub parameters: BTreeMap<&'static str, Parameter>,
+    #[serde(rename = "Resources")]
+    pub resources: BTreeMap<String, Resource>,
+    #[serde(rename = "Outputs")]
+    pub outputs: BTreeMap<&'static str, Output>,
+}
+
+impl Template {
+    fn add(&mut self, id: &str, resource: Resource) {
+        let previous = self.resources.insert(id.to_owned(), resource);
+        debug_assert!(previous.is_none(), "resource {id} added twice");
+    }
+
+    pub fn to_yaml(&self) -> Result<String> {
+        serde_norway::to_string(self).map_err(|err| Error::Render(err.to_string()))
+    }
+
+    /// Logical ids of the resources that outlive the stack (DeletionPolicy Retain).
+    pub fn retained_ids(&self) -> Vec<&str> {
+        self.resources
+            .iter()
+            .filter(|(_, resource)| resource.is_retained())
+            .map(|(id, _)| id.as_str())
+            .collect()
+    }
+}
+
+/// Renders the template of one tier.
+pub fn render(config: &TierConfig) -> Template {
+    let mut template = Template {
+        format_version: "2010-09-09",
+        description: format!("Smart Album, tier {} (rendered by the deployer; do not edit)", config.tier),
+        parameters: BTreeMap::from([
+            (
+                params::ARTIFACT_BUCKET,
+                Parameter {
+                    kind: "String",
+                    description: "S3 bucket holding the runtime artifact (set by deployer up)",
+                },
+            ),
+            (
+                params::ARTIFACT_KEY,
+                Parameter {
+                    kind: "String",
+                    description: "S3 key of the runtime artifact zip (content-addressed)",
+                },
+            ),
+        ]),
+        resources: BTreeMap::new(),
+        outputs: BTreeMap::new(),
+    };
+    for (id, resource) in key::resources()
+        .into_iter()
+        .chain(storage::resources())
+        .chain(tables::resources())
+        .chain(messaging::resources(config))
+        .chain(iam::resources(config))
+        .chain(functions::resources(config))
+        .chain(api::resources(config))
+    {
+        template.add(id, resource);
+    }
+    template.outputs = outputs::outputs();
+    template
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sub_references_skip_pseudo_parameters_and_escapes() {
+        let refs = sub_references("arn:${AWS::Partition}:s3:::${PhotoBucket}/${!Literal}/${Key.Arn}");
+        assert_eq!(refs, ["PhotoBucket", "Key"]);
+    }
+
+    #[test]
+    fn intrinsics_serialise_as_short_form_tags() {
+        let values = vec![
+            Expr::reference("A"),
+            Expr::arn_of("B"),
+            Expr::sub("${AWS::StackName}-x"),
+            Expr::Join(",".into(), vec![Expr::str("a"), Expr::reference("C")]),
+        ];
+        let yaml = serde_norway::to_string(&values).unwrap();
+        assert_eq!(
+            yaml,
+            "- !Ref A\n- !GetAtt B.Arn\n- !Sub ${AWS::StackName}-x\n- !Join\n  - ','\n  - - a\n    - !Ref C\n"
+        );
+    }
+}
