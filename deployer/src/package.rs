@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use sha2::{Digest, Sha256};
 
@@ -159,10 +160,12 @@ async fn ensure_asset_bucket(clients: &Clients, bucket: &str) -> Result<()> {
                 .build(),
         );
     }
-    create
-        .send()
-        .await
-        .map_err(Error::aws(format!("creating the asset bucket {bucket}")))?;
+    match create.send().await {
+        Ok(_) => {}
+        // Another deployer run created it in the meantime.
+        Err(err) if err.code() == Some("BucketAlreadyOwnedByYou") => return Ok(()),
+        Err(err) => return Err(Error::aws(format!("creating the asset bucket {bucket}"))(err)),
+    }
     clients
         .s3
         .put_public_access_block()

@@ -1,0 +1,309 @@
+//! Unit tests on the rendered model of each tier: required resources, encryption, policy
+//! scoping, tier values, retention and determinism.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use deployer::config::{Email, LabelerEngine, StacksDir, TierConfig, TierName};
+use deployer::template::functions::env;
+use deployer::template::iam::{ACTIONS_WITHOUT_RESOURCES, Effect, PolicyDocument, Principal};
+use deployer::template::{Expr, ResourceKind, Template, ids, key::key_policy, render};
+
+const TIERS: [&str; 3] = ["BASIC_USER", "CORE_USER", "FULL_PLATFORM_USER"];
+
+fn stacks() -> StacksDir {
+    StacksDir::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../stacks"))
+}
+
+fn config(tier: &str) -> TierConfig {
+    stacks().load(&tier.parse::<TierName>().unwrap()).unwrap()
+}
+
+fn each_tier() -> impl Iterator<Item = (TierConfig, Template)> {
+    TIERS.iter().map(|tier| {
+        let config = config(tier);
+        let template = render(&config);
+        (config, template)
+    })
+}
+
+fn kind<'t>(template: &'t Template, id: &str) -> &'t ResourceKind {
+    &template
+        .resources
+        .get(id)
+        .unwrap_or_else(|| panic!("resource {id} is missing"))
+        .kind
+}
+
+#[test]
+fn every_tier_has_the_required_resources() {
+    let required = [
+        (ids::KEY, "AWS::KMS::Key"),
+        (ids::KEY_ALIAS, "AWS::KMS::Alias"),
+        (ids::BUCKET, "AWS::S3::Bucket"),
+        (ids::BUCKET_POLICY, "AWS::S3::BucketPolicy"),
+        (ids::USERS_TABLE, "AWS::DynamoDB::Table"),
+        (ids::IMAGES_TABLE, "AWS::DynamoDB::Table"),
+        (ids::NEW_USER_TOPIC, "AWS::SNS::Topic"),
+        (ids::NEW_IMAGE_TOPIC, "AWS::SNS::Topic"),
+        (ids::ANALYSIS_QUEUE, "AWS::SQS::Queue"),
+        (ids::ANALYSIS_DLQ, "AWS::SQS::Queue"),
+        (ids::ANALYSIS_QUEUE_POLICY, "AWS::SQS::QueuePolicy"),
+        (ids::API_ROLE, "AWS::IAM::Role"),
+        (ids::ANALYZER_ROLE, "AWS::IAM::Role"),
+        (ids::API_FUNCTION, "AWS::Lambda::Function"),
+        (ids::ANALYZER_FUNCTION, "AWS::Lambda::Function"),
+        (ids::API_LOGS, "AWS::Logs::LogGroup"),
+        (ids::ANALYZER_LOGS, "AWS::Logs::LogGroup"),
+        (ids::ANALYSIS_EVENTS, "AWS::Lambda::EventSourceMapping"),
+        (ids::API_INVOKE_PERMISSION, "AWS::Lambda::Permission"),
+        (ids::REST_API, "AWS::ApiGateway::RestApi"),
+        (ids::PROXY_RESOURCE, "AWS::ApiGateway::Resource"),
+        (ids::ROOT_METHOD, "AWS::ApiGateway::Method"),
+        (ids::PROXY_METHOD, "AWS::ApiGateway::Method"),
+        (ids::DEPLOYMENT, "AWS::ApiGateway::Deployment"),
+        (ids::STAGE, "AWS::ApiGateway::Stage"),
+        (ids::USAGE_PLAN, "AWS::ApiGateway::UsagePlan"),
+    ];
+    for (config, template) in each_tier() {
+        let yaml: serde_norway::Value = serde_norway::from_str(&template.to_yaml().unwrap()).unwrap();
+        for (id, expected_type) in required {
+            let actual = &yaml["Resources"][id]["Type"];
+            assert_eq!(actual.as_str(), Some(expected_type), "{}: {id}", config.tier);
+        }
+        for output in ["ApiUrl", "PhotoBucket", "UsersTable", "ImagesTable", "NewUserTopic", "NewImageTopic", "AnalysisQueueUrl", "DeadLetterQueueUrl"] {
+            assert!(template.outputs.contains_key(output), "{}: output {output}", config.tier);
+        }
+    }
+}
+
+#[test]
+fn encryption_is_on_everywhere_with_the_tier_key() {
+    let tier_key = Expr::arn_of(ids::KEY);
+    for (config, template) in each_tier() {
+        let mut checked = BTreeSet::new();
+        for (id, resource) in &template.resources {
+            let key = match &resource.kind {
+                ResourceKind::KmsKey(key) => {
+                    assert!(key.enable_key_rotation, "{id}: rotation");
+                    continue;
+                }
+                ResourceKind::Bucket(bucket) => {
+                    let rule = &bucket.bucket_encryption.server_side_encryption_configuration[0];
+                    assert_eq!(rule.server_side_encryption_by_default.sse_algorithm, "aws:kms");
+                    &rule.server_side_encryption_by_default.kms_master_key_id
+                }
+                ResourceKind::Table(table) => {
+                    assert!(table.sse_specification.sse_enabled);
+                    assert_eq!(table.sse_specification.sse_type, "KMS");
+                    &table.sse_specification.kms_master_key_id
+                }
+                ResourceKind::Topic(topic) => &topic.kms_master_key_id,
+                ResourceKind::Queue(queue) => &queue.kms_master_key_id,
+                ResourceKind::LogGroup(group) => &group.kms_key_id,
+                ResourceKind::Function(function) => &function.kms_key_arn,
+                _ => continue,
+            };
+            assert_eq!(key, &tier_key, "{}: {id} is not encrypted with the tier key", config.tier);
+            checked.insert(id.as_str());
+        }
+        // Bucket, 2 tables, 2 topics, 2 queues, 2 log groups, 2 functions.
+        assert_eq!(checked.len(), 11, "{}: {checked:?}", config.tier);
+    }
+}
+
+/// Every statement of every policy names only this stack's resources.
+#[test]
+fn every_policy_statement_is_scoped_to_this_stacks_resources() {
+    for (config, template) in each_tier() {
+        let mut documents: Vec<(String, &PolicyDocument)> = Vec::new();
+        for (id, resource) in &template.resources {
+            match &resource.kind {
+                ResourceKind::Role(role) => {
+                    for policy in &role.policies {
+                        documents.push((format!("{id}/{}", policy.policy_name), &policy.policy_document));
+                    }
+                    for statement in &role.assume_role_policy_document.statement {
+                        assert_eq!(statement.principal, Some(Principal::Service("lambda.amazonaws.com".into())));
+                    }
+                }
+                ResourceKind::BucketPolicy(policy) => documents.push((id.clone(), &policy.policy_document)),
+                ResourceKind::QueuePolicy(policy) => documents.push((id.clone(), &policy.policy_document)),
+                _ => {}
+            }
+        }
+        assert_eq!(documents.len(), 4, "{}: two roles, the bucket policy, the queue policy", config.tier);
+        for (name, document) in documents {
+            for statement in &document.statement {
+                let context = format!("{} {name} {}", config.tier, statement.sid);
+                assert!(!statement.resource.is_empty(), "{context}: no resource");
+                for action in &statement.action {
+                    assert!(!action.ends_with('*') || statement.effect == Effect::Deny, "{context}: wildcard action {action}");
+                }
+                for resource in &statement.resource {
+                    if resource == &Expr::str("*") {
+                        assert!(
+                            statement.action.iter().all(|a| ACTIONS_WITHOUT_RESOURCES.contains(a)),
+                            "{context}: Resource * for {:?}",
+                            statement.action
+                        );
+                        continue;
+                    }
+                    let references = resource.references();
+                    assert!(!references.is_empty(), "{context}: {resource:?} names no resource of the stack");
+                    for reference in references {
+                        assert!(template.resources.contains_key(&reference), "{context}: {reference} is not in the stack");
+                    }
+                }
+                if statement.principal == Some(Principal::Anyone) {
+                    assert_eq!(statement.effect, Effect::Deny, "{context}: Allow to anyone");
+                }
+                if statement.effect == Effect::Allow && statement.principal.is_some() {
+                    assert!(statement.condition.is_some(), "{context}: a service may act only for this stack's source");
+                }
+            }
+        }
+
+        // Key policy: `Resource: *` means this key; service principals are held to this account.
+        let key_policy = key_policy();
+        for statement in key_policy["Statement"].as_array().unwrap() {
+            assert_eq!(statement["Resource"], "*");
+            if statement["Principal"].get("Service").is_some() {
+                assert!(statement.get("Condition").is_some(), "{statement}");
+            } else {
+                assert_eq!(statement["Principal"]["AWS"], "arn:${AWS::Partition}:iam::${AWS::AccountId}:root");
+            }
+        }
+    }
+}
+
+#[test]
+fn tier_values_are_applied() {
+    for (config, template) in each_tier() {
+        let tier = config.tier.as_str();
+        for id in [ids::API_FUNCTION, ids::ANALYZER_FUNCTION] {
+            let ResourceKind::Function(function) = kind(&template, id) else { panic!("{id}") };
+            assert_eq!(function.memory_size, config.lambda.memory_mb.0, "{tier}");
+            assert_eq!(function.timeout, config.lambda.timeout_seconds.0, "{tier}");
+            assert_eq!(function.architectures, [config.lambda.architecture.as_aws()], "{tier}");
+            assert_eq!(function.runtime, "provided.al2023");
+            assert_eq!(function.environment.variables[env::TIER], Expr::str(tier));
+            let Expr::Str(settings) = &function.environment.variables[env::TIER_SETTINGS] else { panic!() };
+            let settings: serde_json::Value = serde_json::from_str(settings).unwrap();
+            assert_eq!(settings["labeler"]["max_labels"], config.labeler.max_labels.0, "{tier}");
+            assert_eq!(settings["quotas"]["max_photo_bytes"], config.quotas.max_photo_bytes.0, "{tier}");
+            assert_eq!(settings["features"]["faces"], config.features.faces, "{tier}");
+        }
+        let ResourceKind::Queue(queue) = kind(&template, ids::ANALYSIS_QUEUE) else { panic!() };
+        assert_eq!(queue.visibility_timeout, config.analysis.visibility_timeout_seconds.0);
+        let redrive = queue.redrive_policy.as_ref().unwrap();
+        assert_eq!(redrive.max_receive_count, config.analysis.max_receive_count.0);
+        assert_eq!(redrive.dead_letter_target_arn, Expr::arn_of(ids::ANALYSIS_DLQ));
+
+        let ResourceKind::EventSourceMapping(mapping) = kind(&template, ids::ANALYSIS_EVENTS) else { panic!() };
+        assert_eq!(mapping.batch_size, config.analysis.batch_size.0);
+        assert_eq!(mapping.function_response_types, ["ReportBatchItemFailures"]);
+
+        for id in [ids::API_LOGS, ids::ANALYZER_LOGS] {
+            let ResourceKind::LogGroup(group) = kind(&template, id) else { panic!() };
+            assert_eq!(group.retention_in_days, config.log_retention_days.0);
+        }
+
+        let ResourceKind::Stage(stage) = kind(&template, ids::STAGE) else { panic!() };
+        assert_eq!(stage.stage_name, "prod");
+        assert_eq!(stage.method_settings[0].throttling_rate_limit, config.api.rate_limit.0);
+        assert_eq!(stage.method_settings[0].throttling_burst_limit, config.api.burst_limit.0);
+        let ResourceKind::UsagePlan(plan) = kind(&template, ids::USAGE_PLAN) else { panic!() };
+        assert_eq!(plan.quota.limit, config.api.daily_quota.0);
+        assert_eq!(plan.quota.period, "DAY");
+        assert_eq!(plan.throttle.rate_limit, config.api.rate_limit.0);
+
+        let ResourceKind::Role(analyzer) = kind(&template, ids::ANALYZER_ROLE) else { panic!() };
+        let may_detect_labels = analyzer.policies[0]
+            .policy_document
+            .statement
+            .iter()
+            .any(|s| s.action.contains(&"rekognition:DetectLabels"));
+        assert_eq!(may_detect_labels, config.labeler.engine == LabelerEngine::Rekognition, "{tier}");
+    }
+    // The tiers really differ where the spec says they do.
+    assert_ne!(config("BASIC_USER").quotas, config("FULL_PLATFORM_USER").quotas);
+    assert_ne!(config("BASIC_USER").api, config("CORE_USER").api);
+}
+
+#[test]
+fn new_image_delivers_to_the_analysis_queue_and_ops_email_is_optional() {
+    let mut config = config("CORE_USER");
+    let template = render(&config);
+    let ResourceKind::Topic(new_image) = kind(&template, ids::NEW_IMAGE_TOPIC) else { panic!() };
+    assert_eq!(new_image.subscription.len(), 1);
+    assert_eq!(new_image.subscription[0].protocol, "sqs");
+    assert_eq!(new_image.subscription[0].endpoint, Expr::arn_of(ids::ANALYSIS_QUEUE));
+    let ResourceKind::QueuePolicy(policy) = kind(&template, ids::ANALYSIS_QUEUE_POLICY) else { panic!() };
+    let condition = policy.policy_document.statement[0].condition.as_ref().unwrap();
+    assert_eq!(condition["ArnEquals"]["aws:SourceArn"], Expr::reference(ids::NEW_IMAGE_TOPIC));
+    let ResourceKind::Topic(new_user) = kind(&template, ids::NEW_USER_TOPIC) else { panic!() };
+    assert!(new_user.subscription.is_empty(), "no ops email configured, no subscription");
+
+    config.ops_email = Some(Email::try_from("ops@example.org".to_owned()).unwrap());
+    let template = render(&config);
+    let ResourceKind::Topic(new_user) = kind(&template, ids::NEW_USER_TOPIC) else { panic!() };
+    assert_eq!(new_user.subscription.len(), 1);
+    assert_eq!(new_user.subscription[0].protocol, "email");
+    assert_eq!(new_user.subscription[0].endpoint, Expr::str("ops@example.org"));
+}
+
+#[test]
+fn the_bucket_is_private_tls_only_and_cleans_up_multipart_uploads() {
+    let template = render(&config("BASIC_USER"));
+    let ResourceKind::Bucket(bucket) = kind(&template, ids::BUCKET) else { panic!() };
+    let block = &bucket.public_access_block_configuration;
+    assert!(block.block_public_acls && block.block_public_policy && block.ignore_public_acls && block.restrict_public_buckets);
+    let rule = &bucket.lifecycle_configuration.rules[0];
+    assert_eq!(rule.status, "Enabled");
+    assert_eq!(rule.abort_incomplete_multipart_upload.days_after_initiation, 1);
+    let ResourceKind::BucketPolicy(policy) = kind(&template, ids::BUCKET_POLICY) else { panic!() };
+    let statement = &policy.policy_document.statement[0];
+    assert_eq!(statement.effect, Effect::Deny);
+    assert_eq!(statement.condition.as_ref().unwrap()["Bool"]["aws:SecureTransport"], Expr::str("false"));
+    assert_eq!(statement.resource.len(), 2, "the bucket and its objects");
+}
+
+#[test]
+fn the_images_table_has_the_entries_index_for_label_queries() {
+    let template = render(&config("CORE_USER"));
+    let ResourceKind::Table(images) = kind(&template, ids::IMAGES_TABLE) else { panic!() };
+    assert_eq!(images.billing_mode, "PAY_PER_REQUEST");
+    assert!(images.point_in_time_recovery_specification.point_in_time_recovery_enabled);
+    let index = &images.global_secondary_indexes[0];
+    assert_eq!(index.index_name, "entries");
+    let keys: Vec<_> = index.key_schema.iter().map(|k| (k.attribute_name, k.key_type)).collect();
+    assert_eq!(keys, [("entry_pk", "HASH"), ("entry_sk", "RANGE")]);
+    let ResourceKind::Table(users) = kind(&template, ids::USERS_TABLE) else { panic!() };
+    assert_eq!(users.global_secondary_indexes[0].index_name, "by_name_prefix");
+}
+
+#[test]
+fn data_resources_outlive_the_stack_and_nothing_else_does() {
+    for (config, template) in each_tier() {
+        assert_eq!(
+            template.retained_ids(),
+            [ids::KEY, ids::BUCKET, ids::IMAGES_TABLE, ids::USERS_TABLE].iter().copied().collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>(),
+            "{}",
+            config.tier
+        );
+        for id in template.retained_ids() {
+            let resource = &template.resources[id];
+            assert!(resource.update_replace_policy.is_some(), "{id}: UpdateReplacePolicy");
+        }
+    }
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    for tier in TIERS {
+        let first = render(&config(tier)).to_yaml().unwrap();
+        let second = render(&config(tier)).to_yaml().unwrap();
+        assert_eq!(first, second, "{tier}");
+    }
+}

@@ -1,0 +1,4 @@
+//! The Smart Album runtime: one axum router for the whole HTTP API, served by lambda_http
+//! behind the REST API proxy in Lambda, or over plain HTTP by `runtime serve` on one machine.
+
+pub mod api;
