@@ -170,7 +170,7 @@ pub async fn plan(
             }
         })
         .collect::<Vec<_>>();
-    let created = clients
+    let created = match clients
         .cloudformation
         .create_change_set()
         .stack_name(stack)
@@ -181,7 +181,12 @@ pub async fn plan(
         .capabilities(Capability::CapabilityIam)
         .send()
         .await
-        .map_err(Error::aws(format!("CreateChangeSet for {stack}")))?;
+    {
+        Ok(created) => created,
+        // Some endpoints refuse an empty change set at once instead of failing it later.
+        Err(err) if err.message().is_some_and(means_no_changes) => return Ok(None),
+        Err(err) => return Err(Error::aws(format!("CreateChangeSet for {stack}"))(err)),
+    };
     let id = created.id.unwrap_or(name);
 
     let (status, reason, changes) = wait_for_change_set(clients, &id).await?;

@@ -134,29 +134,46 @@ pub struct AnalysisSettings {
     pub max_receive_count: MaxReceiveCount,
 }
 
-/// Defines a validated number type: `$name($inner)` accepting `$range`, with `$what` in errors.
+/// Reads an integer in `min..=max`. Checking inside the visitor (rather than after it, as
+/// `serde(try_from)` does) makes the error carry the value's own line and field path.
+struct BoundedVisitor {
+    min: u64,
+    max: u64,
+}
+
+impl serde::de::Visitor<'_> for BoundedVisitor {
+    type Value = u64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an integer between {} and {}", self.min, self.max)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<u64, E> {
+        if (self.min..=self.max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(E::custom(format!("must be between {} and {}, got {v}", self.min, self.max)))
+        }
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<u64, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::custom(format!("must be between {} and {}, got {v}", self.min, self.max))),
+        }
+    }
+}
+
+/// Defines a validated number type: `$name($inner)` accepting `$range`.
 macro_rules! bounded {
-    ($(#[$doc:meta])* $name:ident($inner:ty), $range:expr, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident($inner:ty), $range:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(try_from = "u64", into = "u64")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+        #[serde(into = "u64")]
         pub struct $name(pub $inner);
 
-        impl TryFrom<u64> for $name {
-            type Error = String;
-            fn try_from(value: u64) -> std::result::Result<Self, String> {
-                let range = $range;
-                if range.contains(&value) {
-                    Ok(Self(value as $inner))
-                } else {
-                    Err(format!(
-                        "{} must be between {} and {}, got {}",
-                        $what,
-                        range.start(),
-                        range.end(),
-                        value
-                    ))
-                }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                let range: std::ops::RangeInclusive<$inner> = $range;
+                let visitor = BoundedVisitor { min: *range.start() as u64, max: *range.end() as u64 };
+                d.deserialize_u64(visitor).map(|value| Self(value as $inner))
             }
         }
 
@@ -176,31 +193,31 @@ macro_rules! bounded {
 
 bounded!(
     /// DetectLabels accepts up to 1000; more than 100 is never useful to people.
-    MaxLabels(u32), 1..=100, "max_labels");
+    MaxLabels(u32), 1..=100);
 bounded!(
     /// Percent, as Rekognition reports confidence.
-    Confidence(u32), 0..=100, "min_confidence");
+    Confidence(u32), 0..=100);
 bounded!(
     /// Lambda's own limits.
-    MemoryMb(u32), 128..=10_240, "lambda memory_mb");
+    MemoryMb(u32), 128..=10_240);
 bounded!(
     /// Lambda's own limit is 900 s; the API Gateway integration times out at 29 s anyway.
-    TimeoutSeconds(u32), 1..=900, "lambda timeout_seconds");
+    TimeoutSeconds(u32), 1..=900);
 bounded!(
     /// SQS event-source mappings accept 1..=10 without a batching window.
-    BatchSize(u32), 1..=10, "analysis batch_size");
+    BatchSize(u32), 1..=10);
 bounded!(
     /// SQS's own limit is 12 hours.
-    VisibilityTimeout(u32), 0..=43_200, "analysis visibility_timeout_seconds");
+    VisibilityTimeout(u32), 0..=43_200);
 bounded!(
     /// SQS redrive accepts 1..=1000.
-    MaxReceiveCount(u32), 1..=1000, "analysis max_receive_count");
+    MaxReceiveCount(u32), 1..=1000);
 bounded!(
     /// A count or rate that must be at least one.
-    Positive(u64), 1..=u64::MAX, "value");
+    Positive(u64), 1..=u64::MAX);
 bounded!(
     /// One photo: at least 1 KiB, at most 5 GiB (one S3 PUT).
-    PhotoBytes(u64), 1024..=5 * 1024 * 1024 * 1024, "max_photo_bytes");
+    PhotoBytes(u64), 1024..=5 * 1024 * 1024 * 1024);
 
 /// A per-user quota: a number, or `unlimited`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -374,7 +391,7 @@ impl From<TierName> for String {
 
 impl fmt::Display for TierName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -540,7 +557,7 @@ log_retention_days: 30
         let text = VALID.replace("max_receive_count: 3", "max_receive_count: 0");
         let message = error_of(&text);
         assert!(message.starts_with("stacks/TEST_TIER.yaml:6:"), "{message}");
-        assert!(message.contains("max_receive_count must be between 1 and 1000, got 0"), "{message}");
+        assert!(message.contains("analysis.max_receive_count: must be between 1 and 1000, got 0"), "{message}");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
+
 use crate::config::TierName;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -66,16 +68,19 @@ pub enum Error {
 }
 
 impl Error {
-    /// Wraps an AWS SDK error with what was being done, keeping the SDK's full context
-    /// (service error code and message) rather than its terse top-level Display.
+    /// Wraps an AWS SDK error with what was being done: the service's error code and message
+    /// when it sent one, otherwise the SDK's full context (a connection or parsing failure).
     pub fn aws<E>(action: impl Into<String>) -> impl FnOnce(E) -> Error
     where
-        E: std::error::Error,
+        E: std::error::Error + ProvideErrorMetadata,
     {
         let action = action.into();
-        move |err| Error::Aws {
-            action,
-            message: aws_sdk_cloudformation::error::DisplayErrorContext(&err).to_string(),
+        move |err| {
+            let message = match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                _ => DisplayErrorContext(&err).to_string(),
+            };
+            Error::Aws { action, message }
         }
     }
 }

@@ -48,8 +48,10 @@ pub mod ids {
     pub const ANALYSIS_EVENTS: &str = "AnalyzerQueueEvents";
     pub const REST_API: &str = "RestApi";
     pub const PROXY_RESOURCE: &str = "RestApiProxyResource";
-    pub const ROOT_METHOD: &str = "RestApiRootMethod";
-    pub const PROXY_METHOD: &str = "RestApiProxyMethod";
+    // The methods' ids sort before the deployment's: moto's ExecuteChangeSet creates resources
+    // in template order and ignores DependsOn, and a deployment needs its methods.
+    pub const ROOT_METHOD: &str = "RestApiAnyMethodRoot";
+    pub const PROXY_METHOD: &str = "RestApiAnyMethodProxy";
     pub const DEPLOYMENT: &str = "RestApiDeployment";
     pub const STAGE: &str = "RestApiStage";
     pub const USAGE_PLAN: &str = "RestApiUsagePlan";
