@@ -309,7 +309,7 @@ pub async fn execute(clients: &Clients, plan: &Plan, timeout: Duration) -> Resul
         ChangeSetType::Create => "CREATE_COMPLETE",
         _ => "UPDATE_COMPLETE",
     };
-    follow(clients, &plan.stack, before, success, timeout).await
+    follow(clients, &plan.stack, &plan.stack, before, success, timeout).await
 }
 
 /// Deletes a stack and follows it until it is gone.
@@ -323,7 +323,7 @@ pub async fn delete_stack(clients: &Clients, stack: &StackInfo, timeout: Duratio
         .await
         .map_err(Error::aws(format!("DeleteStack {}", stack.name)))?;
     // Deleted stacks are found only by id.
-    follow(clients, &stack.id, before, "DELETE_COMPLETE", timeout).await
+    follow(clients, &stack.id, &stack.name, before, "DELETE_COMPLETE", timeout).await
 }
 
 async fn seen_event_ids(clients: &Clients, stack: &str) -> Result<HashSet<String>> {
@@ -364,11 +364,26 @@ fn format_event(event: &StackEvent) -> String {
     line
 }
 
-/// Polls the stack, printing each new event, until it settles in `success` (Ok) or in any
-/// other settled state (an error naming each failed resource and its reason).
+/// For an event of a failed resource: the resource, its type and CloudFormation's reason.
+fn failure_of(event: &StackEvent) -> Option<String> {
+    let failed = event.resource_status.as_ref()?.as_str().ends_with("_FAILED");
+    failed.then(|| {
+        format!(
+            "  {} ({}): {}",
+            event.logical_resource_id.as_deref().unwrap_or("?"),
+            event.resource_type.as_deref().unwrap_or("?"),
+            event.resource_status_reason.as_deref().unwrap_or("no reason given"),
+        )
+    })
+}
+
+/// Polls the stack (`stack` is its name or id; `name` is for messages), printing each new
+/// event, until it settles in `success` (Ok) or in any other settled state (an error naming
+/// each failed resource and its reason).
 async fn follow(
     clients: &Clients,
     stack: &str,
+    name: &str,
     mut seen: HashSet<String>,
     success: &str,
     timeout: Duration,
@@ -386,7 +401,7 @@ async fn follow(
             Some(info) => info.status,
             None => "DELETE_COMPLETE".to_owned(),
         };
-        spinner.set_message(format!("{stack}: {status}"));
+        spinner.set_message(format!("{name}: {status}"));
         let mut new_events: Vec<StackEvent> = recent_events(clients, stack)
             .await?
             .into_iter()
@@ -394,19 +409,10 @@ async fn follow(
             .collect();
         new_events.reverse();
         for event in &new_events {
-            spinner.println(format_event(event));
-            let failed = event
-                .resource_status
-                .as_ref()
-                .is_some_and(|s| s.as_str().ends_with("_FAILED"));
-            if failed {
-                failures.push(format!(
-                    "  {} ({}): {}",
-                    event.logical_resource_id.as_deref().unwrap_or("?"),
-                    event.resource_type.as_deref().unwrap_or("?"),
-                    event.resource_status_reason.as_deref().unwrap_or("no reason given"),
-                ));
-            }
+            // `suspend` rather than `println`: it prints also when the spinner is hidden
+            // (standard error is not a terminal, as in CI).
+            spinner.suspend(|| eprintln!("{}", format_event(event)));
+            failures.extend(failure_of(event));
         }
         if is_settled(&status) {
             break status;
@@ -414,7 +420,7 @@ async fn follow(
         if started.elapsed() > timeout {
             spinner.finish_and_clear();
             return Err(Error::Timeout {
-                stack: stack.to_owned(),
+                stack: name.to_owned(),
                 status,
                 seconds: timeout.as_secs(),
             });
@@ -423,14 +429,14 @@ async fn follow(
     };
     spinner.finish_and_clear();
     if outcome == success {
-        eprintln!("{stack}: {outcome} in {:.1} s", started.elapsed().as_secs_f64());
+        eprintln!("{name}: {outcome} in {:.1} s", started.elapsed().as_secs_f64());
         Ok(())
     } else {
         if failures.is_empty() {
             failures.push("  (no resource reported a failure; see the stack's events)".into());
         }
         Err(Error::StackFailed {
-            stack: stack.to_owned(),
+            stack: name.to_owned(),
             status: outcome,
             failures: failures.join("\n"),
         })
@@ -473,4 +479,63 @@ pub fn format_outputs(outputs: &[(&'static str, String)]) -> String {
         .map(|(name, value)| format!("  {name:<20} {value}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_cloudformation::types::ResourceStatus;
+
+    use super::*;
+
+    #[test]
+    fn a_failed_resource_is_named_with_its_reason() {
+        let failed = StackEvent::builder()
+            .logical_resource_id("PhotoBucket")
+            .resource_type("AWS::S3::Bucket")
+            .resource_status(ResourceStatus::CreateFailed)
+            .resource_status_reason("smart-album-x already exists")
+            .build();
+        assert_eq!(
+            failure_of(&failed).as_deref(),
+            Some("  PhotoBucket (AWS::S3::Bucket): smart-album-x already exists")
+        );
+        let fine = StackEvent::builder()
+            .logical_resource_id("PhotoBucket")
+            .resource_status(ResourceStatus::CreateComplete)
+            .build();
+        assert_eq!(failure_of(&fine), None);
+    }
+
+    #[test]
+    fn a_plan_lists_additions_modifications_replacements_and_parameters() {
+        let plan = Plan {
+            stack: "s".into(),
+            change_set_id: "id".into(),
+            kind: ChangeSetType::Update,
+            resources: vec![
+                ResourceChange {
+                    action: "Modify".into(),
+                    logical_id: "QueueAnalysis".into(),
+                    resource_type: "AWS::SQS::Queue".into(),
+                    replacement: Some("False".into()),
+                    details: vec!["VisibilityTimeout".into()],
+                },
+                ResourceChange {
+                    action: "Modify".into(),
+                    logical_id: "UsersTable".into(),
+                    resource_type: "AWS::DynamoDB::Table".into(),
+                    replacement: Some("True".into()),
+                    details: vec![],
+                },
+            ],
+            parameters: vec![ParameterChange { name: "ArtifactKey".into(), from: Some("a".into()), to: "b".into() }],
+        };
+        let text = plan.describe();
+        assert!(text.contains("~ modify  QueueAnalysis"), "{text}");
+        assert!(text.contains("(VisibilityTimeout)"), "{text}");
+        assert!(text.contains("UsersTable") && text.contains("REPLACEMENT"), "{text}");
+        assert!(text.contains("~ parameter ArtifactKey: a -> b"), "{text}");
+        assert!(means_no_changes("The submitted information didn't contain changes. Submit different information to create a change set."));
+        assert!(!means_no_changes("Template format error"));
+    }
 }
