@@ -106,6 +106,8 @@ async fn core_user_stack_goes_up_stays_put_and_comes_down_keeping_or_purging_dat
         .summaries
         .unwrap_or_default()
         .into_iter()
+        // The emulator lists every stack's change sets whatever the filter.
+        .filter(|c| c.stack_name.as_deref() == Some(stack))
         .filter(|c| c.execution_status.as_ref().is_some_and(|s| s.as_str() == "AVAILABLE"))
         .collect();
     assert!(pending.is_empty(), "a change set was left behind: {pending:?}");
