@@ -14,6 +14,8 @@ use crate::data;
 use crate::error::{Error, Result};
 use crate::package::{self, Artifact};
 use crate::template::{self, Template, params};
+use runtime::auth::ops;
+use runtime::store::{DynamoUsers, UserStore};
 
 #[derive(Debug, Parser)]
 #[command(name = "deployer", version, about = "Render and apply the Smart Album tier stacks")]
@@ -71,6 +73,14 @@ pub enum Command {
         yes: bool,
         #[arg(long, default_value_t = 3600)]
         timeout: u64,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Create (or replace) the stack's ops credential and print it once; the runtime's ops
+    /// endpoints (GET /users?prefix=) accept it as `Authorization: Bearer <credential>`.
+    OpsCredential {
+        #[command(flatten)]
+        tier: TierArg,
         #[command(flatten)]
         aws: AwsArgs,
     },
@@ -162,6 +172,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             let stack = Stack::load(&stacks, &tier.tier)?;
             let clients = Clients::load(&aws.target()).await?;
             down(&clients, &stack, purge, yes, Duration::from_secs(timeout)).await
+        }
+        Command::OpsCredential { tier, aws } => {
+            let stack = Stack::load(&stacks, &tier.tier)?;
+            let clients = Clients::load(&aws.target()).await?;
+            ops_credential(&clients, &stack).await
         }
         Command::Status { aws } => {
             let tiers = stacks.tiers()?;
@@ -315,6 +330,24 @@ fn confirm_purge(stack: &str) -> Result<()> {
     } else {
         Err(Error::NotConfirmed("not confirmed; nothing was deleted".into()))
     }
+}
+
+async fn ops_credential(clients: &Clients, stack: &Stack) -> Result<()> {
+    let ids = apply::physical_ids(clients, &stack.name).await?;
+    let table = ids
+        .get(template::ids::USERS_TABLE)
+        .ok_or_else(|| Error::NoSuchStack(stack.name.clone()))?;
+    let (secret, digest) = ops::new_secret()?;
+    DynamoUsers::new(clients.dynamodb.clone(), table)
+        .put_system_value(ops::OPS_CREDENTIAL_NAME, &digest)
+        .await?;
+    eprintln!(
+        "The ops credential of {} (shown once; any earlier one no longer works). Send it as
+         `Authorization: Bearer <credential>` to GET /users?prefix=...:",
+        stack.name
+    );
+    println!("{secret}");
+    Ok(())
 }
 
 async fn status(clients: &Clients, tiers: &[TierName]) -> Result<()> {

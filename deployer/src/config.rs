@@ -10,6 +10,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 
+// The parts of a tier the runtime reads too are the runtime's types.
+pub use runtime::config::{Features, LabelerEngine, Limit};
+
 /// One tier, as declared in its stacks file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -29,32 +32,12 @@ pub struct TierConfig {
     pub ops_email: Option<Email>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Features {
-    /// Objects and scenes.
-    pub labels: bool,
-    /// Faces grouped into persons.
-    pub faces: bool,
-    /// Text found in photos, searchable.
-    pub text: bool,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabelerConfig {
     pub engine: LabelerEngine,
     pub max_labels: MaxLabels,
     pub min_confidence: Confidence,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LabelerEngine {
-    /// The vision models shipped in `models/`, run in-process.
-    Builtin,
-    /// Amazon Rekognition DetectLabels.
-    Rekognition,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -219,63 +202,6 @@ bounded!(
     /// One photo: at least 1 KiB, at most 5 GiB (one S3 PUT).
     PhotoBytes(u64), 1024..=5 * 1024 * 1024 * 1024);
 
-/// A per-user quota: a number, or `unlimited`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limit {
-    AtMost(u64),
-    Unlimited,
-}
-
-impl Limit {
-    pub fn as_option(self) -> Option<u64> {
-        match self {
-            Limit::AtMost(n) => Some(n),
-            Limit::Unlimited => None,
-        }
-    }
-}
-
-impl Serialize for Limit {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match self {
-            Limit::AtMost(n) => s.serialize_u64(*n),
-            Limit::Unlimited => s.serialize_str("unlimited"),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Limit {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct LimitVisitor;
-        impl serde::de::Visitor<'_> for LimitVisitor {
-            type Value = Limit;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a positive integer or `unlimited`")
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Limit, E> {
-                if v == 0 {
-                    Err(E::custom("a quota of 0 would refuse every upload; use a positive integer or `unlimited`"))
-                } else {
-                    Ok(Limit::AtMost(v))
-                }
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Limit, E> {
-                u64::try_from(v)
-                    .map_err(|_| E::custom(format!("a quota cannot be negative, got {v}")))
-                    .and_then(|v| self.visit_u64(v))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Limit, E> {
-                if v == "unlimited" {
-                    Ok(Limit::Unlimited)
-                } else {
-                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
-                }
-            }
-        }
-        d.deserialize_any(LimitVisitor)
-    }
-}
-
 /// CloudWatch Logs accepts only these retention periods.
 const LOG_RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -354,7 +280,7 @@ impl TierName {
 
     /// The CloudFormation stack of this tier, e.g. `smart-album-core-user`.
     pub fn stack_name(&self) -> String {
-        format!("smart-album-{}", self.0.to_ascii_lowercase().replace('_', "-"))
+        runtime::config::stack_name_of_tier(&self.0)
     }
 }
 

@@ -65,6 +65,10 @@ pub enum Error {
 
     #[error("{0}")]
     NotConfirmed(String),
+
+    /// From the runtime's code the deployer shares (its stores, its credentials).
+    #[error(transparent)]
+    Runtime(#[from] runtime::Error),
 }
 
 impl Error {

@@ -2,3 +2,11 @@
 //! behind the REST API proxy in Lambda, or over plain HTTP by `runtime serve` on one machine.
 
 pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod photo;
+pub mod services;
+pub mod store;
+
+pub use error::{Error, Result};

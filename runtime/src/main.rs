@@ -4,7 +4,9 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use runtime::config::{API_HANDLER, StackConfig, stack_name_of_tier};
+use runtime::{api, services};
 
 #[derive(Debug, Parser)]
 #[command(name = "runtime", version, about = "The Smart Album HTTP API and analyzer")]
@@ -15,11 +17,24 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the HTTP API on 127.0.0.1.
+    /// Serve the HTTP API on 127.0.0.1 for a deployed stack.
     Serve {
+        #[command(flatten)]
+        stack: StackChoice,
         #[arg(long, env = "SMART_ALBUM_PORT", default_value_t = 3000)]
         port: u16,
     },
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+struct StackChoice {
+    /// The tier whose stack to serve, e.g. CORE_USER.
+    #[arg(long)]
+    tier: Option<String>,
+    /// The stack to serve, by name.
+    #[arg(long)]
+    stack: Option<String>,
 }
 
 #[tokio::main]
@@ -27,30 +42,43 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn")),
         )
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Some(Command::Serve { port }) => serve(port).await,
+        Some(Command::Serve { stack, port }) => {
+            let stack = match (stack.stack, stack.tier) {
+                (Some(stack), _) => stack,
+                (None, Some(tier)) => stack_name_of_tier(&tier),
+                (None, None) => bail!("pass --tier or --stack"),
+            };
+            serve(&stack, port).await
+        }
         // Lambda's provided runtimes start `bootstrap` with no arguments and `_HANDLER` set.
         None => match std::env::var("_HANDLER").as_deref() {
-            Ok("api") => lambda_http::run(runtime::api::router())
-                .await
-                .map_err(|err| anyhow::anyhow!("{err}")),
-            Ok(other) => bail!("this build has no Lambda handler {other:?} (known: api)"),
-            Err(_) => bail!("not running in Lambda (_HANDLER is unset); use `runtime serve`"),
+            Ok(API_HANDLER) => {
+                let aws = services::aws_config().await;
+                let config = StackConfig::from_env()?;
+                let router = api::router(services::connect(config, &aws).await?);
+                lambda_http::run(router).await.map_err(|err| anyhow::anyhow!("{err}"))
+            }
+            Ok(other) => bail!("this build has no Lambda handler {other:?} (known: {API_HANDLER})"),
+            Err(_) => bail!("not running in Lambda (_HANDLER is unset); use `runtime serve --tier TIER`"),
         },
     }
 }
 
-async fn serve(port: u16) -> anyhow::Result<()> {
+async fn serve(stack: &str, port: u16) -> anyhow::Result<()> {
+    let aws = services::aws_config().await;
+    let config = StackConfig::from_deployed(&aws_sdk_lambda::Client::new(&aws), stack).await?;
+    let router = api::router(services::connect(config, &aws).await?);
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
-    tracing::info!("serving the API on http://{address}");
-    axum::serve(listener, runtime::api::router())
+    tracing::info!("serving stack {stack} on http://{address}");
+    axum::serve(listener, router)
         .with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();
         })

@@ -8,23 +8,11 @@ use serde::Serialize;
 use super::{Expr, Resource, ResourceKind, ids, params};
 use crate::config::TierConfig;
 
-/// Environment variables the template gives both functions: the runtime's configuration.
-pub mod env {
-    pub const TIER: &str = "SMART_ALBUM_TIER";
-    pub const USERS_TABLE: &str = "SMART_ALBUM_USERS_TABLE";
-    pub const IMAGES_TABLE: &str = "SMART_ALBUM_IMAGES_TABLE";
-    pub const PHOTO_BUCKET: &str = "SMART_ALBUM_PHOTO_BUCKET";
-    pub const NEW_USER_TOPIC_ARN: &str = "SMART_ALBUM_NEW_USER_TOPIC_ARN";
-    pub const NEW_IMAGE_TOPIC_ARN: &str = "SMART_ALBUM_NEW_IMAGE_TOPIC_ARN";
-    pub const ANALYSIS_QUEUE_URL: &str = "SMART_ALBUM_ANALYSIS_QUEUE_URL";
-    pub const KEY_ARN: &str = "SMART_ALBUM_KEY_ARN";
-    /// The tier's features, labeler and quotas as JSON.
-    pub const TIER_SETTINGS: &str = "SMART_ALBUM_TIER_SETTINGS";
-}
-
-/// The `Handler` value of each function; the `bootstrap` binary reads it from `_HANDLER`.
-pub const API_HANDLER: &str = "api";
-pub const ANALYZER_HANDLER: &str = "analyzer";
+pub use runtime::config::env;
+use runtime::config::{
+    ANALYZER_FUNCTION_SUFFIX, ANALYZER_HANDLER, API_FUNCTION_SUFFIX, API_HANDLER, LabelerSettings,
+    QuotaSettings, TierSettings,
+};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -93,14 +81,21 @@ pub struct Permission {
     pub source_arn: Expr,
 }
 
-/// The settings JSON the runtime reads from [`env::TIER_SETTINGS`].
-fn tier_settings(config: &TierConfig) -> String {
-    serde_json::json!({
-        "features": config.features,
-        "labeler": config.labeler,
-        "quotas": config.quotas,
-    })
-    .to_string()
+/// The settings the runtime reads from [`env::TIER_SETTINGS`].
+pub fn tier_settings(config: &TierConfig) -> TierSettings {
+    TierSettings {
+        features: config.features,
+        labeler: LabelerSettings {
+            engine: config.labeler.engine,
+            max_labels: config.labeler.max_labels.0,
+            min_confidence: config.labeler.min_confidence.0,
+        },
+        quotas: QuotaSettings {
+            photos_per_user: config.quotas.photos_per_user,
+            bytes_per_user: config.quotas.bytes_per_user,
+            max_photo_bytes: config.quotas.max_photo_bytes.0,
+        },
+    }
 }
 
 fn environment(config: &TierConfig) -> Environment {
@@ -114,7 +109,10 @@ fn environment(config: &TierConfig) -> Environment {
             (env::NEW_IMAGE_TOPIC_ARN, Expr::reference(ids::NEW_IMAGE_TOPIC)),
             (env::ANALYSIS_QUEUE_URL, Expr::reference(ids::ANALYSIS_QUEUE)),
             (env::KEY_ARN, Expr::arn_of(ids::KEY)),
-            (env::TIER_SETTINGS, Expr::str(tier_settings(config))),
+            (
+                env::TIER_SETTINGS,
+                Expr::str(serde_json::to_string(&tier_settings(config)).unwrap_or_default()),
+            ),
         ]),
     }
 }
@@ -165,13 +163,13 @@ fn log_group(config: &TierConfig, suffix: &str) -> Resource {
 
 pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
     vec![
-        (ids::API_LOGS, log_group(config, "api")),
-        (ids::ANALYZER_LOGS, log_group(config, "analyzer")),
+        (ids::API_LOGS, log_group(config, API_FUNCTION_SUFFIX)),
+        (ids::ANALYZER_LOGS, log_group(config, ANALYZER_FUNCTION_SUFFIX)),
         (
             ids::API_FUNCTION,
             Resource::new(ResourceKind::Function(function(
                 config,
-                "api",
+                API_FUNCTION_SUFFIX,
                 "Smart Album HTTP API (REST API proxy)",
                 API_HANDLER,
                 ids::API_ROLE,
@@ -182,7 +180,7 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
             ids::ANALYZER_FUNCTION,
             Resource::new(ResourceKind::Function(function(
                 config,
-                "analyzer",
+                ANALYZER_FUNCTION_SUFFIX,
                 "Smart Album photo analyzer (QueueAnalysis consumer)",
                 ANALYZER_HANDLER,
                 ids::ANALYZER_ROLE,

@@ -1,0 +1,111 @@
+//! Request extractors whose every rejection is one of our JSON errors: JSON bodies, query
+//! strings, the signed-in user and the ops caller.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, RawQuery};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+use super::AppState;
+use crate::auth::ops;
+use crate::error::{Error, Result};
+use crate::store::{UserName, UserRecord};
+
+/// A JSON body; malformed JSON, wrong types, missing or unknown fields are 400s.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(Error))]
+pub struct JsonBody<T>(pub T);
+
+impl From<JsonRejection> for Error {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonSyntaxError(err) => {
+                Error::bad_request("invalid_json", format!("the body is not valid JSON: {}", err.body_text()))
+            }
+            JsonRejection::JsonDataError(err) => Error::bad_request("invalid_request", err.body_text()),
+            JsonRejection::MissingJsonContentType(_) => {
+                Error::bad_request("invalid_request", "send the body as Content-Type: application/json")
+            }
+            JsonRejection::BytesRejection(err) => {
+                Error::PayloadTooLarge(format!("the body cannot be read: {}", err.body_text()))
+            }
+            other => Error::bad_request("invalid_request", other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for Error {
+    fn from(rejection: QueryRejection) -> Self {
+        Error::bad_request("invalid_query", rejection.body_text())
+    }
+}
+
+/// Query parameters, including repeated ones (`?label=a&label=b`) into a `Vec`.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        let RawQuery(query) = RawQuery::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::bad_request("invalid_query", "the query string cannot be read"))?;
+        serde_html_form::from_str(query.as_deref().unwrap_or(""))
+            .map(QueryParams)
+            .map_err(|err| Error::bad_request("invalid_query", format!("invalid query string: {err}")))
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<&str> {
+    let missing = || Error::Unauthenticated("sign in first: send Authorization: Bearer <token> (POST /sessions)".into());
+    let header = parts.headers.get(AUTHORIZATION).ok_or_else(missing)?;
+    let value = header.to_str().map_err(|_| missing())?;
+    let (scheme, credential) = value.split_once(' ').ok_or_else(missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || credential.trim().is_empty() {
+        return Err(missing());
+    }
+    Ok(credential.trim())
+}
+
+/// The signed-in user, taken from the bearer token only (never from the body, query or path).
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub UserRecord);
+
+impl CurrentUser {
+    pub fn name(&self) -> &UserName {
+        &self.0.user_name
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let token = bearer(parts)?;
+        let claims = state.tokens.verify(token, OffsetDateTime::now_utc())?;
+        let revoked = || Error::Unauthenticated("the token is invalid or expired; sign in again".into());
+        let user_name = UserName::parse(&claims.user_name).map_err(|_| revoked())?;
+        let user = state.users.get(&user_name).await?.ok_or_else(revoked)?;
+        if user.token_generation != claims.generation {
+            return Err(revoked());
+        }
+        Ok(CurrentUser(user))
+    }
+}
+
+/// A caller holding the stack's ops credential.
+#[derive(Debug, Clone, Copy)]
+pub struct OpsCaller;
+
+impl FromRequestParts<AppState> for OpsCaller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let secret = bearer(parts)?;
+        ops::check(state.users.as_ref(), secret).await?;
+        Ok(OpsCaller)
+    }
+}

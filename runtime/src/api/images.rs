@@ -1,0 +1,441 @@
+//! `/images`: upload (in the body, or presigned PUT + complete), list, get, search, delete.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::extract::{CurrentUser, JsonBody, QueryParams};
+use crate::error::{Error, Result};
+use crate::photo::{self, PhotoFacts};
+use crate::store::{
+    ImageId, ImageRecord, ImageStatus, Label, NewImageEvent, UserName, normalize_label, object_key, rfc3339,
+};
+
+/// Presigned URLs are short-lived.
+const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
+const DOWNLOAD_URL_LIFETIME: Duration = Duration::from_secs(5 * 60);
+const DEFAULT_PAGE: usize = 20;
+const MAX_PAGE: usize = 100;
+/// An AND search over more labels than this is refused.
+const MAX_SEARCH_LABELS: usize = 10;
+
+/// A page size from the query: 1 to 100, default 20.
+pub fn page_limit(requested: Option<usize>) -> Result<usize> {
+    match requested {
+        None => Ok(DEFAULT_PAGE),
+        Some(limit) if (1..=MAX_PAGE).contains(&limit) => Ok(limit),
+        Some(_) => Err(Error::bad_request("invalid_limit", format!("limit must be between 1 and {MAX_PAGE}"))),
+    }
+}
+
+/// Cursors are opaque to clients: the last image id of the page, encoded.
+fn encode_cursor(id: ImageId) -> String {
+    URL_SAFE_NO_PAD.encode(id.to_string())
+}
+
+fn decode_cursor(cursor: Option<&str>) -> Result<Option<ImageId>> {
+    let invalid = || Error::bad_request("invalid_cursor", "cursor must be a next_cursor returned by this API");
+    cursor
+        .map(|cursor| {
+            let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+            let id = String::from_utf8(bytes).map_err(|_| invalid())?;
+            ImageId::parse(&id).map_err(|_| invalid())
+        })
+        .transpose()
+}
+
+fn image_id(raw: &str) -> Result<ImageId> {
+    ImageId::parse(raw)
+}
+
+fn not_found(id: ImageId) -> Error {
+    Error::NotFound(format!("no image {id}"))
+}
+
+/// An image in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageSummary {
+    pub id: String,
+    pub status: ImageStatus,
+    pub content_type: String,
+    pub size: u64,
+    /// RFC 3339.
+    pub created_at: String,
+    pub labels: Vec<String>,
+}
+
+impl ImageSummary {
+    fn of(record: &ImageRecord) -> Self {
+        Self {
+            id: record.id.to_string(),
+            status: record.status,
+            content_type: record.content_type.clone(),
+            size: record.size,
+            created_at: rfc3339(record.created_at),
+            labels: record.labels.iter().map(|label| label.name.clone()).collect(),
+        }
+    }
+}
+
+/// One image in full.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageView {
+    pub id: String,
+    pub status: ImageStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    pub content_type: String,
+    pub size: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// From EXIF DateTimeOriginal when the photo has it (camera's local time).
+    pub taken_at: Option<String>,
+    pub created_at: String,
+    pub labels: Vec<Label>,
+    /// A short-lived URL to download the photo (absent while uploading).
+    pub download_url: Option<String>,
+    pub download_url_expires_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImagePage {
+    pub items: Vec<ImageSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// A photo was accepted and waits for analysis.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    pub id: String,
+    pub status: ImageStatus,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartUpload {
+    /// image/jpeg, image/png or image/webp.
+    pub content_type: String,
+    /// The photo's size in bytes, if known: refused early when over the limit.
+    pub size: Option<u64>,
+}
+
+/// Where to PUT the photo, then call `POST /images/{id}/complete`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadTicket {
+    pub id: String,
+    pub upload_url: String,
+    pub method: &'static str,
+    /// Headers the PUT must carry.
+    pub headers: std::collections::BTreeMap<&'static str, String>,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// 1-100, default 20.
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// One or more labels; an image must carry all of them. Case-insensitive.
+    #[serde(default)]
+    pub label: Vec<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchHit {
+    pub id: String,
+    pub labels: Vec<String>,
+    pub content_type: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchPage {
+    pub items: Vec<SearchHit>,
+    pub next_cursor: Option<String>,
+}
+
+fn new_record(user: &UserName, status: ImageStatus, content_type: &str) -> ImageRecord {
+    ImageRecord {
+        user_name: user.clone(),
+        id: ImageId::new(),
+        status,
+        failure_reason: None,
+        content_type: content_type.to_owned(),
+        size: 0,
+        width: None,
+        height: None,
+        taken_at: None,
+        created_at: OffsetDateTime::now_utc(),
+        labels: Vec::new(),
+    }
+}
+
+fn apply_facts(record: &mut ImageRecord, facts: &PhotoFacts, size: u64) {
+    record.content_type = facts.content_type.to_owned();
+    record.size = size;
+    record.width = Some(facts.width);
+    record.height = Some(facts.height);
+    record.taken_at = facts.taken_at.clone();
+}
+
+fn too_large(size: u64, max: u64) -> Error {
+    Error::PayloadTooLarge(format!("the photo has {size} bytes; this tier accepts at most {max} per photo"))
+}
+
+async fn announce(state: &AppState, record: &ImageRecord) -> Result<()> {
+    state
+        .events
+        .new_image(&NewImageEvent {
+            user_name: record.user_name.to_string(),
+            image_id: record.id.to_string(),
+            object_key: record.object_key(),
+            content_type: record.content_type.clone(),
+            size: record.size,
+        })
+        .await
+}
+
+/// Removes what an accepted-then-failed upload left, then returns the original error.
+async fn undo_upload(state: &AppState, record: &ImageRecord, error: Error) -> Error {
+    let user = &record.user_name;
+    if let Err(cleanup) = state.images.delete(user, record.id).await {
+        tracing::error!(error = %cleanup, image = %record.id, "cleaning up a failed upload");
+    }
+    if let Err(cleanup) = state.photos.delete(&record.object_key()).await {
+        tracing::error!(error = %cleanup, image = %record.id, "cleaning up a failed upload");
+    }
+    error
+}
+
+/// Upload a photo in the request body (the original `/images/post`); it is analysed next.
+#[utoipa::path(post, path = "/images", tag = "images", security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 202, body = Accepted), (status = 400, description = "empty body"),
+        (status = 403, description = "over quota"), (status = 413, description = "photo too large"),
+        (status = 415, description = "not a JPEG, PNG or WebP photo")))]
+pub async fn upload_photo(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Accepted>)> {
+    let max = state.config.settings.quotas.max_photo_bytes;
+    let declared = photo::check_content_type(headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()))?;
+    let bytes = axum::body::to_bytes(body, usize::try_from(max).unwrap_or(usize::MAX))
+        .await
+        .map_err(|_| Error::PayloadTooLarge(format!("the body is larger than this tier's limit of {max} bytes per photo")))?;
+    if bytes.is_empty() {
+        return Err(Error::bad_request("empty_body", "the body is empty: send the photo's bytes"));
+    }
+    let facts = photo::inspect(&bytes)?;
+    if facts.content_type != declared {
+        return Err(Error::UnsupportedMediaType(format!(
+            "the body is {} but Content-Type says {declared}",
+            facts.content_type
+        )));
+    }
+    let mut record = new_record(user.name(), ImageStatus::Pending, facts.content_type);
+    apply_facts(&mut record, &facts, bytes.len() as u64);
+    state.images.create(&record, &state.config.settings.quotas).await?;
+    let stored = state.photos.put(&record.object_key(), bytes.to_vec(), facts.content_type).await;
+    if let Err(error) = stored.and(announce(&state, &record).await) {
+        return Err(undo_upload(&state, &record, error).await);
+    }
+    Ok((StatusCode::ACCEPTED, Json(Accepted { id: record.id.to_string(), status: record.status })))
+}
+
+/// Start a large upload: a presigned S3 PUT URL and the image id.
+#[utoipa::path(post, path = "/images/uploads", tag = "images", security(("bearer" = [])), request_body = StartUpload,
+    responses((status = 201, body = UploadTicket), (status = 413, description = "declared size too large"),
+        (status = 415, description = "unsupported content type")))]
+pub async fn start_upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(body): JsonBody<StartUpload>,
+) -> Result<(StatusCode, Json<UploadTicket>)> {
+    let content_type = photo::check_content_type(Some(&body.content_type))?;
+    let max = state.config.settings.quotas.max_photo_bytes;
+    if let Some(size) = body.size.filter(|size| *size > max) {
+        return Err(too_large(size, max));
+    }
+    let record = new_record(user.name(), ImageStatus::Uploading, content_type);
+    state.images.create_upload(&record).await?;
+    let upload_url = state
+        .photos
+        .presign_put(&record.object_key(), content_type, UPLOAD_URL_LIFETIME)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(UploadTicket {
+            id: record.id.to_string(),
+            upload_url,
+            method: "PUT",
+            headers: [("Content-Type", content_type.to_owned())].into(),
+            expires_at: rfc3339(OffsetDateTime::now_utc() + UPLOAD_URL_LIFETIME),
+        }),
+    ))
+}
+
+/// Confirm a presigned upload: the photo is checked (exists, size, really a photo, quota).
+#[utoipa::path(post, path = "/images/{id}/complete", tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the id from POST /images/uploads")),
+    responses((status = 202, body = Accepted), (status = 403, description = "over quota"), (status = 404, description = "no such upload"),
+        (status = 409, description = "not uploaded yet, or already completed"), (status = 413, description = "too large"),
+        (status = 415, description = "not a photo")))]
+pub async fn complete_upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Accepted>)> {
+    let id = image_id(&id)?;
+    let mut record = state.images.get(user.name(), id).await?.ok_or_else(|| not_found(id))?;
+    if record.status != ImageStatus::Uploading {
+        return Err(Error::Conflict {
+            code: "upload_not_pending",
+            message: format!("image {id} was completed already"),
+        });
+    }
+    let key = object_key(user.name(), id);
+    let size = state.photos.size(&key).await?.ok_or_else(|| Error::Conflict {
+        code: "upload_missing",
+        message: "nothing was uploaded yet: PUT the photo to upload_url first".into(),
+    })?;
+    let max = state.config.settings.quotas.max_photo_bytes;
+    if size > max {
+        return Err(undo_upload(&state, &record, too_large(size, max)).await);
+    }
+    let facts = match state.photos.read_start(&key, photo::INSPECT_BYTES).await.and_then(|bytes| photo::inspect(&bytes)) {
+        Ok(facts) => facts,
+        Err(error) => return Err(undo_upload(&state, &record, error).await),
+    };
+    apply_facts(&mut record, &facts, size);
+    record.status = ImageStatus::Pending;
+    if let Err(error) = state.images.complete_upload(&record, &state.config.settings.quotas).await {
+        return Err(match error {
+            Error::QuotaExceeded(_) => undo_upload(&state, &record, error).await,
+            other => other,
+        });
+    }
+    if let Err(error) = announce(&state, &record).await {
+        return Err(undo_upload(&state, &record, error).await);
+    }
+    Ok((StatusCode::ACCEPTED, Json(Accepted { id: id.to_string(), status: record.status })))
+}
+
+/// The signed-in user's photos, newest first (the original `/images/list`).
+#[utoipa::path(get, path = "/images", tag = "images", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = ImagePage), (status = 400, description = "invalid limit or cursor")))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<ImagePage>> {
+    let limit = page_limit(query.limit)?;
+    let after = decode_cursor(query.cursor.as_deref())?;
+    let page = state.images.list(user.name(), limit, after).await?;
+    Ok(Json(ImagePage {
+        items: page.items.iter().map(ImageSummary::of).collect(),
+        next_cursor: page.next.map(encode_cursor),
+    }))
+}
+
+/// Photos carrying every given label, newest first (the original `/images/search`).
+#[utoipa::path(get, path = "/images/search", tag = "images", security(("bearer" = [])), params(SearchQuery),
+    responses((status = 200, body = SearchPage), (status = 400, description = "no label, or an invalid one")))]
+pub async fn search(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(query): QueryParams<SearchQuery>,
+) -> Result<Json<SearchPage>> {
+    let mut labels = query.label.iter().map(|label| normalize_label(label)).collect::<Result<Vec<_>>>()?;
+    labels.sort();
+    labels.dedup();
+    if labels.is_empty() || labels.len() > MAX_SEARCH_LABELS {
+        return Err(Error::bad_request(
+            "invalid_labels",
+            format!("search takes 1 to {MAX_SEARCH_LABELS} labels: ?label=cat&label=outdoor"),
+        ));
+    }
+    let limit = page_limit(query.limit)?;
+    let after = decode_cursor(query.cursor.as_deref())?;
+    let page = state.images.search(user.name(), &labels, limit, after).await?;
+    Ok(Json(SearchPage {
+        items: page
+            .items
+            .into_iter()
+            .map(|hit| SearchHit {
+                id: hit.id.to_string(),
+                labels: hit.labels,
+                content_type: hit.content_type,
+                created_at: rfc3339(hit.created_at),
+            })
+            .collect(),
+        next_cursor: page.next.map(encode_cursor),
+    }))
+}
+
+/// One photo: status, labels, facts and a short-lived download URL.
+#[utoipa::path(get, path = "/images/{id}", tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "image id")),
+    responses((status = 200, body = ImageView), (status = 404, description = "no such image")))]
+pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<ImageView>> {
+    let id = image_id(&id)?;
+    let record = state.images.get(user.name(), id).await?.ok_or_else(|| not_found(id))?;
+    let (download_url, download_url_expires_at) = if record.status == ImageStatus::Uploading {
+        (None, None)
+    } else {
+        let url = state.photos.presign_get(&record.object_key(), DOWNLOAD_URL_LIFETIME).await?;
+        (Some(url), Some(rfc3339(OffsetDateTime::now_utc() + DOWNLOAD_URL_LIFETIME)))
+    };
+    Ok(Json(ImageView {
+        id: record.id.to_string(),
+        status: record.status,
+        failure_reason: record.failure_reason,
+        content_type: record.content_type,
+        size: record.size,
+        width: record.width,
+        height: record.height,
+        taken_at: record.taken_at,
+        created_at: rfc3339(record.created_at),
+        labels: record.labels,
+        download_url,
+        download_url_expires_at,
+    }))
+}
+
+/// Delete a photo: its object, record and index entries (the original `/images/delete`).
+#[utoipa::path(delete, path = "/images/{id}", tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "image id")),
+    responses((status = 204, description = "deleted"), (status = 404, description = "no such image")))]
+pub async fn delete_image(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<StatusCode> {
+    let id = image_id(&id)?;
+    let record = state.images.delete(user.name(), id).await?.ok_or_else(|| not_found(id))?;
+    state.photos.delete(&record.object_key()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everything of a user: objects, records, index entries, counters.
+pub async fn delete_everything_of(state: &AppState, user: &UserName) -> Result<()> {
+    state.images.delete_all(user).await?;
+    state.photos.delete_prefix(&format!("{user}/")).await?;
+    Ok(())
+}

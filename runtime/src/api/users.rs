@@ -1,0 +1,235 @@
+//! `/users`: sign up, the signed-in user's account, and the ops search by name prefix.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{CurrentUser, JsonBody, OpsCaller, QueryParams};
+use super::sessions::SessionView;
+use super::{AppState, images};
+use crate::auth::password;
+use crate::error::{Error, Result};
+use crate::store::{NewUserEvent, UserName, UserRecord, rfc3339};
+
+const MAX_NAME_CHARS: usize = 100;
+const MAX_EMAIL_CHARS: usize = 254;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignUp {
+    /// 3-32 characters: lower-case letters, digits, `-`, `_`, starting with a letter.
+    pub user_name: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// 10-128 characters, not containing the user name.
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccount {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// A new password; needs `current_password`, and signs out every other session.
+    pub new_password: Option<String>,
+    pub current_password: Option<String>,
+}
+
+/// A user as the API shows it: never a password or hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub user_name: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// RFC 3339.
+    pub registration_date: String,
+    pub tier: String,
+}
+
+impl UserView {
+    fn of(user: &UserRecord, tier: &str) -> Self {
+        Self {
+            user_name: user.user_name.to_string(),
+            email: user.email.clone(),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            registration_date: rfc3339(user.registration_date),
+            tier: tier.to_owned(),
+        }
+    }
+}
+
+/// The account after an update; a new token when the password changed (the old ones stop working).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UpdatedAccount {
+    pub user: UserView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UserSearch {
+    /// The start of the user names wanted (at least one character).
+    pub prefix: String,
+    /// 1-100, default 20.
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    pub next_cursor: Option<String>,
+}
+
+fn check_text(field: &str, value: &str, max: usize) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(Error::bad_request(
+            "invalid_field",
+            format!("{field} must have 1 to {max} printable characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+fn check_email(value: &str) -> Result<String> {
+    let email = check_text("email", value, MAX_EMAIL_CHARS)?;
+    let valid = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@') && !email.contains(char::is_whitespace)
+        }
+        None => false,
+    };
+    if valid {
+        Ok(email)
+    } else {
+        Err(Error::bad_request("invalid_email", "email is not an email address"))
+    }
+}
+
+/// Sign up (the original `/users/create`). The new user is published to NewUser.
+#[utoipa::path(post, path = "/users", tag = "users", request_body = SignUp,
+    responses((status = 201, body = UserView), (status = 400, description = "invalid fields"), (status = 409, description = "user name taken")))]
+pub async fn sign_up(State(state): State<AppState>, JsonBody(body): JsonBody<SignUp>) -> Result<(StatusCode, Json<UserView>)> {
+    let user_name = UserName::parse(body.user_name.trim())?;
+    let email = check_email(&body.email)?;
+    let first_name = check_text("first_name", &body.first_name, MAX_NAME_CHARS)?;
+    let last_name = check_text("last_name", &body.last_name, MAX_NAME_CHARS)?;
+    password::check_rules(&body.password, user_name.as_str())?;
+    let user = UserRecord {
+        user_name,
+        email,
+        first_name,
+        last_name,
+        password_hash: password::hash(body.password).await?,
+        registration_date: OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc()),
+        token_generation: 1,
+    };
+    state.users.create(&user).await?;
+    state
+        .events
+        .new_user(&NewUserEvent {
+            user_name: user.user_name.as_str(),
+            email: &user.email,
+            first_name: &user.first_name,
+            last_name: &user.last_name,
+            tier: &state.config.tier,
+            registration_date: user.registration_date,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(UserView::of(&user, &state.config.tier))))
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/users/me", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, description = "not signed in")))]
+pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Json<UserView> {
+    Json(UserView::of(&user.0, &state.config.tier))
+}
+
+/// Change names, email or password (the original `/users/update`).
+#[utoipa::path(put, path = "/users/me", tag = "users", security(("bearer" = [])), request_body = UpdateAccount,
+    responses((status = 200, body = UpdatedAccount), (status = 400, description = "invalid fields"), (status = 401, description = "not signed in, or wrong current password")))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    CurrentUser(current): CurrentUser,
+    JsonBody(body): JsonBody<UpdateAccount>,
+) -> Result<Json<UpdatedAccount>> {
+    let mut updated = current.clone();
+    if let Some(email) = &body.email {
+        updated.email = check_email(email)?;
+    }
+    if let Some(first_name) = &body.first_name {
+        updated.first_name = check_text("first_name", first_name, MAX_NAME_CHARS)?;
+    }
+    if let Some(last_name) = &body.last_name {
+        updated.last_name = check_text("last_name", last_name, MAX_NAME_CHARS)?;
+    }
+    let mut session = None;
+    if let Some(new_password) = body.new_password {
+        let current_password = body.current_password.ok_or_else(|| {
+            Error::bad_request("current_password_required", "changing the password needs current_password")
+        })?;
+        if !password::verify(current_password, Some(current.password_hash.clone())).await {
+            return Err(Error::Unauthenticated("current_password is wrong".into()));
+        }
+        password::check_rules(&new_password, current.user_name.as_str())?;
+        updated.password_hash = password::hash(new_password).await?;
+        updated.token_generation += 1;
+        session = Some(SessionView::issue(&state, &updated));
+    } else if body.current_password.is_some() {
+        return Err(Error::bad_request("invalid_request", "current_password is only needed with new_password"));
+    }
+    state.users.update(&updated, current.token_generation).await?;
+    Ok(Json(UpdatedAccount {
+        user: UserView::of(&updated, &state.config.tier),
+        session,
+    }))
+}
+
+/// Delete the account with every photo, object and index entry (the original `/users/delete`).
+#[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])),
+    responses((status = 204, description = "deleted, with everything of it"), (status = 401, description = "not signed in")))]
+pub async fn delete_me(State(state): State<AppState>, CurrentUser(current): CurrentUser) -> Result<StatusCode> {
+    // Revoke every token first, so no upload can race with the deletion.
+    let mut revoked = current.clone();
+    revoked.token_generation += 1;
+    state.users.update(&revoked, current.token_generation).await?;
+    images::delete_everything_of(&state, &current.user_name).await?;
+    state.users.delete(&current.user_name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ops: users whose name starts with a prefix (the original `/users/search`). Needs the
+/// stack's ops credential (`deployer ops-credential`), not a user token.
+#[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])), params(UserSearch),
+    responses((status = 200, body = UserPage), (status = 403, description = "not the ops credential")))]
+pub async fn search_users(
+    State(state): State<AppState>,
+    _ops: OpsCaller,
+    QueryParams(query): QueryParams<UserSearch>,
+) -> Result<Json<UserPage>> {
+    let prefix = query.prefix.trim().to_lowercase();
+    let valid = !prefix.is_empty()
+        && prefix.len() <= 32
+        && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid {
+        return Err(Error::bad_request("invalid_prefix", "prefix has 1 to 32 characters of a user name"));
+    }
+    let limit = images::page_limit(query.limit)?;
+    let after = query.cursor.as_deref().map(|cursor| UserName::parse(cursor)).transpose()?;
+    let page = state.users.search_prefix(&prefix, limit, after.as_ref()).await?;
+    Ok(Json(UserPage {
+        items: page.items.iter().map(|user| UserView::of(user, &state.config.tier)).collect(),
+        next_cursor: page.next.map(|name| name.to_string()),
+    }))
+}

@@ -1,0 +1,46 @@
+//! Builds the AWS clients and the stores once per process and hands them to the router.
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+
+use crate::api::Services;
+use crate::auth::token::TokenSigner;
+use crate::config::StackConfig;
+use crate::error::Result;
+use crate::store::{DynamoImages, DynamoUsers, S3Photos, SnsEvents};
+
+/// The AWS configuration from the standard chain (environment, profile, instance role).
+pub async fn aws_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+/// An S3 client; custom endpoints (S3-compatible stores, emulators) get path-style addressing,
+/// which every endpoint serves.
+pub fn s3_client(aws: &SdkConfig) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(aws)
+        .force_path_style(aws.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// Everything the API handlers use, connected to the stack's resources.
+pub async fn connect(config: StackConfig, aws: &SdkConfig) -> Result<Services> {
+    let users = Arc::new(DynamoUsers::new(aws_sdk_dynamodb::Client::new(aws), &config.users_table));
+    let images = Arc::new(DynamoImages::new(aws_sdk_dynamodb::Client::new(aws), &config.images_table));
+    let photos = Arc::new(S3Photos::new(s3_client(aws), &config.photo_bucket));
+    let events = Arc::new(SnsEvents::new(
+        aws_sdk_sns::Client::new(aws),
+        &config.new_user_topic_arn,
+        &config.new_image_topic_arn,
+    ));
+    let tokens = TokenSigner::load(users.as_ref(), &aws_sdk_kms::Client::new(aws), &config.key_arn).await?;
+    Ok(Services {
+        config,
+        users,
+        images,
+        photos,
+        events,
+        tokens,
+    })
+}

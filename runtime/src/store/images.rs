@@ -1,0 +1,619 @@
+//! Images in DynamoDB, one partition per user (`pk` = user name):
+//! - `sk` = `image#<id>`: the record; listed through index `entries` under `<user>#image`
+//!   (uploading records have no `entry_pk`, so the sparse index leaves them out);
+//! - `sk` = `image#<id>#label#<label>`: one entry per label, found through index `entries`
+//!   under `<user>#label#<label>`, carrying the image's whole label set for AND searches;
+//! - `sk` = `usage`: the user's photo and byte counters, changed in the same transaction as
+//!   the records they count, with the quota as the transaction's condition.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, DeleteRequest, Put, PutRequest, TransactWriteItem, Update, WriteRequest,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{ImageId, ImageRecord, ImageStatus, ImageStore, Label, LabelHit, Page, UserName, Usage, parse_rfc3339, rfc3339};
+use crate::config::QuotaSettings;
+use crate::error::{Error, Result};
+
+const ENTRIES_INDEX: &str = "entries";
+const USAGE: &str = "usage";
+/// BatchWriteItem's limit.
+const BATCH: usize = 25;
+/// Uploading records expire (DynamoDB TTL) when their upload was abandoned.
+const UPLOAD_RECORD_LIFETIME: time::Duration = time::Duration::hours(24);
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn record_sk(id: ImageId) -> String {
+    format!("image#{id}")
+}
+
+fn label_sk(id: ImageId, label: &str) -> String {
+    format!("image#{id}#label#{label}")
+}
+
+fn images_entry(user: &UserName) -> String {
+    format!("{user}#image")
+}
+
+fn label_entry(user: &UserName, label: &str) -> String {
+    format!("{user}#label#{label}")
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ImageItem {
+    pk: String,
+    sk: String,
+    image_id: String,
+    status: ImageStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    failure_reason: Option<String>,
+    content_type: String,
+    size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    taken_at: Option<String>,
+    created_at: String,
+    #[serde(default)]
+    labels: Vec<Label>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entry_pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entry_sk: Option<String>,
+    /// Epoch seconds; DynamoDB's TTL removes abandoned upload records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+}
+
+impl ImageItem {
+    fn of(record: &ImageRecord) -> Self {
+        let listed = record.status != ImageStatus::Uploading;
+        Self {
+            pk: record.user_name.to_string(),
+            sk: record_sk(record.id),
+            image_id: record.id.to_string(),
+            status: record.status,
+            failure_reason: record.failure_reason.clone(),
+            content_type: record.content_type.clone(),
+            size: record.size,
+            width: record.width,
+            height: record.height,
+            taken_at: record.taken_at.clone(),
+            created_at: rfc3339(record.created_at),
+            labels: record.labels.clone(),
+            entry_pk: listed.then(|| images_entry(&record.user_name)),
+            entry_sk: listed.then(|| record.id.to_string()),
+            expires_at: (!listed).then(|| (record.created_at + UPLOAD_RECORD_LIFETIME).unix_timestamp()),
+        }
+    }
+
+    fn into_record(self) -> Result<ImageRecord> {
+        Ok(ImageRecord {
+            user_name: UserName::parse(&self.pk)?,
+            id: ImageId::parse(&self.image_id)?,
+            status: self.status,
+            failure_reason: self.failure_reason,
+            content_type: self.content_type,
+            size: self.size,
+            width: self.width,
+            height: self.height,
+            taken_at: self.taken_at,
+            created_at: parse_rfc3339(&self.created_at)?,
+            labels: self.labels,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct LabelEntryItem {
+    pk: String,
+    sk: String,
+    entry_pk: String,
+    entry_sk: String,
+    image_id: String,
+    label: String,
+    confidence: f32,
+    /// Every label of the image, so that an AND search filters within one label's entries.
+    labels: Vec<String>,
+    content_type: String,
+    created_at: String,
+}
+
+fn to_item<T: Serialize>(value: T) -> Result<HashMap<String, AttributeValue>> {
+    serde_dynamo::to_item(value).map_err(|err| Error::Internal(format!("image item: {err}")))
+}
+
+fn from_item<T: for<'de> Deserialize<'de>>(item: HashMap<String, AttributeValue>) -> Result<T> {
+    serde_dynamo::from_item(item).map_err(|err| Error::Internal(format!("stored image item: {err}")))
+}
+
+/// What a quota-checked transaction was refused for.
+enum Refusal {
+    RecordCondition,
+    Quota,
+}
+
+pub struct DynamoImages {
+    client: Client,
+    table: String,
+}
+
+impl DynamoImages {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn key(&self, user: &UserName, sk: String) -> HashMap<String, AttributeValue> {
+        HashMap::from([("pk".to_owned(), s(user.as_str())), ("sk".to_owned(), s(sk))])
+    }
+
+    /// Adds one photo of `size` bytes to the user's counters, on condition that the quotas hold.
+    fn count_photo(&self, user: &UserName, size: u64, quotas: &QuotaSettings) -> Result<TransactWriteItem> {
+        let mut conditions = Vec::new();
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, USAGE.to_owned())))
+            .update_expression("ADD photos :one, #bytes :size")
+            .expression_attribute_names("#bytes", "bytes")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":size", n(size));
+        if let Some(max_photos) = quotas.photos_per_user.as_option() {
+            conditions.push("(attribute_not_exists(photos) OR photos < :max_photos)");
+            update = update.expression_attribute_values(":max_photos", n(max_photos));
+        }
+        if let Some(max_bytes) = quotas.bytes_per_user.as_option() {
+            let room = max_bytes.checked_sub(size).ok_or_else(|| {
+                Error::QuotaExceeded(format!("this photo ({size} bytes) is larger than the storage quota ({max_bytes} bytes)"))
+            })?;
+            conditions.push("(attribute_not_exists(#bytes) OR #bytes <= :room)");
+            update = update.expression_attribute_values(":room", n(room));
+        }
+        if !conditions.is_empty() {
+            update = update.condition_expression(conditions.join(" AND "));
+        }
+        let update = update.build().map_err(|err| Error::Internal(err.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    fn uncount_photo(&self, user: &UserName, size: u64) -> Result<TransactWriteItem> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, USAGE.to_owned())))
+            .update_expression("ADD photos :minus_one, #bytes :minus_size")
+            .expression_attribute_names("#bytes", "bytes")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":minus_size", AttributeValue::N(format!("-{size}")))
+            .build()
+            .map_err(|err| Error::Internal(err.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Runs a transaction; maps a cancelled one to which of its conditions failed.
+    async fn transact(&self, items: Vec<TransactWriteItem>, action: &str) -> Result<std::result::Result<(), Refusal>> {
+        let answer = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match answer {
+            Ok(_) => Ok(Ok(())),
+            Err(SdkError::ServiceError(service)) => match service.err() {
+                TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+                    let failed = |index: usize| {
+                        cancelled
+                            .cancellation_reasons()
+                            .get(index)
+                            .and_then(|reason| reason.code())
+                            == Some("ConditionalCheckFailed")
+                    };
+                    if failed(0) {
+                        Ok(Err(Refusal::RecordCondition))
+                    } else if failed(1) {
+                        Ok(Err(Refusal::Quota))
+                    } else {
+                        Err(Error::Aws {
+                            action: action.to_owned(),
+                            message: format!("transaction cancelled: {:?}", cancelled.cancellation_reasons()),
+                        })
+                    }
+                }
+                other => Err(Error::Aws {
+                    action: action.to_owned(),
+                    message: format!("{}: {}", other.code().unwrap_or("?"), other.message().unwrap_or("")),
+                }),
+            },
+            Err(err) => Err(Error::aws(action.to_owned())(err)),
+        }
+    }
+
+    fn put(&self, item: HashMap<String, AttributeValue>, condition: &str) -> Result<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .build()
+            .map_err(|err| Error::Internal(err.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Writes and deletes items in batches, retrying what DynamoDB leaves unprocessed.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<()> {
+        for chunk in requests.chunks(BATCH) {
+            let mut pending = HashMap::from([(self.table.clone(), chunk.to_vec())]);
+            let mut attempt = 0u32;
+            while !pending.is_empty() {
+                let answer = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .map_err(Error::aws("BatchWriteItem images"))?;
+                pending = answer.unprocessed_items.unwrap_or_default();
+                pending.retain(|_, requests| !requests.is_empty());
+                attempt += 1;
+                if !pending.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempt.min(6))).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn delete_request(key: HashMap<String, AttributeValue>) -> Result<WriteRequest> {
+        let delete = DeleteRequest::builder()
+            .set_key(Some(key))
+            .build()
+            .map_err(|err| Error::Internal(err.to_string()))?;
+        Ok(WriteRequest::builder().delete_request(delete).build())
+    }
+
+    /// Every item of the user's partition, or those whose sort key starts with `prefix`.
+    async fn items_with_prefix(&self, user: &UserName, prefix: Option<&str>) -> Result<Vec<HashMap<String, AttributeValue>>> {
+        let mut items = Vec::new();
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(user.as_str()))
+            .consistent_read(true);
+        if let Some(prefix) = prefix {
+            query = query
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", s(prefix));
+        }
+        let mut pages = query.into_paginator().items().send();
+        while let Some(item) = pages.next().await {
+            items.push(item.map_err(Error::aws("Query image items"))?);
+        }
+        Ok(items)
+    }
+
+    fn key_of(item: &HashMap<String, AttributeValue>) -> HashMap<String, AttributeValue> {
+        item.iter()
+            .filter(|(name, _)| *name == "pk" || *name == "sk")
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect()
+    }
+}
+
+fn quota_message(quotas: &QuotaSettings) -> String {
+    format!(
+        "this upload would pass your quota ({} photos, {} bytes); delete photos to make room",
+        quotas.photos_per_user, quotas.bytes_per_user
+    )
+}
+
+/// Labels without duplicates (the highest confidence wins), in name order.
+fn distinct_labels(labels: &[Label]) -> Vec<Label> {
+    let mut by_name: BTreeMap<String, f32> = BTreeMap::new();
+    for label in labels {
+        let best = by_name.entry(label.name.clone()).or_insert(label.confidence);
+        if label.confidence > *best {
+            *best = label.confidence;
+        }
+    }
+    by_name.into_iter().map(|(name, confidence)| Label { name, confidence }).collect()
+}
+
+#[async_trait]
+impl ImageStore for DynamoImages {
+    async fn create(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
+        let items = vec![
+            self.put(to_item(ImageItem::of(record))?, "attribute_not_exists(pk)")?,
+            self.count_photo(&record.user_name, record.size, quotas)?,
+        ];
+        match self.transact(items, "TransactWriteItems create image").await? {
+            Ok(()) => Ok(()),
+            Err(Refusal::Quota) => Err(Error::QuotaExceeded(quota_message(quotas))),
+            Err(Refusal::RecordCondition) => Err(Error::Conflict {
+                code: "image_exists",
+                message: format!("image {} exists already", record.id),
+            }),
+        }
+    }
+
+    async fn create_upload(&self, record: &ImageRecord) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(ImageItem::of(record))?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(Error::aws("PutItem upload record"))?;
+        Ok(())
+    }
+
+    async fn complete_upload(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
+        let mut put = self.put(to_item(ImageItem::of(record))?, "#status = :uploading")?;
+        if let Some(put) = put.put.as_mut() {
+            put.expression_attribute_names = Some(HashMap::from([("#status".to_owned(), "status".to_owned())]));
+            put.expression_attribute_values = Some(HashMap::from([(":uploading".to_owned(), s("uploading"))]));
+        }
+        let items = vec![put, self.count_photo(&record.user_name, record.size, quotas)?];
+        match self.transact(items, "TransactWriteItems complete upload").await? {
+            Ok(()) => Ok(()),
+            Err(Refusal::Quota) => Err(Error::QuotaExceeded(quota_message(quotas))),
+            Err(Refusal::RecordCondition) => Err(Error::Conflict {
+                code: "upload_not_pending",
+                message: format!("image {} is not waiting for its upload (completed or deleted already)", record.id),
+            }),
+        }
+    }
+
+    async fn get(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, record_sk(id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::aws("GetItem image"))?;
+        answer.item.map(|item| from_item::<ImageItem>(item)?.into_record()).transpose()
+    }
+
+    async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(ENTRIES_INDEX)
+            .key_condition_expression("entry_pk = :entry")
+            .expression_attribute_values(":entry", s(images_entry(user)))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        if let Some(after) = after {
+            query = query.set_exclusive_start_key(Some(HashMap::from([
+                ("entry_pk".to_owned(), s(images_entry(user))),
+                ("entry_sk".to_owned(), s(after.to_string())),
+                ("pk".to_owned(), s(user.as_str())),
+                ("sk".to_owned(), s(record_sk(after))),
+            ])));
+        }
+        let answer = query.send().await.map_err(Error::aws("Query images"))?;
+        let items = answer
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<ImageItem>(item)?.into_record())
+            .collect::<Result<Vec<_>>>()?;
+        let next = answer.last_evaluated_key.and(items.last().map(|record| record.id));
+        Ok(Page { items, next })
+    }
+
+    async fn search(&self, user: &UserName, labels: &[String], limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>> {
+        let Some((first, others)) = labels.split_first() else {
+            return Ok(Page { items: Vec::new(), next: None });
+        };
+        let mut hits = Vec::new();
+        let mut start = after;
+        loop {
+            let remaining = limit - hits.len();
+            // Limit counts items read before the filter, so one page never holds more
+            // matches than are still wanted and the cursor never skips one.
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(ENTRIES_INDEX)
+                .key_condition_expression("entry_pk = :entry")
+                .expression_attribute_values(":entry", s(label_entry(user, first)))
+                .scan_index_forward(false)
+                .limit(i32::try_from(remaining).unwrap_or(i32::MAX));
+            if !others.is_empty() {
+                let filter = (0..others.len())
+                    .map(|i| format!("contains(labels, :label{i})"))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                query = query.filter_expression(filter);
+                for (i, label) in others.iter().enumerate() {
+                    query = query.expression_attribute_values(format!(":label{i}"), s(label.as_str()));
+                }
+            }
+            if let Some(start) = start {
+                query = query.set_exclusive_start_key(Some(HashMap::from([
+                    ("entry_pk".to_owned(), s(label_entry(user, first))),
+                    ("entry_sk".to_owned(), s(start.to_string())),
+                    ("pk".to_owned(), s(user.as_str())),
+                    ("sk".to_owned(), s(label_sk(start, first))),
+                ])));
+            }
+            let answer = query.send().await.map_err(Error::aws("Query label index"))?;
+            for item in answer.items.unwrap_or_default() {
+                let entry: LabelEntryItem = from_item(item)?;
+                hits.push(LabelHit {
+                    id: ImageId::parse(&entry.image_id)?,
+                    labels: entry.labels,
+                    content_type: entry.content_type,
+                    created_at: parse_rfc3339(&entry.created_at)?,
+                });
+            }
+            let more = answer
+                .last_evaluated_key
+                .as_ref()
+                .and_then(|key| key.get("entry_sk"))
+                .and_then(|value| value.as_s().ok())
+                .map(|id| ImageId::parse(id))
+                .transpose()?;
+            match more {
+                Some(last_read) if hits.len() < limit => start = Some(last_read),
+                Some(_) => {
+                    let next = hits.last().map(|hit| hit.id);
+                    return Ok(Page { items: hits, next });
+                }
+                None => return Ok(Page { items: hits, next: None }),
+            }
+        }
+    }
+
+    async fn put_labels(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<bool> {
+        let Some(mut record) = self.get(user, id).await? else { return Ok(false) };
+        let labels = distinct_labels(labels);
+        record.labels = labels.clone();
+        record.status = ImageStatus::Ready;
+        record.failure_reason = None;
+        let answer = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(ImageItem::of(&record))?))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match answer {
+            Ok(_) => {}
+            Err(err) if err.code() == Some("ConditionalCheckFailedException") => return Ok(false),
+            Err(err) => return Err(Error::aws("PutItem analysed image")(err)),
+        }
+
+        let names: Vec<String> = labels.iter().map(|label| label.name.clone()).collect();
+        let stale = self
+            .items_with_prefix(user, Some(&format!("{}#label#", record_sk(id))))
+            .await?
+            .into_iter()
+            .filter(|item| {
+                let label = item.get("label").and_then(|v| v.as_s().ok());
+                !label.is_some_and(|label| names.contains(label))
+            })
+            .map(|item| Self::delete_request(Self::key_of(&item)))
+            .collect::<Result<Vec<_>>>()?;
+        let created_at = rfc3339(record.created_at);
+        let mut writes = stale;
+        for label in &labels {
+            let entry = LabelEntryItem {
+                pk: user.to_string(),
+                sk: label_sk(id, &label.name),
+                entry_pk: label_entry(user, &label.name),
+                entry_sk: id.to_string(),
+                image_id: id.to_string(),
+                label: label.name.clone(),
+                confidence: label.confidence,
+                labels: names.clone(),
+                content_type: record.content_type.clone(),
+                created_at: created_at.clone(),
+            };
+            let put = PutRequest::builder()
+                .set_item(Some(to_item(entry)?))
+                .build()
+                .map_err(|err| Error::Internal(err.to_string()))?;
+            writes.push(WriteRequest::builder().put_request(put).build());
+        }
+        self.batch_write(writes).await?;
+
+        // The image may have been deleted while its entries were written: leave nothing behind.
+        if self.get(user, id).await?.is_none() {
+            self.delete(user, id).await?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
+        let items = self.items_with_prefix(user, Some(&record_sk(id))).await?;
+        let record_key = record_sk(id);
+        let (records, entries): (Vec<_>, Vec<_>) = items
+            .into_iter()
+            .partition(|item| item.get("sk").and_then(|v| v.as_s().ok()) == Some(&record_key));
+        let entries = entries
+            .iter()
+            .map(|item| Self::delete_request(Self::key_of(item)))
+            .collect::<Result<Vec<_>>>()?;
+        let Some(record) = records.into_iter().next() else {
+            self.batch_write(entries).await?;
+            return Ok(None);
+        };
+        let record = from_item::<ImageItem>(record)?.into_record()?;
+
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, record_key)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(|err| Error::Internal(err.to_string()))?;
+        let mut transaction = vec![TransactWriteItem::builder().delete(delete).build()];
+        if record.status != ImageStatus::Uploading {
+            transaction.push(self.uncount_photo(user, record.size)?);
+        }
+        let deleted = self.transact(transaction, "TransactWriteItems delete image").await?;
+        self.batch_write(entries).await?;
+        Ok(deleted.ok().map(|()| record))
+    }
+
+    async fn delete_all(&self, user: &UserName) -> Result<()> {
+        let requests = self
+            .items_with_prefix(user, None)
+            .await?
+            .iter()
+            .map(|item| Self::delete_request(Self::key_of(item)))
+            .collect::<Result<Vec<_>>>()?;
+        self.batch_write(requests).await
+    }
+
+    async fn usage(&self, user: &UserName) -> Result<Usage> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, USAGE.to_owned())))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::aws("GetItem usage"))?;
+        let number = |item: &HashMap<String, AttributeValue>, name: &str| {
+            item.get(name)
+                .and_then(|value| value.as_n().ok())
+                .and_then(|value| value.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        Ok(answer
+            .item
+            .map(|item| Usage {
+                photos: number(&item, "photos"),
+                bytes: number(&item, "bytes"),
+            })
+            .unwrap_or_default())
+    }
+}

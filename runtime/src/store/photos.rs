@@ -1,0 +1,157 @@
+//! Photo objects in the tier's S3 bucket, under `<user>/<image id>`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+
+use super::PhotoStore;
+use crate::error::{Error, Result};
+
+pub struct S3Photos {
+    client: Client,
+    bucket: String,
+}
+
+impl S3Photos {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+}
+
+fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
+    PresigningConfig::expires_in(expires_in).map_err(|err| Error::Internal(format!("presigning: {err}")))
+}
+
+#[async_trait]
+impl PhotoStore for S3Photos {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<()> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(Error::aws("S3 PutObject"))?;
+        Ok(())
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>> {
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(head) => Ok(Some(head.content_length.unwrap_or(0).max(0) as u64)),
+            Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
+            Err(err) if err.code() == Some("NotFound") || err.code() == Some("NoSuchKey") => Ok(None),
+            Err(err) => Err(Error::aws("S3 HeadObject")(err)),
+        }
+    }
+
+    async fn read_start(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>> {
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes=0-{}", max_bytes.saturating_sub(1)))
+            .send()
+            .await
+            .map_err(Error::aws("S3 GetObject"))?;
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|err| Error::Internal(format!("reading s3 object: {err}")))?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(Error::aws("S3 DeleteObject"))?;
+        Ok(())
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<usize> {
+        let mut deleted = 0;
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(Error::aws("S3 ListObjectsV2"))?;
+            let objects = page
+                .contents
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|object| object.key)
+                .map(|key| ObjectIdentifier::builder().key(key).build())
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|err| Error::Internal(err.to_string()))?;
+            if objects.is_empty() {
+                continue;
+            }
+            deleted += objects.len();
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|err| Error::Internal(err.to_string()))?;
+            let answer = self
+                .client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(Error::aws("S3 DeleteObjects"))?;
+            if let Some(failed) = answer.errors.unwrap_or_default().first() {
+                return Err(Error::Internal(format!(
+                    "S3 did not delete {}: {}",
+                    failed.key.as_deref().unwrap_or("?"),
+                    failed.message.as_deref().unwrap_or("?")
+                )));
+            }
+        }
+        Ok(deleted)
+    }
+
+    async fn presign_put(&self, key: &str, content_type: &str, expires_in: Duration) -> Result<String> {
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .presigned(presigning(expires_in)?)
+            .await
+            .map_err(|err| Error::Internal(format!("presigning a PUT: {err}")))?;
+        Ok(request.uri().to_owned())
+    }
+
+    async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String> {
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(presigning(expires_in)?)
+            .await
+            .map_err(|err| Error::Internal(format!("presigning a GET: {err}")))?;
+        Ok(request.uri().to_owned())
+    }
+}

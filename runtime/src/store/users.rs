@@ -1,0 +1,247 @@
+//! Users in DynamoDB: `pk` = user name, `sk` = `profile`; stack-wide values under
+//! `pk` = `#system` (no user name starts with `#`). Index `by_name_prefix` serves the ops search.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use super::{Page, UserName, UserRecord, UserStore, parse_rfc3339, rfc3339};
+use crate::error::{Error, Result};
+
+const PROFILE: &str = "profile";
+const SYSTEM_PK: &str = "#system";
+const NAME_PREFIX_INDEX: &str = "by_name_prefix";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct UserItem {
+    pk: String,
+    sk: String,
+    user_name: String,
+    /// First character of the name: the partition of the prefix index.
+    name_initial: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    password_hash: String,
+    registration_date: String,
+    token_generation: u64,
+}
+
+impl From<&UserRecord> for UserItem {
+    fn from(user: &UserRecord) -> Self {
+        let name = user.user_name.as_str();
+        Self {
+            pk: name.to_owned(),
+            sk: PROFILE.to_owned(),
+            user_name: name.to_owned(),
+            name_initial: name[..1].to_owned(),
+            email: user.email.clone(),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            password_hash: user.password_hash.clone(),
+            registration_date: rfc3339(user.registration_date),
+            token_generation: user.token_generation,
+        }
+    }
+}
+
+impl TryFrom<UserItem> for UserRecord {
+    type Error = Error;
+    fn try_from(item: UserItem) -> Result<Self> {
+        Ok(Self {
+            user_name: UserName::parse(&item.user_name)?,
+            email: item.email,
+            first_name: item.first_name,
+            last_name: item.last_name,
+            password_hash: item.password_hash,
+            registration_date: parse_rfc3339(&item.registration_date)?,
+            token_generation: item.token_generation,
+        })
+    }
+}
+
+fn to_item(user: &UserRecord) -> Result<HashMap<String, AttributeValue>> {
+    serde_dynamo::to_item(UserItem::from(user)).map_err(|err| Error::Internal(format!("user item: {err}")))
+}
+
+fn from_item(item: HashMap<String, AttributeValue>) -> Result<UserRecord> {
+    let item: UserItem =
+        serde_dynamo::from_item(item).map_err(|err| Error::Internal(format!("stored user: {err}")))?;
+    item.try_into()
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+pub struct DynamoUsers {
+    client: Client,
+    table: String,
+}
+
+impl DynamoUsers {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata>(err: &E) -> bool {
+    err.code() == Some("ConditionalCheckFailedException")
+}
+
+#[async_trait]
+impl UserStore for DynamoUsers {
+    async fn create(&self, user: &UserRecord) -> Result<()> {
+        let answer = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(user)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match answer {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Err(Error::Conflict {
+                code: "user_name_taken",
+                message: format!("the user name {} is taken", user.user_name),
+            }),
+            Err(err) => Err(Error::aws("PutItem user")(err)),
+        }
+    }
+
+    async fn get(&self, user_name: &UserName) -> Result<Option<UserRecord>> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(user_name.as_str()))
+            .key("sk", s(PROFILE))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::aws("GetItem user"))?;
+        answer.item.map(from_item).transpose()
+    }
+
+    async fn update(&self, user: &UserRecord, expected_generation: u64) -> Result<()> {
+        let answer = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(user)?))
+            .condition_expression("attribute_exists(pk) AND token_generation = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(expected_generation.to_string()))
+            .send()
+            .await;
+        match answer {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Err(Error::Conflict {
+                code: "concurrent_change",
+                message: "the account changed meanwhile (or was deleted); sign in again and retry".into(),
+            }),
+            Err(err) => Err(Error::aws("PutItem user")(err)),
+        }
+    }
+
+    async fn delete(&self, user_name: &UserName) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(user_name.as_str()))
+            .key("sk", s(PROFILE))
+            .send()
+            .await
+            .map_err(Error::aws("DeleteItem user"))?;
+        Ok(())
+    }
+
+    async fn search_prefix(&self, prefix: &str, limit: usize, after: Option<&UserName>) -> Result<Page<UserRecord, UserName>> {
+        let initial = prefix.get(..1).ok_or_else(|| Error::bad_request("invalid_prefix", "the prefix is empty"))?;
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(NAME_PREFIX_INDEX)
+            .key_condition_expression("name_initial = :initial AND begins_with(user_name, :prefix)")
+            .expression_attribute_values(":initial", s(initial))
+            .expression_attribute_values(":prefix", s(prefix))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        if let Some(after) = after {
+            query = query.set_exclusive_start_key(Some(HashMap::from([
+                ("pk".to_owned(), s(after.as_str())),
+                ("sk".to_owned(), s(PROFILE)),
+                ("name_initial".to_owned(), s(&after.as_str()[..1])),
+                ("user_name".to_owned(), s(after.as_str())),
+            ])));
+        }
+        let answer = query.send().await.map_err(Error::aws("Query users by prefix"))?;
+        let items = answer
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<_>>>()?;
+        let next = match answer.last_evaluated_key {
+            Some(_) => items.last().map(|user| user.user_name.clone()),
+            None => None,
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn system_value(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(SYSTEM_PK))
+            .key("sk", s(name))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::aws("GetItem system value"))?;
+        Ok(answer
+            .item
+            .and_then(|mut item| item.remove("value"))
+            .and_then(|value| value.as_b().ok().map(|blob| blob.as_ref().to_vec())))
+    }
+
+    async fn put_system_value_if_absent(&self, name: &str, value: &[u8]) -> Result<bool> {
+        let answer = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(SYSTEM_PK))
+            .item("sk", s(name))
+            .item("value", AttributeValue::B(Blob::new(value)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match answer {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(Error::aws("PutItem system value")(err)),
+        }
+    }
+
+    async fn put_system_value(&self, name: &str, value: &[u8]) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(SYSTEM_PK))
+            .item("sk", s(name))
+            .item("value", AttributeValue::B(Blob::new(value)))
+            .send()
+            .await
+            .map_err(Error::aws("PutItem system value"))?;
+        Ok(())
+    }
+}
