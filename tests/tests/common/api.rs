@@ -1,0 +1,258 @@
+//! Driving the runtime's router in-process, against a stack the deployer put on the emulator,
+//! with every log line captured so tests can check what never reaches the log.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use runtime::api::Services;
+use runtime::config::StackConfig;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::{Aws, TierFiles, aws};
+
+/// Every log line written while the tests of this binary run.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUFFER.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter("debug,aws_smithy_runtime=info,aws_config=info,hyper=info,h2=info,rustls=info")
+            .with_writer(move || CapturedWriter(writer.clone()))
+            .with_ansi(false)
+            .try_init()
+            .ok();
+        buffer
+    })
+}
+
+struct CapturedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A deployed stack, the router serving it, and direct clients to check its resources.
+pub struct Api {
+    pub router: Router,
+    pub aws: Aws,
+    pub config: StackConfig,
+    pub files: TierFiles,
+    pub sdk: aws_config::SdkConfig,
+}
+
+/// A response: status and JSON body (`Value::Null` when empty or not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub raw: String,
+}
+
+impl Reply {
+    pub fn error_code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Api {
+    /// Deploys a copy of repository tier `from` as `tier` (after `edits` of its file), and
+    /// serves it the way `runtime serve` does.
+    pub async fn deploy(from: &str, tier: &str, edits: &[(&str, &str)]) -> Api {
+        log_buffer();
+        let files = TierFiles::copy_of(from, tier);
+        for (from, to) in edits {
+            files.edit(from, to);
+        }
+        let artifact = super::artifact();
+        files
+            .deployer(&["up", "--tier", tier, "--artifact", artifact.to_str().unwrap()])
+            .expect_success("deployer up");
+        let aws = aws().await;
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(super::endpoint())
+            .load()
+            .await;
+        let config = StackConfig::from_deployed(&aws_sdk_lambda::Client::new(&sdk), &files.stack_name())
+            .await
+            .expect("the deployed stack's configuration");
+        let services: Services = runtime::services::connect(config.clone(), &sdk).await.expect("services");
+        Api {
+            router: runtime::api::router(services),
+            aws,
+            config,
+            files,
+            sdk,
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, body, raw }
+    }
+
+    /// A JSON request (`body` None sends no body).
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => request
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+            None => request.body(Body::empty()).unwrap(),
+        };
+        self.send(request).await
+    }
+
+    /// A raw body with a content type.
+    pub async fn call_raw(&self, method: Method, path: &str, token: Option<&str>, content_type: &str, body: Vec<u8>) -> Reply {
+        let mut request = Request::builder().method(method).uri(path).header("content-type", content_type);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Signs up `name` and signs in; the token.
+    pub async fn user(&self, name: &str) -> String {
+        let password = format!("correct horse battery staple of {}", name.len());
+        let created = self
+            .call(
+                Method::POST,
+                "/users",
+                None,
+                Some(serde_json::json!({
+                    "user_name": name, "email": format!("{name}@example.org"),
+                    "first_name": "First", "last_name": "Last", "password": password,
+                })),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.raw);
+        self.sign_in(name, &password).await
+    }
+
+    pub async fn sign_in(&self, name: &str, password: &str) -> String {
+        let session = self
+            .call(Method::POST, "/sessions", None, Some(serde_json::json!({"user_name": name, "password": password})))
+            .await;
+        assert_eq!(session.status, StatusCode::CREATED, "{}", session.raw);
+        session.body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Uploads `bytes` in the body; the image id.
+    pub async fn upload(&self, token: &str, content_type: &str, bytes: Vec<u8>) -> String {
+        let reply = self.call_raw(Method::POST, "/images", Some(token), content_type, bytes).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
+        reply.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Every item of the images table (a Scan: tests only).
+    pub async fn image_items(&self) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        self.scan(&self.config.images_table).await
+    }
+
+    pub async fn user_items(&self) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        self.scan(&self.config.users_table).await
+    }
+
+    async fn scan(&self, table: &str) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let mut items = Vec::new();
+        let mut pages = self.aws.dynamodb.scan().table_name(table).into_paginator().items().send();
+        while let Some(item) = pages.next().await {
+            items.push(item.unwrap());
+        }
+        items
+    }
+
+    /// Every object key in the photo bucket.
+    pub async fn object_keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .aws
+            .s3
+            .list_objects_v2()
+            .bucket(&self.config.photo_bucket)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            keys.extend(page.unwrap().contents.unwrap_or_default().into_iter().filter_map(|o| o.key));
+        }
+        keys.sort();
+        keys
+    }
+
+    /// A snapshot of all stored state: items of both tables and the objects.
+    pub async fn state(&self) -> String {
+        let mut items: Vec<String> = self
+            .image_items()
+            .await
+            .into_iter()
+            .chain(self.user_items().await)
+            .map(|item| {
+                let mut fields: Vec<String> = item.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                fields.sort();
+                fields.join(",")
+            })
+            .collect();
+        items.sort();
+        format!("{items:#?}\n{:#?}", self.object_keys().await)
+    }
+
+    /// Removes the stack and its data.
+    pub async fn tear_down(self) {
+        self.files
+            .deployer(&["down", "--tier", &self.files.tier, "--purge", "--yes"])
+            .expect_success("deployer down --purge");
+    }
+}
+
+/// A small valid PNG of the given size, distinct per `seed`.
+pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image::RgbImage::from_pixel(width, height, image::Rgb([seed, 255 - seed, seed / 2]))
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .unwrap();
+    bytes
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(super::repo_root().join("tests/fixtures/photos").join(name)).unwrap()
+}
+
+/// Sends a request to an absolute URL (a presigned S3 URL) with hyper.
+pub async fn http(method: Method, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<axum::body::Bytes>>();
+    let mut request = hyper::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = client
+        .request(request.body(Full::new(axum::body::Bytes::from(body))).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, bytes)
+}
