@@ -1,11 +1,20 @@
 //! `runtime`: in Lambda (as `bootstrap`) it runs the handler named by the function's `Handler`
-//! setting; on one machine, `runtime serve` serves the same router over HTTP.
+//! setting; on one machine, `runtime serve` serves the same router over HTTP and runs the
+//! analyzer on the queue; `runtime label` prints the built-in engine's labels of local photos.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand};
-use runtime::config::{API_HANDLER, StackConfig, stack_name_of_tier};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lambda_runtime::{LambdaEvent, service_fn};
+use runtime::analyzer::poller::Poller;
+use runtime::analyzer::{Message, decode};
+use runtime::config::{ANALYZER_HANDLER, API_HANDLER, LabelerEngine, StackConfig, stack_name_of_tier};
+use runtime::labeler::builtin::BuiltinLabeler;
+use runtime::labeler::rank;
 use runtime::{api, services};
 
 #[derive(Debug, Parser)]
@@ -17,13 +26,47 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the HTTP API on 127.0.0.1 for a deployed stack.
+    /// Serve the HTTP API on 127.0.0.1 for a deployed stack, with the analyzer polling its queue.
     Serve {
         #[command(flatten)]
         stack: StackChoice,
         #[arg(long, env = "SMART_ALBUM_PORT", default_value_t = 3000)]
         port: u16,
+        /// The labeler engine, instead of the tier's (Rekognition needs AWS; the emulator's is canned).
+        #[arg(long, value_enum)]
+        engine: Option<Engine>,
+        /// Photos analysed at once.
+        #[arg(long, default_value_t = 2)]
+        analysis_concurrency: usize,
+        /// Serve the API only.
+        #[arg(long)]
+        no_analyzer: bool,
     },
+    /// Print the built-in engine's labels of local photos as JSON.
+    Label {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, default_value_t = 20)]
+        max_labels: usize,
+        /// Percent; lower it to see what the models hesitate about.
+        #[arg(long, default_value_t = 50.0)]
+        min_confidence: f32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Engine {
+    Builtin,
+    Rekognition,
+}
+
+impl From<Engine> for LabelerEngine {
+    fn from(engine: Engine) -> Self {
+        match engine {
+            Engine::Builtin => LabelerEngine::Builtin,
+            Engine::Rekognition => LabelerEngine::Rekognition,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -47,14 +90,16 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Some(Command::Serve { stack, port }) => {
+        Some(Command::Serve { stack, port, engine, analysis_concurrency, no_analyzer }) => {
             let stack = match (stack.stack, stack.tier) {
                 (Some(stack), _) => stack,
                 (None, Some(tier)) => stack_name_of_tier(&tier),
                 (None, None) => bail!("pass --tier or --stack"),
             };
-            serve(&stack, port).await
+            let analysis = (!no_analyzer).then_some((engine.map(Into::into), analysis_concurrency));
+            serve(&stack, port, analysis).await
         }
+        Some(Command::Label { files, max_labels, min_confidence }) => label(&files, max_labels, min_confidence),
         // Lambda's provided runtimes start `bootstrap` with no arguments and `_HANDLER` set.
         None => match std::env::var("_HANDLER").as_deref() {
             Ok(API_HANDLER) => {
@@ -63,25 +108,95 @@ async fn main() -> anyhow::Result<()> {
                 let router = api::router(services::connect(config, &aws).await?);
                 lambda_http::run(router).await.map_err(|err| anyhow::anyhow!("{err}"))
             }
-            Ok(other) => bail!("this build has no Lambda handler {other:?} (known: {API_HANDLER})"),
+            Ok(ANALYZER_HANDLER) => analyze_in_lambda().await,
+            Ok(other) => bail!("this build has no Lambda handler {other:?} (known: {API_HANDLER}, {ANALYZER_HANDLER})"),
             Err(_) => bail!("not running in Lambda (_HANDLER is unset); use `runtime serve --tier TIER`"),
         },
     }
 }
 
-async fn serve(stack: &str, port: u16) -> anyhow::Result<()> {
+/// The SQS event handler: failed messages are reported, so only they are retried.
+async fn analyze_in_lambda() -> anyhow::Result<()> {
+    let aws = services::aws_config().await;
+    let config = StackConfig::from_env()?;
+    let labeler = services::labeler(config.settings.labeler.engine, &aws)?;
+    let analyzer = Arc::new(services::analyzer(&config, &aws, labeler));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let analyzer = Arc::clone(&analyzer);
+        async move {
+            let messages = event
+                .payload
+                .records
+                .into_iter()
+                .filter_map(|record| Some(Message { id: record.message_id?, body: record.body.unwrap_or_default() }))
+                .collect();
+            let failed = analyzer.handle_batch(messages, 2).await;
+            let mut response = SqsBatchResponse::default();
+            response.batch_item_failures = failed
+                .into_iter()
+                .map(|id| {
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = id;
+                    failure
+                })
+                .collect();
+            Ok::<_, lambda_runtime::Error>(response)
+        }
+    }))
+    .await
+    .map_err(|err| anyhow::anyhow!("{err}"))
+}
+
+async fn serve(stack: &str, port: u16, analysis: Option<(Option<LabelerEngine>, usize)>) -> anyhow::Result<()> {
     let aws = services::aws_config().await;
     let config = StackConfig::from_deployed(&aws_sdk_lambda::Client::new(&aws), stack).await?;
+    let poller = match analysis {
+        Some((engine, concurrency)) => {
+            let engine = engine.unwrap_or(config.settings.labeler.engine);
+            let labeler = services::labeler(engine, &aws)?;
+            let analyzer = Arc::new(services::analyzer(&config, &aws, labeler));
+            tracing::info!(?engine, concurrency, "analyzing photos from {}", config.analysis_queue_url);
+            Some(Poller::new(analyzer, aws_sdk_sqs::Client::new(&aws), &config.analysis_queue_url, concurrency))
+        }
+        None => None,
+    };
     let router = api::router(services::connect(config, &aws).await?);
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
     tracing::info!("serving stack {stack} on http://{address}");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let shutdown = move |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        stopped.wait_for(|stop| *stop).await.ok();
+    };
+    let analyzing = poller.map(|poller| {
+        let stopped = stopped.clone();
+        tokio::spawn(async move { poller.run(shutdown(stopped)).await })
+    });
+    tokio::spawn(async move {
+        tokio::signal::ctrl_c().await.ok();
+        stop.send(true).ok();
+    });
     axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            tokio::signal::ctrl_c().await.ok();
-        })
+        .with_graceful_shutdown(shutdown(stopped))
         .await
-        .context("serving the API")
+        .context("serving the API")?;
+    if let Some(analyzing) = analyzing {
+        analyzing.await.ok();
+    }
+    Ok(())
+}
+
+fn label(files: &[PathBuf], max_labels: usize, min_confidence: f32) -> anyhow::Result<()> {
+    let labeler = BuiltinLabeler::load()?;
+    let mut results = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let photo = decode::decode(&bytes).map_err(|decode::Undecodable(reason)| anyhow::anyhow!("{}: {reason}", file.display()))?;
+        let labels = rank(labeler.all_labels(&photo)?, max_labels, min_confidence);
+        results.push(serde_json::json!({"file": file.display().to_string(), "labels": labels}));
+    }
+    println!("{}", serde_json::to_string_pretty(&results)?);
+    Ok(())
 }

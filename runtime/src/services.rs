@@ -4,7 +4,12 @@ use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 
+use crate::analyzer::Analyzer;
 use crate::api::Services;
+use crate::config::LabelerEngine;
+use crate::labeler::Labeler;
+use crate::labeler::builtin::BuiltinLabeler;
+use crate::labeler::rekognition::RekognitionLabeler;
 use crate::auth::token::TokenSigner;
 use crate::config::StackConfig;
 use crate::error::Result;
@@ -22,6 +27,24 @@ pub fn s3_client(aws: &SdkConfig) -> aws_sdk_s3::Client {
         .force_path_style(aws.endpoint_url().is_some())
         .build();
     aws_sdk_s3::Client::from_conf(config)
+}
+
+/// The labeler of an engine (the tier's, unless the operator chose another for local runs).
+pub fn labeler(engine: LabelerEngine, aws: &SdkConfig) -> Result<Arc<dyn Labeler>> {
+    Ok(match engine {
+        LabelerEngine::Builtin => Arc::new(BuiltinLabeler::load()?),
+        LabelerEngine::Rekognition => Arc::new(RekognitionLabeler::new(aws_sdk_rekognition::Client::new(aws))),
+    })
+}
+
+/// The analyzer, connected to the stack's resources.
+pub fn analyzer(config: &StackConfig, aws: &SdkConfig, labeler: Arc<dyn Labeler>) -> Analyzer {
+    Analyzer::new(
+        Arc::new(DynamoImages::new(aws_sdk_dynamodb::Client::new(aws), &config.images_table)),
+        Arc::new(S3Photos::new(s3_client(aws), &config.photo_bucket)),
+        labeler,
+        config.settings.labeler,
+    )
 }
 
 /// Everything the API handlers use, connected to the stack's resources.

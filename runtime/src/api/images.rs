@@ -366,7 +366,18 @@ pub async fn search(
     user: CurrentUser,
     QueryParams(query): QueryParams<SearchQuery>,
 ) -> Result<Json<SearchPage>> {
-    let mut labels = query.label.iter().map(|label| normalize_label(label)).collect::<Result<Vec<_>>>()?;
+    search_page(&state, user.name(), &query.label, query.limit, query.cursor.as_deref()).await.map(Json)
+}
+
+/// A page of the user's images carrying every one of `labels` (raw, as the client sent them).
+pub async fn search_page(
+    state: &AppState,
+    user: &UserName,
+    labels: &[String],
+    limit: Option<usize>,
+    cursor: Option<&str>,
+) -> Result<SearchPage> {
+    let mut labels = labels.iter().map(|label| normalize_label(label)).collect::<Result<Vec<_>>>()?;
     labels.sort();
     labels.dedup();
     if labels.is_empty() || labels.len() > MAX_SEARCH_LABELS {
@@ -375,10 +386,10 @@ pub async fn search(
             format!("search takes 1 to {MAX_SEARCH_LABELS} labels: ?label=cat&label=outdoor"),
         ));
     }
-    let limit = page_limit(query.limit)?;
-    let after = decode_cursor(query.cursor.as_deref())?;
-    let page = state.images.search(user.name(), &labels, limit, after).await?;
-    Ok(Json(SearchPage {
+    let limit = page_limit(limit)?;
+    let after = decode_cursor(cursor)?;
+    let page = state.images.search(user, &labels, limit, after).await?;
+    Ok(SearchPage {
         items: page
             .items
             .into_iter()
@@ -390,7 +401,7 @@ pub async fn search(
             })
             .collect(),
         next_cursor: page.next.map(encode_cursor),
-    }))
+    })
 }
 
 /// One photo: status, labels, facts and a short-lived download URL.

@@ -2,6 +2,7 @@
 //! is generated from the same handler annotations the router is built from, so the two cannot
 //! drift apart.
 
+pub mod albums;
 pub mod extract;
 pub mod health;
 pub mod images;
@@ -49,6 +50,7 @@ pub type AppState = Arc<Services>;
         (name = "users", description = "Accounts (the original UsersAPI)"),
         (name = "sessions", description = "Signing in"),
         (name = "images", description = "Photos (the original ImagesAPI)"),
+        (name = "albums", description = "Photos grouped by label"),
         (name = "health", description = "Liveness"),
     )
 )]
@@ -78,6 +80,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(images::complete_upload))
         .routes(routes!(images::search))
         .routes(routes!(images::get_image, images::delete_image))
+        .routes(routes!(albums::albums))
+        .routes(routes!(albums::album))
 }
 
 /// The whole API, ready to serve.

@@ -6,7 +6,7 @@
 //! - `sk` = `usage`: the user's photo and byte counters, changed in the same transaction as
 //!   the records they count, with the quota as the transaction's condition.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -17,12 +17,16 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{ImageId, ImageRecord, ImageStatus, ImageStore, Label, LabelHit, Page, UserName, Usage, parse_rfc3339, rfc3339};
+use super::{
+    Album, ImageId, ImageRecord, ImageStatus, ImageStore, Label, LabelHit, Page, UserName, Usage, parse_rfc3339, rfc3339,
+};
+use crate::labeler::MAX_STORED_LABELS;
 use crate::config::QuotaSettings;
 use crate::error::{Error, Result};
 
 const ENTRIES_INDEX: &str = "entries";
 const USAGE: &str = "usage";
+const ALBUM_PREFIX: &str = "album#";
 /// BatchWriteItem's limit.
 const BATCH: usize = 25;
 /// Uploading records expire (DynamoDB TTL) when their upload was abandoned.
@@ -43,6 +47,14 @@ fn record_sk(id: ImageId) -> String {
 fn label_sk(id: ImageId, label: &str) -> String {
     format!("image#{id}#label#{label}")
 }
+
+fn album_sk(label: &str) -> String {
+    format!("{ALBUM_PREFIX}{label}")
+}
+
+/// The condition that the record is still the version that was read.
+const SAME_VERSION: &str =
+    "attribute_exists(pk) AND (attribute_not_exists(analysis_version) OR analysis_version = :version)";
 
 fn images_entry(user: &UserName) -> String {
     format!("{user}#image")
@@ -78,10 +90,14 @@ struct ImageItem {
     /// Epoch seconds; DynamoDB's TTL removes abandoned upload records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
+    /// Bumped by every write of labels: the condition that keeps album counts exact when an
+    /// analysis and a deletion (or two deliveries) race.
+    #[serde(default)]
+    analysis_version: u64,
 }
 
 impl ImageItem {
-    fn of(record: &ImageRecord) -> Self {
+    fn of(record: &ImageRecord, analysis_version: u64) -> Self {
         let listed = record.status != ImageStatus::Uploading;
         Self {
             pk: record.user_name.to_string(),
@@ -99,6 +115,7 @@ impl ImageItem {
             entry_pk: listed.then(|| images_entry(&record.user_name)),
             entry_sk: listed.then(|| record.id.to_string()),
             expires_at: (!listed).then(|| (record.created_at + UPLOAD_RECORD_LIFETIME).unix_timestamp()),
+            analysis_version,
         }
     }
 
@@ -132,6 +149,15 @@ struct LabelEntryItem {
     labels: Vec<String>,
     content_type: String,
     created_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct AlbumItem {
+    label: String,
+    #[serde(default)]
+    photos: i64,
+    #[serde(default)]
+    cover: Option<String>,
 }
 
 fn to_item<T: Serialize>(value: T) -> Result<HashMap<String, AttributeValue>> {
@@ -191,6 +217,89 @@ impl DynamoImages {
         }
         let update = update.build().map_err(|err| Error::Internal(err.to_string()))?;
         Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Counts the image in (`delta` 1, and it becomes the cover) or out of (`delta` -1) an album.
+    fn count_in_album(&self, user: &UserName, label: &str, id: ImageId, delta: i64) -> Result<TransactWriteItem> {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, album_sk(label))))
+            .expression_attribute_values(":delta", n(delta))
+            .expression_attribute_values(":label", s(label));
+        update = if delta > 0 {
+            update
+                .update_expression("ADD photos :delta SET label = :label, cover = :id")
+                .expression_attribute_values(":id", s(id.to_string()))
+        } else {
+            update.update_expression("ADD photos :delta SET label = :label")
+        };
+        let update = update.build().map_err(|err| Error::Internal(err.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// The record item with its version, read consistently.
+    async fn get_item(&self, user: &UserName, id: ImageId) -> Result<Option<ImageItem>> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, record_sk(id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::aws("GetItem image"))?;
+        answer.item.map(from_item::<ImageItem>).transpose()
+    }
+
+    /// After an image left albums: drops empty albums and gives others a cover still there.
+    async fn tidy_albums(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<()> {
+        for label in labels {
+            let answer = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(self.key(user, album_sk(&label.name))))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(Error::aws("GetItem album"))?;
+            let Some(album) = answer.item else { continue };
+            let photos = album.get("photos").and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+            if photos <= 0 {
+                let deleted = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(self.key(user, album_sk(&label.name))))
+                    .condition_expression("photos <= :zero")
+                    .expression_attribute_values(":zero", n(0))
+                    .send()
+                    .await;
+                match deleted {
+                    Err(err) if err.code() != Some("ConditionalCheckFailedException") => {
+                        return Err(Error::aws("DeleteItem album")(err));
+                    }
+                    _ => continue,
+                }
+            }
+            let cover = album.get("cover").and_then(|v| v.as_s().ok());
+            if cover == Some(&id.to_string()) {
+                let newest = self.search(user, std::slice::from_ref(&label.name), 1, None).await?;
+                if let Some(hit) = newest.items.first() {
+                    self.client
+                        .update_item()
+                        .table_name(&self.table)
+                        .set_key(Some(self.key(user, album_sk(&label.name))))
+                        .update_expression("SET cover = :cover")
+                        .condition_expression("attribute_exists(pk)")
+                        .expression_attribute_values(":cover", s(hit.id.to_string()))
+                        .send()
+                        .await
+                        .ok();
+                }
+            }
+        }
+        Ok(())
     }
 
     fn uncount_photo(&self, user: &UserName, size: u64) -> Result<TransactWriteItem> {
@@ -340,7 +449,7 @@ fn distinct_labels(labels: &[Label]) -> Vec<Label> {
 impl ImageStore for DynamoImages {
     async fn create(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
         let items = vec![
-            self.put(to_item(ImageItem::of(record))?, "attribute_not_exists(pk)")?,
+            self.put(to_item(ImageItem::of(record, 0))?, "attribute_not_exists(pk)")?,
             self.count_photo(&record.user_name, record.size, quotas)?,
         ];
         match self.transact(items, "TransactWriteItems create image").await? {
@@ -357,7 +466,7 @@ impl ImageStore for DynamoImages {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(ImageItem::of(record))?))
+            .set_item(Some(to_item(ImageItem::of(record, 0))?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
@@ -366,7 +475,7 @@ impl ImageStore for DynamoImages {
     }
 
     async fn complete_upload(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
-        let mut put = self.put(to_item(ImageItem::of(record))?, "#status = :uploading")?;
+        let mut put = self.put(to_item(ImageItem::of(record, 0))?, "#status = :uploading")?;
         if let Some(put) = put.put.as_mut() {
             put.expression_attribute_names = Some(HashMap::from([("#status".to_owned(), "status".to_owned())]));
             put.expression_attribute_values = Some(HashMap::from([(":uploading".to_owned(), s("uploading"))]));
@@ -490,26 +599,39 @@ impl ImageStore for DynamoImages {
     }
 
     async fn put_labels(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<bool> {
-        let Some(mut record) = self.get(user, id).await? else { return Ok(false) };
-        let labels = distinct_labels(labels);
-        record.labels = labels.clone();
-        record.status = ImageStatus::Ready;
-        record.failure_reason = None;
-        let answer = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(ImageItem::of(&record))?))
-            .condition_expression("attribute_exists(pk)")
-            .send()
-            .await;
-        match answer {
-            Ok(_) => {}
-            Err(err) if err.code() == Some("ConditionalCheckFailedException") => return Ok(false),
-            Err(err) => return Err(Error::aws("PutItem analysed image")(err)),
-        }
+        let mut labels = distinct_labels(labels);
+        labels.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        labels.truncate(MAX_STORED_LABELS);
+        labels.sort_by(|a, b| a.name.cmp(&b.name));
+        let names: BTreeSet<String> = labels.iter().map(|label| label.name.clone()).collect();
 
-        let names: Vec<String> = labels.iter().map(|label| label.name.clone()).collect();
+        // The record, its version and the album counts change in one transaction, so a
+        // redelivery or a racing deletion can neither count an image twice nor lose a count.
+        let record = loop {
+            let Some(item) = self.get_item(user, id).await? else { return Ok(false) };
+            let version = item.analysis_version;
+            let mut record = item.into_record()?;
+            let previous: BTreeSet<String> = record.labels.iter().map(|label| label.name.clone()).collect();
+            record.labels = labels.clone();
+            record.status = ImageStatus::Ready;
+            record.failure_reason = None;
+            let mut put = self.put(to_item(ImageItem::of(&record, version + 1))?, SAME_VERSION)?;
+            if let Some(put) = put.put.as_mut() {
+                put.expression_attribute_values = Some(HashMap::from([(":version".to_owned(), n(version))]));
+            }
+            let mut transaction = vec![put];
+            for added in names.difference(&previous) {
+                transaction.push(self.count_in_album(user, added, id, 1)?);
+            }
+            for removed in previous.difference(&names) {
+                transaction.push(self.count_in_album(user, removed, id, -1)?);
+            }
+            match self.transact(transaction, "TransactWriteItems analysed image").await? {
+                Ok(()) => break record,
+                Err(_) => continue,
+            }
+        };
+
         let stale = self
             .items_with_prefix(user, Some(&format!("{}#label#", record_sk(id))))
             .await?
@@ -521,6 +643,7 @@ impl ImageStore for DynamoImages {
             .map(|item| Self::delete_request(Self::key_of(&item)))
             .collect::<Result<Vec<_>>>()?;
         let created_at = rfc3339(record.created_at);
+        let all: Vec<String> = names.iter().cloned().collect();
         let mut writes = stale;
         for label in &labels {
             let entry = LabelEntryItem {
@@ -531,7 +654,7 @@ impl ImageStore for DynamoImages {
                 image_id: id.to_string(),
                 label: label.name.clone(),
                 confidence: label.confidence,
-                labels: names.clone(),
+                labels: all.clone(),
                 content_type: record.content_type.clone(),
                 created_at: created_at.clone(),
             };
@@ -544,42 +667,87 @@ impl ImageStore for DynamoImages {
         self.batch_write(writes).await?;
 
         // The image may have been deleted while its entries were written: leave nothing behind.
-        if self.get(user, id).await?.is_none() {
+        if self.get_item(user, id).await?.is_none() {
             self.delete(user, id).await?;
             return Ok(false);
         }
         Ok(true)
     }
 
+    async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool> {
+        let answer = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, record_sk(id))))
+            .update_expression("SET #status = :failed, failure_reason = :reason")
+            .condition_expression("attribute_exists(pk) AND #status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":reason", s(reason))
+            .send()
+            .await;
+        match answer {
+            Ok(_) => Ok(true),
+            Err(err) if err.code() == Some("ConditionalCheckFailedException") => Ok(false),
+            Err(err) => Err(Error::aws("UpdateItem failed image")(err)),
+        }
+    }
+
+    async fn albums(&self, user: &UserName) -> Result<Vec<Album>> {
+        let mut albums = Vec::new();
+        for item in self.items_with_prefix(user, Some(ALBUM_PREFIX)).await? {
+            let album: AlbumItem = from_item(item)?;
+            if album.photos > 0 {
+                albums.push(Album {
+                    label: album.label,
+                    photos: album.photos as u64,
+                    cover: album.cover.as_deref().map(ImageId::parse).transpose()?,
+                });
+            }
+        }
+        albums.sort_by(|a, b| b.photos.cmp(&a.photos).then_with(|| a.label.cmp(&b.label)));
+        Ok(albums)
+    }
+
     async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
-        let items = self.items_with_prefix(user, Some(&record_sk(id))).await?;
         let record_key = record_sk(id);
-        let (records, entries): (Vec<_>, Vec<_>) = items
-            .into_iter()
-            .partition(|item| item.get("sk").and_then(|v| v.as_s().ok()) == Some(&record_key));
-        let entries = entries
+        let deleted = loop {
+            let Some(item) = self.get_item(user, id).await? else { break None };
+            let version = item.analysis_version;
+            let record = item.into_record()?;
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(self.key(user, record_key.clone())))
+                .condition_expression(SAME_VERSION)
+                .expression_attribute_values(":version", n(version))
+                .build()
+                .map_err(|err| Error::Internal(err.to_string()))?;
+            let mut transaction = vec![TransactWriteItem::builder().delete(delete).build()];
+            if record.status != ImageStatus::Uploading {
+                transaction.push(self.uncount_photo(user, record.size)?);
+            }
+            for label in &record.labels {
+                transaction.push(self.count_in_album(user, &label.name, id, -1)?);
+            }
+            match self.transact(transaction, "TransactWriteItems delete image").await? {
+                Ok(()) => break Some(record),
+                // Changed or deleted meanwhile: read again.
+                Err(_) => continue,
+            }
+        };
+        let entries = self
+            .items_with_prefix(user, Some(&record_key))
+            .await?
             .iter()
             .map(|item| Self::delete_request(Self::key_of(item)))
             .collect::<Result<Vec<_>>>()?;
-        let Some(record) = records.into_iter().next() else {
-            self.batch_write(entries).await?;
-            return Ok(None);
-        };
-        let record = from_item::<ImageItem>(record)?.into_record()?;
-
-        let delete = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(self.key(user, record_key)))
-            .condition_expression("attribute_exists(pk)")
-            .build()
-            .map_err(|err| Error::Internal(err.to_string()))?;
-        let mut transaction = vec![TransactWriteItem::builder().delete(delete).build()];
-        if record.status != ImageStatus::Uploading {
-            transaction.push(self.uncount_photo(user, record.size)?);
-        }
-        let deleted = self.transact(transaction, "TransactWriteItems delete image").await?;
         self.batch_write(entries).await?;
-        Ok(deleted.ok().map(|()| record))
+        if let Some(record) = &deleted {
+            self.tidy_albums(user, id, &record.labels).await?;
+        }
+        Ok(deleted)
     }
 
     async fn delete_all(&self, user: &UserName) -> Result<()> {

@@ -198,6 +198,14 @@ pub struct Page<T, C> {
     pub next: Option<C>,
 }
 
+/// A label of a user's photos: how many carry it, and the newest one analysed with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Album {
+    pub label: String,
+    pub photos: u64,
+    pub cover: Option<ImageId>,
+}
+
 /// A user's current usage, which the quotas limit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
@@ -240,6 +248,10 @@ pub trait ImageStore: Send + Sync {
     /// Stores the analysis: labels (replacing earlier ones, without duplicates), status ready.
     /// Does nothing and returns false when the image is gone.
     async fn put_labels(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<bool>;
+    /// Marks a pending image failed with a reason; false when it is not pending (or gone).
+    async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool>;
+    /// The user's albums (labels with a photo count and a cover), most photos first.
+    async fn albums(&self, user: &UserName) -> Result<Vec<Album>>;
     /// Deletes the record, its index entries and its share of the counters; the deleted record.
     async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>>;
     /// Deletes every item of the user.
@@ -252,6 +264,8 @@ pub trait PhotoStore: Send + Sync {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<()>;
     /// The object's size, or `None` when there is no object.
     async fn size(&self, key: &str) -> Result<Option<u64>>;
+    /// The whole object, or `None` when there is none.
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>>;
     /// Up to `max_bytes` from the start of the object.
     async fn read_start(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>>;
     async fn delete(&self, key: &str) -> Result<()>;

@@ -54,6 +54,20 @@ impl PhotoStore for S3Photos {
         }
     }
 
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let object = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(object) => object,
+            Err(err) if err.code() == Some("NoSuchKey") => return Ok(None),
+            Err(err) => return Err(Error::aws("S3 GetObject")(err)),
+        };
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|err| Error::Internal(format!("reading s3 object: {err}")))?;
+        Ok(Some(bytes.into_bytes().to_vec()))
+    }
+
     async fn read_start(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>> {
         let object = self
             .client

@@ -1,0 +1,158 @@
+//! The analyzer: consumes QueueAnalysis (NewImage's SNS envelopes), labels each photo with the
+//! tier's labeler and stores the labels where search and albums read them.
+//!
+//! The same [`Analyzer::handle_batch`] serves Lambda (an SQS event with partial batch failure
+//! reporting) and `runtime serve` ([`poller`], long polling the queue the way an event-source
+//! mapping does). A message whose handling fails is left on the queue, so it comes back after
+//! the visibility timeout and, after the tier's max receive count, lands in the dead-letter
+//! queue. A photo that cannot be decoded is marked failed and its message acknowledged.
+
+pub mod decode;
+pub mod poller;
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use serde::Deserialize;
+
+use crate::config::LabelerSettings;
+use crate::error::{Error, Result};
+use crate::labeler::Labeler;
+use crate::store::{ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, UserName};
+
+/// What became of one message (all of them acknowledge it).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Labels stored; the image is ready.
+    Labelled { labels: usize },
+    /// The photo cannot be decoded; the image is marked failed with this reason.
+    Failed(String),
+    /// Nothing to do: the image is gone, or was analysed before (a redelivery).
+    Skipped(&'static str),
+}
+
+/// One queue message: its id (for batch failure reports and deletion) and body.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub id: String,
+    pub body: String,
+}
+
+#[derive(Deserialize)]
+struct SnsEnvelope {
+    #[serde(rename = "Message")]
+    message: String,
+}
+
+/// The NewImage event in a message body: SNS's envelope, or the event itself (raw delivery).
+pub fn parse_event(body: &str) -> Result<NewImageEvent> {
+    let invalid = |err: serde_json::Error| Error::bad_request("invalid_message", format!("not a NewImage event: {err}"));
+    match serde_json::from_str::<SnsEnvelope>(body) {
+        Ok(envelope) => serde_json::from_str(&envelope.message).map_err(invalid),
+        Err(_) => serde_json::from_str(body).map_err(invalid),
+    }
+}
+
+pub struct Analyzer {
+    images: Arc<dyn ImageStore>,
+    photos: Arc<dyn PhotoStore>,
+    labeler: Arc<dyn Labeler>,
+    settings: LabelerSettings,
+}
+
+impl Analyzer {
+    pub fn new(
+        images: Arc<dyn ImageStore>,
+        photos: Arc<dyn PhotoStore>,
+        labeler: Arc<dyn Labeler>,
+        settings: LabelerSettings,
+    ) -> Self {
+        Self {
+            images,
+            photos,
+            labeler,
+            settings,
+        }
+    }
+
+    /// Handles one message body; an error means "retry later".
+    pub async fn handle(&self, body: &str) -> Result<Outcome> {
+        let event = parse_event(body)?;
+        let user = UserName::parse(&event.user_name)?;
+        let id = ImageId::parse(&event.image_id)?;
+        let Some(record) = self.images.get(&user, id).await? else {
+            return Ok(Outcome::Skipped("the image was deleted"));
+        };
+        match record.status {
+            ImageStatus::Ready | ImageStatus::Failed => return Ok(Outcome::Skipped("analysed already")),
+            ImageStatus::Uploading => return Ok(Outcome::Skipped("the upload was not completed")),
+            ImageStatus::Pending => {}
+        }
+        // The key comes from the record, never from the message.
+        let Some(bytes) = self.photos.read(&record.object_key()).await? else {
+            return Ok(Outcome::Skipped("the photo object is gone"));
+        };
+        let decoded = tokio::task::spawn_blocking(move || decode::decode(&bytes))
+            .await
+            .map_err(|err| Error::Internal(format!("decoding task: {err}")))?;
+        let photo = match decoded {
+            Ok(photo) => photo,
+            Err(decode::Undecodable(reason)) => {
+                self.images.mark_failed(&user, id, &reason).await?;
+                return Ok(Outcome::Failed(reason));
+            }
+        };
+        let labels = self
+            .labeler
+            .labels(&photo, self.settings.max_labels as usize, self.settings.min_confidence as f32)
+            .await?;
+        if self.images.put_labels(&user, id, &labels).await? {
+            Ok(Outcome::Labelled { labels: labels.len() })
+        } else {
+            Ok(Outcome::Skipped("the image was deleted during analysis"))
+        }
+    }
+
+    /// Handles messages, up to `concurrency` at once; the ids of those to retry.
+    pub async fn handle_batch(&self, messages: Vec<Message>, concurrency: usize) -> Vec<String> {
+        futures::stream::iter(messages)
+            .map(|message| async move {
+                match self.handle(&message.body).await {
+                    Ok(outcome) => {
+                        tracing::info!(message = %message.id, ?outcome, "analysed");
+                        None
+                    }
+                    Err(error) => {
+                        tracing::warn!(message = %message.id, %error, "analysis failed; the message will be retried");
+                        Some(message.id)
+                    }
+                }
+            })
+            .buffer_unordered(concurrency.max(1))
+            .filter_map(|failed| async move { failed })
+            .collect()
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_read_from_sns_envelopes_and_raw_bodies() {
+        let event = NewImageEvent {
+            user_name: "alice".into(),
+            image_id: "01JAAAAAAAAAAAAAAAAAAAAAAA".into(),
+            object_key: "alice/01JAAAAAAAAAAAAAAAAAAAAAAA".into(),
+            content_type: "image/png".into(),
+            size: 3,
+        };
+        let raw = serde_json::to_string(&event).unwrap();
+        let envelope = serde_json::json!({"Type": "Notification", "Message": raw}).to_string();
+        assert_eq!(parse_event(&raw).unwrap(), event);
+        assert_eq!(parse_event(&envelope).unwrap(), event);
+        assert!(parse_event("poison").is_err());
+        assert!(parse_event(r#"{"Message": "poison"}"#).is_err());
+    }
+}

@@ -1,0 +1,70 @@
+//! `/albums`: every label of the user's photos with its count and a cover, and each album's
+//! photos.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::extract::{CurrentUser, QueryParams};
+use super::images::{SearchPage, search_page};
+use crate::error::Result;
+use crate::store::object_key;
+
+const COVER_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlbumView {
+    pub label: String,
+    pub photos: u64,
+    /// The newest photo analysed with this label.
+    pub cover_id: Option<String>,
+    /// A short-lived URL of the cover photo.
+    pub cover_url: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlbumList {
+    pub items: Vec<AlbumView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AlbumQuery {
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+/// Every label of the user's photos with its photo count and a cover, most photos first.
+#[utoipa::path(get, path = "/albums", tag = "albums", security(("bearer" = [])),
+    responses((status = 200, body = AlbumList)))]
+pub async fn albums(State(state): State<AppState>, user: CurrentUser) -> Result<Json<AlbumList>> {
+    let mut items = Vec::new();
+    for album in state.images.albums(user.name()).await? {
+        let cover_url = match album.cover {
+            Some(cover) => Some(state.photos.presign_get(&object_key(user.name(), cover), COVER_URL_LIFETIME).await?),
+            None => None,
+        };
+        items.push(AlbumView {
+            label: album.label,
+            photos: album.photos,
+            cover_id: album.cover.map(|id| id.to_string()),
+            cover_url,
+        });
+    }
+    Ok(Json(AlbumList { items }))
+}
+
+/// The photos of one album, newest first (the label search for one label).
+#[utoipa::path(get, path = "/albums/{label}", tag = "albums", security(("bearer" = [])),
+    params(("label" = String, Path, description = "the album's label"), AlbumQuery),
+    responses((status = 200, body = SearchPage), (status = 400, description = "invalid label or cursor")))]
+pub async fn album(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(label): Path<String>,
+    QueryParams(query): QueryParams<AlbumQuery>,
+) -> Result<Json<SearchPage>> {
+    search_page(&state, user.name(), &[label], query.limit, query.cursor.as_deref()).await.map(Json)
+}

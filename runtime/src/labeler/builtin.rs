@@ -1,0 +1,287 @@
+//! The built-in engine: EfficientNet-Lite0 (ImageNet-1k classes: objects and scenes) and
+//! NanoDet (COCO-80 objects, with counts), run with tract (pure Rust). The weights are in the
+//! repository's `models/` (see models/README.md for provenance and licences) and compiled into
+//! the binary, so a Lambda artifact carries them; they are loaded once per process.
+//!
+//! Confidence, in percent: for the classifier, a label's probability is the sum over the
+//! classes that are kinds of it (40% tabby, 30% tiger cat and 10% Egyptian cat make 80% cat);
+//! detections, and the two models, are combined as independent evidence (noisy-OR), so two
+//! persons found at 70% make 91% "person".
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use image::RgbImage;
+use image::imageops::{self, FilterType};
+use tract_onnx::prelude::*;
+
+use super::hierarchy::Hierarchy;
+use super::{Labeler, rank};
+use crate::error::{Error, Result};
+use crate::store::Label;
+
+const CLASSIFIER: &[u8] = include_bytes!("../../../models/imagenet_efficientnet_lite0.onnx");
+const DETECTOR: &[u8] = include_bytes!("../../../models/coco_nanodet.onnx");
+const HIERARCHY: &str = include_str!("../../../models/label_hierarchy.json");
+
+const CLASSIFIER_SIDE: u32 = 224;
+const CLASSIFIER_RESIZE: u32 = 256;
+const DETECTOR_SIDE: u32 = 416;
+const DETECTOR_STRIDES: [usize; 3] = [8, 16, 32];
+const DETECTOR_BINS: usize = 11;
+/// NanoDet's normalisation, per BGR channel.
+const DETECTOR_MEAN: [f32; 3] = [103.53, 116.28, 123.675];
+const DETECTOR_STD: [f32; 3] = [57.375, 57.12, 58.395];
+
+/// Classes below this probability are noise, whatever the tier's threshold.
+const MIN_CLASS_PROBABILITY: f32 = 0.03;
+/// Detections below this score are dropped before NMS.
+const MIN_DETECTION_SCORE: f32 = 0.35;
+const NMS_IOU: f32 = 0.5;
+
+/// The COCO class that counts people.
+const PERSON: &str = "person";
+
+type Model = Arc<TypedRunnableModel>;
+
+fn load(bytes: &[u8], shape: [usize; 4], what: &str) -> Result<Model> {
+    let model = tract_onnx::onnx()
+        .model_for_read(&mut Cursor::new(bytes))
+        .and_then(|model| model.with_input_fact(0, f32::fact(shape).into()))
+        .and_then(|model| model.into_optimized())
+        .and_then(|model| model.into_runnable())
+        .map_err(|err| Error::Config(format!("loading the {what} model: {err}")))?;
+    Ok(model)
+}
+
+/// One detected object.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    pub class: usize,
+    pub score: f32,
+    /// x0, y0, x1, y1 in detector input pixels.
+    pub bounds: [f32; 4],
+}
+
+/// The engine; clones share the loaded models.
+#[derive(Clone)]
+pub struct BuiltinLabeler(Arc<Models>);
+
+struct Models {
+    classifier: Model,
+    detector: Model,
+    hierarchy: Hierarchy,
+}
+
+impl BuiltinLabeler {
+    /// Loads both models (about a second); do it once per process.
+    pub fn load() -> Result<Self> {
+        Ok(Self(Arc::new(Models {
+            classifier: load(CLASSIFIER, [1, 3, CLASSIFIER_SIDE as usize, CLASSIFIER_SIDE as usize], "classifier")?,
+            detector: load(DETECTOR, [1, 3, DETECTOR_SIDE as usize, DETECTOR_SIDE as usize], "detector")?,
+            hierarchy: Hierarchy::parse(HIERARCHY)?,
+        })))
+    }
+
+    /// Labels from both models, with parents and counts, before the tier's thresholds.
+    pub fn all_labels(&self, photo: &RgbImage) -> Result<Vec<Label>> {
+        self.0.all_labels(photo)
+    }
+
+    /// ImageNet class probabilities, by class index.
+    pub fn classify(&self, photo: &RgbImage) -> Result<Vec<f32>> {
+        self.0.classify(photo)
+    }
+
+    /// COCO detections.
+    pub fn detect(&self, photo: &RgbImage) -> Result<Vec<Detection>> {
+        self.0.detect(photo)
+    }
+}
+
+impl Models {
+    /// Class probabilities (ImageNet-1k, softmax).
+    pub fn classify(&self, photo: &RgbImage) -> Result<Vec<f32>> {
+        let (width, height) = photo.dimensions();
+        let scale = CLASSIFIER_RESIZE as f32 / width.min(height).max(1) as f32;
+        let resized = imageops::resize(
+            photo,
+            ((width as f32 * scale).round() as u32).max(CLASSIFIER_SIDE),
+            ((height as f32 * scale).round() as u32).max(CLASSIFIER_SIDE),
+            FilterType::Triangle,
+        );
+        let left = (resized.width() - CLASSIFIER_SIDE) / 2;
+        let top = (resized.height() - CLASSIFIER_SIDE) / 2;
+        let crop = imageops::crop_imm(&resized, left, top, CLASSIFIER_SIDE, CLASSIFIER_SIDE).to_image();
+        let side = CLASSIFIER_SIDE as usize;
+        let input: Tensor = tract_ndarray::Array4::from_shape_fn((1, 3, side, side), |(_, c, y, x)| {
+            (f32::from(crop.get_pixel(x as u32, y as u32)[c]) - 127.0) / 128.0
+        })
+        .into();
+        let outputs = self.classifier.run(tvec!(input.into())).map_err(inference_error)?;
+        let logits = outputs[0].to_plain_array_view::<f32>().map_err(inference_error)?;
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let exps: Vec<f32> = logits.iter().map(|v| (v - max).exp()).collect();
+        let sum: f32 = exps.iter().sum();
+        Ok(exps.into_iter().map(|e| e / sum).collect())
+    }
+
+    /// Objects found (COCO-80), after non-maximum suppression.
+    pub fn detect(&self, photo: &RgbImage) -> Result<Vec<Detection>> {
+        let side = DETECTOR_SIDE as usize;
+        let stretched = imageops::resize(photo, DETECTOR_SIDE, DETECTOR_SIDE, FilterType::Triangle);
+        let input: Tensor = tract_ndarray::Array4::from_shape_fn((1, 3, side, side), |(_, c, y, x)| {
+            // BGR order.
+            let value = f32::from(stretched.get_pixel(x as u32, y as u32)[2 - c]);
+            (value - DETECTOR_MEAN[c]) / DETECTOR_STD[c]
+        })
+        .into();
+        let outputs = self.detector.run(tvec!(input.into())).map_err(inference_error)?;
+        let mut candidates = Vec::new();
+        for stride in DETECTOR_STRIDES {
+            let cells = (side / stride) * (side / stride);
+            let find = |width: usize| {
+                outputs
+                    .iter()
+                    .find(|output| output.shape() == [1, cells, width])
+                    .ok_or_else(|| Error::Internal(format!("the detector has no [1, {cells}, {width}] output")))
+            };
+            let scores = find(self.hierarchy.coco.len())?.to_plain_array_view::<f32>().map_err(inference_error)?;
+            let boxes = find(4 * DETECTOR_BINS)?.to_plain_array_view::<f32>().map_err(inference_error)?;
+            let grid = side / stride;
+            for cell in 0..cells {
+                let (class, score) = (0..self.hierarchy.coco.len())
+                    .map(|class| (class, scores[[0, cell, class]]))
+                    .fold((0, f32::MIN), |best, next| if next.1 > best.1 { next } else { best });
+                if score < MIN_DETECTION_SCORE {
+                    continue;
+                }
+                let centre_x = ((cell % grid) as f32 + 0.5) * stride as f32;
+                let centre_y = ((cell / grid) as f32 + 0.5) * stride as f32;
+                let distance = |side_index: usize| {
+                    let bins: Vec<f32> = (0..DETECTOR_BINS)
+                        .map(|bin| boxes[[0, cell, side_index * DETECTOR_BINS + bin]])
+                        .collect();
+                    let max = bins.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    let exps: Vec<f32> = bins.iter().map(|v| (v - max).exp()).collect();
+                    let sum: f32 = exps.iter().sum();
+                    exps.iter().enumerate().map(|(bin, e)| bin as f32 * e / sum).sum::<f32>() * stride as f32
+                };
+                candidates.push(Detection {
+                    class,
+                    score,
+                    bounds: [centre_x - distance(0), centre_y - distance(1), centre_x + distance(2), centre_y + distance(3)],
+                });
+            }
+        }
+        Ok(non_maximum_suppression(candidates))
+    }
+
+    /// Labels from both models, with parents and counts, before the tier's thresholds.
+    fn all_labels(&self, photo: &RgbImage) -> Result<Vec<Label>> {
+        // The classifier's classes exclude each other: a label's probability is the sum over
+        // the classes that are kinds of it.
+        let mut classified: BTreeMap<&str, f32> = BTreeMap::new();
+        for (class, probability) in self.classify(photo)?.into_iter().enumerate() {
+            if probability >= MIN_CLASS_PROBABILITY {
+                let class = &self.hierarchy.imagenet[class];
+                for name in std::iter::once(&class.label).chain(&class.parents) {
+                    let sum = classified.entry(name).or_insert(0.0);
+                    *sum = (*sum + probability).min(1.0);
+                }
+            }
+        }
+        // Detections are separate pieces of evidence: a label is missed only if every
+        // detection of it is wrong (noisy-OR).
+        let detections = self.detect(photo)?;
+        let mut detected: BTreeMap<&str, f32> = BTreeMap::new();
+        let mut persons = 0;
+        for detection in &detections {
+            let class = &self.hierarchy.coco[detection.class];
+            persons += usize::from(class.label == PERSON);
+            for name in std::iter::once(&class.label).chain(&class.parents) {
+                let miss = detected.entry(name).or_insert(1.0);
+                *miss *= 1.0 - detection.score;
+            }
+        }
+        let mut combined: BTreeMap<&str, f32> = classified.clone();
+        for (name, miss) in &detected {
+            let found = combined.entry(name).or_insert(0.0);
+            // The two models are independent witnesses too.
+            *found = 1.0 - (1.0 - *found) * miss;
+        }
+        // Several persons are also "people", three or more a "group" (as Rekognition labels
+        // them), as sure as the persons themselves.
+        let person = combined.get(PERSON).copied().unwrap_or(0.0);
+        if persons >= 2 {
+            combined.insert("people", person);
+        }
+        if persons >= 3 {
+            combined.insert("group", person);
+        }
+        Ok(combined
+            .into_iter()
+            .map(|(name, confidence)| Label { name: name.to_owned(), confidence: confidence * 100.0 })
+            .collect())
+    }
+}
+
+fn inference_error(err: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("model inference: {err}"))
+}
+
+fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let width = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let height = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let intersection = width * height;
+    let area = |r: &[f32; 4]| (r[2] - r[0]).max(0.0) * (r[3] - r[1]).max(0.0);
+    let union = area(a) + area(b) - intersection;
+    if union <= 0.0 { 0.0 } else { intersection / union }
+}
+
+/// Keeps the best detection of each overlapping group of the same class.
+fn non_maximum_suppression(mut candidates: Vec<Detection>) -> Vec<Detection> {
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<Detection> = Vec::new();
+    for candidate in candidates {
+        let overlaps = kept
+            .iter()
+            .any(|k| k.class == candidate.class && iou(&k.bounds, &candidate.bounds) > NMS_IOU);
+        if !overlaps {
+            kept.push(candidate);
+        }
+    }
+    kept
+}
+
+#[async_trait]
+impl Labeler for BuiltinLabeler {
+    async fn labels(&self, photo: &RgbImage, max_labels: usize, min_confidence: f32) -> Result<Vec<Label>> {
+        let labeler = self.clone();
+        let photo = photo.clone();
+        // Inference is CPU-bound: off the async threads.
+        let labels = tokio::task::spawn_blocking(move || labeler.all_labels(&photo))
+            .await
+            .map_err(|err| Error::Internal(format!("labelling task: {err}")))??;
+        Ok(rank(labels, max_labels, min_confidence))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suppression_keeps_the_best_of_overlapping_boxes_of_a_class() {
+        let detection = |class, score, x| Detection { class, score, bounds: [x, 0.0, x + 10.0, 10.0] };
+        let kept = non_maximum_suppression(vec![
+            detection(0, 0.5, 0.0),
+            detection(0, 0.9, 1.0),
+            detection(1, 0.8, 1.0),
+            detection(0, 0.7, 50.0),
+        ]);
+        assert_eq!(kept, vec![detection(0, 0.9, 1.0), detection(1, 0.8, 1.0), detection(0, 0.7, 50.0)]);
+    }
+}
