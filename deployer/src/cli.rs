@@ -45,6 +45,9 @@ pub enum Command {
         /// Compare with this artifact too (otherwise the deployed one is assumed).
         #[arg(long)]
         artifact: Option<PathBuf>,
+        /// Compare with this analyzer choice too (otherwise the deployed one is assumed).
+        #[arg(long, value_enum)]
+        analyzer: Option<AnalyzerChoice>,
         #[command(flatten)]
         aws: AwsArgs,
     },
@@ -55,6 +58,10 @@ pub enum Command {
         /// A Lambda zip built earlier; without it the runtime is built with cargo-lambda.
         #[arg(long)]
         artifact: Option<PathBuf>,
+        /// Who consumes the analysis queue: the analyzer Lambda function, or a local
+        /// `runtime serve` (the function's queue mapping is then disabled).
+        #[arg(long, value_enum, default_value_t = AnalyzerChoice::Lambda)]
+        analyzer: AnalyzerChoice,
         /// Give up waiting for the stack after this many seconds.
         #[arg(long, default_value_t = 3600)]
         timeout: u64,
@@ -89,6 +96,23 @@ pub enum Command {
         #[command(flatten)]
         aws: AwsArgs,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AnalyzerChoice {
+    /// The stack's analyzer function, through its SQS event-source mapping.
+    Lambda,
+    /// `runtime serve` on one machine; the function's mapping is disabled.
+    Local,
+}
+
+impl AnalyzerChoice {
+    fn mapping(self) -> &'static str {
+        match self {
+            AnalyzerChoice::Lambda => params::MAPPING_ENABLED,
+            AnalyzerChoice::Local => params::MAPPING_DISABLED,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -157,16 +181,16 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Diff { tier, artifact, aws } => {
+        Command::Diff { tier, artifact, analyzer, aws } => {
             // The tier file is checked before anything is asked of AWS.
             let stack = Stack::load(&stacks, &tier.tier)?;
             let clients = Clients::load(&aws.target()).await?;
-            diff(&clients, &stack, artifact).await
+            diff(&clients, &stack, artifact, analyzer).await
         }
-        Command::Up { tier, artifact, timeout, aws } => {
+        Command::Up { tier, artifact, analyzer, timeout, aws } => {
             let stack = Stack::load(&stacks, &tier.tier)?;
             let clients = Clients::load(&aws.target()).await?;
-            up(&clients, &stack, artifact, Duration::from_secs(timeout)).await
+            up(&clients, &stack, artifact, analyzer, Duration::from_secs(timeout)).await
         }
         Command::Down { tier, purge, yes, timeout, aws } => {
             let stack = Stack::load(&stacks, &tier.tier)?;
@@ -186,9 +210,15 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-async fn diff(clients: &Clients, stack: &Stack, artifact: Option<PathBuf>) -> Result<()> {
+async fn diff(
+    clients: &Clients,
+    stack: &Stack,
+    artifact: Option<PathBuf>,
+    analyzer: Option<AnalyzerChoice>,
+) -> Result<()> {
     let existing = apply::describe(clients, &stack.name).await?;
-    let artifact_params = match artifact {
+    let deployed = existing.as_ref().is_some_and(|info| !info.is_review_only());
+    let mut parameters = match artifact {
         Some(path) => {
             let artifact = Artifact::from_file(&path)?;
             let account = clients.account_id().await?;
@@ -197,16 +227,20 @@ async fn diff(clients: &Clients, stack: &Stack, artifact: Option<PathBuf>) -> Re
                 artifact.key(),
             )
         }
-        None => match &existing {
-            Some(info) if !info.is_review_only() => BTreeMap::from([
-                (params::ARTIFACT_BUCKET.to_owned(), ParameterValue::Previous),
-                (params::ARTIFACT_KEY.to_owned(), ParameterValue::Previous),
-            ]),
-            // A change set needs values; these are never deployed.
-            _ => artifact_parameters("(built by up)".into(), "(built by up)".into()),
-        },
+        None if deployed => BTreeMap::from([
+            (params::ARTIFACT_BUCKET.to_owned(), ParameterValue::Previous),
+            (params::ARTIFACT_KEY.to_owned(), ParameterValue::Previous),
+        ]),
+        // A change set needs values; these are never deployed.
+        None => artifact_parameters("(built by up)".into(), "(built by up)".into()),
     };
-    let plan = apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &artifact_params).await?;
+    let mapping = match analyzer {
+        Some(choice) => ParameterValue::Set(choice.mapping().to_owned()),
+        None if deployed => ParameterValue::Previous,
+        None => ParameterValue::Set(AnalyzerChoice::Lambda.mapping().to_owned()),
+    };
+    parameters.insert(params::ANALYZER_QUEUE_MAPPING.to_owned(), mapping);
+    let plan = apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &parameters).await?;
     match plan {
         None => println!("{}: no changes", stack.name),
         Some(plan) => {
@@ -236,7 +270,13 @@ fn artifact_parameters(bucket: String, key: String) -> BTreeMap<String, Paramete
     ])
 }
 
-async fn up(clients: &Clients, stack: &Stack, artifact: Option<PathBuf>, timeout: Duration) -> Result<()> {
+async fn up(
+    clients: &Clients,
+    stack: &Stack,
+    artifact: Option<PathBuf>,
+    analyzer: AnalyzerChoice,
+    timeout: Duration,
+) -> Result<()> {
     let zip = match artifact {
         Some(path) => path,
         None => {
@@ -272,7 +312,11 @@ async fn up(clients: &Clients, stack: &Stack, artifact: Option<PathBuf>, timeout
         }
     }
 
-    let parameters = artifact_parameters(location.bucket, location.key);
+    let mut parameters = artifact_parameters(location.bucket, location.key);
+    parameters.insert(
+        params::ANALYZER_QUEUE_MAPPING.to_owned(),
+        ParameterValue::Set(analyzer.mapping().to_owned()),
+    );
     match apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &parameters).await? {
         None => println!("{}: no changes", stack.name),
         Some(plan) => {

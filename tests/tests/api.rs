@@ -459,7 +459,7 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
     let expected: BTreeSet<String> = [
         "GET /health", "POST /users", "GET /users", "GET /users/me", "PUT /users/me", "DELETE /users/me",
         "POST /sessions", "POST /images", "GET /images", "POST /images/uploads", "POST /images/{id}/complete",
-        "GET /images/search", "GET /images/{id}", "DELETE /images/{id}",
+        "GET /images/search", "GET /images/{id}", "DELETE /images/{id}", "GET /albums", "GET /albums/{label}",
     ]
     .into_iter()
     .map(str::to_owned)
@@ -469,7 +469,7 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
     let some_id = ImageId::new().to_string();
     for operation in &operations {
         let (method, path) = operation.split_once(' ').unwrap();
-        let path = path.replace("{id}", &some_id);
+        let path = path.replace("{id}", &some_id).replace("{label}", "cat");
         let reply = api.call(method.parse().unwrap(), &path, None, None).await;
         assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{operation}");
         assert!(!reply.raw.contains("no such endpoint"), "{operation} is documented but not routed");

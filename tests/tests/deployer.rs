@@ -32,6 +32,24 @@ async fn stack_event_count(aws: &Aws, stack: &str) -> usize {
         .len()
 }
 
+/// Whether the stack's analyzer function consumes its queue.
+async fn mapping_enabled(stack: &str) -> bool {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(common::endpoint())
+        .load()
+        .await;
+    let mappings = aws_sdk_lambda::Client::new(&config)
+        .list_event_source_mappings()
+        .function_name(format!("{stack}-analyzer"))
+        .send()
+        .await
+        .unwrap()
+        .event_source_mappings
+        .unwrap_or_default();
+    assert_eq!(mappings.len(), 1);
+    mappings[0].state.as_deref() == Some("Enabled")
+}
+
 fn is_gone(status: Option<String>) -> bool {
     status.is_none() || status.as_deref() == Some("DELETE_COMPLETE")
 }
@@ -176,11 +194,21 @@ async fn diff_shows_a_changed_tier_value_and_up_applies_it() {
     assert_eq!(stack_status(&aws, &stack).await.as_deref(), Some("UPDATE_COMPLETE"));
     assert_eq!(queue_attribute(&aws, &queue, QueueAttributeName::VisibilityTimeout).await, "240");
 
+    // Handing the queue to a local `runtime serve` disables the analyzer function's mapping.
+    let local = files.deployer(&["diff", "--tier", "DIFF_TEST", "--analyzer", "local"]).expect_success("diff --analyzer local");
+    assert!(local.stdout.contains("~ parameter AnalyzerQueueMapping: Enabled -> Disabled"), "{}", local.stdout);
+    assert!(mapping_enabled(&stack).await, "diff changed the mapping");
+
     // status lists this tier with its status and outputs.
     let status = files.deployer(&["status"]).expect_success("status");
     assert!(status.stdout.contains(&format!("DIFF_TEST            {stack}: UPDATE_COMPLETE")), "{}", status.stdout);
     assert!(status.stdout.contains(&queue), "{}", status.stdout);
 
+    files.deployer(&["down", "--tier", "DIFF_TEST", "--purge", "--yes"]).expect_success("cleanup");
+    // (The emulator applies a parameter-only update to no resource, so the choice is checked
+    // on a new stack.)
+    files.deployer(&["up", "--tier", "DIFF_TEST", "--artifact", artifact, "--analyzer", "local"]).expect_success("up --analyzer local");
+    assert!(!mapping_enabled(&stack).await, "the mapping is enabled although runtime serve consumes the queue");
     files.deployer(&["down", "--tier", "DIFF_TEST", "--purge", "--yes"]).expect_success("cleanup");
     let status = files.deployer(&["status"]).expect_success("status");
     assert!(status.stdout.contains("not deployed") || status.stdout.contains("DELETE_COMPLETE"), "{}", status.stdout);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Expr, Resource, ResourceKind, ids, params};
+use super::{Expr, Resource, ResourceKind, conditions, ids, params};
 use crate::config::TierConfig;
 
 pub use runtime::config::env;
@@ -67,7 +67,7 @@ pub struct EventSourceMapping {
     pub event_source_arn: Expr,
     pub function_name: Expr,
     pub batch_size: u32,
-    pub enabled: bool,
+    pub enabled: Expr,
     /// Failed messages of a batch are retried alone; the others are deleted.
     pub function_response_types: Vec<&'static str>,
 }
@@ -193,7 +193,11 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
                 event_source_arn: Expr::arn_of(ids::ANALYSIS_QUEUE),
                 function_name: Expr::reference(ids::ANALYZER_FUNCTION),
                 batch_size: config.analysis.batch_size.0,
-                enabled: true,
+                enabled: Expr::If(
+                    conditions::ANALYZER_MAPPING_ENABLED.to_owned(),
+                    Box::new(Expr::Bool(true)),
+                    Box::new(Expr::Bool(false)),
+                ),
                 function_response_types: vec!["ReportBatchItemFailures"],
             })),
         ),

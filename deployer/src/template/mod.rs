@@ -63,6 +63,16 @@ pub mod ids {
 pub mod params {
     pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
     pub const ARTIFACT_KEY: &str = "ArtifactKey";
+    /// `Enabled` (the analyzer function consumes QueueAnalysis) or `Disabled` (something else
+    /// does, such as `runtime serve` on one machine).
+    pub const ANALYZER_QUEUE_MAPPING: &str = "AnalyzerQueueMapping";
+    pub const MAPPING_ENABLED: &str = "Enabled";
+    pub const MAPPING_DISABLED: &str = "Disabled";
+}
+
+/// Template conditions.
+pub mod conditions {
+    pub const ANALYZER_MAPPING_ENABLED: &str = "AnalyzerMappingEnabled";
 }
 
 /// The stage every REST API deploys to.
@@ -80,6 +90,12 @@ pub enum Expr {
     Sub(String),
     /// `!Join [delimiter, [parts]]`.
     Join(String, Vec<Expr>),
+    /// A literal boolean.
+    Bool(bool),
+    /// `!Equals [a, b]`, in Conditions.
+    Equals(Box<Expr>, Box<Expr>),
+    /// `!If [condition, then, else]`.
+    If(String, Box<Expr>, Box<Expr>),
 }
 
 impl Expr {
@@ -108,6 +124,9 @@ impl Expr {
             Expr::GetAtt(resource, _) => vec![resource.clone()],
             Expr::Sub(template) => sub_references(template),
             Expr::Join(_, parts) => parts.iter().flat_map(Expr::references).collect(),
+            Expr::Bool(_) => Vec::new(),
+            Expr::Equals(a, b) => a.references().into_iter().chain(b.references()).collect(),
+            Expr::If(_, then, otherwise) => then.references().into_iter().chain(otherwise.references()).collect(),
         }
     }
 }
@@ -170,6 +189,11 @@ impl Serialize for Expr {
             Expr::Sub(template) => s.serialize_newtype_variant("Fn", 2, "Sub", template),
             Expr::Join(delimiter, parts) => {
                 s.serialize_newtype_variant("Fn", 3, "Join", &(delimiter, parts))
+            }
+            Expr::Bool(value) => s.serialize_bool(*value),
+            Expr::Equals(a, b) => s.serialize_newtype_variant("Fn", 4, "Equals", &(a, b)),
+            Expr::If(condition, then, otherwise) => {
+                s.serialize_newtype_variant("Fn", 5, "If", &(condition, then, otherwise))
             }
         }
     }
@@ -272,6 +296,10 @@ pub struct Parameter {
     #[serde(rename = "Type")]
     pub kind: &'static str,
     pub description: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_values: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -290,6 +318,8 @@ pub struct Template {
     pub description: String,
     #[serde(rename = "Parameters")]
     pub parameters: BTreeMap<&'static str, Parameter>,
+    #[serde(rename = "Conditions")]
+    pub conditions: BTreeMap<&'static str, Expr>,
     #[serde(rename = "Resources")]
     pub resources: BTreeMap<String, Resource>,
     #[serde(rename = "Outputs")]
@@ -327,6 +357,8 @@ pub fn render(config: &TierConfig) -> Template {
                 Parameter {
                     kind: "String",
                     description: "S3 bucket holding the runtime artifact (set by deployer up)",
+                    default: None,
+                    allowed_values: Vec::new(),
                 },
             ),
             (
@@ -334,9 +366,27 @@ pub fn render(config: &TierConfig) -> Template {
                 Parameter {
                     kind: "String",
                     description: "S3 key of the runtime artifact zip (content-addressed)",
+                    default: None,
+                    allowed_values: Vec::new(),
+                },
+            ),
+            (
+                params::ANALYZER_QUEUE_MAPPING,
+                Parameter {
+                    kind: "String",
+                    description: "Whether the analyzer function consumes QueueAnalysis (Disabled when runtime serve does)",
+                    default: Some(params::MAPPING_ENABLED),
+                    allowed_values: vec![params::MAPPING_ENABLED, params::MAPPING_DISABLED],
                 },
             ),
         ]),
+        conditions: BTreeMap::from([(
+            conditions::ANALYZER_MAPPING_ENABLED,
+            Expr::Equals(
+                Box::new(Expr::reference(params::ANALYZER_QUEUE_MAPPING)),
+                Box::new(Expr::str(params::MAPPING_ENABLED)),
+            ),
+        )]),
         resources: BTreeMap::new(),
         outputs: BTreeMap::new(),
     };

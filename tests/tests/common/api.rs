@@ -79,7 +79,7 @@ impl Api {
         }
         let artifact = super::artifact();
         files
-            .deployer(&["up", "--tier", tier, "--artifact", artifact.to_str().unwrap()])
+            .deployer(&["up", "--tier", tier, "--artifact", artifact.to_str().unwrap(), "--analyzer", "local"])
             .expect_success("deployer up");
         let aws = aws().await;
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -216,6 +216,39 @@ impl Api {
             .collect();
         items.sort();
         format!("{items:#?}\n{:#?}", self.object_keys().await)
+    }
+
+    /// The analyzer on this stack's queue, as `runtime serve` runs it (built-in engine).
+    pub fn poller(&self) -> runtime::analyzer::poller::Poller {
+        let labeler = runtime::services::labeler(runtime::config::LabelerEngine::Builtin, &self.sdk).unwrap();
+        let analyzer = std::sync::Arc::new(runtime::services::analyzer(&self.config, &self.sdk, labeler));
+        let mut poller = runtime::analyzer::poller::Poller::new(
+            analyzer,
+            aws_sdk_sqs::Client::new(&self.sdk),
+            &self.config.analysis_queue_url,
+            2,
+        );
+        poller.wait_seconds = 1;
+        poller
+    }
+
+    /// Polls until every listed image of `token`'s user is analysed (ready or failed).
+    pub async fn analyse_all(&self, token: &str, poller: &runtime::analyzer::poller::Poller) {
+        for _ in 0..60 {
+            let listed = self.call(Method::GET, "/images?limit=100", Some(token), None).await;
+            let waiting = listed.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|item| item["status"] == "pending");
+            if !waiting {
+                return;
+            }
+            poller.poll_once().await.unwrap();
+        }
+        let logs = captured_logs();
+        let recent: Vec<&str> = logs.lines().filter(|line| line.contains("runtime::analyzer")).rev().take(10).collect();
+        panic!("photos still pending after 60 polls; the analyzer's last words:\n{}", recent.join("\n"));
     }
 
     /// Removes the stack and its data.

@@ -1,0 +1,252 @@
+//! The analysis pipeline against the emulator: real photos labelled by the built-in models
+//! and found by label and by parent label, albums, failures, retries and the dead-letter queue,
+//! idempotent redelivery, and the Rekognition engine's requests.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use axum::http::{Method, StatusCode};
+use common::api::{Api, fixture, http};
+use runtime::analyzer::{Analyzer, Outcome};
+use runtime::config::LabelerEngine;
+use runtime::labeler::Labeler;
+use runtime::labeler::rekognition::RekognitionLabeler;
+use runtime::store::{DynamoImages, ImageId, ImageStore, UserName};
+use serde_json::{Value, json};
+
+fn ids(reply: &common::api::Reply) -> Vec<String> {
+    reply.body["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn albums(api: &Api, token: &str) -> BTreeMap<String, u64> {
+    let reply = api.call(Method::GET, "/albums", Some(token), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    let items = reply.body["items"].as_array().unwrap();
+    let counts: Vec<u64> = items.iter().map(|album| album["photos"].as_u64().unwrap()).collect();
+    assert!(counts.windows(2).all(|pair| pair[0] >= pair[1]), "albums not sorted by count: {counts:?}");
+    items.iter().map(|album| (album["label"].as_str().unwrap().to_owned(), album["photos"].as_u64().unwrap())).collect()
+}
+
+#[tokio::test]
+async fn real_photos_are_found_by_their_labels_and_parents_and_albums_count_them() {
+    let api = Api::deploy("CORE_USER", "ANALYSIS_PHOTOS", &[]).await;
+    let token = api.user("henry").await;
+    let cat = api.upload(&token, "image/png", fixture("chelsea.png")).await;
+    let coffee = api.upload(&token, "image/png", fixture("coffee.png")).await;
+    let motorcycle = api.upload(&token, "image/png", fixture("motorcycle_left.png")).await;
+    // The group photo goes the presigned way.
+    let ticket = api.call(Method::POST, "/images/uploads", Some(&token), Some(json!({"content_type": "image/jpeg"}))).await;
+    let group = ticket.body["id"].as_str().unwrap().to_owned();
+    let (status, _) = http(Method::PUT, ticket.body["upload_url"].as_str().unwrap(), &[("content-type", "image/jpeg")], fixture("sample2.jpg")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(api.call(Method::POST, &format!("/images/{group}/complete"), Some(&token), None).await.status, StatusCode::ACCEPTED);
+
+    let poller = api.poller();
+    api.analyse_all(&token, &poller).await;
+
+    for (photo, labels) in [
+        (&cat, ["cat", "animal"]),
+        (&coffee, ["coffee", "drink"]),
+        (&motorcycle, ["motorcycle", "vehicle"]),
+        (&group, ["person", "people"]),
+    ] {
+        let view = api.call(Method::GET, &format!("/images/{photo}"), Some(&token), None).await;
+        assert_eq!(view.body["status"], "ready", "{}", view.raw);
+        for label in labels {
+            let found = api.call(Method::GET, &format!("/images/search?label={label}"), Some(&token), None).await;
+            assert!(ids(&found).contains(photo), "{label}: {} not in {}\nits labels: {}", photo, found.raw, view.body["labels"]);
+        }
+        let both = api.call(Method::GET, &format!("/images/search?label={}&label={}", labels[0], labels[1]), Some(&token), None).await;
+        assert_eq!(ids(&both), [photo.clone()], "{labels:?}");
+    }
+    let cats = api.call(Method::GET, "/images/search?label=cat", Some(&token), None).await;
+    assert_eq!(ids(&cats), [cat.clone()], "only the cat is a cat");
+
+    let before = albums(&api, &token).await;
+    assert_eq!(before.get("cat"), Some(&1));
+    assert_eq!(before.get("animal"), Some(&1));
+    assert_eq!(before.get("vehicle"), Some(&1));
+    // A second cat: the cat albums count two, and the album lists both.
+    let second_cat = api.upload(&token, "image/png", resized(&fixture("chelsea.png"), 300)).await;
+    api.analyse_all(&token, &poller).await;
+    let with_two = albums(&api, &token).await;
+    assert_eq!(with_two.get("cat"), Some(&2), "{with_two:?}");
+    let album = api.call(Method::GET, "/albums/cat", Some(&token), None).await;
+    assert_eq!(ids(&album), [second_cat.clone(), cat.clone()]);
+    let listing = api.call(Method::GET, "/albums", Some(&token), None).await;
+    let cat_album = listing.body["items"].as_array().unwrap().iter().find(|a| a["label"] == "cat").unwrap();
+    assert_eq!(cat_album["cover_id"], Value::String(second_cat.clone()));
+    let (status, _) = http(Method::GET, cat_album["cover_url"].as_str().unwrap(), &[], Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Deletes count down exactly; an emptied album disappears; covers follow.
+    assert_eq!(api.call(Method::DELETE, &format!("/images/{second_cat}"), Some(&token), None).await.status, StatusCode::NO_CONTENT);
+    let listing = api.call(Method::GET, "/albums", Some(&token), None).await;
+    let cat_album = listing.body["items"].as_array().unwrap().iter().find(|a| a["label"] == "cat").unwrap();
+    assert_eq!((cat_album["photos"].as_u64(), cat_album["cover_id"].as_str()), (Some(1), Some(cat.as_str())));
+    assert_eq!(albums(&api, &token).await, before);
+    assert_eq!(api.call(Method::DELETE, &format!("/images/{cat}"), Some(&token), None).await.status, StatusCode::NO_CONTENT);
+    let after = albums(&api, &token).await;
+    assert!(!after.contains_key("cat") && !after.contains_key("feline"), "{after:?}");
+    assert_eq!(after.get("vehicle"), Some(&1));
+    api.tear_down().await;
+}
+
+fn resized(png: &[u8], width: u32) -> Vec<u8> {
+    let image = image::load_from_memory(png).unwrap();
+    let mut bytes = Vec::new();
+    image
+        .resize(width, width, image::imageops::FilterType::Triangle)
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .unwrap();
+    bytes
+}
+
+#[tokio::test]
+async fn undecodable_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
+    let api = Api::deploy("CORE_USER", "ANALYSIS_FAILURES", &[]).await;
+    let token = api.user("iris").await;
+    // A PNG whose header is whole (so the upload is accepted) but whose pixels are cut off.
+    let truncated = fixture("coffee.png")[..4096].to_vec();
+    let broken = api.upload(&token, "image/png", truncated).await;
+    // And a photo whose object is replaced by non-image bytes behind the API's back.
+    let replaced = api.upload(&token, "image/png", fixture("chelsea.png")).await;
+    api.aws
+        .s3
+        .put_object()
+        .bucket(&api.config.photo_bucket)
+        .key(format!("iris/{replaced}"))
+        .body(b"these are not the bytes of a photo".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let good = api.upload(&token, "image/png", fixture("coffee.png")).await;
+    let poller = api.poller();
+    api.analyse_all(&token, &poller).await;
+    for id in [&broken, &replaced] {
+        let view = api.call(Method::GET, &format!("/images/{id}"), Some(&token), None).await;
+        assert_eq!(view.body["status"], "failed", "{}", view.raw);
+        assert!(view.body["failure_reason"].as_str().unwrap().len() > 10, "{}", view.raw);
+    }
+    let queue = api.aws.sqs.receive_message().queue_url(&api.config.analysis_queue_url).send().await.unwrap();
+    assert!(queue.messages.unwrap_or_default().is_empty(), "failed photos' messages were not acknowledged");
+
+    // The same NewImage message again: nothing is added or counted twice.
+    let labeler = runtime::services::labeler(LabelerEngine::Builtin, &api.sdk).unwrap();
+    let analyzer = runtime::services::analyzer(&api.config, &api.sdk, labeler);
+    let items = api.image_items().await.len();
+    let counts = albums(&api, &token).await;
+    let event = json!({"user_name": "iris", "image_id": good, "object_key": format!("iris/{good}"), "content_type": "image/png", "size": 1});
+    let envelope = json!({"Type": "Notification", "Message": event.to_string()}).to_string();
+    assert!(matches!(analyzer.handle(&envelope).await.unwrap(), Outcome::Skipped(_)));
+    // Even labels written again through the store (a redelivery racing the first) add nothing.
+    let store = DynamoImages::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.images_table);
+    let user = UserName::parse("iris").unwrap();
+    let id = ImageId::parse(&good).unwrap();
+    let record = store.get(&user, id).await.unwrap().unwrap();
+    assert!(store.put_labels(&user, id, &record.labels).await.unwrap());
+    assert_eq!(api.image_items().await.len(), items);
+    assert_eq!(albums(&api, &token).await, counts);
+
+    // An image deleted before (or while) its analysis runs leaves nothing behind.
+    let doomed = api.upload(&token, "image/png", fixture("motorcycle_left.png")).await;
+    assert_eq!(api.call(Method::DELETE, &format!("/images/{doomed}"), Some(&token), None).await.status, StatusCode::NO_CONTENT);
+    let doomed_id = ImageId::parse(&doomed).unwrap();
+    assert!(!store.put_labels(&user, doomed_id, &record.labels).await.unwrap());
+    poller.poll_once().await.unwrap();
+    let leftovers: Vec<_> = api.image_items().await.into_iter().filter(|item| format!("{item:?}").contains(&doomed)).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(albums(&api, &token).await, counts);
+    api.tear_down().await;
+}
+
+#[tokio::test]
+async fn a_message_that_keeps_failing_reaches_the_dead_letter_queue() {
+    let api = Api::deploy(
+        "BASIC_USER",
+        "ANALYSIS_POISON",
+        &[
+            ("timeout_seconds: 30", "timeout_seconds: 1"),
+            ("visibility_timeout_seconds: 180", "visibility_timeout_seconds: 1"),
+            ("max_receive_count: 3", "max_receive_count: 2"),
+        ],
+    )
+    .await;
+    let dead_letters = api
+        .aws
+        .sqs
+        .get_queue_url()
+        .queue_name(format!("{}-QueueAnalysis-dead-letter", api.files.stack_name()))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    api.aws
+        .sqs
+        .send_message()
+        .queue_url(&api.config.analysis_queue_url)
+        .message_body("poison: not a NewImage event")
+        .send()
+        .await
+        .unwrap();
+    let poller = api.poller();
+    let mut receives = 0;
+    for _ in 0..10 {
+        receives += poller.poll_once().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    assert_eq!(
+        receives,
+        2,
+        "the poison message was not received exactly max_receive_count times; log:\n{}",
+        common::api::captured_logs().lines().filter(|l| l.contains("runtime::analyzer") || l.contains("SQS")).collect::<Vec<_>>().join("\n")
+    );
+    let dead = api.aws.sqs.receive_message().queue_url(&dead_letters).wait_time_seconds(1).send().await.unwrap();
+    let bodies: Vec<_> = dead.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect();
+    assert_eq!(bodies, ["poison: not a NewImage event"]);
+    api.tear_down().await;
+}
+
+#[tokio::test]
+async fn the_rekognition_engine_sends_detect_labels_with_the_tier_limits() {
+    let api = Api::deploy("FULL_PLATFORM_USER", "ANALYSIS_REKOGNITION", &[]).await;
+    let labeler = RekognitionLabeler::new(aws_sdk_rekognition::Client::new(&api.sdk));
+    let photo = image::load_from_memory(&fixture("chelsea.png")).unwrap().to_rgb8();
+    let settings = api.config.settings.labeler;
+    // The emulator's answer is canned: only the request's acceptance and the shape of the
+    // result are checked, never which labels come back.
+    let labels = labeler.labels(&photo, settings.max_labels as usize, settings.min_confidence as f32).await.unwrap();
+    assert!(labels.len() <= settings.max_labels as usize);
+    for label in &labels {
+        assert_eq!(label.name, label.name.to_lowercase());
+        assert!(label.confidence >= settings.min_confidence as f32, "{label:?}");
+    }
+    // The tier's settings pick the engine: the analyzer of this stack uses Rekognition.
+    assert_eq!(settings.engine, LabelerEngine::Rekognition);
+    let analyzer: Analyzer = runtime::services::analyzer(&api.config, &api.sdk, std::sync::Arc::new(labeler));
+    let token = api.user("jack").await;
+    let id = api.upload(&token, "image/png", fixture("coffee.png")).await;
+    let event = json!({"user_name": "jack", "image_id": id, "object_key": format!("jack/{id}"), "content_type": "image/png", "size": 1});
+    assert!(matches!(analyzer.handle(&event.to_string()).await.unwrap(), Outcome::Labelled { .. }));
+    api.tear_down().await;
+}
+
+#[test]
+fn runtime_label_prints_the_builtin_labels_as_json() {
+    let binary = common::deployer_binary().with_file_name("runtime");
+    let output = std::process::Command::new(binary)
+        .args(["label"])
+        .arg(common::repo_root().join("tests/fixtures/photos/chelsea.png"))
+        .arg(common::repo_root().join("tests/fixtures/photos/coffee.png"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let names = |index: usize| -> Vec<String> {
+        printed[index]["labels"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert!(names(0).contains(&"cat".to_owned()), "{printed}");
+    assert!(names(1).contains(&"espresso".to_owned()), "{printed}");
+}
