@@ -1,7 +1,7 @@
 # Smart Album. The README's two commands: `make up` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help venv build package test up clean
+.PHONY: help venv build package test up down clean
 
 VENV := .venv
 # Tools installed into the venv (moto_server, cfn-lint, cargo-lambda, sccache) come first.
@@ -11,7 +11,8 @@ ARTIFACT := target/lambda/runtime/bootstrap.zip
 SCCACHE = $(if $(wildcard $(VENV)/bin/sccache),RUSTC_WRAPPER=$(CURDIR)/$(VENV)/bin/sccache,)
 
 help:
-	@echo "make up       run the whole product locally (local AWS + API + analyzer)"
+	@echo "make up       run the whole product locally (local AWS + API + analyzer); TIER=, PORT="
+	@echo "make down     stop what make up started"
 	@echo "make test     install what is needed, start a local AWS, run every test, stop it"
 	@echo "make package  build the Lambda artifact ($(ARTIFACT)) with cargo-lambda"
 	@echo "make venv     install the pinned Python tools (requirements.txt) into $(VENV)"
@@ -24,7 +25,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 build: venv
-	$(SCCACHE) cargo build --locked --workspace
+	$(SCCACHE) cargo build --locked --workspace --bins
 
 package: venv
 	@start=$$(date +%s); \
@@ -35,10 +36,12 @@ test: venv package
 	SMART_ALBUM_ARTIFACT=$(CURDIR)/$(ARTIFACT) $(SCCACHE) scripts/with-moto cargo test --locked --workspace
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
 
-up:
-	@echo "make up: not built yet. The local mode (moto + deployer up + runtime serve) lands with the local-mode issue."
-	@echo "Today: make test, or the deployer against any AWS endpoint (see README.md)."
-	@exit 1
+# TIER (default CORE_USER), PORT (3000) and MOTO_PORT (4566) can be set: make up TIER=BASIC_USER
+up: build
+	@scripts/up
+
+down:
+	@scripts/down
 
 clean:
 	cargo clean

@@ -56,8 +56,12 @@ pub enum Command {
         #[command(flatten)]
         tier: TierArg,
         /// A Lambda zip built earlier; without it the runtime is built with cargo-lambda.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "skip_build")]
         artifact: Option<PathBuf>,
+        /// For a local emulator, where no Lambda code runs: deploy a placeholder artifact
+        /// instead of building the runtime with cargo-lambda.
+        #[arg(long)]
+        skip_build: bool,
         /// Who consumes the analysis queue: the analyzer Lambda function, or a local
         /// `runtime serve` (the function's queue mapping is then disabled).
         #[arg(long, value_enum, default_value_t = AnalyzerChoice::Lambda)]
@@ -187,9 +191,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             let clients = Clients::load(&aws.target()).await?;
             diff(&clients, &stack, artifact, analyzer).await
         }
-        Command::Up { tier, artifact, analyzer, timeout, aws } => {
+        Command::Up { tier, artifact, skip_build, analyzer, timeout, aws } => {
             let stack = Stack::load(&stacks, &tier.tier)?;
             let clients = Clients::load(&aws.target()).await?;
+            let artifact = match (artifact, skip_build) {
+                (_, true) => Some(package::placeholder(&std::env::temp_dir().join("smart-album"))?),
+                (artifact, false) => artifact,
+            };
             up(&clients, &stack, artifact, analyzer, Duration::from_secs(timeout)).await
         }
         Command::Down { tier, purge, yes, timeout, aws } => {

@@ -108,6 +108,35 @@ pub fn build(workspace: &Path, architecture: Architecture) -> Result<PathBuf> {
     }
 }
 
+/// What the placeholder's `bootstrap` says if anything ever runs it.
+const PLACEHOLDER_BOOTSTRAP: &str = "#!/bin/sh\n\
+echo 'This function was deployed with `deployer up --skip-build` for a local emulator, where no \
+Lambda code runs. Deploy with `deployer up` (which builds with cargo-lambda) to run it.' >&2\n\
+exit 1\n";
+
+/// A tiny stand-in artifact for `deployer up --skip-build`: a local emulator creates the
+/// functions but never runs their code, so building the real one (minutes) buys nothing
+/// there. The zip's bytes never change, so it is uploaded once and never redeploys anything.
+pub fn placeholder(dir: &Path) -> Result<PathBuf> {
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+
+    let path = dir.join("placeholder-bootstrap.zip");
+    let write_error = |err: std::io::Error| Error::Write { path: path.clone(), source: err };
+    std::fs::create_dir_all(dir).map_err(write_error)?;
+    let file = std::fs::File::create(&path).map_err(write_error)?;
+    let mut archive = zip::ZipWriter::new(file);
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .unix_permissions(0o755)
+        .last_modified_time(zip::DateTime::default());
+    let zip_error = |err: zip::result::ZipError| Error::Package(format!("writing the placeholder artifact: {err}"));
+    archive.start_file("bootstrap", options).map_err(zip_error)?;
+    archive.write_all(PLACEHOLDER_BOOTSTRAP.as_bytes()).map_err(write_error)?;
+    archive.finish().map_err(zip_error)?;
+    Ok(path)
+}
+
 /// The account's asset bucket, shared by every tier stack in the region.
 pub fn asset_bucket_name(account: &str, region: &str) -> String {
     format!("smart-album-assets-{account}-{region}")
