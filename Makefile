@@ -32,8 +32,11 @@ package: venv
 	cargo lambda build --release --locked --bin runtime --output-format zip && \
 	echo "Built $(ARTIFACT) in $$(( $$(date +%s) - start )) s"
 
-test: venv package
-	SMART_ALBUM_ARTIFACT=$(CURDIR)/$(ARTIFACT) $(SCCACHE) scripts/with-moto cargo test --locked --workspace
+# The binaries are built first: tests run them (deployer, runtime serve, runtime label), and
+# cargo builds a package's binaries for its own integration tests only. Every test binary runs
+# (--no-fail-fast), so one failure does not hide others.
+test: venv package build
+	SMART_ALBUM_ARTIFACT=$(CURDIR)/$(ARTIFACT) $(SCCACHE) scripts/with-moto cargo test --locked --workspace --no-fail-fast
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
 
 # TIER (default CORE_USER), PORT (3000) and MOTO_PORT (4566) can be set: make up TIER=BASIC_USER

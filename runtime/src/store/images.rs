@@ -492,16 +492,7 @@ impl ImageStore for DynamoImages {
     }
 
     async fn get(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
-        let answer = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(self.key(user, record_sk(id))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(Error::aws("GetItem image"))?;
-        answer.item.map(|item| from_item::<ImageItem>(item)?.into_record()).transpose()
+        self.get_item(user, id).await?.map(ImageItem::into_record).transpose()
     }
 
     async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {

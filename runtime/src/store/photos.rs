@@ -30,6 +30,15 @@ fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
     PresigningConfig::expires_in(expires_in).map_err(|err| Error::Internal(format!("presigning: {err}")))
 }
 
+async fn body_bytes(object: aws_sdk_s3::operation::get_object::GetObjectOutput) -> Result<Vec<u8>> {
+    let bytes = object
+        .body
+        .collect()
+        .await
+        .map_err(|err| Error::Internal(format!("reading an S3 object: {err}")))?;
+    Ok(bytes.into_bytes().to_vec())
+}
+
 #[async_trait]
 impl PhotoStore for S3Photos {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<()> {
@@ -60,12 +69,7 @@ impl PhotoStore for S3Photos {
             Err(err) if err.code() == Some("NoSuchKey") => return Ok(None),
             Err(err) => return Err(Error::aws("S3 GetObject")(err)),
         };
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|err| Error::Internal(format!("reading s3 object: {err}")))?;
-        Ok(Some(bytes.into_bytes().to_vec()))
+        body_bytes(object).await.map(Some)
     }
 
     async fn read_start(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>> {
@@ -78,12 +82,7 @@ impl PhotoStore for S3Photos {
             .send()
             .await
             .map_err(Error::aws("S3 GetObject"))?;
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|err| Error::Internal(format!("reading s3 object: {err}")))?;
-        Ok(bytes.into_bytes().to_vec())
+        body_bytes(object).await
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
