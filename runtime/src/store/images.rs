@@ -302,6 +302,17 @@ impl DynamoImages {
         Ok(())
     }
 
+    /// Writes a record and counts its photo in one transaction, refused with `QuotaExceeded`
+    /// when the quotas would be passed, or with `conflict` when the record's condition fails.
+    async fn put_counted(&self, put: TransactWriteItem, record: &ImageRecord, quotas: &QuotaSettings, conflict: Error) -> Result<()> {
+        let items = vec![put, self.count_photo(&record.user_name, record.size, quotas)?];
+        match self.transact(items, "TransactWriteItems counted image").await? {
+            Ok(()) => Ok(()),
+            Err(Refusal::Quota) => Err(Error::QuotaExceeded(quota_message(quotas))),
+            Err(Refusal::RecordCondition) => Err(conflict),
+        }
+    }
+
     fn uncount_photo(&self, user: &UserName, size: u64) -> Result<TransactWriteItem> {
         let update = Update::builder()
             .table_name(&self.table)
@@ -448,18 +459,12 @@ fn distinct_labels(labels: &[Label]) -> Vec<Label> {
 #[async_trait]
 impl ImageStore for DynamoImages {
     async fn create(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
-        let items = vec![
-            self.put(to_item(ImageItem::of(record, 0))?, "attribute_not_exists(pk)")?,
-            self.count_photo(&record.user_name, record.size, quotas)?,
-        ];
-        match self.transact(items, "TransactWriteItems create image").await? {
-            Ok(()) => Ok(()),
-            Err(Refusal::Quota) => Err(Error::QuotaExceeded(quota_message(quotas))),
-            Err(Refusal::RecordCondition) => Err(Error::Conflict {
-                code: "image_exists",
-                message: format!("image {} exists already", record.id),
-            }),
-        }
+        let put = self.put(to_item(ImageItem::of(record, 0))?, "attribute_not_exists(pk)")?;
+        let conflict = Error::Conflict {
+            code: "image_exists",
+            message: format!("image {} exists already", record.id),
+        };
+        self.put_counted(put, record, quotas, conflict).await
     }
 
     async fn create_upload(&self, record: &ImageRecord) -> Result<()> {
@@ -480,15 +485,11 @@ impl ImageStore for DynamoImages {
             put.expression_attribute_names = Some(HashMap::from([("#status".to_owned(), "status".to_owned())]));
             put.expression_attribute_values = Some(HashMap::from([(":uploading".to_owned(), s("uploading"))]));
         }
-        let items = vec![put, self.count_photo(&record.user_name, record.size, quotas)?];
-        match self.transact(items, "TransactWriteItems complete upload").await? {
-            Ok(()) => Ok(()),
-            Err(Refusal::Quota) => Err(Error::QuotaExceeded(quota_message(quotas))),
-            Err(Refusal::RecordCondition) => Err(Error::Conflict {
-                code: "upload_not_pending",
-                message: format!("image {} is not waiting for its upload (completed or deleted already)", record.id),
-            }),
-        }
+        let conflict = Error::Conflict {
+            code: "upload_not_pending",
+            message: format!("image {} is not waiting for its upload (completed or deleted already)", record.id),
+        };
+        self.put_counted(put, record, quotas, conflict).await
     }
 
     async fn get(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
