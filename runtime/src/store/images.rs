@@ -219,6 +219,37 @@ impl DynamoImages {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
+    /// A newest-first Query of one partition of the `entries` index, resuming after image
+    /// `after`, whose item there has sort key `sk_of(after)`. The start key is rebuilt here,
+    /// inside the caller's partition, so a cursor can never lead into another user's data.
+    fn entries_query(
+        &self,
+        user: &UserName,
+        entry_pk: String,
+        limit: usize,
+        after: Option<ImageId>,
+        sk_of: impl Fn(ImageId) -> String,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(ENTRIES_INDEX)
+            .key_condition_expression("entry_pk = :entry")
+            .expression_attribute_values(":entry", s(entry_pk.clone()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        if let Some(after) = after {
+            query = query.set_exclusive_start_key(Some(HashMap::from([
+                ("entry_pk".to_owned(), s(entry_pk)),
+                ("entry_sk".to_owned(), s(after.to_string())),
+                ("pk".to_owned(), s(user.as_str())),
+                ("sk".to_owned(), s(sk_of(after))),
+            ])));
+        }
+        query
+    }
+
     /// Counts the image in (`delta` 1, and it becomes the cover) or out of (`delta` -1) an album.
     fn count_in_album(&self, user: &UserName, label: &str, id: ImageId, delta: i64) -> Result<TransactWriteItem> {
         let mut update = Update::builder()
@@ -497,24 +528,11 @@ impl ImageStore for DynamoImages {
     }
 
     async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(ENTRIES_INDEX)
-            .key_condition_expression("entry_pk = :entry")
-            .expression_attribute_values(":entry", s(images_entry(user)))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
-        if let Some(after) = after {
-            query = query.set_exclusive_start_key(Some(HashMap::from([
-                ("entry_pk".to_owned(), s(images_entry(user))),
-                ("entry_sk".to_owned(), s(after.to_string())),
-                ("pk".to_owned(), s(user.as_str())),
-                ("sk".to_owned(), s(record_sk(after))),
-            ])));
-        }
-        let answer = query.send().await.map_err(Error::aws("Query images"))?;
+        let answer = self
+            .entries_query(user, images_entry(user), limit, after, record_sk)
+            .send()
+            .await
+            .map_err(Error::aws("Query images"))?;
         let items = answer
             .items
             .unwrap_or_default()
@@ -535,15 +553,8 @@ impl ImageStore for DynamoImages {
             let remaining = limit - hits.len();
             // Limit counts items read before the filter, so one page never holds more
             // matches than are still wanted and the cursor never skips one.
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(ENTRIES_INDEX)
-                .key_condition_expression("entry_pk = :entry")
-                .expression_attribute_values(":entry", s(label_entry(user, first)))
-                .scan_index_forward(false)
-                .limit(i32::try_from(remaining).unwrap_or(i32::MAX));
+            let mut query =
+                self.entries_query(user, label_entry(user, first), remaining, start, |id| label_sk(id, first));
             if !others.is_empty() {
                 let filter = (0..others.len())
                     .map(|i| format!("contains(labels, :label{i})"))
@@ -553,14 +564,6 @@ impl ImageStore for DynamoImages {
                 for (i, label) in others.iter().enumerate() {
                     query = query.expression_attribute_values(format!(":label{i}"), s(label.as_str()));
                 }
-            }
-            if let Some(start) = start {
-                query = query.set_exclusive_start_key(Some(HashMap::from([
-                    ("entry_pk".to_owned(), s(label_entry(user, first))),
-                    ("entry_sk".to_owned(), s(start.to_string())),
-                    ("pk".to_owned(), s(user.as_str())),
-                    ("sk".to_owned(), s(label_sk(start, first))),
-                ])));
             }
             let answer = query.send().await.map_err(Error::aws("Query label index"))?;
             for item in answer.items.unwrap_or_default() {
