@@ -12,6 +12,7 @@ use runtime::analyzer::{Analyzer, Outcome};
 use runtime::config::LabelerEngine;
 use runtime::labeler::Labeler;
 use runtime::labeler::rekognition::RekognitionLabeler;
+use runtime::store::images::{album_items, analysed_items};
 use runtime::store::{DynamoImages, ImageId, ImageStore, UserName};
 use serde_json::{Value, json};
 
@@ -101,6 +102,40 @@ fn resized(png: &[u8], width: u32) -> Vec<u8> {
         .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
         .unwrap();
     bytes
+}
+
+/// The benchmark bulk-loads large tenants with `analysed_items`; what it loads must be what an
+/// upload and its analysis leave in the table, or the search costs it measures mean nothing.
+#[tokio::test]
+async fn bulk_loaded_items_are_those_an_upload_and_its_analysis_write() {
+    let api = Api::deploy("CORE_USER", "ANALYSIS_BULK", &[]).await;
+    let token = api.user("iris").await;
+    let id = api.upload(&token, "image/png", fixture("chelsea.png")).await;
+    api.analyse_all(&token, &api.poller()).await;
+
+    let images = DynamoImages::new(api.aws.dynamodb.clone(), &api.config.images_table);
+    let record = images.get(&UserName::parse("iris").unwrap(), ImageId::parse(&id).unwrap()).await.unwrap().unwrap();
+    assert!(record.labels.iter().any(|label| label.name == "cat"), "{:?}", record.labels);
+    let sort_key = |item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>| {
+        item["sk"].as_s().unwrap().clone()
+    };
+    let mut written: Vec<_> =
+        api.image_items().await.into_iter().filter(|item| sort_key(item).starts_with("image#")).collect();
+    written.sort_by_key(sort_key);
+    let mut loaded = analysed_items(&record).unwrap();
+    loaded.sort_by_key(sort_key);
+    assert_eq!(loaded.len(), record.labels.len() + 1, "the record and one entry per label");
+    assert_eq!(loaded, written);
+
+    let user = UserName::parse("iris").unwrap();
+    let mut albums: Vec<_> =
+        api.image_items().await.into_iter().filter(|item| sort_key(item).starts_with("album#")).collect();
+    albums.sort_by_key(sort_key);
+    let mut loaded = album_items(&user, &images.albums(&user).await.unwrap());
+    loaded.sort_by_key(sort_key);
+    assert_eq!(loaded.len(), record.labels.len(), "one album per label");
+    assert_eq!(loaded, albums);
+    api.tear_down().await;
 }
 
 #[tokio::test]

@@ -228,6 +228,17 @@ async fn search_finds_images_by_every_label_from_the_index_and_delete_leaves_not
     assert_eq!(ids(&cats), [cat.clone()]);
     let none = api.call(Method::GET, "/images/search?label=cat&label=coffee", Some(&token), None).await;
     assert!(ids(&none).is_empty());
+    // AND searches read the rarest label's entries (here dog's, not animal's) and filter.
+    let dogs = api.call(Method::GET, "/images/search?label=animal&label=dog", Some(&token), None).await;
+    assert_eq!(ids(&dogs), [dog.clone()]);
+    let unknown = api.call(Method::GET, "/images/search?label=animal&label=unicorn", Some(&token), None).await;
+    assert_eq!(unknown.status, StatusCode::OK, "{}", unknown.raw);
+    assert!(ids(&unknown).is_empty());
+    let first_pet = api.call(Method::GET, "/images/search?label=pet&label=animal&limit=1", Some(&token), None).await;
+    assert_eq!(ids(&first_pet), [dog.clone()]);
+    let cursor = first_pet.body["next_cursor"].as_str().unwrap();
+    let url = format!("/images/search?label=pet&label=animal&limit=1&cursor={cursor}");
+    assert_eq!(ids(&api.call(Method::GET, &url, Some(&token), None).await), [cat.clone()]);
     let first = api.call(Method::GET, "/images/search?label=pet&limit=1", Some(&token), None).await;
     assert_eq!(ids(&first), [dog.clone()]);
     let cursor = first.body["next_cursor"].as_str().unwrap();

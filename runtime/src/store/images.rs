@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, Put, PutRequest, TransactWriteItem, Update, WriteRequest,
+    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest, TransactWriteItem, Update, WriteRequest,
 };
 use serde::{Deserialize, Serialize};
 
@@ -268,6 +268,37 @@ impl DynamoImages {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
+    /// The photo counts of these labels' albums (absent: no photo has the label).
+    async fn album_counts(&self, user: &UserName, labels: &[String]) -> Result<HashMap<String, i64>> {
+        let keys = labels.iter().map(|label| self.key(user, album_sk(label))).collect();
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(|err| Error::Internal(err.to_string()))?;
+        let mut pending = HashMap::from([(self.table.clone(), request)]);
+        let mut counts = HashMap::new();
+        for attempt in 0..8u32 {
+            let answer = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(Error::aws("BatchGetItem albums"))?;
+            for item in answer.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                let album: AlbumItem = from_item(item)?;
+                counts.insert(album.label, album.photos);
+            }
+            pending = answer.unprocessed_keys.unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(counts);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+        }
+        Err(Error::Internal("BatchGetItem left album counts unread after 8 attempts".into()))
+    }
+
     /// The record item with its version, read consistently.
     async fn get_item(&self, user: &UserName, id: ImageId) -> Result<Option<ImageItem>> {
         let answer = self
@@ -475,8 +506,9 @@ fn quota_message(quotas: &QuotaSettings) -> String {
     )
 }
 
-/// Labels without duplicates (the highest confidence wins), in name order.
-fn distinct_labels(labels: &[Label]) -> Vec<Label> {
+/// The labels an image keeps: without duplicates (the highest confidence wins), the
+/// `MAX_STORED_LABELS` most confident, in name order.
+fn stored_labels(labels: &[Label]) -> Vec<Label> {
     let mut by_name: BTreeMap<String, f32> = BTreeMap::new();
     for label in labels {
         let best = by_name.entry(label.name.clone()).or_insert(label.confidence);
@@ -484,7 +516,77 @@ fn distinct_labels(labels: &[Label]) -> Vec<Label> {
             *best = label.confidence;
         }
     }
-    by_name.into_iter().map(|(name, confidence)| Label { name, confidence }).collect()
+    let mut labels: Vec<Label> = by_name.into_iter().map(|(name, confidence)| Label { name, confidence }).collect();
+    labels.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    labels.truncate(MAX_STORED_LABELS);
+    labels.sort_by(|a, b| a.name.cmp(&b.name));
+    labels
+}
+
+/// The index entries of an analysed record, one per label, each carrying the whole label set.
+fn label_entries(record: &ImageRecord) -> Result<Vec<HashMap<String, AttributeValue>>> {
+    let created_at = rfc3339(record.created_at);
+    let all: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
+    record
+        .labels
+        .iter()
+        .map(|label| {
+            to_item(LabelEntryItem {
+                pk: record.user_name.to_string(),
+                sk: label_sk(record.id, &label.name),
+                entry_pk: label_entry(&record.user_name, &label.name),
+                entry_sk: record.id.to_string(),
+                image_id: record.id.to_string(),
+                label: label.name.clone(),
+                confidence: label.confidence,
+                labels: all.clone(),
+                content_type: record.content_type.clone(),
+                created_at: created_at.clone(),
+            })
+        })
+        .collect()
+}
+
+fn put_request(item: HashMap<String, AttributeValue>) -> Result<WriteRequest> {
+    let put = PutRequest::builder()
+        .set_item(Some(item))
+        .build()
+        .map_err(|err| Error::Internal(err.to_string()))?;
+    Ok(WriteRequest::builder().put_request(put).build())
+}
+
+/// The items an analysed photo is stored as (its record and one index entry per label),
+/// exactly as an upload followed by its analysis leaves them, for bulk loads: the benchmark
+/// seeds large tenants with them through BatchWriteItem. The user's usage and album counters
+/// are not among them.
+pub fn analysed_items(record: &ImageRecord) -> Result<Vec<HashMap<String, AttributeValue>>> {
+    let mut record = record.clone();
+    record.labels = stored_labels(&record.labels);
+    record.status = ImageStatus::Ready;
+    record.failure_reason = None;
+    let mut items = vec![to_item(ImageItem::of(&record, 1))?];
+    items.extend(label_entries(&record)?);
+    Ok(items)
+}
+
+/// The album items of a user whose photos were bulk-loaded with `analysed_items`, as the
+/// analyses of those photos would have left them.
+pub fn album_items(user: &UserName, albums: &[Album]) -> Vec<HashMap<String, AttributeValue>> {
+    albums
+        .iter()
+        .map(|album| {
+            let mut item = HashMap::from([
+                ("pk".to_owned(), s(user.as_str())),
+                ("sk".to_owned(), s(album_sk(&album.label))),
+                ("label".to_owned(), s(album.label.as_str())),
+                ("photos".to_owned(), n(album.photos)),
+            ]);
+            if let Some(cover) = album.cover {
+                item.insert("cover".to_owned(), s(cover.to_string()));
+            }
+            item
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -544,8 +646,21 @@ impl ImageStore for DynamoImages {
     }
 
     async fn search(&self, user: &UserName, labels: &[String], limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>> {
+        let nothing = Page { items: Vec::new(), next: None };
+        let mut labels = labels.to_vec();
+        if labels.len() > 1 {
+            // Read the entries of the label with the fewest photos and filter by the others, so
+            // the cost follows the rarest label, not the broadest. A label without photos
+            // matches nothing.
+            let counts = self.album_counts(user, &labels).await?;
+            let count = |label: &String| counts.get(label).copied().unwrap_or(0);
+            if labels.iter().any(|label| count(label) <= 0) {
+                return Ok(nothing);
+            }
+            labels.sort_by_key(|label| (count(label), label.clone()));
+        }
         let Some((first, others)) = labels.split_first() else {
-            return Ok(Page { items: Vec::new(), next: None });
+            return Ok(nothing);
         };
         let mut hits = Vec::new();
         let mut start = after;
@@ -594,10 +709,7 @@ impl ImageStore for DynamoImages {
     }
 
     async fn put_labels(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<bool> {
-        let mut labels = distinct_labels(labels);
-        labels.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-        labels.truncate(MAX_STORED_LABELS);
-        labels.sort_by(|a, b| a.name.cmp(&b.name));
+        let labels = stored_labels(labels);
         let names: BTreeSet<String> = labels.iter().map(|label| label.name.clone()).collect();
 
         // The record, its version and the album counts change in one transaction, so a
@@ -637,27 +749,9 @@ impl ImageStore for DynamoImages {
             })
             .map(|item| Self::delete_request(Self::key_of(&item)))
             .collect::<Result<Vec<_>>>()?;
-        let created_at = rfc3339(record.created_at);
-        let all: Vec<String> = names.iter().cloned().collect();
         let mut writes = stale;
-        for label in &labels {
-            let entry = LabelEntryItem {
-                pk: user.to_string(),
-                sk: label_sk(id, &label.name),
-                entry_pk: label_entry(user, &label.name),
-                entry_sk: id.to_string(),
-                image_id: id.to_string(),
-                label: label.name.clone(),
-                confidence: label.confidence,
-                labels: all.clone(),
-                content_type: record.content_type.clone(),
-                created_at: created_at.clone(),
-            };
-            let put = PutRequest::builder()
-                .set_item(Some(to_item(entry)?))
-                .build()
-                .map_err(|err| Error::Internal(err.to_string()))?;
-            writes.push(WriteRequest::builder().put_request(put).build());
+        for entry in label_entries(&record)? {
+            writes.push(put_request(entry)?);
         }
         self.batch_write(writes).await?;
 
