@@ -1,7 +1,7 @@
 # Smart Album. The README's two commands: `make up` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help venv build package test up down clean
+.PHONY: help venv build package test bench wrk up down clean
 
 VENV := .venv
 # Tools installed into the venv (moto_server, cfn-lint, cargo-lambda, sccache) come first.
@@ -14,6 +14,7 @@ help:
 	@echo "make up       run the whole product locally (local AWS + API + analyzer); TIER=, PORT="
 	@echo "make down     stop what make up started"
 	@echo "make test     install what is needed, start a local AWS, run every test, stop it"
+	@echo "make bench    measure what users feel (release build, local AWS, wrk); figures in target/bench/"
 	@echo "make package  build the Lambda artifact ($(ARTIFACT)) with cargo-lambda"
 	@echo "make venv     install the pinned Python tools (requirements.txt) into $(VENV)"
 
@@ -38,6 +39,19 @@ package: venv
 test: venv package build
 	SMART_ALBUM_ARTIFACT=$(CURDIR)/$(ARTIFACT) $(SCCACHE) scripts/with-moto cargo test --locked --workspace --no-fail-fast
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
+
+# Benchmarks report figures and never fail on a number; they are not part of `make test`.
+# BENCH_ARGS passes options to the bench binary: make bench BENCH_ARGS="--only load,search"
+bench: venv wrk
+	$(SCCACHE) cargo build --release --locked --workspace --bins
+	scripts/with-moto target/release/bench --out target/bench $(BENCH_ARGS)
+	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
+
+# wrk loads the API from a second process: Debian's package.
+wrk:
+	@command -v wrk >/dev/null || { \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -q && $$sudo apt-get install -y -q wrk; }
 
 # TIER (default CORE_USER), PORT (3000) and MOTO_PORT (4566) can be set: make up TIER=BASIC_USER
 up: build

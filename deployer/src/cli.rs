@@ -150,15 +150,16 @@ impl AwsArgs {
 }
 
 /// A tier's configuration, its rendered template and its stack name.
-struct Stack {
-    config: TierConfig,
-    template: Template,
-    body: String,
-    name: String,
+pub struct Stack {
+    pub config: TierConfig,
+    pub template: Template,
+    pub body: String,
+    pub name: String,
 }
 
 impl Stack {
-    fn load(stacks: &StacksDir, tier: &TierName) -> Result<Self> {
+    /// Reads and validates the tier file and renders its template: all of `deployer render`.
+    pub fn load(stacks: &StacksDir, tier: &TierName) -> Result<Self> {
         let config = stacks.load(tier)?;
         let template = template::render(&config);
         let body = template.to_yaml()?;

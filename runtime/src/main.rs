@@ -36,7 +36,7 @@ enum Command {
         #[arg(long, value_enum)]
         engine: Option<Engine>,
         /// Photos analysed at once.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = runtime::analyzer::poller::DEFAULT_CONCURRENCY)]
         analysis_concurrency: usize,
         /// Serve the API only.
         #[arg(long)]

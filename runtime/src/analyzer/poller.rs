@@ -17,6 +17,9 @@ use crate::error::{Error, Result};
 /// SQS's longest wait: fewest empty receives.
 const LONG_POLL_SECONDS: i32 = 20;
 const MAX_BATCH: i32 = 10;
+/// Photos analysed at once by `runtime serve` unless told otherwise: one per core of a small
+/// machine, as the models are single-threaded.
+pub const DEFAULT_CONCURRENCY: usize = 2;
 
 pub struct Poller {
     pub analyzer: Arc<Analyzer>,

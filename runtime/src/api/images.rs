@@ -24,8 +24,9 @@ use crate::store::{
 /// Presigned URLs are short-lived.
 const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
 const DOWNLOAD_URL_LIFETIME: Duration = Duration::from_secs(5 * 60);
-const DEFAULT_PAGE: usize = 20;
-const MAX_PAGE: usize = 100;
+/// Page sizes of listings and searches.
+pub const DEFAULT_PAGE: usize = 20;
+pub const MAX_PAGE: usize = 100;
 /// An AND search over more labels than this is refused.
 const MAX_SEARCH_LABELS: usize = 10;
 

@@ -1,0 +1,151 @@
+//! The analyzer: milliseconds per photo for decode + resize + labels on one thread, and
+//! photos per second through the real pipeline (SQS, S3, DynamoDB) at the default concurrency.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use image::codecs::jpeg::JpegEncoder;
+use image::{Rgb, RgbImage};
+use runtime::analyzer::decode;
+use runtime::analyzer::poller::{DEFAULT_CONCURRENCY, Poller};
+use runtime::config::StackConfig;
+use runtime::labeler::builtin::BuiltinLabeler;
+use runtime::labeler::rank;
+use runtime::store::{DynamoImages, ImageId, ImageStatus, ImageStore, UserName};
+
+use crate::figures::Report;
+use crate::http::Http;
+use crate::stats::{median, ms};
+
+/// A photo to analyse: a name for the figure keys, its bytes and content type.
+pub struct Photo {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+}
+
+/// The fixture photos (JPEG and PNG files in `dir`), by name.
+pub fn fixtures(dir: &Path) -> Result<Vec<Photo>> {
+    let mut photos = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let content_type = match path.extension().and_then(|e| e.to_str()) {
+            Some("jpg" | "jpeg") => "image/jpeg",
+            Some("png") => "image/png",
+            _ => continue,
+        };
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+        photos.push(Photo { name, bytes: std::fs::read(&path)?, content_type });
+    }
+    photos.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(photos)
+}
+
+/// A 4000x3000 (12 MP) JPEG at quality 90, as a phone takes: gradients under fine noise, so
+/// it neither compresses nor decodes like a flat image.
+pub fn synthetic_12mp() -> Result<Photo> {
+    let (width, height) = (4000, 3000);
+    let mut state: u32 = 0x9e37_79b9;
+    let photo = RgbImage::from_fn(width, height, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let noise = (state & 0x1f) as u32;
+        Rgb([
+            ((x * 255 / width + noise) % 256) as u8,
+            ((y * 255 / height + noise) % 256) as u8,
+            (((x + y) * 255 / (width + height) + noise) % 256) as u8,
+        ])
+    });
+    let mut bytes = Vec::new();
+    JpegEncoder::new_with_quality(&mut bytes, 90).encode_image(&photo)?;
+    Ok(Photo { name: "synthetic_12mp".into(), bytes, content_type: "image/jpeg" })
+}
+
+/// Decode + orientation + resize, then both models and ranking, on this thread.
+pub fn per_photo(report: &mut Report, labeler: &BuiltinLabeler, photos: &[&Photo], max_labels: usize, min_confidence: f32, runs: usize) -> Result<()> {
+    for photo in photos {
+        let mut decode_ms = Vec::new();
+        let mut total_ms = Vec::new();
+        // The first run warms caches and is not counted.
+        for run in 0..=runs {
+            let started = Instant::now();
+            let decoded = decode::decode(&photo.bytes).map_err(|err| anyhow::anyhow!("{}: {}", photo.name, err.0))?;
+            let decoded_at = started.elapsed();
+            let labels = rank(labeler.all_labels(&decoded)?, max_labels, min_confidence);
+            std::hint::black_box(labels);
+            if run > 0 {
+                decode_ms.push(ms(decoded_at));
+                total_ms.push(ms(started.elapsed()));
+            }
+        }
+        let size = format!("{}, {} KiB", photo.name, photo.bytes.len() / 1024);
+        report.add(
+            format!("analyzer.ms_per_photo.{}", photo.name),
+            median(&total_ms),
+            "ms",
+            format!("decode + resize + labels of {size} on one thread (median of {runs})"),
+        );
+        report.add(
+            format!("analyzer.decode_ms.{}", photo.name),
+            median(&decode_ms),
+            "ms",
+            format!("of which decode + orientation + resize to the working size"),
+        );
+    }
+    Ok(())
+}
+
+/// Uploads `count` photos through the API (with no analyzer running), then analyses them with
+/// `runtime serve`'s poller at its default concurrency: photos per second, queue to labels.
+pub async fn throughput(
+    report: &mut Report,
+    config: &StackConfig,
+    aws: &aws_config::SdkConfig,
+    labeler: BuiltinLabeler,
+    http: &Http,
+    token: &str,
+    user: &UserName,
+    photos: &[Photo],
+    count: usize,
+) -> Result<()> {
+    let mut ids = Vec::new();
+    for photo in photos.iter().cycle().take(count) {
+        ids.push(ImageId::parse(&http.upload(token, photo.content_type, photo.bytes.clone()).await?)?);
+    }
+    let analyzer = runtime::services::analyzer(config, aws, Arc::new(labeler));
+    let mut poller = Poller::new(
+        Arc::new(analyzer),
+        aws_sdk_sqs::Client::new(aws),
+        &config.analysis_queue_url,
+        DEFAULT_CONCURRENCY,
+    );
+    poller.wait_seconds = 1;
+    let started = Instant::now();
+    let mut received = 0;
+    while received < count {
+        received += poller.poll_once().await?;
+        anyhow::ensure!(started.elapsed().as_secs() < 600, "{received} of {count} photos analysed in 10 minutes");
+    }
+    let elapsed = started.elapsed();
+    let images = DynamoImages::new(aws_sdk_dynamodb::Client::new(aws), &config.images_table);
+    let mut ready = 0;
+    for id in ids {
+        if images.get(user, id).await?.is_some_and(|record| record.status == ImageStatus::Ready) {
+            ready += 1;
+        }
+    }
+    anyhow::ensure!(ready == count, "only {ready} of {count} photos were labelled");
+    report.add(
+        "analyzer.photos_per_s",
+        count as f64 / elapsed.as_secs_f64(),
+        "photos/s",
+        format!(
+            "{count} queued photos (the fixtures in turn) read from S3, labelled and written back, \
+             {DEFAULT_CONCURRENCY} at a time as `runtime serve` does"
+        ),
+    );
+    Ok(())
+}

@@ -1,0 +1,323 @@
+//! `make bench`: measures what users feel against a local emulator (`scripts/with-moto` starts
+//! a fresh one) and the release binaries, prints a markdown table and writes the same figures
+//! to `<out>/results.json` and `<out>/results.md`. Benchmarks report; they never fail on a
+//! number. A section that cannot finish is reported and the others still run.
+
+mod analysis;
+mod figures;
+mod http;
+mod load;
+mod machine;
+mod pipeline;
+mod process;
+mod render;
+mod search;
+mod stats;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+use runtime::config::{StackConfig, stack_name_of_tier};
+use runtime::labeler::builtin::BuiltinLabeler;
+use runtime::api::images::DEFAULT_PAGE;
+use runtime::store::{DynamoImages, ImageStore, UserName};
+use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+
+use crate::analysis::Photo;
+use crate::figures::Report;
+use crate::load::{Endpoint, Wrk};
+use crate::process::Served;
+
+/// Photos of the user whose listing and search are loaded (every tenth a cat).
+const LOAD_USER_PHOTOS: usize = 200;
+
+#[derive(Parser)]
+#[command(name = "bench", about = "Smart Album benchmarks (run by `make bench`)")]
+struct Cli {
+    /// Where results.json, results.md and the logs go.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+    /// Where the release `deployer` and `runtime` binaries are.
+    #[arg(long, default_value = "target/release")]
+    bin_dir: PathBuf,
+    #[arg(long, default_value = "stacks")]
+    stacks_dir: PathBuf,
+    #[arg(long, default_value = "tests/fixtures/photos")]
+    photos_dir: PathBuf,
+    /// The tier deployed and served.
+    #[arg(long, default_value = "CORE_USER")]
+    tier: String,
+    /// Sections to run (all by default).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Section>,
+    /// Connections held open by wrk, one run per level.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 4, 16])]
+    concurrency: Vec<usize>,
+    /// Seconds of load per endpoint and level: long enough for the slowest (uploads at 16
+    /// connections take seconds each against the emulator) to complete dozens of requests.
+    #[arg(long, default_value_t = 10)]
+    load_seconds: u64,
+    /// Photos of the searching user at each step (each of its ten neighbours has as many).
+    #[arg(long, value_delimiter = ',', default_values_t = [100, 1_000, 10_000])]
+    tenant_sizes: Vec<usize>,
+    /// Uploads timed from upload to searchable.
+    #[arg(long, default_value_t = 100)]
+    uploads: usize,
+    /// Photos analysed for photos per second.
+    #[arg(long, default_value_t = 30)]
+    analysed: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]
+enum Section {
+    Render,
+    Analyzer,
+    Pipeline,
+    Startup,
+    Load,
+    Search,
+}
+
+struct Bench {
+    cli: Cli,
+    aws: aws_config::SdkConfig,
+    config: StackConfig,
+    photos: Vec<Photo>,
+}
+
+impl Bench {
+    fn runs(&self, section: Section) -> bool {
+        self.cli.only.is_empty() || self.cli.only.contains(&section)
+    }
+
+    fn binary(&self, name: &str) -> PathBuf {
+        self.cli.bin_dir.join(name)
+    }
+
+    fn photo(&self, name: &str) -> Result<&Photo> {
+        self.photos.iter().find(|photo| photo.name == name).with_context(|| format!("no fixture photo {name}"))
+    }
+
+    async fn serve(&self, extra: &[&str], log: &str) -> Result<(Served, Duration)> {
+        Served::start(&self.binary("runtime"), &self.cli.tier, extra, &self.cli.out.join(log)).await
+    }
+
+    async fn startup(&self, report: &mut Report) -> Result<()> {
+        let mut times = Vec::new();
+        for run in 0..5 {
+            let (served, elapsed) = self.serve(&[], &format!("serve-start-{run}.log")).await?;
+            served.stop().await?;
+            times.push(stats::ms(elapsed));
+        }
+        report.add(
+            "runtime.start_to_health_ms",
+            stats::median(&times),
+            "ms",
+            "`runtime serve` spawned to its first /health 200, models loaded and analyzer started (median of 5)",
+        );
+        Ok(())
+    }
+
+    /// GET /images, a search and an upload under load, with the analyzer off: on AWS the API
+    /// and the analyzer are separate functions, so analysis does not share the API's cores.
+    /// `/health` (no AWS call) shows the server's own ceiling, and the store's calls timed
+    /// alone show the emulator's share of each request.
+    async fn load(&self, report: &mut Report) -> Result<()> {
+        let (served, _) = self.serve(&["--no-analyzer"], "serve-load.log").await?;
+        let token = served.http.user_token("bench-load").await?;
+        let user = UserName::parse("bench-load")?;
+        search::seed_user(&self.aws, &self.config.images_table, &user, LOAD_USER_PHOTOS).await?;
+        self.store_alone(report, &user).await?;
+        let upload = self.photo("sample2")?;
+        let body = self.cli.out.join("upload-body.jpg");
+        std::fs::write(&body, &upload.bytes)?;
+        let endpoints = [
+            Endpoint { name: "health", method: "GET", path: "/health".into(), body: None },
+            Endpoint { name: "list", method: "GET", path: "/images".into(), body: None },
+            Endpoint { name: "search", method: "GET", path: "/images/search?label=cat".into(), body: None },
+            Endpoint { name: "upload", method: "POST", path: "/images".into(), body: Some((body, upload.content_type)) },
+        ];
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("wrk/report.lua");
+        let wrk = Wrk { script: &script, base_url: &served.http.base, token: &token };
+        wrk.measure(report, &endpoints, &self.cli.concurrency, Duration::from_secs(self.cli.load_seconds)).await?;
+        report.add(
+            "runtime.peak_rss_mib.api_load",
+            served.peak_rss_mib()?,
+            "MiB",
+            "peak resident memory of `runtime serve --no-analyzer` through the API load",
+        );
+        served.stop().await
+    }
+
+    /// The DynamoDB calls behind GET /images and the search, made from this process.
+    async fn store_alone(&self, report: &mut Report, user: &UserName) -> Result<()> {
+        let images = DynamoImages::new(aws_sdk_dynamodb::Client::new(&self.aws), &self.config.images_table);
+        let cat = ["cat".to_owned()];
+        let (mut list, mut search) = (Vec::new(), Vec::new());
+        for _ in 0..20 {
+            let started = Instant::now();
+            images.list(user, DEFAULT_PAGE, None).await?;
+            list.push(stats::ms(started.elapsed()));
+            let started = Instant::now();
+            images.search(user, &cat, DEFAULT_PAGE, None).await?;
+            search.push(stats::ms(started.elapsed()));
+        }
+        let what = format!("median of 20, made from the bench process: the emulator's share of the request ({LOAD_USER_PHOTOS} photos of the user)");
+        report.add("api.list.store_only_ms", stats::median(&list), "ms", format!("the Query behind GET /images alone, {what}"));
+        report.add("api.search.store_only_ms", stats::median(&search), "ms", format!("the Query behind the search alone, {what}"));
+        Ok(())
+    }
+
+    async fn analyzer(&self, report: &mut Report) -> Result<()> {
+        let labeler = BuiltinLabeler::load()?;
+        let synthetic = analysis::synthetic_12mp()?;
+        let photos: Vec<&Photo> = self.photos.iter().chain([&synthetic]).collect();
+        let settings = self.config.settings.labeler;
+        analysis::per_photo(report, &labeler, &photos, settings.max_labels as usize, settings.min_confidence as f32, 5)?;
+
+        let (served, _) = self.serve(&["--no-analyzer"], "serve-analyzer.log").await?;
+        let token = served.http.user_token("bench-analyzer").await?;
+        self.drain_queue().await?;
+        let user = UserName::parse("bench-analyzer")?;
+        let result = analysis::throughput(
+            report, &self.config, &self.aws, labeler, &served.http, &token, &user, &self.photos, self.cli.analysed,
+        )
+        .await;
+        served.stop().await?;
+        result
+    }
+
+    async fn pipeline(&self, report: &mut Report) -> Result<()> {
+        self.drain_queue().await?;
+        let (served, _) = self.serve(&[], "serve-pipeline.log").await?;
+        let token = served.http.user_token("bench-pipeline").await?;
+        pipeline::measure(report, &served.http, &token, self.photo("chelsea")?, "cat", self.cli.uploads).await?;
+        report.add(
+            "runtime.peak_rss_mib.analysing",
+            served.peak_rss_mib()?,
+            "MiB",
+            "peak resident memory of `runtime serve` (API and analyzer) through the uploads to searchable",
+        );
+        served.stop().await
+    }
+
+    /// Drops analysis work left queued by an earlier section, so each section times only its
+    /// own. (PurgeQueue would do, but only once a minute.)
+    async fn drain_queue(&self) -> Result<()> {
+        let sqs = aws_sdk_sqs::Client::new(&self.aws);
+        loop {
+            let received = sqs
+                .receive_message()
+                .queue_url(&self.config.analysis_queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .context("SQS ReceiveMessage")?;
+            let entries: Vec<DeleteMessageBatchRequestEntry> = received
+                .messages
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .filter_map(|(index, message)| {
+                    let receipt = message.receipt_handle?;
+                    DeleteMessageBatchRequestEntry::builder().id(index.to_string()).receipt_handle(receipt).build().ok()
+                })
+                .collect();
+            if entries.is_empty() {
+                return Ok(());
+            }
+            sqs.delete_message_batch()
+                .queue_url(&self.config.analysis_queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .context("SQS DeleteMessageBatch")?;
+        }
+    }
+}
+
+/// Deploys the tier with the release deployer as `make up` does (placeholder artifact, analyzer
+/// run locally), then reads the stack's settings back.
+async fn deploy(cli: &Cli, aws: &aws_config::SdkConfig) -> Result<StackConfig> {
+    let log = cli.out.join("deploy.log");
+    let output = std::process::Command::new(cli.bin_dir.join("deployer"))
+        .arg("--stacks-dir")
+        .arg(&cli.stacks_dir)
+        .args(["up", "--tier", &cli.tier, "--skip-build", "--analyzer", "local"])
+        .output()
+        .context("running the deployer")?;
+    std::fs::write(&log, [output.stdout, output.stderr].concat())?;
+    if !output.status.success() {
+        bail!("deployer up failed; see {}", log.display());
+    }
+    let lambda = aws_sdk_lambda::Client::new(aws);
+    Ok(StackConfig::from_deployed(&lambda, &stack_name_of_tier(&cli.tier)).await?)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+        bail!("the benchmarks deploy a stack and load it: run them against a local emulator with `make bench`");
+    }
+    for binary in ["deployer", "runtime"] {
+        let path = cli.bin_dir.join(binary);
+        anyhow::ensure!(path.exists(), "{} is missing: `make bench` builds it (cargo build --release)", path.display());
+    }
+    std::fs::create_dir_all(&cli.out)?;
+    let mut report = Report::new(machine::describe());
+    report.context.insert("emulator".into(), "moto server on 127.0.0.1 (local AWS)".into());
+    report.context.insert("tier".into(), cli.tier.clone());
+
+    let aws = runtime::services::aws_config().await;
+    println!("deploying {} to the local emulator", cli.tier);
+    let config = deploy(&cli, &aws).await?;
+    let photos = analysis::fixtures(&cli.photos_dir)?;
+    let bench = Bench { cli, aws, config, photos };
+
+    let sections = [
+        (Section::Render, "deployer render"),
+        // The analyzer's sections come before the start-up runs: a poller killed in the middle
+        // of a long poll still receives for up to 20 s, hiding those messages for the queue's
+        // visibility timeout.
+        (Section::Analyzer, "analyzer"),
+        (Section::Pipeline, "upload to searchable"),
+        (Section::Startup, "runtime start"),
+        (Section::Load, "API under load (wrk)"),
+        (Section::Search, "search cost as a tenant grows"),
+    ];
+    for (section, title) in sections {
+        if !bench.runs(section) {
+            continue;
+        }
+        println!("{title}");
+        let result = match section {
+            Section::Startup => bench.startup(&mut report).await,
+            Section::Load => bench.load(&mut report).await,
+            Section::Analyzer => bench.analyzer(&mut report).await,
+            Section::Pipeline => bench.pipeline(&mut report).await,
+            Section::Search => {
+                search::measure(&mut report, &bench.aws, &bench.config.images_table, &bench.cli.tenant_sizes).await
+            }
+            Section::Render => {
+                render::measure(&mut report, &bench.cli.stacks_dir, &bench.binary("deployer"), 200, 20)
+            }
+        };
+        if let Err(error) = result {
+            eprintln!("{title}: {error:#}");
+            report.failures.push((format!("{section:?}").to_lowercase(), format!("{error:#}")));
+        }
+    }
+
+    let markdown = report.to_markdown();
+    std::fs::write(bench.cli.out.join("results.md"), &markdown)?;
+    std::fs::write(bench.cli.out.join("results.json"), serde_json::to_string_pretty(&report.to_json())?)?;
+    println!("\n{markdown}\nWritten to {0}/results.json and {0}/results.md", bench.cli.out.display());
+    if !report.failures.is_empty() {
+        bail!("{} section(s) did not finish", report.failures.len());
+    }
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! Search cost as a tenant grows: DynamoDB items read (Count + ScannedCount of every Query the
+//! store sends) per search, with ten neighbours of the same size in the same table. Photos are
+//! bulk-loaded as the analyzer would have left them (`store::images::analysed_items`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_smithy_runtime_api::box_error::BoxError;
+use futures::{StreamExt, TryStreamExt};
+use indicatif::{ProgressBar, ProgressStyle};
+use runtime::api::images::{DEFAULT_PAGE, MAX_PAGE};
+use runtime::store::images::{album_items, analysed_items};
+use runtime::store::{Album, DynamoImages, ImageId, ImageRecord, ImageStatus, ImageStore, Label, UserName};
+
+use crate::figures::Report;
+
+/// Neighbours share the table, each as large as the tenant: ten times its photos in all.
+const NEIGHBOURS: usize = 10;
+/// Every tenth photo is a cat, the others dogs; every photo is an animal.
+const MATCH_EVERY: usize = 10;
+const BATCH: usize = 25;
+const WRITES_IN_FLIGHT: usize = 4;
+
+/// Items read by Queries (Count + ScannedCount, as DynamoDB reports them) and by
+/// BatchGetItem (the album counts an AND search reads first).
+#[derive(Debug, Default)]
+struct QueryReads {
+    items: AtomicU64,
+    requests: AtomicU64,
+}
+
+impl QueryReads {
+    fn take(&self) -> (u64, u64) {
+        (self.items.swap(0, Ordering::SeqCst), self.requests.swap(0, Ordering::SeqCst))
+    }
+}
+
+#[derive(Debug)]
+struct CountQueryReads(Arc<QueryReads>);
+
+impl Intercept for CountQueryReads {
+    fn name(&self) -> &'static str {
+        "CountQueryReads"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Ok(output) = context.output_or_error() else { return Ok(()) };
+        let read = if let Some(query) = output.downcast_ref::<QueryOutput>() {
+            u64::try_from(query.count).unwrap_or(0) + u64::try_from(query.scanned_count).unwrap_or(0)
+        } else if let Some(batch) = output.downcast_ref::<BatchGetItemOutput>() {
+            batch.responses.iter().flat_map(|tables| tables.values()).map(|items| items.len() as u64).sum()
+        } else {
+            return Ok(());
+        };
+        self.0.items.fetch_add(read, Ordering::SeqCst);
+        self.0.requests.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+fn labels_of(index: usize) -> Vec<Label> {
+    let kind = if index % MATCH_EVERY == 0 { "cat" } else { "dog" };
+    [kind, "animal"].map(|name| Label { name: name.into(), confidence: 90.0 }).into()
+}
+
+/// Gives `user` `count` analysed photos (every tenth a cat), for the API under load.
+pub async fn seed_user(aws: &aws_config::SdkConfig, table: &str, user: &UserName, count: usize) -> Result<()> {
+    grow(&Client::new(aws), table, std::slice::from_ref(user), 0, count, &ProgressBar::hidden()).await
+}
+
+/// Adds photos `from..to` of each user, with BatchWriteItem, and sets their album counts.
+async fn grow(client: &Client, table: &str, users: &[UserName], from: usize, to: usize, progress: &ProgressBar) -> Result<()> {
+    let mut requests = Vec::new();
+    for user in users {
+        let mut albums: BTreeMap<String, Album> = BTreeMap::new();
+        for index in 0..to {
+            for label in labels_of(index) {
+                let album = albums.entry(label.name.clone()).or_insert(Album { label: label.name, photos: 0, cover: None });
+                album.photos += 1;
+            }
+        }
+        for index in from..to {
+            let record = ImageRecord {
+                user_name: user.clone(),
+                id: ImageId::new(),
+                status: ImageStatus::Ready,
+                failure_reason: None,
+                content_type: "image/jpeg".into(),
+                size: 2_000_000,
+                width: Some(4000),
+                height: Some(3000),
+                taken_at: None,
+                created_at: time::OffsetDateTime::now_utc(),
+                labels: labels_of(index),
+            };
+            for label in &record.labels {
+                albums.get_mut(&label.name).context("every label has its album")?.cover = Some(record.id);
+            }
+            for item in analysed_items(&record)? {
+                requests.push(put(item)?);
+            }
+        }
+        let albums: Vec<Album> = albums.into_values().collect();
+        for item in album_items(user, &albums) {
+            requests.push(put(item)?);
+        }
+    }
+    progress.set_length(progress.length().unwrap_or(0) + requests.len() as u64);
+    let batches: Vec<Vec<WriteRequest>> = requests.chunks(BATCH).map(<[_]>::to_vec).collect();
+    futures::stream::iter(batches)
+        .map(|batch| write_batch(client, table, batch, progress))
+        .buffer_unordered(WRITES_IN_FLIGHT)
+        .try_collect::<()>()
+        .await
+}
+
+fn put(item: HashMap<String, AttributeValue>) -> Result<WriteRequest> {
+    Ok(WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build()?).build())
+}
+
+async fn write_batch(client: &Client, table: &str, mut batch: Vec<WriteRequest>, progress: &ProgressBar) -> Result<()> {
+    for attempt in 0..10u32 {
+        let written = batch.len();
+        let answer = client
+            .batch_write_item()
+            .request_items(table, batch)
+            .send()
+            .await
+            .context("BatchWriteItem")?;
+        batch = answer.unprocessed_items.and_then(|mut left| left.remove(table)).unwrap_or_default();
+        progress.inc((written - batch.len()) as u64);
+        if batch.is_empty() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+    }
+    anyhow::bail!("BatchWriteItem left {} items unprocessed after 10 attempts", batch.len())
+}
+
+/// Items read and results of one search: its first page at the API's default size, or every
+/// page at the largest.
+async fn search(images: &DynamoImages, reads: &QueryReads, user: &UserName, labels: &[String], every_page: bool) -> Result<(u64, u64, usize)> {
+    reads.take();
+    let limit = if every_page { MAX_PAGE } else { DEFAULT_PAGE };
+    let mut results = 0;
+    let mut after = None;
+    loop {
+        let page = images.search(user, labels, limit, after).await?;
+        results += page.items.len();
+        after = page.next;
+        if after.is_none() || !every_page {
+            break;
+        }
+    }
+    let (items, queries) = reads.take();
+    Ok((items, queries, results))
+}
+
+pub async fn measure(report: &mut Report, aws: &aws_config::SdkConfig, table: &str, sizes: &[usize]) -> Result<()> {
+    let reads = Arc::new(QueryReads::default());
+    let counted = aws_sdk_dynamodb::config::Builder::from(aws).interceptor(CountQueryReads(reads.clone())).build();
+    let images = DynamoImages::new(Client::from_conf(counted), table);
+    let writer = Client::new(aws);
+    let tenant = UserName::parse("tenant")?;
+    let mut users = vec![tenant.clone()];
+    for n in 0..NEIGHBOURS {
+        users.push(UserName::parse(&format!("neighbour-{n}"))?);
+    }
+    let cat = vec!["cat".to_owned()];
+    // As the API sends them: sorted, so the broad label comes first.
+    let animal_and_cat = vec!["animal".to_owned(), "cat".to_owned()];
+    let progress = ProgressBar::new(0).with_style(ProgressStyle::with_template(
+        "seeding {msg}: {pos}/{len} items [{elapsed}, {per_sec}, eta {eta}]",
+    )?);
+    let mut have = 0;
+    for &size in sizes {
+        progress.set_message(format!("{size} photos per user"));
+        grow(&writer, table, &users, have, size.max(have), &progress).await?;
+        have = size.max(have);
+        let matches = size.div_ceil(MATCH_EVERY);
+        let setting = format!("tenant of {size} photos ({matches} cats), {} photos in the table", size * users.len());
+
+        let (items, requests, results) = search(&images, &reads, &tenant, &cat, false).await?;
+        report.add(
+            format!("search.first_page.items_read.n{size}"),
+            items as f64,
+            "items",
+            format!("Count + ScannedCount of the {requests} Queries of one search for \"cat\" ({results} results, the API's default page), {setting}"),
+        );
+        let (items, requests, results) = search(&images, &reads, &tenant, &cat, true).await?;
+        anyhow::ensure!(results == matches, "the search for cat found {results} photos of {matches}");
+        report.add(
+            format!("search.all_pages.items_read.n{size}"),
+            items as f64,
+            "items",
+            format!("Count + ScannedCount over all {requests} Queries of every page of \"cat\" ({results} matches, {MAX_PAGE} a page), {setting}"),
+        );
+        let (items, requests, results) = search(&images, &reads, &tenant, &animal_and_cat, true).await?;
+        anyhow::ensure!(results == matches, "the search for animal and cat found {results} photos of {matches}");
+        report.add(
+            format!("search.all_pages_two_labels.items_read.n{size}"),
+            items as f64,
+            "items",
+            format!("the same for \"animal\" AND \"cat\", album counts read included ({requests} requests, {results} matches; every photo is an animal)"),
+        );
+    }
+    progress.finish_and_clear();
+    Ok(())
+}
