@@ -2,7 +2,7 @@
 //! store sends) per search, with ten neighbours of the same size in the same table. Photos are
 //! bulk-loaded as the analyzer would have left them (`store::images::analysed_items`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -12,7 +12,6 @@ use aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorConte
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_smithy_runtime_api::box_error::BoxError;
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -26,7 +25,8 @@ use crate::figures::Report;
 const NEIGHBOURS: usize = 10;
 /// Every tenth photo is a cat, the others dogs; every photo is an animal.
 const MATCH_EVERY: usize = 10;
-const BATCH: usize = 25;
+/// Items per bulk write (BatchWriteItem takes 25 at a time): one step of the progress bar.
+const ITEMS_PER_WRITE: usize = 250;
 const WRITES_IN_FLIGHT: usize = 4;
 
 /// Items read by Queries (Count + ScannedCount, as DynamoDB reports them) and by
@@ -78,12 +78,13 @@ fn labels_of(index: usize) -> Vec<Label> {
 
 /// Gives `user` `count` analysed photos (every tenth a cat), for the API under load.
 pub async fn seed_user(aws: &aws_config::SdkConfig, table: &str, user: &UserName, count: usize) -> Result<()> {
-    grow(&Client::new(aws), table, std::slice::from_ref(user), 0, count, &ProgressBar::hidden()).await
+    let images = DynamoImages::new(Client::new(aws), table);
+    grow(&images, std::slice::from_ref(user), 0, count, &ProgressBar::hidden()).await
 }
 
-/// Adds photos `from..to` of each user, with BatchWriteItem, and sets their album counts.
-async fn grow(client: &Client, table: &str, users: &[UserName], from: usize, to: usize, progress: &ProgressBar) -> Result<()> {
-    let mut requests = Vec::new();
+/// Adds photos `from..to` of each user and sets their album counts, with BatchWriteItem.
+async fn grow(images: &DynamoImages, users: &[UserName], from: usize, to: usize, progress: &ProgressBar) -> Result<()> {
+    let mut items = Vec::new();
     for user in users {
         let mut albums: BTreeMap<String, Album> = BTreeMap::new();
         for index in 0..to {
@@ -109,45 +110,21 @@ async fn grow(client: &Client, table: &str, users: &[UserName], from: usize, to:
             for label in &record.labels {
                 albums.get_mut(&label.name).context("every label has its album")?.cover = Some(record.id);
             }
-            for item in analysed_items(&record)? {
-                requests.push(put(item)?);
-            }
+            items.extend(analysed_items(&record)?);
         }
         let albums: Vec<Album> = albums.into_values().collect();
-        for item in album_items(user, &albums) {
-            requests.push(put(item)?);
-        }
+        items.extend(album_items(user, &albums));
     }
-    progress.set_length(progress.length().unwrap_or(0) + requests.len() as u64);
-    let batches: Vec<Vec<WriteRequest>> = requests.chunks(BATCH).map(<[_]>::to_vec).collect();
-    futures::stream::iter(batches)
-        .map(|batch| write_batch(client, table, batch, progress))
+    progress.set_length(progress.length().unwrap_or(0) + items.len() as u64);
+    futures::stream::iter(items.chunks(ITEMS_PER_WRITE))
+        .map(|chunk| async move {
+            images.bulk_put(chunk.to_vec()).await?;
+            progress.inc(chunk.len() as u64);
+            anyhow::Ok(())
+        })
         .buffer_unordered(WRITES_IN_FLIGHT)
         .try_collect::<()>()
         .await
-}
-
-fn put(item: HashMap<String, AttributeValue>) -> Result<WriteRequest> {
-    Ok(WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build()?).build())
-}
-
-async fn write_batch(client: &Client, table: &str, mut batch: Vec<WriteRequest>, progress: &ProgressBar) -> Result<()> {
-    for attempt in 0..10u32 {
-        let written = batch.len();
-        let answer = client
-            .batch_write_item()
-            .request_items(table, batch)
-            .send()
-            .await
-            .context("BatchWriteItem")?;
-        batch = answer.unprocessed_items.and_then(|mut left| left.remove(table)).unwrap_or_default();
-        progress.inc((written - batch.len()) as u64);
-        if batch.is_empty() {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-    }
-    anyhow::bail!("BatchWriteItem left {} items unprocessed after 10 attempts", batch.len())
 }
 
 /// Items read and results of one search: its first page at the API's default size, or every
@@ -173,7 +150,7 @@ pub async fn measure(report: &mut Report, aws: &aws_config::SdkConfig, table: &s
     let reads = Arc::new(QueryReads::default());
     let counted = aws_sdk_dynamodb::config::Builder::from(aws).interceptor(CountQueryReads(reads.clone())).build();
     let images = DynamoImages::new(Client::from_conf(counted), table);
-    let writer = Client::new(aws);
+    let writer = DynamoImages::new(Client::new(aws), table);
     let tenant = UserName::parse("tenant")?;
     let mut users = vec![tenant.clone()];
     for n in 0..NEIGHBOURS {
@@ -188,7 +165,7 @@ pub async fn measure(report: &mut Report, aws: &aws_config::SdkConfig, table: &s
     let mut have = 0;
     for &size in sizes {
         progress.set_message(format!("{size} photos per user"));
-        grow(&writer, table, &users, have, size.max(have), &progress).await?;
+        grow(&writer, &users, have, size.max(have), &progress).await?;
         have = size.max(have);
         let matches = size.div_ceil(MATCH_EVERY);
         let setting = format!("tenant of {size} photos ({matches} cats), {} photos in the table", size * users.len());
