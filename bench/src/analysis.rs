@@ -92,7 +92,7 @@ pub fn per_photo(report: &mut Report, labeler: &BuiltinLabeler, photos: &[&Photo
             format!("analyzer.decode_ms.{}", photo.name),
             median(&decode_ms),
             "ms",
-            format!("of which decode + orientation + resize to the working size"),
+            "of which decode + orientation + resize to the working size",
         );
     }
     Ok(())
