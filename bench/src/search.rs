@@ -113,7 +113,7 @@ async fn grow(images: &DynamoImages, users: &[UserName], from: usize, to: usize,
             items.extend(analysed_items(&record)?);
         }
         let albums: Vec<Album> = albums.into_values().collect();
-        items.extend(album_items(user, &albums));
+        items.extend(album_items(user, &albums)?);
     }
     progress.set_length(progress.length().unwrap_or(0) + items.len() as u64);
     futures::stream::iter(items.chunks(ITEMS_PER_WRITE))

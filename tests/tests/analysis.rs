@@ -131,7 +131,7 @@ async fn bulk_loaded_items_are_those_an_upload_and_its_analysis_write() {
     let mut albums: Vec<_> =
         api.image_items().await.into_iter().filter(|item| sort_key(item).starts_with("album#")).collect();
     albums.sort_by_key(sort_key);
-    let mut loaded = album_items(&user, &images.albums(&user).await.unwrap());
+    let mut loaded = album_items(&user, &images.albums(&user).await.unwrap()).unwrap();
     loaded.sort_by_key(sort_key);
     assert_eq!(loaded.len(), record.labels.len(), "one album per label");
     assert_eq!(loaded, albums);

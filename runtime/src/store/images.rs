@@ -151,12 +151,16 @@ struct LabelEntryItem {
     created_at: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// An album's counter item: written by `count_in_album`'s update expression, read back here,
+/// and written whole by `album_items` for bulk loads.
+#[derive(Debug, Serialize, Deserialize)]
 struct AlbumItem {
+    pk: String,
+    sk: String,
     label: String,
     #[serde(default)]
     photos: i64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     cover: Option<String>,
 }
 
@@ -583,20 +587,17 @@ pub fn analysed_items(record: &ImageRecord) -> Result<Vec<HashMap<String, Attrib
 
 /// The album items of a user whose photos were bulk-loaded with `analysed_items`, as the
 /// analyses of those photos would have left them.
-pub fn album_items(user: &UserName, albums: &[Album]) -> Vec<HashMap<String, AttributeValue>> {
+pub fn album_items(user: &UserName, albums: &[Album]) -> Result<Vec<HashMap<String, AttributeValue>>> {
     albums
         .iter()
         .map(|album| {
-            let mut item = HashMap::from([
-                ("pk".to_owned(), s(user.as_str())),
-                ("sk".to_owned(), s(album_sk(&album.label))),
-                ("label".to_owned(), s(album.label.as_str())),
-                ("photos".to_owned(), n(album.photos)),
-            ]);
-            if let Some(cover) = album.cover {
-                item.insert("cover".to_owned(), s(cover.to_string()));
-            }
-            item
+            to_item(AlbumItem {
+                pk: user.to_string(),
+                sk: album_sk(&album.label),
+                label: album.label.clone(),
+                photos: i64::try_from(album.photos).map_err(|_| Error::Internal("album count out of range".into()))?,
+                cover: album.cover.map(|cover| cover.to_string()),
+            })
         })
         .collect()
 }
