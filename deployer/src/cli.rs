@@ -151,10 +151,11 @@ impl AwsArgs {
 
 /// A tier's configuration, its rendered template and its stack name.
 pub struct Stack {
-    pub config: TierConfig,
-    pub template: Template,
+    config: TierConfig,
+    template: Template,
+    /// The rendered template, as `deployer render` prints it.
     pub body: String,
-    pub name: String,
+    name: String,
 }
 
 impl Stack {
