@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{
-    Capability, Change, ChangeSetStatus, ChangeSetType, Parameter, StackEvent,
+    Capability, Change, ChangeSetStatus, ChangeSetType, Parameter, ResourceStatus, StackEvent, StackStatus,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -24,7 +24,7 @@ const POLL_INTERVAL: Duration = Duration::from_secs(2);
 pub struct StackInfo {
     pub name: String,
     pub id: String,
-    pub status: String,
+    pub status: StackStatus,
     /// The last update, or the creation when there was none.
     pub last_changed: String,
     pub parameters: BTreeMap<String, String>,
@@ -33,7 +33,7 @@ pub struct StackInfo {
 impl StackInfo {
     /// A stack made by a change set that was never executed (for example by `diff`).
     pub fn is_review_only(&self) -> bool {
-        self.status == "REVIEW_IN_PROGRESS"
+        self.status == StackStatus::ReviewInProgress
     }
 }
 
@@ -42,7 +42,7 @@ pub async fn describe(clients: &Clients, name: &str) -> Result<Option<StackInfo>
     let answer = clients.cloudformation.describe_stacks().stack_name(name).send().await;
     let stacks = match answer {
         Ok(output) => output.stacks.unwrap_or_default(),
-        Err(err) if err.message().is_some_and(|m| m.contains("does not exist")) => return Ok(None),
+        Err(err) if is_no_such_stack(&err) => return Ok(None),
         Err(err) => return Err(Error::aws(format!("DescribeStacks {name}"))(err)),
     };
     Ok(stacks.into_iter().next().map(|stack| {
@@ -52,8 +52,7 @@ pub async fn describe(clients: &Clients, name: &str) -> Result<Option<StackInfo>
             id: stack.stack_id.unwrap_or_default(),
             status: stack
                 .stack_status
-                .map(|status| status.as_str().to_owned())
-                .unwrap_or_default(),
+                .unwrap_or_else(|| StackStatus::from("(no status)")),
             last_changed: changed
                 .and_then(|time| time.fmt(aws_sdk_cloudformation::primitives::DateTimeFormat::DateTime).ok())
                 .unwrap_or_default(),
@@ -306,8 +305,8 @@ pub async fn execute(clients: &Clients, plan: &Plan, timeout: Duration) -> Resul
         .await
         .map_err(Error::aws(format!("ExecuteChangeSet on {}", plan.stack)))?;
     let success = match plan.kind {
-        ChangeSetType::Create => "CREATE_COMPLETE",
-        _ => "UPDATE_COMPLETE",
+        ChangeSetType::Create => StackStatus::CreateComplete,
+        _ => StackStatus::UpdateComplete,
     };
     follow(clients, &plan.stack, &plan.stack, before, success, timeout).await
 }
@@ -323,7 +322,7 @@ pub async fn delete_stack(clients: &Clients, stack: &StackInfo, timeout: Duratio
         .await
         .map_err(Error::aws(format!("DeleteStack {}", stack.name)))?;
     // Deleted stacks are found only by id.
-    follow(clients, &stack.id, &stack.name, before, "DELETE_COMPLETE", timeout).await
+    follow(clients, &stack.id, &stack.name, before, StackStatus::DeleteComplete, timeout).await
 }
 
 async fn seen_event_ids(clients: &Clients, stack: &str) -> Result<HashSet<String>> {
@@ -338,13 +337,47 @@ async fn seen_event_ids(clients: &Clients, stack: &str) -> Result<HashSet<String
 async fn recent_events(clients: &Clients, stack: &str) -> Result<Vec<StackEvent>> {
     match clients.cloudformation.describe_stack_events().stack_name(stack).send().await {
         Ok(output) => Ok(output.stack_events.unwrap_or_default()),
-        Err(err) if err.message().is_some_and(|m| m.contains("does not exist")) => Ok(Vec::new()),
+        Err(err) if is_no_such_stack(&err) => Ok(Vec::new()),
         Err(err) => Err(Error::aws(format!("DescribeStackEvents {stack}"))(err)),
     }
 }
 
-fn is_settled(status: &str) -> bool {
-    !status.ends_with("_IN_PROGRESS")
+/// CloudFormation says a stack does not exist with the generic `ValidationError` code (it has
+/// no dedicated one for DescribeStacks and DescribeStackEvents); the code is checked first, so
+/// that only a validation error that names a missing stack counts.
+fn is_no_such_stack<E: ProvideErrorMetadata>(err: &E) -> bool {
+    err.code() == Some("ValidationError") && err.message().is_some_and(|message| message.ends_with("does not exist"))
+}
+
+/// Whether the stack has stopped changing (anything but an `*_IN_PROGRESS` status).
+pub fn is_settled(status: &StackStatus) -> bool {
+    !matches!(
+        status,
+        StackStatus::CreateInProgress
+            | StackStatus::DeleteInProgress
+            | StackStatus::ImportInProgress
+            | StackStatus::ImportRollbackInProgress
+            | StackStatus::ReviewInProgress
+            | StackStatus::RollbackInProgress
+            | StackStatus::UpdateCompleteCleanupInProgress
+            | StackStatus::UpdateInProgress
+            | StackStatus::UpdateRollbackCompleteCleanupInProgress
+            | StackStatus::UpdateRollbackInProgress
+    )
+}
+
+/// Whether a resource event reports a failure.
+fn is_failure(status: &ResourceStatus) -> bool {
+    matches!(
+        status,
+        ResourceStatus::CreateFailed
+            | ResourceStatus::DeleteFailed
+            | ResourceStatus::ImportFailed
+            | ResourceStatus::ImportRollbackFailed
+            | ResourceStatus::RollbackFailed
+            | ResourceStatus::UpdateFailed
+            | ResourceStatus::UpdateRollbackFailed
+    )
 }
 
 fn format_event(event: &StackEvent) -> String {
@@ -366,7 +399,7 @@ fn format_event(event: &StackEvent) -> String {
 
 /// For an event of a failed resource: the resource, its type and CloudFormation's reason.
 fn failure_of(event: &StackEvent) -> Option<String> {
-    let failed = event.resource_status.as_ref()?.as_str().ends_with("_FAILED");
+    let failed = is_failure(event.resource_status.as_ref()?);
     failed.then(|| {
         format!(
             "  {} ({}): {}",
@@ -385,7 +418,7 @@ async fn follow(
     stack: &str,
     name: &str,
     mut seen: HashSet<String>,
-    success: &str,
+    success: StackStatus,
     timeout: Duration,
 ) -> Result<()> {
     let spinner = ProgressBar::new_spinner();
@@ -399,7 +432,7 @@ async fn follow(
     let outcome = loop {
         let status = match describe(clients, stack).await? {
             Some(info) => info.status,
-            None => "DELETE_COMPLETE".to_owned(),
+            None => StackStatus::DeleteComplete,
         };
         spinner.set_message(format!("{name}: {status}"));
         let mut new_events: Vec<StackEvent> = recent_events(clients, stack)
@@ -421,7 +454,7 @@ async fn follow(
             spinner.finish_and_clear();
             return Err(Error::Timeout {
                 stack: name.to_owned(),
-                status,
+                status: status.to_string(),
                 seconds: timeout.as_secs(),
             });
         }
@@ -437,7 +470,7 @@ async fn follow(
         }
         Err(Error::StackFailed {
             stack: name.to_owned(),
-            status: outcome,
+            status: outcome.to_string(),
             failures: failures.join("\n"),
         })
     }

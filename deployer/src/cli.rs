@@ -12,10 +12,11 @@ use crate::aws::{Clients, Target};
 use crate::config::{StacksDir, TierConfig, TierName};
 use crate::data;
 use crate::error::{Error, Result};
-use crate::package::{self, Artifact};
+use crate::package::{self, Artifacts};
 use crate::template::{self, Template, params};
-use runtime::auth::ops;
-use runtime::store::{DynamoUsers, UserStore};
+use aws_sdk_cloudformation::types::StackStatus;
+use contract::names::Function;
+use store::{DynamoUsers, UserStore, ops};
 
 #[derive(Debug, Parser)]
 #[command(name = "deployer", version, about = "Render and apply the Smart Album tier stacks")]
@@ -42,9 +43,11 @@ pub enum Command {
     Diff {
         #[command(flatten)]
         tier: TierArg,
-        /// Compare with this artifact too (otherwise the deployed one is assumed).
+        /// Compare with these artifacts too: a folder with api/bootstrap.zip and
+        /// analyzer/bootstrap.zip, as `make package` leaves them in target/lambda (otherwise
+        /// the deployed ones are assumed).
         #[arg(long)]
-        artifact: Option<PathBuf>,
+        artifacts: Option<PathBuf>,
         /// Compare with this analyzer choice too (otherwise the deployed one is assumed).
         #[arg(long, value_enum)]
         analyzer: Option<AnalyzerChoice>,
@@ -55,9 +58,11 @@ pub enum Command {
     Up {
         #[command(flatten)]
         tier: TierArg,
-        /// A Lambda zip built earlier; without it the runtime is built with cargo-lambda.
+        /// A folder with the functions' zips built earlier (api/bootstrap.zip and
+        /// analyzer/bootstrap.zip, as `make package` leaves them in target/lambda); without it
+        /// both are built with cargo-lambda.
         #[arg(long, conflicts_with = "skip_build")]
-        artifact: Option<PathBuf>,
+        artifacts: Option<PathBuf>,
         /// For a local emulator, where no Lambda code runs: deploy a placeholder artifact
         /// instead of building the runtime with cargo-lambda.
         #[arg(long)]
@@ -187,20 +192,28 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Diff { tier, artifact, analyzer, aws } => {
+        Command::Diff { tier, artifacts, analyzer, aws } => {
             // The tier file is checked before anything is asked of AWS.
             let stack = Stack::load(&stacks, &tier.tier)?;
+            let artifacts = artifacts.as_deref().map(Artifacts::from_dir).transpose()?;
             let clients = Clients::load(&aws.target()).await?;
-            diff(&clients, &stack, artifact, analyzer).await
+            diff(&clients, &stack, artifacts, analyzer).await
         }
-        Command::Up { tier, artifact, skip_build, analyzer, timeout, aws } => {
+        Command::Up { tier, artifacts, skip_build, analyzer, timeout, aws } => {
             let stack = Stack::load(&stacks, &tier.tier)?;
-            let clients = Clients::load(&aws.target()).await?;
-            let artifact = match (artifact, skip_build) {
-                (_, true) => Some(package::placeholder(&std::env::temp_dir().join("smart-album"))?),
-                (artifact, false) => artifact,
+            let artifacts = match (artifacts, skip_build) {
+                (_, true) => Artifacts::both(package::placeholder(&std::env::temp_dir().join("smart-album"))?),
+                (Some(dir), false) => Artifacts::from_dir(&dir)?,
+                (None, false) => {
+                    let workspace = std::env::current_dir().map_err(|source| Error::Read {
+                        path: PathBuf::from("."),
+                        source,
+                    })?;
+                    Artifacts::from_dir(&package::build(&workspace, stack.config.lambda.architecture)?)?
+                }
             };
-            up(&clients, &stack, artifact, analyzer, Duration::from_secs(timeout)).await
+            let clients = Clients::load(&aws.target()).await?;
+            up(&clients, &stack, &artifacts, analyzer, Duration::from_secs(timeout)).await
         }
         Command::Down { tier, purge, yes, timeout, aws } => {
             let stack = Stack::load(&stacks, &tier.tier)?;
@@ -223,26 +236,23 @@ pub async fn run(cli: Cli) -> Result<()> {
 async fn diff(
     clients: &Clients,
     stack: &Stack,
-    artifact: Option<PathBuf>,
+    artifacts: Option<Artifacts>,
     analyzer: Option<AnalyzerChoice>,
 ) -> Result<()> {
     let existing = apply::describe(clients, &stack.name).await?;
     let deployed = existing.as_ref().is_some_and(|info| !info.is_review_only());
-    let mut parameters = match artifact {
-        Some(path) => {
-            let artifact = Artifact::from_file(&path)?;
+    let mut parameters = match artifacts {
+        Some(artifacts) => {
             let account = clients.account_id().await?;
-            artifact_parameters(
-                package::asset_bucket_name(&account, &clients.region),
-                artifact.key(),
-            )
+            let bucket = package::asset_bucket_name(&account, &clients.region);
+            artifact_parameters(bucket, |function| artifacts.of(function).key())
         }
-        None if deployed => BTreeMap::from([
-            (params::ARTIFACT_BUCKET.to_owned(), ParameterValue::Previous),
-            (params::ARTIFACT_KEY.to_owned(), ParameterValue::Previous),
-        ]),
+        None if deployed => params::ARTIFACTS
+            .iter()
+            .map(|name| (name.to_string(), ParameterValue::Previous))
+            .collect(),
         // A change set needs values; these are never deployed.
-        None => artifact_parameters("(built by up)".into(), "(built by up)".into()),
+        None => artifact_parameters("(built by up)".into(), |_| "(built by up)".into()),
     };
     let mapping = match analyzer {
         Some(choice) => ParameterValue::Set(choice.mapping().to_owned()),
@@ -273,37 +283,31 @@ async fn diff(
     Ok(())
 }
 
-fn artifact_parameters(bucket: String, key: String) -> BTreeMap<String, ParameterValue> {
-    BTreeMap::from([
-        (params::ARTIFACT_BUCKET.to_owned(), ParameterValue::Set(bucket)),
-        (params::ARTIFACT_KEY.to_owned(), ParameterValue::Set(key)),
-    ])
+/// The template parameters that say where each function's artifact is.
+fn artifact_parameters(bucket: String, key: impl Fn(Function) -> String) -> BTreeMap<String, ParameterValue> {
+    let mut parameters = BTreeMap::from([(params::ARTIFACT_BUCKET.to_owned(), ParameterValue::Set(bucket))]);
+    for function in Function::ALL {
+        parameters.insert(params::artifact_key(function).to_owned(), ParameterValue::Set(key(function)));
+    }
+    parameters
 }
 
 async fn up(
     clients: &Clients,
     stack: &Stack,
-    artifact: Option<PathBuf>,
+    artifacts: &Artifacts,
     analyzer: AnalyzerChoice,
     timeout: Duration,
 ) -> Result<()> {
-    let zip = match artifact {
-        Some(path) => path,
-        None => {
-            let workspace = std::env::current_dir().map_err(|source| Error::Read {
-                path: PathBuf::from("."),
-                source,
-            })?;
-            package::build(&workspace, stack.config.lambda.architecture)?
-        }
-    };
-    let artifact = Artifact::from_file(&zip)?;
-    let location = package::upload(clients, &artifact).await?;
+    let mut locations = BTreeMap::new();
+    for function in Function::ALL {
+        locations.insert(function.suffix(), package::upload(clients, artifacts.of(function)).await?);
+    }
 
     let mut existing = apply::describe(clients, &stack.name).await?;
     if let Some(info) = &existing {
-        match info.status.as_str() {
-            "ROLLBACK_COMPLETE" => {
+        match &info.status {
+            StackStatus::RollbackComplete => {
                 eprintln!(
                     "Stack {} is in ROLLBACK_COMPLETE (its creation failed and was rolled back), \
                      which CloudFormation cannot update: deleting it and creating it again",
@@ -312,7 +316,7 @@ async fn up(
                 apply::delete_stack(clients, info, timeout).await?;
                 existing = None;
             }
-            status if status.ends_with("_IN_PROGRESS") && !info.is_review_only() => {
+            status if !apply::is_settled(status) && !info.is_review_only() => {
                 return Err(Error::Aws {
                     action: format!("updating {}", stack.name),
                     message: format!("the stack is busy ({status}); run `deployer status` and try again when it settles"),
@@ -322,7 +326,8 @@ async fn up(
         }
     }
 
-    let mut parameters = artifact_parameters(location.bucket, location.key);
+    let bucket = locations.values().next().map(|location| location.bucket.clone()).unwrap_or_default();
+    let mut parameters = artifact_parameters(bucket, |function| locations[function.suffix()].key.clone());
     parameters.insert(
         params::ANALYZER_QUEUE_MAPPING.to_owned(),
         ParameterValue::Set(analyzer.mapping().to_owned()),

@@ -10,8 +10,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 
-// The parts of a tier the runtime reads too are the runtime's types.
-pub use runtime::config::{Features, LabelerEngine, Limit};
+// The parts of a tier the runtime reads too are the contract's types.
+pub use contract::{Features, LabelerEngine, Limit};
 
 /// One tier, as declared in its stacks file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -280,7 +280,7 @@ impl TierName {
 
     /// The CloudFormation stack of this tier, e.g. `smart-album-core-user`.
     pub fn stack_name(&self) -> String {
-        runtime::config::stack_name_of_tier(&self.0)
+        contract::names::stack_name_of_tier(&self.0)
     }
 }
 

@@ -66,9 +66,9 @@ pub enum Error {
     #[error("{0}")]
     NotConfirmed(String),
 
-    /// From the runtime's code the deployer shares (its stores, its credentials).
+    /// From the stores the deployer shares with the runtime (users, the ops credential).
     #[error(transparent)]
-    Runtime(#[from] runtime::Error),
+    Store(#[from] store::Error),
 }
 
 impl Error {

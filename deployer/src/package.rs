@@ -1,5 +1,6 @@
-//! The runtime artifact: built with cargo-lambda, addressed by its content hash, and uploaded
-//! once to the account's asset bucket.
+//! The two functions' artifacts: built with cargo-lambda from the `runtime` crate (the API's
+//! without the analyzer feature, so without tract and the vision models), addressed by their
+//! content hash, and uploaded once to the account's asset bucket.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -9,12 +10,14 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use sha2::{Digest, Sha256};
 
+use contract::names::Function;
+
 use crate::aws::Clients;
 use crate::config::Architecture;
 use crate::error::{Error, Result};
 
-/// The runtime binary that becomes the Lambda `bootstrap`.
-pub const RUNTIME_BINARY: &str = "runtime";
+/// The crate whose binaries become the functions' `bootstrap`s.
+const RUNTIME_PACKAGE: &str = "runtime";
 
 /// A Lambda deployment zip and its SHA-256.
 #[derive(Debug, Clone)]
@@ -74,38 +77,88 @@ impl Artifact {
     }
 }
 
-/// Builds the runtime for `provided.al2023` with cargo-lambda in `workspace`, returning the zip.
+/// The artifact of each function: `<dir>/<binary>/bootstrap.zip`, as cargo-lambda lays them
+/// out under `target/lambda`.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    pub api: Artifact,
+    pub analyzer: Artifact,
+}
+
+impl Artifacts {
+    pub fn zip_in(dir: &Path, function: Function) -> PathBuf {
+        dir.join(function.binary()).join("bootstrap.zip")
+    }
+
+    pub fn from_dir(dir: &Path) -> Result<Self> {
+        Ok(Self {
+            api: Artifact::from_file(&Self::zip_in(dir, Function::Api))?,
+            analyzer: Artifact::from_file(&Self::zip_in(dir, Function::Analyzer))?,
+        })
+    }
+
+    /// One zip for both functions (the placeholder).
+    pub fn both(artifact: Artifact) -> Self {
+        Self {
+            api: artifact.clone(),
+            analyzer: artifact,
+        }
+    }
+
+    pub fn of(&self, function: Function) -> &Artifact {
+        match function {
+            Function::Api => &self.api,
+            Function::Analyzer => &self.analyzer,
+        }
+    }
+}
+
+/// Where cargo puts its output: `CARGO_TARGET_DIR` when set, else `<workspace>/target`.
+pub fn target_dir(workspace: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| if dir.is_absolute() { dir } else { workspace.join(dir) })
+        .unwrap_or_else(|| workspace.join("target"))
+}
+
+/// Builds both functions for `provided.al2023` with cargo-lambda in `workspace`, returning the
+/// folder that holds their zips.
 pub fn build(workspace: &Path, architecture: Architecture) -> Result<PathBuf> {
-    let mut command = Command::new("cargo");
-    command
-        .current_dir(workspace)
-        .args(["lambda", "build", "--release", "--bin", RUNTIME_BINARY, "--output-format", "zip"]);
-    if architecture == Architecture::Arm64 {
-        command.arg("--arm64");
+    for function in Function::ALL {
+        let mut command = Command::new("cargo");
+        command.current_dir(workspace).args([
+            "lambda", "build", "--release", "--locked", "--package", RUNTIME_PACKAGE, "--bin", function.binary(),
+            "--output-format", "zip",
+        ]);
+        // The API's artifact leaves the analyzer (tract, the vision models) out.
+        if function == Function::Api {
+            command.arg("--no-default-features");
+        }
+        if architecture == Architecture::Arm64 {
+            command.arg("--arm64");
+        }
+        eprintln!(
+            "Building the {} function with cargo-lambda ({}); a clean release build takes several minutes",
+            function.suffix(),
+            architecture.as_aws()
+        );
+        let status = command.status().map_err(|err| Error::Package(format!("cannot run `cargo lambda`: {err}")))?;
+        if !status.success() {
+            return Err(Error::Package(format!(
+                "`cargo lambda build` exited with {status}; is cargo-lambda installed (`make venv`, then \
+                 use .venv/bin on PATH), and for arm64 the aarch64-unknown-linux-gnu target? \
+                 Or pass --artifacts with zips built elsewhere (`make package`)"
+            )));
+        }
     }
-    eprintln!(
-        "Building the runtime with cargo-lambda ({}); a clean release build takes several minutes",
-        architecture.as_aws()
-    );
-    let status = command.status().map_err(|err| {
-        Error::Package(format!("cannot run `cargo lambda`: {err}"))
-    })?;
-    if !status.success() {
-        return Err(Error::Package(format!(
-            "`cargo lambda build` exited with {status}; is cargo-lambda installed (`make venv`, then \
-             use .venv/bin on PATH), and for arm64 the aarch64-unknown-linux-gnu target? \
-             Or pass --artifact with a zip built elsewhere"
-        )));
+    let dir = target_dir(workspace).join("lambda");
+    for function in Function::ALL {
+        let zip = Artifacts::zip_in(&dir, function);
+        if !zip.exists() {
+            return Err(Error::Package(format!("cargo-lambda finished but {} is missing", zip.display())));
+        }
     }
-    let zip = workspace
-        .join("target/lambda")
-        .join(RUNTIME_BINARY)
-        .join("bootstrap.zip");
-    if zip.exists() {
-        Ok(zip)
-    } else {
-        Err(Error::Package(format!("cargo-lambda finished but {} is missing", zip.display())))
-    }
+    Ok(dir)
 }
 
 /// What the placeholder's `bootstrap` says if anything ever runs it.
@@ -117,7 +170,7 @@ exit 1\n";
 /// A tiny stand-in artifact for `deployer up --skip-build`: a local emulator creates the
 /// functions but never runs their code, so building the real one (minutes) buys nothing
 /// there. The zip's bytes never change, so it is uploaded once and never redeploys anything.
-pub fn placeholder(dir: &Path) -> Result<PathBuf> {
+pub fn placeholder(dir: &Path) -> Result<Artifact> {
     use std::io::Write;
     use zip::write::SimpleFileOptions;
 
@@ -134,7 +187,7 @@ pub fn placeholder(dir: &Path) -> Result<PathBuf> {
     archive.start_file("bootstrap", options).map_err(zip_error)?;
     archive.write_all(PLACEHOLDER_BOOTSTRAP.as_bytes()).map_err(write_error)?;
     archive.finish().map_err(zip_error)?;
-    Ok(path)
+    Artifact::from_file(&path)
 }
 
 /// The account's asset bucket, shared by every tier stack in the region.

@@ -1,18 +1,17 @@
-//! `runtime`: in Lambda (as `bootstrap`) it runs the handler named by the function's `Handler`
-//! setting; on one machine, `runtime serve` serves the same router over HTTP and runs the
-//! analyzer on the queue; `runtime label` prints the built-in engine's labels of local photos.
+//! `runtime`: on one machine, `runtime serve` serves a deployed stack's router over HTTP and runs
+//! the analyzer on its queue (the same handler code as the two Lambda functions, whose
+//! `bootstrap`s are the `api` and `analyzer` binaries); `runtime label` prints the built-in
+//! engine's labels of local photos.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use lambda_runtime::{LambdaEvent, service_fn};
+use runtime::analyzer::decode;
 use runtime::analyzer::poller::Poller;
-use runtime::analyzer::{Message, decode};
-use runtime::config::{ANALYZER_HANDLER, API_HANDLER, LabelerEngine, StackConfig, stack_name_of_tier};
+use runtime::config::{LabelerEngine, stack_name_of_tier};
 use runtime::labeler::builtin::BuiltinLabeler;
 use runtime::labeler::rank;
 use runtime::{api, services};
@@ -21,7 +20,7 @@ use runtime::{api, services};
 #[command(name = "runtime", version, about = "The Smart Album HTTP API and analyzer")]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,15 +81,9 @@ struct StackChoice {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    runtime::lambda::init_logging();
     match Cli::parse().command {
-        Some(Command::Serve { stack, port, engine, analysis_concurrency, no_analyzer }) => {
+        Command::Serve { stack, port, engine, analysis_concurrency, no_analyzer } => {
             let stack = match (stack.stack, stack.tier) {
                 (Some(stack), _) => stack,
                 (None, Some(tier)) => stack_name_of_tier(&tier),
@@ -99,57 +92,13 @@ async fn main() -> anyhow::Result<()> {
             let analysis = (!no_analyzer).then_some((engine.map(Into::into), analysis_concurrency));
             serve(&stack, port, analysis).await
         }
-        Some(Command::Label { files, max_labels, min_confidence }) => label(&files, max_labels, min_confidence),
-        // Lambda's provided runtimes start `bootstrap` with no arguments and `_HANDLER` set.
-        None => match std::env::var("_HANDLER").as_deref() {
-            Ok(API_HANDLER) => {
-                let aws = services::aws_config().await;
-                let config = StackConfig::from_env()?;
-                let router = api::router(services::connect(config, &aws).await?);
-                lambda_http::run(router).await.map_err(|err| anyhow::anyhow!("{err}"))
-            }
-            Ok(ANALYZER_HANDLER) => analyze_in_lambda().await,
-            Ok(other) => bail!("this build has no Lambda handler {other:?} (known: {API_HANDLER}, {ANALYZER_HANDLER})"),
-            Err(_) => bail!("not running in Lambda (_HANDLER is unset); use `runtime serve --tier TIER`"),
-        },
+        Command::Label { files, max_labels, min_confidence } => label(&files, max_labels, min_confidence),
     }
-}
-
-/// The SQS event handler: failed messages are reported, so only they are retried.
-async fn analyze_in_lambda() -> anyhow::Result<()> {
-    let aws = services::aws_config().await;
-    let config = StackConfig::from_env()?;
-    let labeler = services::labeler(config.settings.labeler.engine, &aws)?;
-    let analyzer = Arc::new(services::analyzer(&config, &aws, labeler));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let analyzer = Arc::clone(&analyzer);
-        async move {
-            let messages = event
-                .payload
-                .records
-                .into_iter()
-                .filter_map(|record| Some(Message { id: record.message_id?, body: record.body.unwrap_or_default() }))
-                .collect();
-            let failed = analyzer.handle_batch(messages, 2).await;
-            let mut response = SqsBatchResponse::default();
-            response.batch_item_failures = failed
-                .into_iter()
-                .map(|id| {
-                    let mut failure = BatchItemFailure::default();
-                    failure.item_identifier = id;
-                    failure
-                })
-                .collect();
-            Ok::<_, lambda_runtime::Error>(response)
-        }
-    }))
-    .await
-    .map_err(|err| anyhow::anyhow!("{err}"))
 }
 
 async fn serve(stack: &str, port: u16, analysis: Option<(Option<LabelerEngine>, usize)>) -> anyhow::Result<()> {
     let aws = services::aws_config().await;
-    let config = StackConfig::from_deployed(&aws_sdk_lambda::Client::new(&aws), stack).await?;
+    let config = runtime::config::from_deployed(&aws_sdk_lambda::Client::new(&aws), stack).await?;
     let poller = match analysis {
         Some((engine, concurrency)) => {
             let engine = engine.unwrap_or(config.settings.labeler.engine);

@@ -42,7 +42,7 @@ pub fn check_content_type(declared: Option<&str>) -> Result<&'static str> {
         .find(|(name, _)| Some(*name) == declared.as_deref())
         .map(|(name, _)| *name)
         .ok_or_else(|| {
-            Error::UnsupportedMediaType(format!(
+            Error::NotAPhoto(format!(
                 "content type {} is not accepted: {}",
                 declared.as_deref().unwrap_or("(none)"),
                 unsupported_message()
@@ -57,10 +57,10 @@ pub fn inspect(bytes: &[u8]) -> Result<PhotoFacts> {
         .iter()
         .find(|(_, supported)| Some(*supported) == format)
         .map(|(name, _)| *name)
-        .ok_or_else(|| Error::UnsupportedMediaType(format!("these bytes are not a photo: {}", unsupported_message())))?;
+        .ok_or_else(|| Error::NotAPhoto(format!("these bytes are not a photo: {}", unsupported_message())))?;
     let (width, height) = image::ImageReader::with_format(Cursor::new(bytes), format.unwrap_or(ImageFormat::Jpeg))
         .into_dimensions()
-        .map_err(|err| Error::UnsupportedMediaType(format!("this {content_type} photo cannot be read: {err}")))?;
+        .map_err(|err| Error::NotAPhoto(format!("this {content_type} photo cannot be read: {err}")))?;
     Ok(PhotoFacts {
         content_type,
         width,
@@ -101,9 +101,9 @@ mod tests {
 
     #[test]
     fn non_image_bytes_and_truncated_photos_are_refused() {
-        assert!(matches!(inspect(b"hello, I am text"), Err(Error::UnsupportedMediaType(_))));
-        assert!(matches!(inspect(&png(7, 5)[..20]), Err(Error::UnsupportedMediaType(_))));
-        assert!(matches!(inspect(&[]), Err(Error::UnsupportedMediaType(_))));
+        assert!(matches!(inspect(b"hello, I am text"), Err(Error::NotAPhoto(_))));
+        assert!(matches!(inspect(&png(7, 5)[..20]), Err(Error::NotAPhoto(_))));
+        assert!(matches!(inspect(&[]), Err(Error::NotAPhoto(_))));
     }
 
     #[test]

@@ -4,15 +4,16 @@ use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 
+#[cfg(feature = "analyzer")]
 use crate::analyzer::Analyzer;
 use crate::api::Services;
-use crate::config::LabelerEngine;
-use crate::labeler::Labeler;
-use crate::labeler::builtin::BuiltinLabeler;
-use crate::labeler::rekognition::RekognitionLabeler;
 use crate::auth::token::TokenSigner;
+#[cfg(feature = "analyzer")]
+use crate::config::LabelerEngine;
 use crate::config::StackConfig;
 use crate::error::Result;
+#[cfg(feature = "analyzer")]
+use crate::labeler::{Labeler, builtin::BuiltinLabeler, rekognition::RekognitionLabeler};
 use crate::store::{DynamoImages, DynamoUsers, S3Photos, SnsEvents};
 
 /// The AWS configuration from the standard chain (environment, profile, instance role).
@@ -29,6 +30,7 @@ pub fn s3_client(aws: &SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
+#[cfg(feature = "analyzer")]
 /// The labeler of an engine (the tier's, unless the operator chose another for local runs).
 pub fn labeler(engine: LabelerEngine, aws: &SdkConfig) -> Result<Arc<dyn Labeler>> {
     Ok(match engine {
@@ -37,6 +39,7 @@ pub fn labeler(engine: LabelerEngine, aws: &SdkConfig) -> Result<Arc<dyn Labeler
     })
 }
 
+#[cfg(feature = "analyzer")]
 /// The analyzer, connected to the stack's resources.
 pub fn analyzer(config: &StackConfig, aws: &SdkConfig, labeler: Arc<dyn Labeler>) -> Analyzer {
     Analyzer::new(

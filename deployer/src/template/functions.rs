@@ -1,5 +1,6 @@
-//! The two Lambda functions (one runtime artifact, told apart by their handler), their log
+//! The two Lambda functions (each from its own artifact, with its own handler), their log
 //! groups, the analysis queue's event-source mapping, and API Gateway's permission to invoke.
+//! Names, handlers and environment variables are the contract's.
 
 use std::collections::BTreeMap;
 
@@ -8,11 +9,9 @@ use serde::Serialize;
 use super::{Expr, Resource, ResourceKind, conditions, ids, params};
 use crate::config::TierConfig;
 
-pub use runtime::config::env;
-use runtime::config::{
-    ANALYZER_FUNCTION_SUFFIX, ANALYZER_HANDLER, API_FUNCTION_SUFFIX, API_HANDLER, LabelerSettings,
-    QuotaSettings, TierSettings,
-};
+pub use contract::env;
+use contract::names::Function as FunctionRole;
+use contract::{LabelerSettings, QuotaSettings, TierSettings};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -98,9 +97,10 @@ pub fn tier_settings(config: &TierConfig) -> TierSettings {
     }
 }
 
-fn environment(config: &TierConfig) -> Environment {
-    Environment {
-        variables: BTreeMap::from([
+/// The variables of `StackConfig` (both functions), plus lambda_http's stage switch for the
+/// API function behind the REST API.
+fn environment(config: &TierConfig, role: FunctionRole) -> Environment {
+    let mut variables = BTreeMap::from([
             (env::TIER, Expr::str(config.tier.as_str())),
             (env::USERS_TABLE, Expr::reference(ids::USERS_TABLE)),
             (env::IMAGES_TABLE, Expr::reference(ids::IMAGES_TABLE)),
@@ -111,10 +111,13 @@ fn environment(config: &TierConfig) -> Environment {
             (env::KEY_ARN, Expr::arn_of(ids::KEY)),
             (
                 env::TIER_SETTINGS,
-                Expr::str(serde_json::to_string(&tier_settings(config)).unwrap_or_default()),
-            ),
-        ]),
+            Expr::str(serde_json::to_string(&tier_settings(config)).unwrap_or_default()),
+        ),
+    ]);
+    if role == FunctionRole::Api {
+        variables.insert(env::IGNORE_STAGE_IN_PATH, Expr::str("true"));
     }
+    Environment { variables }
 }
 
 /// `/aws/lambda/<stack>-<suffix>`: the name Lambda would choose, fixed so the key policy and
@@ -123,28 +126,21 @@ fn log_group_name(suffix: &str) -> Expr {
     Expr::sub(format!("/aws/lambda/${{AWS::StackName}}-{suffix}"))
 }
 
-fn function(
-    config: &TierConfig,
-    suffix: &str,
-    description: &'static str,
-    handler: &'static str,
-    role: &str,
-    log_group: &str,
-) -> Function {
+fn function(config: &TierConfig, which: FunctionRole, description: &'static str, role: &str, log_group: &str) -> Function {
     Function {
-        function_name: Expr::sub(format!("${{AWS::StackName}}-{suffix}")),
+        function_name: Expr::sub(format!("${{AWS::StackName}}-{}", which.suffix())),
         description,
         runtime: "provided.al2023",
-        handler,
+        handler: which.handler(),
         architectures: vec![config.lambda.architecture.as_aws()],
         memory_size: config.lambda.memory_mb.0,
         timeout: config.lambda.timeout_seconds.0,
         role: Expr::arn_of(role),
         code: Code {
             s3_bucket: Expr::reference(params::ARTIFACT_BUCKET),
-            s3_key: Expr::reference(params::ARTIFACT_KEY),
+            s3_key: Expr::reference(params::artifact_key(which)),
         },
-        environment: environment(config),
+        environment: environment(config, which),
         kms_key_arn: Expr::arn_of(ids::KEY),
         logging_config: LoggingConfig {
             log_group: Expr::reference(log_group),
@@ -163,15 +159,14 @@ fn log_group(config: &TierConfig, suffix: &str) -> Resource {
 
 pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
     vec![
-        (ids::API_LOGS, log_group(config, API_FUNCTION_SUFFIX)),
-        (ids::ANALYZER_LOGS, log_group(config, ANALYZER_FUNCTION_SUFFIX)),
+        (ids::API_LOGS, log_group(config, FunctionRole::Api.suffix())),
+        (ids::ANALYZER_LOGS, log_group(config, FunctionRole::Analyzer.suffix())),
         (
             ids::API_FUNCTION,
             Resource::new(ResourceKind::Function(function(
                 config,
-                API_FUNCTION_SUFFIX,
+                FunctionRole::Api,
                 "Smart Album HTTP API (REST API proxy)",
-                API_HANDLER,
                 ids::API_ROLE,
                 ids::API_LOGS,
             ))),
@@ -180,9 +175,8 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
             ids::ANALYZER_FUNCTION,
             Resource::new(ResourceKind::Function(function(
                 config,
-                ANALYZER_FUNCTION_SUFFIX,
+                FunctionRole::Analyzer,
                 "Smart Album photo analyzer (QueueAnalysis consumer)",
-                ANALYZER_HANDLER,
                 ids::ANALYZER_ROLE,
                 ids::ANALYZER_LOGS,
             ))),

@@ -58,11 +58,23 @@ pub mod ids {
     pub const API_INVOKE_PERMISSION: &str = "ApiFunctionInvokePermission";
 }
 
-/// Template parameters: where `deployer up` uploaded the runtime artifact. Parameters keep the
-/// rendered template independent of the build, so `render` needs no artifact.
+/// Template parameters: where `deployer up` uploaded each function's artifact. Parameters keep
+/// the rendered template independent of the build, so `render` needs no artifact.
 pub mod params {
+    use contract::names::Function;
+
     pub const ARTIFACT_BUCKET: &str = "ArtifactBucket";
-    pub const ARTIFACT_KEY: &str = "ArtifactKey";
+    pub const API_ARTIFACT_KEY: &str = "ApiArtifactKey";
+    pub const ANALYZER_ARTIFACT_KEY: &str = "AnalyzerArtifactKey";
+    /// Every parameter that says where the artifacts are.
+    pub const ARTIFACTS: [&str; 3] = [ARTIFACT_BUCKET, API_ARTIFACT_KEY, ANALYZER_ARTIFACT_KEY];
+
+    pub fn artifact_key(function: Function) -> &'static str {
+        match function {
+            Function::Api => API_ARTIFACT_KEY,
+            Function::Analyzer => ANALYZER_ARTIFACT_KEY,
+        }
+    }
     /// `Enabled` (the analyzer function consumes QueueAnalysis) or `Disabled` (something else
     /// does, such as `runtime serve` on one machine).
     pub const ANALYZER_QUEUE_MAPPING: &str = "AnalyzerQueueMapping";
@@ -356,16 +368,25 @@ pub fn render(config: &TierConfig) -> Template {
                 params::ARTIFACT_BUCKET,
                 Parameter {
                     kind: "String",
-                    description: "S3 bucket holding the runtime artifact (set by deployer up)",
+                    description: "S3 bucket holding the functions' artifacts (set by deployer up)",
                     default: None,
                     allowed_values: Vec::new(),
                 },
             ),
             (
-                params::ARTIFACT_KEY,
+                params::API_ARTIFACT_KEY,
                 Parameter {
                     kind: "String",
-                    description: "S3 key of the runtime artifact zip (content-addressed)",
+                    description: "S3 key of the API function's zip (content-addressed; no vision models)",
+                    default: None,
+                    allowed_values: Vec::new(),
+                },
+            ),
+            (
+                params::ANALYZER_ARTIFACT_KEY,
+                Parameter {
+                    kind: "String",
+                    description: "S3 key of the analyzer function's zip (content-addressed)",
                     default: None,
                     allowed_values: Vec::new(),
                 },

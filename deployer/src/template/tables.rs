@@ -13,12 +13,13 @@
 //! `<user>#image` lists a user's images newest first, `<user>#label#<label>` finds the images
 //! with a label; persons and words of text will be `<user>#person#<id>` and `<user>#word#<word>`.
 
+use contract::names::{
+    IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY, IMAGES_EXPIRES_AT, IMAGES_TABLE_SUFFIX, PARTITION_KEY, SORT_KEY,
+    USERS_NAME_PREFIX_INDEX, USERS_NAME_PREFIX_INDEX_KEY, USERS_TABLE_SUFFIX,
+};
 use serde::Serialize;
 
 use super::{Expr, Resource, ResourceKind, ids};
-
-pub const USERS_NAME_PREFIX_INDEX: &str = "by_name_prefix";
-pub const IMAGES_ENTRIES_INDEX: &str = "entries";
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -32,6 +33,17 @@ pub struct Table {
     pub sse_specification: SseSpecification,
     pub point_in_time_recovery_specification: PointInTimeRecovery,
     pub deletion_protection_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_live_specification: Option<TimeToLive>,
+}
+
+/// DynamoDB deletes items whose attribute holds an epoch second in the past (within a day or
+/// two on AWS): abandoned presigned-upload records.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TimeToLive {
+    pub attribute_name: &'static str,
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,8 +103,13 @@ fn key(hash: &'static str, range: &'static str) -> Vec<KeyElement> {
     ]
 }
 
-fn table(suffix: &str, primary: (&'static str, &'static str), index: (&'static str, &'static str, &'static str)) -> Table {
-    let (index_name, index_hash, index_range) = index;
+fn table(
+    suffix: &str,
+    index_name: &'static str,
+    (index_hash, index_range): (&'static str, &'static str),
+    expires_at: Option<&'static str>,
+) -> Table {
+    let primary = (PARTITION_KEY, SORT_KEY);
     Table {
         table_name: Expr::sub(format!("${{AWS::StackName}}-{suffix}")),
         billing_mode: "PAY_PER_REQUEST",
@@ -121,6 +138,10 @@ fn table(suffix: &str, primary: (&'static str, &'static str), index: (&'static s
         },
         // `deployer down --purge` is the one way to delete user data, and it deletes tables itself.
         deletion_protection_enabled: false,
+        time_to_live_specification: expires_at.map(|attribute_name| TimeToLive {
+            attribute_name,
+            enabled: true,
+        }),
     }
 }
 
@@ -129,18 +150,20 @@ pub fn resources() -> Vec<(&'static str, Resource)> {
         (
             ids::USERS_TABLE,
             Resource::new(ResourceKind::Table(table(
-                "users",
-                ("pk", "sk"),
-                (USERS_NAME_PREFIX_INDEX, "name_initial", "user_name"),
+                USERS_TABLE_SUFFIX,
+                USERS_NAME_PREFIX_INDEX,
+                USERS_NAME_PREFIX_INDEX_KEY,
+                None,
             )))
             .retained(),
         ),
         (
             ids::IMAGES_TABLE,
             Resource::new(ResourceKind::Table(table(
-                "images",
-                ("pk", "sk"),
-                (IMAGES_ENTRIES_INDEX, "entry_pk", "entry_sk"),
+                IMAGES_TABLE_SUFFIX,
+                IMAGES_ENTRIES_INDEX,
+                IMAGES_ENTRIES_INDEX_KEY,
+                Some(IMAGES_EXPIRES_AT),
             )))
             .retained(),
         ),

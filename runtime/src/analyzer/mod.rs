@@ -13,7 +13,6 @@ pub mod poller;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use serde::Deserialize;
 
 use crate::config::LabelerSettings;
 use crate::error::{Error, Result};
@@ -38,18 +37,30 @@ pub struct Message {
     pub body: String,
 }
 
-#[derive(Deserialize)]
-struct SnsEnvelope {
-    #[serde(rename = "Message")]
-    message: String,
-}
-
 /// The NewImage event in a message body: SNS's envelope, or the event itself (raw delivery).
 pub fn parse_event(body: &str) -> Result<NewImageEvent> {
-    let invalid = |err: serde_json::Error| Error::bad_request("invalid_message", format!("not a NewImage event: {err}"));
-    match serde_json::from_str::<SnsEnvelope>(body) {
-        Ok(envelope) => serde_json::from_str(&envelope.message).map_err(invalid),
-        Err(_) => serde_json::from_str(body).map_err(invalid),
+    NewImageEvent::from_message_body(body)
+        .map_err(|err| Error::invalid("invalid_message", format!("not a NewImage event: {err}")))
+}
+
+/// What becomes of a message whose handling failed: the one place where domain errors turn
+/// into queue behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Delete it: there is nothing left to do (the image or its photo is gone).
+    Acknowledge,
+    /// Leave it on the queue: it comes back after the visibility timeout and, after the tier's
+    /// max receive count, lands in the dead-letter queue. A malformed message takes this path
+    /// on purpose, so that it is kept there for inspection.
+    Retry,
+}
+
+impl Disposition {
+    pub fn of(error: &Error) -> Self {
+        match error {
+            Error::NotFound(_) => Disposition::Acknowledge,
+            _ => Disposition::Retry,
+        }
     }
 }
 
@@ -122,10 +133,20 @@ impl Analyzer {
                         tracing::info!(message = %message.id, ?outcome, "analysed");
                         None
                     }
-                    Err(error) => {
-                        tracing::warn!(message = %message.id, %error, "analysis failed; the message will be retried");
-                        Some(message.id)
-                    }
+                    Err(error) => match Disposition::of(&error) {
+                        Disposition::Acknowledge => {
+                            tracing::info!(message = %message.id, %error, "nothing left to analyse");
+                            None
+                        }
+                        Disposition::Retry if matches!(error, Error::Invalid { .. }) => {
+                            tracing::warn!(message = %message.id, %error, "malformed message; left for the dead-letter queue");
+                            Some(message.id)
+                        }
+                        Disposition::Retry => {
+                            tracing::warn!(message = %message.id, %error, "analysis failed; the message will be retried");
+                            Some(message.id)
+                        }
+                    },
                 }
             })
             .buffer_unordered(concurrency.max(1))
@@ -140,19 +161,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn events_are_read_from_sns_envelopes_and_raw_bodies() {
-        let event = NewImageEvent {
-            user_name: "alice".into(),
-            image_id: "01JAAAAAAAAAAAAAAAAAAAAAAA".into(),
-            object_key: "alice/01JAAAAAAAAAAAAAAAAAAAAAAA".into(),
-            content_type: "image/png".into(),
-            size: 3,
-        };
-        let raw = serde_json::to_string(&event).unwrap();
-        let envelope = serde_json::json!({"Type": "Notification", "Message": raw}).to_string();
-        assert_eq!(parse_event(&raw).unwrap(), event);
-        assert_eq!(parse_event(&envelope).unwrap(), event);
-        assert!(parse_event("poison").is_err());
-        assert!(parse_event(r#"{"Message": "poison"}"#).is_err());
+    fn malformed_messages_are_errors_left_for_the_dead_letter_queue() {
+        let error = parse_event("poison").unwrap_err();
+        assert!(matches!(error, Error::Invalid { .. }));
+        assert_eq!(Disposition::of(&error), Disposition::Retry);
+        assert_eq!(Disposition::of(&Error::NotFound("gone".into())), Disposition::Acknowledge);
+        assert_eq!(Disposition::of(&Error::Aws { action: "GetObject".into(), message: "throttled".into() }), Disposition::Retry);
     }
 }

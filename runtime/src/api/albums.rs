@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::extract::{CurrentUser, QueryParams};
 use super::images::{SearchPage, search_page};
-use crate::error::Result;
+use super::error::ApiResult;
 use crate::store::object_key;
 
 const COVER_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 60);
@@ -39,7 +39,7 @@ pub struct AlbumQuery {
 /// Every label of the user's photos with its photo count and a cover, most photos first.
 #[utoipa::path(get, path = "/albums", tag = "albums", security(("bearer" = [])),
     responses((status = 200, body = AlbumList)))]
-pub async fn albums(State(state): State<AppState>, user: CurrentUser) -> Result<Json<AlbumList>> {
+pub async fn albums(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<AlbumList>> {
     let mut items = Vec::new();
     for album in state.images.albums(user.name()).await? {
         let cover_url = match album.cover {
@@ -65,6 +65,6 @@ pub async fn album(
     user: CurrentUser,
     Path(label): Path<String>,
     QueryParams(query): QueryParams<AlbumQuery>,
-) -> Result<Json<SearchPage>> {
-    search_page(&state, user.name(), &[label], query.limit, query.cursor.as_deref()).await.map(Json)
+) -> ApiResult<Json<SearchPage>> {
+    search_page(&state, user.name(), &[label], query.limit, query.cursor.as_deref()).await.map(Json).map_err(Into::into)
 }

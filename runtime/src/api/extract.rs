@@ -9,36 +9,37 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::AppState;
-use crate::auth::ops;
+use super::error::ApiError;
+use crate::store::ops;
 use crate::error::{Error, Result};
 use crate::store::{UserName, UserRecord};
 
 /// A JSON body; malformed JSON, wrong types, missing or unknown fields are 400s.
 #[derive(Debug, FromRequest)]
-#[from_request(via(axum::Json), rejection(Error))]
+#[from_request(via(axum::Json), rejection(ApiError))]
 pub struct JsonBody<T>(pub T);
 
-impl From<JsonRejection> for Error {
+impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        match rejection {
+        ApiError(match rejection {
             JsonRejection::JsonSyntaxError(err) => {
-                Error::bad_request("invalid_json", format!("the body is not valid JSON: {}", err.body_text()))
+                Error::invalid("invalid_json", format!("the body is not valid JSON: {}", err.body_text()))
             }
-            JsonRejection::JsonDataError(err) => Error::bad_request("invalid_request", err.body_text()),
+            JsonRejection::JsonDataError(err) => Error::invalid("invalid_request", err.body_text()),
             JsonRejection::MissingJsonContentType(_) => {
-                Error::bad_request("invalid_request", "send the body as Content-Type: application/json")
+                Error::invalid("invalid_request", "send the body as Content-Type: application/json")
             }
             JsonRejection::BytesRejection(err) => {
-                Error::PayloadTooLarge(format!("the body cannot be read: {}", err.body_text()))
+                Error::TooLarge(format!("the body cannot be read: {}", err.body_text()))
             }
-            other => Error::bad_request("invalid_request", other.body_text()),
-        }
+            other => Error::invalid("invalid_request", other.body_text()),
+        })
     }
 }
 
-impl From<QueryRejection> for Error {
+impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        Error::bad_request("invalid_query", rejection.body_text())
+        ApiError(Error::invalid("invalid_query", rejection.body_text()))
     }
 }
 
@@ -47,15 +48,15 @@ impl From<QueryRejection> for Error {
 pub struct QueryParams<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
-    type Rejection = Error;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let RawQuery(query) = RawQuery::from_request_parts(parts, state)
             .await
-            .map_err(|_| Error::bad_request("invalid_query", "the query string cannot be read"))?;
+            .map_err(|_| Error::invalid("invalid_query", "the query string cannot be read"))?;
         serde_html_form::from_str(query.as_deref().unwrap_or(""))
             .map(QueryParams)
-            .map_err(|err| Error::bad_request("invalid_query", format!("invalid query string: {err}")))
+            .map_err(|err| Error::invalid("invalid_query", format!("invalid query string: {err}")).into())
     }
 }
 
@@ -81,16 +82,16 @@ impl CurrentUser {
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = Error;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
         let claims = state.tokens.verify(token, OffsetDateTime::now_utc())?;
         let revoked = || Error::Unauthenticated("the token is invalid or expired; sign in again".into());
         let user_name = UserName::parse(&claims.user_name).map_err(|_| revoked())?;
         let user = state.users.get(&user_name).await?.ok_or_else(revoked)?;
         if user.token_generation != claims.generation {
-            return Err(revoked());
+            return Err(revoked().into());
         }
         Ok(CurrentUser(user))
     }
@@ -101,9 +102,9 @@ impl FromRequestParts<AppState> for CurrentUser {
 pub struct OpsCaller;
 
 impl FromRequestParts<AppState> for OpsCaller {
-    type Rejection = Error;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let secret = bearer(parts)?;
         ops::check(state.users.as_ref(), secret).await?;
         Ok(OpsCaller)

@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
+use super::error::ApiResult;
 use crate::error::{Error, Result};
 use crate::photo::{self, PhotoFacts};
 use crate::store::{
@@ -35,7 +36,7 @@ pub fn page_limit(requested: Option<usize>) -> Result<usize> {
     match requested {
         None => Ok(DEFAULT_PAGE),
         Some(limit) if (1..=MAX_PAGE).contains(&limit) => Ok(limit),
-        Some(_) => Err(Error::bad_request("invalid_limit", format!("limit must be between 1 and {MAX_PAGE}"))),
+        Some(_) => Err(Error::invalid("invalid_limit", format!("limit must be between 1 and {MAX_PAGE}"))),
     }
 }
 
@@ -45,7 +46,7 @@ fn encode_cursor(id: ImageId) -> String {
 }
 
 fn decode_cursor(cursor: Option<&str>) -> Result<Option<ImageId>> {
-    let invalid = || Error::bad_request("invalid_cursor", "cursor must be a next_cursor returned by this API");
+    let invalid = || Error::invalid("invalid_cursor", "cursor must be a next_cursor returned by this API");
     cursor
         .map(|cursor| {
             let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
@@ -63,10 +64,36 @@ fn not_found(id: ImageId) -> Error {
     Error::NotFound(format!("no image {id}"))
 }
 
+/// The OpenAPI schema of [`ImageStatus`]: its values as serde writes them, so the document
+/// lists exactly what the API sends.
+fn status_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let values = ImageStatus::ALL.iter().filter_map(|status| serde_json::to_value(status).ok());
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .description(Some("uploading (presigned upload not completed), pending (waiting for analysis), ready, failed"))
+        .build()
+}
+
+/// One label of an image, with the engine's confidence in percent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabelView {
+    pub name: String,
+    pub confidence: f32,
+}
+
+impl From<&Label> for LabelView {
+    fn from(label: &Label) -> Self {
+        Self { name: label.name.clone(), confidence: label.confidence }
+    }
+}
+
 /// An image in a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImageSummary {
     pub id: String,
+    #[schema(schema_with = status_schema)]
     pub status: ImageStatus,
     pub content_type: String,
     pub size: u64,
@@ -92,6 +119,7 @@ impl ImageSummary {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImageView {
     pub id: String,
+    #[schema(schema_with = status_schema)]
     pub status: ImageStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
@@ -102,7 +130,7 @@ pub struct ImageView {
     /// From EXIF DateTimeOriginal when the photo has it (camera's local time).
     pub taken_at: Option<String>,
     pub created_at: String,
-    pub labels: Vec<Label>,
+    pub labels: Vec<LabelView>,
     /// A short-lived URL to download the photo (absent while uploading).
     pub download_url: Option<String>,
     pub download_url_expires_at: Option<String>,
@@ -118,6 +146,7 @@ pub struct ImagePage {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Accepted {
     pub id: String,
+    #[schema(schema_with = status_schema)]
     pub status: ImageStatus,
 }
 
@@ -199,7 +228,7 @@ fn apply_facts(record: &mut ImageRecord, facts: &PhotoFacts, size: u64) {
 }
 
 fn too_large(size: u64, max: u64) -> Error {
-    Error::PayloadTooLarge(format!("the photo has {size} bytes; this tier accepts at most {max} per photo"))
+    Error::TooLarge(format!("the photo has {size} bytes; this tier accepts at most {max} per photo"))
 }
 
 async fn announce(state: &AppState, record: &ImageRecord) -> Result<()> {
@@ -238,28 +267,28 @@ pub async fn upload_photo(
     user: CurrentUser,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<Accepted>)> {
+) -> ApiResult<(StatusCode, Json<Accepted>)> {
     let max = state.config.settings.quotas.max_photo_bytes;
     let declared = photo::check_content_type(headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()))?;
     let bytes = axum::body::to_bytes(body, usize::try_from(max).unwrap_or(usize::MAX))
         .await
-        .map_err(|_| Error::PayloadTooLarge(format!("the body is larger than this tier's limit of {max} bytes per photo")))?;
+        .map_err(|_| Error::TooLarge(format!("the body is larger than this tier's limit of {max} bytes per photo")))?;
     if bytes.is_empty() {
-        return Err(Error::bad_request("empty_body", "the body is empty: send the photo's bytes"));
+        return Err(Error::invalid("empty_body", "the body is empty: send the photo's bytes").into());
     }
     let facts = photo::inspect(&bytes)?;
     if facts.content_type != declared {
-        return Err(Error::UnsupportedMediaType(format!(
+        return Err(Error::NotAPhoto(format!(
             "the body is {} but Content-Type says {declared}",
             facts.content_type
-        )));
+        )).into());
     }
     let mut record = new_record(user.name(), ImageStatus::Pending, facts.content_type);
     apply_facts(&mut record, &facts, bytes.len() as u64);
     state.images.create(&record, &state.config.settings.quotas).await?;
     let stored = state.photos.put(&record.object_key(), bytes.to_vec(), facts.content_type).await;
     if let Err(error) = stored.and(announce(&state, &record).await) {
-        return Err(undo_upload(&state, &record, error).await);
+        return Err(undo_upload(&state, &record, error).await.into());
     }
     Ok((StatusCode::ACCEPTED, Json(Accepted { id: record.id.to_string(), status: record.status })))
 }
@@ -272,11 +301,11 @@ pub async fn start_upload(
     State(state): State<AppState>,
     user: CurrentUser,
     JsonBody(body): JsonBody<StartUpload>,
-) -> Result<(StatusCode, Json<UploadTicket>)> {
+) -> ApiResult<(StatusCode, Json<UploadTicket>)> {
     let content_type = photo::check_content_type(Some(&body.content_type))?;
     let max = state.config.settings.quotas.max_photo_bytes;
     if let Some(size) = body.size.filter(|size| *size > max) {
-        return Err(too_large(size, max));
+        return Err(too_large(size, max).into());
     }
     let record = new_record(user.name(), ImageStatus::Uploading, content_type);
     state.images.create_upload(&record).await?;
@@ -306,14 +335,14 @@ pub async fn complete_upload(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Accepted>)> {
+) -> ApiResult<(StatusCode, Json<Accepted>)> {
     let id = image_id(&id)?;
     let mut record = state.images.get(user.name(), id).await?.ok_or_else(|| not_found(id))?;
     if record.status != ImageStatus::Uploading {
         return Err(Error::Conflict {
             code: "upload_not_pending",
             message: format!("image {id} was completed already"),
-        });
+        }.into());
     }
     let key = object_key(user.name(), id);
     let size = state.photos.size(&key).await?.ok_or_else(|| Error::Conflict {
@@ -322,11 +351,11 @@ pub async fn complete_upload(
     })?;
     let max = state.config.settings.quotas.max_photo_bytes;
     if size > max {
-        return Err(undo_upload(&state, &record, too_large(size, max)).await);
+        return Err(undo_upload(&state, &record, too_large(size, max)).await.into());
     }
     let facts = match state.photos.read_start(&key, photo::INSPECT_BYTES).await.and_then(|bytes| photo::inspect(&bytes)) {
         Ok(facts) => facts,
-        Err(error) => return Err(undo_upload(&state, &record, error).await),
+        Err(error) => return Err(undo_upload(&state, &record, error).await.into()),
     };
     apply_facts(&mut record, &facts, size);
     record.status = ImageStatus::Pending;
@@ -334,10 +363,11 @@ pub async fn complete_upload(
         return Err(match error {
             Error::QuotaExceeded(_) => undo_upload(&state, &record, error).await,
             other => other,
-        });
+        }
+        .into());
     }
     if let Err(error) = announce(&state, &record).await {
-        return Err(undo_upload(&state, &record, error).await);
+        return Err(undo_upload(&state, &record, error).await.into());
     }
     Ok((StatusCode::ACCEPTED, Json(Accepted { id: id.to_string(), status: record.status })))
 }
@@ -349,7 +379,7 @@ pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     QueryParams(query): QueryParams<ListQuery>,
-) -> Result<Json<ImagePage>> {
+) -> ApiResult<Json<ImagePage>> {
     let limit = page_limit(query.limit)?;
     let after = decode_cursor(query.cursor.as_deref())?;
     let page = state.images.list(user.name(), limit, after).await?;
@@ -366,8 +396,8 @@ pub async fn search(
     State(state): State<AppState>,
     user: CurrentUser,
     QueryParams(query): QueryParams<SearchQuery>,
-) -> Result<Json<SearchPage>> {
-    search_page(&state, user.name(), &query.label, query.limit, query.cursor.as_deref()).await.map(Json)
+) -> ApiResult<Json<SearchPage>> {
+    search_page(&state, user.name(), &query.label, query.limit, query.cursor.as_deref()).await.map(Json).map_err(Into::into)
 }
 
 /// A page of the user's images carrying every one of `labels` (raw, as the client sent them).
@@ -382,7 +412,7 @@ pub async fn search_page(
     labels.sort();
     labels.dedup();
     if labels.is_empty() || labels.len() > MAX_SEARCH_LABELS {
-        return Err(Error::bad_request(
+        return Err(Error::invalid(
             "invalid_labels",
             format!("search takes 1 to {MAX_SEARCH_LABELS} labels: ?label=cat&label=outdoor"),
         ));
@@ -409,7 +439,7 @@ pub async fn search_page(
 #[utoipa::path(get, path = "/images/{id}", tag = "images", security(("bearer" = [])),
     params(("id" = String, Path, description = "image id")),
     responses((status = 200, body = ImageView), (status = 404, description = "no such image")))]
-pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<Json<ImageView>> {
+pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<ImageView>> {
     let id = image_id(&id)?;
     let record = state.images.get(user.name(), id).await?.ok_or_else(|| not_found(id))?;
     let (download_url, download_url_expires_at) = if record.status == ImageStatus::Uploading {
@@ -428,7 +458,7 @@ pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id
         height: record.height,
         taken_at: record.taken_at,
         created_at: rfc3339(record.created_at),
-        labels: record.labels,
+        labels: record.labels.iter().map(LabelView::from).collect(),
         download_url,
         download_url_expires_at,
     }))
@@ -438,7 +468,7 @@ pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id
 #[utoipa::path(delete, path = "/images/{id}", tag = "images", security(("bearer" = [])),
     params(("id" = String, Path, description = "image id")),
     responses((status = 204, description = "deleted"), (status = 404, description = "no such image")))]
-pub async fn delete_image(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> Result<StatusCode> {
+pub async fn delete_image(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id = image_id(&id)?;
     let record = state.images.delete(user.name(), id).await?.ok_or_else(|| not_found(id))?;
     state.photos.delete(&record.object_key()).await?;

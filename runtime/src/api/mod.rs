@@ -3,6 +3,7 @@
 //! drift apart.
 
 pub mod albums;
+pub mod error;
 pub mod extract;
 pub mod health;
 pub mod images;
@@ -24,6 +25,7 @@ use utoipa_axum::routes;
 
 use crate::auth::token::TokenSigner;
 use crate::config::StackConfig;
+use self::error::ApiError;
 use crate::error::Error;
 use crate::store::{Events, ImageStore, PhotoStore, UserStore};
 
@@ -97,7 +99,7 @@ pub fn router(services: Services) -> axum::Router {
 }
 
 async fn not_found(State(_): State<AppState>) -> Response {
-    Error::NotFound("no such endpoint; see /openapi.json".into()).into_response()
+    ApiError(Error::NotFound("no such endpoint; see /openapi.json".into())).into_response()
 }
 
 /// One log line per request: method, route template, status, time. Never headers, bodies or

@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::extract::JsonBody;
 use crate::auth::password;
-use crate::error::{Error, Result};
+use super::error::ApiResult;
+use crate::error::Error;
 use crate::store::{UserName, UserRecord, rfc3339};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -45,7 +46,7 @@ impl SessionView {
 /// Sign in.
 #[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = SignIn,
     responses((status = 201, body = SessionView), (status = 401, description = "wrong user name or password")))]
-pub async fn sign_in(State(state): State<AppState>, JsonBody(body): JsonBody<SignIn>) -> Result<(StatusCode, Json<SessionView>)> {
+pub async fn sign_in(State(state): State<AppState>, JsonBody(body): JsonBody<SignIn>) -> ApiResult<(StatusCode, Json<SessionView>)> {
     let refused = || Error::Unauthenticated("wrong user name or password".into());
     // An unknown or malformed name costs a hash verification too, so timing tells nothing.
     let user = match UserName::parse(body.user_name.trim()) {
@@ -54,7 +55,7 @@ pub async fn sign_in(State(state): State<AppState>, JsonBody(body): JsonBody<Sig
     };
     let hash = user.as_ref().map(|user| user.password_hash.clone());
     if !password::verify(body.password, hash).await {
-        return Err(refused());
+        return Err(refused().into());
     }
     let user = user.ok_or_else(refused)?;
     Ok((StatusCode::CREATED, Json(SessionView::issue(&state, &user))))

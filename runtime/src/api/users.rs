@@ -11,6 +11,7 @@ use super::extract::{CurrentUser, JsonBody, OpsCaller, QueryParams};
 use super::sessions::SessionView;
 use super::{AppState, images};
 use crate::auth::password;
+use super::error::ApiResult;
 use crate::error::{Error, Result};
 use crate::store::{NewUserEvent, UserName, UserRecord, rfc3339};
 
@@ -93,7 +94,7 @@ pub struct UserPage {
 fn check_text(field: &str, value: &str, max: usize) -> Result<String> {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
-        return Err(Error::bad_request(
+        return Err(Error::invalid(
             "invalid_field",
             format!("{field} must have 1 to {max} printable characters"),
         ));
@@ -112,14 +113,14 @@ fn check_email(value: &str) -> Result<String> {
     if valid {
         Ok(email)
     } else {
-        Err(Error::bad_request("invalid_email", "email is not an email address"))
+        Err(Error::invalid("invalid_email", "email is not an email address"))
     }
 }
 
 /// Sign up (the original `/users/create`). The new user is published to NewUser.
 #[utoipa::path(post, path = "/users", tag = "users", request_body = SignUp,
     responses((status = 201, body = UserView), (status = 400, description = "invalid fields"), (status = 409, description = "user name taken")))]
-pub async fn sign_up(State(state): State<AppState>, JsonBody(body): JsonBody<SignUp>) -> Result<(StatusCode, Json<UserView>)> {
+pub async fn sign_up(State(state): State<AppState>, JsonBody(body): JsonBody<SignUp>) -> ApiResult<(StatusCode, Json<UserView>)> {
     let user_name = UserName::parse(body.user_name.trim())?;
     let email = check_email(&body.email)?;
     let first_name = check_text("first_name", &body.first_name, MAX_NAME_CHARS)?;
@@ -163,7 +164,7 @@ pub async fn update_me(
     State(state): State<AppState>,
     CurrentUser(current): CurrentUser,
     JsonBody(body): JsonBody<UpdateAccount>,
-) -> Result<Json<UpdatedAccount>> {
+) -> ApiResult<Json<UpdatedAccount>> {
     let mut updated = current.clone();
     if let Some(email) = &body.email {
         updated.email = check_email(email)?;
@@ -177,17 +178,17 @@ pub async fn update_me(
     let mut session = None;
     if let Some(new_password) = body.new_password {
         let current_password = body.current_password.ok_or_else(|| {
-            Error::bad_request("current_password_required", "changing the password needs current_password")
+            Error::invalid("current_password_required", "changing the password needs current_password")
         })?;
         if !password::verify(current_password, Some(current.password_hash.clone())).await {
-            return Err(Error::Unauthenticated("current_password is wrong".into()));
+            return Err(Error::Unauthenticated("current_password is wrong".into()).into());
         }
         password::check_rules(&new_password, current.user_name.as_str())?;
         updated.password_hash = password::hash(new_password).await?;
         updated.token_generation += 1;
         session = Some(SessionView::issue(&state, &updated));
     } else if body.current_password.is_some() {
-        return Err(Error::bad_request("invalid_request", "current_password is only needed with new_password"));
+        return Err(Error::invalid("invalid_request", "current_password is only needed with new_password").into());
     }
     state.users.update(&updated, current.token_generation).await?;
     Ok(Json(UpdatedAccount {
@@ -199,7 +200,7 @@ pub async fn update_me(
 /// Delete the account with every photo, object and index entry (the original `/users/delete`).
 #[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 204, description = "deleted, with everything of it"), (status = 401, description = "not signed in")))]
-pub async fn delete_me(State(state): State<AppState>, CurrentUser(current): CurrentUser) -> Result<StatusCode> {
+pub async fn delete_me(State(state): State<AppState>, CurrentUser(current): CurrentUser) -> ApiResult<StatusCode> {
     // Revoke every token first, so no upload can race with the deletion.
     let mut revoked = current.clone();
     revoked.token_generation += 1;
@@ -217,13 +218,13 @@ pub async fn search_users(
     State(state): State<AppState>,
     _ops: OpsCaller,
     QueryParams(query): QueryParams<UserSearch>,
-) -> Result<Json<UserPage>> {
+) -> ApiResult<Json<UserPage>> {
     let prefix = query.prefix.trim().to_lowercase();
     let valid = !prefix.is_empty()
         && prefix.len() <= 32
         && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if !valid {
-        return Err(Error::bad_request("invalid_prefix", "prefix has 1 to 32 characters of a user name"));
+        return Err(Error::invalid("invalid_prefix", "prefix has 1 to 32 characters of a user name").into());
     }
     let limit = images::page_limit(query.limit)?;
     let after = query.cursor.as_deref().map(|cursor| UserName::parse(cursor)).transpose()?;

@@ -1,6 +1,5 @@
-//! Authentication: Argon2id password hashes, signed expiring bearer tokens, and the ops
-//! credential.
+//! Authentication: Argon2id password hashes and signed expiring bearer tokens. (The ops
+//! credential lives in `store::ops`: the deployer provisions it.)
 
-pub mod ops;
 pub mod password;
 pub mod token;

@@ -13,19 +13,19 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 pub fn check_rules(password: &str, user_name: &str) -> Result<()> {
     let length = password.chars().count();
     if length < MIN_PASSWORD_CHARS {
-        return Err(Error::bad_request(
+        return Err(Error::invalid(
             "weak_password",
             format!("a password needs at least {MIN_PASSWORD_CHARS} characters"),
         ));
     }
     if length > MAX_PASSWORD_CHARS {
-        return Err(Error::bad_request(
+        return Err(Error::invalid(
             "invalid_password",
             format!("a password has at most {MAX_PASSWORD_CHARS} characters"),
         ));
     }
     if password.to_lowercase().contains(&user_name.to_lowercase()) {
-        return Err(Error::bad_request("weak_password", "a password must not contain the user name"));
+        return Err(Error::invalid("weak_password", "a password must not contain the user name"));
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
-use super::PhotoStore;
+use crate::PhotoStore;
 use crate::error::{Error, Result};
 
 pub struct S3Photos {

@@ -4,12 +4,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::digest::Digest;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result};
-use crate::store::UserStore;
+use crate::UserStore;
 
 /// Ops secrets start with this, so that they are never mistaken for user tokens.
 pub const OPS_SECRET_PREFIX: &str = "sao_";

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
 
-use super::{Events, NewImageEvent, NewUserEvent};
+use crate::{Events, NewImageEvent, NewUserEvent};
 use crate::error::{Error, Result};
 
 pub struct SnsEvents {

@@ -5,17 +5,18 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
+use contract::names::{PARTITION_KEY, SORT_KEY, USERS_NAME_PREFIX_INDEX, USERS_NAME_PREFIX_INDEX_KEY};
 use serde::{Deserialize, Serialize};
 
-use super::{Page, UserName, UserRecord, UserStore, parse_rfc3339, rfc3339};
+use crate::UserStore;
+use crate::dynamo::{self, Item, is_condition_failure, s};
 use crate::error::{Error, Result};
+use crate::model::{Page, UserName, UserRecord, parse_rfc3339, rfc3339};
 
 const PROFILE: &str = "profile";
 const SYSTEM_PK: &str = "#system";
-const NAME_PREFIX_INDEX: &str = "by_name_prefix";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct UserItem {
@@ -65,18 +66,12 @@ impl TryFrom<UserItem> for UserRecord {
     }
 }
 
-fn to_item(user: &UserRecord) -> Result<HashMap<String, AttributeValue>> {
-    serde_dynamo::to_item(UserItem::from(user)).map_err(|err| Error::Internal(format!("user item: {err}")))
+fn to_item(user: &UserRecord) -> Result<Item> {
+    dynamo::to_item(UserItem::from(user))
 }
 
-fn from_item(item: HashMap<String, AttributeValue>) -> Result<UserRecord> {
-    let item: UserItem =
-        serde_dynamo::from_item(item).map_err(|err| Error::Internal(format!("stored user: {err}")))?;
-    item.try_into()
-}
-
-fn s(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
+fn from_item(item: Item) -> Result<UserRecord> {
+    dynamo::from_item::<UserItem>(item)?.try_into()
 }
 
 pub struct DynamoUsers {
@@ -91,10 +86,6 @@ impl DynamoUsers {
             table: table.into(),
         }
     }
-}
-
-fn is_condition_failure<E: ProvideErrorMetadata>(err: &E) -> bool {
-    err.code() == Some("ConditionalCheckFailedException")
 }
 
 #[async_trait]
@@ -123,8 +114,7 @@ impl UserStore for DynamoUsers {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(user_name.as_str()))
-            .key("sk", s(PROFILE))
+            .set_key(Some(dynamo::key(user_name.as_str(), PROFILE)))
             .consistent_read(true)
             .send()
             .await
@@ -156,8 +146,7 @@ impl UserStore for DynamoUsers {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key("pk", s(user_name.as_str()))
-            .key("sk", s(PROFILE))
+            .set_key(Some(dynamo::key(user_name.as_str(), PROFILE)))
             .send()
             .await
             .map_err(Error::aws("DeleteItem user"))?;
@@ -165,22 +154,24 @@ impl UserStore for DynamoUsers {
     }
 
     async fn search_prefix(&self, prefix: &str, limit: usize, after: Option<&UserName>) -> Result<Page<UserRecord, UserName>> {
-        let initial = prefix.get(..1).ok_or_else(|| Error::bad_request("invalid_prefix", "the prefix is empty"))?;
+        let initial = prefix.get(..1).ok_or_else(|| Error::invalid("invalid_prefix", "the prefix is empty"))?;
         let mut query = self
             .client
             .query()
             .table_name(&self.table)
-            .index_name(NAME_PREFIX_INDEX)
-            .key_condition_expression("name_initial = :initial AND begins_with(user_name, :prefix)")
+            .index_name(USERS_NAME_PREFIX_INDEX)
+            .key_condition_expression("#initial = :initial AND begins_with(#name, :prefix)")
+            .expression_attribute_names("#initial", USERS_NAME_PREFIX_INDEX_KEY.0)
+            .expression_attribute_names("#name", USERS_NAME_PREFIX_INDEX_KEY.1)
             .expression_attribute_values(":initial", s(initial))
             .expression_attribute_values(":prefix", s(prefix))
             .limit(i32::try_from(limit).unwrap_or(i32::MAX));
         if let Some(after) = after {
             query = query.set_exclusive_start_key(Some(HashMap::from([
-                ("pk".to_owned(), s(after.as_str())),
-                ("sk".to_owned(), s(PROFILE)),
-                ("name_initial".to_owned(), s(&after.as_str()[..1])),
-                ("user_name".to_owned(), s(after.as_str())),
+                (PARTITION_KEY.to_owned(), s(after.as_str())),
+                (SORT_KEY.to_owned(), s(PROFILE)),
+                (USERS_NAME_PREFIX_INDEX_KEY.0.to_owned(), s(&after.as_str()[..1])),
+                (USERS_NAME_PREFIX_INDEX_KEY.1.to_owned(), s(after.as_str())),
             ])));
         }
         let answer = query.send().await.map_err(Error::aws("Query users by prefix"))?;
@@ -202,8 +193,7 @@ impl UserStore for DynamoUsers {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(SYSTEM_PK))
-            .key("sk", s(name))
+            .set_key(Some(dynamo::key(SYSTEM_PK, name)))
             .consistent_read(true)
             .send()
             .await
@@ -219,8 +209,7 @@ impl UserStore for DynamoUsers {
             .client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(SYSTEM_PK))
-            .item("sk", s(name))
+            .set_item(Some(dynamo::key(SYSTEM_PK, name)))
             .item("value", AttributeValue::B(Blob::new(value)))
             .condition_expression("attribute_not_exists(pk)")
             .send()
@@ -236,8 +225,7 @@ impl UserStore for DynamoUsers {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(SYSTEM_PK))
-            .item("sk", s(name))
+            .set_item(Some(dynamo::key(SYSTEM_PK, name)))
             .item("value", AttributeValue::B(Blob::new(value)))
             .send()
             .await

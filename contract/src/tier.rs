@@ -1,0 +1,121 @@
+//! The tier settings the runtime reads at run time, from [`crate::env::TIER_SETTINGS`]. The
+//! deployer parses them (with their limits checked) from `stacks/<TIER>.yaml`.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// What the tier decides at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierSettings {
+    pub features: Features,
+    pub labeler: LabelerSettings,
+    pub quotas: QuotaSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Features {
+    /// Objects and scenes.
+    pub labels: bool,
+    /// Faces grouped into persons.
+    pub faces: bool,
+    /// Text found in photos, searchable.
+    pub text: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LabelerEngine {
+    /// The vision models shipped in `models/`, run in-process.
+    Builtin,
+    /// Amazon Rekognition DetectLabels.
+    Rekognition,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelerSettings {
+    pub engine: LabelerEngine,
+    pub max_labels: u32,
+    pub min_confidence: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSettings {
+    pub photos_per_user: Limit,
+    pub bytes_per_user: Limit,
+    /// Largest single photo accepted.
+    pub max_photo_bytes: u64,
+}
+
+/// A per-user quota: a number, or `unlimited`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    AtMost(u64),
+    Unlimited,
+}
+
+impl Limit {
+    pub fn as_option(self) -> Option<u64> {
+        match self {
+            Limit::AtMost(n) => Some(n),
+            Limit::Unlimited => None,
+        }
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::AtMost(n) => n.fmt(f),
+            Limit::Unlimited => f.write_str("unlimited"),
+        }
+    }
+}
+
+impl Serialize for Limit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Limit::AtMost(n) => s.serialize_u64(*n),
+            Limit::Unlimited => s.serialize_str("unlimited"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct LimitVisitor;
+        impl serde::de::Visitor<'_> for LimitVisitor {
+            type Value = Limit;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a positive integer or `unlimited`")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Limit, E> {
+                if v == 0 {
+                    Err(E::custom(
+                        "a quota of 0 would refuse every upload; use a positive integer or `unlimited`",
+                    ))
+                } else {
+                    Ok(Limit::AtMost(v))
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Limit, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::custom(format!("a quota cannot be negative, got {v}")))
+                    .and_then(|v| self.visit_u64(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Limit, E> {
+                if v == "unlimited" {
+                    Ok(Limit::Unlimited)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(LimitVisitor)
+    }
+}
+

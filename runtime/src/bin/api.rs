@@ -1,0 +1,7 @@
+//! The API function's Lambda `bootstrap`: no vision models, no tract.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    runtime::lambda::init_logging();
+    runtime::lambda::run_api().await
+}

@@ -1,0 +1,89 @@
+//! The domain's one error type. It says what went wrong in the terms of the product (a rule
+//! broken, something missing, a quota reached, an AWS call failed), never how to answer it:
+//! the runtime maps it once to HTTP responses (`api/error.rs`) and once to acknowledge / retry
+//! (the analyzer's `Disposition`); the deployer prints it.
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input that breaks a rule (a malformed id, a bad name, a wrong value); `code` names it.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+
+    /// Valid credentials that may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+
+    /// The tier's per-user quota would be exceeded.
+    #[error("{0}")]
+    QuotaExceeded(String),
+
+    /// No such thing for this user; never says whether it exists for someone else.
+    #[error("{0}")]
+    NotFound(String),
+
+    /// The request conflicts with the current state; `code` names how.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+
+    /// More bytes than allowed.
+    #[error("{0}")]
+    TooLarge(String),
+
+    /// Bytes that are not a supported photo.
+    #[error("{0}")]
+    NotAPhoto(String),
+
+    /// The process is misconfigured (startup only).
+    #[error("configuration: {0}")]
+    Config(String),
+
+    /// An AWS call failed; details go to the log, not to the client.
+    #[error("{action} failed: {message}")]
+    Aws { action: String, message: String },
+
+    /// Anything else that is the service's fault.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Wraps an AWS SDK error with what was being done: the service's error code and message
+    /// when it sent one, otherwise the SDK's full context (a connection or parsing failure).
+    pub fn aws<E>(action: impl Into<String>) -> impl FnOnce(E) -> Error
+    where
+        E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    {
+        let action = action.into();
+        move |err| {
+            let message = match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                _ => aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string(),
+            };
+            Error::Aws { action, message }
+        }
+    }
+
+    /// Whether the service is at fault (as opposed to the input or the caller).
+    pub fn is_service_fault(&self) -> bool {
+        matches!(self, Error::Config(_) | Error::Aws { .. } | Error::Internal(_))
+    }
+}
+
+impl From<contract::ConfigError> for Error {
+    fn from(err: contract::ConfigError) -> Self {
+        Error::Config(err.0)
+    }
+}

@@ -1,0 +1,106 @@
+//! Albums (`sk` = `album#<label>`): each label's photo count and cover, changed in the
+//! transaction that stores or removes an image's labels.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+
+use super::DynamoImages;
+use super::keys::{ALBUM_PREFIX, AlbumItem, album_sk};
+use crate::dynamo::{self, from_item, is_condition_failure, n, s};
+use crate::error::{Error, Result};
+use crate::model::{Album, ImageId, Label, UserName};
+
+impl DynamoImages {
+    /// Counts the image in (`delta` 1, and it becomes the cover) or out of (`delta` -1) an album.
+    pub(super) fn count_in_album(&self, user: &UserName, label: &str, id: ImageId, delta: i64) -> Result<TransactWriteItem> {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, album_sk(label))))
+            .expression_attribute_values(":delta", n(delta))
+            .expression_attribute_values(":label", s(label));
+        update = if delta > 0 {
+            update
+                .update_expression("ADD photos :delta SET label = :label, cover = :id")
+                .expression_attribute_values(":id", s(id.to_string()))
+        } else {
+            update.update_expression("ADD photos :delta SET label = :label")
+        };
+        let update = update.build().map_err(|err| Error::Internal(err.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// The photo counts of these labels' albums (absent: no photo has the label).
+    pub(super) async fn album_counts(&self, user: &UserName, labels: &[String]) -> Result<HashMap<String, i64>> {
+        let keys = labels.iter().map(|label| self.key(user, album_sk(label))).collect();
+        dynamo::batch_get(&self.client, &self.table, keys)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<AlbumItem>(item).map(|album| (album.label, album.photos)))
+            .collect()
+    }
+
+    /// After an image left albums: drops empty albums and gives others a cover still there.
+    pub(super) async fn tidy_albums(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<()> {
+        for label in labels {
+            let answer = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(self.key(user, album_sk(&label.name))))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(Error::aws("GetItem album"))?;
+            let Some(album) = answer.item.map(from_item::<AlbumItem>).transpose()? else { continue };
+            if album.photos <= 0 {
+                let deleted = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(self.key(user, album_sk(&label.name))))
+                    .condition_expression("photos <= :zero")
+                    .expression_attribute_values(":zero", n(0))
+                    .send()
+                    .await;
+                match deleted {
+                    Err(err) if !is_condition_failure(&err) => return Err(Error::aws("DeleteItem album")(err)),
+                    _ => continue,
+                }
+            }
+            if album.cover == Some(id.to_string()) {
+                let newest = self.search_labels(user, std::slice::from_ref(&label.name), 1, None).await?;
+                if let Some(hit) = newest.items.first() {
+                    // Best effort: a cover that lags one deletion behind is harmless.
+                    self.client
+                        .update_item()
+                        .table_name(&self.table)
+                        .set_key(Some(self.key(user, album_sk(&label.name))))
+                        .update_expression("SET cover = :cover")
+                        .condition_expression("attribute_exists(pk)")
+                        .expression_attribute_values(":cover", s(hit.id.to_string()))
+                        .send()
+                        .await
+                        .ok();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn read_albums(&self, user: &UserName) -> Result<Vec<Album>> {
+        let mut albums = Vec::new();
+        for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(ALBUM_PREFIX)).await? {
+            let album: AlbumItem = from_item(item)?;
+            if album.photos > 0 {
+                albums.push(Album {
+                    label: album.label,
+                    photos: album.photos as u64,
+                    cover: album.cover.as_deref().map(ImageId::parse).transpose()?,
+                });
+            }
+        }
+        albums.sort_by(|a, b| b.photos.cmp(&a.photos).then_with(|| a.label.cmp(&b.label)));
+        Ok(albums)
+    }
+}

@@ -1,0 +1,47 @@
+//! Bulk loading (feature `bulk`): the items an analysed photo is stored as, written as they
+//! are. The benchmark seeds large tenants with them; a test compares them item for item with
+//! what a real upload and analysis leave.
+
+use super::DynamoImages;
+use super::keys::{AlbumItem, ImageItem, album_sk, label_entries};
+use crate::dynamo::{self, Item, put_request, to_item};
+use crate::error::{Error, Result};
+use crate::model::{Album, ImageRecord, ImageStatus, UserName};
+
+/// The items of an analysed photo (its record and one index entry per label), exactly as an
+/// upload followed by its analysis leaves them. The user's usage and album counters are not
+/// among them (see [`album_items`]).
+pub fn analysed_items(record: &ImageRecord) -> Result<Vec<Item>> {
+    let mut record = record.clone();
+    record.status = ImageStatus::Ready;
+    record.failure_reason = None;
+    let mut items = vec![to_item(ImageItem::of(&record, 1))?];
+    items.extend(label_entries(&record)?);
+    Ok(items)
+}
+
+/// The album items of a user whose photos were bulk-loaded with `analysed_items`, as the
+/// analyses of those photos would have left them.
+pub fn album_items(user: &UserName, albums: &[Album]) -> Result<Vec<Item>> {
+    albums
+        .iter()
+        .map(|album| {
+            to_item(AlbumItem {
+                pk: user.to_string(),
+                sk: album_sk(&album.label),
+                label: album.label.clone(),
+                photos: i64::try_from(album.photos).map_err(|_| Error::Internal("album count out of range".into()))?,
+                cover: album.cover.map(|cover| cover.to_string()),
+            })
+        })
+        .collect()
+}
+
+impl DynamoImages {
+    /// Writes items as they are (those of `analysed_items` and `album_items`), in batches,
+    /// without the quota and album bookkeeping of uploads and analyses.
+    pub async fn bulk_put(&self, items: Vec<Item>) -> Result<()> {
+        let requests = items.into_iter().map(put_request).collect::<Result<_>>()?;
+        dynamo::batch_write(&self.client, &self.table, requests).await
+    }
+}

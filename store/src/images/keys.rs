@@ -1,0 +1,212 @@
+//! The images table's key schema and item types. One partition per user (`pk` = user name),
+//! items told apart by `sk`:
+//! - `image#<id>`: the record; listed through index `entries` under `<user>#image`
+//!   (uploading records have no `entry_pk`, so the sparse index leaves them out, and carry
+//!   `expires_at` for the table's TTL);
+//! - `image#<id>#label#<label>`: one entry per label, found through index `entries` under
+//!   `<user>#label#<label>`, carrying the image's whole label set for AND searches
+//!   (persons and words will be `#person#` and `#word#` entries, each in a file beside this);
+//! - `usage`: the user's photo and byte counters ([`super::quotas`]);
+//! - `album#<label>`: an album's photo count and cover ([`super::albums`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::dynamo::{Item, to_item};
+use crate::error::Result;
+use crate::model::{ImageId, ImageRecord, ImageStatus, Label, UserName, parse_rfc3339, rfc3339};
+
+pub const USAGE_SK: &str = "usage";
+pub const ALBUM_PREFIX: &str = "album#";
+
+/// Uploading records expire (DynamoDB TTL on [`contract::names::IMAGES_EXPIRES_AT`]) when
+/// their upload was abandoned.
+pub const UPLOAD_RECORD_LIFETIME: time::Duration = time::Duration::hours(24);
+
+/// The condition that the record is still the version that was read.
+pub const SAME_VERSION: &str =
+    "attribute_exists(pk) AND (attribute_not_exists(analysis_version) OR analysis_version = :version)";
+
+pub fn record_sk(id: ImageId) -> String {
+    format!("image#{id}")
+}
+
+pub fn label_sk(id: ImageId, label: &str) -> String {
+    format!("image#{id}#label#{label}")
+}
+
+/// The prefix of every label entry of an image.
+pub fn label_entries_prefix(id: ImageId) -> String {
+    format!("{}#label#", record_sk(id))
+}
+
+pub fn album_sk(label: &str) -> String {
+    format!("{ALBUM_PREFIX}{label}")
+}
+
+/// The index partition listing a user's images.
+pub fn images_entry(user: &UserName) -> String {
+    format!("{user}#image")
+}
+
+/// The index partition of a user's images with a label.
+pub fn label_entry(user: &UserName, label: &str) -> String {
+    format!("{user}#label#{label}")
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ImageItem {
+    pub pk: String,
+    pub sk: String,
+    pub image_id: String,
+    pub status: ImageStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    pub content_type: String,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<String>,
+    pub created_at: String,
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_sk: Option<String>,
+    /// Epoch seconds; the table's TTL removes abandoned upload records. Named by the contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Bumped by every write of labels: the condition that keeps album counts exact when an
+    /// analysis and a deletion (or two deliveries) race.
+    #[serde(default)]
+    pub analysis_version: u64,
+}
+
+impl ImageItem {
+    pub fn of(record: &ImageRecord, analysis_version: u64) -> Self {
+        let listed = record.status != ImageStatus::Uploading;
+        Self {
+            pk: record.user_name.to_string(),
+            sk: record_sk(record.id),
+            image_id: record.id.to_string(),
+            status: record.status,
+            failure_reason: record.failure_reason.clone(),
+            content_type: record.content_type.clone(),
+            size: record.size,
+            width: record.width,
+            height: record.height,
+            taken_at: record.taken_at.clone(),
+            created_at: rfc3339(record.created_at),
+            labels: record.labels.clone(),
+            entry_pk: listed.then(|| images_entry(&record.user_name)),
+            entry_sk: listed.then(|| record.id.to_string()),
+            expires_at: (!listed).then(|| (record.created_at + UPLOAD_RECORD_LIFETIME).unix_timestamp()),
+            analysis_version,
+        }
+    }
+
+    pub fn into_record(self) -> Result<ImageRecord> {
+        Ok(ImageRecord {
+            user_name: UserName::parse(&self.pk)?,
+            id: ImageId::parse(&self.image_id)?,
+            status: self.status,
+            failure_reason: self.failure_reason,
+            content_type: self.content_type,
+            size: self.size,
+            width: self.width,
+            height: self.height,
+            taken_at: self.taken_at,
+            created_at: parse_rfc3339(&self.created_at)?,
+            labels: self.labels,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LabelEntryItem {
+    pub pk: String,
+    pub sk: String,
+    pub entry_pk: String,
+    pub entry_sk: String,
+    pub image_id: String,
+    pub label: String,
+    pub confidence: f32,
+    /// Every label of the image, so that an AND search filters within one label's entries.
+    pub labels: Vec<String>,
+    pub content_type: String,
+    pub created_at: String,
+}
+
+/// An album's counter item: written by `count_in_album`'s update expression, read back as this.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AlbumItem {
+    pub pk: String,
+    pub sk: String,
+    pub label: String,
+    #[serde(default)]
+    pub photos: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
+}
+
+/// The index entries of an analysed record, one per label, each carrying the whole label set.
+pub fn label_entries(record: &ImageRecord) -> Result<Vec<Item>> {
+    let created_at = rfc3339(record.created_at);
+    let all: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
+    record
+        .labels
+        .iter()
+        .map(|label| {
+            to_item(LabelEntryItem {
+                pk: record.user_name.to_string(),
+                sk: label_sk(record.id, &label.name),
+                entry_pk: label_entry(&record.user_name, &label.name),
+                entry_sk: record.id.to_string(),
+                image_id: record.id.to_string(),
+                label: label.name.clone(),
+                confidence: label.confidence,
+                labels: all.clone(),
+                content_type: record.content_type.clone(),
+                created_at: created_at.clone(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use contract::names::{IMAGES_ENTRIES_INDEX_KEY, IMAGES_EXPIRES_AT, PARTITION_KEY, SORT_KEY};
+    use time::OffsetDateTime;
+
+    use super::*;
+
+    fn record(status: ImageStatus) -> ImageRecord {
+        ImageRecord {
+            user_name: UserName::parse("alice").unwrap(),
+            id: ImageId::new(),
+            status,
+            failure_reason: None,
+            content_type: "image/jpeg".into(),
+            size: 1,
+            width: None,
+            height: None,
+            taken_at: None,
+            created_at: OffsetDateTime::now_utc(),
+            labels: vec![],
+        }
+    }
+
+    #[test]
+    fn items_use_the_contracts_attribute_names() {
+        let uploading = to_item(ImageItem::of(&record(ImageStatus::Uploading), 0)).unwrap();
+        assert!(uploading.contains_key(PARTITION_KEY) && uploading.contains_key(SORT_KEY));
+        assert!(uploading.contains_key(IMAGES_EXPIRES_AT), "an upload record expires by TTL");
+        assert!(!uploading.contains_key(IMAGES_ENTRIES_INDEX_KEY.0), "not listed");
+        let pending = to_item(ImageItem::of(&record(ImageStatus::Pending), 0)).unwrap();
+        assert!(!pending.contains_key(IMAGES_EXPIRES_AT), "a confirmed photo never expires");
+        assert!(pending.contains_key(IMAGES_ENTRIES_INDEX_KEY.0) && pending.contains_key(IMAGES_ENTRIES_INDEX_KEY.1));
+    }
+}

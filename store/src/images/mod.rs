@@ -1,0 +1,284 @@
+//! Images in DynamoDB, one partition per user. Each concern has its file: the key schema and
+//! item types (`keys`), usage and quotas (`quotas`), albums (`albums`), listing and search
+//! planning (`search`), and bulk loading for the benchmark (`bulk`, feature `bulk`). This file
+//! holds what they share and the [`ImageStore`] implementation that ties them together.
+
+mod albums;
+#[cfg(feature = "bulk")]
+pub mod bulk;
+mod keys;
+mod quotas;
+mod search;
+
+pub use quotas::quota_message;
+
+use std::collections::{BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+
+use self::keys::{ImageItem, SAME_VERSION, label_entries, label_entries_prefix, record_sk};
+use crate::dynamo::{self, Item, delete_request, from_item, is_condition_failure, key_of, n, put_request, to_item, value_of};
+use crate::error::{Error, Result};
+use crate::model::{Album, ImageId, ImageRecord, ImageStatus, Label, LabelHit, Page, UserName, Usage};
+use crate::ImageStore;
+use contract::QuotaSettings;
+
+/// Which condition of a transaction failed (its index in the transaction).
+struct Refusal {
+    index: usize,
+}
+
+pub struct DynamoImages {
+    client: Client,
+    table: String,
+}
+
+impl DynamoImages {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn key(&self, user: &UserName, sk: impl Into<String>) -> Item {
+        dynamo::key(user.as_str(), sk)
+    }
+
+    /// A conditional put within a transaction; `names` and `values` are the condition's.
+    fn put(&self, item: Item, condition: &str, names: &[(&str, &str)], values: Item) -> Result<TransactWriteItem> {
+        let mut put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition);
+        if !values.is_empty() {
+            put = put.set_expression_attribute_values(Some(values));
+        }
+        for (alias, name) in names {
+            put = put.expression_attribute_names(*alias, *name);
+        }
+        let put = put.build().map_err(|err| Error::Internal(err.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The record item with its version, read consistently.
+    async fn get_item(&self, user: &UserName, id: ImageId) -> Result<Option<ImageItem>> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, record_sk(id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::aws("GetItem image"))?;
+        answer.item.map(from_item::<ImageItem>).transpose()
+    }
+
+    /// Runs a transaction; a cancelled one says which of its conditions failed.
+    async fn transact(&self, items: Vec<TransactWriteItem>, action: &str) -> Result<std::result::Result<(), Refusal>> {
+        let answer = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match answer {
+            Ok(_) => Ok(Ok(())),
+            Err(SdkError::ServiceError(service)) => match service.err() {
+                TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+                    let failed = cancelled
+                        .cancellation_reasons()
+                        .iter()
+                        .position(|reason| reason.code() == Some("ConditionalCheckFailed"));
+                    match failed {
+                        Some(index) => Ok(Err(Refusal { index })),
+                        None => Err(Error::Aws {
+                            action: action.to_owned(),
+                            message: format!("transaction cancelled: {:?}", cancelled.cancellation_reasons()),
+                        }),
+                    }
+                }
+                other => Err(Error::Aws {
+                    action: action.to_owned(),
+                    message: format!("{}: {}", other.code().unwrap_or("?"), other.message().unwrap_or("")),
+                }),
+            },
+            Err(err) => Err(Error::aws(action.to_owned())(err)),
+        }
+    }
+
+    async fn delete_items(&self, items: &[Item]) -> Result<()> {
+        let requests = items.iter().map(|item| delete_request(key_of(item))).collect::<Result<Vec<_>>>()?;
+        dynamo::batch_write(&self.client, &self.table, requests).await
+    }
+}
+
+#[async_trait]
+impl ImageStore for DynamoImages {
+    async fn create(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
+        let put = self.put(to_item(ImageItem::of(record, 0))?, "attribute_not_exists(pk)", &[], Item::new())?;
+        let conflict = Error::Conflict {
+            code: "image_exists",
+            message: format!("image {} exists already", record.id),
+        };
+        self.put_counted(put, record, quotas, conflict).await
+    }
+
+    async fn create_upload(&self, record: &ImageRecord) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(ImageItem::of(record, 0))?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(Error::aws("PutItem upload record"))?;
+        Ok(())
+    }
+
+    async fn complete_upload(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
+        let uploading = HashMap::from([(":uploading".to_owned(), value_of(ImageStatus::Uploading)?)]);
+        let put = self.put(to_item(ImageItem::of(record, 0))?, "#status = :uploading", &[("#status", "status")], uploading)?;
+        let conflict = Error::Conflict {
+            code: "upload_not_pending",
+            message: format!("image {} is not waiting for its upload (completed or deleted already)", record.id),
+        };
+        self.put_counted(put, record, quotas, conflict).await
+    }
+
+    async fn get(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
+        self.get_item(user, id).await?.map(ImageItem::into_record).transpose()
+    }
+
+    async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
+        self.list_images(user, limit, after).await
+    }
+
+    async fn search(&self, user: &UserName, labels: &[String], limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>> {
+        self.search_labels(user, labels, limit, after).await
+    }
+
+    async fn put_labels(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<bool> {
+        let names: BTreeSet<String> = labels.iter().map(|label| label.name.clone()).collect();
+
+        // The record, its version and the album counts change in one transaction, so a
+        // redelivery or a racing deletion can neither count an image twice nor lose a count.
+        let record = loop {
+            let Some(item) = self.get_item(user, id).await? else { return Ok(false) };
+            let version = item.analysis_version;
+            let mut record = item.into_record()?;
+            let previous: BTreeSet<String> = record.labels.iter().map(|label| label.name.clone()).collect();
+            record.labels = labels.to_vec();
+            record.status = ImageStatus::Ready;
+            record.failure_reason = None;
+            let same_version = HashMap::from([(":version".to_owned(), n(version))]);
+            let put = self.put(to_item(ImageItem::of(&record, version + 1))?, SAME_VERSION, &[], same_version)?;
+            let mut transaction = vec![put];
+            for added in names.difference(&previous) {
+                transaction.push(self.count_in_album(user, added, id, 1)?);
+            }
+            for removed in previous.difference(&names) {
+                transaction.push(self.count_in_album(user, removed, id, -1)?);
+            }
+            match self.transact(transaction, "TransactWriteItems analysed image").await? {
+                Ok(()) => break record,
+                Err(_) => continue,
+            }
+        };
+
+        let stale = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&label_entries_prefix(id)))
+            .await?
+            .into_iter()
+            .filter(|item| {
+                let label = item.get("label").and_then(|v| v.as_s().ok());
+                !label.is_some_and(|label| names.contains(label))
+            })
+            .map(|item| delete_request(key_of(&item)))
+            .collect::<Result<Vec<_>>>()?;
+        let mut writes = stale;
+        for entry in label_entries(&record)? {
+            writes.push(put_request(entry)?);
+        }
+        dynamo::batch_write(&self.client, &self.table, writes).await?;
+
+        // The image may have been deleted while its entries were written: leave nothing behind.
+        if self.get_item(user, id).await?.is_none() {
+            self.delete(user, id).await?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool> {
+        let answer = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, record_sk(id))))
+            .update_expression("SET #status = :failed, failure_reason = :reason")
+            .condition_expression("attribute_exists(pk) AND #status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":failed", value_of(ImageStatus::Failed)?)
+            .expression_attribute_values(":pending", value_of(ImageStatus::Pending)?)
+            .expression_attribute_values(":reason", dynamo::s(reason))
+            .send()
+            .await;
+        match answer {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(Error::aws("UpdateItem failed image")(err)),
+        }
+    }
+
+    async fn albums(&self, user: &UserName) -> Result<Vec<Album>> {
+        self.read_albums(user).await
+    }
+
+    async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
+        let record_key = record_sk(id);
+        let deleted = loop {
+            let Some(item) = self.get_item(user, id).await? else { break None };
+            let version = item.analysis_version;
+            let record = item.into_record()?;
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(self.key(user, record_key.clone())))
+                .condition_expression(SAME_VERSION)
+                .expression_attribute_values(":version", n(version))
+                .build()
+                .map_err(|err| Error::Internal(err.to_string()))?;
+            let mut transaction = vec![TransactWriteItem::builder().delete(delete).build()];
+            if record.status != ImageStatus::Uploading {
+                transaction.push(self.uncount_photo(user, record.size)?);
+            }
+            for label in &record.labels {
+                transaction.push(self.count_in_album(user, &label.name, id, -1)?);
+            }
+            match self.transact(transaction, "TransactWriteItems delete image").await? {
+                Ok(()) => break Some(record),
+                // Changed or deleted meanwhile: read again.
+                Err(_) => continue,
+            }
+        };
+        let entries = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&record_key)).await?;
+        self.delete_items(&entries).await?;
+        if let Some(record) = &deleted {
+            self.tidy_albums(user, id, &record.labels).await?;
+        }
+        Ok(deleted)
+    }
+
+    async fn delete_all(&self, user: &UserName) -> Result<()> {
+        let items = dynamo::partition(&self.client, &self.table, user.as_str(), None).await?;
+        self.delete_items(&items).await
+    }
+
+    async fn usage(&self, user: &UserName) -> Result<Usage> {
+        self.read_usage(user).await
+    }
+}

@@ -1,0 +1,131 @@
+//! Reading the `entries` index: a user's images newest first, and label searches planned so
+//! that an AND search costs about the rarest label's photos, whatever the size of the table.
+
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use contract::names::{IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY, PARTITION_KEY, SORT_KEY};
+use std::collections::HashMap;
+
+use super::DynamoImages;
+use super::keys::{ImageItem, LabelEntryItem, images_entry, label_entry, label_sk, record_sk};
+use crate::dynamo::{from_item, s};
+use crate::error::{Error, Result};
+use crate::model::{ImageId, ImageRecord, LabelHit, Page, UserName, parse_rfc3339};
+
+impl DynamoImages {
+    /// A newest-first Query of one partition of the `entries` index, resuming after image
+    /// `after`, whose item there has sort key `sk_of(after)`. The start key is rebuilt here,
+    /// inside the caller's partition, so a cursor can never lead into another user's data.
+    fn entries_query(
+        &self,
+        user: &UserName,
+        entry_pk: String,
+        limit: usize,
+        after: Option<ImageId>,
+        sk_of: impl Fn(ImageId) -> String,
+    ) -> QueryFluentBuilder {
+        let (index_pk, index_sk) = IMAGES_ENTRIES_INDEX_KEY;
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(IMAGES_ENTRIES_INDEX)
+            .key_condition_expression("#entry_pk = :entry")
+            .expression_attribute_names("#entry_pk", index_pk)
+            .expression_attribute_values(":entry", s(entry_pk.clone()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        if let Some(after) = after {
+            query = query.set_exclusive_start_key(Some(HashMap::from([
+                (index_pk.to_owned(), s(entry_pk)),
+                (index_sk.to_owned(), s(after.to_string())),
+                (PARTITION_KEY.to_owned(), s(user.as_str())),
+                (SORT_KEY.to_owned(), s(sk_of(after))),
+            ])));
+        }
+        query
+    }
+
+    pub(super) async fn list_images(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
+        let answer = self
+            .entries_query(user, images_entry(user), limit, after, record_sk)
+            .send()
+            .await
+            .map_err(Error::aws("Query images"))?;
+        let items = answer
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<ImageItem>(item)?.into_record())
+            .collect::<Result<Vec<_>>>()?;
+        let next = answer.last_evaluated_key.and(items.last().map(|record| record.id));
+        Ok(Page { items, next })
+    }
+
+    pub(super) async fn search_labels(
+        &self,
+        user: &UserName,
+        labels: &[String],
+        limit: usize,
+        after: Option<ImageId>,
+    ) -> Result<Page<LabelHit, ImageId>> {
+        let nothing = Page { items: Vec::new(), next: None };
+        let mut labels = labels.to_vec();
+        if labels.len() > 1 {
+            // Read the entries of the label with the fewest photos and filter by the others, so
+            // the cost follows the rarest label, not the broadest. A label without photos
+            // matches nothing.
+            let counts = self.album_counts(user, &labels).await?;
+            let count = |label: &String| counts.get(label).copied().unwrap_or(0);
+            if labels.iter().any(|label| count(label) <= 0) {
+                return Ok(nothing);
+            }
+            labels.sort_by_key(|label| (count(label), label.clone()));
+        }
+        let Some((first, others)) = labels.split_first() else {
+            return Ok(nothing);
+        };
+        let mut hits = Vec::new();
+        let mut start = after;
+        loop {
+            let remaining = limit - hits.len();
+            // Limit counts items read before the filter, so one page never holds more
+            // matches than are still wanted and the cursor never skips one.
+            let mut query = self.entries_query(user, label_entry(user, first), remaining, start, |id| label_sk(id, first));
+            if !others.is_empty() {
+                let filter = (0..others.len())
+                    .map(|i| format!("contains(labels, :label{i})"))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                query = query.filter_expression(filter);
+                for (i, label) in others.iter().enumerate() {
+                    query = query.expression_attribute_values(format!(":label{i}"), s(label.as_str()));
+                }
+            }
+            let answer = query.send().await.map_err(Error::aws("Query label index"))?;
+            for item in answer.items.unwrap_or_default() {
+                let entry: LabelEntryItem = from_item(item)?;
+                hits.push(LabelHit {
+                    id: ImageId::parse(&entry.image_id)?,
+                    labels: entry.labels,
+                    content_type: entry.content_type,
+                    created_at: parse_rfc3339(&entry.created_at)?,
+                });
+            }
+            let more = answer
+                .last_evaluated_key
+                .as_ref()
+                .and_then(|key| key.get(IMAGES_ENTRIES_INDEX_KEY.1))
+                .and_then(|value| value.as_s().ok())
+                .map(|id| ImageId::parse(id))
+                .transpose()?;
+            match more {
+                Some(last_read) if hits.len() < limit => start = Some(last_read),
+                Some(_) => {
+                    let next = hits.last().map(|hit| hit.id);
+                    return Ok(Page { items: hits, next });
+                }
+                None => return Ok(Page { items: hits, next: None }),
+            }
+        }
+    }
+}

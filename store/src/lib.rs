@@ -1,0 +1,96 @@
+//! Smart Album's data behind small traits: users and images in DynamoDB, photo objects in
+//! S3, events to SNS (and the same traits in memory, for fast tests). The runtime's HTTP
+//! handlers and analyzer, and the deployer's ops commands, see only these traits and types.
+//!
+//! The key design is described in the README ("Table keys"); the names both the template and
+//! the stores spell come from the `contract` crate.
+
+mod dynamo;
+pub mod error;
+pub mod events;
+pub mod images;
+#[cfg(feature = "memory")]
+pub mod memory;
+pub mod model;
+pub mod ops;
+pub mod photos;
+pub mod users;
+
+use async_trait::async_trait;
+
+pub use contract::{NewImageEvent, NewUserEvent, QuotaSettings};
+pub use error::{Error, Result};
+pub use events::SnsEvents;
+pub use images::DynamoImages;
+pub use model::*;
+pub use photos::S3Photos;
+pub use users::DynamoUsers;
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates the user; `Conflict` if the name is taken.
+    async fn create(&self, user: &UserRecord) -> Result<()>;
+    async fn get(&self, user_name: &UserName) -> Result<Option<UserRecord>>;
+    /// Replaces the user's record if its token generation is still `expected_generation`.
+    async fn update(&self, user: &UserRecord, expected_generation: u64) -> Result<()>;
+    async fn delete(&self, user_name: &UserName) -> Result<()>;
+    /// Users whose name starts with `prefix`, in name order, after `after`.
+    async fn search_prefix(&self, prefix: &str, limit: usize, after: Option<&UserName>) -> Result<Page<UserRecord, UserName>>;
+    /// A stack-wide value (token key, ops credential digest).
+    async fn system_value(&self, name: &str) -> Result<Option<Vec<u8>>>;
+    /// Stores a stack-wide value unless one exists; whether it was stored.
+    async fn put_system_value_if_absent(&self, name: &str, value: &[u8]) -> Result<bool>;
+    /// Stores a stack-wide value, replacing any.
+    async fn put_system_value(&self, name: &str, value: &[u8]) -> Result<()>;
+}
+
+#[async_trait]
+pub trait ImageStore: Send + Sync {
+    /// Records a stored photo (status pending) and counts it, refusing with `QuotaExceeded`
+    /// when the user's counters would pass the quotas. Exact under concurrency.
+    async fn create(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()>;
+    /// Records a presigned upload not yet confirmed (status uploading, not counted, not listed).
+    async fn create_upload(&self, record: &ImageRecord) -> Result<()>;
+    /// Turns an uploading record into a pending, counted one (quota checked as in `create`).
+    async fn complete_upload(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()>;
+    async fn get(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>>;
+    /// The user's images, newest first, after `after`.
+    async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>>;
+    /// Images carrying every one of `labels` (normalised), newest first; reads the label index only.
+    async fn search(&self, user: &UserName, labels: &[String], limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>>;
+    /// Stores the analysis: labels (replacing earlier ones, without duplicates), status ready.
+    /// Does nothing and returns false when the image is gone.
+    async fn put_labels(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<bool>;
+    /// Marks a pending image failed with a reason; false when it is not pending (or gone).
+    async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool>;
+    /// The user's albums (labels with a photo count and a cover), most photos first.
+    async fn albums(&self, user: &UserName) -> Result<Vec<Album>>;
+    /// Deletes the record, its index entries and its share of the counters; the deleted record.
+    async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>>;
+    /// Deletes every item of the user.
+    async fn delete_all(&self, user: &UserName) -> Result<()>;
+    async fn usage(&self, user: &UserName) -> Result<Usage>;
+}
+
+#[async_trait]
+pub trait PhotoStore: Send + Sync {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<()>;
+    /// The object's size, or `None` when there is no object.
+    async fn size(&self, key: &str) -> Result<Option<u64>>;
+    /// The whole object, or `None` when there is none.
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Up to `max_bytes` from the start of the object.
+    async fn read_start(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>>;
+    async fn delete(&self, key: &str) -> Result<()>;
+    /// Deletes every object under `prefix`; how many.
+    async fn delete_prefix(&self, prefix: &str) -> Result<usize>;
+    async fn presign_put(&self, key: &str, content_type: &str, expires_in: std::time::Duration) -> Result<String>;
+    async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String>;
+}
+
+#[async_trait]
+pub trait Events: Send + Sync {
+    async fn new_user(&self, event: &NewUserEvent<'_>) -> Result<()>;
+    async fn new_image(&self, event: &NewImageEvent) -> Result<()>;
+}
+

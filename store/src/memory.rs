@@ -1,0 +1,330 @@
+//! The store traits in memory (feature `memory`): the same rules as the DynamoDB, S3 and SNS
+//! implementations (conditions, quotas, isolation by user), without the emulator, so that
+//! tests of the router and the analyzer run in milliseconds. The AWS implementations are
+//! tested against the emulator.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use contract::{NewImageEvent, NewUserEvent, QuotaSettings};
+
+use crate::error::{Error, Result};
+use crate::images::quota_message;
+use crate::model::{Album, ImageId, ImageRecord, ImageStatus, Label, LabelHit, Page, UserName, UserRecord, Usage};
+use crate::{Events, ImageStore, PhotoStore, UserStore};
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[derive(Default)]
+pub struct MemoryUsers {
+    users: Mutex<BTreeMap<UserName, UserRecord>>,
+    system: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+#[async_trait]
+impl UserStore for MemoryUsers {
+    async fn create(&self, user: &UserRecord) -> Result<()> {
+        let mut users = locked(&self.users);
+        if users.contains_key(&user.user_name) {
+            return Err(Error::Conflict {
+                code: "user_name_taken",
+                message: format!("the user name {} is taken", user.user_name),
+            });
+        }
+        users.insert(user.user_name.clone(), user.clone());
+        Ok(())
+    }
+
+    async fn get(&self, user_name: &UserName) -> Result<Option<UserRecord>> {
+        Ok(locked(&self.users).get(user_name).cloned())
+    }
+
+    async fn update(&self, user: &UserRecord, expected_generation: u64) -> Result<()> {
+        let mut users = locked(&self.users);
+        match users.get_mut(&user.user_name) {
+            Some(stored) if stored.token_generation == expected_generation => {
+                *stored = user.clone();
+                Ok(())
+            }
+            _ => Err(Error::Conflict {
+                code: "concurrent_change",
+                message: "the account changed meanwhile (or was deleted); sign in again and retry".into(),
+            }),
+        }
+    }
+
+    async fn delete(&self, user_name: &UserName) -> Result<()> {
+        locked(&self.users).remove(user_name);
+        Ok(())
+    }
+
+    async fn search_prefix(&self, prefix: &str, limit: usize, after: Option<&UserName>) -> Result<Page<UserRecord, UserName>> {
+        if prefix.is_empty() {
+            return Err(Error::invalid("invalid_prefix", "the prefix is empty"));
+        }
+        let users = locked(&self.users);
+        let mut matching = users
+            .values()
+            .filter(|user| user.user_name.as_str().starts_with(prefix))
+            .filter(|user| after.is_none_or(|after| &user.user_name > after));
+        let items: Vec<UserRecord> = matching.by_ref().take(limit).cloned().collect();
+        let next = matching.next().and(items.last().map(|user| user.user_name.clone()));
+        Ok(Page { items, next })
+    }
+
+    async fn system_value(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        Ok(locked(&self.system).get(name).cloned())
+    }
+
+    async fn put_system_value_if_absent(&self, name: &str, value: &[u8]) -> Result<bool> {
+        let mut system = locked(&self.system);
+        if system.contains_key(name) {
+            return Ok(false);
+        }
+        system.insert(name.to_owned(), value.to_vec());
+        Ok(true)
+    }
+
+    async fn put_system_value(&self, name: &str, value: &[u8]) -> Result<()> {
+        locked(&self.system).insert(name.to_owned(), value.to_vec());
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryImages {
+    images: Mutex<BTreeMap<(UserName, ImageId), ImageRecord>>,
+}
+
+impl MemoryImages {
+    fn counted(images: &BTreeMap<(UserName, ImageId), ImageRecord>, user: &UserName) -> Usage {
+        images
+            .values()
+            .filter(|record| &record.user_name == user && record.status != ImageStatus::Uploading)
+            .fold(Usage::default(), |usage, record| Usage {
+                photos: usage.photos + 1,
+                bytes: usage.bytes + record.size,
+            })
+    }
+
+    fn check_quota(images: &BTreeMap<(UserName, ImageId), ImageRecord>, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
+        let usage = Self::counted(images, &record.user_name);
+        let photos_fit = quotas.photos_per_user.as_option().is_none_or(|max| usage.photos < max);
+        let bytes_fit = quotas.bytes_per_user.as_option().is_none_or(|max| usage.bytes + record.size <= max);
+        if photos_fit && bytes_fit {
+            Ok(())
+        } else {
+            Err(Error::QuotaExceeded(quota_message(quotas)))
+        }
+    }
+
+    /// The user's listed images, newest first, after `after`.
+    fn listed<'a>(
+        images: &'a BTreeMap<(UserName, ImageId), ImageRecord>,
+        user: &'a UserName,
+        after: Option<ImageId>,
+    ) -> impl Iterator<Item = &'a ImageRecord> {
+        images
+            .range((user.clone(), ImageId::MIN)..=(user.clone(), ImageId::MAX))
+            .rev()
+            .map(|(_, record)| record)
+            .filter(|record| record.status != ImageStatus::Uploading)
+            .filter(move |record| after.is_none_or(|after| record.id < after))
+    }
+}
+
+fn page<T, C>(mut items: impl Iterator<Item = T>, limit: usize, cursor: impl Fn(&T) -> C) -> Page<T, C> {
+    let page: Vec<T> = items.by_ref().take(limit).collect();
+    let next = items.next().and(page.last().map(cursor));
+    Page { items: page, next }
+}
+
+#[async_trait]
+impl ImageStore for MemoryImages {
+    async fn create(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
+        let mut images = locked(&self.images);
+        let key = (record.user_name.clone(), record.id);
+        if images.contains_key(&key) {
+            return Err(Error::Conflict {
+                code: "image_exists",
+                message: format!("image {} exists already", record.id),
+            });
+        }
+        Self::check_quota(&images, record, quotas)?;
+        images.insert(key, record.clone());
+        Ok(())
+    }
+
+    async fn create_upload(&self, record: &ImageRecord) -> Result<()> {
+        locked(&self.images).insert((record.user_name.clone(), record.id), record.clone());
+        Ok(())
+    }
+
+    async fn complete_upload(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
+        let mut images = locked(&self.images);
+        let key = (record.user_name.clone(), record.id);
+        if images.get(&key).map(|stored| stored.status) != Some(ImageStatus::Uploading) {
+            return Err(Error::Conflict {
+                code: "upload_not_pending",
+                message: format!("image {} is not waiting for its upload (completed or deleted already)", record.id),
+            });
+        }
+        Self::check_quota(&images, record, quotas)?;
+        images.insert(key, record.clone());
+        Ok(())
+    }
+
+    async fn get(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
+        Ok(locked(&self.images).get(&(user.clone(), id)).cloned())
+    }
+
+    async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
+        let images = locked(&self.images);
+        Ok(page(Self::listed(&images, user, after).cloned(), limit, |record| record.id))
+    }
+
+    async fn search(&self, user: &UserName, labels: &[String], limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>> {
+        let images = locked(&self.images);
+        let hits = Self::listed(&images, user, after)
+            .filter(|record| labels.iter().all(|wanted| record.labels.iter().any(|label| &label.name == wanted)))
+            .filter(|_| !labels.is_empty())
+            .map(|record| LabelHit {
+                id: record.id,
+                labels: record.labels.iter().map(|label| label.name.clone()).collect(),
+                content_type: record.content_type.clone(),
+                created_at: record.created_at,
+            });
+        Ok(page(hits, limit, |hit| hit.id))
+    }
+
+    async fn put_labels(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<bool> {
+        let mut images = locked(&self.images);
+        let Some(record) = images.get_mut(&(user.clone(), id)) else { return Ok(false) };
+        record.labels = labels.to_vec();
+        record.status = ImageStatus::Ready;
+        record.failure_reason = None;
+        Ok(true)
+    }
+
+    async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool> {
+        let mut images = locked(&self.images);
+        match images.get_mut(&(user.clone(), id)) {
+            Some(record) if record.status == ImageStatus::Pending => {
+                record.status = ImageStatus::Failed;
+                record.failure_reason = Some(reason.to_owned());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn albums(&self, user: &UserName) -> Result<Vec<Album>> {
+        let images = locked(&self.images);
+        let mut albums: BTreeMap<String, Album> = BTreeMap::new();
+        for record in Self::listed(&images, user, None) {
+            for label in &record.labels {
+                let album = albums.entry(label.name.clone()).or_insert_with(|| Album {
+                    label: label.name.clone(),
+                    photos: 0,
+                    cover: Some(record.id),
+                });
+                album.photos += 1;
+            }
+        }
+        let mut albums: Vec<Album> = albums.into_values().collect();
+        albums.sort_by(|a, b| b.photos.cmp(&a.photos).then_with(|| a.label.cmp(&b.label)));
+        Ok(albums)
+    }
+
+    async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
+        Ok(locked(&self.images).remove(&(user.clone(), id)))
+    }
+
+    async fn delete_all(&self, user: &UserName) -> Result<()> {
+        locked(&self.images).retain(|(owner, _), _| owner != user);
+        Ok(())
+    }
+
+    async fn usage(&self, user: &UserName) -> Result<Usage> {
+        Ok(Self::counted(&locked(&self.images), user))
+    }
+}
+
+/// Objects by key. Presigned URLs point nowhere (`memory://`): the tests that follow them
+/// run against the emulator.
+#[derive(Default)]
+pub struct MemoryPhotos {
+    objects: Mutex<BTreeMap<String, Vec<u8>>>,
+}
+
+impl MemoryPhotos {
+    pub fn keys(&self) -> Vec<String> {
+        locked(&self.objects).keys().cloned().collect()
+    }
+}
+
+#[async_trait]
+impl PhotoStore for MemoryPhotos {
+    async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<()> {
+        locked(&self.objects).insert(key.to_owned(), bytes);
+        Ok(())
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>> {
+        Ok(locked(&self.objects).get(key).map(|bytes| bytes.len() as u64))
+    }
+
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(locked(&self.objects).get(key).cloned())
+    }
+
+    async fn read_start(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>> {
+        let objects = locked(&self.objects);
+        let bytes = objects.get(key).ok_or_else(|| Error::NotFound(format!("no object {key}")))?;
+        Ok(bytes[..bytes.len().min(max_bytes as usize)].to_vec())
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        locked(&self.objects).remove(key);
+        Ok(())
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<usize> {
+        let mut objects = locked(&self.objects);
+        let before = objects.len();
+        objects.retain(|key, _| !key.starts_with(prefix));
+        Ok(before - objects.len())
+    }
+
+    async fn presign_put(&self, key: &str, _content_type: &str, _expires_in: Duration) -> Result<String> {
+        Ok(format!("memory://photos/{key}?method=PUT"))
+    }
+
+    async fn presign_get(&self, key: &str, _expires_in: Duration) -> Result<String> {
+        Ok(format!("memory://photos/{key}"))
+    }
+}
+
+/// What was published, for tests to read back.
+#[derive(Default)]
+pub struct MemoryEvents {
+    pub new_users: Mutex<Vec<String>>,
+    pub new_images: Mutex<Vec<NewImageEvent>>,
+}
+
+#[async_trait]
+impl Events for MemoryEvents {
+    async fn new_user(&self, event: &NewUserEvent<'_>) -> Result<()> {
+        locked(&self.new_users).push(event.user_name.to_owned());
+        Ok(())
+    }
+
+    async fn new_image(&self, event: &NewImageEvent) -> Result<()> {
+        locked(&self.new_images).push(event.clone());
+        Ok(())
+    }
+}

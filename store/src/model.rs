@@ -1,0 +1,217 @@
+//! The domain's types: users, images and their labels, as the stores keep them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+
+/// A user name: 3 to 32 characters, lower-case letters, digits, `-` and `_`, starting with a
+/// letter. It is the user's key everywhere (partition, S3 prefix), so it never changes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UserName(String);
+
+impl UserName {
+    pub fn parse(value: &str) -> Result<Self> {
+        let valid = (3..=32).contains(&value.len())
+            && value.starts_with(|c: char| c.is_ascii_lowercase())
+            && value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if valid {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(Error::invalid(
+                "invalid_user_name",
+                "a user name has 3 to 32 characters: lower-case letters, digits, '-' and '_', starting with a letter",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for UserName {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        Self::parse(&value).map_err(|err| err.to_string())
+    }
+}
+
+impl From<UserName> for String {
+    fn from(value: UserName) -> String {
+        value.0
+    }
+}
+
+impl fmt::Display for UserName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A user as stored. `password_hash` is an Argon2id PHC string; `token_generation` changes
+/// whenever earlier tokens must stop working.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub user_name: UserName,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password_hash: String,
+    pub registration_date: OffsetDateTime,
+    pub token_generation: u64,
+}
+
+/// An image id: a ULID (26 characters of Crockford base32), so ids sort by upload time.
+/// Parsing refuses anything else, which also keeps path tricks out of keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ImageId(ulid::Ulid);
+
+impl ImageId {
+    /// The smallest and largest ids, bounds for range reads.
+    pub const MIN: ImageId = ImageId(ulid::Ulid::nil());
+    pub const MAX: ImageId = ImageId(ulid::Ulid::from_bytes([0xff; 16]));
+
+    pub fn new() -> Self {
+        Self(ulid::Ulid::new())
+    }
+
+    pub fn parse(value: &str) -> Result<Self> {
+        if value.len() != 26 {
+            return Err(Self::invalid());
+        }
+        ulid::Ulid::from_string(value).map(Self).map_err(|_| Self::invalid())
+    }
+
+    fn invalid() -> Error {
+        Error::invalid("invalid_image_id", "an image id is 26 letters and digits, as returned at upload")
+    }
+}
+
+impl Default for ImageId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for ImageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where an image is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageStatus {
+    /// A presigned upload was handed out; the photo is not confirmed yet.
+    Uploading,
+    /// Stored and waiting for analysis.
+    Pending,
+    /// Analysed; labels are searchable.
+    Ready,
+    /// Analysis failed for good; see the reason.
+    Failed,
+}
+
+impl ImageStatus {
+    pub const ALL: [ImageStatus; 4] = [ImageStatus::Uploading, ImageStatus::Pending, ImageStatus::Ready, ImageStatus::Failed];
+}
+
+/// One label of an image, lower-case, with Rekognition-style confidence in percent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Label {
+    pub name: String,
+    pub confidence: f32,
+}
+
+/// Normalises a label as stored and searched: trimmed, lower-case, inner spaces kept single.
+pub fn normalize_label(raw: &str) -> Result<String> {
+    let label = raw.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let valid = !label.is_empty()
+        && label.len() <= 64
+        && label.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '-' || c == '\'');
+    if valid {
+        Ok(label)
+    } else {
+        Err(Error::invalid(
+            "invalid_label",
+            "a label has 1 to 64 letters, digits, spaces, '-' or '\''",
+        ))
+    }
+}
+
+/// An image as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageRecord {
+    pub user_name: UserName,
+    pub id: ImageId,
+    pub status: ImageStatus,
+    pub failure_reason: Option<String>,
+    pub content_type: String,
+    pub size: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// EXIF DateTimeOriginal as written in the photo (no time zone).
+    pub taken_at: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub labels: Vec<Label>,
+}
+
+impl ImageRecord {
+    /// The object's key: always under the owner's prefix, never from client input.
+    pub fn object_key(&self) -> String {
+        object_key(&self.user_name, self.id)
+    }
+}
+
+pub fn object_key(user: &UserName, id: ImageId) -> String {
+    format!("{user}/{id}")
+}
+
+/// One match of a label search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelHit {
+    pub id: ImageId,
+    pub labels: Vec<String>,
+    pub content_type: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// A page of results and where the next starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T, C> {
+    pub items: Vec<T>,
+    pub next: Option<C>,
+}
+
+/// A label of a user's photos: how many carry it, and the newest one analysed with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Album {
+    pub label: String,
+    pub photos: u64,
+    pub cover: Option<ImageId>,
+}
+
+/// A user's current usage, which the quotas limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub photos: u64,
+    pub bytes: u64,
+}
+
+/// RFC 3339, as every timestamp of the API is written.
+pub fn rfc3339(time: OffsetDateTime) -> String {
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| time.unix_timestamp().to_string())
+}
+
+pub fn parse_rfc3339(value: &str) -> Result<OffsetDateTime> {
+    OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .map_err(|err| Error::Internal(format!("stored time {value:?} is not RFC 3339: {err}")))
+}
