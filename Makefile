@@ -6,7 +6,11 @@ SHELL := /bin/bash
 VENV := .venv
 # Tools installed into the venv (moto_server, cfn-lint, cargo-lambda, sccache) come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
-ARTIFACT := target/lambda/runtime/bootstrap.zip
+# Where cargo puts its output (CARGO_TARGET_DIR when set, as many developers have it).
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
+export CARGO_TARGET_DIR := $(TARGET_DIR)
+# The functions' artifacts: $(ARTIFACTS)/api/bootstrap.zip and $(ARTIFACTS)/analyzer/bootstrap.zip.
+ARTIFACTS := $(TARGET_DIR)/lambda
 # sccache caches compiled dependencies across wiped target/ folders, once it is installed.
 SCCACHE = $(if $(wildcard $(VENV)/bin/sccache),RUSTC_WRAPPER=$(CURDIR)/$(VENV)/bin/sccache,)
 
@@ -15,7 +19,7 @@ help:
 	@echo "make down     stop what make up started"
 	@echo "make test     install what is needed, start a local AWS, run every test, stop it"
 	@echo "make bench    measure what users feel (release build, local AWS, wrk); figures in target/bench/"
-	@echo "make package  build the Lambda artifact ($(ARTIFACT)) with cargo-lambda"
+	@echo "make package  build the two Lambda artifacts ($(ARTIFACTS)/{api,analyzer}/bootstrap.zip) with cargo-lambda"
 	@echo "make venv     install the pinned Python tools (requirements.txt) into $(VENV)"
 
 venv: $(VENV)/.installed
@@ -28,23 +32,27 @@ $(VENV)/.installed: requirements.txt
 build: venv
 	$(SCCACHE) cargo build --locked --workspace --bins
 
+# The API's artifact is built without the analyzer feature: no tract, no vision models.
 package: venv
 	@start=$$(date +%s); \
-	cargo lambda build --release --locked --bin runtime --output-format zip && \
-	echo "Built $(ARTIFACT) in $$(( $$(date +%s) - start )) s"
+	$(SCCACHE) cargo lambda build --release --locked --package runtime --bin api --no-default-features --output-format zip && \
+	$(SCCACHE) cargo lambda build --release --locked --package runtime --bin analyzer --output-format zip && \
+	echo "Built $(ARTIFACTS)/api/bootstrap.zip ($$(du -k $(ARTIFACTS)/api/bootstrap.zip | cut -f1) KiB) and" \
+	     "$(ARTIFACTS)/analyzer/bootstrap.zip ($$(du -k $(ARTIFACTS)/analyzer/bootstrap.zip | cut -f1) KiB)" \
+	     "in $$(( $$(date +%s) - start )) s"
 
 # The binaries are built first: tests run them (deployer, runtime serve, runtime label), and
 # cargo builds a package's binaries for its own integration tests only. Every test binary runs
 # (--no-fail-fast), so one failure does not hide others.
 test: venv package build
-	SMART_ALBUM_ARTIFACT=$(CURDIR)/$(ARTIFACT) $(SCCACHE) scripts/with-moto cargo test --locked --workspace --no-fail-fast
+	SMART_ALBUM_ARTIFACTS=$(ARTIFACTS) $(SCCACHE) scripts/with-moto cargo test --locked --workspace --no-fail-fast
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
 
 # Benchmarks report figures and never fail on a number; they are not part of `make test`.
 # BENCH_ARGS passes options to the bench binary: make bench BENCH_ARGS="--only load,search"
 bench: venv wrk
 	$(SCCACHE) cargo build --release --locked --workspace --bins
-	scripts/with-moto target/release/bench --out target/bench $(BENCH_ARGS)
+	scripts/with-moto $(TARGET_DIR)/release/bench --bin-dir $(TARGET_DIR)/release --out target/bench $(BENCH_ARGS)
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
 
 # wrk loads the API from a second process: Debian's package.

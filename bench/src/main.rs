@@ -254,7 +254,7 @@ async fn deploy(cli: &Cli, aws: &aws_config::SdkConfig) -> Result<StackConfig> {
         bail!("deployer up failed; see {}", log.display());
     }
     let lambda = aws_sdk_lambda::Client::new(aws);
-    Ok(StackConfig::from_deployed(&lambda, &stack_name_of_tier(&cli.tier)).await?)
+    Ok(runtime::config::from_deployed(&lambda, &stack_name_of_tier(&cli.tier)).await?)
 }
 
 #[tokio::main]

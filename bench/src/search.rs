@@ -1,6 +1,6 @@
 //! Search cost as a tenant grows: DynamoDB items read (Count + ScannedCount of every Query the
 //! store sends) per search, with ten neighbours of the same size in the same table. Photos are
-//! bulk-loaded as the analyzer would have left them (`store::images::analysed_items`).
+//! bulk-loaded as the analyzer would have left them (`store::images::bulk::analysed_items`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use runtime::api::images::{DEFAULT_PAGE, MAX_PAGE};
-use runtime::store::images::{album_items, analysed_items};
+use store::images::bulk::{album_items, analysed_items};
 use runtime::store::{Album, DynamoImages, ImageId, ImageRecord, ImageStatus, ImageStore, Label, UserName};
 
 use crate::figures::Report;

@@ -12,7 +12,7 @@ use runtime::analyzer::{Analyzer, Outcome};
 use runtime::config::LabelerEngine;
 use runtime::labeler::Labeler;
 use runtime::labeler::rekognition::RekognitionLabeler;
-use runtime::store::images::{album_items, analysed_items};
+use store::images::bulk::{album_items, analysed_items};
 use runtime::store::{DynamoImages, ImageId, ImageStore, UserName};
 use serde_json::{Value, json};
 

@@ -57,13 +57,13 @@ fn is_gone(status: Option<String>) -> bool {
 #[tokio::test]
 async fn core_user_stack_goes_up_stays_put_and_comes_down_keeping_or_purging_data() {
     let aws = aws().await;
-    let artifact = common::artifact();
+    let artifact = common::artifacts();
     let artifact = artifact.to_str().unwrap();
     let stacks = repo_root().join("stacks");
     let stack = "smart-album-core-user";
     let run = |args: &[&str]| common::deployer(&stacks, args);
 
-    let first = run(&["up", "--tier", "CORE_USER", "--artifact", artifact]).expect_success("first up");
+    let first = run(&["up", "--tier", "CORE_USER", "--artifacts", artifact]).expect_success("first up");
     assert!(first.stdout.contains("+ add"), "{}", first.stdout);
     assert_eq!(stack_status(&aws, stack).await.as_deref(), Some("CREATE_COMPLETE"));
     let outputs = printed_outputs(&first.stdout);
@@ -114,7 +114,7 @@ async fn core_user_stack_goes_up_stays_put_and_comes_down_keeping_or_purging_dat
 
     // A second up with the same template and artifact changes nothing.
     let events_before = stack_event_count(&aws, stack).await;
-    let second = run(&["up", "--tier", "CORE_USER", "--artifact", artifact]).expect_success("second up");
+    let second = run(&["up", "--tier", "CORE_USER", "--artifacts", artifact]).expect_success("second up");
     assert!(second.stdout.contains(&format!("{stack}: no changes")), "{}", second.stdout);
     assert!(second.stderr.contains("already uploaded"), "{}", second.stderr);
     assert_eq!(stack_event_count(&aws, stack).await, events_before, "the second up touched the stack");
@@ -168,7 +168,7 @@ async fn core_user_stack_goes_up_stays_put_and_comes_down_keeping_or_purging_dat
 #[tokio::test]
 async fn diff_shows_a_changed_tier_value_and_up_applies_it() {
     let aws = aws().await;
-    let artifact = common::artifact();
+    let artifact = common::artifacts();
     let artifact = artifact.to_str().unwrap();
     let files = TierFiles::copy_of("BASIC_USER", "DIFF_TEST");
     let stack = files.stack_name();
@@ -178,7 +178,7 @@ async fn diff_shows_a_changed_tier_value_and_up_applies_it() {
     assert!(new.stdout.contains("+ add     QueueAnalysis"), "{}", new.stdout);
     assert!(is_gone(stack_status(&aws, &stack).await), "diff left a stack");
 
-    let up = files.deployer(&["up", "--tier", "DIFF_TEST", "--artifact", artifact]).expect_success("up");
+    let up = files.deployer(&["up", "--tier", "DIFF_TEST", "--artifacts", artifact]).expect_success("up");
     let queue = printed_outputs(&up.stdout)["AnalysisQueueUrl"].clone();
     let unchanged = files.deployer(&["diff", "--tier", "DIFF_TEST"]).expect_success("diff");
     assert!(unchanged.stdout.contains("no changes"), "{}", unchanged.stdout);
@@ -189,7 +189,7 @@ async fn diff_shows_a_changed_tier_value_and_up_applies_it() {
     assert!(!changed.stdout.contains("+ add"), "{}", changed.stdout);
     assert_eq!(queue_attribute(&aws, &queue, QueueAttributeName::VisibilityTimeout).await, "180", "diff changed the queue");
 
-    let applied = files.deployer(&["up", "--tier", "DIFF_TEST", "--artifact", artifact]).expect_success("up after an edit");
+    let applied = files.deployer(&["up", "--tier", "DIFF_TEST", "--artifacts", artifact]).expect_success("up after an edit");
     assert!(applied.stdout.contains("~ modify  QueueAnalysis"), "{}", applied.stdout);
     assert_eq!(stack_status(&aws, &stack).await.as_deref(), Some("UPDATE_COMPLETE"));
     assert_eq!(queue_attribute(&aws, &queue, QueueAttributeName::VisibilityTimeout).await, "240");
@@ -207,7 +207,7 @@ async fn diff_shows_a_changed_tier_value_and_up_applies_it() {
     files.deployer(&["down", "--tier", "DIFF_TEST", "--purge", "--yes"]).expect_success("cleanup");
     // (The emulator applies a parameter-only update to no resource, so the choice is checked
     // on a new stack.)
-    files.deployer(&["up", "--tier", "DIFF_TEST", "--artifact", artifact, "--analyzer", "local"]).expect_success("up --analyzer local");
+    files.deployer(&["up", "--tier", "DIFF_TEST", "--artifacts", artifact, "--analyzer", "local"]).expect_success("up --analyzer local");
     assert!(!mapping_enabled(&stack).await, "the mapping is enabled although runtime serve consumes the queue");
     files.deployer(&["down", "--tier", "DIFF_TEST", "--purge", "--yes"]).expect_success("cleanup");
     let status = files.deployer(&["status"]).expect_success("status");
@@ -217,7 +217,7 @@ async fn diff_shows_a_changed_tier_value_and_up_applies_it() {
 #[tokio::test]
 async fn a_bad_tier_file_gets_a_clear_error_and_touches_nothing() {
     let aws = aws().await;
-    let artifact = common::artifact();
+    let artifact = common::artifacts();
     let artifact = artifact.to_str().unwrap();
     let files = TierFiles::copy_of("BASIC_USER", "BAD_FILE");
     let stack = files.stack_name();
@@ -232,7 +232,7 @@ async fn a_bad_tier_file_gets_a_clear_error_and_touches_nothing() {
         files.edit(from, to);
         let line = std::fs::read_to_string(&path).unwrap().lines().position(|l| l.contains(to.lines().last().unwrap())).unwrap() + 1;
         for args in [
-            vec!["up", "--tier", "BAD_FILE", "--artifact", artifact],
+            vec!["up", "--tier", "BAD_FILE", "--artifacts", artifact],
             vec!["diff", "--tier", "BAD_FILE"],
             vec!["render", "--tier", "BAD_FILE"],
             vec!["down", "--tier", "BAD_FILE", "--purge", "--yes"],

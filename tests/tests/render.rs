@@ -47,24 +47,38 @@ fn cfn_lint_finds_no_error_and_no_warning_in_any_tier() {
     assert!(lint.stdout.is_empty(), "{}", String::from_utf8_lossy(&lint.stdout));
 }
 
-/// `make package` built a real Lambda artifact: a zip whose `bootstrap` is an executable ELF.
+/// `make package` built the two functions' artifacts: zips whose `bootstrap` is an executable
+/// ELF; the API's carries no vision models (it is smaller than the analyzer's by more than
+/// the models' bytes).
 #[test]
-fn the_packaged_artifact_holds_an_executable_bootstrap() {
-    let artifact = common::artifact();
-    let check = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, zipfile\n\
-             z = zipfile.ZipFile(sys.argv[1])\n\
-             info = z.getinfo('bootstrap')\n\
-             print(z.read('bootstrap')[:4] == b'\\x7fELF', bool((info.external_attr >> 16) & 0o111), info.file_size)",
-        ])
-        .arg(&artifact)
-        .output()
-        .unwrap();
-    let answer = String::from_utf8_lossy(&check.stdout);
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
-    let fields: Vec<&str> = answer.split_whitespace().collect();
-    assert_eq!(fields[..2], ["True", "True"], "bootstrap is not an executable ELF: {answer}");
-    assert!(fields[2].parse::<u64>().unwrap() > 100_000, "bootstrap is suspiciously small: {answer}");
+fn the_packaged_artifacts_hold_executable_bootstraps_and_only_the_analyzer_has_the_models() {
+    let artifacts = common::artifacts();
+    let bootstrap_size = |function: &str| {
+        let check = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, zipfile\n\
+                 z = zipfile.ZipFile(sys.argv[1])\n\
+                 info = z.getinfo('bootstrap')\n\
+                 print(z.read('bootstrap')[:4] == b'\\x7fELF', bool((info.external_attr >> 16) & 0o111), info.file_size)",
+            ])
+            .arg(artifacts.join(function).join("bootstrap.zip"))
+            .output()
+            .unwrap();
+        let answer = String::from_utf8_lossy(&check.stdout);
+        assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+        let fields: Vec<&str> = answer.split_whitespace().collect();
+        assert_eq!(fields[..2], ["True", "True"], "{function}'s bootstrap is not an executable ELF: {answer}");
+        let size = fields[2].parse::<u64>().unwrap();
+        assert!(size > 100_000, "{function}'s bootstrap is suspiciously small: {answer}");
+        size
+    };
+    let models: u64 = std::fs::read_dir(common::repo_root().join("models"))
+        .unwrap()
+        .map(|entry| entry.unwrap())
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".onnx"))
+        .map(|entry| entry.metadata().unwrap().len())
+        .sum();
+    let (api, analyzer) = (bootstrap_size("api"), bootstrap_size("analyzer"));
+    assert!(analyzer > api + models, "the API's bootstrap ({api} bytes) should lack the {models} bytes of models the analyzer's ({analyzer}) has");
 }

@@ -77,16 +77,16 @@ impl Api {
         for (from, to) in edits {
             files.edit(from, to);
         }
-        let artifact = super::artifact();
+        let artifact = super::artifacts();
         files
-            .deployer(&["up", "--tier", tier, "--artifact", artifact.to_str().unwrap(), "--analyzer", "local"])
+            .deployer(&["up", "--tier", tier, "--artifacts", artifact.to_str().unwrap(), "--analyzer", "local"])
             .expect_success("deployer up");
         let aws = aws().await;
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(super::endpoint())
             .load()
             .await;
-        let config = StackConfig::from_deployed(&aws_sdk_lambda::Client::new(&sdk), &files.stack_name())
+        let config = runtime::config::from_deployed(&aws_sdk_lambda::Client::new(&sdk), &files.stack_name())
             .await
             .expect("the deployed stack's configuration");
         let services: Services = runtime::services::connect(config.clone(), &sdk).await.expect("services");

@@ -25,13 +25,26 @@ pub fn endpoint() -> String {
     endpoint
 }
 
-/// The Lambda artifact built by `make package`.
-pub fn artifact() -> PathBuf {
-    let path = std::env::var_os("SMART_ALBUM_ARTIFACT").map(PathBuf::from).unwrap_or_else(|| {
-        panic!("SMART_ALBUM_ARTIFACT is not set: run `make test`, or `make package` and point it at target/lambda/runtime/bootstrap.zip")
+/// The folder of the functions' Lambda artifacts built by `make package`
+/// (`api/bootstrap.zip`, `analyzer/bootstrap.zip`).
+pub fn artifacts() -> PathBuf {
+    let path = std::env::var_os("SMART_ALBUM_ARTIFACTS").map(PathBuf::from).unwrap_or_else(|| {
+        panic!("SMART_ALBUM_ARTIFACTS is not set: run `make test`, or `make package` and point it at target/lambda")
     });
-    assert!(path.exists(), "{} does not exist: run `make package`", path.display());
+    for function in ["api", "analyzer"] {
+        let zip = path.join(function).join("bootstrap.zip");
+        assert!(zip.exists(), "{} does not exist: run `make package`", zip.display());
+    }
     path
+}
+
+/// A binary `cargo test --workspace` built beside this test (`deployer`, `runtime`, `api`, ...).
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let binary = dir.join(name);
+    assert!(binary.exists(), "{} is missing: build with `cargo build --workspace --bins`", binary.display());
+    binary
 }
 
 pub fn repo_root() -> PathBuf {
@@ -120,11 +133,7 @@ impl Run {
 
 /// The deployer binary `cargo test --workspace` built beside this test.
 pub fn deployer_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let binary = dir.join("deployer");
-    assert!(binary.exists(), "{} is missing: build with `cargo test --workspace`", binary.display());
-    binary
+    workspace_binary("deployer")
 }
 
 pub fn deployer(stacks_dir: &Path, args: &[&str]) -> Run {
