@@ -1,0 +1,252 @@
+//! Fast tests of the real router and analyzer over the in-memory stores: validation,
+//! authentication, isolation and error mapping, in milliseconds and without the emulator.
+//! (The DynamoDB, S3 and SNS implementations and the whole product are tested against the
+//! emulator in the `tests` crate.)
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use image::RgbImage;
+use runtime::analyzer::{Analyzer, Message};
+use runtime::api::{Services, router};
+use runtime::auth::token::TokenSigner;
+use runtime::config::{Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, StackConfig, TierSettings};
+use runtime::labeler::Labeler;
+use runtime::store::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
+use runtime::store::{ImageStore, Label, UserName};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const PHOTO: &[u8] = include_bytes!("../../tests/fixtures/photos/chelsea.png");
+
+struct App {
+    router: axum::Router,
+    images: Arc<MemoryImages>,
+    photos: Arc<MemoryPhotos>,
+    events: Arc<MemoryEvents>,
+}
+
+fn settings(photos_per_user: Limit, max_photo_bytes: u64) -> TierSettings {
+    TierSettings {
+        features: Features { labels: true, faces: false, text: false },
+        labeler: LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 },
+        quotas: QuotaSettings { photos_per_user, bytes_per_user: Limit::Unlimited, max_photo_bytes },
+    }
+}
+
+fn app_with(settings: TierSettings) -> App {
+    let (images, photos, events) = (Arc::new(MemoryImages::default()), Arc::new(MemoryPhotos::default()), Arc::new(MemoryEvents::default()));
+    let config = StackConfig {
+        tier: "CORE_USER".into(),
+        users_table: "users".into(),
+        images_table: "images".into(),
+        photo_bucket: "photos".into(),
+        new_user_topic_arn: "new-user".into(),
+        new_image_topic_arn: "new-image".into(),
+        analysis_queue_url: "queue".into(),
+        key_arn: "key".into(),
+        settings,
+    };
+    let services = Services {
+        config,
+        users: Arc::new(MemoryUsers::default()),
+        images: images.clone(),
+        photos: photos.clone(),
+        events: events.clone(),
+        tokens: TokenSigner::new([7; 32]),
+    };
+    App { router: router(services), images, photos, events }
+}
+
+fn app() -> App {
+    app_with(settings(Limit::AtMost(1000), 10 * 1024 * 1024))
+}
+
+impl App {
+    async fn send(&self, method: Method, path: &str, token: Option<&str>, content_type: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = self.router.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn json(&self, method: Method, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.send(method, path, token, Some("application/json"), body.to_string().into_bytes()).await
+    }
+
+    async fn user(&self, name: &str) -> String {
+        let password = format!("{name} has a long passphrase");
+        let (status, body) = self
+            .json(Method::POST, "/users", None, json!({"user_name": name, "email": format!("{name}@example.org"),
+                "first_name": "A", "last_name": "B", "password": password}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = self.json(Method::POST, "/sessions", None, json!({"user_name": name, "password": password})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    async fn upload(&self, token: &str) -> (StatusCode, Value) {
+        self.send(Method::POST, "/images", Some(token), Some("image/png"), PHOTO.to_vec()).await
+    }
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+#[tokio::test]
+async fn unknown_routes_and_health() {
+    let app = app();
+    assert_eq!(app.send(Method::GET, "/health", None, None, vec![]).await.0, StatusCode::OK);
+    let (status, body) = app.send(Method::GET, "/prod/health", None, None, vec![]).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+}
+
+#[tokio::test]
+async fn sign_up_refuses_bad_input_with_named_errors() {
+    let app = app();
+    let valid = json!({"user_name": "alice", "email": "alice@example.org", "first_name": "A", "last_name": "B",
+                       "password": "a long passphrase"});
+    let with = |field: &str, value: Value| {
+        let mut body = valid.clone();
+        body[field] = value;
+        body
+    };
+    for (body, expected) in [
+        (with("user_name", json!("Alice")), "invalid_user_name"),
+        (with("user_name", json!("../x")), "invalid_user_name"),
+        (with("email", json!("not-an-email")), "invalid_email"),
+        (with("password", json!("short")), "invalid_password"),
+        (with("user_name", json!(42)), "invalid_request"),
+        (with("unknown_field", json!(1)), "invalid_request"),
+    ] {
+        let (status, reply) = app.json(Method::POST, "/users", None, body.clone()).await;
+        assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, expected), "{body}: {reply}");
+    }
+    let (status, reply) = app.send(Method::POST, "/users", None, Some("application/json"), b"{not json".to_vec()).await;
+    assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_json"));
+    assert!(app.events.new_users.lock().unwrap().is_empty(), "nothing published for refused sign-ups");
+
+    assert_eq!(app.json(Method::POST, "/users", None, valid.clone()).await.0, StatusCode::CREATED);
+    assert_eq!(*app.events.new_users.lock().unwrap(), ["alice"]);
+    let (status, reply) = app.json(Method::POST, "/users", None, valid).await;
+    assert_eq!((status, code(&reply)), (StatusCode::CONFLICT, "user_name_taken"));
+}
+
+#[tokio::test]
+async fn every_user_endpoint_needs_a_valid_token() {
+    let app = app();
+    let token = app.user("alice").await;
+    for (method, path) in [(Method::GET, "/users/me"), (Method::GET, "/images"), (Method::GET, "/albums"), (Method::POST, "/images")] {
+        for credential in [None, Some("garbage"), Some(&format!("{token}x")[..])] {
+            let (status, reply) = app.send(method.clone(), path, credential, None, vec![]).await;
+            assert_eq!((status, code(&reply)), (StatusCode::UNAUTHORIZED, "unauthenticated"), "{method} {path} {credential:?}");
+        }
+    }
+    let (status, reply) = app.json(Method::POST, "/sessions", None, json!({"user_name": "alice", "password": "wrong password!"})).await;
+    assert_eq!((status, code(&reply)), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    let (status, reply) = app.send(Method::GET, "/users?prefix=a", Some(&token), None, vec![]).await;
+    assert_eq!((status, code(&reply)), (StatusCode::FORBIDDEN, "forbidden"), "a user token is not the ops credential");
+}
+
+#[tokio::test]
+async fn uploads_are_checked_by_their_bytes_and_published() {
+    let app = app();
+    let token = app.user("alice").await;
+    let (status, reply) = app.send(Method::POST, "/images", Some(&token), Some("image/png"), b"plain text, not a photo".to_vec()).await;
+    assert_eq!((status, code(&reply)), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+    let (status, reply) = app.send(Method::POST, "/images", Some(&token), Some("image/jpeg"), PHOTO.to_vec()).await;
+    assert_eq!((status, code(&reply)), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"), "declared JPEG, is PNG");
+    let (status, reply) = app.send(Method::POST, "/images", Some(&token), Some("image/png"), vec![]).await;
+    assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "empty_body"));
+    assert!(app.photos.keys().is_empty() && app.events.new_images.lock().unwrap().is_empty(), "refused uploads leave nothing");
+
+    let (status, reply) = app.upload(&token).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+    let id = reply["id"].as_str().unwrap();
+    assert_eq!(app.photos.keys(), [format!("alice/{id}")]);
+    assert_eq!(app.events.new_images.lock().unwrap()[0].image_id, id);
+    let (status, listed) = app.send(Method::GET, "/images", Some(&token), None, vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed["items"][0]["id"], id);
+    assert_eq!(listed["items"][0]["status"], "pending");
+}
+
+#[tokio::test]
+async fn size_and_quota_limits_answer_413_and_403() {
+    let app = app_with(settings(Limit::AtMost(1), PHOTO.len() as u64));
+    let token = app.user("alice").await;
+    let mut larger = PHOTO.to_vec();
+    larger.push(0);
+    let (status, reply) = app.send(Method::POST, "/images", Some(&token), Some("image/png"), larger).await;
+    assert_eq!((status, code(&reply)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+    assert_eq!(app.upload(&token).await.0, StatusCode::ACCEPTED);
+    let (status, reply) = app.upload(&token).await;
+    assert_eq!((status, code(&reply)), (StatusCode::FORBIDDEN, "quota_exceeded"));
+    assert_eq!(app.photos.keys().len(), 1, "the refused photo's object is removed again");
+}
+
+#[tokio::test]
+async fn another_users_image_is_a_404_and_crafted_ids_are_400() {
+    let app = app();
+    let alice = app.user("alice").await;
+    let mallory = app.user("mallory").await;
+    let (_, reply) = app.upload(&alice).await;
+    let id = reply["id"].as_str().unwrap();
+    for method in [Method::GET, Method::DELETE] {
+        let (status, reply) = app.send(method.clone(), &format!("/images/{id}"), Some(&mallory), None, vec![]).await;
+        assert_eq!((status, code(&reply)), (StatusCode::NOT_FOUND, "not_found"), "{method}");
+    }
+    assert_eq!(app.send(Method::GET, &format!("/images/{id}"), Some(&alice), None, vec![]).await.0, StatusCode::OK);
+    for crafted in ["..%2F..%2Fetc", "alice%2F01J", "not-an-id"] {
+        let (status, reply) = app.send(Method::GET, &format!("/images/{crafted}"), Some(&alice), None, vec![]).await;
+        assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_image_id"), "{crafted}");
+    }
+    let (status, reply) = app.send(Method::GET, "/images?cursor=forged", Some(&alice), None, vec![]).await;
+    assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_cursor"));
+    let (status, reply) = app.send(Method::GET, "/images?limit=0", Some(&alice), None, vec![]).await;
+    assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_limit"));
+}
+
+/// A labeler that sees a cat in everything: the analyzer's handling is under test, not the models.
+struct SeesACat;
+
+#[async_trait]
+impl Labeler for SeesACat {
+    async fn labels(&self, _: &RgbImage, _: usize, _: f32) -> runtime::Result<Vec<Label>> {
+        Ok(vec![Label { name: "cat".into(), confidence: 99.0 }])
+    }
+}
+
+#[tokio::test]
+async fn the_analyzer_retries_only_what_it_should() {
+    let app = app();
+    let token = app.user("alice").await;
+    let (_, reply) = app.upload(&token).await;
+    let id = reply["id"].as_str().unwrap().to_owned();
+    let event = app.events.new_images.lock().unwrap()[0].clone();
+    let analyzer = Analyzer::new(app.images.clone(), app.photos.clone(), Arc::new(SeesACat), settings(Limit::Unlimited, 1).labeler);
+    let deleted = json!({"user_name": "alice", "image_id": "01JAAAAAAAAAAAAAAAAAAAAAAA", "object_key": "alice/x",
+                         "content_type": "image/png", "size": 1});
+    let messages = vec![
+        Message { id: "good".into(), body: serde_json::to_string(&event).unwrap() },
+        Message { id: "poison".into(), body: "{\"not\": \"an event\"}".into() },
+        Message { id: "deleted-image".into(), body: deleted.to_string() },
+    ];
+    assert_eq!(analyzer.handle_batch(messages, 2).await, ["poison"]);
+    let user = UserName::parse("alice").unwrap();
+    let record = app.images.get(&user, runtime::store::ImageId::parse(&id).unwrap()).await.unwrap().unwrap();
+    assert_eq!(record.labels, [Label { name: "cat".into(), confidence: 99.0 }]);
+    let (_, found) = app.send(Method::GET, "/images/search?label=cat", Some(&token), None, vec![]).await;
+    assert_eq!(found["items"][0]["id"], id.as_str());
+}
