@@ -84,7 +84,7 @@ impl App {
     }
 
     async fn user(&self, name: &str) -> String {
-        let password = format!("{name} has a long passphrase");
+        let password = "correct horse battery staple".to_owned();
         let (status, body) = self
             .json(Method::POST, "/users", None, json!({"user_name": name, "email": format!("{name}@example.org"),
                 "first_name": "A", "last_name": "B", "password": password}))
@@ -126,7 +126,8 @@ async fn sign_up_refuses_bad_input_with_named_errors() {
         (with("user_name", json!("Alice")), "invalid_user_name"),
         (with("user_name", json!("../x")), "invalid_user_name"),
         (with("email", json!("not-an-email")), "invalid_email"),
-        (with("password", json!("short")), "invalid_password"),
+        (with("password", json!("short")), "weak_password"),
+        (with("password", json!("alice-has-a-long-password")), "weak_password"),
         (with("user_name", json!(42)), "invalid_request"),
         (with("unknown_field", json!(1)), "invalid_request"),
     ] {
