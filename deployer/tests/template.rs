@@ -307,3 +307,65 @@ fn rendering_is_deterministic() {
         assert_eq!(first, second, "{tier}");
     }
 }
+
+/// The template and the runtime read one contract: the tables, indexes, TTL attribute,
+/// handlers, artifacts and environment variables the runtime relies on are the ones every
+/// rendered tier sets up. A name changed on one side only fails here.
+#[test]
+fn every_tier_matches_the_contract_with_the_runtime() {
+    use contract::names::{self, Function};
+
+    for (config, template) in each_tier() {
+        let tier = config.tier.as_str();
+        let rendered = serde_json::to_value(&template).unwrap();
+        let properties = |id: &str| rendered["Resources"][id]["Properties"].clone();
+
+        let tables = [
+            (ids::USERS_TABLE, names::USERS_TABLE_SUFFIX, names::USERS_NAME_PREFIX_INDEX, names::USERS_NAME_PREFIX_INDEX_KEY, None),
+            (
+                ids::IMAGES_TABLE,
+                names::IMAGES_TABLE_SUFFIX,
+                names::IMAGES_ENTRIES_INDEX,
+                names::IMAGES_ENTRIES_INDEX_KEY,
+                Some(names::IMAGES_EXPIRES_AT),
+            ),
+        ];
+        for (id, suffix, index, (index_pk, index_sk), ttl) in tables {
+            let table = properties(id);
+            assert!(table["TableName"].to_string().contains(&format!("-{suffix}")), "{tier} {id}: {}", table["TableName"]);
+            let key: Vec<&str> = table["KeySchema"].as_array().unwrap().iter().map(|k| k["AttributeName"].as_str().unwrap()).collect();
+            assert_eq!(key, [names::PARTITION_KEY, names::SORT_KEY], "{tier} {id}");
+            let gsi = &table["GlobalSecondaryIndexes"][0];
+            assert_eq!(gsi["IndexName"], index, "{tier} {id}");
+            let gsi_key: Vec<&str> = gsi["KeySchema"].as_array().unwrap().iter().map(|k| k["AttributeName"].as_str().unwrap()).collect();
+            assert_eq!(gsi_key, [index_pk, index_sk], "{tier} {id}");
+            match ttl {
+                Some(attribute) => {
+                    assert_eq!(table["TimeToLiveSpecification"]["AttributeName"], attribute, "{tier} {id}: TTL");
+                    assert_eq!(table["TimeToLiveSpecification"]["Enabled"], true, "{tier} {id}: TTL");
+                }
+                None => assert!(table.get("TimeToLiveSpecification").is_none(), "{tier} {id}"),
+            }
+        }
+
+        for (id, function) in [(ids::API_FUNCTION, Function::Api), (ids::ANALYZER_FUNCTION, Function::Analyzer)] {
+            let lambda = properties(id);
+            assert_eq!(lambda["Handler"], function.handler(), "{tier} {id}");
+            assert!(lambda["FunctionName"].to_string().contains(&format!("-{}\"", function.suffix())), "{tier} {id}: {}", lambda["FunctionName"]);
+            assert_eq!(lambda["Code"]["S3Key"], serde_json::to_value(Expr::reference(deployer::template::params::artifact_key(function))).unwrap());
+            let variables = lambda["Environment"]["Variables"].as_object().unwrap();
+            for name in contract::env::STACK_CONFIG {
+                assert!(variables.contains_key(name), "{tier} {id} lacks {name}");
+            }
+            let settings: contract::TierSettings =
+                serde_json::from_str(variables[contract::env::TIER_SETTINGS].as_str().unwrap()).expect("the runtime parses the settings");
+            assert_eq!(settings.features, config.features, "{tier}");
+            let ignores_stage = variables.get(contract::env::IGNORE_STAGE_IN_PATH).and_then(|v| v.as_str());
+            match function {
+                // Behind the REST API's `prod` stage, the router must see `/health`, not `/prod/health`.
+                Function::Api => assert_eq!(ignores_stage, Some("true"), "{tier}"),
+                Function::Analyzer => assert_eq!(ignores_stage, None, "{tier}"),
+            }
+        }
+    }
+}
