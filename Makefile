@@ -32,11 +32,11 @@ $(VENV)/.installed: requirements.txt
 build: venv
 	$(SCCACHE) cargo build --locked --workspace --bins
 
-# The API's artifact is built without the analyzer feature: no tract, no vision models.
+# One build of both functions (their shared crates compiled once): the `api` binary comes from
+# the `runtime` crate, which has no vision dependency; `analyzer` from the `analyzer` crate.
 package: venv
 	@start=$$(date +%s); \
-	$(SCCACHE) cargo lambda build --release --locked --package runtime --bin api --no-default-features --output-format zip && \
-	$(SCCACHE) cargo lambda build --release --locked --package runtime --bin analyzer --output-format zip && \
+	$(SCCACHE) cargo lambda build --release --locked --bin api --bin analyzer --output-format zip && \
 	echo "Built $(ARTIFACTS)/api/bootstrap.zip ($$(du -k $(ARTIFACTS)/api/bootstrap.zip | cut -f1) KiB) and" \
 	     "$(ARTIFACTS)/analyzer/bootstrap.zip ($$(du -k $(ARTIFACTS)/analyzer/bootstrap.zip | cut -f1) KiB)" \
 	     "in $$(( $$(date +%s) - start )) s"

@@ -8,11 +8,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
-use runtime::analyzer::decode;
-use runtime::analyzer::poller::{DEFAULT_CONCURRENCY, Poller};
+use analyzer::decode;
+use analyzer::poller::{DEFAULT_CONCURRENCY, Poller};
 use runtime::config::StackConfig;
-use runtime::labeler::builtin::BuiltinLabeler;
-use runtime::labeler::rank;
+use analyzer::labeler::builtin::BuiltinLabeler;
+use analyzer::labeler::rank;
 use runtime::store::{DynamoImages, ImageId, ImageStatus, ImageStore, UserName};
 
 use crate::figures::Report;
@@ -115,7 +115,7 @@ pub async fn throughput(
     for photo in photos.iter().cycle().take(count) {
         ids.push(ImageId::parse(&http.upload(token, photo.content_type, photo.bytes.clone()).await?)?);
     }
-    let analyzer = runtime::services::analyzer(config, aws, Arc::new(labeler));
+    let analyzer = analyzer::services::analyzer(config, aws, Arc::new(labeler));
     let mut poller = Poller::new(
         Arc::new(analyzer),
         aws_sdk_sqs::Client::new(aws),

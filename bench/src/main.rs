@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use runtime::config::{StackConfig, stack_name_of_tier};
-use runtime::labeler::builtin::BuiltinLabeler;
+use analyzer::labeler::builtin::BuiltinLabeler;
 use runtime::api::images::DEFAULT_PAGE;
 use runtime::store::{DynamoImages, ImageStore, UserName};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;

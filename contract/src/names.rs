@@ -30,8 +30,8 @@ impl Function {
         self.suffix()
     }
 
-    /// The binary of the `runtime` crate that cargo-lambda packages as this function's
-    /// `bootstrap`.
+    /// The binary that cargo-lambda packages as this function's `bootstrap` (`api` from the
+    /// `runtime` crate, `analyzer` from the `analyzer` crate).
     pub fn binary(self) -> &'static str {
         self.suffix()
     }

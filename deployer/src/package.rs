@@ -1,6 +1,6 @@
-//! The two functions' artifacts: built with cargo-lambda from the `runtime` crate (the API's
-//! without the analyzer feature, so without tract and the vision models), addressed by their
-//! content hash, and uploaded once to the account's asset bucket.
+//! The two functions' artifacts: built with cargo-lambda (the API's `bootstrap` from the
+//! `runtime` crate, without tract and the vision models; the analyzer's from the `analyzer`
+//! crate), addressed by their content hash, and uploaded once to the account's asset bucket.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,8 +16,6 @@ use crate::aws::Clients;
 use crate::config::Architecture;
 use crate::error::{Error, Result};
 
-/// The crate whose binaries become the functions' `bootstrap`s.
-const RUNTIME_PACKAGE: &str = "runtime";
 
 /// A Lambda deployment zip and its SHA-256.
 #[derive(Debug, Clone)]
@@ -121,35 +119,29 @@ pub fn target_dir(workspace: &Path) -> PathBuf {
         .unwrap_or_else(|| workspace.join("target"))
 }
 
-/// Builds both functions for `provided.al2023` with cargo-lambda in `workspace`, returning the
-/// folder that holds their zips.
+/// Builds both functions for `provided.al2023` with cargo-lambda in `workspace` (one build,
+/// so their shared crates compile once), returning the folder that holds their zips.
 pub fn build(workspace: &Path, architecture: Architecture) -> Result<PathBuf> {
+    let mut command = Command::new("cargo");
+    command.current_dir(workspace).args(["lambda", "build", "--release", "--locked"]);
     for function in Function::ALL {
-        let mut command = Command::new("cargo");
-        command.current_dir(workspace).args([
-            "lambda", "build", "--release", "--locked", "--package", RUNTIME_PACKAGE, "--bin", function.binary(),
-            "--output-format", "zip",
-        ]);
-        // The API's artifact leaves the analyzer (tract, the vision models) out.
-        if function == Function::Api {
-            command.arg("--no-default-features");
-        }
-        if architecture == Architecture::Arm64 {
-            command.arg("--arm64");
-        }
-        eprintln!(
-            "Building the {} function with cargo-lambda ({}); a clean release build takes several minutes",
-            function.suffix(),
-            architecture.as_aws()
-        );
-        let status = command.status().map_err(|err| Error::Package(format!("cannot run `cargo lambda`: {err}")))?;
-        if !status.success() {
-            return Err(Error::Package(format!(
-                "`cargo lambda build` exited with {status}; is cargo-lambda installed (`make venv`, then \
-                 use .venv/bin on PATH), and for arm64 the aarch64-unknown-linux-gnu target? \
-                 Or pass --artifacts with zips built elsewhere (`make package`)"
-            )));
-        }
+        command.args(["--bin", function.binary()]);
+    }
+    command.args(["--output-format", "zip"]);
+    if architecture == Architecture::Arm64 {
+        command.arg("--arm64");
+    }
+    eprintln!(
+        "Building the functions with cargo-lambda ({}); a clean release build takes several minutes",
+        architecture.as_aws()
+    );
+    let status = command.status().map_err(|err| Error::Package(format!("cannot run `cargo lambda`: {err}")))?;
+    if !status.success() {
+        return Err(Error::Package(format!(
+            "`cargo lambda build` exited with {status}; is cargo-lambda installed (`make venv`, then \
+             use .venv/bin on PATH), and for arm64 the aarch64-unknown-linux-gnu target? \
+             Or pass --artifacts with zips built elsewhere (`make package`)"
+        )));
     }
     let dir = target_dir(workspace).join("lambda");
     for function in Function::ALL {

@@ -4,12 +4,10 @@
 pub use contract::names::{Function, stack_name_of_tier};
 pub use contract::{Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, StackConfig, TierSettings, env};
 
-#[cfg(feature = "analyzer")]
 use crate::error::{Error, Result};
 
 /// From the environment of the deployed stack's API function: exactly what Lambda would give.
-/// (For `runtime serve`, which is built with the analyzer.)
-#[cfg(feature = "analyzer")]
+/// (For `runtime serve`; the Lambda functions read their own environment.)
 pub async fn from_deployed(lambda: &aws_sdk_lambda::Client, stack: &str) -> Result<StackConfig> {
     let function = Function::Api.name_in(stack);
     let configuration = lambda

@@ -1,5 +1,5 @@
-//! The two Lambda entry points, as the functions' `bootstrap`s run them: the API behind the
-//! REST API proxy, and the analyzer on SQS batches with partial batch failures.
+//! The API function's Lambda entry point (the analyzer's is in the `analyzer` crate), and the
+//! logging both set up.
 
 use crate::config::StackConfig;
 use crate::{api, services};
@@ -12,46 +12,6 @@ pub async fn run_api() -> std::result::Result<(), lambda_http::Error> {
     let config = StackConfig::from_env()?;
     let router = api::router(services::connect(config, &aws).await?);
     lambda_http::run(router).await
-}
-
-/// The analyzer in Lambda: every message of a batch is handled; only those to retry are
-/// reported in `batchItemFailures`, so SQS deletes the others.
-#[cfg(feature = "analyzer")]
-pub async fn run_analyzer() -> std::result::Result<(), lambda_runtime::Error> {
-    use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-    use lambda_runtime::{LambdaEvent, service_fn};
-
-    use std::sync::Arc;
-
-    use crate::analyzer::Message;
-
-    let aws = services::aws_config().await;
-    let config = StackConfig::from_env()?;
-    let labeler = services::labeler(config.settings.labeler.engine, &aws)?;
-    let analyzer = Arc::new(services::analyzer(&config, &aws, labeler));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let analyzer = Arc::clone(&analyzer);
-        async move {
-            let messages = event
-                .payload
-                .records
-                .into_iter()
-                .filter_map(|record| Some(Message { id: record.message_id?, body: record.body.unwrap_or_default() }))
-                .collect();
-            let failed = analyzer.handle_batch(messages, crate::analyzer::poller::DEFAULT_CONCURRENCY).await;
-            let mut response = SqsBatchResponse::default();
-            response.batch_item_failures = failed
-                .into_iter()
-                .map(|id| {
-                    let mut failure = BatchItemFailure::default();
-                    failure.item_identifier = id;
-                    failure
-                })
-                .collect();
-            Ok::<_, lambda_runtime::Error>(response)
-        }
-    }))
-    .await
 }
 
 /// Logs to stderr (CloudWatch in Lambda), at `info` unless `RUST_LOG` says otherwise.

@@ -1,19 +1,13 @@
-//! The Smart Album runtime: one axum router for the whole HTTP API (served by lambda_http
-//! behind the REST API proxy in Lambda, or over plain HTTP by `runtime serve`), and, with the
-//! `analyzer` feature, the analyzer that labels photos from the analysis queue.
+//! The Smart Album runtime's HTTP API: one axum router for every endpoint, served by lambda_http
+//! behind the REST API proxy in Lambda (the `api` binary is that function's `bootstrap`), or
+//! over plain HTTP by `runtime serve` (in the `analyzer` crate, which adds the analyzer).
 //!
-//! Three binaries: `api` and `analyzer` are the two functions' Lambda `bootstrap`s (the API's
-//! is built without the `analyzer` feature, so it carries no vision models and no tract);
-//! `runtime` serves a deployed stack on one machine (`runtime serve`) and labels local photos
-//! (`runtime label`).
+//! Nothing here depends on tract or the vision models: the API function's artifact carries
+//! neither, and its cold start does not load them.
 
-#[cfg(feature = "analyzer")]
-pub mod analyzer;
 pub mod api;
 pub mod auth;
 pub mod config;
-#[cfg(feature = "analyzer")]
-pub mod labeler;
 pub mod photo;
 pub mod lambda;
 pub mod services;

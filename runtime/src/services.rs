@@ -4,16 +4,10 @@ use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 
-#[cfg(feature = "analyzer")]
-use crate::analyzer::Analyzer;
 use crate::api::Services;
 use crate::auth::token::TokenSigner;
-#[cfg(feature = "analyzer")]
-use crate::config::LabelerEngine;
 use crate::config::StackConfig;
 use crate::error::Result;
-#[cfg(feature = "analyzer")]
-use crate::labeler::{Labeler, builtin::BuiltinLabeler, rekognition::RekognitionLabeler};
 use crate::store::{DynamoImages, DynamoUsers, S3Photos, SnsEvents};
 
 /// The AWS configuration from the standard chain (environment, profile, instance role).
@@ -28,26 +22,6 @@ pub fn s3_client(aws: &SdkConfig) -> aws_sdk_s3::Client {
         .force_path_style(aws.endpoint_url().is_some())
         .build();
     aws_sdk_s3::Client::from_conf(config)
-}
-
-#[cfg(feature = "analyzer")]
-/// The labeler of an engine (the tier's, unless the operator chose another for local runs).
-pub fn labeler(engine: LabelerEngine, aws: &SdkConfig) -> Result<Arc<dyn Labeler>> {
-    Ok(match engine {
-        LabelerEngine::Builtin => Arc::new(BuiltinLabeler::load()?),
-        LabelerEngine::Rekognition => Arc::new(RekognitionLabeler::new(aws_sdk_rekognition::Client::new(aws))),
-    })
-}
-
-#[cfg(feature = "analyzer")]
-/// The analyzer, connected to the stack's resources.
-pub fn analyzer(config: &StackConfig, aws: &SdkConfig, labeler: Arc<dyn Labeler>) -> Analyzer {
-    Analyzer::new(
-        Arc::new(DynamoImages::new(aws_sdk_dynamodb::Client::new(aws), &config.images_table)),
-        Arc::new(S3Photos::new(s3_client(aws), &config.photo_bucket)),
-        labeler,
-        config.settings.labeler,
-    )
 }
 
 /// Everything the API handlers use, connected to the stack's resources.

@@ -1,21 +1,16 @@
-//! Fast tests of the real router and analyzer over the in-memory stores: validation,
-//! authentication, isolation and error mapping, in milliseconds and without the emulator.
+//! Fast tests of the real router over the in-memory stores: validation, authentication,
+//! isolation, limits and error mapping, in milliseconds and without the emulator.
 //! (The DynamoDB, S3 and SNS implementations and the whole product are tested against the
 //! emulator in the `tests` crate.)
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use image::RgbImage;
-use runtime::analyzer::{Analyzer, Message};
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
 use runtime::config::{Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, StackConfig, TierSettings};
-use runtime::labeler::Labeler;
 use runtime::store::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
-use runtime::store::{ImageStore, Label, UserName};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -23,7 +18,6 @@ const PHOTO: &[u8] = include_bytes!("../../tests/fixtures/photos/chelsea.png");
 
 struct App {
     router: axum::Router,
-    images: Arc<MemoryImages>,
     photos: Arc<MemoryPhotos>,
     events: Arc<MemoryEvents>,
 }
@@ -57,7 +51,7 @@ fn app_with(settings: TierSettings) -> App {
         events: events.clone(),
         tokens: TokenSigner::new([7; 32]),
     };
-    App { router: router(services), images, photos, events }
+    App { router: router(services), photos, events }
 }
 
 fn app() -> App {
@@ -217,37 +211,4 @@ async fn another_users_image_is_a_404_and_crafted_ids_are_400() {
     assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_cursor"));
     let (status, reply) = app.send(Method::GET, "/images?limit=0", Some(&alice), None, vec![]).await;
     assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_limit"));
-}
-
-/// A labeler that sees a cat in everything: the analyzer's handling is under test, not the models.
-struct SeesACat;
-
-#[async_trait]
-impl Labeler for SeesACat {
-    async fn labels(&self, _: &RgbImage, _: usize, _: f32) -> runtime::Result<Vec<Label>> {
-        Ok(vec![Label { name: "cat".into(), confidence: 99.0 }])
-    }
-}
-
-#[tokio::test]
-async fn the_analyzer_retries_only_what_it_should() {
-    let app = app();
-    let token = app.user("alice").await;
-    let (_, reply) = app.upload(&token).await;
-    let id = reply["id"].as_str().unwrap().to_owned();
-    let event = app.events.new_images.lock().unwrap()[0].clone();
-    let analyzer = Analyzer::new(app.images.clone(), app.photos.clone(), Arc::new(SeesACat), settings(Limit::Unlimited, 1).labeler);
-    let deleted = json!({"user_name": "alice", "image_id": "01JAAAAAAAAAAAAAAAAAAAAAAA", "object_key": "alice/x",
-                         "content_type": "image/png", "size": 1});
-    let messages = vec![
-        Message { id: "good".into(), body: serde_json::to_string(&event).unwrap() },
-        Message { id: "poison".into(), body: "{\"not\": \"an event\"}".into() },
-        Message { id: "deleted-image".into(), body: deleted.to_string() },
-    ];
-    assert_eq!(analyzer.handle_batch(messages, 2).await, ["poison"]);
-    let user = UserName::parse("alice").unwrap();
-    let record = app.images.get(&user, runtime::store::ImageId::parse(&id).unwrap()).await.unwrap().unwrap();
-    assert_eq!(record.labels, [Label { name: "cat".into(), confidence: 99.0 }]);
-    let (_, found) = app.send(Method::GET, "/images/search?label=cat", Some(&token), None, vec![]).await;
-    assert_eq!(found["items"][0]["id"], id.as_str());
 }

@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 
 use axum::http::{Method, StatusCode};
 use common::api::{Api, fixture, http};
-use runtime::analyzer::{Analyzer, Outcome};
+use analyzer::{Analyzer, Outcome};
 use runtime::config::LabelerEngine;
-use runtime::labeler::Labeler;
-use runtime::labeler::rekognition::RekognitionLabeler;
+use analyzer::labeler::Labeler;
+use analyzer::labeler::rekognition::RekognitionLabeler;
 use store::images::bulk::{album_items, analysed_items};
 use runtime::store::{DynamoImages, ImageId, ImageStore, UserName};
 use serde_json::{Value, json};
@@ -168,8 +168,8 @@ async fn undecodable_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
     assert!(queue.messages.unwrap_or_default().is_empty(), "failed photos' messages were not acknowledged");
 
     // The same NewImage message again: nothing is added or counted twice.
-    let labeler = runtime::services::labeler(LabelerEngine::Builtin, &api.sdk).unwrap();
-    let analyzer = runtime::services::analyzer(&api.config, &api.sdk, labeler);
+    let labeler = analyzer::services::labeler(LabelerEngine::Builtin, &api.sdk).unwrap();
+    let analyzer = analyzer::services::analyzer(&api.config, &api.sdk, labeler);
     let items = api.image_items().await.len();
     let counts = albums(&api, &token).await;
     let event = json!({"user_name": "iris", "image_id": good, "object_key": format!("iris/{good}"), "content_type": "image/png", "size": 1});
@@ -236,7 +236,7 @@ async fn a_message_that_keeps_failing_reaches_the_dead_letter_queue() {
         receives,
         2,
         "the poison message was not received exactly max_receive_count times; log:\n{}",
-        common::api::captured_logs().lines().filter(|l| l.contains("runtime::analyzer") || l.contains("SQS")).collect::<Vec<_>>().join("\n")
+        common::api::captured_logs().lines().filter(|l| l.contains(" analyzer") || l.contains("SQS")).collect::<Vec<_>>().join("\n")
     );
     let dead = api.aws.sqs.receive_message().queue_url(&dead_letters).wait_time_seconds(1).send().await.unwrap();
     let bodies: Vec<_> = dead.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect();
@@ -260,7 +260,7 @@ async fn the_rekognition_engine_sends_detect_labels_with_the_tier_limits() {
     }
     // The tier's settings pick the engine: the analyzer of this stack uses Rekognition.
     assert_eq!(settings.engine, LabelerEngine::Rekognition);
-    let analyzer: Analyzer = runtime::services::analyzer(&api.config, &api.sdk, std::sync::Arc::new(labeler));
+    let analyzer: Analyzer = analyzer::services::analyzer(&api.config, &api.sdk, std::sync::Arc::new(labeler));
     let token = api.user("jack").await;
     let id = api.upload(&token, "image/png", fixture("coffee.png")).await;
     let event = json!({"user_name": "jack", "image_id": id, "object_key": format!("jack/{id}"), "content_type": "image/png", "size": 1});

@@ -219,10 +219,10 @@ impl Api {
     }
 
     /// The analyzer on this stack's queue, as `runtime serve` runs it (built-in engine).
-    pub fn poller(&self) -> runtime::analyzer::poller::Poller {
-        let labeler = runtime::services::labeler(runtime::config::LabelerEngine::Builtin, &self.sdk).unwrap();
-        let analyzer = std::sync::Arc::new(runtime::services::analyzer(&self.config, &self.sdk, labeler));
-        let mut poller = runtime::analyzer::poller::Poller::new(
+    pub fn poller(&self) -> analyzer::poller::Poller {
+        let labeler = analyzer::services::labeler(runtime::config::LabelerEngine::Builtin, &self.sdk).unwrap();
+        let analyzer = std::sync::Arc::new(analyzer::services::analyzer(&self.config, &self.sdk, labeler));
+        let mut poller = analyzer::poller::Poller::new(
             analyzer,
             aws_sdk_sqs::Client::new(&self.sdk),
             &self.config.analysis_queue_url,
@@ -233,7 +233,7 @@ impl Api {
     }
 
     /// Polls until every listed image of `token`'s user is analysed (ready or failed).
-    pub async fn analyse_all(&self, token: &str, poller: &runtime::analyzer::poller::Poller) {
+    pub async fn analyse_all(&self, token: &str, poller: &analyzer::poller::Poller) {
         for _ in 0..60 {
             let listed = self.call(Method::GET, "/images?limit=100", Some(token), None).await;
             let waiting = listed.body["items"]
@@ -247,7 +247,7 @@ impl Api {
             poller.poll_once().await.unwrap();
         }
         let logs = captured_logs();
-        let recent: Vec<&str> = logs.lines().filter(|line| line.contains("runtime::analyzer")).rev().take(10).collect();
+        let recent: Vec<&str> = logs.lines().filter(|line| line.contains(" analyzer")).rev().take(10).collect();
         panic!("photos still pending after 60 polls; the analyzer's last words:\n{}", recent.join("\n"));
     }
 

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use image::RgbImage;
 
-use crate::error::Result;
-use crate::store::Label;
+use store::Result;
+use store::Label;
 
 /// The most labels one image keeps (engines' labels plus parents). It bounds the DynamoDB
 /// transactions that count albums (100 items at most) and the index entries per image.

@@ -12,7 +12,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 
 use super::{Analyzer, Message};
-use crate::error::{Error, Result};
+use store::{Error, Result};
 
 /// SQS's longest wait: fewest empty receives.
 const LONG_POLL_SECONDS: i32 = 20;

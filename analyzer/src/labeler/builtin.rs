@@ -19,8 +19,8 @@ use tract_onnx::prelude::*;
 
 use super::hierarchy::Hierarchy;
 use super::{Labeler, rank};
-use crate::error::{Error, Result};
-use crate::store::Label;
+use store::{Error, Result};
+use store::Label;
 
 const CLASSIFIER: &[u8] = include_bytes!("../../../models/imagenet_efficientnet_lite0.onnx");
 const DETECTOR: &[u8] = include_bytes!("../../../models/coco_nanodet.onnx");

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use runtime::analyzer::decode;
-use runtime::analyzer::poller::Poller;
+use analyzer::decode;
+use analyzer::labeler::builtin::BuiltinLabeler;
+use analyzer::labeler::rank;
+use analyzer::poller::Poller;
 use runtime::config::{LabelerEngine, stack_name_of_tier};
-use runtime::labeler::builtin::BuiltinLabeler;
-use runtime::labeler::rank;
 use runtime::{api, services};
 
 #[derive(Debug, Parser)]
@@ -35,7 +35,7 @@ enum Command {
         #[arg(long, value_enum)]
         engine: Option<Engine>,
         /// Photos analysed at once.
-        #[arg(long, default_value_t = runtime::analyzer::poller::DEFAULT_CONCURRENCY)]
+        #[arg(long, default_value_t = analyzer::poller::DEFAULT_CONCURRENCY)]
         analysis_concurrency: usize,
         /// Serve the API only.
         #[arg(long)]
@@ -102,8 +102,8 @@ async fn serve(stack: &str, port: u16, analysis: Option<(Option<LabelerEngine>, 
     let poller = match analysis {
         Some((engine, concurrency)) => {
             let engine = engine.unwrap_or(config.settings.labeler.engine);
-            let labeler = services::labeler(engine, &aws)?;
-            let analyzer = Arc::new(services::analyzer(&config, &aws, labeler));
+            let labeler = analyzer::services::labeler(engine, &aws)?;
+            let analyzer = Arc::new(analyzer::services::analyzer(&config, &aws, labeler));
             tracing::info!(?engine, concurrency, "analyzing photos from {}", config.analysis_queue_url);
             Some(Poller::new(analyzer, aws_sdk_sqs::Client::new(&aws), &config.analysis_queue_url, concurrency))
         }

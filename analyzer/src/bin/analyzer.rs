@@ -3,5 +3,5 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     runtime::lambda::init_logging();
-    runtime::lambda::run_analyzer().await
+    analyzer::lambda::run_analyzer().await
 }

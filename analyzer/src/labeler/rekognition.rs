@@ -11,8 +11,8 @@ use aws_sdk_rekognition::types::Image;
 use image::RgbImage;
 
 use super::{Labeler, rank};
-use crate::error::{Error, Result};
-use crate::store::Label;
+use store::{Error, Result};
+use store::Label;
 
 const JPEG_QUALITY: u8 = 90;
 

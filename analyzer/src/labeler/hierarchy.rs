@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use store::{Error, Result};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClassLabel {

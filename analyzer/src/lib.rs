@@ -8,16 +8,19 @@
 //! queue. A photo that cannot be decoded is marked failed and its message acknowledged.
 
 pub mod decode;
+pub mod labeler;
+pub mod lambda;
 pub mod poller;
+pub mod services;
 
 use std::sync::Arc;
 
 use futures::StreamExt;
 
-use crate::config::LabelerSettings;
-use crate::error::{Error, Result};
+use contract::LabelerSettings;
+use store::{Error, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName};
+
 use crate::labeler::Labeler;
-use crate::store::{ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, UserName};
 
 /// What became of one message (all of them acknowledge it).
 #[derive(Debug, Clone, PartialEq)]

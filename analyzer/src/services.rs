@@ -1,0 +1,31 @@
+//! Builds the analyzer's engines and stores once per process.
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use contract::{LabelerEngine, StackConfig};
+use runtime::services::s3_client;
+use store::{DynamoImages, Result, S3Photos};
+
+use crate::Analyzer;
+use crate::labeler::Labeler;
+use crate::labeler::builtin::BuiltinLabeler;
+use crate::labeler::rekognition::RekognitionLabeler;
+
+/// The labeler of an engine (the tier's, unless the operator chose another for local runs).
+pub fn labeler(engine: LabelerEngine, aws: &SdkConfig) -> Result<Arc<dyn Labeler>> {
+    Ok(match engine {
+        LabelerEngine::Builtin => Arc::new(BuiltinLabeler::load()?),
+        LabelerEngine::Rekognition => Arc::new(RekognitionLabeler::new(aws_sdk_rekognition::Client::new(aws))),
+    })
+}
+
+/// The analyzer, connected to the stack's resources.
+pub fn analyzer(config: &StackConfig, aws: &SdkConfig, labeler: Arc<dyn Labeler>) -> Analyzer {
+    Analyzer::new(
+        Arc::new(DynamoImages::new(aws_sdk_dynamodb::Client::new(aws), &config.images_table)),
+        Arc::new(S3Photos::new(s3_client(aws), &config.photo_bucket)),
+        labeler,
+        config.settings.labeler,
+    )
+}

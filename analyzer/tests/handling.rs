@@ -1,0 +1,83 @@
+//! The analyzer's handling of a batch over the in-memory stores: what is acknowledged, what is
+//! left for a retry (and, in the end, the dead-letter queue), and what is stored. Fast, without
+//! the emulator or the models (a labeler that sees a cat in everything stands in for them).
+
+use std::sync::Arc;
+
+use analyzer::labeler::Labeler;
+use analyzer::{Analyzer, Message};
+use async_trait::async_trait;
+use contract::{LabelerEngine, LabelerSettings, Limit, NewImageEvent, QuotaSettings};
+use image::RgbImage;
+use store::memory::{MemoryImages, MemoryPhotos};
+use store::{ImageId, ImageRecord, ImageStatus, ImageStore, Label, PhotoStore, UserName};
+
+const PHOTO: &[u8] = include_bytes!("../../tests/fixtures/photos/chelsea.png");
+
+struct SeesACat;
+
+#[async_trait]
+impl Labeler for SeesACat {
+    async fn labels(&self, _: &RgbImage, _: usize, _: f32) -> store::Result<Vec<Label>> {
+        Ok(vec![Label { name: "cat".into(), confidence: 99.0 }])
+    }
+}
+
+async fn stored_photo(images: &MemoryImages, photos: &MemoryPhotos, user: &UserName, bytes: &[u8]) -> NewImageEvent {
+    let record = ImageRecord {
+        user_name: user.clone(),
+        id: ImageId::new(),
+        status: ImageStatus::Pending,
+        failure_reason: None,
+        content_type: "image/png".into(),
+        size: bytes.len() as u64,
+        width: None,
+        height: None,
+        taken_at: None,
+        created_at: time::OffsetDateTime::now_utc(),
+        labels: vec![],
+    };
+    let quotas = QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 30 };
+    photos.put(&record.object_key(), bytes.to_vec(), "image/png").await.unwrap();
+    images.create(&record, &quotas).await.unwrap();
+    NewImageEvent {
+        user_name: user.to_string(),
+        image_id: record.id.to_string(),
+        object_key: record.object_key(),
+        content_type: record.content_type,
+        size: record.size,
+    }
+}
+
+#[tokio::test]
+async fn a_batch_retries_only_what_it_should() {
+    let (images, photos) = (Arc::new(MemoryImages::default()), Arc::new(MemoryPhotos::default()));
+    let user = UserName::parse("alice").unwrap();
+    let good = stored_photo(&images, &photos, &user, PHOTO).await;
+    let not_a_photo = stored_photo(&images, &photos, &user, b"these bytes are no photo").await;
+    let settings = LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 };
+    let analyzer = Analyzer::new(images.clone(), photos.clone(), Arc::new(SeesACat), settings);
+    let deleted = NewImageEvent { image_id: ImageId::new().to_string(), ..good.clone() };
+    let message = |id: &str, event: &NewImageEvent| {
+        let body = serde_json::json!({"Type": "Notification", "Message": serde_json::to_string(event).unwrap()});
+        Message { id: id.into(), body: body.to_string() }
+    };
+    let messages = vec![
+        message("good", &good),
+        Message { id: "poison".into(), body: "{\"not\": \"an event\"}".into() },
+        message("deleted-image", &deleted),
+        message("not-a-photo", &not_a_photo),
+    ];
+    assert_eq!(analyzer.handle_batch(messages, 2).await, ["poison"], "only the malformed message stays on the queue");
+
+    let id = |event: &NewImageEvent| ImageId::parse(&event.image_id).unwrap();
+    let analysed = images.get(&user, id(&good)).await.unwrap().unwrap();
+    assert_eq!((analysed.status, analysed.labels), (ImageStatus::Ready, vec![Label { name: "cat".into(), confidence: 99.0 }]));
+    let failed = images.get(&user, id(&not_a_photo)).await.unwrap().unwrap();
+    assert_eq!(failed.status, ImageStatus::Failed);
+    assert!(failed.failure_reason.is_some());
+
+    // A redelivery of an analysed photo changes nothing.
+    assert!(analyzer.handle_batch(vec![message("again", &good)], 1).await.is_empty());
+    assert_eq!(images.search(&user, &["cat".to_owned()], 10, None).await.unwrap().items.len(), 1);
+}
