@@ -114,6 +114,7 @@ fn environment(config: &TierConfig, role: FunctionRole) -> Environment {
             Expr::str(serde_json::to_string(&tier_settings(config)).unwrap_or_default()),
         ),
     ]);
+    // lambda_http checks that the variable is present, whatever its value.
     if role == FunctionRole::Api {
         variables.insert(env::IGNORE_STAGE_IN_PATH, Expr::str("true"));
     }
