@@ -367,7 +367,7 @@ impl StacksDir {
         if !path.exists() {
             let known = self.tiers().unwrap_or_default();
             return Err(Error::UnknownTier {
-                tier: tier.clone(),
+                tier: tier.to_string(),
                 dir: self.0.clone(),
                 known: known.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
             });

@@ -4,8 +4,6 @@ use std::path::PathBuf;
 
 use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
 
-use crate::config::TierName;
-
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +30,7 @@ pub enum Error {
 
     #[error("no tier {tier}: there is no {tier}.yaml in {}; known tiers: {known}", dir.display())]
     UnknownTier {
-        tier: TierName,
+        tier: String,
         dir: PathBuf,
         known: String,
     },
