@@ -13,7 +13,7 @@ use crate::{Message, services};
 pub async fn run_analyzer() -> std::result::Result<(), lambda_runtime::Error> {
     let aws = runtime::services::aws_config().await;
     let config = StackConfig::from_env()?;
-    let labeler = services::labeler(config.settings.labeler.engine, &aws)?;
+    let labeler = services::labeler_for(config.settings.features, config.settings.labeler.engine, &aws)?;
     let analyzer = Arc::new(services::analyzer(&config, &aws, labeler));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let analyzer = Arc::clone(&analyzer);

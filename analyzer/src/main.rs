@@ -102,7 +102,7 @@ async fn serve(stack: &str, port: u16, analysis: Option<(Option<LabelerEngine>, 
     let poller = match analysis {
         Some((engine, concurrency)) => {
             let engine = engine.unwrap_or(config.settings.labeler.engine);
-            let labeler = analyzer::services::labeler(engine, &aws)?;
+            let labeler = analyzer::services::labeler_for(config.settings.features, engine, &aws)?;
             let analyzer = Arc::new(analyzer::services::analyzer(&config, &aws, labeler));
             tracing::info!(?engine, concurrency, "analyzing photos from {}", config.analysis_queue_url);
             Some(Poller::new(analyzer, aws_sdk_sqs::Client::new(&aws), &config.analysis_queue_url, concurrency))

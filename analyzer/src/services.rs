@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use contract::{LabelerEngine, StackConfig};
+use contract::{Features, LabelerEngine, StackConfig};
 use runtime::services::s3_client;
 use store::{DynamoImages, Result, S3Photos};
 
 use crate::Analyzer;
-use crate::labeler::Labeler;
 use crate::labeler::builtin::BuiltinLabeler;
+use crate::labeler::{Labeler, NoLabels};
 use crate::labeler::rekognition::RekognitionLabeler;
 
 /// The labeler of an engine (the tier's, unless the operator chose another for local runs).
@@ -18,6 +18,12 @@ pub fn labeler(engine: LabelerEngine, aws: &SdkConfig) -> Result<Arc<dyn Labeler
         LabelerEngine::Builtin => Arc::new(BuiltinLabeler::load()?),
         LabelerEngine::Rekognition => Arc::new(RekognitionLabeler::new(aws_sdk_rekognition::Client::new(aws))),
     })
+}
+
+/// The labeler a tier's features ask for: its engine's when `features.labels` is on, else one
+/// that finds nothing (and loads no model).
+pub fn labeler_for(features: Features, engine: LabelerEngine, aws: &SdkConfig) -> Result<Arc<dyn Labeler>> {
+    if features.labels { labeler(engine, aws) } else { Ok(Arc::new(NoLabels)) }
 }
 
 /// The analyzer, connected to the stack's resources.

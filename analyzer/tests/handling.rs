@@ -81,3 +81,16 @@ async fn a_batch_retries_only_what_it_should() {
     assert!(analyzer.handle_batch(vec![message("again", &good)], 1).await.is_empty());
     assert_eq!(images.search(&user, &["cat".to_owned()], 10, None).await.unwrap().items.len(), 1);
 }
+
+#[tokio::test]
+async fn a_tier_without_labels_loads_no_model_and_finds_none() {
+    let aws = aws_config::SdkConfig::builder().build();
+    let features = contract::Features { labels: false, faces: false, text: false };
+    let labeler = analyzer::services::labeler_for(features, LabelerEngine::Builtin, &aws).unwrap();
+    let photo = analyzer::decode::decode(PHOTO).unwrap();
+    assert!(labeler.labels(&photo, 10, 0.0).await.unwrap().is_empty());
+    let features = contract::Features { labels: true, ..features };
+    let labeler = analyzer::services::labeler_for(features, LabelerEngine::Builtin, &aws).unwrap();
+    let labels = labeler.labels(&photo, 10, 50.0).await.unwrap();
+    assert!(labels.iter().any(|label| label.name == "cat"), "{labels:?}");
+}

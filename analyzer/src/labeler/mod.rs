@@ -24,6 +24,16 @@ pub trait Labeler: Send + Sync {
     async fn labels(&self, photo: &RgbImage, max_labels: usize, min_confidence: f32) -> Result<Vec<Label>>;
 }
 
+/// The labeler of tiers whose `features.labels` is off: no labels, no model loaded.
+pub struct NoLabels;
+
+#[async_trait]
+impl Labeler for NoLabels {
+    async fn labels(&self, _: &RgbImage, _: usize, _: f32) -> Result<Vec<Label>> {
+        Ok(Vec::new())
+    }
+}
+
 /// Merges labels by name (highest confidence wins), keeps those of at least `min_confidence`,
 /// most confident first (then by name), at most `max_labels`.
 pub fn rank(labels: impl IntoIterator<Item = Label>, max_labels: usize, min_confidence: f32) -> Vec<Label> {
