@@ -7,12 +7,12 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
 use analyzer::decode;
 use analyzer::labeler::builtin::BuiltinLabeler;
 use analyzer::labeler::rank;
 use analyzer::poller::Poller;
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use runtime::config::{LabelerEngine, stack_name_of_tier};
 use runtime::{api, services};
 
