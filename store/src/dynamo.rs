@@ -44,6 +44,15 @@ pub fn key(pk: &str, sk: impl Into<String>) -> Item {
     HashMap::from([(PARTITION_KEY.to_owned(), s(pk)), (SORT_KEY.to_owned(), s(sk))])
 }
 
+/// The start key of a Query of a global secondary index, resuming after the item with primary
+/// key (`pk`, `sk`) whose index key is `index_values` under the attribute names `index_key`.
+pub fn index_start_key(pk: &str, sk: impl Into<String>, index_key: (&str, &str), index_values: (String, String)) -> Item {
+    let mut start = key(pk, sk);
+    start.insert(index_key.0.to_owned(), s(index_values.0));
+    start.insert(index_key.1.to_owned(), s(index_values.1));
+    start
+}
+
 /// The primary key of an item read back.
 pub fn key_of(item: &Item) -> Item {
     item.iter()
@@ -52,8 +61,17 @@ pub fn key_of(item: &Item) -> Item {
         .collect()
 }
 
-pub fn is_condition_failure<E: ProvideErrorMetadata>(err: &E) -> bool {
-    err.code() == Some("ConditionalCheckFailedException")
+/// Whether a conditional write's condition held: a failed condition is an answer (false),
+/// any other failure an error naming `action`.
+pub fn condition_held<T, E>(answer: std::result::Result<T, E>, action: &str) -> Result<bool>
+where
+    E: std::error::Error + ProvideErrorMetadata,
+{
+    match answer {
+        Ok(_) => Ok(true),
+        Err(err) if err.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(err) => Err(Error::aws(action)(err)),
+    }
 }
 
 /// A number attribute of an item, 0 when absent.

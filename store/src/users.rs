@@ -1,17 +1,15 @@
 //! Users in DynamoDB: `pk` = user name, `sk` = `profile`; stack-wide values under
 //! `pk` = `#system` (no user name starts with `#`). Index `by_name_prefix` serves the ops search.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use contract::names::{PARTITION_KEY, SORT_KEY, USERS_NAME_PREFIX_INDEX, USERS_NAME_PREFIX_INDEX_KEY};
+use contract::names::{USERS_NAME_PREFIX_INDEX, USERS_NAME_PREFIX_INDEX_KEY};
 use serde::{Deserialize, Serialize};
 
 use crate::UserStore;
-use crate::dynamo::{self, Item, is_condition_failure, s};
+use crate::dynamo::{self, Item, condition_held, s};
 use crate::error::{Error, Result};
 use crate::model::{Page, UserName, UserRecord, parse_rfc3339, rfc3339};
 
@@ -99,13 +97,13 @@ impl UserStore for DynamoUsers {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match answer {
-            Ok(_) => Ok(()),
-            Err(err) if is_condition_failure(&err) => Err(Error::Conflict {
+        if condition_held(answer, "PutItem user")? {
+            Ok(())
+        } else {
+            Err(Error::Conflict {
                 code: "user_name_taken",
                 message: format!("the user name {} is taken", user.user_name),
-            }),
-            Err(err) => Err(Error::aws("PutItem user")(err)),
+            })
         }
     }
 
@@ -132,13 +130,13 @@ impl UserStore for DynamoUsers {
             .expression_attribute_values(":expected", AttributeValue::N(expected_generation.to_string()))
             .send()
             .await;
-        match answer {
-            Ok(_) => Ok(()),
-            Err(err) if is_condition_failure(&err) => Err(Error::Conflict {
+        if condition_held(answer, "PutItem user")? {
+            Ok(())
+        } else {
+            Err(Error::Conflict {
                 code: "concurrent_change",
                 message: "the account changed meanwhile (or was deleted); sign in again and retry".into(),
-            }),
-            Err(err) => Err(Error::aws("PutItem user")(err)),
+            })
         }
     }
 
@@ -167,12 +165,14 @@ impl UserStore for DynamoUsers {
             .expression_attribute_values(":prefix", s(prefix))
             .limit(i32::try_from(limit).unwrap_or(i32::MAX));
         if let Some(after) = after {
-            query = query.set_exclusive_start_key(Some(HashMap::from([
-                (PARTITION_KEY.to_owned(), s(after.as_str())),
-                (SORT_KEY.to_owned(), s(PROFILE)),
-                (USERS_NAME_PREFIX_INDEX_KEY.0.to_owned(), s(&after.as_str()[..1])),
-                (USERS_NAME_PREFIX_INDEX_KEY.1.to_owned(), s(after.as_str())),
-            ])));
+            let name = after.as_str();
+            let index_values = (name[..1].to_owned(), name.to_owned());
+            query = query.set_exclusive_start_key(Some(dynamo::index_start_key(
+                name,
+                PROFILE,
+                USERS_NAME_PREFIX_INDEX_KEY,
+                index_values,
+            )));
         }
         let answer = query.send().await.map_err(Error::aws("Query users by prefix"))?;
         let items = answer
@@ -214,11 +214,7 @@ impl UserStore for DynamoUsers {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match answer {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(Error::aws("PutItem system value")(err)),
-        }
+        condition_held(answer, "PutItem system value")
     }
 
     async fn put_system_value(&self, name: &str, value: &[u8]) -> Result<()> {

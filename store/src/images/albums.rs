@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::DynamoImages;
 use super::keys::{ALBUM_PREFIX, AlbumItem, album_sk};
-use crate::dynamo::{self, from_item, is_condition_failure, n, s};
+use crate::dynamo::{self, condition_held, from_item, n, s};
 use crate::error::{Error, Result};
 use crate::model::{Album, ImageId, Label, UserName};
 
@@ -63,10 +63,9 @@ impl DynamoImages {
                     .expression_attribute_values(":zero", n(0))
                     .send()
                     .await;
-                match deleted {
-                    Err(err) if !is_condition_failure(&err) => return Err(Error::aws("DeleteItem album")(err)),
-                    _ => continue,
-                }
+                // A failed condition means the album gained a photo meanwhile: it stays.
+                condition_held(deleted, "DeleteItem album")?;
+                continue;
             }
             if album.cover == Some(id.to_string()) {
                 let newest = self.search_labels(user, std::slice::from_ref(&label.name), 1, None).await?;

@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use self::keys::{ImageItem, SAME_VERSION, label_entries, label_entries_prefix, record_sk};
-use crate::dynamo::{self, Item, delete_request, from_item, is_condition_failure, key_of, n, put_request, to_item, value_of};
+use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
 use crate::error::{Error, Result};
 use crate::model::{Album, ImageId, ImageRecord, ImageStatus, Label, LabelHit, Page, UserName, Usage};
 use crate::ImageStore;
@@ -228,11 +228,7 @@ impl ImageStore for DynamoImages {
             .expression_attribute_values(":reason", dynamo::s(reason))
             .send()
             .await;
-        match answer {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(Error::aws("UpdateItem failed image")(err)),
-        }
+        condition_held(answer, "UpdateItem failed image")
     }
 
     async fn albums(&self, user: &UserName) -> Result<Vec<Album>> {

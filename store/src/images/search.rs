@@ -2,12 +2,11 @@
 //! that an AND search costs about the rarest label's photos, whatever the size of the table.
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use contract::names::{IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY, PARTITION_KEY, SORT_KEY};
-use std::collections::HashMap;
+use contract::names::{IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY};
 
 use super::DynamoImages;
 use super::keys::{ImageItem, LabelEntryItem, images_entry, label_entry, label_sk, record_sk};
-use crate::dynamo::{from_item, s};
+use crate::dynamo::{self, from_item, s};
 use crate::error::{Error, Result};
 use crate::model::{ImageId, ImageRecord, LabelHit, Page, UserName, parse_rfc3339};
 
@@ -23,24 +22,24 @@ impl DynamoImages {
         after: Option<ImageId>,
         sk_of: impl Fn(ImageId) -> String,
     ) -> QueryFluentBuilder {
-        let (index_pk, index_sk) = IMAGES_ENTRIES_INDEX_KEY;
         let mut query = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(IMAGES_ENTRIES_INDEX)
             .key_condition_expression("#entry_pk = :entry")
-            .expression_attribute_names("#entry_pk", index_pk)
+            .expression_attribute_names("#entry_pk", IMAGES_ENTRIES_INDEX_KEY.0)
             .expression_attribute_values(":entry", s(entry_pk.clone()))
             .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX));
         if let Some(after) = after {
-            query = query.set_exclusive_start_key(Some(HashMap::from([
-                (index_pk.to_owned(), s(entry_pk)),
-                (index_sk.to_owned(), s(after.to_string())),
-                (PARTITION_KEY.to_owned(), s(user.as_str())),
-                (SORT_KEY.to_owned(), s(sk_of(after))),
-            ])));
+            let index_values = (entry_pk, after.to_string());
+            query = query.set_exclusive_start_key(Some(dynamo::index_start_key(
+                user.as_str(),
+                sk_of(after),
+                IMAGES_ENTRIES_INDEX_KEY,
+                index_values,
+            )));
         }
         query
     }
