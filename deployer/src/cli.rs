@@ -242,17 +242,16 @@ async fn diff(
     let existing = apply::describe(clients, &stack.name).await?;
     let deployed = existing.as_ref().is_some_and(|info| !info.is_review_only());
     let mut parameters = match artifacts {
-        Some(artifacts) => {
-            let account = clients.account_id().await?;
-            let bucket = package::asset_bucket_name(&account, &clients.region);
-            artifact_parameters(bucket, |function| artifacts.of(function).key())
-        }
+        Some(artifacts) => artifact_parameters(package::asset_bucket(clients).await?, &artifacts),
         None if deployed => params::ARTIFACTS
             .iter()
             .map(|name| (name.to_string(), ParameterValue::Previous))
             .collect(),
         // A change set needs values; these are never deployed.
-        None => artifact_parameters("(built by up)".into(), |_| "(built by up)".into()),
+        None => params::ARTIFACTS
+            .iter()
+            .map(|name| (name.to_string(), ParameterValue::Set("(built by up)".into())))
+            .collect(),
     };
     let mapping = match analyzer {
         Some(choice) => ParameterValue::Set(choice.mapping().to_owned()),
@@ -283,11 +282,11 @@ async fn diff(
     Ok(())
 }
 
-/// The template parameters that say where each function's artifact is.
-fn artifact_parameters(bucket: String, key: impl Fn(Function) -> String) -> BTreeMap<String, ParameterValue> {
+/// The template parameters that say where each function's artifact is in `bucket`.
+fn artifact_parameters(bucket: String, artifacts: &Artifacts) -> BTreeMap<String, ParameterValue> {
     let mut parameters = BTreeMap::from([(params::ARTIFACT_BUCKET.to_owned(), ParameterValue::Set(bucket))]);
     for function in Function::ALL {
-        parameters.insert(params::artifact_key(function).to_owned(), ParameterValue::Set(key(function)));
+        parameters.insert(params::artifact_key(function).to_owned(), ParameterValue::Set(artifacts.of(function).key()));
     }
     parameters
 }
@@ -299,10 +298,7 @@ async fn up(
     analyzer: AnalyzerChoice,
     timeout: Duration,
 ) -> Result<()> {
-    let mut locations = BTreeMap::new();
-    for function in Function::ALL {
-        locations.insert(function.suffix(), package::upload(clients, artifacts.of(function)).await?);
-    }
+    let bucket = package::upload(clients, artifacts).await?;
 
     let mut existing = apply::describe(clients, &stack.name).await?;
     if let Some(info) = &existing {
@@ -326,8 +322,7 @@ async fn up(
         }
     }
 
-    let bucket = locations.values().next().map(|location| location.bucket.clone()).unwrap_or_default();
-    let mut parameters = artifact_parameters(bucket, |function| locations[function.suffix()].key.clone());
+    let mut parameters = artifact_parameters(bucket, artifacts);
     parameters.insert(
         params::ANALYZER_QUEUE_MAPPING.to_owned(),
         ParameterValue::Set(analyzer.mapping().to_owned()),

@@ -16,19 +16,11 @@ use crate::aws::Clients;
 use crate::config::Architecture;
 use crate::error::{Error, Result};
 
-
 /// A Lambda deployment zip and its SHA-256.
 #[derive(Debug, Clone)]
 pub struct Artifact {
     pub path: PathBuf,
     pub sha256: String,
-}
-
-/// Where an artifact lives in S3.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArtifactLocation {
-    pub bucket: String,
-    pub key: String,
 }
 
 impl Artifact {
@@ -187,38 +179,47 @@ pub fn asset_bucket_name(account: &str, region: &str) -> String {
     format!("smart-album-assets-{account}-{region}")
 }
 
-/// Creates the asset bucket if needed and uploads the artifact unless it is already there.
-pub async fn upload(clients: &Clients, artifact: &Artifact) -> Result<ArtifactLocation> {
-    let account = clients.account_id().await?;
-    let bucket = asset_bucket_name(&account, &clients.region);
+/// The account's asset bucket in the clients' region.
+pub async fn asset_bucket(clients: &Clients) -> Result<String> {
+    Ok(asset_bucket_name(&clients.account_id().await?, &clients.region))
+}
+
+/// Creates the asset bucket if needed and uploads each function's artifact unless it is
+/// already there (a zip both functions share, such as the placeholder, once); the bucket.
+pub async fn upload(clients: &Clients, artifacts: &Artifacts) -> Result<String> {
+    let bucket = asset_bucket(clients).await?;
     ensure_asset_bucket(clients, &bucket).await?;
+    let mut uploaded = std::collections::BTreeSet::new();
+    for function in Function::ALL {
+        let artifact = artifacts.of(function);
+        if uploaded.insert(artifact.key()) {
+            upload_once(clients, &bucket, artifact).await?;
+        }
+    }
+    Ok(bucket)
+}
+
+async fn upload_once(clients: &Clients, bucket: &str, artifact: &Artifact) -> Result<()> {
     let key = artifact.key();
-    let present = clients
-        .s3
-        .head_object()
-        .bucket(&bucket)
-        .key(&key)
-        .send()
-        .await
-        .is_ok();
+    let present = clients.s3.head_object().bucket(bucket).key(&key).send().await.is_ok();
     if present {
         eprintln!("Artifact s3://{bucket}/{key} is already uploaded");
-    } else {
-        let body = ByteStream::from_path(&artifact.path)
-            .await
-            .map_err(|err| Error::Package(format!("cannot read {}: {err}", artifact.path.display())))?;
-        clients
-            .s3
-            .put_object()
-            .bucket(&bucket)
-            .key(&key)
-            .body(body)
-            .send()
-            .await
-            .map_err(Error::aws(format!("uploading the artifact to s3://{bucket}/{key}")))?;
-        eprintln!("Uploaded the artifact to s3://{bucket}/{key}");
+        return Ok(());
     }
-    Ok(ArtifactLocation { bucket, key })
+    let body = ByteStream::from_path(&artifact.path)
+        .await
+        .map_err(|err| Error::Package(format!("cannot read {}: {err}", artifact.path.display())))?;
+    clients
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key(&key)
+        .body(body)
+        .send()
+        .await
+        .map_err(Error::aws(format!("uploading the artifact to s3://{bucket}/{key}")))?;
+    eprintln!("Uploaded the artifact to s3://{bucket}/{key}");
+    Ok(())
 }
 
 async fn ensure_asset_bucket(clients: &Clients, bucket: &str) -> Result<()> {

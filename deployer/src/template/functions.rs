@@ -101,16 +101,16 @@ pub fn tier_settings(config: &TierConfig) -> TierSettings {
 /// API function behind the REST API.
 fn environment(config: &TierConfig, role: FunctionRole) -> Environment {
     let mut variables = BTreeMap::from([
-            (env::TIER, Expr::str(config.tier.as_str())),
-            (env::USERS_TABLE, Expr::reference(ids::USERS_TABLE)),
-            (env::IMAGES_TABLE, Expr::reference(ids::IMAGES_TABLE)),
-            (env::PHOTO_BUCKET, Expr::reference(ids::BUCKET)),
-            (env::NEW_USER_TOPIC_ARN, Expr::reference(ids::NEW_USER_TOPIC)),
-            (env::NEW_IMAGE_TOPIC_ARN, Expr::reference(ids::NEW_IMAGE_TOPIC)),
-            (env::ANALYSIS_QUEUE_URL, Expr::reference(ids::ANALYSIS_QUEUE)),
-            (env::KEY_ARN, Expr::arn_of(ids::KEY)),
-            (
-                env::TIER_SETTINGS,
+        (env::TIER, Expr::str(config.tier.as_str())),
+        (env::USERS_TABLE, Expr::reference(ids::USERS_TABLE)),
+        (env::IMAGES_TABLE, Expr::reference(ids::IMAGES_TABLE)),
+        (env::PHOTO_BUCKET, Expr::reference(ids::BUCKET)),
+        (env::NEW_USER_TOPIC_ARN, Expr::reference(ids::NEW_USER_TOPIC)),
+        (env::NEW_IMAGE_TOPIC_ARN, Expr::reference(ids::NEW_IMAGE_TOPIC)),
+        (env::ANALYSIS_QUEUE_URL, Expr::reference(ids::ANALYSIS_QUEUE)),
+        (env::KEY_ARN, Expr::arn_of(ids::KEY)),
+        (
+            env::TIER_SETTINGS,
             Expr::str(serde_json::to_string(&tier_settings(config)).unwrap_or_default()),
         ),
     ]);
