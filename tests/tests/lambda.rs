@@ -116,15 +116,15 @@ fn bootstrap(function: &str, dir: &Path) -> PathBuf {
     binary
 }
 
-/// Starts a function's bootstrap as Lambda does: its configured environment and handler, the
-/// Runtime API's address, and the emulator's endpoint and credentials from this process.
-async fn start_function(api: &Api, function: &str, dir: &Path, runtime_api: SocketAddr) -> Child {
+/// Starts a function's `bootstrap` as Lambda does: its configured environment and handler,
+/// the Runtime API's address, and the emulator's endpoint and credentials from this process.
+async fn start_function(api: &Api, function: &str, bootstrap: &Path, runtime_api: SocketAddr) -> Child {
     let lambda = aws_sdk_lambda::Client::new(&api.sdk);
     let name = format!("{}-{function}", api.files.stack_name());
     let configuration = lambda.get_function_configuration().function_name(&name).send().await.unwrap();
     let variables = configuration.environment.and_then(|e| e.variables).unwrap_or_default();
     let handler = configuration.handler.unwrap_or_default();
-    Command::new(bootstrap(function, dir))
+    Command::new(bootstrap)
         .env_clear()
         .envs(std::env::vars().filter(|(name, _)| name.starts_with("AWS_") || name == "PATH"))
         .envs(variables)
@@ -223,9 +223,9 @@ async fn the_lambda_entry_points_answer_as_runtime_serve_does() {
 
     // The API function, through stage prod.
     let (api_runtime, address) = RuntimeApi::start().await;
-    bootstrap("api", dir.path());
+    let api_bootstrap = bootstrap("api", dir.path());
     let started = std::time::Instant::now();
-    let _api_function = Running(start_function(&api, "api", dir.path(), address).await);
+    let _api_function = Running(start_function(&api, "api", &api_bootstrap, address).await);
 
     let health = api_runtime.invoke(rest_event("GET", "/health", None, None, None, false)).await.unwrap();
     // Reported, never asserted (speed is measured in `make bench`): the README quotes it.
@@ -274,7 +274,8 @@ async fn the_lambda_entry_points_answer_as_runtime_serve_does() {
 
     // The analyzer function: one good message and one poison message in a batch.
     let (analyzer_runtime, address) = RuntimeApi::start().await;
-    let _analyzer_function = Running(start_function(&api, "analyzer", dir.path(), address).await);
+    let analyzer_bootstrap = bootstrap("analyzer", dir.path());
+    let _analyzer_function = Running(start_function(&api, "analyzer", &analyzer_bootstrap, address).await);
     let event = json!({
         "user_name": "lambda-user", "image_id": image_id, "object_key": format!("lambda-user/{image_id}"),
         "content_type": "image/png", "size": photo.len()

@@ -397,7 +397,7 @@ pub async fn search(
     user: CurrentUser,
     QueryParams(query): QueryParams<SearchQuery>,
 ) -> ApiResult<Json<SearchPage>> {
-    search_page(&state, user.name(), &query.label, query.limit, query.cursor.as_deref()).await.map(Json).map_err(Into::into)
+    Ok(Json(search_page(&state, user.name(), &query.label, query.limit, query.cursor.as_deref()).await?))
 }
 
 /// A page of the user's images carrying every one of `labels` (raw, as the client sent them).
