@@ -1,7 +1,7 @@
 # Smart Album. The README's two commands: `make up` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help venv build package test bench wrk up down clean
+.PHONY: help venv onnxruntime build package test bench peer wrk up down clean
 
 VENV := .venv
 # Tools installed into the venv (moto_server, cfn-lint, cargo-lambda, sccache) come first.
@@ -11,6 +11,11 @@ TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 export CARGO_TARGET_DIR := $(TARGET_DIR)
 # The functions' artifacts: $(ARTIFACTS)/api/bootstrap.zip and $(ARTIFACTS)/analyzer/bootstrap.zip.
 ARTIFACTS := $(TARGET_DIR)/lambda
+# ONNX Runtime's shared library, from the onnxruntime wheel pinned in requirements.txt: the
+# analyzer loads it from beside its executable (or from ORT_DYLIB_PATH).
+ONNXRUNTIME_LIB = $$(ls $(VENV)/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -n1)
+# The bench's peer: Python with onnxruntime, numpy and Pillow, in a venv of its own.
+PEER_VENV := $(TARGET_DIR)/peer-venv
 # sccache caches compiled dependencies across wiped target/ folders, once it is installed.
 SCCACHE = $(if $(wildcard $(VENV)/bin/sccache),RUSTC_WRAPPER=$(CURDIR)/$(VENV)/bin/sccache,)
 
@@ -21,6 +26,7 @@ help:
 	@echo "make bench    measure what users feel (release build, local AWS, wrk); figures in target/bench/"
 	@echo "make package  build the two Lambda artifacts ($(ARTIFACTS)/{api,analyzer}/bootstrap.zip) with cargo-lambda"
 	@echo "make venv     install the pinned Python tools (requirements.txt) into $(VENV)"
+	@echo "make onnxruntime  put the pinned ONNX Runtime library beside the debug and release binaries"
 
 venv: $(VENV)/.installed
 
@@ -29,14 +35,20 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-build: venv
+onnxruntime: venv
+	@for profile in debug release; do \
+		install -D -m 755 "$(ONNXRUNTIME_LIB)" "$(TARGET_DIR)/$$profile/libonnxruntime.so"; done
+
+build: venv onnxruntime
 	$(SCCACHE) cargo build --locked --workspace --bins
 
 # One build of both functions (their shared crates compiled once): the `api` binary comes from
-# the `runtime` crate, which has no vision dependency; `analyzer` from the `analyzer` crate.
+# the `runtime` crate, which has no vision dependency; `analyzer` from the `analyzer` crate,
+# whose zip gets ONNX Runtime beside its bootstrap.
 package: venv
 	@start=$$(date +%s); \
 	$(SCCACHE) cargo lambda build --release --locked --bin api --bin analyzer --output-format zip && \
+	scripts/zip-add $(ARTIFACTS)/analyzer/bootstrap.zip "$(ONNXRUNTIME_LIB)" libonnxruntime.so && \
 	echo "Built $(ARTIFACTS)/api/bootstrap.zip ($$(du -k $(ARTIFACTS)/api/bootstrap.zip | cut -f1) KiB) and" \
 	     "$(ARTIFACTS)/analyzer/bootstrap.zip ($$(du -k $(ARTIFACTS)/analyzer/bootstrap.zip | cut -f1) KiB)" \
 	     "in $$(( $$(date +%s) - start )) s"
@@ -50,10 +62,19 @@ test: venv package build
 
 # Benchmarks report figures and never fail on a number; they are not part of `make test`.
 # BENCH_ARGS passes options to the bench binary: make bench BENCH_ARGS="--only load,search"
-bench: venv wrk
+bench: venv onnxruntime peer wrk
 	$(SCCACHE) cargo build --release --locked --workspace --bins
-	scripts/with-moto $(TARGET_DIR)/release/bench --bin-dir $(TARGET_DIR)/release --out target/bench $(BENCH_ARGS)
+	scripts/with-moto $(TARGET_DIR)/release/bench --bin-dir $(TARGET_DIR)/release --out target/bench \
+		--peer-python $(PEER_VENV)/bin/python $(BENCH_ARGS)
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
+
+# The peer the analyzer is compared with (bench/peer/requirements.txt, pinned).
+peer: $(PEER_VENV)/.installed
+
+$(PEER_VENV)/.installed: bench/peer/requirements.txt
+	python3 -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/peer/requirements.txt
+	touch $@
 
 # wrk loads the API from a second process: Debian's package.
 wrk:

@@ -4,8 +4,10 @@
 
 use std::io::Cursor;
 
-use image::imageops::{self, FilterType};
+use image::imageops;
 use image::{ImageFormat, RgbImage};
+
+use crate::pixels::resize;
 
 /// The longest side the labelers get: more than either model's input needs.
 pub const WORKING_SIDE: u32 = 640;
@@ -35,7 +37,7 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, Undecodable> {
         }
         other => return Err(Undecodable(format!("{other:?} is not a supported photo format"))),
     };
-    Ok(downscale(orient(image, orientation(bytes))))
+    downscale(orient(image, orientation(bytes)))
 }
 
 fn decode_jpeg(bytes: &[u8]) -> Result<RgbImage, Undecodable> {
@@ -95,19 +97,15 @@ fn orient(image: RgbImage, orientation: u32) -> RgbImage {
     }
 }
 
-fn downscale(image: RgbImage) -> RgbImage {
+fn downscale(image: RgbImage) -> Result<RgbImage, Undecodable> {
     let (width, height) = image.dimensions();
     let longest = width.max(height);
     if longest <= WORKING_SIDE {
-        return image;
+        return Ok(image);
     }
     let factor = WORKING_SIDE as f32 / longest as f32;
-    imageops::resize(
-        &image,
-        ((width as f32 * factor).round() as u32).max(1),
-        ((height as f32 * factor).round() as u32).max(1),
-        FilterType::Triangle,
-    )
+    resize(&image, (width as f32 * factor).round() as u32, (height as f32 * factor).round() as u32)
+        .map_err(|err| Undecodable(format!("the photo cannot be scaled: {err}")))
 }
 
 #[cfg(test)]

@@ -8,8 +8,10 @@
 //! queue. A photo that cannot be decoded is marked failed and its message acknowledged.
 
 pub mod decode;
+pub mod engine;
 pub mod labeler;
 pub mod lambda;
+pub mod pixels;
 pub mod poller;
 pub mod services;
 

@@ -49,7 +49,8 @@ fn cfn_lint_finds_no_error_and_no_warning_in_any_tier() {
 
 /// `make package` built the two functions' artifacts: zips whose `bootstrap` is an executable
 /// ELF; the API's carries no vision models (it is smaller than the analyzer's by more than
-/// the models' bytes).
+/// the models' bytes) and no inference engine, the analyzer's has ONNX Runtime beside its
+/// bootstrap (where it loads it from).
 #[test]
 fn the_packaged_artifacts_hold_executable_bootstraps_and_only_the_analyzer_has_the_models() {
     let artifacts = common::artifacts();
@@ -60,7 +61,8 @@ fn the_packaged_artifacts_hold_executable_bootstraps_and_only_the_analyzer_has_t
                 "import sys, zipfile\n\
                  z = zipfile.ZipFile(sys.argv[1])\n\
                  info = z.getinfo('bootstrap')\n\
-                 print(z.read('bootstrap')[:4] == b'\\x7fELF', bool((info.external_attr >> 16) & 0o111), info.file_size)",
+                 print(z.read('bootstrap')[:4] == b'\\x7fELF', bool((info.external_attr >> 16) & 0o111), info.file_size,\n\
+                       'libonnxruntime.so' in z.namelist() and z.read('libonnxruntime.so')[:4] == b'\\x7fELF')",
             ])
             .arg(artifacts.join(function).join("bootstrap.zip"))
             .output()
@@ -71,7 +73,7 @@ fn the_packaged_artifacts_hold_executable_bootstraps_and_only_the_analyzer_has_t
         assert_eq!(fields[..2], ["True", "True"], "{function}'s bootstrap is not an executable ELF: {answer}");
         let size = fields[2].parse::<u64>().unwrap();
         assert!(size > 100_000, "{function}'s bootstrap is suspiciously small: {answer}");
-        size
+        (size, fields[3] == "True")
     };
     let models: u64 = std::fs::read_dir(common::repo_root().join("models"))
         .unwrap()
@@ -79,6 +81,8 @@ fn the_packaged_artifacts_hold_executable_bootstraps_and_only_the_analyzer_has_t
         .filter(|entry| entry.file_name().to_string_lossy().ends_with(".onnx"))
         .map(|entry| entry.metadata().unwrap().len())
         .sum();
-    let (api, analyzer) = (bootstrap_size("api"), bootstrap_size("analyzer"));
+    let ((api, api_has_engine), (analyzer, analyzer_has_engine)) = (bootstrap_size("api"), bootstrap_size("analyzer"));
+    assert!(analyzer_has_engine, "the analyzer's artifact has no libonnxruntime.so beside its bootstrap");
+    assert!(!api_has_engine, "the API's artifact carries the inference engine");
     assert!(analyzer > api + models, "the API's bootstrap ({api} bytes) should lack the {models} bytes of models the analyzer's ({analyzer}) has");
 }

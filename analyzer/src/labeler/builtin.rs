@@ -1,7 +1,8 @@
 //! The built-in engine: EfficientNet-Lite0 (ImageNet-1k classes: objects and scenes) and
-//! NanoDet (COCO-80 objects, with counts), run with tract (pure Rust). The weights are in the
-//! repository's `models/` (see models/README.md for provenance and licences) and compiled into
-//! the binary, so a Lambda artifact carries them; they are loaded once per process.
+//! NanoDet (COCO-80 objects, with counts), run on the analyzer's [`engine`](crate::engine). The
+//! weights are in the repository's `models/` (see models/README.md for provenance and
+//! licences) and compiled into the binary, so a Lambda artifact carries them; they are loaded
+//! once per process.
 //!
 //! Confidence, in percent: for the classifier, a label's probability is the sum over the
 //! classes that are kinds of it (40% tabby, 30% tiger cat and 10% Egyptian cat make 80% cat);
@@ -9,16 +10,17 @@
 //! persons found at 70% make 91% "person".
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use image::RgbImage;
-use image::imageops::{self, FilterType};
-use tract_onnx::prelude::*;
+use image::imageops;
+use ndarray::{Array4, Ix3};
 
 use super::hierarchy::Hierarchy;
 use super::{Labeler, rank};
+use crate::engine::Model;
+use crate::pixels::resize;
 use store::{Error, Result};
 use store::Label;
 
@@ -44,18 +46,6 @@ const NMS_IOU: f32 = 0.5;
 /// The COCO class that counts people.
 const PERSON: &str = "person";
 
-type Model = Arc<TypedRunnableModel>;
-
-fn load(bytes: &[u8], shape: [usize; 4], what: &str) -> Result<Model> {
-    let model = tract_onnx::onnx()
-        .model_for_read(&mut Cursor::new(bytes))
-        .and_then(|model| model.with_input_fact(0, f32::fact(shape).into()))
-        .and_then(|model| model.into_optimized())
-        .and_then(|model| model.into_runnable())
-        .map_err(|err| Error::Config(format!("loading the {what} model: {err}")))?;
-    Ok(model)
-}
-
 /// One detected object.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Detection {
@@ -76,11 +66,11 @@ struct Models {
 }
 
 impl BuiltinLabeler {
-    /// Loads both models (about a second); do it once per process.
+    /// Loads both models (about 100 ms); do it once per process.
     pub fn load() -> Result<Self> {
         Ok(Self(Arc::new(Models {
-            classifier: load(CLASSIFIER, [1, 3, CLASSIFIER_SIDE as usize, CLASSIFIER_SIDE as usize], "classifier")?,
-            detector: load(DETECTOR, [1, 3, DETECTOR_SIDE as usize, DETECTOR_SIDE as usize], "detector")?,
+            classifier: Model::load("classifier", CLASSIFIER)?,
+            detector: Model::load("detector", DETECTOR)?,
             hierarchy: Hierarchy::parse(HIERARCHY)?,
         })))
     }
@@ -106,22 +96,21 @@ impl Models {
     pub fn classify(&self, photo: &RgbImage) -> Result<Vec<f32>> {
         let (width, height) = photo.dimensions();
         let scale = CLASSIFIER_RESIZE as f32 / width.min(height).max(1) as f32;
-        let resized = imageops::resize(
+        let resized = resize(
             photo,
             ((width as f32 * scale).round() as u32).max(CLASSIFIER_SIDE),
             ((height as f32 * scale).round() as u32).max(CLASSIFIER_SIDE),
-            FilterType::Triangle,
-        );
+        )
+        .map_err(preprocessing_error)?;
         let left = (resized.width() - CLASSIFIER_SIDE) / 2;
         let top = (resized.height() - CLASSIFIER_SIDE) / 2;
         let crop = imageops::crop_imm(&resized, left, top, CLASSIFIER_SIDE, CLASSIFIER_SIDE).to_image();
         let side = CLASSIFIER_SIDE as usize;
-        let input: Tensor = tract_ndarray::Array4::from_shape_fn((1, 3, side, side), |(_, c, y, x)| {
+        let input = Array4::from_shape_fn((1, 3, side, side), |(_, c, y, x)| {
             (f32::from(crop.get_pixel(x as u32, y as u32)[c]) - 127.0) / 128.0
-        })
-        .into();
-        let outputs = self.classifier.run(tvec!(input.into())).map_err(inference_error)?;
-        let logits = outputs[0].to_plain_array_view::<f32>().map_err(inference_error)?;
+        });
+        let outputs = self.classifier.run(input)?;
+        let logits = outputs.first().ok_or_else(|| Error::Internal("the classifier has no output".into()))?;
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let exps: Vec<f32> = logits.iter().map(|v| (v - max).exp()).collect();
         let sum: f32 = exps.iter().sum();
@@ -131,14 +120,13 @@ impl Models {
     /// Objects found (COCO-80), after non-maximum suppression.
     pub fn detect(&self, photo: &RgbImage) -> Result<Vec<Detection>> {
         let side = DETECTOR_SIDE as usize;
-        let stretched = imageops::resize(photo, DETECTOR_SIDE, DETECTOR_SIDE, FilterType::Triangle);
-        let input: Tensor = tract_ndarray::Array4::from_shape_fn((1, 3, side, side), |(_, c, y, x)| {
+        let stretched = resize(photo, DETECTOR_SIDE, DETECTOR_SIDE).map_err(preprocessing_error)?;
+        let input = Array4::from_shape_fn((1, 3, side, side), |(_, c, y, x)| {
             // BGR order.
             let value = f32::from(stretched.get_pixel(x as u32, y as u32)[2 - c]);
             (value - DETECTOR_MEAN[c]) / DETECTOR_STD[c]
-        })
-        .into();
-        let outputs = self.detector.run(tvec!(input.into())).map_err(inference_error)?;
+        });
+        let outputs = self.detector.run(input)?;
         let mut candidates = Vec::new();
         for stride in DETECTOR_STRIDES {
             let cells = (side / stride) * (side / stride);
@@ -146,10 +134,11 @@ impl Models {
                 outputs
                     .iter()
                     .find(|output| output.shape() == [1, cells, width])
+                    .and_then(|output| output.view().into_dimensionality::<Ix3>().ok())
                     .ok_or_else(|| Error::Internal(format!("the detector has no [1, {cells}, {width}] output")))
             };
-            let scores = find(self.hierarchy.coco.len())?.to_plain_array_view::<f32>().map_err(inference_error)?;
-            let boxes = find(4 * DETECTOR_BINS)?.to_plain_array_view::<f32>().map_err(inference_error)?;
+            let scores = find(self.hierarchy.coco.len())?;
+            let boxes = find(4 * DETECTOR_BINS)?;
             let grid = side / stride;
             for cell in 0..cells {
                 let (class, score) = (0..self.hierarchy.coco.len())
@@ -228,8 +217,8 @@ impl Models {
     }
 }
 
-fn inference_error(err: impl std::fmt::Display) -> Error {
-    Error::Internal(format!("model inference: {err}"))
+fn preprocessing_error(err: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("resizing for the model: {err}"))
 }
 
 fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
