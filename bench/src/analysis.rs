@@ -1,6 +1,7 @@
 //! The analyzer: milliseconds per photo for decode + resize + labels on one thread, and
 //! photos per second through the real pipeline (SQS, S3, DynamoDB) at the default concurrency.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -64,8 +65,17 @@ pub fn synthetic_12mp() -> Result<Photo> {
     Ok(Photo { name: "synthetic_12mp".into(), bytes, content_type: "image/jpeg" })
 }
 
-/// Decode + orientation + resize, then both models and ranking, on this thread.
-pub fn per_photo(report: &mut Report, labeler: &BuiltinLabeler, photos: &[&Photo], max_labels: usize, min_confidence: f32, runs: usize) -> Result<()> {
+/// Decode + orientation + resize, then both models and ranking, on this thread: the median
+/// milliseconds by photo name.
+pub fn per_photo(
+    report: &mut Report,
+    labeler: &BuiltinLabeler,
+    photos: &[&Photo],
+    max_labels: usize,
+    min_confidence: f32,
+    runs: usize,
+) -> Result<BTreeMap<String, f64>> {
+    let mut medians = BTreeMap::new();
     for photo in photos {
         let mut decode_ms = Vec::new();
         let mut total_ms = Vec::new();
@@ -93,6 +103,56 @@ pub fn per_photo(report: &mut Report, labeler: &BuiltinLabeler, photos: &[&Photo
             median(&decode_ms),
             "ms",
             "of which decode + orientation + resize to the working size",
+        );
+        medians.insert(photo.name.clone(), median(&total_ms));
+    }
+    Ok(medians)
+}
+
+/// The peer on the same photo files: bench/peer/labels.py (Python; onnxruntime on one thread,
+/// the same two models at the same input sizes; Pillow and numpy), and our time over its.
+pub fn peer(report: &mut Report, python: &Path, photos: &[&Photo], ours: &BTreeMap<String, f64>, runs: usize, out: &Path) -> Result<()> {
+    let folder = out.join("photos");
+    std::fs::create_dir_all(&folder)?;
+    let mut files = Vec::new();
+    for photo in photos {
+        let extension = if photo.content_type == "image/png" { "png" } else { "jpg" };
+        let file = folder.join(format!("{}.{extension}", photo.name));
+        std::fs::write(&file, &photo.bytes)?;
+        files.push(file);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = std::process::Command::new(python)
+        .arg(root.join("bench/peer/labels.py"))
+        .arg(root.join("models"))
+        .arg(runs.to_string())
+        .args(&files)
+        .output()
+        .with_context(|| format!("running the peer with {}", python.display()))?;
+    anyhow::ensure!(output.status.success(), "the peer failed: {}", String::from_utf8_lossy(&output.stderr));
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).context("the peer's answer")?;
+    let version = answer["onnxruntime"].as_str().unwrap_or("?");
+    for photo in photos {
+        let figures = &answer["photos"][&photo.name];
+        let peer_ms = figures["ms_per_photo"].as_f64().with_context(|| format!("the peer has no figure for {}", photo.name))?;
+        let top = figures["top_classes"][0][0].as_str().unwrap_or("?");
+        report.add(
+            format!("analyzer.peer.ms_per_photo.{}", photo.name),
+            peer_ms,
+            "ms",
+            format!("the peer (Python, onnxruntime {version} on one thread, Pillow, numpy) on the same file (median of {runs}); its top class: {top}"),
+        );
+        report.add(
+            format!("analyzer.peer.decode_ms.{}", photo.name),
+            figures["decode_ms"].as_f64().unwrap_or(f64::NAN),
+            "ms",
+            "of which the peer's decode + orientation + resize (Pillow)",
+        );
+        report.add(
+            format!("analyzer.ratio_to_peer.{}", photo.name),
+            ours.get(&photo.name).copied().unwrap_or(f64::NAN) / peer_ms,
+            "x",
+            "our ms per photo over the peer's: at most 1 is the goal",
         );
     }
     Ok(())

@@ -90,4 +90,17 @@ impl Http {
             .map(|items| items.iter().filter_map(|item| item["id"].as_str().map(str::to_owned)).collect())
             .unwrap_or_default())
     }
+
+    /// Polls `GET /images/{id}` until the photo is analysed (`ready` or `failed`): its status.
+    pub async fn wait_analysed(&self, token: &str, id: &str, patience: std::time::Duration) -> Result<String> {
+        let started = std::time::Instant::now();
+        loop {
+            let image = self.send(Method::GET, &format!("/images/{id}"), Some(token), None, Vec::new()).await?.json("GET /images/{id}")?;
+            match image["status"].as_str() {
+                Some(status @ ("ready" | "failed")) => return Ok(status.to_owned()),
+                _ if started.elapsed() > patience => anyhow::bail!("photo {id} not analysed within {patience:?}"),
+                _ => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
+            }
+        }
+    }
 }

@@ -68,7 +68,14 @@ struct Cli {
     /// Photos analysed for photos per second.
     #[arg(long, default_value_t = 30)]
     analysed: usize,
+    /// The Python of the peer's venv (onnxruntime, numpy, Pillow: bench/peer/requirements.txt);
+    /// without it the analyzer section has no peer figures.
+    #[arg(long)]
+    peer_python: Option<PathBuf>,
 }
+
+/// Every tier, for the figures that differ by tier (what the analyzer loads).
+const TIERS: [&str; 3] = ["BASIC_USER", "CORE_USER", "FULL_PLATFORM_USER"];
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]
 enum Section {
@@ -104,19 +111,40 @@ impl Bench {
         Served::start(&self.binary("runtime"), &self.cli.tier, extra, &self.cli.out.join(log)).await
     }
 
+    /// Per tier: `runtime serve` spawned to its first /health 200 (the tier's models loaded),
+    /// and spawned to its first photo analysed (a cold analyzer's first message handled).
     async fn startup(&self, report: &mut Report) -> Result<()> {
-        let mut times = Vec::new();
-        for run in 0..5 {
-            let (served, elapsed) = self.serve(&[], &format!("serve-start-{run}.log")).await?;
+        let photo = self.photo("chelsea")?;
+        for tier in TIERS {
+            deploy(&self.cli, tier, &self.aws).await?;
+            let (served, _) = Served::start(&self.binary("runtime"), tier, &[], &self.cli.out.join("serve-start.log")).await?;
+            let token = served.http.user_token("bench-start").await?;
             served.stop().await?;
-            times.push(stats::ms(elapsed));
+            let (mut to_health, mut to_photo) = (Vec::new(), Vec::new());
+            for run in 0..5 {
+                let log = self.cli.out.join(format!("serve-start-{tier}-{run}.log"));
+                let started = Instant::now();
+                let (served, elapsed) = Served::start(&self.binary("runtime"), tier, &[], &log).await?;
+                let id = served.http.upload(&token, photo.content_type, photo.bytes.clone()).await?;
+                let status = served.http.wait_analysed(&token, &id, Duration::from_secs(60)).await?;
+                to_photo.push(stats::ms(started.elapsed()));
+                served.stop().await?;
+                anyhow::ensure!(status == "ready", "{tier}: the first photo ended {status}; see {}", log.display());
+                to_health.push(stats::ms(elapsed));
+            }
+            report.add(
+                format!("runtime.start_to_health_ms.{tier}"),
+                stats::median(&to_health),
+                "ms",
+                format!("`runtime serve --tier {tier}` spawned to its first /health 200, the tier's models loaded (median of 5)"),
+            );
+            report.add(
+                format!("runtime.start_to_first_photo_ms.{tier}"),
+                stats::median(&to_photo),
+                "ms",
+                format!("spawned to its first photo ({}) uploaded and analysed: a cold analyzer's first message (median of 5)", photo.name),
+            );
         }
-        report.add(
-            "runtime.start_to_health_ms",
-            stats::median(&times),
-            "ms",
-            "`runtime serve` spawned to its first /health 200, models loaded and analyzer started (median of 5)",
-        );
         Ok(())
     }
 
@@ -175,7 +203,10 @@ impl Bench {
         let synthetic = analysis::synthetic_12mp()?;
         let photos: Vec<&Photo> = self.photos.iter().chain([&synthetic]).collect();
         let settings = self.config.settings.labeler;
-        analysis::per_photo(report, &labeler, &photos, settings.max_labels as usize, settings.min_confidence as f32, 5)?;
+        let ours = analysis::per_photo(report, &labeler, &photos, settings.max_labels as usize, settings.min_confidence as f32, 5)?;
+        if let Some(python) = &self.cli.peer_python {
+            analysis::peer(report, python, &photos, &ours, 5, &self.cli.out)?;
+        }
 
         let (served, _) = self.serve(&["--no-analyzer"], "serve-analyzer.log").await?;
         let token = served.http.user_token("bench-analyzer").await?;
@@ -239,14 +270,14 @@ impl Bench {
     }
 }
 
-/// Deploys the tier with the release deployer as `make up` does (placeholder artifact, analyzer
+/// Deploys a tier with the release deployer as `make up` does (placeholder artifact, analyzer
 /// run locally), then reads the stack's settings back.
-async fn deploy(cli: &Cli, aws: &aws_config::SdkConfig) -> Result<StackConfig> {
-    let log = cli.out.join("deploy.log");
+async fn deploy(cli: &Cli, tier: &str, aws: &aws_config::SdkConfig) -> Result<StackConfig> {
+    let log = cli.out.join(format!("deploy-{tier}.log"));
     let output = std::process::Command::new(cli.bin_dir.join("deployer"))
         .arg("--stacks-dir")
         .arg(&cli.stacks_dir)
-        .args(["up", "--tier", &cli.tier, "--skip-build", "--analyzer", "local"])
+        .args(["up", "--tier", tier, "--skip-build", "--analyzer", "local"])
         .output()
         .context("running the deployer")?;
     std::fs::write(&log, [output.stdout, output.stderr].concat())?;
@@ -254,7 +285,7 @@ async fn deploy(cli: &Cli, aws: &aws_config::SdkConfig) -> Result<StackConfig> {
         bail!("deployer up failed; see {}", log.display());
     }
     let lambda = aws_sdk_lambda::Client::new(aws);
-    Ok(runtime::config::from_deployed(&lambda, &stack_name_of_tier(&cli.tier)).await?)
+    Ok(runtime::config::from_deployed(&lambda, &stack_name_of_tier(tier)).await?)
 }
 
 #[tokio::main]
@@ -274,7 +305,7 @@ async fn main() -> Result<()> {
 
     let aws = runtime::services::aws_config().await;
     println!("deploying {} to the local emulator", cli.tier);
-    let config = deploy(&cli, &aws).await?;
+    let config = deploy(&cli, &cli.tier, &aws).await?;
     let photos = analysis::fixtures(&cli.photos_dir)?;
     let bench = Bench { cli, aws, config, photos };
 
