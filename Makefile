@@ -1,7 +1,7 @@
 # Smart Album. The README's two commands: `make up` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help venv onnxruntime build package test bench peer wrk up down clean
+.PHONY: help venv onnxruntime nasm build package test bench peer wrk up down clean
 
 VENV := .venv
 # Tools installed into the venv (moto_server, cfn-lint, cargo-lambda, sccache) come first.
@@ -39,13 +39,13 @@ onnxruntime: venv
 	@for profile in debug release; do \
 		install -D -m 755 "$(ONNXRUNTIME_LIB)" "$(TARGET_DIR)/$$profile/libonnxruntime.so"; done
 
-build: venv onnxruntime
+build: venv onnxruntime nasm
 	$(SCCACHE) cargo build --locked --workspace --bins
 
 # One build of both functions (their shared crates compiled once): the `api` binary comes from
 # the `runtime` crate, which has no vision dependency; `analyzer` from the `analyzer` crate,
 # whose zip gets ONNX Runtime beside its bootstrap.
-package: venv
+package: venv nasm
 	@start=$$(date +%s); \
 	$(SCCACHE) cargo lambda build --release --locked --bin api --bin analyzer --output-format zip && \
 	scripts/zip-add $(ARTIFACTS)/analyzer/bootstrap.zip "$(ONNXRUNTIME_LIB)" libonnxruntime.so && \
@@ -62,7 +62,7 @@ test: venv package build
 
 # Benchmarks report figures and never fail on a number; they are not part of `make test`.
 # BENCH_ARGS passes options to the bench binary: make bench BENCH_ARGS="--only load,search"
-bench: venv onnxruntime peer wrk
+bench: venv onnxruntime nasm peer wrk
 	$(SCCACHE) cargo build --release --locked --workspace --bins
 	scripts/with-moto $(TARGET_DIR)/release/bench --bin-dir $(TARGET_DIR)/release --out target/bench \
 		--peer-python $(PEER_VENV)/bin/python $(BENCH_ARGS)
@@ -76,11 +76,18 @@ $(PEER_VENV)/.installed: bench/peer/requirements.txt
 	$(PEER_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/peer/requirements.txt
 	touch $@
 
-# wrk loads the API from a second process: Debian's package.
+# Debian packages, installed by name when their command is missing.
+apt_install = command -v $(1) >/dev/null || { \
+	sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	$$sudo apt-get update -q && $$sudo apt-get install -y -q $(1); }
+
+# nasm assembles libjpeg-turbo's SIMD code when the mozjpeg crate builds it from source.
+nasm:
+	@$(call apt_install,nasm)
+
+# wrk loads the API from a second process.
 wrk:
-	@command -v wrk >/dev/null || { \
-		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$sudo apt-get update -q && $$sudo apt-get install -y -q wrk; }
+	@$(call apt_install,wrk)
 
 # TIER (default CORE_USER), PORT (3000) and MOTO_PORT (4566) can be set: make up TIER=BASIC_USER
 up: build
