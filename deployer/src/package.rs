@@ -1,5 +1,5 @@
 //! The two functions' artifacts: built with cargo-lambda (the API's `bootstrap` from the
-//! `runtime` crate, without tract and the vision models; the analyzer's from the `analyzer`
+//! `runtime` crate, without the inference engine and the vision models; the analyzer's from the `analyzer`
 //! crate), addressed by their content hash, and uploaded once to the account's asset bucket.
 
 use std::io::Read;

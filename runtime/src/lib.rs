@@ -2,8 +2,8 @@
 //! behind the REST API proxy in Lambda (the `api` binary is that function's `bootstrap`), or
 //! over plain HTTP by `runtime serve` (in the `analyzer` crate, which adds the analyzer).
 //!
-//! Nothing here depends on tract or the vision models: the API function's artifact carries
-//! neither, and its cold start does not load them.
+//! Nothing here depends on the inference engine or the vision models: the API function's
+//! artifact carries neither, and its cold start does not load them.
 
 pub mod api;
 pub mod auth;

@@ -1,4 +1,4 @@
-//! The API function's Lambda `bootstrap`: no vision models, no tract.
+//! The API function's Lambda `bootstrap`: no vision models, no inference engine.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
