@@ -111,25 +111,38 @@ impl Bench {
         Served::start(&self.binary("runtime"), &self.cli.tier, extra, &self.cli.out.join(log)).await
     }
 
-    /// Per tier: `runtime serve` spawned to its first /health 200 (the tier's models loaded),
-    /// and spawned to its first photo analysed (a cold analyzer's first message handled).
+    /// Per tier: `runtime serve` spawned to its first photo analysed, the photo waiting on the
+    /// queue (a cold analyzer's first message handled), and spawned to its first /health 200
+    /// (the tier's models loaded).
     async fn startup(&self, report: &mut Report) -> Result<()> {
         let photo = self.photo("chelsea")?;
+        let runtime = self.binary("runtime");
         for tier in TIERS {
             deploy(&self.cli, tier, &self.aws).await?;
-            let (served, _) = Served::start(&self.binary("runtime"), tier, &[], &self.cli.out.join("serve-start.log")).await?;
+            // Queued by a server without a poller: a killed poller's long poll goes on
+            // receiving in the emulator for up to 20 s, and would hide the message.
+            let (served, _) = Served::start(&runtime, tier, &["--no-analyzer"], &self.cli.out.join(format!("serve-queue-{tier}.log"))).await?;
             let token = served.http.user_token("bench-start").await?;
+            let id = served.http.upload(&token, photo.content_type, photo.bytes.clone()).await?;
             served.stop().await?;
-            let (mut to_health, mut to_photo) = (Vec::new(), Vec::new());
+            let log = self.cli.out.join(format!("serve-first-photo-{tier}.log"));
+            let started = Instant::now();
+            let (served, _) = Served::start(&runtime, tier, &[], &log).await?;
+            let status = served.http.wait_analysed(&token, &id, Duration::from_secs(60)).await?;
+            let to_photo = stats::ms(started.elapsed());
+            served.stop().await?;
+            anyhow::ensure!(status == "ready", "{tier}: the first photo ended {status}; see {}", log.display());
+            report.add(
+                format!("runtime.start_to_first_photo_ms.{tier}"),
+                to_photo,
+                "ms",
+                format!("`runtime serve --tier {tier}` spawned to the photo ({}) waiting on the queue analysed: a cold analyzer's first message (once)", photo.name),
+            );
+            let mut to_health = Vec::new();
             for run in 0..5 {
                 let log = self.cli.out.join(format!("serve-start-{tier}-{run}.log"));
-                let started = Instant::now();
-                let (served, elapsed) = Served::start(&self.binary("runtime"), tier, &[], &log).await?;
-                let id = served.http.upload(&token, photo.content_type, photo.bytes.clone()).await?;
-                let status = served.http.wait_analysed(&token, &id, Duration::from_secs(60)).await?;
-                to_photo.push(stats::ms(started.elapsed()));
+                let (served, elapsed) = Served::start(&runtime, tier, &[], &log).await?;
                 served.stop().await?;
-                anyhow::ensure!(status == "ready", "{tier}: the first photo ended {status}; see {}", log.display());
                 to_health.push(stats::ms(elapsed));
             }
             report.add(
@@ -137,12 +150,6 @@ impl Bench {
                 stats::median(&to_health),
                 "ms",
                 format!("`runtime serve --tier {tier}` spawned to its first /health 200, the tier's models loaded (median of 5)"),
-            );
-            report.add(
-                format!("runtime.start_to_first_photo_ms.{tier}"),
-                stats::median(&to_photo),
-                "ms",
-                format!("spawned to its first photo ({}) uploaded and analysed: a cold analyzer's first message (median of 5)", photo.name),
             );
         }
         Ok(())
