@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::path::PathBuf;
 use std::process::Command;
 
 use common::{deployer, repo_root};
@@ -48,41 +49,54 @@ fn cfn_lint_finds_no_error_and_no_warning_in_any_tier() {
 }
 
 /// `make package` built the two functions' artifacts: zips whose `bootstrap` is an executable
-/// ELF; the API's carries no vision models (it is smaller than the analyzer's by more than
-/// the models' bytes) and no inference engine, the analyzer's has ONNX Runtime beside its
-/// bootstrap (where it loads it from).
+/// ELF. The analyzer's carries every model (a slice of each ONNX file is found in its
+/// bootstrap) and ONNX Runtime beside its bootstrap, where it loads it from; the API's carries
+/// neither.
 #[test]
 fn the_packaged_artifacts_hold_executable_bootstraps_and_only_the_analyzer_has_the_models() {
     let artifacts = common::artifacts();
-    let bootstrap_size = |function: &str| {
+    let models: Vec<PathBuf> = std::fs::read_dir(common::repo_root().join("models"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "onnx"))
+        .collect();
+    assert!(!models.is_empty());
+    // Prints: ELF?, executable?, bootstrap bytes, engine beside it?, then per model: inside?
+    let inspect = |function: &str| {
         let check = Command::new("python3")
             .args([
                 "-c",
                 "import sys, zipfile\n\
                  z = zipfile.ZipFile(sys.argv[1])\n\
                  info = z.getinfo('bootstrap')\n\
-                 print(z.read('bootstrap')[:4] == b'\\x7fELF', bool((info.external_attr >> 16) & 0o111), info.file_size,\n\
-                       'libonnxruntime.so' in z.namelist() and z.read('libonnxruntime.so')[:4] == b'\\x7fELF')",
+                 binary = z.read('bootstrap')\n\
+                 engine = 'libonnxruntime.so' in z.namelist() and z.read('libonnxruntime.so')[:4] == b'\\x7fELF'\n\
+                 def inside(path):\n\
+                 \x20   model = open(path, 'rb').read()\n\
+                 \x20   return model[len(model) // 2:len(model) // 2 + 256] in binary\n\
+                 print(binary[:4] == b'\\x7fELF', bool((info.external_attr >> 16) & 0o111), info.file_size, engine,\n\
+                       *[inside(path) for path in sys.argv[2:]])",
             ])
             .arg(artifacts.join(function).join("bootstrap.zip"))
+            .args(&models)
             .output()
             .unwrap();
-        let answer = String::from_utf8_lossy(&check.stdout);
+        let answer = String::from_utf8_lossy(&check.stdout).into_owned();
         assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
-        let fields: Vec<&str> = answer.split_whitespace().collect();
+        let fields: Vec<String> = answer.split_whitespace().map(str::to_owned).collect();
         assert_eq!(fields[..2], ["True", "True"], "{function}'s bootstrap is not an executable ELF: {answer}");
         let size = fields[2].parse::<u64>().unwrap();
         assert!(size > 100_000, "{function}'s bootstrap is suspiciously small: {answer}");
-        (size, fields[3] == "True")
+        fields
     };
-    let models: u64 = std::fs::read_dir(common::repo_root().join("models"))
-        .unwrap()
-        .map(|entry| entry.unwrap())
-        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".onnx"))
-        .map(|entry| entry.metadata().unwrap().len())
-        .sum();
-    let ((api, api_has_engine), (analyzer, analyzer_has_engine)) = (bootstrap_size("api"), bootstrap_size("analyzer"));
-    assert!(analyzer_has_engine, "the analyzer's artifact has no libonnxruntime.so beside its bootstrap");
-    assert!(!api_has_engine, "the API's artifact carries the inference engine");
-    assert!(analyzer > api + models, "the API's bootstrap ({api} bytes) should lack the {models} bytes of models the analyzer's ({analyzer}) has");
+    let analyzer = inspect("analyzer");
+    assert_eq!(analyzer[3], "True", "the analyzer's artifact has no libonnxruntime.so beside its bootstrap");
+    for (model, inside) in models.iter().zip(&analyzer[4..]) {
+        assert_eq!(inside, "True", "the analyzer's bootstrap lacks {}", model.display());
+    }
+    let api = inspect("api");
+    assert_eq!(api[3], "False", "the API's artifact carries the inference engine");
+    for (model, inside) in models.iter().zip(&api[4..]) {
+        assert_eq!(inside, "False", "the API's bootstrap carries {}", model.display());
+    }
 }
