@@ -9,8 +9,11 @@ use image::{ImageFormat, RgbImage};
 
 use crate::pixels::resize;
 
-/// The longest side the labelers get: more than either model's input needs.
-pub const WORKING_SIDE: u32 = 640;
+/// The longest side the labelers need: more than either model's input.
+pub const LABELS_SIDE: u32 = 640;
+/// The longest side faces need: the small faces of a group photo are found in tiles of a
+/// quarter of its shorter side, which must still hold them at 20 pixels or more.
+pub const FACES_SIDE: u32 = 1920;
 
 /// Refuse images whose pixels alone would take more memory than this (decompression bombs).
 const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
@@ -19,12 +22,12 @@ const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Undecodable(pub String);
 
-/// Decodes, orients and downscales a photo.
-pub fn decode(bytes: &[u8]) -> Result<RgbImage, Undecodable> {
+/// Decodes, orients and downscales a photo so that its longest side is at most `longest`.
+pub fn decode(bytes: &[u8], longest: u32) -> Result<RgbImage, Undecodable> {
     let format = image::guess_format(bytes)
         .map_err(|_| Undecodable("the object is not a JPEG, PNG or WebP photo".into()))?;
     let image = match format {
-        ImageFormat::Jpeg => decode_jpeg(bytes)?,
+        ImageFormat::Jpeg => decode_jpeg(bytes, longest)?,
         ImageFormat::Png | ImageFormat::WebP => {
             let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
             let mut limits = image::Limits::default();
@@ -37,15 +40,15 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, Undecodable> {
         }
         other => return Err(Undecodable(format!("{other:?} is not a supported photo format"))),
     };
-    downscale(orient(image, orientation(bytes)))
+    downscale(orient(image, orientation(bytes)), longest)
 }
 
 /// JPEGs are decoded by libjpeg-turbo (through mozjpeg), scaled by n/8 in the DCT: 25% faster
 /// than a pure-Rust decoder on a 12 MP photo, and what Pillow uses.
-fn decode_jpeg(bytes: &[u8]) -> Result<RgbImage, Undecodable> {
+fn decode_jpeg(bytes: &[u8], longest: u32) -> Result<RgbImage, Undecodable> {
     // libjpeg reports a fatal error by unwinding out of the decoder (the mozjpeg crate's error
     // manager, which skips the panic hook): caught here, it is an undecodable photo.
-    std::panic::catch_unwind(|| decode_jpeg_unguarded(bytes)).unwrap_or_else(|payload| {
+    std::panic::catch_unwind(|| decode_jpeg_unguarded(bytes, longest)).unwrap_or_else(|payload| {
         let reason = payload
             .downcast_ref::<String>()
             .map(String::as_str)
@@ -55,12 +58,12 @@ fn decode_jpeg(bytes: &[u8]) -> Result<RgbImage, Undecodable> {
     })
 }
 
-fn decode_jpeg_unguarded(bytes: &[u8]) -> Result<RgbImage, Undecodable> {
+fn decode_jpeg_unguarded(bytes: &[u8], longest: u32) -> Result<RgbImage, Undecodable> {
     let invalid = |err: std::io::Error| Undecodable(format!("the JPEG photo cannot be decoded: {err}"));
     let mut decompress = mozjpeg::Decompress::new_mem(bytes).map_err(invalid)?;
     let (width, height) = decompress.size();
-    // The smallest n/8 that still gives the working size.
-    let eighths = (WORKING_SIDE as usize * 8).div_ceil(width.max(height).max(1)).clamp(1, 8);
+    // The smallest n/8 that still gives the asked size.
+    let eighths = (longest as usize * 8).div_ceil(width.max(height).max(1)).clamp(1, 8);
     let scaled_bytes = (width * eighths).div_ceil(8) as u64 * (height * eighths).div_ceil(8) as u64 * 4;
     if scaled_bytes > MAX_DECODED_BYTES {
         return Err(Undecodable(format!("the JPEG is too large to decode ({width}x{height})")));
@@ -115,13 +118,12 @@ fn orient(image: RgbImage, orientation: u32) -> RgbImage {
     }
 }
 
-fn downscale(image: RgbImage) -> Result<RgbImage, Undecodable> {
+fn downscale(image: RgbImage, longest: u32) -> Result<RgbImage, Undecodable> {
     let (width, height) = image.dimensions();
-    let longest = width.max(height);
-    if longest <= WORKING_SIDE {
+    if width.max(height) <= longest {
         return Ok(image);
     }
-    let factor = WORKING_SIDE as f32 / longest as f32;
+    let factor = longest as f32 / width.max(height) as f32;
     resize(&image, (width as f32 * factor).round() as u32, (height as f32 * factor).round() as u32)
         .map_err(|err| Undecodable(format!("the photo cannot be scaled: {err}")))
 }
@@ -139,7 +141,7 @@ mod tests {
     #[test]
     fn a_large_jpeg_is_decoded_scaled_down() {
         let photo = RgbImage::from_pixel(4000, 3000, image::Rgb([200, 100, 50]));
-        let decoded = decode(&encoded(&photo, ImageFormat::Jpeg)).unwrap();
+        let decoded = decode(&encoded(&photo, ImageFormat::Jpeg), LABELS_SIDE).unwrap();
         assert_eq!(decoded.dimensions(), (640, 480));
         let pixel = decoded.get_pixel(320, 240);
         assert!((i32::from(pixel[0]) - 200).abs() < 8, "{pixel:?}");
@@ -148,10 +150,10 @@ mod tests {
     #[test]
     fn small_photos_keep_their_size_and_garbage_is_undecodable() {
         let photo = RgbImage::from_pixel(30, 20, image::Rgb([1, 2, 3]));
-        assert_eq!(decode(&encoded(&photo, ImageFormat::Png)).unwrap().dimensions(), (30, 20));
-        assert!(decode(b"definitely not a photo").is_err());
+        assert_eq!(decode(&encoded(&photo, ImageFormat::Png), LABELS_SIDE).unwrap().dimensions(), (30, 20));
+        assert!(decode(b"definitely not a photo", LABELS_SIDE).is_err());
         let png = encoded(&photo, ImageFormat::Png);
-        assert!(decode(&png[..png.len() / 2]).is_err(), "a truncated PNG decoded");
+        assert!(decode(&png[..png.len() / 2], LABELS_SIDE).is_err(), "a truncated PNG decoded");
     }
 
     #[test]
@@ -159,7 +161,7 @@ mod tests {
         let grey = image::GrayImage::from_pixel(40, 30, image::Luma([90]));
         let mut bytes = Vec::new();
         grey.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Jpeg).unwrap();
-        let decoded = decode(&bytes).unwrap();
+        let decoded = decode(&bytes, LABELS_SIDE).unwrap();
         assert_eq!(decoded.dimensions(), (40, 30));
         assert!(decoded.get_pixel(20, 15).0.iter().all(|&v| (i32::from(v) - 90).abs() < 4), "{:?}", decoded.get_pixel(20, 15));
 
@@ -169,7 +171,7 @@ mod tests {
         let mut started = compress.start_compress(Vec::new()).unwrap();
         started.write_scanlines(&[255, 255, 255, 128].repeat(16 * 16)).unwrap();
         let cmyk = started.finish().unwrap();
-        let decoded = decode(&cmyk).unwrap();
+        let decoded = decode(&cmyk, LABELS_SIDE).unwrap();
         assert_eq!(decoded.dimensions(), (16, 16));
         assert!(decoded.get_pixel(8, 8).0.iter().all(|&v| (i32::from(v) - 128).abs() < 6), "{:?}", decoded.get_pixel(8, 8));
     }
@@ -179,7 +181,7 @@ mod tests {
         let photo = RgbImage::from_pixel(64, 64, image::Rgb([10, 20, 30]));
         let jpeg = encoded(&photo, ImageFormat::Jpeg);
         for broken in [&jpeg[..40], b"\xFF\xD8\xFF\xE0 not really a jpeg".as_slice()] {
-            let error = decode(broken).unwrap_err();
+            let error = decode(broken, LABELS_SIDE).unwrap_err();
             assert!(error.0.contains("JPEG"), "{error:?}");
         }
     }

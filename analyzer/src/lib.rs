@@ -9,6 +9,8 @@
 
 pub mod decode;
 pub mod engine;
+pub mod faces;
+pub mod geometry;
 pub mod labeler;
 pub mod lambda;
 pub mod pixels;
@@ -20,15 +22,16 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use contract::LabelerSettings;
-use store::{Error, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName};
+use store::{Analysis, Error, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName};
 
+use crate::faces::FaceFinder;
 use crate::labeler::Labeler;
 
 /// What became of one message (all of them acknowledge it).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// Labels stored; the image is ready.
-    Labelled { labels: usize },
+    /// Labels and faces stored; the image is ready.
+    Analysed { labels: usize, faces: usize },
     /// The photo cannot be decoded; the image is marked failed with this reason.
     Failed(String),
     /// Nothing to do: the image is gone, or was analysed before (a redelivery).
@@ -73,6 +76,7 @@ pub struct Analyzer {
     images: Arc<dyn ImageStore>,
     photos: Arc<dyn PhotoStore>,
     labeler: Arc<dyn Labeler>,
+    faces: Arc<dyn FaceFinder>,
     settings: LabelerSettings,
 }
 
@@ -81,14 +85,10 @@ impl Analyzer {
         images: Arc<dyn ImageStore>,
         photos: Arc<dyn PhotoStore>,
         labeler: Arc<dyn Labeler>,
+        faces: Arc<dyn FaceFinder>,
         settings: LabelerSettings,
     ) -> Self {
-        Self {
-            images,
-            photos,
-            labeler,
-            settings,
-        }
+        Self { images, photos, labeler, faces, settings }
     }
 
     /// Handles one message body; an error means "retry later".
@@ -108,7 +108,9 @@ impl Analyzer {
         let Some(bytes) = self.photos.read(&record.object_key()).await? else {
             return Ok(Outcome::Skipped("the photo object is gone"));
         };
-        let decoded = tokio::task::spawn_blocking(move || decode::decode(&bytes))
+        // Decoded once, as large as the engine that needs the most pixels asks.
+        let side = self.faces.photo_side().unwrap_or(0).max(decode::LABELS_SIDE);
+        let decoded = tokio::task::spawn_blocking(move || decode::decode(&bytes, side))
             .await
             .map_err(|err| Error::Internal(format!("decoding task: {err}")))?;
         let photo = match decoded {
@@ -122,8 +124,10 @@ impl Analyzer {
             .labeler
             .labels(&photo, self.settings.max_labels as usize, self.settings.min_confidence as f32)
             .await?;
-        if self.images.put_labels(&user, id, &labels).await? {
-            Ok(Outcome::Labelled { labels: labels.len() })
+        let faces = self.faces.faces(&photo).await?;
+        let analysis = Analysis { labels, faces };
+        if self.images.put_analysis(&user, id, &analysis).await? {
+            Ok(Outcome::Analysed { labels: analysis.labels.len(), faces: analysis.faces.len() })
         } else {
             Ok(Outcome::Skipped("the image was deleted during analysis"))
         }

@@ -103,7 +103,8 @@ async fn serve(stack: &str, port: u16, analysis: Option<(Option<LabelerEngine>, 
         Some((engine, concurrency)) => {
             let engine = engine.unwrap_or(config.settings.labeler.engine);
             let labeler = analyzer::services::labeler_for(config.settings.features, engine, &aws)?;
-            let analyzer = Arc::new(analyzer::services::analyzer(&config, &aws, labeler));
+            let faces = analyzer::services::faces_for(config.settings.features)?;
+            let analyzer = Arc::new(analyzer::services::analyzer(&config, &aws, labeler, faces));
             tracing::info!(?engine, concurrency, "analyzing photos from {}", config.analysis_queue_url);
             Some(Poller::new(analyzer, aws_sdk_sqs::Client::new(&aws), &config.analysis_queue_url, concurrency))
         }
@@ -142,7 +143,7 @@ fn label(files: &[PathBuf], max_labels: usize, min_confidence: f32) -> anyhow::R
     let mut results = Vec::new();
     for file in files {
         let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let photo = decode::decode(&bytes).map_err(|decode::Undecodable(reason)| anyhow::anyhow!("{}: {reason}", file.display()))?;
+        let photo = decode::decode(&bytes, decode::LABELS_SIDE).map_err(|decode::Undecodable(reason)| anyhow::anyhow!("{}: {reason}", file.display()))?;
         let labels = rank(labeler.all_labels(&photo)?, max_labels, min_confidence);
         results.push(serde_json::json!({"file": file.display().to_string(), "labels": labels}));
     }

@@ -8,6 +8,8 @@ use runtime::services::s3_client;
 use store::{DynamoImages, Result, S3Photos};
 
 use crate::Analyzer;
+use crate::faces::builtin::BuiltinFaces;
+use crate::faces::{FaceFinder, NoFaces};
 use crate::labeler::builtin::BuiltinLabeler;
 use crate::labeler::{Labeler, NoLabels};
 use crate::labeler::rekognition::RekognitionLabeler;
@@ -26,12 +28,20 @@ pub fn labeler_for(features: Features, engine: LabelerEngine, aws: &SdkConfig) -
     if features.labels { labeler(engine, aws) } else { Ok(Arc::new(NoLabels)) }
 }
 
-/// The analyzer, connected to the stack's resources.
-pub fn analyzer(config: &StackConfig, aws: &SdkConfig, labeler: Arc<dyn Labeler>) -> Analyzer {
+/// The face finder a tier's features ask for: the built-in engine when `features.faces` is
+/// on (on every engine's tier until Rekognition's faces are built), else one that finds none
+/// and loads no model.
+pub fn faces_for(features: Features) -> Result<Arc<dyn FaceFinder>> {
+    if features.faces { Ok(Arc::new(BuiltinFaces::load()?)) } else { Ok(Arc::new(NoFaces)) }
+}
+
+/// The analyzer, connected to the stack's resources, with the engines its tier's features use.
+pub fn analyzer(config: &StackConfig, aws: &SdkConfig, labeler: Arc<dyn Labeler>, faces: Arc<dyn FaceFinder>) -> Analyzer {
     Analyzer::new(
         Arc::new(DynamoImages::new(aws_sdk_dynamodb::Client::new(aws), &config.images_table)),
         Arc::new(S3Photos::new(s3_client(aws), &config.photo_bucket)),
         labeler,
+        faces,
         config.settings.labeler,
     )
 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use analyzer::faces::NoFaces;
 use analyzer::labeler::Labeler;
 use analyzer::{Analyzer, Message};
 use async_trait::async_trait;
@@ -36,6 +37,7 @@ async fn stored_photo(images: &MemoryImages, photos: &MemoryPhotos, user: &UserN
         taken_at: None,
         created_at: time::OffsetDateTime::now_utc(),
         labels: vec![],
+        faces: vec![],
     };
     let quotas = QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 30 };
     photos.put(&record.object_key(), bytes.to_vec(), "image/png").await.unwrap();
@@ -56,7 +58,7 @@ async fn a_batch_retries_only_what_it_should() {
     let good = stored_photo(&images, &photos, &user, PHOTO).await;
     let not_a_photo = stored_photo(&images, &photos, &user, b"these bytes are no photo").await;
     let settings = LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 };
-    let analyzer = Analyzer::new(images.clone(), photos.clone(), Arc::new(SeesACat), settings);
+    let analyzer = Analyzer::new(images.clone(), photos.clone(), Arc::new(SeesACat), Arc::new(NoFaces), settings);
     let deleted = NewImageEvent { image_id: ImageId::new().to_string(), ..good.clone() };
     let message = |id: &str, event: &NewImageEvent| {
         let body = serde_json::json!({"Type": "Notification", "Message": serde_json::to_string(event).unwrap()});
@@ -87,7 +89,7 @@ async fn a_tier_without_labels_loads_no_model_and_finds_none() {
     let aws = aws_config::SdkConfig::builder().build();
     let features = contract::Features { labels: false, faces: false, text: false };
     let labeler = analyzer::services::labeler_for(features, LabelerEngine::Builtin, &aws).unwrap();
-    let photo = analyzer::decode::decode(PHOTO).unwrap();
+    let photo = analyzer::decode::decode(PHOTO, analyzer::decode::LABELS_SIDE).unwrap();
     assert!(labeler.labels(&photo, 10, 0.0).await.unwrap().is_empty());
     let features = contract::Features { labels: true, ..features };
     let labeler = analyzer::services::labeler_for(features, LabelerEngine::Builtin, &aws).unwrap();

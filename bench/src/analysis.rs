@@ -82,7 +82,7 @@ pub fn per_photo(
         // The first run warms caches and is not counted.
         for run in 0..=runs {
             let started = Instant::now();
-            let decoded = decode::decode(&photo.bytes).map_err(|err| anyhow::anyhow!("{}: {}", photo.name, err.0))?;
+            let decoded = decode::decode(&photo.bytes, decode::LABELS_SIDE).map_err(|err| anyhow::anyhow!("{}: {}", photo.name, err.0))?;
             let decoded_at = started.elapsed();
             let labels = rank(labeler.all_labels(&decoded)?, max_labels, min_confidence);
             std::hint::black_box(labels);
@@ -175,7 +175,8 @@ pub async fn throughput(
     for photo in photos.iter().cycle().take(count) {
         ids.push(ImageId::parse(&http.upload(token, photo.content_type, photo.bytes.clone()).await?)?);
     }
-    let analyzer = analyzer::services::analyzer(config, aws, Arc::new(labeler));
+    let faces = analyzer::services::faces_for(config.settings.features)?;
+    let analyzer = analyzer::services::analyzer(config, aws, Arc::new(labeler), faces);
     let mut poller = Poller::new(
         Arc::new(analyzer),
         aws_sdk_sqs::Client::new(aws),

@@ -106,6 +106,7 @@ async fn grow(images: &DynamoImages, users: &[UserName], from: usize, to: usize,
                 taken_at: None,
                 created_at: time::OffsetDateTime::now_utc(),
                 labels: labels_of(index),
+                faces: vec![],
             };
             for label in &record.labels {
                 albums.get_mut(&label.name).context("every label has its album")?.cover = Some(record.id);

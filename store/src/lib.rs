@@ -58,9 +58,9 @@ pub trait ImageStore: Send + Sync {
     async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>>;
     /// Images carrying every one of `labels` (normalised), newest first; reads the label index only.
     async fn search(&self, user: &UserName, labels: &[String], limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>>;
-    /// Stores the analysis: labels (replacing earlier ones, without duplicates), status ready.
-    /// Does nothing and returns false when the image is gone.
-    async fn put_labels(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<bool>;
+    /// Stores the analysis: labels and faces (replacing earlier ones: a redelivery adds
+    /// nothing twice), status ready. Does nothing and returns false when the image is gone.
+    async fn put_analysis(&self, user: &UserName, id: ImageId, analysis: &Analysis) -> Result<bool>;
     /// Marks a pending image failed with a reason; false when it is not pending (or gone).
     async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool>;
     /// The user's albums (labels with a photo count and a cover), most photos first.

@@ -12,7 +12,7 @@ use contract::{NewImageEvent, NewUserEvent, QuotaSettings};
 
 use crate::error::{Error, Result};
 use crate::images::quota_message;
-use crate::model::{Album, ImageId, ImageRecord, ImageStatus, Label, LabelHit, Page, UserName, UserRecord, Usage};
+use crate::model::{Album, Analysis, ImageId, ImageRecord, ImageStatus, LabelHit, Page, UserName, UserRecord, Usage};
 use crate::{Events, ImageStore, PhotoStore, UserStore};
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -201,10 +201,11 @@ impl ImageStore for MemoryImages {
         Ok(page(hits, limit, |hit| hit.id))
     }
 
-    async fn put_labels(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<bool> {
+    async fn put_analysis(&self, user: &UserName, id: ImageId, analysis: &Analysis) -> Result<bool> {
         let mut images = locked(&self.images);
         let Some(record) = images.get_mut(&(user.clone(), id)) else { return Ok(false) };
-        record.labels = labels.to_vec();
+        record.labels = analysis.labels.clone();
+        record.faces = analysis.face_records();
         record.status = ImageStatus::Ready;
         record.failure_reason = None;
         Ok(true)

@@ -130,6 +130,63 @@ pub struct Label {
     pub confidence: f32,
 }
 
+/// A face's box, as fractions of the photo's width and height (so it holds at any size).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FaceBox {
+    pub left: f32,
+    pub top: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+/// A face an engine found, before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundFace {
+    pub bounds: FaceBox,
+    /// The detector's confidence, 0 to 1.
+    pub score: f32,
+    /// Where faces of one person lie close (Euclidean distance); empty when the engine keeps
+    /// its own (Rekognition).
+    pub descriptor: Vec<f32>,
+}
+
+/// A face on a stored photo: its place among the photo's faces, where it is, and whose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Face {
+    pub index: u32,
+    #[serde(rename = "box")]
+    pub bounds: FaceBox,
+    pub score: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<String>,
+}
+
+impl Face {
+    /// The face's id in the API: its photo's id and its place there (`<image id>-<n>`).
+    pub fn id(&self, image: ImageId) -> String {
+        format!("{image}-{}", self.index)
+    }
+}
+
+/// What the analyzer found in a photo.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Analysis {
+    pub labels: Vec<Label>,
+    /// Most confident first; stored in that order, so a redelivery rewrites the same faces.
+    pub faces: Vec<FoundFace>,
+}
+
+impl Analysis {
+    /// Faces as the record keeps them, not yet anyone's.
+    pub fn face_records(&self) -> Vec<Face> {
+        self.faces
+            .iter()
+            .zip(0u32..)
+            .map(|(face, index)| Face { index, bounds: face.bounds, score: face.score, person_id: None })
+            .collect()
+    }
+}
+
 /// Normalises a label as stored and searched: trimmed, lower-case, inner spaces kept single.
 pub fn normalize_label(raw: &str) -> Result<String> {
     let label = raw.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
@@ -161,6 +218,8 @@ pub struct ImageRecord {
     pub taken_at: Option<String>,
     pub created_at: OffsetDateTime,
     pub labels: Vec<Label>,
+    /// Empty until analysed, and on tiers without `features.faces`.
+    pub faces: Vec<Face>,
 }
 
 impl ImageRecord {

@@ -10,10 +10,11 @@ use axum::http::{Method, StatusCode};
 use common::api::{Api, fixture, http};
 use analyzer::{Analyzer, Outcome};
 use runtime::config::LabelerEngine;
+use analyzer::faces::NoFaces;
 use analyzer::labeler::Labeler;
 use analyzer::labeler::rekognition::RekognitionLabeler;
 use store::images::bulk::{album_items, analysed_items};
-use runtime::store::{DynamoImages, ImageId, ImageStore, UserName};
+use runtime::store::{Analysis, DynamoImages, FoundFace, ImageId, ImageStore, UserName};
 use serde_json::{Value, json};
 
 fn ids(reply: &common::api::Reply) -> Vec<String> {
@@ -169,7 +170,8 @@ async fn undecodable_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
 
     // The same NewImage message again: nothing is added or counted twice.
     let labeler = analyzer::services::labeler(LabelerEngine::Builtin, &api.sdk).unwrap();
-    let analyzer = analyzer::services::analyzer(&api.config, &api.sdk, labeler);
+    let faces = analyzer::services::faces_for(api.config.settings.features).unwrap();
+    let analyzer = analyzer::services::analyzer(&api.config, &api.sdk, labeler, faces);
     let items = api.image_items().await.len();
     let counts = albums(&api, &token).await;
     let event = json!({"user_name": "iris", "image_id": good, "object_key": format!("iris/{good}"), "content_type": "image/png", "size": 1});
@@ -180,7 +182,8 @@ async fn undecodable_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
     let user = UserName::parse("iris").unwrap();
     let id = ImageId::parse(&good).unwrap();
     let record = store.get(&user, id).await.unwrap().unwrap();
-    assert!(store.put_labels(&user, id, &record.labels).await.unwrap());
+    let again = Analysis { labels: record.labels.clone(), faces: vec![] };
+    assert!(store.put_analysis(&user, id, &again).await.unwrap());
     assert_eq!(api.image_items().await.len(), items);
     assert_eq!(albums(&api, &token).await, counts);
 
@@ -188,7 +191,7 @@ async fn undecodable_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
     let doomed = api.upload(&token, "image/png", fixture("motorcycle_left.png")).await;
     assert_eq!(api.call(Method::DELETE, &format!("/images/{doomed}"), Some(&token), None).await.status, StatusCode::NO_CONTENT);
     let doomed_id = ImageId::parse(&doomed).unwrap();
-    assert!(!store.put_labels(&user, doomed_id, &record.labels).await.unwrap());
+    assert!(!store.put_analysis(&user, doomed_id, &again).await.unwrap());
     poller.poll_once().await.unwrap();
     let leftovers: Vec<_> = api.image_items().await.into_iter().filter(|item| format!("{item:?}").contains(&doomed)).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
@@ -260,11 +263,12 @@ async fn the_rekognition_engine_sends_detect_labels_with_the_tier_limits() {
     }
     // The tier's settings pick the engine: the analyzer of this stack uses Rekognition.
     assert_eq!(settings.engine, LabelerEngine::Rekognition);
-    let analyzer: Analyzer = analyzer::services::analyzer(&api.config, &api.sdk, std::sync::Arc::new(labeler));
+    let analyzer: Analyzer =
+        analyzer::services::analyzer(&api.config, &api.sdk, std::sync::Arc::new(labeler), std::sync::Arc::new(NoFaces));
     let token = api.user("jack").await;
     let id = api.upload(&token, "image/png", fixture("coffee.png")).await;
     let event = json!({"user_name": "jack", "image_id": id, "object_key": format!("jack/{id}"), "content_type": "image/png", "size": 1});
-    assert!(matches!(analyzer.handle(&event.to_string()).await.unwrap(), Outcome::Labelled { .. }));
+    assert!(matches!(analyzer.handle(&event.to_string()).await.unwrap(), Outcome::Analysed { .. }));
     api.tear_down().await;
 }
 
@@ -284,4 +288,59 @@ fn runtime_label_prints_the_builtin_labels_as_json() {
     };
     assert!(names(0).contains(&"cat".to_owned()), "{printed}");
     assert!(names(1).contains(&"espresso".to_owned()), "{printed}");
+}
+
+/// A tier with `features.faces`: the faces of a group photo are on its view and in the table
+/// (one item each, with its descriptor), a redelivery rewrites them without adding any, and
+/// deleting the photo takes them with it. A photo without people has none.
+#[tokio::test]
+async fn faces_of_a_group_photo_are_stored_rewritten_and_deleted_with_it() {
+    let api = Api::deploy("CORE_USER", "ANALYSIS_FACES", &[]).await;
+    let token = api.user("kate").await;
+    let group = api.upload(&token, "image/jpeg", fixture("sample2.jpg")).await;
+    let cat = api.upload(&token, "image/png", fixture("chelsea.png")).await;
+    api.analyse_all(&token, &api.poller()).await;
+
+    let view = api.call(Method::GET, &format!("/images/{group}"), Some(&token), None).await;
+    let faces = view.body["faces"].as_array().unwrap();
+    assert_eq!(faces.len(), 3, "{}", view.raw);
+    for (index, face) in faces.iter().enumerate() {
+        assert_eq!(face["id"], format!("{group}-{index}"));
+        assert!(face["person_id"].is_null(), "{face}");
+        assert!(face["score"].as_f64().unwrap() >= 0.7, "{face}");
+        let b = &face["box"];
+        let (left, top, width, height) = (b["left"].as_f64().unwrap(), b["top"].as_f64().unwrap(), b["width"].as_f64().unwrap(), b["height"].as_f64().unwrap());
+        assert!(left >= 0.0 && top >= 0.0 && width > 0.05 && height > 0.05 && left + width <= 1.0 && top + height <= 1.0, "{face}");
+    }
+    let cat_view = api.call(Method::GET, &format!("/images/{cat}"), Some(&token), None).await;
+    assert_eq!(cat_view.body["faces"], json!([]), "{}", cat_view.raw);
+
+    let face_items = |items: &[std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>]| -> Vec<usize> {
+        items
+            .iter()
+            .filter(|item| item["sk"].as_s().unwrap().starts_with(&format!("image#{group}#face#")))
+            .map(|item| item["descriptor"].as_l().unwrap().len())
+            .collect()
+    };
+    assert_eq!(face_items(&api.image_items().await), [128, 128, 128]);
+
+    // A redelivery writes the same faces again; one that finds fewer leaves no stale face.
+    let store = DynamoImages::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.images_table);
+    let (user, id) = (UserName::parse("kate").unwrap(), ImageId::parse(&group).unwrap());
+    let record = store.get(&user, id).await.unwrap().unwrap();
+    let found = |count: usize| Analysis {
+        labels: record.labels.clone(),
+        faces: record.faces.iter().take(count).map(|face| FoundFace { bounds: face.bounds, score: face.score, descriptor: vec![0.5; 128] }).collect(),
+    };
+    let items = api.image_items().await.len();
+    assert!(store.put_analysis(&user, id, &found(3)).await.unwrap());
+    assert_eq!(api.image_items().await.len(), items);
+    assert!(store.put_analysis(&user, id, &found(2)).await.unwrap());
+    assert_eq!(face_items(&api.image_items().await), [128, 128]);
+    assert_eq!(store.get(&user, id).await.unwrap().unwrap().faces.len(), 2);
+
+    assert_eq!(api.call(Method::DELETE, &format!("/images/{group}"), Some(&token), None).await.status, StatusCode::NO_CONTENT);
+    let leftovers: Vec<_> = api.image_items().await.into_iter().filter(|item| format!("{item:?}").contains(&group)).collect();
+    assert!(leftovers.is_empty(), "{leftovers:#?}");
+    api.tear_down().await;
 }

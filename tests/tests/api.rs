@@ -10,7 +10,7 @@ use axum::http::{Method, StatusCode};
 use common::api::{Api, captured_logs, fixture, http, png};
 use futures::future::join_all;
 use runtime::auth::token::TokenSigner;
-use runtime::store::{DynamoImages, ImageId, ImageStore, Label, UserName};
+use runtime::store::{Analysis, DynamoImages, ImageId, ImageStore, Label, UserName};
 use serde_json::json;
 
 fn label(name: &str) -> Label {
@@ -207,15 +207,14 @@ async fn search_finds_images_by_every_label_from_the_index_and_delete_leaves_not
     let dog = api.upload(&token, "image/png", png(2, 2, 2)).await;
     let cup = api.upload(&token, "image/png", png(2, 2, 3)).await;
     for (id, labels) in [(&cat, ["cat", "animal", "pet"]), (&dog, ["dog", "animal", "pet"]), (&cup, ["cup", "coffee", "drink"])] {
-        let written = store
-            .put_labels(&user, ImageId::parse(id).unwrap(), &labels.map(label))
-            .await
-            .unwrap();
+        let analysis = Analysis { labels: labels.map(label).to_vec(), faces: vec![] };
+        let written = store.put_analysis(&user, ImageId::parse(id).unwrap(), &analysis).await.unwrap();
         assert!(written);
     }
     // Writing the same labels again (a redelivery) adds nothing.
     let items_before = api.image_items().await.len();
-    store.put_labels(&user, ImageId::parse(&cat).unwrap(), &["cat", "animal", "pet"].map(label)).await.unwrap();
+    let again = Analysis { labels: ["cat", "animal", "pet"].map(label).to_vec(), faces: vec![] };
+    store.put_analysis(&user, ImageId::parse(&cat).unwrap(), &again).await.unwrap();
     assert_eq!(api.image_items().await.len(), items_before);
 
     let ids = |reply: &common::api::Reply| -> Vec<String> {

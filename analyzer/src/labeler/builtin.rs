@@ -20,6 +20,7 @@ use ndarray::{Array4, Ix3};
 use super::hierarchy::Hierarchy;
 use super::{Labeler, rank};
 use crate::engine::Model;
+use crate::geometry::suppress;
 use crate::pixels::resize;
 use store::{Error, Result};
 use store::Label;
@@ -221,28 +222,9 @@ fn preprocessing_error(err: impl std::fmt::Display) -> Error {
     Error::Internal(format!("resizing for the model: {err}"))
 }
 
-fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let width = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let height = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let intersection = width * height;
-    let area = |r: &[f32; 4]| (r[2] - r[0]).max(0.0) * (r[3] - r[1]).max(0.0);
-    let union = area(a) + area(b) - intersection;
-    if union <= 0.0 { 0.0 } else { intersection / union }
-}
-
 /// Keeps the best detection of each overlapping group of the same class.
-fn non_maximum_suppression(mut candidates: Vec<Detection>) -> Vec<Detection> {
-    candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
-    let mut kept: Vec<Detection> = Vec::new();
-    for candidate in candidates {
-        let overlaps = kept
-            .iter()
-            .any(|k| k.class == candidate.class && iou(&k.bounds, &candidate.bounds) > NMS_IOU);
-        if !overlaps {
-            kept.push(candidate);
-        }
-    }
-    kept
+fn non_maximum_suppression(candidates: Vec<Detection>) -> Vec<Detection> {
+    suppress(candidates, |d| d.score, |d| d.bounds, |a, b| a.class == b.class, NMS_IOU)
 }
 
 #[async_trait]
@@ -255,22 +237,5 @@ impl Labeler for BuiltinLabeler {
             .await
             .map_err(|err| Error::Internal(format!("labelling task: {err}")))??;
         Ok(rank(labels, max_labels, min_confidence))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suppression_keeps_the_best_of_overlapping_boxes_of_a_class() {
-        let detection = |class, score, x| Detection { class, score, bounds: [x, 0.0, x + 10.0, 10.0] };
-        let kept = non_maximum_suppression(vec![
-            detection(0, 0.5, 0.0),
-            detection(0, 0.9, 1.0),
-            detection(1, 0.8, 1.0),
-            detection(0, 0.7, 50.0),
-        ]);
-        assert_eq!(kept, vec![detection(0, 0.9, 1.0), detection(1, 0.8, 1.0), detection(0, 0.7, 50.0)]);
     }
 }

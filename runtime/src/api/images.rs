@@ -19,7 +19,7 @@ use super::error::ApiResult;
 use crate::error::{Error, Result};
 use crate::photo::{self, PhotoFacts};
 use crate::store::{
-    ImageId, ImageRecord, ImageStatus, Label, NewImageEvent, UserName, normalize_label, object_key, rfc3339,
+    Face, FaceBox, ImageId, ImageRecord, ImageStatus, Label, NewImageEvent, UserName, normalize_label, object_key, rfc3339,
 };
 
 /// Presigned URLs are short-lived.
@@ -89,6 +89,35 @@ impl From<&Label> for LabelView {
     }
 }
 
+/// Where a face is, as fractions of the photo's width and height.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FaceBoxView {
+    pub left: f32,
+    pub top: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+/// One face on a photo.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FaceView {
+    /// `<image id>-<n>`, n counting from the most confident face.
+    pub id: String,
+    #[serde(rename = "box")]
+    pub bounds: FaceBoxView,
+    /// The person this face is grouped into; null until grouped.
+    pub person_id: Option<String>,
+    /// The detector's confidence, 0 to 1.
+    pub score: f32,
+}
+
+impl FaceView {
+    fn of(image: ImageId, face: &Face) -> Self {
+        let FaceBox { left, top, width, height } = face.bounds;
+        Self { id: face.id(image), bounds: FaceBoxView { left, top, width, height }, person_id: face.person_id.clone(), score: face.score }
+    }
+}
+
 /// An image in a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImageSummary {
@@ -131,6 +160,8 @@ pub struct ImageView {
     pub taken_at: Option<String>,
     pub created_at: String,
     pub labels: Vec<LabelView>,
+    /// Faces found (tiers with `features.faces`), most confident first.
+    pub faces: Vec<FaceView>,
     /// A short-lived URL to download the photo (absent while uploading).
     pub download_url: Option<String>,
     pub download_url_expires_at: Option<String>,
@@ -216,6 +247,7 @@ fn new_record(user: &UserName, status: ImageStatus, content_type: &str) -> Image
         taken_at: None,
         created_at: OffsetDateTime::now_utc(),
         labels: Vec::new(),
+        faces: Vec::new(),
     }
 }
 
@@ -459,6 +491,7 @@ pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id
         taken_at: record.taken_at,
         created_at: rfc3339(record.created_at),
         labels: record.labels.iter().map(LabelView::from).collect(),
+        faces: record.faces.iter().map(|face| FaceView::of(record.id, face)).collect(),
         download_url,
         download_url_expires_at,
     }))

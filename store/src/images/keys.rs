@@ -6,6 +6,7 @@
 //! - `image#<id>#label#<label>`: one entry per label, found through index `entries` under
 //!   `<user>#label#<label>`, carrying the image's whole label set for AND searches
 //!   (persons and words will be `#person#` and `#word#` entries, each in a file beside this);
+//! - `image#<id>#face#<n>`: one item per face (most confident first), with its descriptor;
 //! - `usage`: the user's photo and byte counters ([`super::quotas`]);
 //! - `album#<label>`: an album's photo count and cover ([`super::albums`]).
 
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dynamo::{Item, to_item};
 use crate::error::Result;
-use crate::model::{ImageId, ImageRecord, ImageStatus, Label, UserName, parse_rfc3339, rfc3339};
+use crate::model::{Analysis, Face, ImageId, ImageRecord, ImageStatus, Label, UserName, parse_rfc3339, rfc3339};
 
 pub const USAGE_SK: &str = "usage";
 pub const ALBUM_PREFIX: &str = "album#";
@@ -32,6 +33,15 @@ pub fn record_sk(id: ImageId) -> String {
 
 pub fn label_sk(id: ImageId, label: &str) -> String {
     format!("image#{id}#label#{label}")
+}
+
+pub fn face_sk(id: ImageId, index: u32) -> String {
+    format!("image#{id}#face#{index:03}")
+}
+
+/// The prefix of every face item of an image.
+pub fn face_items_prefix(id: ImageId) -> String {
+    format!("{}#face#", record_sk(id))
 }
 
 /// The prefix of every label entry of an image.
@@ -72,6 +82,8 @@ pub struct ImageItem {
     pub created_at: String,
     #[serde(default)]
     pub labels: Vec<Label>,
+    #[serde(default)]
+    pub faces: Vec<Face>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,6 +113,7 @@ impl ImageItem {
             taken_at: record.taken_at.clone(),
             created_at: rfc3339(record.created_at),
             labels: record.labels.clone(),
+            faces: record.faces.clone(),
             entry_pk: listed.then(|| images_entry(&record.user_name)),
             entry_sk: listed.then(|| record.id.to_string()),
             expires_at: (!listed).then(|| (record.created_at + UPLOAD_RECORD_LIFETIME).unix_timestamp()),
@@ -121,8 +134,38 @@ impl ImageItem {
             taken_at: self.taken_at,
             created_at: parse_rfc3339(&self.created_at)?,
             labels: self.labels,
+            faces: self.faces,
         })
     }
+}
+
+/// A face of an image with its descriptor (the record lists its faces without them).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FaceItem {
+    pub pk: String,
+    pub sk: String,
+    pub image_id: String,
+    #[serde(flatten)]
+    pub face: Face,
+    pub descriptor: Vec<f32>,
+}
+
+/// The face items of an analysed record, in the record's order.
+pub fn face_items(record: &ImageRecord, analysis: &Analysis) -> Result<Vec<Item>> {
+    record
+        .faces
+        .iter()
+        .zip(&analysis.faces)
+        .map(|(face, found)| {
+            to_item(FaceItem {
+                pk: record.user_name.to_string(),
+                sk: face_sk(record.id, face.index),
+                image_id: record.id.to_string(),
+                face: face.clone(),
+                descriptor: found.descriptor.clone(),
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -196,6 +239,7 @@ mod tests {
             taken_at: None,
             created_at: OffsetDateTime::now_utc(),
             labels: vec![],
+            faces: vec![],
         }
     }
 

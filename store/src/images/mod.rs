@@ -20,10 +20,10 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
-use self::keys::{ImageItem, SAME_VERSION, label_entries, label_entries_prefix, record_sk};
+use self::keys::{ImageItem, SAME_VERSION, face_items, face_items_prefix, label_entries, label_entries_prefix, record_sk};
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
 use crate::error::{Error, Result};
-use crate::model::{Album, ImageId, ImageRecord, ImageStatus, Label, LabelHit, Page, UserName, Usage};
+use crate::model::{Album, Analysis, ImageId, ImageRecord, ImageStatus, LabelHit, Page, UserName, Usage};
 use crate::ImageStore;
 use contract::QuotaSettings;
 
@@ -163,8 +163,8 @@ impl ImageStore for DynamoImages {
         self.search_labels(user, labels, limit, after).await
     }
 
-    async fn put_labels(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<bool> {
-        let names: BTreeSet<String> = labels.iter().map(|label| label.name.clone()).collect();
+    async fn put_analysis(&self, user: &UserName, id: ImageId, analysis: &Analysis) -> Result<bool> {
+        let names: BTreeSet<String> = analysis.labels.iter().map(|label| label.name.clone()).collect();
 
         // The record, its version and the album counts change in one transaction, so a
         // redelivery or a racing deletion can neither count an image twice nor lose a count.
@@ -173,7 +173,8 @@ impl ImageStore for DynamoImages {
             let version = item.analysis_version;
             let mut record = item.into_record()?;
             let previous: BTreeSet<String> = record.labels.iter().map(|label| label.name.clone()).collect();
-            record.labels = labels.to_vec();
+            record.labels = analysis.labels.clone();
+            record.faces = analysis.face_records();
             record.status = ImageStatus::Ready;
             record.failure_reason = None;
             let same_version = HashMap::from([(":version".to_owned(), n(version))]);
@@ -191,17 +192,24 @@ impl ImageStore for DynamoImages {
             }
         };
 
-        let stale = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&label_entries_prefix(id)))
+        // A redelivery writes the same entries and faces again; what the last analysis found
+        // and this one did not goes.
+        let stale_labels = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&label_entries_prefix(id)))
             .await?
             .into_iter()
             .filter(|item| {
                 let label = item.get("label").and_then(|v| v.as_s().ok());
                 !label.is_some_and(|label| names.contains(label))
-            })
-            .map(|item| delete_request(key_of(&item)))
-            .collect::<Result<Vec<_>>>()?;
-        let mut writes = stale;
-        for entry in label_entries(&record)? {
+            });
+        let stale_faces = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&face_items_prefix(id)))
+            .await?
+            .into_iter()
+            .filter(|item| {
+                let index = item.get("index").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<usize>().ok());
+                !index.is_some_and(|index| index < record.faces.len())
+            });
+        let mut writes = stale_labels.chain(stale_faces).map(|item| delete_request(key_of(&item))).collect::<Result<Vec<_>>>()?;
+        for entry in label_entries(&record)?.into_iter().chain(face_items(&record, analysis)?) {
             writes.push(put_request(entry)?);
         }
         dynamo::batch_write(&self.client, &self.table, writes).await?;

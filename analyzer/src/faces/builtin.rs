@@ -1,0 +1,257 @@
+//! The built-in face engine: MediaPipe's BlazeFace (full range) finds faces and their eyes,
+//! each face is turned so its eyes are level, and dlib's ResNet gives its 128-d descriptor.
+//! Both run on the analyzer's [`engine`](crate::engine); weights in `models/` (see
+//! models/README.md), compiled into the binary and loaded once per process.
+//!
+//! BlazeFace sees 192x192 pixels: a whole group photo squeezed to that leaves faces of a few
+//! pixels, so the photo is also searched in overlapping tiles of a half and a quarter of its
+//! shorter side, and the detections of every pass are merged by non-maximum suppression.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use image::RgbImage;
+use ndarray::{Array4, Ix3};
+
+use super::{FaceBox, FaceFinder, FoundFace};
+use crate::engine::Model;
+use crate::geometry::{Bounds, suppress};
+use crate::pixels::resize;
+use store::{Error, Result};
+
+const DETECTOR: &[u8] = include_bytes!("../../../models/face_detect_blazeface_full.onnx");
+const DESCRIBER: &[u8] = include_bytes!("../../../models/face_embed_dlib_resnet.onnx");
+
+const DETECTOR_SIDE: u32 = 192;
+/// BlazeFace full range: one anchor per cell of a 48x48 grid (stride 4).
+const GRID: usize = 48;
+/// Box (centre x, centre y, width, height) then six keypoints (x, y), in input pixels.
+const REGRESSION: usize = 16;
+/// Below this the detector's faces include folds of clothing (seen at 0.64-0.67 in tiles of
+/// the shared group photos; every real face there scores 0.71 or more).
+const MIN_SCORE: f32 = 0.7;
+const NMS_IOU: f32 = 0.3;
+/// Tiles, as fractions of the photo's shorter side, each pass overlapping by half a tile.
+/// Measured on a 29-face composite at 1,666 px (faces of 45-60 px): the whole photo alone
+/// finds none, halves 8-17, halves and quarters 25-29.
+const TILE_FRACTIONS: [f32; 2] = [0.5, 0.25];
+
+const DESCRIBER_SIDE: usize = 150;
+/// The crop around a face, as a multiple of its box: at 1.4 the variants of one face stayed
+/// within 0.36 of each other and different people 0.445 or more apart (1.0: 0.38 / 0.36;
+/// 1.6: 0.32 / 0.38).
+const CROP_SCALE: f32 = 1.4;
+
+/// One face found by the detector, in the photo's pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    pub score: f32,
+    pub bounds: Bounds,
+    /// The subject's right eye, then left eye (so usually left then right in the photo).
+    pub eyes: [[f32; 2]; 2],
+}
+
+impl Detection {
+    fn side(&self) -> f32 {
+        (self.bounds[2] - self.bounds[0]).max(self.bounds[3] - self.bounds[1])
+    }
+}
+
+/// The engine; clones share the loaded models.
+#[derive(Clone)]
+pub struct BuiltinFaces(Arc<Models>);
+
+struct Models {
+    detector: Model,
+    describer: Model,
+}
+
+impl BuiltinFaces {
+    /// Loads both models; do it once per process.
+    pub fn load() -> Result<Self> {
+        Ok(Self(Arc::new(Models {
+            detector: Model::load("face detector", DETECTOR)?,
+            describer: Model::load("face descriptor", DESCRIBER)?,
+        })))
+    }
+
+    /// Faces of the whole photo and of its tiles, merged.
+    pub fn detect(&self, photo: &RgbImage) -> Result<Vec<Detection>> {
+        let (width, height) = photo.dimensions();
+        let mut candidates = self.detect_square(photo, 0, 0, width.max(height))?;
+        for fraction in TILE_FRACTIONS {
+            let tile = (width.min(height) as f32 * fraction) as u32;
+            // Smaller tiles would enlarge the photo's pixels, which finds faces in fabric.
+            if tile < DETECTOR_SIDE {
+                continue;
+            }
+            for top in tile_starts(height, tile) {
+                for left in tile_starts(width, tile) {
+                    candidates.extend(self.detect_square(photo, left, top, tile)?);
+                }
+            }
+        }
+        Ok(suppress(candidates, |d| d.score, |d| d.bounds, |_, _| true, NMS_IOU))
+    }
+
+    /// Faces in the square of `side` pixels at `left`, `top` (the part outside the photo is
+    /// black), in the photo's pixels.
+    fn detect_square(&self, photo: &RgbImage, left: u32, top: u32, side: u32) -> Result<Vec<Detection>> {
+        let input_side = DETECTOR_SIDE as usize;
+        let scale = DETECTOR_SIDE as f32 / side as f32;
+        let region_width = side.min(photo.width() - left);
+        let region_height = side.min(photo.height() - top);
+        let region = image::imageops::crop_imm(photo, left, top, region_width, region_height).to_image();
+        let scaled = resize(
+            &region,
+            ((region_width as f32 * scale).round() as u32).clamp(1, DETECTOR_SIDE),
+            ((region_height as f32 * scale).round() as u32).clamp(1, DETECTOR_SIDE),
+        )
+        .map_err(|err| Error::Internal(format!("resizing for the face detector: {err}")))?;
+        let input = Array4::from_shape_fn((1, input_side, input_side, 3), |(_, y, x, c)| {
+            if (x as u32) < scaled.width() && (y as u32) < scaled.height() {
+                f32::from(scaled.get_pixel(x as u32, y as u32)[c]) / 127.5 - 1.0
+            } else {
+                -1.0
+            }
+        });
+        let outputs = self.0.detector.run(input)?;
+        let output = |width: usize| {
+            outputs
+                .iter()
+                .find(|output| output.shape() == [1, GRID * GRID, width])
+                .and_then(|output| output.view().into_dimensionality::<Ix3>().ok())
+                .ok_or_else(|| Error::Internal(format!("the face detector has no [1, {}, {width}] output", GRID * GRID)))
+        };
+        let (regression, logits) = (output(REGRESSION)?, output(1)?);
+        let to_photo = |value: f32, offset: u32| offset as f32 + value / scale;
+        let mut found = Vec::new();
+        for anchor in 0..GRID * GRID {
+            let score = 1.0 / (1.0 + (-logits[[0, anchor, 0]].clamp(-80.0, 80.0)).exp());
+            if score < MIN_SCORE {
+                continue;
+            }
+            let centre_x = ((anchor % GRID) as f32 + 0.5) * (DETECTOR_SIDE as f32 / GRID as f32);
+            let centre_y = ((anchor / GRID) as f32 + 0.5) * (DETECTOR_SIDE as f32 / GRID as f32);
+            let value = |index: usize| regression[[0, anchor, index]];
+            let (x, y) = (centre_x + value(0), centre_y + value(1));
+            let (half_width, half_height) = (value(2) / 2.0, value(3) / 2.0);
+            let keypoint = |k: usize| [to_photo(centre_x + value(4 + 2 * k), left), to_photo(centre_y + value(5 + 2 * k), top)];
+            found.push(Detection {
+                score,
+                bounds: [
+                    to_photo(x - half_width, left),
+                    to_photo(y - half_height, top),
+                    to_photo(x + half_width, left),
+                    to_photo(y + half_height, top),
+                ],
+                eyes: [keypoint(0), keypoint(1)],
+            });
+        }
+        Ok(found)
+    }
+
+    /// The descriptor of a detected face: a square around it, turned so the eyes are level,
+    /// at the describer's 150x150 (RGB 0-255; its mean is subtracted inside the model).
+    pub fn describe(&self, photo: &RgbImage, face: &Detection) -> Result<Vec<f32>> {
+        let [[right_x, right_y], [left_x, left_y]] = face.eyes;
+        let angle = (left_y - right_y).atan2(left_x - right_x);
+        let (sin, cos) = angle.sin_cos();
+        let centre_x = (face.bounds[0] + face.bounds[2]) / 2.0;
+        let centre_y = (face.bounds[1] + face.bounds[3]) / 2.0;
+        let side = face.side() * CROP_SCALE;
+        let step = side / DESCRIBER_SIDE as f32;
+        let input = Array4::from_shape_fn((1, 3, DESCRIBER_SIDE, DESCRIBER_SIDE), |(_, c, v, u)| {
+            // The output pixel's place in the level square, turned back into the photo.
+            let dx = (u as f32 + 0.5) * step - side / 2.0;
+            let dy = (v as f32 + 0.5) * step - side / 2.0;
+            sample(photo, centre_x + dx * cos - dy * sin, centre_y + dx * sin + dy * cos, c)
+        });
+        let outputs = self.0.describer.run(input)?;
+        let descriptor = outputs.first().ok_or_else(|| Error::Internal("the face descriptor has no output".into()))?;
+        Ok(descriptor.iter().copied().collect())
+    }
+
+    /// Every face with its descriptor, most confident first.
+    pub fn find(&self, photo: &RgbImage) -> Result<Vec<FoundFace>> {
+        let (width, height) = (photo.width().max(1) as f32, photo.height().max(1) as f32);
+        self.detect(photo)?
+            .into_iter()
+            .map(|face| {
+                let [x0, y0, x1, y1] = face.bounds;
+                let (x0, y0) = (x0.clamp(0.0, width), y0.clamp(0.0, height));
+                let (x1, y1) = (x1.clamp(0.0, width), y1.clamp(0.0, height));
+                Ok(FoundFace {
+                    bounds: FaceBox { left: x0 / width, top: y0 / height, width: (x1 - x0) / width, height: (y1 - y0) / height },
+                    score: face.score,
+                    descriptor: self.describe(photo, &face)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Where tiles of `tile` pixels start along a side of `length`, each overlapping the last by
+/// half, the last one flush with the end.
+fn tile_starts(length: u32, tile: u32) -> Vec<u32> {
+    if tile >= length {
+        return vec![0];
+    }
+    let step = (tile / 2).max(1);
+    let mut starts: Vec<u32> = (0..length - tile).step_by(step as usize).collect();
+    starts.push(length - tile);
+    starts
+}
+
+/// Channel `c` of the photo at a fractional position, bilinear; black outside.
+fn sample(photo: &RgbImage, x: f32, y: f32, c: usize) -> f32 {
+    let (x, y) = (x - 0.5, y - 0.5);
+    let (x0, y0) = (x.floor(), y.floor());
+    let (fx, fy) = (x - x0, y - y0);
+    let at = |px: f32, py: f32| {
+        if px < 0.0 || py < 0.0 || px >= photo.width() as f32 || py >= photo.height() as f32 {
+            0.0
+        } else {
+            f32::from(photo.get_pixel(px as u32, py as u32)[c])
+        }
+    };
+    let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1.0, y0) * fx;
+    let bottom = at(x0, y0 + 1.0) * (1.0 - fx) + at(x0 + 1.0, y0 + 1.0) * fx;
+    top * (1.0 - fy) + bottom * fy
+}
+
+#[async_trait]
+impl FaceFinder for BuiltinFaces {
+    async fn faces(&self, photo: &RgbImage) -> Result<Vec<FoundFace>> {
+        let faces = self.clone();
+        let photo = photo.clone();
+        // Inference is CPU-bound: off the async threads.
+        tokio::task::spawn_blocking(move || faces.find(&photo))
+            .await
+            .map_err(|err| Error::Internal(format!("face task: {err}")))?
+    }
+
+    fn photo_side(&self) -> Option<u32> {
+        Some(crate::decode::FACES_SIDE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_cover_the_side_overlapping_by_half() {
+        assert_eq!(tile_starts(1000, 400), [0, 200, 400, 600]);
+        assert_eq!(tile_starts(1000, 300), [0, 150, 300, 450, 600, 700]);
+        assert_eq!(tile_starts(300, 400), [0]);
+    }
+
+    #[test]
+    fn sampling_interpolates_and_is_black_outside() {
+        let photo = RgbImage::from_fn(2, 1, |x, _| image::Rgb([if x == 0 { 0 } else { 200 }, 0, 0]));
+        assert_eq!(sample(&photo, 1.0, 0.5, 0), 100.0);
+        assert_eq!(sample(&photo, 0.5, 0.5, 0), 0.0);
+        assert_eq!(sample(&photo, 50.0, 50.0, 0), 0.0);
+    }
+}

@@ -1,0 +1,38 @@
+//! Faces: where they are in a photo and a descriptor of each, for grouping into persons. One
+//! trait, one file per engine, as for labels; the tier's `features.faces` turns it on.
+
+pub mod builtin;
+
+use async_trait::async_trait;
+use image::RgbImage;
+
+pub use store::{FaceBox, FoundFace};
+use store::Result;
+
+#[async_trait]
+pub trait FaceFinder: Send + Sync {
+    /// The faces of a decoded, oriented photo, most confident first.
+    async fn faces(&self, photo: &RgbImage) -> Result<Vec<FoundFace>>;
+
+    /// The longest side of the photo it needs to see (None: it looks at no pixels).
+    fn photo_side(&self) -> Option<u32>;
+}
+
+/// The finder of tiers whose `features.faces` is off: no faces, no model loaded.
+pub struct NoFaces;
+
+#[async_trait]
+impl FaceFinder for NoFaces {
+    async fn faces(&self, _: &RgbImage) -> Result<Vec<FoundFace>> {
+        Ok(Vec::new())
+    }
+
+    fn photo_side(&self) -> Option<u32> {
+        None
+    }
+}
+
+/// Euclidean distance between two descriptors.
+pub fn distance(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt()
+}
