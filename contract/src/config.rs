@@ -11,7 +11,7 @@ use crate::tier::TierSettings;
 pub struct ConfigError(pub String);
 
 /// The stack's resources and the tier's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StackConfig {
     pub tier: String,
     pub users_table: String,

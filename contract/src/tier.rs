@@ -6,12 +6,32 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// What the tier decides at run time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TierSettings {
     pub features: Features,
     pub labeler: LabelerSettings,
     pub quotas: QuotaSettings,
+    #[serde(default)]
+    pub faces: FaceSettings,
+}
+
+/// How faces are grouped into persons (tiers with `features.faces`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaceSettings {
+    /// Faces whose descriptors are closer than this (Euclidean) are one person.
+    pub max_distance: f32,
+    /// Faces whose box is smaller than this, in the photo's own pixels, are listed on their
+    /// photo but grouped only by the user (too small to tell people apart).
+    pub min_face_px: u32,
+}
+
+impl Default for FaceSettings {
+    /// The values of stacks/*.yaml, measured on the shared photos (see there).
+    fn default() -> Self {
+        Self { max_distance: 0.4, min_face_px: 40 }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

@@ -22,6 +22,9 @@ pub struct TierConfig {
     pub features: Features,
     pub labeler: LabelerConfig,
     pub quotas: Quotas,
+    /// How faces are grouped; the measured defaults when absent.
+    #[serde(default)]
+    pub faces: FaceConfig,
     pub api: ApiLimits,
     #[serde(default)]
     pub lambda: LambdaSettings,
@@ -47,6 +50,42 @@ pub struct Quotas {
     pub bytes_per_user: Limit,
     /// Largest single photo accepted.
     pub max_photo_bytes: PhotoBytes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaceConfig {
+    pub max_distance: FaceDistance,
+    pub min_face_px: FacePixels,
+}
+
+impl Default for FaceConfig {
+    fn default() -> Self {
+        let defaults = contract::FaceSettings::default();
+        Self { max_distance: FaceDistance(defaults.max_distance), min_face_px: FacePixels(defaults.min_face_px) }
+    }
+}
+
+/// A distance between face descriptors: below 0.2 nothing would match, above 0.8 everyone.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct FaceDistance(pub f32);
+
+impl TryFrom<f64> for FaceDistance {
+    type Error = String;
+    fn try_from(value: f64) -> std::result::Result<Self, String> {
+        if (0.2..=0.8).contains(&value) {
+            Ok(Self(value as f32))
+        } else {
+            Err(format!("faces.max_distance must be between 0.2 and 0.8, got {value}"))
+        }
+    }
+}
+
+impl From<FaceDistance> for f64 {
+    fn from(value: FaceDistance) -> f64 {
+        f64::from(value.0)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -198,6 +237,9 @@ bounded!(
 bounded!(
     /// A count or rate that must be at least one.
     Positive(u64), 1..=u64::MAX);
+bounded!(
+    /// A face's side in pixels: the descriptor model sees 150x150.
+    FacePixels(u32), 8..=1000);
 bounded!(
     /// One photo: at least 1 KiB, at most 5 GiB (one S3 PUT).
     PhotoBytes(u64), 1024..=5 * 1024 * 1024 * 1024);

@@ -11,7 +11,7 @@ use crate::config::TierConfig;
 
 pub use contract::env;
 use contract::names::Function as FunctionRole;
-use contract::{LabelerSettings, QuotaSettings, TierSettings};
+use contract::{FaceSettings, LabelerSettings, QuotaSettings, TierSettings};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -89,6 +89,7 @@ pub fn tier_settings(config: &TierConfig) -> TierSettings {
             max_labels: config.labeler.max_labels.0,
             min_confidence: config.labeler.min_confidence.0,
         },
+        faces: FaceSettings { max_distance: config.faces.max_distance.0, min_face_px: config.faces.min_face_px.0 },
         quotas: QuotaSettings {
             photos_per_user: config.quotas.photos_per_user,
             bytes_per_user: config.quotas.bytes_per_user,
