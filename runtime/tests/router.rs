@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
-use runtime::config::{Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, StackConfig, TierSettings};
+use runtime::config::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, StackConfig, TierSettings};
 use runtime::store::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -27,6 +27,7 @@ fn settings(photos_per_user: Limit, max_photo_bytes: u64) -> TierSettings {
         features: Features { labels: true, faces: false, text: false },
         labeler: LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 },
         quotas: QuotaSettings { photos_per_user, bytes_per_user: Limit::Unlimited, max_photo_bytes },
+        faces: FaceSettings::default(),
     }
 }
 
