@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
-use contract::LabelerSettings;
-use store::{Analysis, Error, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName};
+use contract::{FaceSettings, LabelerSettings};
+use store::{Analysis, Error, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName};
 
 use crate::faces::FaceFinder;
 use crate::labeler::Labeler;
@@ -78,7 +78,12 @@ pub struct Analyzer {
     labeler: Arc<dyn Labeler>,
     faces: Arc<dyn FaceFinder>,
     settings: LabelerSettings,
+    face_settings: FaceSettings,
 }
+
+/// Faces found with less confidence are listed on their photo but not grouped (every real
+/// face of the shared group photos scored 0.76 or more; the detector keeps 0.7 and up).
+pub const MIN_GROUPED_SCORE: f32 = 0.75;
 
 impl Analyzer {
     pub fn new(
@@ -87,8 +92,21 @@ impl Analyzer {
         labeler: Arc<dyn Labeler>,
         faces: Arc<dyn FaceFinder>,
         settings: LabelerSettings,
+        face_settings: FaceSettings,
     ) -> Self {
-        Self { images, photos, labeler, faces, settings }
+        Self { images, photos, labeler, faces, settings, face_settings }
+    }
+
+    /// The quality gate: which faces are grouped (large and sure enough, in the photo's own
+    /// pixels), the others only listed.
+    fn grouped(&self, faces: &[FoundFace], width: u32, height: u32) -> Vec<bool> {
+        faces
+            .iter()
+            .map(|face| {
+                let side = (face.bounds.width * width as f32).max(face.bounds.height * height as f32);
+                face.score >= MIN_GROUPED_SCORE && side >= self.face_settings.min_face_px as f32
+            })
+            .collect()
     }
 
     /// Handles one message body; an error means "retry later".
@@ -125,7 +143,14 @@ impl Analyzer {
             .labels(&photo, self.settings.max_labels as usize, self.settings.min_confidence as f32)
             .await?;
         let faces = self.faces.faces(&photo).await?;
-        let analysis = Analysis { labels, faces };
+        let (width, height) = (record.width.unwrap_or(photo.width()), record.height.unwrap_or(photo.height()));
+        let grouped = self.grouped(&faces, width, height);
+        let persons = if faces.is_empty() {
+            Vec::new()
+        } else {
+            self.images.group_faces(&user, id, &faces, &grouped, self.face_settings.max_distance).await?
+        };
+        let analysis = Analysis { labels, faces, persons };
         if self.images.put_analysis(&user, id, &analysis).await? {
             Ok(Outcome::Analysed { labels: analysis.labels.len(), faces: analysis.faces.len() })
         } else {

@@ -43,5 +43,6 @@ pub fn analyzer(config: &StackConfig, aws: &SdkConfig, labeler: Arc<dyn Labeler>
         labeler,
         faces,
         config.settings.labeler,
+        config.settings.faces,
     )
 }

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use analyzer::faces::NoFaces;
+use analyzer::faces::{FaceBox, FaceFinder, FoundFace, NoFaces};
 use analyzer::labeler::Labeler;
-use analyzer::{Analyzer, Message};
+use analyzer::{Analyzer, Message, Outcome};
 use async_trait::async_trait;
-use contract::{LabelerEngine, LabelerSettings, Limit, NewImageEvent, QuotaSettings};
+use contract::{FaceSettings, LabelerEngine, LabelerSettings, Limit, NewImageEvent, QuotaSettings};
 use image::RgbImage;
 use store::memory::{MemoryImages, MemoryPhotos};
 use store::{ImageId, ImageRecord, ImageStatus, ImageStore, Label, PhotoStore, UserName};
@@ -58,7 +58,7 @@ async fn a_batch_retries_only_what_it_should() {
     let good = stored_photo(&images, &photos, &user, PHOTO).await;
     let not_a_photo = stored_photo(&images, &photos, &user, b"these bytes are no photo").await;
     let settings = LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 };
-    let analyzer = Analyzer::new(images.clone(), photos.clone(), Arc::new(SeesACat), Arc::new(NoFaces), settings);
+    let analyzer = Analyzer::new(images.clone(), photos.clone(), Arc::new(SeesACat), Arc::new(NoFaces), settings, FaceSettings::default());
     let deleted = NewImageEvent { image_id: ImageId::new().to_string(), ..good.clone() };
     let message = |id: &str, event: &NewImageEvent| {
         let body = serde_json::json!({"Type": "Notification", "Message": serde_json::to_string(event).unwrap()});
@@ -95,4 +95,49 @@ async fn a_tier_without_labels_loads_no_model_and_finds_none() {
     let labeler = analyzer::services::labeler_for(features, LabelerEngine::Builtin, &aws).unwrap();
     let labels = labeler.labels(&photo, 10, 50.0).await.unwrap();
     assert!(labels.iter().any(|label| label.name == "cat"), "{labels:?}");
+}
+
+/// Sees one face in every photo, the same person each time, except in photos of other
+/// sizes; one tiny face besides, under the quality gate.
+struct SeesOnePerson;
+
+#[async_trait]
+impl FaceFinder for SeesOnePerson {
+    async fn faces(&self, _: &RgbImage) -> store::Result<Vec<FoundFace>> {
+        let face = |side: f32, score: f32| FoundFace {
+            bounds: FaceBox { left: 0.0, top: 0.0, width: side, height: side },
+            score,
+            descriptor: vec![0.25; 128],
+        };
+        Ok(vec![face(0.5, 0.9), face(0.01, 0.9)])
+    }
+
+    fn photo_side(&self) -> Option<u32> {
+        None
+    }
+}
+
+#[tokio::test]
+async fn faces_are_grouped_past_the_quality_gate_and_leave_their_person_with_their_photo() {
+    let (images, photos) = (Arc::new(MemoryImages::default()), Arc::new(MemoryPhotos::default()));
+    let user = UserName::parse("alice").unwrap();
+    let first = stored_photo(&images, &photos, &user, PHOTO).await;
+    let second = stored_photo(&images, &photos, &user, PHOTO).await;
+    let settings = LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 };
+    let analyzer = Analyzer::new(images.clone(), photos.clone(), Arc::new(SeesACat), Arc::new(SeesOnePerson), settings, FaceSettings::default());
+    for event in [&first, &second] {
+        let body = serde_json::to_string(event).unwrap();
+        assert!(matches!(analyzer.handle(&body).await.unwrap(), Outcome::Analysed { labels: 1, faces: 2 }));
+    }
+    let persons = images.persons(&user).await.unwrap();
+    assert_eq!(persons.len(), 1, "{persons:?}");
+    assert_eq!((persons[0].face_count, persons[0].photo_count), (2, 2));
+    let record = images.get(&user, ImageId::parse(&first.image_id).unwrap()).await.unwrap().unwrap();
+    // chelsea.png is 451 px wide: the second face is 4.5 px, under `faces.min_face_px`.
+    assert_eq!(record.faces.iter().map(|face| face.person_id.clone()).collect::<Vec<_>>(), [Some(persons[0].id.to_string()), None]);
+
+    images.delete(&user, ImageId::parse(&first.image_id).unwrap()).await.unwrap();
+    assert_eq!(images.persons(&user).await.unwrap()[0].face_count, 1);
+    images.delete(&user, ImageId::parse(&second.image_id).unwrap()).await.unwrap();
+    assert!(images.persons(&user).await.unwrap().is_empty());
 }

@@ -8,6 +8,7 @@
 mod dynamo;
 pub mod error;
 pub mod events;
+pub mod grouping;
 pub mod images;
 #[cfg(feature = "memory")]
 pub mod memory;
@@ -61,6 +62,13 @@ pub trait ImageStore: Send + Sync {
     /// Stores the analysis: labels and faces (replacing earlier ones: a redelivery adds
     /// nothing twice), status ready. Does nothing and returns false when the image is gone.
     async fn put_analysis(&self, user: &UserName, id: ImageId, analysis: &Analysis) -> Result<bool>;
+    /// Groups the faces of an analysed photo (those `grouped` says: the quality gate) into the
+    /// user's persons: each joins the nearest person closer than `max_distance`, else starts
+    /// one; two faces of one photo never share a person. Once per photo: asked again, it gives
+    /// the same answer. The person of each face; `NotFound` when the image is gone.
+    async fn group_faces(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Vec<Option<PersonId>>>;
+    /// The user's persons, most photos first.
+    async fn persons(&self, user: &UserName) -> Result<Vec<Person>>;
     /// Marks a pending image failed with a reason; false when it is not pending (or gone).
     async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool>;
     /// The user's albums (labels with a photo count and a cover), most photos first.

@@ -12,7 +12,8 @@ use contract::{NewImageEvent, NewUserEvent, QuotaSettings};
 
 use crate::error::{Error, Result};
 use crate::images::quota_message;
-use crate::model::{Album, Analysis, ImageId, ImageRecord, ImageStatus, LabelHit, Page, UserName, UserRecord, Usage};
+use crate::grouping::{Centre, assign};
+use crate::model::{Album, Analysis, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonId, UserName, UserRecord, Usage};
 use crate::{Events, ImageStore, PhotoStore, UserStore};
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -98,6 +99,34 @@ impl UserStore for MemoryUsers {
 #[derive(Default)]
 pub struct MemoryImages {
     images: Mutex<BTreeMap<(UserName, ImageId), ImageRecord>>,
+    people: Mutex<MemoryPeople>,
+}
+
+/// Persons and which person each grouped photo's faces joined (with their descriptors).
+#[derive(Default)]
+struct MemoryPeople {
+    persons: BTreeMap<(UserName, PersonId), (Person, Centre)>,
+    grouped: BTreeMap<(UserName, ImageId), Vec<(Option<PersonId>, Vec<f32>)>>,
+}
+
+impl MemoryPeople {
+    fn ungroup(&mut self, user: &UserName, id: ImageId) {
+        for (person, descriptor) in self.grouped.remove(&(user.clone(), id)).unwrap_or_default() {
+            let Some(person) = person else { continue };
+            let key = (user.clone(), person);
+            if let Some((person, centre)) = self.persons.get_mut(&key) {
+                centre.remove(&descriptor);
+                person.face_count = centre.faces;
+                person.photo_count = person.photo_count.saturating_sub(1);
+                if person.cover.as_deref().is_some_and(|cover| cover.starts_with(&format!("{id}-"))) {
+                    person.cover = None;
+                }
+                if person.face_count == 0 {
+                    self.persons.remove(&key);
+                }
+            }
+        }
+    }
 }
 
 impl MemoryImages {
@@ -242,11 +271,69 @@ impl ImageStore for MemoryImages {
     }
 
     async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
+        locked(&self.people).ungroup(user, id);
         Ok(locked(&self.images).remove(&(user.clone(), id)))
+    }
+
+    async fn group_faces(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Vec<Option<PersonId>>> {
+        if !locked(&self.images).contains_key(&(user.clone(), id)) {
+            return Err(Error::NotFound(format!("image {id} was deleted")));
+        }
+        let mut people = locked(&self.people);
+        if let Some(faces) = people.grouped.get(&(user.clone(), id)) {
+            return Ok(faces.iter().map(|(person, _)| *person).collect());
+        }
+        let keys: Vec<(UserName, PersonId)> = people.persons.range((user.clone(), PersonId::MIN)..=(user.clone(), PersonId::MAX)).map(|(key, _)| key.clone()).collect();
+        let centres: Vec<Centre> = keys.iter().map(|key| people.persons[key].1.clone()).collect();
+        let descriptors: Vec<Option<&[f32]>> = faces
+            .iter()
+            .zip(grouped)
+            .map(|(face, grouped)| (*grouped && !face.descriptor.is_empty()).then_some(face.descriptor.as_slice()))
+            .collect();
+        let chosen = assign(&descriptors, &centres, max_distance);
+        let mut result = Vec::new();
+        for (index, (descriptor, joins)) in descriptors.iter().zip(chosen).enumerate() {
+            let Some(descriptor) = descriptor else {
+                result.push((None, Vec::new()));
+                continue;
+            };
+            let key = match joins {
+                Some(existing) => keys[existing].clone(),
+                None => {
+                    let id = PersonId::new();
+                    let person = Person { id, name: None, hidden: false, face_count: 0, photo_count: 0, cover: None };
+                    people.persons.insert((user.clone(), id), (person, Centre { sum: Vec::new(), faces: 0 }));
+                    (user.clone(), id)
+                }
+            };
+            let (person, centre) = people.persons.get_mut(&key).expect("present");
+            centre.add(descriptor);
+            person.face_count = centre.faces;
+            person.photo_count += 1;
+            person.cover.get_or_insert_with(|| format!("{id}-{index}"));
+            result.push((Some(key.1), descriptor.to_vec()));
+        }
+        let persons = result.iter().map(|(person, _)| *person).collect();
+        people.grouped.insert((user.clone(), id), result);
+        Ok(persons)
+    }
+
+    async fn persons(&self, user: &UserName) -> Result<Vec<Person>> {
+        let people = locked(&self.people);
+        let mut persons: Vec<Person> = people
+            .persons
+            .range((user.clone(), PersonId::MIN)..=(user.clone(), PersonId::MAX))
+            .map(|(_, (person, _))| person.clone())
+            .collect();
+        persons.sort_by(|a, b| b.photo_count.cmp(&a.photo_count).then_with(|| a.id.cmp(&b.id)));
+        Ok(persons)
     }
 
     async fn delete_all(&self, user: &UserName) -> Result<()> {
         locked(&self.images).retain(|(owner, _), _| owner != user);
+        let mut people = locked(&self.people);
+        people.persons.retain(|(owner, _), _| owner != user);
+        people.grouped.retain(|(owner, _), _| owner != user);
         Ok(())
     }
 

@@ -67,43 +67,52 @@ pub struct UserRecord {
     pub token_generation: u64,
 }
 
-/// An image id: a ULID (26 characters of Crockford base32), so ids sort by upload time.
-/// Parsing refuses anything else, which also keeps path tricks out of keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ImageId(ulid::Ulid);
+/// Defines an id that is a ULID (26 characters of Crockford base32), so ids sort by creation
+/// time. Parsing refuses anything else, which also keeps path tricks out of keys.
+macro_rules! ulid_id {
+    ($(#[$doc:meta])* $name:ident, $code:literal, $message:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(ulid::Ulid);
 
-impl ImageId {
-    /// The smallest and largest ids, bounds for range reads.
-    pub const MIN: ImageId = ImageId(ulid::Ulid::nil());
-    pub const MAX: ImageId = ImageId(ulid::Ulid::from_bytes([0xff; 16]));
+        impl $name {
+            /// The smallest and largest ids, bounds for range reads.
+            pub const MIN: $name = $name(ulid::Ulid::nil());
+            pub const MAX: $name = $name(ulid::Ulid::from_bytes([0xff; 16]));
 
-    pub fn new() -> Self {
-        Self(ulid::Ulid::new())
-    }
+            pub fn new() -> Self {
+                Self(ulid::Ulid::new())
+            }
 
-    pub fn parse(value: &str) -> Result<Self> {
-        if value.len() != 26 {
-            return Err(Self::invalid());
+            pub fn parse(value: &str) -> Result<Self> {
+                let invalid = || Error::invalid($code, $message);
+                if value.len() != 26 {
+                    return Err(invalid());
+                }
+                ulid::Ulid::from_string(value).map(Self).map_err(|_| invalid())
+            }
         }
-        ulid::Ulid::from_string(value).map(Self).map_err(|_| Self::invalid())
-    }
 
-    fn invalid() -> Error {
-        Error::invalid("invalid_image_id", "an image id is 26 letters and digits, as returned at upload")
-    }
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
 }
 
-impl Default for ImageId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for ImageId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+ulid_id!(
+    /// An image id, given at upload.
+    ImageId, "invalid_image_id", "an image id is 26 letters and digits, as returned at upload");
+ulid_id!(
+    /// A person id, given when a face starts a person.
+    PersonId, "invalid_person_id", "a person id is 26 letters and digits, as GET /persons lists them");
 
 /// Where an image is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,12 +177,26 @@ impl Face {
     }
 }
 
+/// A person: faces of one someone, grouped by the analyzer and corrected by the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    pub id: PersonId,
+    pub name: Option<String>,
+    pub hidden: bool,
+    pub face_count: u64,
+    pub photo_count: u64,
+    /// The face shown for the person (`<image id>-<n>`).
+    pub cover: Option<String>,
+}
+
 /// What the analyzer found in a photo.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Analysis {
     pub labels: Vec<Label>,
     /// Most confident first; stored in that order, so a redelivery rewrites the same faces.
     pub faces: Vec<FoundFace>,
+    /// The person of each face (none for faces left out of grouping); empty: nobody's.
+    pub persons: Vec<Option<PersonId>>,
 }
 
 impl Analysis {
@@ -182,7 +205,12 @@ impl Analysis {
         self.faces
             .iter()
             .zip(0u32..)
-            .map(|(face, index)| Face { index, bounds: face.bounds, score: face.score, person_id: None })
+            .map(|(face, index)| Face {
+                index,
+                bounds: face.bounds,
+                score: face.score,
+                person_id: self.persons.get(index as usize).copied().flatten().map(|person| person.to_string()),
+            })
             .collect()
     }
 }

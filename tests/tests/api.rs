@@ -207,13 +207,13 @@ async fn search_finds_images_by_every_label_from_the_index_and_delete_leaves_not
     let dog = api.upload(&token, "image/png", png(2, 2, 2)).await;
     let cup = api.upload(&token, "image/png", png(2, 2, 3)).await;
     for (id, labels) in [(&cat, ["cat", "animal", "pet"]), (&dog, ["dog", "animal", "pet"]), (&cup, ["cup", "coffee", "drink"])] {
-        let analysis = Analysis { labels: labels.map(label).to_vec(), faces: vec![] };
+        let analysis = Analysis { labels: labels.map(label).to_vec(), ..Analysis::default() };
         let written = store.put_analysis(&user, ImageId::parse(id).unwrap(), &analysis).await.unwrap();
         assert!(written);
     }
     // Writing the same labels again (a redelivery) adds nothing.
     let items_before = api.image_items().await.len();
-    let again = Analysis { labels: ["cat", "animal", "pet"].map(label).to_vec(), faces: vec![] };
+    let again = Analysis { labels: ["cat", "animal", "pet"].map(label).to_vec(), ..Analysis::default() };
     store.put_analysis(&user, ImageId::parse(&cat).unwrap(), &again).await.unwrap();
     assert_eq!(api.image_items().await.len(), items_before);
 

@@ -6,6 +6,7 @@ pub mod builtin;
 use async_trait::async_trait;
 use image::RgbImage;
 
+pub use store::grouping::distance;
 pub use store::{FaceBox, FoundFace};
 use store::Result;
 
@@ -32,7 +33,3 @@ impl FaceFinder for NoFaces {
     }
 }
 
-/// Euclidean distance between two descriptors.
-pub fn distance(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt()
-}

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod images;
+pub mod persons;
 pub mod sessions;
 pub mod users;
 
@@ -84,6 +85,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(images::get_image, images::delete_image))
         .routes(routes!(albums::albums))
         .routes(routes!(albums::album))
+        .routes(routes!(persons::persons))
+        .routes(routes!(persons::person))
 }
 
 /// The whole API, ready to serve.

@@ -148,6 +148,16 @@ pub struct FaceItem {
     #[serde(flatten)]
     pub face: Face,
     pub descriptor: Vec<f32>,
+    /// Under `<user>#person#<id>` in index `entries` once the face is someone's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_sk: Option<String>,
+}
+
+/// The index partition of a user's images with a person.
+pub fn person_entry(user: &UserName, person: &str) -> String {
+    format!("{user}#person#{person}")
 }
 
 /// The face items of an analysed record, in the record's order.
@@ -163,6 +173,8 @@ pub fn face_items(record: &ImageRecord, analysis: &Analysis) -> Result<Vec<Item>
                 image_id: record.id.to_string(),
                 face: face.clone(),
                 descriptor: found.descriptor.clone(),
+                entry_pk: face.person_id.as_ref().map(|person| person_entry(&record.user_name, person)),
+                entry_sk: face.person_id.as_ref().map(|_| record.id.to_string()),
             })
         })
         .collect()

@@ -7,6 +7,7 @@ mod albums;
 #[cfg(feature = "bulk")]
 pub mod bulk;
 mod keys;
+mod persons;
 mod quotas;
 mod search;
 
@@ -23,7 +24,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use self::keys::{ImageItem, SAME_VERSION, face_items, face_items_prefix, label_entries, label_entries_prefix, record_sk};
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
 use crate::error::{Error, Result};
-use crate::model::{Album, Analysis, ImageId, ImageRecord, ImageStatus, LabelHit, Page, UserName, Usage};
+use crate::model::{Album, Analysis, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonId, UserName, Usage};
 use crate::ImageStore;
 use contract::QuotaSettings;
 
@@ -269,12 +270,22 @@ impl ImageStore for DynamoImages {
                 Err(_) => continue,
             }
         };
+        // Its faces leave their persons before its items go.
+        self.ungroup(user, id).await?;
         let entries = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&record_key)).await?;
         self.delete_items(&entries).await?;
         if let Some(record) = &deleted {
             self.tidy_albums(user, id, &record.labels).await?;
         }
         Ok(deleted)
+    }
+
+    async fn group_faces(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Vec<Option<PersonId>>> {
+        self.group(user, id, faces, grouped, max_distance).await
+    }
+
+    async fn persons(&self, user: &UserName) -> Result<Vec<Person>> {
+        self.read_persons(user).await
     }
 
     async fn delete_all(&self, user: &UserName) -> Result<()> {

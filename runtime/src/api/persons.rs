@@ -1,0 +1,109 @@
+//! `/persons`: the people in the user's photos, faces grouped by the analyzer.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::error::ApiResult;
+use super::extract::{CurrentUser, QueryParams};
+use super::images::page_limit;
+use crate::error::{Error, Result};
+use crate::store::{Person, PersonId};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonView {
+    pub id: String,
+    /// Given by the user; null until then.
+    pub name: Option<String>,
+    pub face_count: u64,
+    pub photo_count: u64,
+    /// A short-lived URL of the person's cover face; null while no crop of it is stored.
+    pub cover_url: Option<String>,
+    pub hidden: bool,
+}
+
+impl PersonView {
+    fn of(person: Person) -> Self {
+        Self {
+            id: person.id.to_string(),
+            name: person.name,
+            face_count: person.face_count,
+            photo_count: person.photo_count,
+            cover_url: None,
+            hidden: person.hidden,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonPage {
+    pub persons: Vec<PersonView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PersonQuery {
+    /// 1-100, default 20.
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Also list the persons the user hid.
+    pub hidden: Option<bool>,
+}
+
+/// Where a page ends in the listing's order (most photos first, then id): opaque to clients.
+fn encode_cursor(person: &Person) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}.{}", person.photo_count, person.id))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(u64, PersonId)> {
+    let invalid = || Error::invalid("invalid_cursor", "cursor must be a next_cursor returned by this API");
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?).map_err(|_| invalid())?;
+    let (count, id) = text.split_once('.').ok_or_else(invalid)?;
+    Ok((count.parse().map_err(|_| invalid())?, PersonId::parse(id).map_err(|_| invalid())?))
+}
+
+/// The user's persons, most photos first; hidden ones only with `?hidden=true`.
+#[utoipa::path(get, path = "/persons", tag = "persons", security(("bearer" = [])),
+    params(PersonQuery),
+    responses((status = 200, body = PersonPage), (status = 400, description = "invalid limit or cursor")))]
+pub async fn persons(State(state): State<AppState>, user: CurrentUser, QueryParams(query): QueryParams<PersonQuery>) -> ApiResult<Json<PersonPage>> {
+    let limit = page_limit(query.limit)?;
+    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let with_hidden = query.hidden.unwrap_or(false);
+    let mut listed: Vec<Person> = state
+        .images
+        .persons(user.name())
+        .await?
+        .into_iter()
+        .filter(|person| with_hidden || !person.hidden)
+        // The store's order: photo count descending, then id.
+        .filter(|person| after.is_none_or(|(count, id)| person.photo_count < count || (person.photo_count == count && person.id > id)))
+        .take(limit + 1)
+        .collect();
+    let more = listed.len() > limit;
+    listed.truncate(limit);
+    let next_cursor = if more { listed.last().map(encode_cursor) } else { None };
+    Ok(Json(PersonPage { persons: listed.into_iter().map(PersonView::of).collect(), next_cursor }))
+}
+
+/// One person.
+#[utoipa::path(get, path = "/persons/{id}", tag = "persons", security(("bearer" = [])),
+    params(("id" = String, Path, description = "person id")),
+    responses((status = 200, body = PersonView), (status = 404, description = "no such person")))]
+pub async fn person(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<PersonView>> {
+    let id = PersonId::parse(&id)?;
+    let person = state
+        .images
+        .persons(user.name())
+        .await?
+        .into_iter()
+        .find(|person| person.id == id)
+        .ok_or_else(|| Error::NotFound(format!("no person {id}")))?;
+    Ok(Json(PersonView::of(person)))
+}

@@ -1,0 +1,269 @@
+//! Persons in the images table, in the user's partition:
+//! - `people`: the user's grouping version, the optimistic lock every change of persons takes
+//!   (two analyses of photos of one new person cannot both start it: the second retries and
+//!   finds the first's person);
+//! - `person#<id>`: a person, with the sum of its faces' descriptors (its centre) and counts;
+//! - `image#<id>#grouped`: which person each face of a photo joined, with the descriptors, so
+//!   that a redelivery gets the same answer and a deletion takes the faces out exactly.
+//!
+//! Reading the candidates is one Query of the `person#` items: it costs the number of the
+//! user's persons, never the number of their faces.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+
+use super::DynamoImages;
+use super::keys::record_sk;
+use crate::dynamo::{self, Item, from_item, n, to_item};
+use crate::error::{Error, Result};
+use crate::grouping::{Centre, assign};
+use crate::model::{FoundFace, ImageId, Person, PersonId, UserName};
+
+const PEOPLE_SK: &str = "people";
+const PERSON_PREFIX: &str = "person#";
+/// A transaction holds 100 items: the lock, the record check, the marker and the persons.
+pub const MAX_GROUPED_FACES: usize = 97;
+
+fn person_sk(id: PersonId) -> String {
+    format!("{PERSON_PREFIX}{id}")
+}
+
+fn grouped_sk(id: ImageId) -> String {
+    format!("{}#grouped", record_sk(id))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PersonItem {
+    pk: String,
+    sk: String,
+    person_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default)]
+    hidden: bool,
+    face_count: u64,
+    photo_count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cover: Option<String>,
+    sum: Vec<f32>,
+}
+
+impl PersonItem {
+    fn person(&self) -> Result<Person> {
+        Ok(Person {
+            id: PersonId::parse(&self.person_id)?,
+            name: self.name.clone(),
+            hidden: self.hidden,
+            face_count: self.face_count,
+            photo_count: self.photo_count,
+            cover: self.cover.clone(),
+        })
+    }
+
+    fn centre(&self) -> Centre {
+        Centre { sum: self.sum.clone(), faces: self.face_count }
+    }
+}
+
+/// One face of a grouped photo: whose, and its descriptor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct GroupedFace {
+    person_id: Option<String>,
+    descriptor: Vec<f32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct GroupedItem {
+    pk: String,
+    sk: String,
+    faces: Vec<GroupedFace>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PeopleItem {
+    pk: String,
+    sk: String,
+    version: u64,
+}
+
+impl DynamoImages {
+    async fn get_sk<T: serde::de::DeserializeOwned>(&self, user: &UserName, sk: String, what: &'static str) -> Result<Option<T>> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(Error::aws(what))?;
+        answer.item.map(from_item::<T>).transpose()
+    }
+
+    async fn person_items(&self, user: &UserName) -> Result<Vec<PersonItem>> {
+        dynamo::partition(&self.client, &self.table, user.as_str(), Some(PERSON_PREFIX))
+            .await?
+            .into_iter()
+            .map(from_item::<PersonItem>)
+            .collect()
+    }
+
+    /// A delete within a transaction, under `condition` when there is one.
+    fn delete_in_transaction(&self, user: &UserName, sk: String, condition: Option<&str>) -> Result<TransactWriteItem> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, sk)))
+            .set_condition_expression(condition.map(str::to_owned))
+            .build()
+            .map_err(|err| Error::Internal(err.to_string()))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    fn plain_put(&self, item: Item) -> Result<TransactWriteItem> {
+        let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(|err| Error::Internal(err.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The lock: the version read must still be there (or still absent), and becomes the next.
+    fn take_lock(&self, user: &UserName, version: Option<u64>) -> Result<TransactWriteItem> {
+        let next = to_item(PeopleItem { pk: user.to_string(), sk: PEOPLE_SK.into(), version: version.map_or(1, |v| v + 1) })?;
+        match version {
+            None => self.put(next, "attribute_not_exists(pk)", &[], Item::new()),
+            Some(version) => self.put(next, "version = :version", &[], Item::from([(":version".to_owned(), n(version))])),
+        }
+    }
+
+    /// Groups a photo's faces into the user's persons, once (see [`crate::ImageStore::group_faces`]).
+    pub(super) async fn group(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Vec<Option<PersonId>>> {
+        loop {
+            if let Some(marker) = self.get_sk::<GroupedItem>(user, grouped_sk(id), "GetItem grouped faces").await? {
+                return marker.faces.iter().map(|face| face.person_id.as_deref().map(PersonId::parse).transpose()).collect();
+            }
+            let version = self.get_sk::<PeopleItem>(user, PEOPLE_SK.into(), "GetItem people").await?.map(|people| people.version);
+            let mut persons = self.person_items(user).await?;
+            let descriptors: Vec<Option<&[f32]>> = faces
+                .iter()
+                .zip(grouped)
+                .enumerate()
+                .map(|(index, (face, grouped))| (*grouped && index < MAX_GROUPED_FACES && !face.descriptor.is_empty()).then_some(face.descriptor.as_slice()))
+                .collect();
+            let centres: Vec<Centre> = persons.iter().map(PersonItem::centre).collect();
+            let chosen = assign(&descriptors, &centres, max_distance);
+
+            let mut touched: BTreeSet<usize> = BTreeSet::new();
+            let mut started: Vec<PersonItem> = Vec::new();
+            let mut result = Vec::with_capacity(faces.len());
+            let mut marker = Vec::with_capacity(faces.len());
+            for (index, (descriptor, joins)) in descriptors.iter().zip(&chosen).enumerate() {
+                let Some(descriptor) = descriptor else {
+                    result.push(None);
+                    marker.push(GroupedFace { person_id: None, descriptor: Vec::new() });
+                    continue;
+                };
+                let face_id = format!("{id}-{index}");
+                let person = match joins {
+                    Some(existing) => {
+                        touched.insert(*existing);
+                        &mut persons[*existing]
+                    }
+                    None => {
+                        let person_id = PersonId::new();
+                        started.push(PersonItem {
+                            pk: user.to_string(),
+                            sk: person_sk(person_id),
+                            person_id: person_id.to_string(),
+                            name: None,
+                            hidden: false,
+                            face_count: 0,
+                            photo_count: 0,
+                            cover: None,
+                            sum: Vec::new(),
+                        });
+                        started.last_mut().expect("just pushed")
+                    }
+                };
+                let mut centre = person.centre();
+                centre.add(descriptor);
+                person.sum = centre.sum;
+                person.face_count = centre.faces;
+                person.photo_count += 1;
+                person.cover.get_or_insert(face_id);
+                result.push(Some(PersonId::parse(&person.person_id)?));
+                marker.push(GroupedFace { person_id: Some(person.person_id.clone()), descriptor: descriptor.to_vec() });
+            }
+
+            let record = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(self.key(user, record_sk(id))))
+                .condition_expression("attribute_exists(pk)")
+                .build()
+                .map_err(|err| Error::Internal(err.to_string()))?;
+            let mut transaction = vec![
+                self.take_lock(user, version)?,
+                TransactWriteItem::builder().condition_check(record).build(),
+                self.put(to_item(GroupedItem { pk: user.to_string(), sk: grouped_sk(id), faces: marker })?, "attribute_not_exists(pk)", &[], Item::new())?,
+            ];
+            for index in &touched {
+                transaction.push(self.plain_put(to_item(&persons[*index])?)?);
+            }
+            for person in &started {
+                transaction.push(self.plain_put(to_item(person)?)?);
+            }
+            match self.transact(transaction, "TransactWriteItems group faces").await? {
+                Ok(()) => return Ok(result),
+                Err(refusal) if refusal.index == 1 => return Err(Error::NotFound(format!("image {id} was deleted"))),
+                // Another change of this user's persons came first: read again.
+                Err(_) => continue,
+            }
+        }
+    }
+
+    /// Takes a photo's grouped faces out of their persons (a person left with no face goes)
+    /// and removes the photo's grouping; nothing when the photo was never grouped.
+    pub(super) async fn ungroup(&self, user: &UserName, id: ImageId) -> Result<()> {
+        loop {
+            let Some(marker) = self.get_sk::<GroupedItem>(user, grouped_sk(id), "GetItem grouped faces").await? else { return Ok(()) };
+            let version = self.get_sk::<PeopleItem>(user, PEOPLE_SK.into(), "GetItem people").await?.map(|people| people.version);
+            let mut persons: BTreeMap<String, PersonItem> =
+                self.person_items(user).await?.into_iter().map(|person| (person.person_id.clone(), person)).collect();
+            let mut changed: BTreeSet<String> = BTreeSet::new();
+            for face in &marker.faces {
+                let Some(person) = face.person_id.as_ref().and_then(|id| persons.get_mut(id)) else { continue };
+                let mut centre = person.centre();
+                centre.remove(&face.descriptor);
+                person.sum = centre.sum;
+                person.face_count = centre.faces;
+                person.photo_count = person.photo_count.saturating_sub(1);
+                if person.cover.as_deref().is_some_and(|cover| cover.starts_with(&format!("{id}-"))) {
+                    person.cover = None;
+                }
+                changed.insert(person.person_id.clone());
+            }
+            let mut transaction = vec![
+                self.take_lock(user, version)?,
+                self.delete_in_transaction(user, grouped_sk(id), Some("attribute_exists(pk)"))?,
+            ];
+            for person_id in &changed {
+                let person = &persons[person_id];
+                if person.face_count == 0 {
+                    transaction.push(self.delete_in_transaction(user, person.sk.clone(), None)?);
+                } else {
+                    transaction.push(self.plain_put(to_item(person)?)?);
+                }
+            }
+            match self.transact(transaction, "TransactWriteItems ungroup faces").await? {
+                Ok(()) => return Ok(()),
+                Err(_) => continue,
+            }
+        }
+    }
+
+    /// The user's persons, most photos first (then by id).
+    pub(super) async fn read_persons(&self, user: &UserName) -> Result<Vec<Person>> {
+        let mut persons = self.person_items(user).await?.iter().map(PersonItem::person).collect::<Result<Vec<_>>>()?;
+        persons.sort_by(|a, b| b.photo_count.cmp(&a.photo_count).then_with(|| a.id.cmp(&b.id)));
+        Ok(persons)
+    }
+}

@@ -1,0 +1,145 @@
+//! People against the emulator: faces grouped into persons as photos are analysed (one
+//! person for the variants of one face, even analysed at once; one person per face of a group
+//! photo), the persons listing, deletion keeping the counts exact, and isolation.
+
+mod common;
+
+use std::io::Cursor;
+
+use axum::http::{Method, StatusCode};
+use common::api::{Api, fixture};
+use image::imageops::{self, FilterType};
+use image::{ImageFormat, RgbImage};
+use serde_json::Value;
+
+fn person_fixture(name: &str) -> RgbImage {
+    let bytes = std::fs::read(common::repo_root().join("tests/fixtures/people").join(name)).unwrap();
+    image::load_from_memory(&bytes).unwrap().to_rgb8()
+}
+
+fn encoded(photo: &RgbImage, format: ImageFormat) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    photo.write_to(&mut Cursor::new(&mut bytes), format).unwrap();
+    bytes
+}
+
+/// Four photos of one face: mirrored, cropped, smaller and re-encoded.
+fn variants_of_one_face() -> Vec<Vec<u8>> {
+    let face = person_fixture("astronaut.png");
+    vec![
+        encoded(&face, ImageFormat::Png),
+        encoded(&imageops::flip_horizontal(&face), ImageFormat::Jpeg),
+        encoded(&imageops::crop_imm(&face, 100, 0, 300, 300).to_image(), ImageFormat::Png),
+        encoded(&imageops::resize(&face, 256, 256, FilterType::Triangle), ImageFormat::Jpeg),
+    ]
+}
+
+async fn persons(api: &Api, token: &str) -> Vec<Value> {
+    let reply = api.call(Method::GET, "/persons", Some(token), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    reply.body["persons"].as_array().unwrap().clone()
+}
+
+async fn face_persons(api: &Api, token: &str, image: &str) -> Vec<String> {
+    let view = api.call(Method::GET, &format!("/images/{image}"), Some(token), None).await;
+    assert_eq!(view.body["status"], "ready", "{}", view.raw);
+    view.body["faces"].as_array().unwrap().iter().map(|face| face["person_id"].as_str().unwrap_or("").to_owned()).collect()
+}
+
+#[tokio::test]
+async fn photos_of_one_face_analysed_at_once_make_one_person_and_a_group_one_each() {
+    let api = Api::deploy("CORE_USER", "PEOPLE_GROUPING", &[]).await;
+    let token = api.user("lena").await;
+    let mut ids = Vec::new();
+    for photo in variants_of_one_face() {
+        let content_type = if photo.starts_with(b"\x89PNG") { "image/png" } else { "image/jpeg" };
+        ids.push(api.upload(&token, content_type, photo).await);
+    }
+    // All four at once, as a Lambda batch or `runtime serve` takes them: one new person.
+    let mut poller = api.poller();
+    poller.concurrency = 4;
+    api.analyse_all(&token, &poller).await;
+    let listed = persons(&api, &token).await;
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert_eq!((listed[0]["face_count"].as_u64(), listed[0]["photo_count"].as_u64()), (Some(4), Some(4)));
+    assert!(listed[0]["name"].is_null() && listed[0]["hidden"] == false);
+    let astronaut = listed[0]["id"].as_str().unwrap().to_owned();
+    for id in &ids {
+        assert_eq!(face_persons(&api, &token, id).await, [astronaut.clone()]);
+    }
+
+    // A group photo: three more persons, one per face, none of them the astronaut.
+    let group = api.upload(&token, "image/jpeg", fixture("sample2.jpg")).await;
+    api.analyse_all(&token, &poller).await;
+    let in_group = face_persons(&api, &token, &group).await;
+    assert_eq!(in_group.len(), 3);
+    assert!(!in_group.contains(&astronaut));
+    assert_eq!(in_group.iter().collect::<std::collections::BTreeSet<_>>().len(), 3, "{in_group:?}");
+    let listed = persons(&api, &token).await;
+    assert_eq!(listed.len(), 4);
+    assert_eq!(listed[0]["id"], astronaut.as_str(), "most photos first");
+
+    // One person by id; a page of two with a cursor to the rest.
+    let one = api.call(Method::GET, &format!("/persons/{astronaut}"), Some(&token), None).await;
+    assert_eq!((one.status, one.body["photo_count"].as_u64()), (StatusCode::OK, Some(4)), "{}", one.raw);
+    let page = api.call(Method::GET, "/persons?limit=2", Some(&token), None).await;
+    assert_eq!(page.body["persons"].as_array().unwrap().len(), 2);
+    let cursor = page.body["next_cursor"].as_str().unwrap();
+    let rest = api.call(Method::GET, &format!("/persons?limit=2&cursor={cursor}"), Some(&token), None).await;
+    assert_eq!(rest.body["persons"].as_array().unwrap().len(), 2);
+    assert!(rest.body["next_cursor"].is_null());
+    let bad = api.call(Method::GET, "/persons?cursor=nonsense", Some(&token), None).await;
+    assert_eq!((bad.status, bad.body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_cursor")));
+
+    // Another user sees none of it: the id is a 404 there.
+    let other = api.user("mona").await;
+    assert_eq!(api.call(Method::GET, &format!("/persons/{astronaut}"), Some(&other), None).await.status, StatusCode::NOT_FOUND);
+    assert!(persons(&api, &other).await.is_empty());
+    assert_eq!(api.call(Method::GET, "/persons/not-an-id", Some(&other), None).await.status, StatusCode::BAD_REQUEST);
+
+    // Deleting photos keeps the counts exact; a person with no face left goes.
+    for id in &ids[..3] {
+        assert_eq!(api.call(Method::DELETE, &format!("/images/{id}"), Some(&token), None).await.status, StatusCode::NO_CONTENT);
+    }
+    let one = api.call(Method::GET, &format!("/persons/{astronaut}"), Some(&token), None).await;
+    assert_eq!((one.body["face_count"].as_u64(), one.body["photo_count"].as_u64()), (Some(1), Some(1)), "{}", one.raw);
+    assert_eq!(api.call(Method::DELETE, &format!("/images/{}", ids[3]), Some(&token), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(api.call(Method::GET, &format!("/persons/{astronaut}"), Some(&token), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(persons(&api, &token).await.len(), 3);
+    api.tear_down().await;
+}
+
+/// The store alone, four photos of one new person grouped at the same moment: the per-user
+/// lock makes the late ones retry and join the first one's person; asked again for a photo
+/// (a redelivery), it gives the same person and counts nothing twice.
+#[tokio::test]
+async fn concurrent_grouping_of_one_new_face_makes_one_person_and_redelivery_adds_nothing() {
+    use runtime::store::{DynamoImages, FaceBox, FoundFace, ImageId, ImageStore, UserName};
+    let api = Api::deploy("CORE_USER", "PEOPLE_LOCK", &[]).await;
+    let token = api.user("nina").await;
+    let mut ids = Vec::new();
+    for seed in 0..4u8 {
+        let photo = RgbImage::from_pixel(8, 8, image::Rgb([seed, 0, 0]));
+        ids.push(ImageId::parse(&api.upload(&token, "image/png", encoded(&photo, ImageFormat::Png)).await).unwrap());
+    }
+    let store = DynamoImages::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.images_table);
+    let user = UserName::parse("nina").unwrap();
+    let face = |offset: f32| FoundFace {
+        bounds: FaceBox { left: 0.1, top: 0.1, width: 0.5, height: 0.5 },
+        score: 0.9,
+        descriptor: (0..128).map(|i| if i == 0 { offset } else { 0.0 }).collect(),
+    };
+    let groupings = ids.iter().zip([0.0, 0.01, 0.02, 0.03]).map(|(id, offset)| {
+        let (store, user, faces) = (&store, &user, vec![face(offset)]);
+        async move { store.group_faces(user, *id, &faces, &[true], 0.4).await.unwrap() }
+    });
+    let persons: Vec<_> = futures::future::join_all(groupings).await.into_iter().flatten().collect();
+    assert_eq!(persons.len(), 4);
+    assert!(persons.iter().all(|person| person.is_some() && *person == persons[0]), "{persons:?}");
+    let again = store.group_faces(&user, ids[0], &[face(0.0)], &[true], 0.4).await.unwrap();
+    assert_eq!(again, [persons[0]]);
+    let listed = store.persons(&user).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].face_count, listed[0].photo_count), (4, 4));
+    api.tear_down().await;
+}
