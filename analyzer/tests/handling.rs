@@ -81,7 +81,7 @@ async fn a_batch_retries_only_what_it_should() {
 
     // A redelivery of an analysed photo changes nothing.
     assert!(analyzer.handle_batch(vec![message("again", &good)], 1).await.is_empty());
-    assert_eq!(images.search(&user, &["cat".to_owned()], 10, None).await.unwrap().items.len(), 1);
+    assert_eq!(images.search(&user, &store::Search::labels(&["cat".to_owned()]), 10, None).await.unwrap().items.len(), 1);
 }
 
 #[tokio::test]

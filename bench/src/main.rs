@@ -22,7 +22,7 @@ use clap::{Parser, ValueEnum};
 use runtime::config::{StackConfig, stack_name_of_tier};
 use analyzer::labeler::builtin::BuiltinLabeler;
 use runtime::api::images::DEFAULT_PAGE;
-use runtime::store::{DynamoImages, ImageStore, UserName};
+use runtime::store::{DynamoImages, ImageStore, Search, UserName};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 
 use crate::analysis::Photo;
@@ -196,7 +196,7 @@ impl Bench {
             images.list(user, DEFAULT_PAGE, None).await?;
             list.push(stats::ms(started.elapsed()));
             let started = Instant::now();
-            images.search(user, &cat, DEFAULT_PAGE, None).await?;
+            images.search(user, &Search::labels(&cat), DEFAULT_PAGE, None).await?;
             search.push(stats::ms(started.elapsed()));
         }
         let what = format!("median of 20, made from the bench process: the emulator's share of the request ({LOAD_USER_PHOTOS} photos of the user)");

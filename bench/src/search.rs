@@ -17,7 +17,7 @@ use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use runtime::api::images::{DEFAULT_PAGE, MAX_PAGE};
 use store::images::bulk::{album_items, analysed_items};
-use runtime::store::{Album, DynamoImages, ImageId, ImageRecord, ImageStatus, ImageStore, Label, UserName};
+use runtime::store::{Album, DynamoImages, ImageId, ImageRecord, ImageStatus, ImageStore, Label, Search, UserName};
 
 use crate::figures::Report;
 
@@ -136,7 +136,7 @@ async fn search(images: &DynamoImages, reads: &QueryReads, user: &UserName, labe
     let mut results = 0;
     let mut after = None;
     loop {
-        let page = images.search(user, labels, limit, after).await?;
+        let page = images.search(user, &Search::labels(labels), limit, after).await?;
         results += page.items.len();
         after = page.next;
         if after.is_none() || !every_page {

@@ -57,8 +57,9 @@ pub trait ImageStore: Send + Sync {
     async fn get(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>>;
     /// The user's images, newest first, after `after`.
     async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>>;
-    /// Images carrying every one of `labels` (normalised), newest first; reads the label index only.
-    async fn search(&self, user: &UserName, labels: &[String], limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>>;
+    /// Images carrying every label (normalised) and showing every person of `search`, newest
+    /// first; reads the index only.
+    async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>>;
     /// Stores the analysis: labels and faces (replacing earlier ones: a redelivery adds
     /// nothing twice), status ready. Does nothing and returns false when the image is gone.
     async fn put_analysis(&self, user: &UserName, id: ImageId, analysis: &Analysis) -> Result<bool>;

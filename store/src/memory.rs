@@ -13,7 +13,9 @@ use contract::{NewImageEvent, NewUserEvent, QuotaSettings};
 use crate::error::{Error, Result};
 use crate::images::quota_message;
 use crate::grouping::{Centre, assign};
-use crate::model::{Album, Analysis, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonId, UserName, UserRecord, Usage};
+use crate::model::{
+    Album, Analysis, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonId, Search, UserName, UserRecord, Usage,
+};
 use crate::{Events, ImageStore, PhotoStore, UserStore};
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -216,11 +218,15 @@ impl ImageStore for MemoryImages {
         Ok(page(Self::listed(&images, user, after).cloned(), limit, |record| record.id))
     }
 
-    async fn search(&self, user: &UserName, labels: &[String], limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>> {
+    async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>> {
         let images = locked(&self.images);
         let hits = Self::listed(&images, user, after)
-            .filter(|record| labels.iter().all(|wanted| record.labels.iter().any(|label| &label.name == wanted)))
-            .filter(|_| !labels.is_empty())
+            .filter(|record| search.labels.iter().all(|wanted| record.labels.iter().any(|label| &label.name == wanted)))
+            .filter(|record| {
+                let on = |person: &PersonId| record.faces.iter().any(|face| face.person_id.as_deref() == Some(&person.to_string()));
+                search.persons.iter().all(on)
+            })
+            .filter(|_| !(search.labels.is_empty() && search.persons.is_empty()))
             .map(|record| LabelHit {
                 id: record.id,
                 labels: record.labels.iter().map(|label| label.name.clone()).collect(),

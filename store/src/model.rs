@@ -270,6 +270,19 @@ pub struct LabelHit {
     pub created_at: OffsetDateTime,
 }
 
+/// What a search asks for: images carrying every label and showing every person.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Search {
+    pub labels: Vec<String>,
+    pub persons: Vec<PersonId>,
+}
+
+impl Search {
+    pub fn labels(labels: &[String]) -> Self {
+        Self { labels: labels.to_vec(), persons: Vec::new() }
+    }
+}
+
 /// A page of results and where the next starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T, C> {

@@ -14,7 +14,7 @@ use analyzer::faces::NoFaces;
 use analyzer::labeler::Labeler;
 use analyzer::labeler::rekognition::RekognitionLabeler;
 use store::images::bulk::{album_items, analysed_items};
-use runtime::store::{Analysis, DynamoImages, FoundFace, ImageId, ImageStore, UserName};
+use runtime::store::{Analysis, DynamoImages, FoundFace, ImageId, ImageStore, PersonId, UserName};
 use serde_json::{Value, json};
 
 fn ids(reply: &common::api::Reply) -> Vec<String> {
@@ -333,7 +333,7 @@ async fn faces_of_a_group_photo_are_stored_rewritten_and_deleted_with_it() {
     let found = |count: usize| Analysis {
         labels: record.labels.clone(),
         faces: record.faces.iter().take(count).map(|face| FoundFace { bounds: face.bounds, score: face.score, descriptor: vec![0.5; 128] }).collect(),
-        persons: Vec::new(),
+        persons: record.faces.iter().take(count).map(|face| face.person_id.as_deref().map(|id| PersonId::parse(id).unwrap())).collect(),
     };
     let items = api.image_items().await.len();
     assert!(store.put_analysis(&user, id, &found(3)).await.unwrap());

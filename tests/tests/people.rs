@@ -79,6 +79,26 @@ async fn photos_of_one_face_analysed_at_once_make_one_person_and_a_group_one_eac
     assert_eq!(listed.len(), 4);
     assert_eq!(listed[0]["id"], astronaut.as_str(), "most photos first");
 
+    // Search by person (the index, like labels), alone, AND another person, AND a label.
+    let found = |query: String| {
+        let api = &api;
+        let token = token.clone();
+        async move {
+            let reply = api.call(Method::GET, &query, Some(&token), None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.raw);
+            reply.body["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(found(format!("/images/search?person={astronaut}")).await, newest_first);
+    assert_eq!(found(format!("/persons/{astronaut}/images")).await, newest_first);
+    assert_eq!(found(format!("/images/search?person={}&person={}", in_group[0], in_group[2])).await, [group.clone()]);
+    assert_eq!(found(format!("/images/search?person={}&label=people", in_group[1])).await, [group.clone()]);
+    assert!(found(format!("/images/search?person={}&label=cat", in_group[1])).await.is_empty());
+    assert!(found(format!("/images/search?person={astronaut}&person={}", in_group[0])).await.is_empty());
+    let bad_person = api.call(Method::GET, "/images/search?person=nobody", Some(&token), None).await;
+    assert_eq!((bad_person.status, bad_person.body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_person_id")));
+
     // One person by id; a page of two with a cursor to the rest.
     let one = api.call(Method::GET, &format!("/persons/{astronaut}"), Some(&token), None).await;
     assert_eq!((one.status, one.body["photo_count"].as_u64()), (StatusCode::OK, Some(4)), "{}", one.raw);
@@ -95,6 +115,9 @@ async fn photos_of_one_face_analysed_at_once_make_one_person_and_a_group_one_eac
     let other = api.user("mona").await;
     assert_eq!(api.call(Method::GET, &format!("/persons/{astronaut}"), Some(&other), None).await.status, StatusCode::NOT_FOUND);
     assert!(persons(&api, &other).await.is_empty());
+    assert_eq!(api.call(Method::GET, &format!("/persons/{astronaut}/images"), Some(&other), None).await.status, StatusCode::NOT_FOUND);
+    let theirs = api.call(Method::GET, &format!("/images/search?person={astronaut}"), Some(&other), None).await;
+    assert_eq!(theirs.body["items"], serde_json::json!([]), "{}", theirs.raw);
     assert_eq!(api.call(Method::GET, "/persons/not-an-id", Some(&other), None).await.status, StatusCode::BAD_REQUEST);
 
     // Deleting photos keeps the counts exact; a person with no face left goes.

@@ -66,5 +66,5 @@ pub async fn album(
     Path(label): Path<String>,
     QueryParams(query): QueryParams<AlbumQuery>,
 ) -> ApiResult<Json<SearchPage>> {
-    Ok(Json(search_page(&state, user.name(), &[label], query.limit, query.cursor.as_deref()).await?))
+    Ok(Json(search_page(&state, user.name(), &[label], &[], query.limit, query.cursor.as_deref()).await?))
 }

@@ -19,7 +19,8 @@ use super::error::ApiResult;
 use crate::error::{Error, Result};
 use crate::photo::{self, PhotoFacts};
 use crate::store::{
-    Face, FaceBox, ImageId, ImageRecord, ImageStatus, Label, NewImageEvent, UserName, normalize_label, object_key, rfc3339,
+    Face, FaceBox, ImageId, ImageRecord, ImageStatus, Label, NewImageEvent, PersonId, Search, UserName, normalize_label, object_key,
+    rfc3339,
 };
 
 /// Presigned URLs are short-lived.
@@ -213,9 +214,12 @@ pub struct ListQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
-    /// One or more labels; an image must carry all of them. Case-insensitive.
+    /// Labels; an image must carry all of them. Case-insensitive.
     #[serde(default)]
     pub label: Vec<String>,
+    /// Person ids (`GET /persons`); an image must show all of them, and the labels too.
+    #[serde(default)]
+    pub person: Vec<String>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
 }
@@ -429,29 +433,35 @@ pub async fn search(
     user: CurrentUser,
     QueryParams(query): QueryParams<SearchQuery>,
 ) -> ApiResult<Json<SearchPage>> {
-    Ok(Json(search_page(&state, user.name(), &query.label, query.limit, query.cursor.as_deref()).await?))
+    Ok(Json(search_page(&state, user.name(), &query.label, &query.person, query.limit, query.cursor.as_deref()).await?))
 }
 
-/// A page of the user's images carrying every one of `labels` (raw, as the client sent them).
+/// A page of the user's images carrying every one of `labels` and showing every one of
+/// `persons` (raw, as the client sent them).
 pub async fn search_page(
     state: &AppState,
     user: &UserName,
     labels: &[String],
+    persons: &[String],
     limit: Option<usize>,
     cursor: Option<&str>,
 ) -> Result<SearchPage> {
     let mut labels = labels.iter().map(|label| normalize_label(label)).collect::<Result<Vec<_>>>()?;
     labels.sort();
     labels.dedup();
-    if labels.is_empty() || labels.len() > MAX_SEARCH_LABELS {
+    let mut persons = persons.iter().map(|person| PersonId::parse(person)).collect::<Result<Vec<_>>>()?;
+    persons.sort();
+    persons.dedup();
+    let terms = labels.len() + persons.len();
+    if terms == 0 || terms > MAX_SEARCH_LABELS {
         return Err(Error::invalid(
             "invalid_labels",
-            format!("search takes 1 to {MAX_SEARCH_LABELS} labels: ?label=cat&label=outdoor"),
+            format!("search takes 1 to {MAX_SEARCH_LABELS} labels and persons: ?label=cat&label=outdoor&person=<id>"),
         ));
     }
     let limit = page_limit(limit)?;
     let after = decode_cursor(cursor)?;
-    let page = state.images.search(user, &labels, limit, after).await?;
+    let page = state.images.search(user, &Search { labels, persons }, limit, after).await?;
     Ok(SearchPage {
         items: page
             .items

@@ -87,6 +87,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(albums::album))
         .routes(routes!(persons::persons))
         .routes(routes!(persons::person))
+        .routes(routes!(persons::person_images))
 }
 
 /// The whole API, ready to serve.

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, QueryParams};
-use super::images::page_limit;
+use super::images::{SearchPage, page_limit, search_page};
 use crate::error::{Error, Result};
 use crate::store::{Person, PersonId};
 
@@ -92,18 +92,43 @@ pub async fn persons(State(state): State<AppState>, user: CurrentUser, QueryPara
     Ok(Json(PersonPage { persons: listed.into_iter().map(PersonView::of).collect(), next_cursor }))
 }
 
-/// One person.
-#[utoipa::path(get, path = "/persons/{id}", tag = "persons", security(("bearer" = [])),
-    params(("id" = String, Path, description = "person id")),
-    responses((status = 200, body = PersonView), (status = 404, description = "no such person")))]
-pub async fn person(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<PersonView>> {
-    let id = PersonId::parse(&id)?;
-    let person = state
+/// The photos showing one person, newest first (the search for one person).
+#[utoipa::path(get, path = "/persons/{id}/images", tag = "persons", security(("bearer" = [])),
+    params(("id" = String, Path, description = "person id"), PersonImagesQuery),
+    responses((status = 200, body = SearchPage), (status = 400, description = "invalid id or cursor"), (status = 404, description = "no such person")))]
+pub async fn person_images(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    QueryParams(query): QueryParams<PersonImagesQuery>,
+) -> ApiResult<Json<SearchPage>> {
+    let person = find(&state, &user, &id).await?;
+    Ok(Json(search_page(&state, user.name(), &[], &[person.id.to_string()], query.limit, query.cursor.as_deref()).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PersonImagesQuery {
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+/// The user's person of that id: another user's, or none, is a 404.
+async fn find(state: &AppState, user: &CurrentUser, id: &str) -> Result<Person> {
+    let id = PersonId::parse(id)?;
+    state
         .images
         .persons(user.name())
         .await?
         .into_iter()
         .find(|person| person.id == id)
-        .ok_or_else(|| Error::NotFound(format!("no person {id}")))?;
-    Ok(Json(PersonView::of(person)))
+        .ok_or_else(|| Error::NotFound(format!("no person {id}")))
+}
+
+/// One person.
+#[utoipa::path(get, path = "/persons/{id}", tag = "persons", security(("bearer" = [])),
+    params(("id" = String, Path, description = "person id")),
+    responses((status = 200, body = PersonView), (status = 404, description = "no such person")))]
+pub async fn person(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<PersonView>> {
+    Ok(Json(PersonView::of(find(&state, &user, &id).await?)))
 }

@@ -9,7 +9,7 @@ use super::DynamoImages;
 use super::keys::{ALBUM_PREFIX, AlbumItem, album_sk};
 use crate::dynamo::{self, condition_held, from_item, n, s};
 use crate::error::{Error, Result};
-use crate::model::{Album, ImageId, Label, UserName};
+use crate::model::{Album, ImageId, Label, Search, UserName};
 
 impl DynamoImages {
     /// Counts the image in (`delta` 1, and it becomes the cover) or out of (`delta` -1) an album.
@@ -68,7 +68,7 @@ impl DynamoImages {
                 continue;
             }
             if album.cover == Some(id.to_string()) {
-                let newest = self.search_labels(user, std::slice::from_ref(&label.name), 1, None).await?;
+                let newest = self.search_entries(user, &Search::labels(std::slice::from_ref(&label.name)), 1, None).await?;
                 if let Some(hit) = newest.items.first() {
                     // Best effort: a cover that lags one deletion behind is harmless.
                     self.client

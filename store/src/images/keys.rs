@@ -35,6 +35,15 @@ pub fn label_sk(id: ImageId, label: &str) -> String {
     format!("image#{id}#label#{label}")
 }
 
+pub fn person_sk(id: ImageId, person: &str) -> String {
+    format!("image#{id}#person#{person}")
+}
+
+/// The prefix of every person entry of an image.
+pub fn person_entries_prefix(id: ImageId) -> String {
+    format!("{}#person#", record_sk(id))
+}
+
 pub fn face_sk(id: ImageId, index: u32) -> String {
     format!("image#{id}#face#{index:03}")
 }
@@ -148,11 +157,6 @@ pub struct FaceItem {
     #[serde(flatten)]
     pub face: Face,
     pub descriptor: Vec<f32>,
-    /// Under `<user>#person#<id>` in index `entries` once the face is someone's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entry_pk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entry_sk: Option<String>,
 }
 
 /// The index partition of a user's images with a person.
@@ -173,8 +177,6 @@ pub fn face_items(record: &ImageRecord, analysis: &Analysis) -> Result<Vec<Item>
                 image_id: record.id.to_string(),
                 face: face.clone(),
                 descriptor: found.descriptor.clone(),
-                entry_pk: face.person_id.as_ref().map(|person| person_entry(&record.user_name, person)),
-                entry_sk: face.person_id.as_ref().map(|_| record.id.to_string()),
             })
         })
         .collect()
@@ -191,8 +193,67 @@ pub struct LabelEntryItem {
     pub confidence: f32,
     /// Every label of the image, so that an AND search filters within one label's entries.
     pub labels: Vec<String>,
+    /// Every person on the image, likewise.
+    #[serde(default)]
+    pub persons: Vec<String>,
     pub content_type: String,
     pub created_at: String,
+}
+
+/// An image's entry under one of its persons (`<user>#person#<id>` in index `entries`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PersonEntryItem {
+    pub pk: String,
+    pub sk: String,
+    pub entry_pk: String,
+    pub entry_sk: String,
+    pub image_id: String,
+    pub person_id: String,
+    pub labels: Vec<String>,
+    pub persons: Vec<String>,
+    pub content_type: String,
+    pub created_at: String,
+}
+
+/// What a search reads of any entry, label's or person's.
+#[derive(Debug, Deserialize)]
+pub struct SearchEntry {
+    pub image_id: String,
+    pub labels: Vec<String>,
+    pub content_type: String,
+    pub created_at: String,
+}
+
+/// The distinct persons on a record's faces.
+pub fn persons_of(record: &ImageRecord) -> Vec<String> {
+    let mut persons: Vec<String> = record.faces.iter().filter_map(|face| face.person_id.clone()).collect();
+    persons.sort();
+    persons.dedup();
+    persons
+}
+
+/// The index entries of an analysed record, one per person on it.
+pub fn person_entries(record: &ImageRecord) -> Result<Vec<Item>> {
+    let created_at = rfc3339(record.created_at);
+    let labels: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
+    let persons = persons_of(record);
+    persons
+        .iter()
+        .map(|person| {
+            to_item(PersonEntryItem {
+                pk: record.user_name.to_string(),
+                sk: person_sk(record.id, person),
+                entry_pk: person_entry(&record.user_name, person),
+                entry_sk: record.id.to_string(),
+                image_id: record.id.to_string(),
+                person_id: person.clone(),
+                labels: labels.clone(),
+                persons: persons.clone(),
+                content_type: record.content_type.clone(),
+                created_at: created_at.clone(),
+            })
+        })
+        .collect()
 }
 
 /// An album's counter item: written by `count_in_album`'s update expression, read back as this.
@@ -211,6 +272,7 @@ pub struct AlbumItem {
 pub fn label_entries(record: &ImageRecord) -> Result<Vec<Item>> {
     let created_at = rfc3339(record.created_at);
     let all: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
+    let persons = persons_of(record);
     record
         .labels
         .iter()
@@ -224,6 +286,7 @@ pub fn label_entries(record: &ImageRecord) -> Result<Vec<Item>> {
                 label: label.name.clone(),
                 confidence: label.confidence,
                 labels: all.clone(),
+                persons: persons.clone(),
                 content_type: record.content_type.clone(),
                 created_at: created_at.clone(),
             })

@@ -21,10 +21,13 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
-use self::keys::{ImageItem, SAME_VERSION, face_items, face_items_prefix, label_entries, label_entries_prefix, record_sk};
+use self::keys::{
+    ImageItem, SAME_VERSION, face_items, face_items_prefix, label_entries, label_entries_prefix, person_entries, person_entries_prefix,
+    persons_of, record_sk,
+};
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
 use crate::error::{Error, Result};
-use crate::model::{Album, Analysis, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonId, UserName, Usage};
+use crate::model::{Album, Analysis, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonId, Search, UserName, Usage};
 use crate::ImageStore;
 use contract::QuotaSettings;
 
@@ -160,8 +163,8 @@ impl ImageStore for DynamoImages {
         self.list_images(user, limit, after).await
     }
 
-    async fn search(&self, user: &UserName, labels: &[String], limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>> {
-        self.search_labels(user, labels, limit, after).await
+    async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>> {
+        self.search_entries(user, search, limit, after).await
     }
 
     async fn put_analysis(&self, user: &UserName, id: ImageId, analysis: &Analysis) -> Result<bool> {
@@ -209,8 +212,21 @@ impl ImageStore for DynamoImages {
                 let index = item.get("index").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<usize>().ok());
                 !index.is_some_and(|index| index < record.faces.len())
             });
-        let mut writes = stale_labels.chain(stale_faces).map(|item| delete_request(key_of(&item))).collect::<Result<Vec<_>>>()?;
-        for entry in label_entries(&record)?.into_iter().chain(face_items(&record, analysis)?) {
+        let persons = persons_of(&record);
+        let stale_persons = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&person_entries_prefix(id)))
+            .await?
+            .into_iter()
+            .filter(|item| {
+                let person = item.get("person_id").and_then(|v| v.as_s().ok());
+                !person.is_some_and(|person| persons.contains(person))
+            });
+        let mut writes = stale_labels
+            .chain(stale_faces)
+            .chain(stale_persons)
+            .map(|item| delete_request(key_of(&item)))
+            .collect::<Result<Vec<_>>>()?;
+        let entries = label_entries(&record)?.into_iter().chain(person_entries(&record)?).chain(face_items(&record, analysis)?);
+        for entry in entries {
             writes.push(put_request(entry)?);
         }
         dynamo::batch_write(&self.client, &self.table, writes).await?;

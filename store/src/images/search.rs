@@ -1,14 +1,16 @@
-//! Reading the `entries` index: a user's images newest first, and label searches planned so
-//! that an AND search costs about the rarest label's photos, whatever the size of the table.
+//! Reading the `entries` index: a user's images newest first, and searches planned so that an
+//! AND search costs about the rarest term's photos, whatever the size of the table: a person's
+//! entries when the search names one (a person is on few photos), else the rarest label's;
+//! every entry carries its image's labels and persons, so the other terms are filters.
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use contract::names::{IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY};
 
 use super::DynamoImages;
-use super::keys::{ImageItem, LabelEntryItem, images_entry, label_entry, label_sk, record_sk};
+use super::keys::{ImageItem, SearchEntry, images_entry, label_entry, label_sk, person_entry, person_sk, record_sk};
 use crate::dynamo::{self, from_item, s};
 use crate::error::{Error, Result};
-use crate::model::{ImageId, ImageRecord, LabelHit, Page, UserName, parse_rfc3339};
+use crate::model::{ImageId, ImageRecord, LabelHit, Page, Search, UserName, parse_rfc3339};
 
 impl DynamoImages {
     /// A newest-first Query of one partition of the `entries` index, resuming after image
@@ -60,16 +62,17 @@ impl DynamoImages {
         Ok(Page { items, next })
     }
 
-    pub(super) async fn search_labels(
+    pub(super) async fn search_entries(
         &self,
         user: &UserName,
-        labels: &[String],
+        search: &Search,
         limit: usize,
         after: Option<ImageId>,
     ) -> Result<Page<LabelHit, ImageId>> {
         let nothing = Page { items: Vec::new(), next: None };
-        let mut labels = labels.to_vec();
-        if labels.len() > 1 {
+        let mut labels = search.labels.clone();
+        let persons: Vec<String> = search.persons.iter().map(ToString::to_string).collect();
+        if persons.is_empty() && labels.len() > 1 {
             // Read the entries of the label with the fewest photos and filter by the others, so
             // the cost follows the rarest label, not the broadest. A label without photos
             // matches nothing.
@@ -80,29 +83,44 @@ impl DynamoImages {
             }
             labels.sort_by_key(|label| (count(label), label.clone()));
         }
-        let Some((first, others)) = labels.split_first() else {
-            return Ok(nothing);
-        };
+        // The partition read, and the terms left to filter by.
+        let (partition, sk_of, other_labels, other_persons): (String, Box<dyn Fn(ImageId) -> String + Send + Sync>, &[String], &[String]) =
+            if let Some((first, others)) = persons.split_first() {
+                let first = first.clone();
+                (person_entry(user, &first), Box::new(move |id| person_sk(id, &first)), &labels, others)
+            } else if let Some((first, others)) = labels.split_first() {
+                let first = first.clone();
+                (label_entry(user, &first), Box::new(move |id| label_sk(id, &first)), others, &[])
+            } else {
+                return Ok(nothing);
+            };
         let mut hits = Vec::new();
         let mut start = after;
         loop {
             let remaining = limit - hits.len();
             // Limit counts items read before the filter, so one page never holds more
             // matches than are still wanted and the cursor never skips one.
-            let mut query = self.entries_query(user, label_entry(user, first), remaining, start, |id| label_sk(id, first));
-            if !others.is_empty() {
-                let filter = (0..others.len())
-                    .map(|i| format!("contains(labels, :label{i})"))
+            let mut query = self.entries_query(user, partition.clone(), remaining, start, &sk_of);
+            let filters: Vec<(String, &str, &String)> = other_labels
+                .iter()
+                .enumerate()
+                .map(|(i, label)| (format!(":label{i}"), "labels", label))
+                .chain(other_persons.iter().enumerate().map(|(i, person)| (format!(":person{i}"), "persons", person)))
+                .collect();
+            if !filters.is_empty() {
+                let filter = filters
+                    .iter()
+                    .map(|(value, attribute, _)| format!("contains({attribute}, {value})"))
                     .collect::<Vec<_>>()
                     .join(" AND ");
                 query = query.filter_expression(filter);
-                for (i, label) in others.iter().enumerate() {
-                    query = query.expression_attribute_values(format!(":label{i}"), s(label.as_str()));
+                for (value, _, term) in &filters {
+                    query = query.expression_attribute_values(value.clone(), s(term.as_str()));
                 }
             }
-            let answer = query.send().await.map_err(Error::aws("Query label index"))?;
+            let answer = query.send().await.map_err(Error::aws("Query entries index"))?;
             for item in answer.items.unwrap_or_default() {
-                let entry: LabelEntryItem = from_item(item)?;
+                let entry: SearchEntry = from_item(item)?;
                 hits.push(LabelHit {
                     id: ImageId::parse(&entry.image_id)?,
                     labels: entry.labels,
