@@ -31,6 +31,10 @@ pub enum Error {
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
 
+    /// Another of the user's persons has that name: the client can offer to merge them.
+    #[error("the name is taken by person {person_id}")]
+    NameTaken { person_id: String },
+
     /// More bytes than allowed.
     #[error("{0}")]
     TooLarge(String),

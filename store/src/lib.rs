@@ -70,6 +70,9 @@ pub trait ImageStore: Send + Sync {
     async fn group_faces(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Vec<Option<PersonId>>>;
     /// The user's persons, most photos first.
     async fn persons(&self, user: &UserName) -> Result<Vec<Person>>;
+    /// Names (trimmed, unique among the user's persons: `NameTaken` otherwise) and/or hides a
+    /// person; `NotFound` when the user has no such person.
+    async fn update_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person>;
     /// Marks a pending image failed with a reason; false when it is not pending (or gone).
     async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool>;
     /// The user's albums (labels with a photo count and a cover), most photos first.

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::images::quota_message;
 use crate::grouping::{Centre, assign};
 use crate::model::{
-    Album, Analysis, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonId, Search, UserName, UserRecord, Usage,
+    Album, Analysis, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, UserRecord, Usage,
 };
 use crate::{Events, ImageStore, PhotoStore, UserStore};
 
@@ -333,6 +333,18 @@ impl ImageStore for MemoryImages {
             .collect();
         persons.sort_by(|a, b| b.photo_count.cmp(&a.photo_count).then_with(|| a.id.cmp(&b.id)));
         Ok(persons)
+    }
+
+    async fn update_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person> {
+        let mut people = locked(&self.people);
+        let persons: Vec<Person> = people
+            .persons
+            .range((user.clone(), PersonId::MIN)..=(user.clone(), PersonId::MAX))
+            .map(|(_, (person, _))| person.clone())
+            .collect();
+        let (person, _) = people.persons.get_mut(&(user.clone(), id)).ok_or_else(|| Error::NotFound(format!("no person {id}")))?;
+        change.apply(person, &persons)?;
+        Ok(person.clone())
     }
 
     async fn delete_all(&self, user: &UserName) -> Result<()> {

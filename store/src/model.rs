@@ -189,6 +189,30 @@ pub struct Person {
     pub cover: Option<String>,
 }
 
+/// What the user changes of a person.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PersonChange {
+    pub name: Option<String>,
+    pub hidden: Option<bool>,
+}
+
+impl PersonChange {
+    /// Applies the change, refusing a name another person of `persons` has (case aside).
+    pub fn apply(&self, person: &mut Person, persons: &[Person]) -> Result<()> {
+        if let Some(name) = &self.name {
+            let taken = persons.iter().find(|other| other.id != person.id && other.name.as_deref().is_some_and(|n| n.to_lowercase() == name.to_lowercase()));
+            if let Some(other) = taken {
+                return Err(Error::NameTaken { person_id: other.id.to_string() });
+            }
+            person.name = Some(name.clone());
+        }
+        if let Some(hidden) = self.hidden {
+            person.hidden = hidden;
+        }
+        Ok(())
+    }
+}
+
 /// What the analyzer found in a photo.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Analysis {

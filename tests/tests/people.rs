@@ -99,6 +99,34 @@ async fn photos_of_one_face_analysed_at_once_make_one_person_and_a_group_one_eac
     let bad_person = api.call(Method::GET, "/images/search?person=nobody", Some(&token), None).await;
     assert_eq!((bad_person.status, bad_person.body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_person_id")));
 
+    // Naming and hiding; a name taken by another person is a 409 naming that person.
+    let patch = |id: String, body: Value| {
+        let api = &api;
+        let token = token.clone();
+        async move { api.call(Method::PATCH, &format!("/persons/{id}"), Some(&token), Some(body)).await }
+    };
+    let named = patch(astronaut.clone(), serde_json::json!({"name": "  Eileen Collins "})).await;
+    assert_eq!((named.status, named.body["name"].as_str()), (StatusCode::OK, Some("Eileen Collins")), "{}", named.raw);
+    let taken = patch(in_group[0].clone(), serde_json::json!({"name": "eileen collins"})).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.raw);
+    assert_eq!((taken.body["error"]["code"].as_str(), taken.body["error"]["person_id"].as_str()), (Some("name_taken"), Some(astronaut.as_str())));
+    for bad in [serde_json::json!({"name": "   "}), serde_json::json!({"name": "x".repeat(65)}), serde_json::json!({}), serde_json::json!({"colour": "red"}), serde_json::json!({"hidden": "yes"})] {
+        assert_eq!(patch(in_group[0].clone(), bad.clone()).await.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let hidden = patch(in_group[2].clone(), serde_json::json!({"hidden": true})).await;
+    assert_eq!(hidden.body["hidden"], true, "{}", hidden.raw);
+    assert_eq!(persons(&api, &token).await.len(), 3, "hidden persons are left out by default");
+    let all = api.call(Method::GET, "/persons?hidden=true", Some(&token), None).await;
+    assert_eq!(all.body["persons"].as_array().unwrap().len(), 4);
+    assert_eq!(patch(in_group[2].clone(), serde_json::json!({"hidden": false})).await.status, StatusCode::OK);
+    // The name survives later grouping: a fifth photo of the face joins the named person.
+    let fifth = api.upload(&token, "image/png", encoded(&imageops::resize(&person_fixture("astronaut.png"), 400, 400, FilterType::Triangle), ImageFormat::Png)).await;
+    api.analyse_all(&token, &poller).await;
+    assert_eq!(face_persons(&api, &token, &fifth).await, [astronaut.clone()]);
+    let one = api.call(Method::GET, &format!("/persons/{astronaut}"), Some(&token), None).await;
+    assert_eq!((one.body["name"].as_str(), one.body["face_count"].as_u64()), (Some("Eileen Collins"), Some(5)), "{}", one.raw);
+    assert_eq!(api.call(Method::DELETE, &format!("/images/{fifth}"), Some(&token), None).await.status, StatusCode::NO_CONTENT);
+
     // One person by id; a page of two with a cursor to the rest.
     let one = api.call(Method::GET, &format!("/persons/{astronaut}"), Some(&token), None).await;
     assert_eq!((one.status, one.body["photo_count"].as_u64()), (StatusCode::OK, Some(4)), "{}", one.raw);
@@ -116,6 +144,8 @@ async fn photos_of_one_face_analysed_at_once_make_one_person_and_a_group_one_eac
     assert_eq!(api.call(Method::GET, &format!("/persons/{astronaut}"), Some(&other), None).await.status, StatusCode::NOT_FOUND);
     assert!(persons(&api, &other).await.is_empty());
     assert_eq!(api.call(Method::GET, &format!("/persons/{astronaut}/images"), Some(&other), None).await.status, StatusCode::NOT_FOUND);
+    let renamed = api.call(Method::PATCH, &format!("/persons/{astronaut}"), Some(&other), Some(serde_json::json!({"name": "mine"}))).await;
+    assert_eq!(renamed.status, StatusCode::NOT_FOUND);
     let theirs = api.call(Method::GET, &format!("/images/search?person={astronaut}"), Some(&other), None).await;
     assert_eq!(theirs.body["items"], serde_json::json!([]), "{}", theirs.raw);
     assert_eq!(api.call(Method::GET, "/persons/not-an-id", Some(&other), None).await.status, StatusCode::BAD_REQUEST);

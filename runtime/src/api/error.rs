@@ -28,7 +28,7 @@ impl ApiError {
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) | Error::QuotaExceeded(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::Conflict { .. } | Error::NameTaken { .. } => StatusCode::CONFLICT,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotAPhoto(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Config(_) | Error::Aws { .. } | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -43,6 +43,7 @@ impl ApiError {
             Error::Forbidden(_) => "forbidden",
             Error::QuotaExceeded(_) => "quota_exceeded",
             Error::NotFound(_) => "not_found",
+            Error::NameTaken { .. } => "name_taken",
             Error::TooLarge(_) => "payload_too_large",
             Error::NotAPhoto(_) => "unsupported_media_type",
             Error::Config(_) | Error::Aws { .. } | Error::Internal(_) => "internal",
@@ -59,7 +60,10 @@ impl IntoResponse for ApiError {
         } else {
             self.0.to_string()
         };
-        let body = json!({"error": {"code": self.code(), "message": message}});
+        let mut body = json!({"error": {"code": self.code(), "message": message}});
+        if let Error::NameTaken { person_id } = &self.0 {
+            body["error"]["person_id"] = json!(person_id);
+        }
         (status, Json(body)).into_response()
     }
 }

@@ -86,7 +86,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(albums::albums))
         .routes(routes!(albums::album))
         .routes(routes!(persons::persons))
-        .routes(routes!(persons::person))
+        .routes(routes!(persons::person, persons::update_person))
         .routes(routes!(persons::person_images))
 }
 

@@ -9,10 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::{CurrentUser, QueryParams};
+use super::extract::{CurrentUser, JsonBody, QueryParams};
 use super::images::{SearchPage, page_limit, search_page};
 use crate::error::{Error, Result};
-use crate::store::{Person, PersonId};
+use crate::store::{Person, PersonChange, PersonId};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonView {
@@ -123,6 +123,50 @@ async fn find(state: &AppState, user: &CurrentUser, id: &str) -> Result<Person> 
         .into_iter()
         .find(|person| person.id == id)
         .ok_or_else(|| Error::NotFound(format!("no person {id}")))
+}
+
+/// The longest name a person can be given, in characters.
+const MAX_NAME_CHARS: usize = 64;
+
+/// What `PATCH /persons/{id}` changes; at least one of them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonPatch {
+    /// 1-64 characters once trimmed; unique among the user's persons.
+    #[schema(min_length = 1, max_length = 64)]
+    pub name: Option<String>,
+    pub hidden: Option<bool>,
+}
+
+impl PersonPatch {
+    fn change(self) -> Result<PersonChange> {
+        let name = self.name.map(|name| name.trim().to_owned());
+        if name.as_ref().is_some_and(|name| name.is_empty() || name.chars().count() > MAX_NAME_CHARS) {
+            return Err(Error::invalid("invalid_name", format!("a name is 1 to {MAX_NAME_CHARS} characters")));
+        }
+        if name.is_none() && self.hidden.is_none() {
+            return Err(Error::invalid("empty_change", "send a name, hidden, or both"));
+        }
+        Ok(PersonChange { name, hidden: self.hidden })
+    }
+}
+
+/// Name or hide a person. A name another of the user's persons has answers 409 `name_taken`
+/// with that person's id (`error.person_id`), so that a client can offer to merge them.
+#[utoipa::path(patch, path = "/persons/{id}", tag = "persons", security(("bearer" = [])),
+    params(("id" = String, Path, description = "person id")),
+    request_body = PersonPatch,
+    responses((status = 200, body = PersonView), (status = 400, description = "invalid name or body"),
+        (status = 404, description = "no such person"), (status = 409, description = "name_taken: another person has that name")))]
+pub async fn update_person(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(patch): JsonBody<PersonPatch>,
+) -> ApiResult<Json<PersonView>> {
+    let id = PersonId::parse(&id)?;
+    let change = patch.change()?;
+    Ok(Json(PersonView::of(state.images.update_person(user.name(), id, &change).await?)))
 }
 
 /// One person.

@@ -27,7 +27,7 @@ use self::keys::{
 };
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
 use crate::error::{Error, Result};
-use crate::model::{Album, Analysis, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonId, Search, UserName, Usage};
+use crate::model::{Album, Analysis, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, Usage};
 use crate::ImageStore;
 use contract::QuotaSettings;
 
@@ -302,6 +302,10 @@ impl ImageStore for DynamoImages {
 
     async fn persons(&self, user: &UserName) -> Result<Vec<Person>> {
         self.read_persons(user).await
+    }
+
+    async fn update_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person> {
+        self.change_person(user, id, change).await
     }
 
     async fn delete_all(&self, user: &UserName) -> Result<()> {

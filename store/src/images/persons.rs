@@ -19,7 +19,7 @@ use super::keys::record_sk;
 use crate::dynamo::{self, Item, from_item, n, to_item};
 use crate::error::{Error, Result};
 use crate::grouping::{Centre, assign};
-use crate::model::{FoundFace, ImageId, Person, PersonId, UserName};
+use crate::model::{FoundFace, ImageId, Person, PersonChange, PersonId, UserName};
 
 const PEOPLE_SK: &str = "people";
 const PERSON_PREFIX: &str = "person#";
@@ -255,6 +255,26 @@ impl DynamoImages {
             }
             match self.transact(transaction, "TransactWriteItems ungroup faces").await? {
                 Ok(()) => return Ok(()),
+                Err(_) => continue,
+            }
+        }
+    }
+
+    /// Names or hides a person, under the lock (grouping rewrites person items too).
+    pub(super) async fn change_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person> {
+        loop {
+            let version = self.get_sk::<PeopleItem>(user, PEOPLE_SK.into(), "GetItem people").await?.map(|people| people.version);
+            let items = self.person_items(user).await?;
+            let persons = items.iter().map(PersonItem::person).collect::<Result<Vec<_>>>()?;
+            let Some(index) = persons.iter().position(|person| person.id == id) else {
+                return Err(Error::NotFound(format!("no person {id}")));
+            };
+            let mut person = persons[index].clone();
+            change.apply(&mut person, &persons)?;
+            let item = PersonItem { name: person.name.clone(), hidden: person.hidden, ..items[index].clone() };
+            let transaction = vec![self.take_lock(user, version)?, self.plain_put(to_item(&item)?)?];
+            match self.transact(transaction, "TransactWriteItems change person").await? {
+                Ok(()) => return Ok(person),
                 Err(_) => continue,
             }
         }
