@@ -22,9 +22,9 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use contract::{FaceSettings, LabelerSettings};
-use store::{Analysis, Error, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName};
+use store::{Analysis, Error, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key};
 
-use crate::faces::FaceFinder;
+use crate::faces::{FaceFinder, crop};
 use crate::labeler::Labeler;
 
 /// What became of one message (all of them acknowledge it).
@@ -150,10 +150,16 @@ impl Analyzer {
         } else {
             self.images.group_faces(&user, id, &faces, &grouped, self.face_settings.max_distance).await?
         };
+        for (face, index) in faces.iter().zip(0u32..) {
+            let crop = crop::face_crop(&photo, &face.bounds)?;
+            self.photos.put(&face_crop_key(&user, id, index), crop, "image/jpeg").await?;
+        }
         let analysis = Analysis { labels, faces, persons };
         if self.images.put_analysis(&user, id, &analysis).await? {
             Ok(Outcome::Analysed { labels: analysis.labels.len(), faces: analysis.faces.len() })
         } else {
+            // The photo's deletion did not see the crops written meanwhile.
+            self.photos.delete_prefix(&format!("{}/", record.object_key())).await?;
             Ok(Outcome::Skipped("the image was deleted during analysis"))
         }
     }

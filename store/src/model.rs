@@ -285,6 +285,11 @@ pub fn object_key(user: &UserName, id: ImageId) -> String {
     format!("{user}/{id}")
 }
 
+/// A face's crop, under its photo's key (deleting the photo's prefix takes them along).
+pub fn face_crop_key(user: &UserName, id: ImageId, index: u32) -> String {
+    format!("{}/face-{index}.jpg", object_key(user, id))
+}
+
 /// One match of a label search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelHit {

@@ -2,6 +2,7 @@
 //! trait, one file per engine, as for labels; the tier's `features.faces` turns it on.
 
 pub mod builtin;
+pub mod crop;
 
 use async_trait::async_trait;
 use image::RgbImage;

@@ -514,7 +514,8 @@ pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id
 pub async fn delete_image(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id = image_id(&id)?;
     let record = state.images.delete(user.name(), id).await?.ok_or_else(|| not_found(id))?;
-    state.photos.delete(&record.object_key()).await?;
+    // The photo and its face crops (keys under the photo's).
+    state.photos.delete_prefix(&record.object_key()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -12,7 +12,7 @@ use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
 use super::images::{SearchPage, page_limit, search_page};
 use crate::error::{Error, Result};
-use crate::store::{Person, PersonChange, PersonId};
+use crate::store::{ImageId, Person, PersonChange, PersonId, UserName, face_crop_key};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonView {
@@ -21,21 +21,31 @@ pub struct PersonView {
     pub name: Option<String>,
     pub face_count: u64,
     pub photo_count: u64,
-    /// A short-lived URL of the person's cover face; null while no crop of it is stored.
+    /// A short-lived URL of the person's cover face (a JPEG of about 160 px).
     pub cover_url: Option<String>,
     pub hidden: bool,
 }
 
+const COVER_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
 impl PersonView {
-    fn of(person: Person) -> Self {
-        Self {
+    async fn of(state: &AppState, user: &UserName, person: Person) -> Result<Self> {
+        let cover_key = person.cover.as_deref().and_then(|face| {
+            let (image, index) = face.rsplit_once('-')?;
+            Some(face_crop_key(user, ImageId::parse(image).ok()?, index.parse().ok()?))
+        });
+        let cover_url = match cover_key {
+            Some(key) => Some(state.photos.presign_get(&key, COVER_URL_LIFETIME).await?),
+            None => None,
+        };
+        Ok(Self {
             id: person.id.to_string(),
             name: person.name,
             face_count: person.face_count,
             photo_count: person.photo_count,
-            cover_url: None,
+            cover_url,
             hidden: person.hidden,
-        }
+        })
     }
 }
 
@@ -89,7 +99,11 @@ pub async fn persons(State(state): State<AppState>, user: CurrentUser, QueryPara
     let more = listed.len() > limit;
     listed.truncate(limit);
     let next_cursor = if more { listed.last().map(encode_cursor) } else { None };
-    Ok(Json(PersonPage { persons: listed.into_iter().map(PersonView::of).collect(), next_cursor }))
+    let mut persons = Vec::with_capacity(listed.len());
+    for person in listed {
+        persons.push(PersonView::of(&state, user.name(), person).await?);
+    }
+    Ok(Json(PersonPage { persons, next_cursor }))
 }
 
 /// The photos showing one person, newest first (the search for one person).
@@ -166,7 +180,8 @@ pub async fn update_person(
 ) -> ApiResult<Json<PersonView>> {
     let id = PersonId::parse(&id)?;
     let change = patch.change()?;
-    Ok(Json(PersonView::of(state.images.update_person(user.name(), id, &change).await?)))
+    let person = state.images.update_person(user.name(), id, &change).await?;
+    Ok(Json(PersonView::of(&state, user.name(), person).await?))
 }
 
 /// One person.
@@ -174,5 +189,6 @@ pub async fn update_person(
     params(("id" = String, Path, description = "person id")),
     responses((status = 200, body = PersonView), (status = 404, description = "no such person")))]
 pub async fn person(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<PersonView>> {
-    Ok(Json(PersonView::of(find(&state, &user, &id).await?)))
+    let person = find(&state, &user, &id).await?;
+    Ok(Json(PersonView::of(&state, user.name(), person).await?))
 }

@@ -131,7 +131,7 @@ impl DynamoImages {
         let next = to_item(PeopleItem { pk: user.to_string(), sk: PEOPLE_SK.into(), version: version.map_or(1, |v| v + 1) })?;
         match version {
             None => self.put(next, "attribute_not_exists(pk)", &[], Item::new()),
-            Some(version) => self.put(next, "version = :version", &[], Item::from([(":version".to_owned(), n(version))])),
+            Some(version) => self.put(next, "#version = :version", &[("#version", "version")], Item::from([(":version".to_owned(), n(version))])),
         }
     }
 
