@@ -198,33 +198,21 @@ impl ImageStore for DynamoImages {
 
         // A redelivery writes the same entries and faces again; what the last analysis found
         // and this one did not goes.
-        let stale_labels = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&label_entries_prefix(id)))
-            .await?
-            .into_iter()
-            .filter(|item| {
-                let label = item.get("label").and_then(|v| v.as_s().ok());
-                !label.is_some_and(|label| names.contains(label))
-            });
-        let stale_faces = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&face_items_prefix(id)))
-            .await?
-            .into_iter()
-            .filter(|item| {
-                let index = item.get("index").and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<usize>().ok());
-                !index.is_some_and(|index| index < record.faces.len())
-            });
         let persons = persons_of(&record);
-        let stale_persons = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&person_entries_prefix(id)))
-            .await?
-            .into_iter()
-            .filter(|item| {
-                let person = item.get("person_id").and_then(|v| v.as_s().ok());
-                !person.is_some_and(|person| persons.contains(person))
-            });
-        let mut writes = stale_labels
-            .chain(stale_faces)
-            .chain(stale_persons)
-            .map(|item| delete_request(key_of(&item)))
-            .collect::<Result<Vec<_>>>()?;
+        let face_indexes: Vec<String> = (0..record.faces.len()).map(|index| index.to_string()).collect();
+        let mut writes = Vec::new();
+        for (prefix, attribute, kept) in [
+            (label_entries_prefix(id), "label", names.iter().cloned().collect::<Vec<_>>()),
+            (face_items_prefix(id), "index", face_indexes),
+            (person_entries_prefix(id), "person_id", persons),
+        ] {
+            for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(&prefix)).await? {
+                let value = item.get(attribute).and_then(|v| v.as_s().or_else(|_| v.as_n()).ok());
+                if !value.is_some_and(|value| kept.contains(value)) {
+                    writes.push(delete_request(key_of(&item))?);
+                }
+            }
+        }
         let entries = label_entries(&record)?.into_iter().chain(person_entries(&record)?).chain(face_items(&record, analysis)?);
         for entry in entries {
             writes.push(put_request(entry)?);
