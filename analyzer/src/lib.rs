@@ -22,7 +22,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use contract::{FaceSettings, LabelerSettings};
-use store::{Analysis, Error, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key};
+use store::{Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key};
 
 use crate::faces::{FaceFinder, crop};
 use crate::labeler::Labeler;
@@ -152,7 +152,7 @@ impl Analyzer {
         };
         for (face, index) in faces.iter().zip(0u32..) {
             let crop = crop::face_crop(&photo, &face.bounds)?;
-            self.photos.put(&face_crop_key(&user, id, index), crop, "image/jpeg").await?;
+            self.photos.put(&face_crop_key(&user, FaceId { image: id, index }), crop, "image/jpeg").await?;
         }
         let analysis = Analysis { labels, faces, persons };
         if self.images.put_analysis(&user, id, &analysis).await? {

@@ -4,13 +4,15 @@
 //! the tier's `faces.max_distance`, else starts one. Two faces of one photo never join the same
 //! person: the closest pairs are taken first and a person takes one face of a photo at most.
 
+use crate::model::{FaceId, FoundFace, ImageId, Person, PersonId};
+
 /// Euclidean distance between two descriptors.
 pub fn distance(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt()
 }
 
 /// A person as grouping sees it: the sum of its faces' descriptors and how many.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Centre {
     pub sum: Vec<f32>,
     pub faces: u64,
@@ -41,6 +43,48 @@ impl Centre {
             self.sum.iter_mut().zip(descriptor).for_each(|(sum, value)| *sum -= value);
             self.faces -= 1;
         }
+    }
+}
+
+/// The most faces of one photo that are grouped: the DynamoDB store changes a photo's persons
+/// in one transaction of at most 100 items (the lock, the record check, the photo's grouping
+/// and the persons). The others, the least confident, are listed but not grouped.
+pub const MAX_GROUPED_FACES: usize = 97;
+
+/// The descriptors to group of a photo's faces, in order: those the quality gate lets
+/// through (`grouped`), with a descriptor, within [`MAX_GROUPED_FACES`]; `None` for the others.
+pub fn descriptors<'a>(faces: &'a [FoundFace], grouped: &[bool]) -> Vec<Option<&'a [f32]>> {
+    faces
+        .iter()
+        .zip(grouped)
+        .enumerate()
+        .map(|(index, (face, grouped))| (*grouped && index < MAX_GROUPED_FACES && !face.descriptor.is_empty()).then_some(face.descriptor.as_slice()))
+        .collect()
+}
+
+/// A new person, without a face yet.
+pub fn start() -> (Person, Centre) {
+    let person = Person { id: PersonId::new(), name: None, hidden: false, face_count: 0, photo_count: 0, cover: None };
+    (person, Centre::default())
+}
+
+/// A face joins a person: the centre moves to it, the counts grow (a person takes one face
+/// of a photo), and the first face is the cover.
+pub fn join(person: &mut Person, centre: &mut Centre, descriptor: &[f32], face: FaceId) {
+    centre.add(descriptor);
+    person.face_count = centre.faces;
+    person.photo_count += 1;
+    person.cover.get_or_insert(face);
+}
+
+/// A face of photo `image` leaves its person (the photo is deleted); the cover goes if it
+/// was on that photo.
+pub fn leave(person: &mut Person, centre: &mut Centre, descriptor: &[f32], image: ImageId) {
+    centre.remove(descriptor);
+    person.face_count = centre.faces;
+    person.photo_count = person.photo_count.saturating_sub(1);
+    if person.cover.is_some_and(|cover| cover.image == image) {
+        person.cover = None;
     }
 }
 

@@ -12,9 +12,9 @@ use contract::{NewImageEvent, NewUserEvent, QuotaSettings};
 
 use crate::error::{Error, Result};
 use crate::images::quota_message;
-use crate::grouping::{Centre, assign};
+use crate::grouping::{self, Centre, assign};
 use crate::model::{
-    Album, Analysis, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, UserRecord, Usage,
+    Album, Analysis, FaceId, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, UserRecord, Usage,
 };
 use crate::{Events, ImageStore, PhotoStore, UserStore};
 
@@ -112,17 +112,17 @@ struct MemoryPeople {
 }
 
 impl MemoryPeople {
+    /// The user's persons, by id.
+    fn of(&self, user: &UserName) -> Vec<Person> {
+        self.persons.range((user.clone(), PersonId::MIN)..=(user.clone(), PersonId::MAX)).map(|(_, (person, _))| person.clone()).collect()
+    }
+
     fn ungroup(&mut self, user: &UserName, id: ImageId) {
         for (person, descriptor) in self.grouped.remove(&(user.clone(), id)).unwrap_or_default() {
             let Some(person) = person else { continue };
             let key = (user.clone(), person);
             if let Some((person, centre)) = self.persons.get_mut(&key) {
-                centre.remove(&descriptor);
-                person.face_count = centre.faces;
-                person.photo_count = person.photo_count.saturating_sub(1);
-                if person.cover.as_deref().is_some_and(|cover| cover.starts_with(&format!("{id}-"))) {
-                    person.cover = None;
-                }
+                grouping::leave(person, centre, &descriptor, id);
                 if person.face_count == 0 {
                     self.persons.remove(&key);
                 }
@@ -289,16 +289,12 @@ impl ImageStore for MemoryImages {
         if let Some(faces) = people.grouped.get(&(user.clone(), id)) {
             return Ok(faces.iter().map(|(person, _)| *person).collect());
         }
-        let keys: Vec<(UserName, PersonId)> = people.persons.range((user.clone(), PersonId::MIN)..=(user.clone(), PersonId::MAX)).map(|(key, _)| key.clone()).collect();
+        let keys: Vec<(UserName, PersonId)> = people.of(user).iter().map(|person| (user.clone(), person.id)).collect();
         let centres: Vec<Centre> = keys.iter().map(|key| people.persons[key].1.clone()).collect();
-        let descriptors: Vec<Option<&[f32]>> = faces
-            .iter()
-            .zip(grouped)
-            .map(|(face, grouped)| (*grouped && !face.descriptor.is_empty()).then_some(face.descriptor.as_slice()))
-            .collect();
+        let descriptors = grouping::descriptors(faces, grouped);
         let chosen = assign(&descriptors, &centres, max_distance);
         let mut result = Vec::new();
-        for (index, (descriptor, joins)) in descriptors.iter().zip(chosen).enumerate() {
+        for ((descriptor, joins), index) in descriptors.iter().zip(chosen).zip(0u32..) {
             let Some(descriptor) = descriptor else {
                 result.push((None, Vec::new()));
                 continue;
@@ -306,17 +302,14 @@ impl ImageStore for MemoryImages {
             let key = match joins {
                 Some(existing) => keys[existing].clone(),
                 None => {
-                    let id = PersonId::new();
-                    let person = Person { id, name: None, hidden: false, face_count: 0, photo_count: 0, cover: None };
-                    people.persons.insert((user.clone(), id), (person, Centre { sum: Vec::new(), faces: 0 }));
-                    (user.clone(), id)
+                    let started = grouping::start();
+                    let key = (user.clone(), started.0.id);
+                    people.persons.insert(key.clone(), started);
+                    key
                 }
             };
             let (person, centre) = people.persons.get_mut(&key).expect("present");
-            centre.add(descriptor);
-            person.face_count = centre.faces;
-            person.photo_count += 1;
-            person.cover.get_or_insert_with(|| format!("{id}-{index}"));
+            grouping::join(person, centre, descriptor, FaceId { image: id, index });
             result.push((Some(key.1), descriptor.to_vec()));
         }
         let persons = result.iter().map(|(person, _)| *person).collect();
@@ -325,23 +318,14 @@ impl ImageStore for MemoryImages {
     }
 
     async fn persons(&self, user: &UserName) -> Result<Vec<Person>> {
-        let people = locked(&self.people);
-        let mut persons: Vec<Person> = people
-            .persons
-            .range((user.clone(), PersonId::MIN)..=(user.clone(), PersonId::MAX))
-            .map(|(_, (person, _))| person.clone())
-            .collect();
-        persons.sort_by(|a, b| b.photo_count.cmp(&a.photo_count).then_with(|| a.id.cmp(&b.id)));
+        let mut persons = locked(&self.people).of(user);
+        Person::sort_for_listing(&mut persons);
         Ok(persons)
     }
 
     async fn update_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person> {
         let mut people = locked(&self.people);
-        let persons: Vec<Person> = people
-            .persons
-            .range((user.clone(), PersonId::MIN)..=(user.clone(), PersonId::MAX))
-            .map(|(_, (person, _))| person.clone())
-            .collect();
+        let persons = people.of(user);
         let (person, _) = people.persons.get_mut(&(user.clone(), id)).ok_or_else(|| Error::NotFound(format!("no person {id}")))?;
         change.apply(person, &persons)?;
         Ok(person.clone())

@@ -171,9 +171,30 @@ pub struct Face {
 }
 
 impl Face {
-    /// The face's id in the API: its photo's id and its place there (`<image id>-<n>`).
-    pub fn id(&self, image: ImageId) -> String {
-        format!("{image}-{}", self.index)
+    pub fn id(&self, image: ImageId) -> FaceId {
+        FaceId { image, index: self.index }
+    }
+}
+
+/// A face's id: its photo's id and its place among the photo's faces, `<image id>-<n>` in the
+/// API and in person covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FaceId {
+    pub image: ImageId,
+    pub index: u32,
+}
+
+impl FaceId {
+    pub fn parse(value: &str) -> Result<Self> {
+        let invalid = || Error::invalid("invalid_face_id", "a face id is an image id, a dash and a number, as GET /images/{id} lists it");
+        let (image, index) = value.rsplit_once('-').ok_or_else(invalid)?;
+        Ok(Self { image: ImageId::parse(image).map_err(|_| invalid())?, index: index.parse().map_err(|_| invalid())? })
+    }
+}
+
+impl fmt::Display for FaceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.image, self.index)
     }
 }
 
@@ -185,8 +206,15 @@ pub struct Person {
     pub hidden: bool,
     pub face_count: u64,
     pub photo_count: u64,
-    /// The face shown for the person (`<image id>-<n>`).
-    pub cover: Option<String>,
+    /// The face shown for the person.
+    pub cover: Option<FaceId>,
+}
+
+impl Person {
+    /// The listing's order: most photos first, then by id (cursors rely on it).
+    pub fn sort_for_listing(persons: &mut [Person]) {
+        persons.sort_by(|a, b| b.photo_count.cmp(&a.photo_count).then_with(|| a.id.cmp(&b.id)));
+    }
 }
 
 /// What the user changes of a person.
@@ -286,8 +314,8 @@ pub fn object_key(user: &UserName, id: ImageId) -> String {
 }
 
 /// A face's crop, under its photo's key (deleting the photo's prefix takes them along).
-pub fn face_crop_key(user: &UserName, id: ImageId, index: u32) -> String {
-    format!("{}/face-{index}.jpg", object_key(user, id))
+pub fn face_crop_key(user: &UserName, face: FaceId) -> String {
+    format!("{}/face-{}.jpg", object_key(user, face.image), face.index)
 }
 
 /// One match of a label search.

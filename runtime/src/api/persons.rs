@@ -12,7 +12,7 @@ use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
 use super::images::{SearchPage, page_limit, search_page};
 use crate::error::{Error, Result};
-use crate::store::{ImageId, Person, PersonChange, PersonId, UserName, face_crop_key};
+use crate::store::{Person, PersonChange, PersonId, UserName, face_crop_key};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonView {
@@ -30,12 +30,8 @@ const COVER_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5
 
 impl PersonView {
     async fn of(state: &AppState, user: &UserName, person: Person) -> Result<Self> {
-        let cover_key = person.cover.as_deref().and_then(|face| {
-            let (image, index) = face.rsplit_once('-')?;
-            Some(face_crop_key(user, ImageId::parse(image).ok()?, index.parse().ok()?))
-        });
-        let cover_url = match cover_key {
-            Some(key) => Some(state.photos.presign_get(&key, COVER_URL_LIFETIME).await?),
+        let cover_url = match person.cover {
+            Some(face) => Some(state.photos.presign_get(&face_crop_key(user, face), COVER_URL_LIFETIME).await?),
             None => None,
         };
         Ok(Self {

@@ -18,13 +18,11 @@ use super::DynamoImages;
 use super::keys::record_sk;
 use crate::dynamo::{self, Item, from_item, n, to_item};
 use crate::error::{Error, Result};
-use crate::grouping::{Centre, assign};
-use crate::model::{FoundFace, ImageId, Person, PersonChange, PersonId, UserName};
+use crate::grouping::{self, Centre, assign};
+use crate::model::{FaceId, FoundFace, ImageId, Person, PersonChange, PersonId, UserName};
 
 const PEOPLE_SK: &str = "people";
 const PERSON_PREFIX: &str = "person#";
-/// A transaction holds 100 items: the lock, the record check, the marker and the persons.
-pub const MAX_GROUPED_FACES: usize = 97;
 
 fn person_sk(id: PersonId) -> String {
     format!("{PERSON_PREFIX}{id}")
@@ -51,19 +49,30 @@ struct PersonItem {
 }
 
 impl PersonItem {
-    fn person(&self) -> Result<Person> {
-        Ok(Person {
+    fn of(user: &UserName, person: &Person, centre: &Centre) -> Self {
+        Self {
+            pk: user.to_string(),
+            sk: person_sk(person.id),
+            person_id: person.id.to_string(),
+            name: person.name.clone(),
+            hidden: person.hidden,
+            face_count: person.face_count,
+            photo_count: person.photo_count,
+            cover: person.cover.map(|cover| cover.to_string()),
+            sum: centre.sum.clone(),
+        }
+    }
+
+    fn member(self) -> Result<(Person, Centre)> {
+        let person = Person {
             id: PersonId::parse(&self.person_id)?,
-            name: self.name.clone(),
+            name: self.name,
             hidden: self.hidden,
             face_count: self.face_count,
             photo_count: self.photo_count,
-            cover: self.cover.clone(),
-        })
-    }
-
-    fn centre(&self) -> Centre {
-        Centre { sum: self.sum.clone(), faces: self.face_count }
+            cover: self.cover.as_deref().map(FaceId::parse).transpose()?,
+        };
+        Ok((person, Centre { sum: self.sum, faces: self.face_count }))
     }
 }
 
@@ -102,12 +111,17 @@ impl DynamoImages {
         answer.item.map(from_item::<T>).transpose()
     }
 
-    async fn person_items(&self, user: &UserName) -> Result<Vec<PersonItem>> {
+    /// The user's persons with their centres: one Query of the person items.
+    async fn members(&self, user: &UserName) -> Result<Vec<(Person, Centre)>> {
         dynamo::partition(&self.client, &self.table, user.as_str(), Some(PERSON_PREFIX))
             .await?
             .into_iter()
-            .map(from_item::<PersonItem>)
+            .map(|item| from_item::<PersonItem>(item)?.member())
             .collect()
+    }
+
+    fn put_member(&self, user: &UserName, (person, centre): &(Person, Centre)) -> Result<TransactWriteItem> {
+        self.plain_put(to_item(PersonItem::of(user, person, centre))?)
     }
 
     /// A delete within a transaction, under `condition` when there is one.
@@ -142,56 +156,29 @@ impl DynamoImages {
                 return marker.faces.iter().map(|face| face.person_id.as_deref().map(PersonId::parse).transpose()).collect();
             }
             let version = self.get_sk::<PeopleItem>(user, PEOPLE_SK.into(), "GetItem people").await?.map(|people| people.version);
-            let mut persons = self.person_items(user).await?;
-            let descriptors: Vec<Option<&[f32]>> = faces
-                .iter()
-                .zip(grouped)
-                .enumerate()
-                .map(|(index, (face, grouped))| (*grouped && index < MAX_GROUPED_FACES && !face.descriptor.is_empty()).then_some(face.descriptor.as_slice()))
-                .collect();
-            let centres: Vec<Centre> = persons.iter().map(PersonItem::centre).collect();
+            let mut members = self.members(user).await?;
+            let descriptors = grouping::descriptors(faces, grouped);
+            let centres: Vec<Centre> = members.iter().map(|(_, centre)| centre.clone()).collect();
             let chosen = assign(&descriptors, &centres, max_distance);
 
             let mut touched: BTreeSet<usize> = BTreeSet::new();
-            let mut started: Vec<PersonItem> = Vec::new();
             let mut result = Vec::with_capacity(faces.len());
             let mut marker = Vec::with_capacity(faces.len());
-            for (index, (descriptor, joins)) in descriptors.iter().zip(&chosen).enumerate() {
+            for ((descriptor, joins), index) in descriptors.iter().zip(&chosen).zip(0u32..) {
                 let Some(descriptor) = descriptor else {
                     result.push(None);
                     marker.push(GroupedFace { person_id: None, descriptor: Vec::new() });
                     continue;
                 };
-                let face_id = format!("{id}-{index}");
-                let person = match joins {
-                    Some(existing) => {
-                        touched.insert(*existing);
-                        &mut persons[*existing]
-                    }
-                    None => {
-                        let person_id = PersonId::new();
-                        started.push(PersonItem {
-                            pk: user.to_string(),
-                            sk: person_sk(person_id),
-                            person_id: person_id.to_string(),
-                            name: None,
-                            hidden: false,
-                            face_count: 0,
-                            photo_count: 0,
-                            cover: None,
-                            sum: Vec::new(),
-                        });
-                        started.last_mut().expect("just pushed")
-                    }
-                };
-                let mut centre = person.centre();
-                centre.add(descriptor);
-                person.sum = centre.sum;
-                person.face_count = centre.faces;
-                person.photo_count += 1;
-                person.cover.get_or_insert(face_id);
-                result.push(Some(PersonId::parse(&person.person_id)?));
-                marker.push(GroupedFace { person_id: Some(person.person_id.clone()), descriptor: descriptor.to_vec() });
+                let joined = joins.unwrap_or_else(|| {
+                    members.push(grouping::start());
+                    members.len() - 1
+                });
+                touched.insert(joined);
+                let (person, centre) = &mut members[joined];
+                grouping::join(person, centre, descriptor, FaceId { image: id, index });
+                result.push(Some(person.id));
+                marker.push(GroupedFace { person_id: Some(person.id.to_string()), descriptor: descriptor.to_vec() });
             }
 
             let record = ConditionCheck::builder()
@@ -206,10 +193,7 @@ impl DynamoImages {
                 self.put(to_item(GroupedItem { pk: user.to_string(), sk: grouped_sk(id), faces: marker })?, "attribute_not_exists(pk)", &[], Item::new())?,
             ];
             for index in &touched {
-                transaction.push(self.plain_put(to_item(&persons[*index])?)?);
-            }
-            for person in &started {
-                transaction.push(self.plain_put(to_item(person)?)?);
+                transaction.push(self.put_member(user, &members[*index])?);
             }
             match self.transact(transaction, "TransactWriteItems group faces").await? {
                 Ok(()) => return Ok(result),
@@ -226,31 +210,25 @@ impl DynamoImages {
         loop {
             let Some(marker) = self.get_sk::<GroupedItem>(user, grouped_sk(id), "GetItem grouped faces").await? else { return Ok(()) };
             let version = self.get_sk::<PeopleItem>(user, PEOPLE_SK.into(), "GetItem people").await?.map(|people| people.version);
-            let mut persons: BTreeMap<String, PersonItem> =
-                self.person_items(user).await?.into_iter().map(|person| (person.person_id.clone(), person)).collect();
+            let mut members: BTreeMap<String, (Person, Centre)> =
+                self.members(user).await?.into_iter().map(|member| (member.0.id.to_string(), member)).collect();
             let mut changed: BTreeSet<String> = BTreeSet::new();
             for face in &marker.faces {
-                let Some(person) = face.person_id.as_ref().and_then(|id| persons.get_mut(id)) else { continue };
-                let mut centre = person.centre();
-                centre.remove(&face.descriptor);
-                person.sum = centre.sum;
-                person.face_count = centre.faces;
-                person.photo_count = person.photo_count.saturating_sub(1);
-                if person.cover.as_deref().is_some_and(|cover| cover.starts_with(&format!("{id}-"))) {
-                    person.cover = None;
-                }
-                changed.insert(person.person_id.clone());
+                let Some(person_id) = &face.person_id else { continue };
+                let Some((person, centre)) = members.get_mut(person_id) else { continue };
+                grouping::leave(person, centre, &face.descriptor, id);
+                changed.insert(person_id.clone());
             }
             let mut transaction = vec![
                 self.take_lock(user, version)?,
                 self.delete_in_transaction(user, grouped_sk(id), Some("attribute_exists(pk)"))?,
             ];
             for person_id in &changed {
-                let person = &persons[person_id];
-                if person.face_count == 0 {
-                    transaction.push(self.delete_in_transaction(user, person.sk.clone(), None)?);
+                let member = &members[person_id];
+                if member.0.face_count == 0 {
+                    transaction.push(self.delete_in_transaction(user, person_sk(member.0.id), None)?);
                 } else {
-                    transaction.push(self.plain_put(to_item(person)?)?);
+                    transaction.push(self.put_member(user, member)?);
                 }
             }
             match self.transact(transaction, "TransactWriteItems ungroup faces").await? {
@@ -264,15 +242,14 @@ impl DynamoImages {
     pub(super) async fn change_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person> {
         loop {
             let version = self.get_sk::<PeopleItem>(user, PEOPLE_SK.into(), "GetItem people").await?.map(|people| people.version);
-            let items = self.person_items(user).await?;
-            let persons = items.iter().map(PersonItem::person).collect::<Result<Vec<_>>>()?;
+            let members = self.members(user).await?;
+            let persons: Vec<Person> = members.iter().map(|(person, _)| person.clone()).collect();
             let Some(index) = persons.iter().position(|person| person.id == id) else {
                 return Err(Error::NotFound(format!("no person {id}")));
             };
             let mut person = persons[index].clone();
             change.apply(&mut person, &persons)?;
-            let item = PersonItem { name: person.name.clone(), hidden: person.hidden, ..items[index].clone() };
-            let transaction = vec![self.take_lock(user, version)?, self.plain_put(to_item(&item)?)?];
+            let transaction = vec![self.take_lock(user, version)?, self.put_member(user, &(person.clone(), members[index].1.clone()))?];
             match self.transact(transaction, "TransactWriteItems change person").await? {
                 Ok(()) => return Ok(person),
                 Err(_) => continue,
@@ -282,8 +259,8 @@ impl DynamoImages {
 
     /// The user's persons, most photos first (then by id).
     pub(super) async fn read_persons(&self, user: &UserName) -> Result<Vec<Person>> {
-        let mut persons = self.person_items(user).await?.iter().map(PersonItem::person).collect::<Result<Vec<_>>>()?;
-        persons.sort_by(|a, b| b.photo_count.cmp(&a.photo_count).then_with(|| a.id.cmp(&b.id)));
+        let mut persons: Vec<Person> = self.members(user).await?.into_iter().map(|(person, _)| person).collect();
+        Person::sort_for_listing(&mut persons);
         Ok(persons)
     }
 }
