@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use ndarray::{Array4, ArrayD};
+use ndarray::{Array4, ArrayD, ArrayView3, Ix3};
 use ort::environment::Environment;
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
@@ -84,6 +84,16 @@ impl Model {
             .commit_from_memory(onnx)
             .map_err(failed)?;
         Ok(Self { name, session: Mutex::new(session) })
+    }
+
+    /// The output of shape `[1, rows, width]` among a run's outputs (models that give several
+    /// tell them apart by shape).
+    pub fn output<'a>(&self, outputs: &'a [ArrayD<f32>], rows: usize, width: usize) -> Result<ArrayView3<'a, f32>> {
+        outputs
+            .iter()
+            .find(|output| output.shape() == [1, rows, width])
+            .and_then(|output| output.view().into_dimensionality::<Ix3>().ok())
+            .ok_or_else(|| Error::Internal(format!("the {} model has no [1, {rows}, {width}] output", self.name)))
     }
 
     /// Runs the model on one NCHW input; its outputs in the model's order.

@@ -1,18 +1,22 @@
 //! Pixel work shared by decoding and the engines' pre-processing.
 
-use fast_image_resize::{FilterType, ResizeAlg, ResizeError, ResizeOptions, Resizer};
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::RgbImage;
+
+use store::{Error, Result};
 
 /// `image` resized to `width` x `height` (at least 1 x 1), bilinear as the models were trained
 /// with. With SIMD it is 6-10x faster than `image::imageops::resize`, which took a third of a
 /// photo's analysis.
-pub fn resize(image: &RgbImage, width: u32, height: u32) -> Result<RgbImage, ResizeError> {
+pub fn resize(image: &RgbImage, width: u32, height: u32) -> Result<RgbImage> {
     let mut resized = RgbImage::new(width.max(1), height.max(1));
     if image.dimensions() == resized.dimensions() {
         return Ok(image.clone());
     }
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
-    Resizer::new().resize(image, &mut resized, &options)?;
+    Resizer::new()
+        .resize(image, &mut resized, &options)
+        .map_err(|err| Error::Internal(format!("resizing to {width}x{height}: {err}")))?;
     Ok(resized)
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use image::RgbImage;
-use ndarray::{Array4, Ix3};
+use ndarray::Array4;
 
 use super::{FaceBox, FaceFinder, FoundFace};
 use crate::engine::Model;
@@ -106,8 +106,7 @@ impl BuiltinFaces {
             &region,
             ((region_width as f32 * scale).round() as u32).clamp(1, DETECTOR_SIDE),
             ((region_height as f32 * scale).round() as u32).clamp(1, DETECTOR_SIDE),
-        )
-        .map_err(|err| Error::Internal(format!("resizing for the face detector: {err}")))?;
+        )?;
         let input = Array4::from_shape_fn((1, input_side, input_side, 3), |(_, y, x, c)| {
             if (x as u32) < scaled.width() && (y as u32) < scaled.height() {
                 f32::from(scaled.get_pixel(x as u32, y as u32)[c]) / 127.5 - 1.0
@@ -116,14 +115,8 @@ impl BuiltinFaces {
             }
         });
         let outputs = self.0.detector.run(input)?;
-        let output = |width: usize| {
-            outputs
-                .iter()
-                .find(|output| output.shape() == [1, GRID * GRID, width])
-                .and_then(|output| output.view().into_dimensionality::<Ix3>().ok())
-                .ok_or_else(|| Error::Internal(format!("the face detector has no [1, {}, {width}] output", GRID * GRID)))
-        };
-        let (regression, logits) = (output(REGRESSION)?, output(1)?);
+        let regression = self.0.detector.output(&outputs, GRID * GRID, REGRESSION)?;
+        let logits = self.0.detector.output(&outputs, GRID * GRID, 1)?;
         let to_photo = |value: f32, offset: u32| offset as f32 + value / scale;
         let mut found = Vec::new();
         for anchor in 0..GRID * GRID {

@@ -24,8 +24,7 @@ pub fn face_crop(photo: &RgbImage, bounds: &FaceBox) -> Result<Vec<u8>> {
     let top = (centre_y - side / 2.0).clamp(0.0, height - side) as u32;
     let square = image::imageops::crop_imm(photo, left, top, side as u32, side as u32).to_image();
     // Always the same size, small faces enlarged: covers line up in a grid.
-    let small = resize(&square, CROP_SIDE, CROP_SIDE)
-        .map_err(|err| Error::Internal(format!("resizing a face crop: {err}")))?;
+    let small = resize(&square, CROP_SIDE, CROP_SIDE)?;
     let mut bytes = Vec::new();
     JpegEncoder::new_with_quality(&mut bytes, QUALITY)
         .encode_image(&small)

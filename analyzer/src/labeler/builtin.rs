@@ -15,7 +15,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use image::RgbImage;
 use image::imageops;
-use ndarray::{Array4, Ix3};
+use ndarray::Array4;
 
 use super::hierarchy::Hierarchy;
 use super::{Labeler, rank};
@@ -101,8 +101,7 @@ impl Models {
             photo,
             ((width as f32 * scale).round() as u32).max(CLASSIFIER_SIDE),
             ((height as f32 * scale).round() as u32).max(CLASSIFIER_SIDE),
-        )
-        .map_err(preprocessing_error)?;
+        )?;
         let left = (resized.width() - CLASSIFIER_SIDE) / 2;
         let top = (resized.height() - CLASSIFIER_SIDE) / 2;
         let crop = imageops::crop_imm(&resized, left, top, CLASSIFIER_SIDE, CLASSIFIER_SIDE).to_image();
@@ -121,7 +120,7 @@ impl Models {
     /// Objects found (COCO-80), after non-maximum suppression.
     pub fn detect(&self, photo: &RgbImage) -> Result<Vec<Detection>> {
         let side = DETECTOR_SIDE as usize;
-        let stretched = resize(photo, DETECTOR_SIDE, DETECTOR_SIDE).map_err(preprocessing_error)?;
+        let stretched = resize(photo, DETECTOR_SIDE, DETECTOR_SIDE)?;
         let input = Array4::from_shape_fn((1, 3, side, side), |(_, c, y, x)| {
             // BGR order.
             let value = f32::from(stretched.get_pixel(x as u32, y as u32)[2 - c]);
@@ -131,15 +130,8 @@ impl Models {
         let mut candidates = Vec::new();
         for stride in DETECTOR_STRIDES {
             let cells = (side / stride) * (side / stride);
-            let find = |width: usize| {
-                outputs
-                    .iter()
-                    .find(|output| output.shape() == [1, cells, width])
-                    .and_then(|output| output.view().into_dimensionality::<Ix3>().ok())
-                    .ok_or_else(|| Error::Internal(format!("the detector has no [1, {cells}, {width}] output")))
-            };
-            let scores = find(self.hierarchy.coco.len())?;
-            let boxes = find(4 * DETECTOR_BINS)?;
+            let scores = self.detector.output(&outputs, cells, self.hierarchy.coco.len())?;
+            let boxes = self.detector.output(&outputs, cells, 4 * DETECTOR_BINS)?;
             let grid = side / stride;
             for cell in 0..cells {
                 let (class, score) = (0..self.hierarchy.coco.len())
@@ -216,10 +208,6 @@ impl Models {
             .map(|(name, confidence)| Label { name: name.to_owned(), confidence: confidence * 100.0 })
             .collect())
     }
-}
-
-fn preprocessing_error(err: impl std::fmt::Display) -> Error {
-    Error::Internal(format!("resizing for the model: {err}"))
 }
 
 /// Keeps the best detection of each overlapping group of the same class.
