@@ -3,12 +3,12 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::extract::{CurrentUser, QueryParams};
-use super::images::{SearchPage, search_page};
+use super::images::{ListQuery, SearchPage, search_page};
 use super::error::ApiResult;
 use crate::store::object_key;
 
@@ -27,13 +27,6 @@ pub struct AlbumView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlbumList {
     pub items: Vec<AlbumView>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AlbumQuery {
-    pub limit: Option<usize>,
-    pub cursor: Option<String>,
 }
 
 /// Every label of the user's photos with its photo count and a cover, most photos first.
@@ -58,13 +51,13 @@ pub async fn albums(State(state): State<AppState>, user: CurrentUser) -> ApiResu
 
 /// The photos of one album, newest first (the label search for one label).
 #[utoipa::path(get, path = "/albums/{label}", tag = "albums", security(("bearer" = [])),
-    params(("label" = String, Path, description = "the album's label"), AlbumQuery),
+    params(("label" = String, Path, description = "the album's label"), ListQuery),
     responses((status = 200, body = SearchPage), (status = 400, description = "invalid label or cursor")))]
 pub async fn album(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(label): Path<String>,
-    QueryParams(query): QueryParams<AlbumQuery>,
+    QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<SearchPage>> {
     Ok(Json(search_page(&state, user.name(), &[label], &[], query.limit, query.cursor.as_deref()).await?))
 }

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
-use super::images::{SearchPage, page_limit, search_page};
+use super::images::{ListQuery, SearchPage, page_limit, search_page};
 use crate::error::{Error, Result};
 use crate::store::{Person, PersonChange, PersonId, UserName, face_crop_key};
 
@@ -104,23 +104,16 @@ pub async fn persons(State(state): State<AppState>, user: CurrentUser, QueryPara
 
 /// The photos showing one person, newest first (the search for one person).
 #[utoipa::path(get, path = "/persons/{id}/images", tag = "persons", security(("bearer" = [])),
-    params(("id" = String, Path, description = "person id"), PersonImagesQuery),
+    params(("id" = String, Path, description = "person id"), ListQuery),
     responses((status = 200, body = SearchPage), (status = 400, description = "invalid id or cursor"), (status = 404, description = "no such person")))]
 pub async fn person_images(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    QueryParams(query): QueryParams<PersonImagesQuery>,
+    QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<SearchPage>> {
     let person = find(&state, &user, &id).await?;
     Ok(Json(search_page(&state, user.name(), &[], &[person.id.to_string()], query.limit, query.cursor.as_deref()).await?))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct PersonImagesQuery {
-    pub limit: Option<usize>,
-    pub cursor: Option<String>,
 }
 
 /// The user's person of that id: another user's, or none, is a 404.
