@@ -71,16 +71,21 @@ impl DynamoImages {
 
     /// The record item with its version, read consistently.
     async fn get_item(&self, user: &UserName, id: ImageId) -> Result<Option<ImageItem>> {
+        self.get_sk(user, record_sk(id), "GetItem image").await
+    }
+
+    /// One item of the user's partition, read consistently.
+    async fn get_sk<T: serde::de::DeserializeOwned>(&self, user: &UserName, sk: String, what: &'static str) -> Result<Option<T>> {
         let answer = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(self.key(user, record_sk(id))))
+            .set_key(Some(self.key(user, sk)))
             .consistent_read(true)
             .send()
             .await
-            .map_err(Error::aws("GetItem image"))?;
-        answer.item.map(from_item::<ImageItem>).transpose()
+            .map_err(Error::aws(what))?;
+        answer.item.map(from_item::<T>).transpose()
     }
 
     /// Runs a transaction; a cancelled one says which of its conditions failed.

@@ -98,19 +98,6 @@ struct PeopleItem {
 }
 
 impl DynamoImages {
-    async fn get_sk<T: serde::de::DeserializeOwned>(&self, user: &UserName, sk: String, what: &'static str) -> Result<Option<T>> {
-        let answer = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(self.key(user, sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(Error::aws(what))?;
-        answer.item.map(from_item::<T>).transpose()
-    }
-
     /// The user's persons with their centres: one Query of the person items.
     async fn members(&self, user: &UserName) -> Result<Vec<(Person, Centre)>> {
         dynamo::partition(&self.client, &self.table, user.as_str(), Some(PERSON_PREFIX))
