@@ -16,6 +16,9 @@ ARTIFACTS := $(TARGET_DIR)/lambda
 ONNXRUNTIME_LIB = $$(ls $(VENV)/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -n1)
 # The bench's peer: Python with onnxruntime, numpy and Pillow, in a venv of its own.
 PEER_VENV := $(TARGET_DIR)/peer-venv
+# Incremental builds are not cached by sccache and take gigabytes per build of a workspace crate
+# (a full disk once failed CI); make's builds are one-off, so they do without.
+export CARGO_INCREMENTAL ?= 0
 # sccache caches compiled dependencies across wiped target/ folders, once it is installed.
 SCCACHE = $(if $(wildcard $(VENV)/bin/sccache),RUSTC_WRAPPER=$(CURDIR)/$(VENV)/bin/sccache,)
 
