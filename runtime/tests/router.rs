@@ -18,6 +18,7 @@ const PHOTO: &[u8] = include_bytes!("../../tests/fixtures/photos/chelsea.png");
 
 struct App {
     router: axum::Router,
+    images: Arc<MemoryImages>,
     photos: Arc<MemoryPhotos>,
     events: Arc<MemoryEvents>,
 }
@@ -52,7 +53,7 @@ fn app_with(settings: TierSettings) -> App {
         events: events.clone(),
         tokens: TokenSigner::new([7; 32]),
     };
-    App { router: router(services), photos, events }
+    App { router: router(services), images, photos, events }
 }
 
 fn app() -> App {
@@ -212,4 +213,77 @@ async fn another_users_image_is_a_404_and_crafted_ids_are_400() {
     assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_cursor"));
     let (status, reply) = app.send(Method::GET, "/images?limit=0", Some(&alice), None, vec![]).await;
     assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_limit"));
+}
+
+/// Merging persons and moving faces, over the memory store: the persons and the photos'
+/// faces change together; bad requests are 400s, other users' ids 404s.
+#[tokio::test]
+async fn persons_merge_and_faces_move_on_the_users_word() {
+    use runtime::store::{Analysis, FaceBox, FoundFace, ImageId, ImageStore, UserName};
+    let app = app();
+    let alice = app.user("alice").await;
+    let mallory = app.user("mallory").await;
+    let user = UserName::parse("alice").unwrap();
+    // Two photos, one face each, far apart: two persons.
+    let mut photos = Vec::new();
+    for offset in [0.0, 5.0] {
+        let (_, reply) = app.upload(&alice).await;
+        let id = ImageId::parse(reply["id"].as_str().unwrap()).unwrap();
+        let face = FoundFace { bounds: FaceBox { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, score: 0.9, descriptor: vec![offset; 128] };
+        let persons = app.images.group_faces(&user, id, std::slice::from_ref(&face), &[true], 0.4).await.unwrap();
+        app.images.put_analysis(&user, id, &Analysis { labels: vec![], faces: vec![face], persons }).await.unwrap();
+        photos.push(id);
+    }
+    let person_of = |id: ImageId| {
+        let app = &app;
+        let alice = alice.clone();
+        async move { app.send(Method::GET, &format!("/images/{id}"), Some(&alice), None, vec![]).await.1["faces"][0]["person_id"].as_str().unwrap().to_owned() }
+    };
+    let (first, second) = (person_of(photos[0]).await, person_of(photos[1]).await);
+    assert_ne!(first, second);
+
+    let merge = |token: String, into: String, from: Value| {
+        let app = &app;
+        async move { app.json(Method::POST, &format!("/persons/{into}/merge"), Some(&token), json!({"from": from})).await }
+    };
+    for (from, expected) in [(json!([first]), "invalid_merge"), (json!([]), "invalid_merge"), (json!(["x/../y"]), "invalid_person_id"), (json!("one"), "invalid_request")] {
+        let (status, reply) = merge(alice.clone(), first.clone(), from.clone()).await;
+        assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, expected), "{from}");
+    }
+    assert_eq!(merge(mallory.clone(), first.clone(), json!([second])).await.0, StatusCode::NOT_FOUND);
+    let (status, merged) = merge(alice.clone(), first.clone(), json!([second, second])).await;
+    assert_eq!(status, StatusCode::OK, "{merged}");
+    assert_eq!((merged["face_count"].as_u64(), merged["photo_count"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(person_of(photos[1]).await, first);
+    let (status, _) = app.send(Method::GET, &format!("/persons/{second}"), Some(&alice), None, vec![]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let face = format!("{}-0", photos[1]);
+    let put = |token: String, face: String, body: Value| {
+        let app = &app;
+        async move { app.json(Method::PUT, &format!("/faces/{face}"), Some(&token), body).await }
+    };
+    for (face, body, status, expected) in [
+        (face.clone(), json!({}), StatusCode::BAD_REQUEST, "invalid_request"),
+        (face.clone(), json!({"person_id": null, "extra": 1}), StatusCode::BAD_REQUEST, "invalid_request"),
+        ("nothing-0".to_owned(), json!({"person_id": null}), StatusCode::BAD_REQUEST, "invalid_face_id"),
+        (format!("{}-1", photos[1]), json!({"person_id": null}), StatusCode::NOT_FOUND, "not_found"),
+    ] {
+        let (got, reply) = put(alice.clone(), face.clone(), body.clone()).await;
+        assert_eq!((got, code(&reply)), (status, expected), "{face} {body}");
+    }
+    assert_eq!(put(mallory.clone(), face.clone(), json!({"person_id": null})).await.0, StatusCode::NOT_FOUND);
+    let (status, moved) = put(alice.clone(), face.clone(), json!({"person_id": null})).await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    let alone = moved["person_id"].as_str().unwrap().to_owned();
+    assert_ne!(alone, first);
+    assert_eq!(person_of(photos[1]).await, alone);
+    let (_, listed) = app.send(Method::GET, "/persons", Some(&alice), None, vec![]).await;
+    let counts: Vec<u64> = listed["persons"].as_array().unwrap().iter().map(|person| person["face_count"].as_u64().unwrap()).collect();
+    assert_eq!(counts, [1, 1]);
+    // Back into the first person: the one it leaves has no face left and goes.
+    let (status, _) = put(alice.clone(), face.clone(), json!({"person_id": first})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.send(Method::GET, &format!("/persons/{alone}"), Some(&alice), None, vec![]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -3,8 +3,39 @@
 //! faces join or leave, without reading them); a face joins the nearest person closer than
 //! the tier's `faces.max_distance`, else starts one. Two faces of one photo never join the same
 //! person: the closest pairs are taken first and a person takes one face of a photo at most.
+//! The user's corrections (a face moved, persons merged) follow the same rule and the same
+//! arithmetic, here too, so that both stores apply them alike.
 
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
 use crate::model::{FaceId, FoundFace, ImageId, Person, PersonId};
+
+/// A person with its centre, as a store keeps it.
+pub type Member = (Person, Centre);
+
+/// A grouped photo's faces, in order: the person each joined (none for faces left out of
+/// grouping) and the descriptor it joined with.
+pub type PhotoFaces = Vec<(Option<PersonId>, Vec<f32>)>;
+
+/// Persons merged into others: each merged id with the person it went into.
+pub type Merged = BTreeMap<PersonId, PersonId>;
+
+/// The person `id` is now: itself, or the one it was merged into (through later merges too).
+pub fn resolve(merged: &Merged, mut id: PersonId) -> PersonId {
+    // A merge never points back at a merged person's chain, but a bound costs nothing.
+    for _ in 0..=merged.len() {
+        match merged.get(&id) {
+            Some(into) => id = *into,
+            None => break,
+        }
+    }
+    id
+}
+
+fn same_photo(message: String) -> Error {
+    Error::Conflict { code: "same_photo", message }
+}
 
 /// Euclidean distance between two descriptors.
 pub fn distance(a: &[f32], b: &[f32]) -> f32 {
@@ -36,6 +67,16 @@ impl Centre {
         }
         self.sum.iter_mut().zip(descriptor).for_each(|(sum, value)| *sum += value);
         self.faces += 1;
+    }
+
+    /// Takes in every face of `other` (a merge).
+    pub fn absorb(&mut self, other: &Centre) {
+        if self.faces == 0 {
+            *self = other.clone();
+        } else if self.sum.len() == other.sum.len() {
+            self.sum.iter_mut().zip(&other.sum).for_each(|(sum, value)| *sum += value);
+            self.faces += other.faces;
+        }
     }
 
     pub fn remove(&mut self, descriptor: &[f32]) {
@@ -86,6 +127,92 @@ pub fn leave(person: &mut Person, centre: &mut Centre, descriptor: &[f32], image
     if person.cover.is_some_and(|cover| cover.image == image) {
         person.cover = None;
     }
+}
+
+fn position(members: &[Member], id: PersonId) -> Result<usize> {
+    members.iter().position(|(person, _)| person.id == id).ok_or_else(|| Error::NotFound(format!("no person {id}")))
+}
+
+/// The user moves face `index` of photo `image` (its faces `faces`) to person `to`, or to a new
+/// person of its own (`None`), with its `descriptor`. The face leaves its person's centre, so later photos are no
+/// longer drawn to that person by it, and joins the other's. The persons changed, by id: one
+/// left with no face (`face_count` 0) is to be deleted. `NotFound` for an unknown `to`;
+/// `Conflict` `same_photo` when `to` has another face of this photo.
+pub fn move_face(members: &mut Vec<Member>, image: ImageId, faces: &mut PhotoFaces, index: usize, descriptor: &[f32], to: Option<PersonId>) -> Result<Vec<PersonId>> {
+    let from = faces[index].0;
+    if to.is_some() && to == from {
+        return Ok(Vec::new());
+    }
+    if descriptor.is_empty() {
+        return Err(Error::Conflict { code: "face_not_described", message: "this face has no descriptor to group it by".into() });
+    }
+    let joins = match to {
+        Some(to) => {
+            let joins = position(members, to)?;
+            if faces.iter().any(|(person, _)| *person == Some(to)) {
+                return Err(same_photo(format!("person {to} has another face of this photo; two faces of one photo are never one person")));
+            }
+            joins
+        }
+        None => {
+            members.push(start());
+            members.len() - 1
+        }
+    };
+    let mut changed = Vec::new();
+    if let Some(from) = from
+        && let Ok(left) = position(members, from)
+    {
+        let (person, centre) = &mut members[left];
+        let joined_with = if faces[index].1.is_empty() { descriptor } else { &faces[index].1 };
+        leave(person, centre, joined_with, image);
+        changed.push(from);
+    }
+    let (person, centre) = &mut members[joins];
+    join(person, centre, descriptor, FaceId { image, index: index as u32 });
+    changed.push(person.id);
+    faces[index] = (Some(person.id), descriptor.to_vec());
+    Ok(changed)
+}
+
+/// The user merges persons `from` into `into`: their faces (the photos `photos`, which
+/// are rewritten) join it and they disappear. The name is `into`'s, else the first named
+/// one's; the cover likewise. `NotFound` for an unknown id; `Conflict` `same_photo` when two
+/// of them are on one photo (two faces of one photo are never one person).
+pub fn merge(members: &mut Vec<Member>, into: PersonId, from: &[PersonId], photos: &mut [PhotoFaces]) -> Result<Person> {
+    let distinct: std::collections::BTreeSet<&PersonId> = from.iter().collect();
+    if from.is_empty() || distinct.len() < from.len() || distinct.contains(&into) {
+        return Err(Error::invalid("invalid_merge", "merge from one or more other persons, each once"));
+    }
+    let mut kept = members[position(members, into)?].clone();
+    let mut gone = Vec::with_capacity(from.len());
+    for id in from {
+        gone.push(members[position(members, *id)?].clone());
+    }
+    let merging = |person: &Option<PersonId>| person.is_some_and(|id| id == into || from.contains(&id));
+    for photo in photos.iter() {
+        if photo.iter().filter(|(person, _)| merging(person)).count() > 1 {
+            return Err(same_photo("two of these persons are on one photo; two faces of one photo are never one person".into()));
+        }
+    }
+    for (person, centre) in &gone {
+        kept.1.absorb(centre);
+        kept.0.photo_count += person.photo_count;
+        if kept.0.name.is_none() {
+            kept.0.name.clone_from(&person.name);
+        }
+        kept.0.cover = kept.0.cover.or(person.cover);
+    }
+    kept.0.face_count = kept.1.faces;
+    for photo in photos.iter_mut() {
+        for (person, _) in photo.iter_mut().filter(|(person, _)| merging(person)) {
+            *person = Some(into);
+        }
+    }
+    members.retain(|(person, _)| !from.contains(&person.id));
+    let at = position(members, into)?;
+    members[at] = kept;
+    Ok(members[at].0.clone())
 }
 
 /// For each face (descriptors of one photo, in order; `None` for faces not to be grouped),
@@ -143,6 +270,79 @@ mod tests {
     fn faces_left_out_of_grouping_join_nobody() {
         let persons = [Centre::of(&at(0.0))];
         assert_eq!(assign(&[None], &persons, 0.4), [None]);
+    }
+
+    fn member(x: f32) -> Member {
+        let (mut person, mut centre) = start();
+        join(&mut person, &mut centre, &at(x), FaceId { image: ImageId::new(), index: 0 });
+        (person, centre)
+    }
+
+    #[test]
+    fn a_moved_face_leaves_one_centre_for_the_other() {
+        let mut members = vec![member(0.0), member(4.0)];
+        let (first, second) = (members[0].0.id, members[1].0.id);
+        let image = ImageId::new();
+        let (person, centre) = &mut members[0];
+        join(person, centre, &at(2.0), FaceId { image, index: 0 });
+        let mut faces: PhotoFaces = vec![(Some(first), at(2.0))];
+        let changed = move_face(&mut members, image, &mut faces, 0, &at(2.0), Some(second)).unwrap();
+        assert_eq!(changed, [first, second]);
+        assert_eq!((members[0].1.mean(), members[0].0.face_count, members[0].0.photo_count), (at(0.0), 1, 1));
+        assert_eq!((members[1].1.mean(), members[1].0.face_count, members[1].0.photo_count), (at(3.0), 2, 2));
+        assert_eq!(faces[0].0, Some(second));
+    }
+
+    #[test]
+    fn a_face_moved_to_nobody_starts_a_person_and_an_emptied_person_has_no_face() {
+        let mut members = vec![member(0.0)];
+        let only = members[0].0.id;
+        let image = members[0].0.cover.unwrap().image;
+        let mut faces: PhotoFaces = vec![(Some(only), at(0.0))];
+        let changed = move_face(&mut members, image, &mut faces, 0, &at(0.0), None).unwrap();
+        assert_eq!(members.len(), 2);
+        assert_eq!(members[0].0.face_count, 0);
+        assert_eq!(changed, [only, members[1].0.id]);
+        assert_eq!((members[1].0.face_count, members[1].0.cover), (1, Some(FaceId { image, index: 0 })));
+    }
+
+    #[test]
+    fn a_face_never_joins_a_person_already_on_its_photo() {
+        let mut members = vec![member(0.0), member(4.0)];
+        let (first, second) = (members[0].0.id, members[1].0.id);
+        let mut faces: PhotoFaces = vec![(Some(first), at(0.0)), (Some(second), at(4.0))];
+        let refused = move_face(&mut members, ImageId::new(), &mut faces, 0, &at(0.0), Some(second));
+        assert!(matches!(refused, Err(Error::Conflict { code: "same_photo", .. })));
+    }
+
+    #[test]
+    fn a_merge_adds_centres_and_counts_and_keeps_the_first_name() {
+        let mut members = vec![member(0.0), member(2.0), member(4.0)];
+        members[2].0.name = Some("Ann".into());
+        let ids: Vec<PersonId> = members.iter().map(|(person, _)| person.id).collect();
+        let mut photos = vec![vec![(Some(ids[1]), at(2.0))]];
+        let merged = merge(&mut members, ids[0], &ids[1..], &mut photos).unwrap();
+        assert_eq!((merged.face_count, merged.photo_count, merged.name.as_deref()), (3, 3, Some("Ann")));
+        assert_eq!(members.len(), 1);
+        assert_eq!(members[0].1.mean(), at(2.0));
+        assert_eq!(photos[0][0].0, Some(ids[0]));
+    }
+
+    #[test]
+    fn a_merge_of_persons_on_one_photo_or_of_a_person_into_itself_is_refused() {
+        let mut members = vec![member(0.0), member(2.0)];
+        let (first, second) = (members[0].0.id, members[1].0.id);
+        let mut photos = vec![vec![(Some(first), at(0.0)), (Some(second), at(2.0))]];
+        assert!(matches!(merge(&mut members, first, &[second], &mut photos), Err(Error::Conflict { code: "same_photo", .. })));
+        assert!(matches!(merge(&mut members, first, &[first], &mut []), Err(Error::Invalid { code: "invalid_merge", .. })));
+        assert_eq!(members.len(), 2);
+    }
+
+    #[test]
+    fn a_merged_id_resolves_through_later_merges() {
+        let (a, b, c) = (PersonId::new(), PersonId::new(), PersonId::new());
+        let merged = Merged::from([(a, b), (b, c)]);
+        assert_eq!((resolve(&merged, a), resolve(&merged, c)), (c, c));
     }
 
     #[test]

@@ -73,6 +73,13 @@ pub trait ImageStore: Send + Sync {
     /// Names (trimmed, unique among the user's persons: `NameTaken` otherwise) and/or hides a
     /// person; `NotFound` when the user has no such person.
     async fn update_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person>;
+    /// Merges persons `from` into person `into` (see [`grouping::merge`]): their faces join it,
+    /// on every photo, and their ids are gone. The merged person.
+    async fn merge_persons(&self, user: &UserName, into: PersonId, from: &[PersonId]) -> Result<Person>;
+    /// Moves a face to person `to`, or to a new person of its own (`None`), for good: later
+    /// grouping never undoes it (see [`grouping::move_face`]). The face as its photo now lists it;
+    /// `NotFound` for a face or person the user does not have.
+    async fn move_face(&self, user: &UserName, face: FaceId, to: Option<PersonId>) -> Result<Face>;
     /// Marks a pending image failed with a reason; false when it is not pending (or gone).
     async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool>;
     /// The user's albums (labels with a photo count and a cover), most photos first.

@@ -12,9 +12,9 @@ use contract::{NewImageEvent, NewUserEvent, QuotaSettings};
 
 use crate::error::{Error, Result};
 use crate::images::quota_message;
-use crate::grouping::{self, Centre, assign};
+use crate::grouping::{self, Centre, Member, PhotoFaces, assign};
 use crate::model::{
-    Album, Analysis, FaceId, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, UserRecord, Usage,
+    Album, Analysis, Face, FaceId, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, UserRecord, Usage,
 };
 use crate::{Events, ImageStore, PhotoStore, UserStore};
 
@@ -104,20 +104,43 @@ pub struct MemoryImages {
     people: Mutex<MemoryPeople>,
 }
 
-/// Persons and which person each grouped photo's faces joined (with their descriptors).
+/// Persons, which person each grouped photo's faces joined (with their descriptors), and
+/// every analysed face's descriptor (faces left out of grouping can be assigned later).
 #[derive(Default)]
 struct MemoryPeople {
-    persons: BTreeMap<(UserName, PersonId), (Person, Centre)>,
-    grouped: BTreeMap<(UserName, ImageId), Vec<(Option<PersonId>, Vec<f32>)>>,
+    persons: BTreeMap<(UserName, PersonId), Member>,
+    grouped: BTreeMap<(UserName, ImageId), PhotoFaces>,
+    descriptors: BTreeMap<(UserName, ImageId), Vec<Vec<f32>>>,
 }
 
 impl MemoryPeople {
     /// The user's persons, by id.
     fn of(&self, user: &UserName) -> Vec<Person> {
-        self.persons.range((user.clone(), PersonId::MIN)..=(user.clone(), PersonId::MAX)).map(|(_, (person, _))| person.clone()).collect()
+        self.members(user).into_iter().map(|(person, _)| person).collect()
+    }
+
+    fn members(&self, user: &UserName) -> Vec<Member> {
+        self.persons.range((user.clone(), PersonId::MIN)..=(user.clone(), PersonId::MAX)).map(|(_, member)| member.clone()).collect()
+    }
+
+    /// The user's persons become `members`, less those left with no face.
+    fn replace(&mut self, user: &UserName, members: Vec<Member>) {
+        self.persons.retain(|(owner, _), _| owner != user);
+        for member in members.into_iter().filter(|(person, _)| person.face_count > 0) {
+            self.persons.insert((user.clone(), member.0.id), member);
+        }
+    }
+
+    /// A photo's faces now belong to `faces`' persons: its grouping and its record say so.
+    fn regroup(&mut self, record: &mut ImageRecord, faces: PhotoFaces) {
+        for (face, (person, _)) in record.faces.iter_mut().zip(&faces) {
+            face.person_id = person.map(|person| person.to_string());
+        }
+        self.grouped.insert((record.user_name.clone(), record.id), faces);
     }
 
     fn ungroup(&mut self, user: &UserName, id: ImageId) {
+        self.descriptors.remove(&(user.clone(), id));
         for (person, descriptor) in self.grouped.remove(&(user.clone(), id)).unwrap_or_default() {
             let Some(person) = person else { continue };
             let key = (user.clone(), person);
@@ -243,6 +266,8 @@ impl ImageStore for MemoryImages {
         record.faces = analysis.face_records();
         record.status = ImageStatus::Ready;
         record.failure_reason = None;
+        let descriptors = analysis.faces.iter().map(|face| face.descriptor.clone()).collect();
+        locked(&self.people).descriptors.insert((user.clone(), id), descriptors);
         Ok(true)
     }
 
@@ -331,11 +356,48 @@ impl ImageStore for MemoryImages {
         Ok(person.clone())
     }
 
+    async fn merge_persons(&self, user: &UserName, into: PersonId, from: &[PersonId]) -> Result<Person> {
+        let mut images = locked(&self.images);
+        let mut people = locked(&self.people);
+        let mut members = people.members(user);
+        let (ids, mut photos): (Vec<ImageId>, Vec<PhotoFaces>) = people
+            .grouped
+            .range((user.clone(), ImageId::MIN)..=(user.clone(), ImageId::MAX))
+            .filter(|(_, faces)| faces.iter().any(|(person, _)| person.is_some_and(|person| from.contains(&person))))
+            .map(|((_, id), faces)| (*id, faces.clone()))
+            .unzip();
+        let merged = grouping::merge(&mut members, into, from, &mut photos)?;
+        people.replace(user, members);
+        for (id, faces) in ids.into_iter().zip(photos) {
+            if let Some(record) = images.get_mut(&(user.clone(), id)) {
+                people.regroup(record, faces);
+            }
+        }
+        Ok(merged)
+    }
+
+    async fn move_face(&self, user: &UserName, face: FaceId, to: Option<PersonId>) -> Result<Face> {
+        let mut images = locked(&self.images);
+        let mut people = locked(&self.people);
+        let key = (user.clone(), face.image);
+        let index = face.index as usize;
+        let not_found = || Error::NotFound(format!("no face {face}"));
+        let record = images.get_mut(&key).ok_or_else(not_found)?;
+        let mut faces = people.grouped.get(&key).filter(|faces| index < faces.len()).cloned().ok_or_else(not_found)?;
+        let descriptor = people.descriptors.get(&key).and_then(|all| all.get(index)).cloned().unwrap_or_else(|| faces[index].1.clone());
+        let mut members = people.members(user);
+        grouping::move_face(&mut members, face.image, &mut faces, index, &descriptor, to)?;
+        people.replace(user, members);
+        people.regroup(record, faces);
+        record.faces.get(index).cloned().ok_or_else(not_found)
+    }
+
     async fn delete_all(&self, user: &UserName) -> Result<()> {
         locked(&self.images).retain(|(owner, _), _| owner != user);
         let mut people = locked(&self.people);
         people.persons.retain(|(owner, _), _| owner != user);
         people.grouped.retain(|(owner, _), _| owner != user);
+        people.descriptors.retain(|(owner, _), _| owner != user);
         Ok(())
     }
 

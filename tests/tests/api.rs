@@ -472,7 +472,8 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
         "GET /health", "POST /users", "GET /users", "GET /users/me", "PUT /users/me", "DELETE /users/me",
         "POST /sessions", "POST /images", "GET /images", "POST /images/uploads", "POST /images/{id}/complete",
         "GET /images/search", "GET /images/{id}", "DELETE /images/{id}", "GET /albums", "GET /albums/{label}",
-        "GET /persons", "GET /persons/{id}", "PATCH /persons/{id}", "GET /persons/{id}/images",
+        "GET /persons", "GET /persons/{id}", "PATCH /persons/{id}", "GET /persons/{id}/images", "POST /persons/{id}/merge",
+        "PUT /faces/{id}",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -209,3 +209,132 @@ async fn concurrent_grouping_of_one_new_face_makes_one_person_and_redelivery_add
     assert_eq!((listed[0].face_count, listed[0].photo_count), (4, 4));
     api.tear_down().await;
 }
+
+/// The user's corrections: a merge (the name kept is the first one given), a refused merge of
+/// persons on one photo, faces moved to a new person and to another person; then a new photo of
+/// the moved face's old person joins it while the moved face stays where the user put it. Other
+/// users' ids are 404s that change nothing; deleting a photo keeps every count exact.
+#[tokio::test]
+async fn merges_and_moved_faces_hold() {
+    let api = Api::deploy("CORE_USER", "PEOPLE_CORRECTIONS", &[]).await;
+    let token = api.user("omar").await;
+    let variants = variants_of_one_face();
+    let mut poller = api.poller();
+    poller.concurrency = 1;
+    let first = api.upload(&token, "image/png", variants[0].clone()).await;
+    let second = api.upload(&token, "image/jpeg", variants[1].clone()).await;
+    let group = api.upload(&token, "image/jpeg", fixture("sample2.jpg")).await;
+    api.analyse_all(&token, &poller).await;
+    let astronaut = face_persons(&api, &token, &first).await[0].clone();
+    assert_eq!(face_persons(&api, &token, &second).await, [astronaut.clone()]);
+    let in_group = face_persons(&api, &token, &group).await;
+    assert_eq!(persons(&api, &token).await.len(), 4);
+    let call = |method: Method, path: String, body: Value| {
+        let (api, token) = (&api, token.clone());
+        async move { api.call(method, &path, Some(&token), Some(body)).await }
+    };
+    let person = |id: String| {
+        let (api, token) = (&api, token.clone());
+        async move { api.call(Method::GET, &format!("/persons/{id}"), Some(&token), None).await }
+    };
+    let counts = |reply: &common::api::Reply| (reply.body["face_count"].as_u64().unwrap_or(0), reply.body["photo_count"].as_u64().unwrap_or(0));
+    let found = |id: String| {
+        let (api, token) = (&api, token.clone());
+        async move {
+            let reply = api.call(Method::GET, &format!("/images/search?person={id}"), Some(&token), None).await;
+            reply.body["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+
+    // Merge a group face's person into the astronaut: named after the merged one (the target has
+    // no name), three faces on three photos, the merged id gone everywhere.
+    assert_eq!(call(Method::PATCH, format!("/persons/{}", in_group[1]), serde_json::json!({"name": "Bea"})).await.status, StatusCode::OK);
+    let merged = call(Method::POST, format!("/persons/{astronaut}/merge"), serde_json::json!({"from": [in_group[1]]})).await;
+    assert_eq!(merged.status, StatusCode::OK, "{}", merged.raw);
+    assert_eq!((merged.body["id"].as_str(), merged.body["name"].as_str(), counts(&merged)), (Some(astronaut.as_str()), Some("Bea"), (3, 3)));
+    assert_eq!(person(in_group[1].clone()).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(face_persons(&api, &token, &group).await, [in_group[0].clone(), astronaut.clone(), in_group[2].clone()]);
+    assert_eq!(found(astronaut.clone()).await, [group.clone(), second.clone(), first.clone()]);
+    assert!(found(in_group[1].clone()).await.is_empty());
+    // Only the merge's own item and the photo's grouping (read through the merge) still name it:
+    // no record, face or index entry does.
+    let items = api.image_items().await;
+    let naming: Vec<&str> = items
+        .iter()
+        .filter(|item| format!("{item:?}").contains(in_group[1].as_str()))
+        .map(|item| item["sk"].as_s().unwrap().as_str())
+        .collect();
+    assert_eq!(naming, [format!("image#{group}#grouped"), format!("person#{}", in_group[1])], "{naming:?}");
+    assert_eq!(persons(&api, &token).await.len(), 3);
+
+    // Refused merges: two persons of one photo, itself, nobody, no such person, not an id.
+    let refused = call(Method::POST, format!("/persons/{astronaut}/merge"), serde_json::json!({"from": [in_group[0]]})).await;
+    assert_eq!((refused.status, refused.error_code()), (StatusCode::CONFLICT, "same_photo"), "{}", refused.raw);
+    for (from, status, code) in [
+        (serde_json::json!([astronaut]), StatusCode::BAD_REQUEST, "invalid_merge"),
+        (serde_json::json!([]), StatusCode::BAD_REQUEST, "invalid_merge"),
+        (serde_json::json!(["01JAAAAAAAAAAAAAAAAAAAAAAA"]), StatusCode::NOT_FOUND, "not_found"),
+        (serde_json::json!(["nobody"]), StatusCode::BAD_REQUEST, "invalid_person_id"),
+    ] {
+        let reply = call(Method::POST, format!("/persons/{astronaut}/merge"), serde_json::json!({"from": from})).await;
+        assert_eq!((reply.status, reply.error_code()), (status, code), "{from}: {}", reply.raw);
+    }
+
+    // The merged face on the group photo moves to a person of its own.
+    let group_face = format!("{group}-1");
+    let moved = call(Method::PUT, format!("/faces/{group_face}"), serde_json::json!({"person_id": null})).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.raw);
+    let alone = moved.body["person_id"].as_str().unwrap().to_owned();
+    assert!(![astronaut.as_str(), in_group[1].as_str()].contains(&alone.as_str()));
+    assert_eq!(moved.body["id"], group_face.as_str());
+    assert_eq!(counts(&person(alone.clone()).await), (1, 1));
+    assert_eq!(counts(&person(astronaut.clone()).await), (2, 2));
+    assert_eq!(found(alone.clone()).await, [group.clone()]);
+    // A face never joins a person already on its photo; a face or person to move to must exist.
+    let same = call(Method::PUT, format!("/faces/{group_face}"), serde_json::json!({"person_id": in_group[0]})).await;
+    assert_eq!((same.status, same.error_code()), (StatusCode::CONFLICT, "same_photo"), "{}", same.raw);
+    for (face, body, status) in [
+        (format!("{group}-7"), serde_json::json!({"person_id": null}), StatusCode::NOT_FOUND),
+        (group_face.clone(), serde_json::json!({"person_id": "01JAAAAAAAAAAAAAAAAAAAAAAA"}), StatusCode::NOT_FOUND),
+        (group_face.clone(), serde_json::json!({}), StatusCode::BAD_REQUEST),
+        (group_face.clone(), serde_json::json!({"person_id": 7}), StatusCode::BAD_REQUEST),
+        ("not-a-face".to_owned(), serde_json::json!({"person_id": null}), StatusCode::BAD_REQUEST),
+    ] {
+        let reply = call(Method::PUT, format!("/faces/{face}"), body.clone()).await;
+        assert_eq!(reply.status, status, "{face} {body}: {}", reply.raw);
+    }
+
+    // The second astronaut photo's face is moved to a group person: the user's word.
+    let corrected = call(Method::PUT, format!("/faces/{second}-0"), serde_json::json!({"person_id": in_group[2]})).await;
+    assert_eq!(corrected.body["person_id"], in_group[2].as_str(), "{}", corrected.raw);
+    assert_eq!(counts(&person(astronaut.clone()).await), (1, 1));
+    assert_eq!(counts(&person(in_group[2].clone()).await), (2, 2));
+
+    // Another photo of the astronaut joins the astronaut; the moved face stays moved.
+    let third = api.upload(&token, "image/png", variants[2].clone()).await;
+    api.analyse_all(&token, &poller).await;
+    assert_eq!(face_persons(&api, &token, &third).await, [astronaut.clone()]);
+    assert_eq!(face_persons(&api, &token, &second).await, [in_group[2].clone()]);
+    assert_eq!(counts(&person(astronaut.clone()).await), (2, 2));
+    assert_eq!(person(astronaut.clone()).await.body["name"], "Bea");
+
+    // Another user: every id is a 404, and nothing changes.
+    let other = api.user("zara").await;
+    let before = api.state().await;
+    for (method, path, body) in [
+        (Method::POST, format!("/persons/{astronaut}/merge"), serde_json::json!({"from": [alone]})),
+        (Method::PUT, format!("/faces/{first}-0"), serde_json::json!({"person_id": null})),
+    ] {
+        let reply = api.call(method, &path, Some(&other), Some(body)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}: {}", reply.raw);
+    }
+    assert_eq!(api.state().await, before, "another user changed omar's persons");
+
+    // Deleting the group photo: the person of its own goes, the others lose one face each.
+    assert_eq!(api.call(Method::DELETE, &format!("/images/{group}"), Some(&token), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(person(alone).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(counts(&person(in_group[2].clone()).await), (1, 1));
+    assert_eq!(counts(&person(astronaut.clone()).await), (2, 2));
+    assert_eq!(found(in_group[2].clone()).await, [second.clone()]);
+    api.tear_down().await;
+}

@@ -113,7 +113,7 @@ pub struct FaceView {
 }
 
 impl FaceView {
-    fn of(image: ImageId, face: &Face) -> Self {
+    pub fn of(image: ImageId, face: &Face) -> Self {
         let FaceBox { left, top, width, height } = face.bounds;
         Self { id: face.id(image).to_string(), bounds: FaceBoxView { left, top, width, height }, person_id: face.person_id.clone(), score: face.score }
     }

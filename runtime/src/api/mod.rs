@@ -5,6 +5,7 @@
 pub mod albums;
 pub mod error;
 pub mod extract;
+pub mod faces;
 pub mod health;
 pub mod images;
 pub mod persons;
@@ -54,6 +55,7 @@ pub type AppState = Arc<Services>;
         (name = "sessions", description = "Signing in"),
         (name = "images", description = "Photos (the original ImagesAPI)"),
         (name = "albums", description = "Photos grouped by label"),
+        (name = "persons", description = "The people in the photos: faces grouped into persons"),
         (name = "health", description = "Liveness"),
     )
 )]
@@ -88,6 +90,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(persons::persons))
         .routes(routes!(persons::person, persons::update_person))
         .routes(routes!(persons::person_images))
+        .routes(routes!(persons::merge_persons))
+        .routes(routes!(faces::move_face))
 }
 
 /// The whole API, ready to serve.

@@ -173,6 +173,56 @@ pub async fn update_person(
     Ok(Json(PersonView::of(&state, user.name(), person).await?))
 }
 
+/// The most persons one merge takes in (the persons change in one DynamoDB transaction).
+pub const MAX_MERGED: usize = 50;
+
+/// What `POST /persons/{id}/merge` merges.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The persons whose faces join this one: 1-50 ids, other than this one's.
+    #[schema(min_items = 1, max_items = 50)]
+    pub from: Vec<String>,
+}
+
+impl MergeRequest {
+    /// The ids, in order, each once; the request's own id is refused.
+    fn ids(self, into: PersonId) -> Result<Vec<PersonId>> {
+        let mut ids: Vec<PersonId> = Vec::with_capacity(self.from.len());
+        for id in &self.from {
+            let id = PersonId::parse(id)?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() || ids.len() > MAX_MERGED || ids.contains(&into) {
+            return Err(Error::invalid("invalid_merge", format!("from lists 1 to {MAX_MERGED} persons other than the one merged into")));
+        }
+        Ok(ids)
+    }
+}
+
+/// Merge persons into this one: their faces join it, on every photo, and their ids are gone.
+/// The name kept is this person's, or else the first named one's. Persons on one photo are not
+/// merged (409 `same_photo`): two faces of one photo are never one person.
+#[utoipa::path(post, path = "/persons/{id}/merge", tag = "persons", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the person the others join")),
+    request_body = MergeRequest,
+    responses((status = 200, body = PersonView), (status = 400, description = "invalid ids or body"),
+        (status = 404, description = "no such person (this one or one of from)"),
+        (status = 409, description = "same_photo: two of them are on one photo")))]
+pub async fn merge_persons(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<MergeRequest>,
+) -> ApiResult<Json<PersonView>> {
+    let into = PersonId::parse(&id)?;
+    let from = request.ids(into)?;
+    let person = state.images.merge_persons(user.name(), into, &from).await?;
+    Ok(Json(PersonView::of(&state, user.name(), person).await?))
+}
+
 /// One person.
 #[utoipa::path(get, path = "/persons/{id}", tag = "persons", security(("bearer" = [])),
     params(("id" = String, Path, description = "person id")),

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dynamo::{Item, to_item};
 use crate::error::Result;
-use crate::model::{Analysis, Face, ImageId, ImageRecord, ImageStatus, Label, UserName, parse_rfc3339, rfc3339};
+use crate::model::{Face, ImageId, ImageRecord, ImageStatus, Label, UserName, parse_rfc3339, rfc3339};
 
 pub const USAGE_SK: &str = "usage";
 pub const ALBUM_PREFIX: &str = "album#";
@@ -164,19 +164,19 @@ pub fn person_entry(user: &UserName, person: &str) -> String {
     format!("{user}#person#{person}")
 }
 
-/// The face items of an analysed record, in the record's order.
-pub fn face_items(record: &ImageRecord, analysis: &Analysis) -> Result<Vec<Item>> {
+/// The face items of an analysed record, in the record's order, with each face's descriptor.
+pub fn face_items(record: &ImageRecord, descriptors: &[Vec<f32>]) -> Result<Vec<Item>> {
     record
         .faces
         .iter()
-        .zip(&analysis.faces)
-        .map(|(face, found)| {
+        .zip(descriptors)
+        .map(|(face, descriptor)| {
             to_item(FaceItem {
                 pk: record.user_name.to_string(),
                 sk: face_sk(record.id, face.index),
                 image_id: record.id.to_string(),
                 face: face.clone(),
-                descriptor: found.descriptor.clone(),
+                descriptor: descriptor.clone(),
             })
         })
         .collect()

@@ -27,7 +27,7 @@ use self::keys::{
 };
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
 use crate::error::{Error, Result};
-use crate::model::{Album, Analysis, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, Usage};
+use crate::model::{Album, Analysis, Face, FaceId, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, Usage};
 use crate::ImageStore;
 use contract::QuotaSettings;
 
@@ -121,6 +121,33 @@ impl DynamoImages {
         }
     }
 
+    /// Writes the items that follow from an analysed record: its label and person entries and
+    /// its face items (with `descriptors`). A redelivery writes the same again; what an earlier
+    /// write had and this one has not goes.
+    async fn write_entries(&self, user: &UserName, record: &ImageRecord, descriptors: &[Vec<f32>]) -> Result<()> {
+        let id = record.id;
+        let labels: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
+        let face_indexes: Vec<String> = (0..record.faces.len()).map(|index| index.to_string()).collect();
+        let mut writes = Vec::new();
+        for (prefix, attribute, kept) in [
+            (label_entries_prefix(id), "label", labels),
+            (face_items_prefix(id), "index", face_indexes),
+            (person_entries_prefix(id), "person_id", persons_of(record)),
+        ] {
+            for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(&prefix)).await? {
+                let value = item.get(attribute).and_then(|v| v.as_s().or_else(|_| v.as_n()).ok());
+                if !value.is_some_and(|value| kept.contains(value)) {
+                    writes.push(delete_request(key_of(&item))?);
+                }
+            }
+        }
+        let entries = label_entries(record)?.into_iter().chain(person_entries(record)?).chain(face_items(record, descriptors)?);
+        for entry in entries {
+            writes.push(put_request(entry)?);
+        }
+        dynamo::batch_write(&self.client, &self.table, writes).await
+    }
+
     async fn delete_items(&self, items: &[Item]) -> Result<()> {
         let requests = items.iter().map(|item| delete_request(key_of(item))).collect::<Result<Vec<_>>>()?;
         dynamo::batch_write(&self.client, &self.table, requests).await
@@ -201,28 +228,8 @@ impl ImageStore for DynamoImages {
             }
         };
 
-        // A redelivery writes the same entries and faces again; what the last analysis found
-        // and this one did not goes.
-        let persons = persons_of(&record);
-        let face_indexes: Vec<String> = (0..record.faces.len()).map(|index| index.to_string()).collect();
-        let mut writes = Vec::new();
-        for (prefix, attribute, kept) in [
-            (label_entries_prefix(id), "label", names.iter().cloned().collect::<Vec<_>>()),
-            (face_items_prefix(id), "index", face_indexes),
-            (person_entries_prefix(id), "person_id", persons),
-        ] {
-            for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(&prefix)).await? {
-                let value = item.get(attribute).and_then(|v| v.as_s().or_else(|_| v.as_n()).ok());
-                if !value.is_some_and(|value| kept.contains(value)) {
-                    writes.push(delete_request(key_of(&item))?);
-                }
-            }
-        }
-        let entries = label_entries(&record)?.into_iter().chain(person_entries(&record)?).chain(face_items(&record, analysis)?);
-        for entry in entries {
-            writes.push(put_request(entry)?);
-        }
-        dynamo::batch_write(&self.client, &self.table, writes).await?;
+        let descriptors: Vec<Vec<f32>> = analysis.faces.iter().map(|face| face.descriptor.clone()).collect();
+        self.write_entries(user, &record, &descriptors).await?;
 
         // The image may have been deleted while its entries were written: leave nothing behind.
         if self.get_item(user, id).await?.is_none() {
@@ -295,6 +302,14 @@ impl ImageStore for DynamoImages {
 
     async fn persons(&self, user: &UserName) -> Result<Vec<Person>> {
         self.read_persons(user).await
+    }
+
+    async fn merge_persons(&self, user: &UserName, into: PersonId, from: &[PersonId]) -> Result<Person> {
+        self.merge(user, into, from).await
+    }
+
+    async fn move_face(&self, user: &UserName, face: FaceId, to: Option<PersonId>) -> Result<Face> {
+        self.reassign_face(user, face, to).await
     }
 
     async fn update_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person> {

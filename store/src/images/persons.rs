@@ -3,11 +3,14 @@
 //!   (two analyses of photos of one new person cannot both start it: the second retries and
 //!   finds the first's person);
 //! - `person#<id>`: a person, with the sum of its faces' descriptors (its centre) and counts;
+//! - `person#<id>` with `merged_into`: a person the user merged into another;
 //! - `image#<id>#grouped`: which person each face of a photo joined, with the descriptors, so
-//!   that a redelivery gets the same answer and a deletion takes the faces out exactly.
+//!   that a redelivery gets the same answer and a deletion takes the faces out exactly. Its
+//!   person ids are read through the merges (a merge rewrites the photos it finds in the index,
+//!   which may not list a photo grouped a moment before).
 //!
 //! Reading the candidates is one Query of the `person#` items: it costs the number of the
-//! user's persons, never the number of their faces.
+//! user's persons (and merges), never the number of their faces.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,11 +18,11 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use super::DynamoImages;
-use super::keys::record_sk;
+use super::keys::{FaceItem, ImageItem, SAME_VERSION, face_items_prefix, face_sk, record_sk};
 use crate::dynamo::{self, Item, from_item, n, to_item};
 use crate::error::{Error, Result};
-use crate::grouping::{self, Centre, assign};
-use crate::model::{FaceId, FoundFace, ImageId, Person, PersonChange, PersonId, UserName};
+use crate::grouping::{self, Centre, Member, Merged, PhotoFaces, assign};
+use crate::model::{Face, FaceId, FoundFace, ImageId, ImageRecord, Person, PersonChange, PersonId, Search, UserName};
 
 const PEOPLE_SK: &str = "people";
 const PERSON_PREFIX: &str = "person#";
@@ -76,6 +79,41 @@ impl PersonItem {
     }
 }
 
+/// A person merged into another, kept so that its id, where a photo still has it, is read as
+/// the other's.
+#[derive(Debug, Serialize, Deserialize)]
+struct MergedItem {
+    pk: String,
+    sk: String,
+    person_id: String,
+    merged_into: String,
+}
+
+/// The user's persons, with the ids merged away.
+#[derive(Default)]
+struct People {
+    members: Vec<Member>,
+    merged: Merged,
+}
+
+impl People {
+    /// A grouped photo's faces, their persons read through the merges.
+    fn faces_of(&self, marker: &GroupedItem) -> Result<PhotoFaces> {
+        marker
+            .faces
+            .iter()
+            .map(|face| {
+                let person = face.person_id.as_deref().map(PersonId::parse).transpose()?;
+                Ok((person.map(|person| grouping::resolve(&self.merged, person)), face.descriptor.clone()))
+            })
+            .collect()
+    }
+
+    fn member(&self, id: PersonId) -> Option<&Member> {
+        self.members.iter().find(|(person, _)| person.id == id)
+    }
+}
+
 /// One face of a grouped photo: whose, and its descriptor.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct GroupedFace {
@@ -90,6 +128,16 @@ struct GroupedItem {
     faces: Vec<GroupedFace>,
 }
 
+impl GroupedItem {
+    fn of(user: &UserName, id: ImageId, faces: &PhotoFaces) -> Self {
+        let faces = faces
+            .iter()
+            .map(|(person, descriptor)| GroupedFace { person_id: person.map(|person| person.to_string()), descriptor: descriptor.clone() })
+            .collect();
+        Self { pk: user.to_string(), sk: grouped_sk(id), faces }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct PeopleItem {
     pk: String,
@@ -98,13 +146,36 @@ struct PeopleItem {
 }
 
 impl DynamoImages {
-    /// The user's persons with their centres: one Query of the person items.
-    async fn members(&self, user: &UserName) -> Result<Vec<(Person, Centre)>> {
-        dynamo::partition(&self.client, &self.table, user.as_str(), Some(PERSON_PREFIX))
-            .await?
-            .into_iter()
-            .map(|item| from_item::<PersonItem>(item)?.member())
-            .collect()
+    /// The user's persons with their centres, and the merges: one Query of the person items.
+    async fn people(&self, user: &UserName) -> Result<People> {
+        let mut people = People::default();
+        for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(PERSON_PREFIX)).await? {
+            if item.contains_key("merged_into") {
+                let merged = from_item::<MergedItem>(item)?;
+                people.merged.insert(PersonId::parse(&merged.person_id)?, PersonId::parse(&merged.merged_into)?);
+            } else {
+                people.members.push(from_item::<PersonItem>(item)?.member()?);
+            }
+        }
+        Ok(people)
+    }
+
+    /// The grouping version the lock checks (none before the user's first person).
+    async fn version(&self, user: &UserName) -> Result<Option<u64>> {
+        Ok(self.get_sk::<PeopleItem>(user, PEOPLE_SK.into(), "GetItem people").await?.map(|people| people.version))
+    }
+
+    async fn marker(&self, user: &UserName, id: ImageId) -> Result<Option<GroupedItem>> {
+        self.get_sk::<GroupedItem>(user, grouped_sk(id), "GetItem grouped faces").await
+    }
+
+    /// A person's item in a transaction: written, or deleted once it has no face.
+    fn write_member(&self, user: &UserName, member: &Member) -> Result<TransactWriteItem> {
+        if member.0.face_count == 0 {
+            self.delete_in_transaction(user, person_sk(member.0.id), None)
+        } else {
+            self.put_member(user, member)
+        }
     }
 
     fn put_member(&self, user: &UserName, (person, centre): &(Person, Centre)) -> Result<TransactWriteItem> {
@@ -139,11 +210,13 @@ impl DynamoImages {
     /// Groups a photo's faces into the user's persons, once (see [`crate::ImageStore::group_faces`]).
     pub(super) async fn group(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Vec<Option<PersonId>>> {
         loop {
-            if let Some(marker) = self.get_sk::<GroupedItem>(user, grouped_sk(id), "GetItem grouped faces").await? {
-                return marker.faces.iter().map(|face| face.person_id.as_deref().map(PersonId::parse).transpose()).collect();
+            let marker = self.marker(user, id).await?;
+            let version = self.version(user).await?;
+            let people = self.people(user).await?;
+            if let Some(marker) = marker {
+                return Ok(people.faces_of(&marker)?.into_iter().map(|(person, _)| person).collect());
             }
-            let version = self.get_sk::<PeopleItem>(user, PEOPLE_SK.into(), "GetItem people").await?.map(|people| people.version);
-            let mut members = self.members(user).await?;
+            let mut members = people.members;
             let descriptors = grouping::descriptors(faces, grouped);
             let centres: Vec<Centre> = members.iter().map(|(_, centre)| centre.clone()).collect();
             let chosen = assign(&descriptors, &centres, max_distance);
@@ -195,28 +268,24 @@ impl DynamoImages {
     /// and removes the photo's grouping; nothing when the photo was never grouped.
     pub(super) async fn ungroup(&self, user: &UserName, id: ImageId) -> Result<()> {
         loop {
-            let Some(marker) = self.get_sk::<GroupedItem>(user, grouped_sk(id), "GetItem grouped faces").await? else { return Ok(()) };
-            let version = self.get_sk::<PeopleItem>(user, PEOPLE_SK.into(), "GetItem people").await?.map(|people| people.version);
-            let mut members: BTreeMap<String, (Person, Centre)> =
-                self.members(user).await?.into_iter().map(|member| (member.0.id.to_string(), member)).collect();
-            let mut changed: BTreeSet<String> = BTreeSet::new();
-            for face in &marker.faces {
-                let Some(person_id) = &face.person_id else { continue };
+            let Some(marker) = self.marker(user, id).await? else { return Ok(()) };
+            let version = self.version(user).await?;
+            let people = self.people(user).await?;
+            let faces = people.faces_of(&marker)?;
+            let mut members: BTreeMap<PersonId, Member> = people.members.into_iter().map(|member| (member.0.id, member)).collect();
+            let mut changed: BTreeSet<PersonId> = BTreeSet::new();
+            for (person_id, descriptor) in &faces {
+                let Some(person_id) = person_id else { continue };
                 let Some((person, centre)) = members.get_mut(person_id) else { continue };
-                grouping::leave(person, centre, &face.descriptor, id);
-                changed.insert(person_id.clone());
+                grouping::leave(person, centre, descriptor, id);
+                changed.insert(*person_id);
             }
             let mut transaction = vec![
                 self.take_lock(user, version)?,
                 self.delete_in_transaction(user, grouped_sk(id), Some("attribute_exists(pk)"))?,
             ];
             for person_id in &changed {
-                let member = &members[person_id];
-                if member.0.face_count == 0 {
-                    transaction.push(self.delete_in_transaction(user, person_sk(member.0.id), None)?);
-                } else {
-                    transaction.push(self.put_member(user, member)?);
-                }
+                transaction.push(self.write_member(user, &members[person_id])?);
             }
             match self.transact(transaction, "TransactWriteItems ungroup faces").await? {
                 Ok(()) => return Ok(()),
@@ -228,8 +297,8 @@ impl DynamoImages {
     /// Names or hides a person, under the lock (grouping rewrites person items too).
     pub(super) async fn change_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person> {
         loop {
-            let version = self.get_sk::<PeopleItem>(user, PEOPLE_SK.into(), "GetItem people").await?.map(|people| people.version);
-            let members = self.members(user).await?;
+            let version = self.version(user).await?;
+            let members = self.people(user).await?.members;
             let persons: Vec<Person> = members.iter().map(|(person, _)| person.clone()).collect();
             let Some(index) = persons.iter().position(|person| person.id == id) else {
                 return Err(Error::NotFound(format!("no person {id}")));
@@ -246,8 +315,122 @@ impl DynamoImages {
 
     /// The user's persons, most photos first (then by id).
     pub(super) async fn read_persons(&self, user: &UserName) -> Result<Vec<Person>> {
-        let mut persons: Vec<Person> = self.members(user).await?.into_iter().map(|(person, _)| person).collect();
+        let mut persons: Vec<Person> = self.people(user).await?.members.into_iter().map(|(person, _)| person).collect();
         Person::sort_for_listing(&mut persons);
         Ok(persons)
+    }
+
+    /// Moves a face to another person or a new one (see [`crate::ImageStore::move_face`]).
+    pub(super) async fn reassign_face(&self, user: &UserName, face: FaceId, to: Option<PersonId>) -> Result<Face> {
+        let not_found = || Error::NotFound(format!("no face {face}"));
+        let index = face.index as usize;
+        let faces = loop {
+            let marker = self.marker(user, face.image).await?.filter(|marker| index < marker.faces.len()).ok_or_else(not_found)?;
+            let version = self.version(user).await?;
+            let mut people = self.people(user).await?;
+            let mut faces = people.faces_of(&marker)?;
+            // A face left out of grouping has its descriptor on its face item only.
+            let descriptor = match &faces[index].1 {
+                grouped if !grouped.is_empty() => grouped.clone(),
+                _ => self.get_sk::<FaceItem>(user, face_sk(face.image, face.index), "GetItem face").await?.map(|item| item.descriptor).unwrap_or_default(),
+            };
+            let changed = grouping::move_face(&mut people.members, face.image, &mut faces, index, &descriptor, to)?;
+            if changed.is_empty() {
+                break faces;
+            }
+            let mut transaction = vec![
+                self.take_lock(user, version)?,
+                self.put(to_item(GroupedItem::of(user, face.image, &faces))?, "attribute_exists(pk)", &[], Item::new())?,
+            ];
+            for id in changed {
+                let member = people.member(id).ok_or_else(|| Error::Internal(format!("person {id} vanished while moving a face")))?;
+                transaction.push(self.write_member(user, member)?);
+            }
+            match self.transact(transaction, "TransactWriteItems move face").await? {
+                Ok(()) => break faces,
+                Err(refusal) if refusal.index == 1 => return Err(not_found()),
+                Err(_) => continue,
+            }
+        };
+        let record = self.regroup_photo(user, face.image, &faces).await?.ok_or_else(not_found)?;
+        record.faces.get(index).cloned().ok_or_else(not_found)
+    }
+
+    /// Merges persons into one (see [`crate::ImageStore::merge_persons`]): the persons change
+    /// in one transaction under the lock, then each photo of the merged persons is rewritten.
+    pub(super) async fn merge(&self, user: &UserName, into: PersonId, from: &[PersonId]) -> Result<Person> {
+        let mut photos: BTreeSet<ImageId> = BTreeSet::new();
+        for id in from {
+            let search = Search { labels: Vec::new(), persons: vec![*id] };
+            let mut after = None;
+            loop {
+                let page = self.search_entries(user, &search, 1000, after).await?;
+                photos.extend(page.items.iter().map(|hit| hit.id));
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+        }
+        let (merged, people) = loop {
+            let version = self.version(user).await?;
+            let mut people = self.people(user).await?;
+            let mut faces = Vec::with_capacity(photos.len());
+            for id in &photos {
+                if let Some(marker) = self.marker(user, *id).await? {
+                    faces.push(people.faces_of(&marker)?);
+                }
+            }
+            let merged = grouping::merge(&mut people.members, into, from, &mut faces)?;
+            let kept = people.member(into).ok_or_else(|| Error::NotFound(format!("no person {into}")))?;
+            let mut transaction = vec![self.take_lock(user, version)?, self.put_member(user, kept)?];
+            for id in from {
+                let item = MergedItem { pk: user.to_string(), sk: person_sk(*id), person_id: id.to_string(), merged_into: into.to_string() };
+                transaction.push(self.plain_put(to_item(item)?)?);
+                people.merged.insert(*id, into);
+            }
+            match self.transact(transaction, "TransactWriteItems merge persons").await? {
+                Ok(()) => break (merged, people),
+                Err(_) => continue,
+            }
+        };
+        for id in photos {
+            if let Some(marker) = self.marker(user, id).await? {
+                self.regroup_photo(user, id, &people.faces_of(&marker)?).await?;
+            }
+        }
+        Ok(merged)
+    }
+
+    /// A photo's record, face items and entries say the persons `faces` says; the record as
+    /// written, or `None` when the photo is gone.
+    async fn regroup_photo(&self, user: &UserName, id: ImageId, faces: &PhotoFaces) -> Result<Option<ImageRecord>> {
+        let persons: Vec<Option<String>> = faces.iter().map(|(person, _)| person.map(|person| person.to_string())).collect();
+        let record = loop {
+            let Some(item) = self.get_item(user, id).await? else { return Ok(None) };
+            let version = item.analysis_version;
+            let mut record = item.into_record()?;
+            if record.faces.iter().map(|face| &face.person_id).eq(persons.iter()) {
+                break record;
+            }
+            for (face, person) in record.faces.iter_mut().zip(&persons) {
+                face.person_id.clone_from(person);
+            }
+            let same_version = Item::from([(":version".to_owned(), n(version))]);
+            let put = self.put(to_item(ImageItem::of(&record, version + 1))?, SAME_VERSION, &[], same_version)?;
+            match self.transact(vec![put], "TransactWriteItems regrouped image").await? {
+                Ok(()) => break record,
+                Err(_) => continue,
+            }
+        };
+        let mut descriptors = vec![Vec::new(); record.faces.len()];
+        for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(&face_items_prefix(id))).await? {
+            let item = from_item::<FaceItem>(item)?;
+            if let Some(slot) = descriptors.get_mut(item.face.index as usize) {
+                *slot = item.descriptor;
+            }
+        }
+        self.write_entries(user, &record, &descriptors).await?;
+        Ok(Some(record))
     }
 }

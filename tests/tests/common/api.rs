@@ -208,11 +208,7 @@ impl Api {
             .await
             .into_iter()
             .chain(self.user_items().await)
-            .map(|item| {
-                let mut fields: Vec<String> = item.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-                fields.sort();
-                fields.join(",")
-            })
+            .map(|item| rendered(&aws_sdk_dynamodb::types::AttributeValue::M(item)))
             .collect();
         items.sort();
         format!("{items:#?}\n{:#?}", self.object_keys().await)
@@ -289,4 +285,18 @@ pub async fn http(method: Method, url: &str, headers: &[(&str, &str)], body: Vec
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
     (status, bytes)
+}
+
+/// An item's value as text with every map's keys in order, so that equal items read equal.
+fn rendered(value: &aws_sdk_dynamodb::types::AttributeValue) -> String {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    match value {
+        AttributeValue::M(map) => {
+            let mut fields: Vec<String> = map.iter().map(|(key, value)| format!("{key}={}", rendered(value))).collect();
+            fields.sort();
+            format!("{{{}}}", fields.join(","))
+        }
+        AttributeValue::L(list) => format!("[{}]", list.iter().map(rendered).collect::<Vec<_>>().join(",")),
+        other => format!("{other:?}"),
+    }
 }
