@@ -24,7 +24,7 @@ use futures::StreamExt;
 use contract::{FaceSettings, LabelerSettings};
 use store::{Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key};
 
-use crate::faces::{FaceFinder, crop};
+use crate::faces::{FaceFinder, PhotoOf, crop};
 use crate::labeler::Labeler;
 
 /// What became of one message (all of them acknowledge it).
@@ -142,7 +142,7 @@ impl Analyzer {
             .labeler
             .labels(&photo, self.settings.max_labels as usize, self.settings.min_confidence as f32)
             .await?;
-        let faces = self.faces.faces(&photo).await?;
+        let faces = self.faces.faces(&photo, PhotoOf { user: &user, image: id }).await?;
         let (width, height) = (record.width.unwrap_or(photo.width()), record.height.unwrap_or(photo.height()));
         let grouped = self.grouped(&faces, width, height);
         let persons = if faces.is_empty() {

@@ -31,7 +31,7 @@ enum Command {
         stack: StackChoice,
         #[arg(long, env = "SMART_ALBUM_PORT", default_value_t = 3000)]
         port: u16,
-        /// The labeler engine, instead of the tier's (Rekognition needs AWS; the emulator's is canned).
+        /// The engine of labels and faces, instead of the tier's (Rekognition needs AWS).
         #[arg(long, value_enum)]
         engine: Option<Engine>,
         /// Photos analysed at once.
@@ -103,7 +103,7 @@ async fn serve(stack: &str, port: u16, analysis: Option<(Option<LabelerEngine>, 
         Some((engine, concurrency)) => {
             let engine = engine.unwrap_or(config.settings.labeler.engine);
             let labeler = analyzer::services::labeler_for(config.settings.features, engine, &aws)?;
-            let faces = analyzer::services::faces_for(config.settings.features)?;
+            let faces = analyzer::services::faces_for(&config, engine, &aws)?;
             let analyzer = Arc::new(analyzer::services::analyzer(&config, &aws, labeler, faces));
             tracing::info!(?engine, concurrency, "analyzing photos from {}", config.analysis_queue_url);
             Some(Poller::new(analyzer, aws_sdk_sqs::Client::new(&aws), &config.analysis_queue_url, concurrency))

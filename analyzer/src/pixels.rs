@@ -40,3 +40,12 @@ mod tests {
         assert!(resized.pixels().all(|pixel| pixel.0 == [0, 0, 0]));
     }
 }
+
+/// `image` as a JPEG of `quality` (1-100): face crops, and photos sent to Rekognition.
+pub fn jpeg(image: &RgbImage, quality: u8) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality)
+        .encode_image(image)
+        .map_err(|err| Error::Internal(format!("encoding a JPEG: {err}")))?;
+    Ok(bytes)
+}

@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use contract::{Features, LabelerEngine, StackConfig};
-use runtime::services::s3_client;
+use runtime::services::{rekognition_collections, s3_client};
 use store::{DynamoImages, Result, S3Photos};
 
 use crate::Analyzer;
 use crate::faces::builtin::BuiltinFaces;
+use crate::faces::rekognition::RekognitionFaces;
 use crate::faces::{FaceFinder, NoFaces};
 use crate::labeler::builtin::BuiltinLabeler;
 use crate::labeler::{Labeler, NoLabels};
@@ -28,11 +29,17 @@ pub fn labeler_for(features: Features, engine: LabelerEngine, aws: &SdkConfig) -
     if features.labels { labeler(engine, aws) } else { Ok(Arc::new(NoLabels)) }
 }
 
-/// The face finder a tier's features ask for: the built-in engine when `features.faces` is
-/// on (on every engine's tier until Rekognition's faces are built), else one that finds none
-/// and loads no model.
-pub fn faces_for(features: Features) -> Result<Arc<dyn FaceFinder>> {
-    if features.faces { Ok(Arc::new(BuiltinFaces::load()?)) } else { Ok(Arc::new(NoFaces)) }
+/// The face finder a stack's tier asks for: when `features.faces` is on, the engine's (the
+/// tier's, unless the operator chose another for local runs), else one that finds none and
+/// loads no model.
+pub fn faces_for(config: &StackConfig, engine: LabelerEngine, aws: &SdkConfig) -> Result<Arc<dyn FaceFinder>> {
+    if !config.settings.features.faces {
+        return Ok(Arc::new(NoFaces));
+    }
+    Ok(match engine {
+        LabelerEngine::Builtin => Arc::new(BuiltinFaces::load()?),
+        LabelerEngine::Rekognition => Arc::new(RekognitionFaces::new(rekognition_collections(config, aws), config.settings.faces.min_similarity)),
+    })
 }
 
 /// The analyzer, connected to the stack's resources, with the engines its tier's features use.

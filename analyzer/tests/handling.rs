@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use analyzer::faces::{FaceBox, FaceFinder, FoundFace, NoFaces};
+use analyzer::faces::{FaceBox, FaceFinder, FoundFace, NoFaces, PhotoOf};
 use analyzer::labeler::Labeler;
 use analyzer::{Analyzer, Message, Outcome};
 use async_trait::async_trait;
@@ -103,12 +103,8 @@ struct SeesOnePerson;
 
 #[async_trait]
 impl FaceFinder for SeesOnePerson {
-    async fn faces(&self, _: &RgbImage) -> store::Result<Vec<FoundFace>> {
-        let face = |side: f32, score: f32| FoundFace {
-            bounds: FaceBox { left: 0.0, top: 0.0, width: side, height: side },
-            score,
-            descriptor: vec![0.25; 128],
-        };
+    async fn faces(&self, _: &RgbImage, _: PhotoOf<'_>) -> store::Result<Vec<FoundFace>> {
+        let face = |side: f32, score: f32| FoundFace::described(FaceBox { left: 0.0, top: 0.0, width: side, height: side }, score, vec![0.25; 128]);
         Ok(vec![face(0.5, 0.9), face(0.01, 0.9)])
     }
 
@@ -140,4 +136,67 @@ async fn faces_are_grouped_past_the_quality_gate_and_leave_their_person_with_the
     assert_eq!(images.persons(&user).await.unwrap()[0].face_count, 1);
     images.delete(&user, ImageId::parse(&second.image_id).unwrap()).await.unwrap();
     assert!(images.persons(&user).await.unwrap().is_empty());
+}
+
+/// The Rekognition engine over the SDK's mock client: each photo's faces are indexed under its
+/// id, searched among the user's earlier faces, and grouped with the person of the most
+/// similar; two faces of one photo still never share a person.
+#[tokio::test]
+async fn rekognition_faces_join_the_person_of_their_best_match() {
+    use analyzer::faces::rekognition::RekognitionFaces;
+    use aws_sdk_rekognition::operation::index_faces::IndexFacesOutput;
+    use aws_sdk_rekognition::operation::search_faces::SearchFacesOutput;
+    use aws_sdk_rekognition::types::{BoundingBox, Face, FaceMatch, FaceRecord};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    let (images, photos) = (Arc::new(MemoryImages::default()), Arc::new(MemoryPhotos::default()));
+    let user = UserName::parse("alice").unwrap();
+    let first = stored_photo(&images, &photos, &user, PHOTO).await;
+    let second = stored_photo(&images, &photos, &user, PHOTO).await;
+    let face = |id: &str, image: &str, left: f32| {
+        let bounds = BoundingBox::builder().left(left).top(0.1).width(0.3).height(0.3).build();
+        Face::builder().face_id(id).external_image_id(image).bounding_box(bounds).confidence(99.0).build()
+    };
+    let first_id = first.image_id.clone();
+    let index = mock!(aws_sdk_rekognition::Client::index_faces).then_compute_output(move |request| {
+        let image = request.external_image_id().unwrap_or_default();
+        let ids: &[&str] = if image == first_id { &["a1"] } else { &["b1", "b2"] };
+        let mut output = IndexFacesOutput::builder();
+        for (at, id) in ids.iter().enumerate() {
+            output = output.face_records(FaceRecord::builder().face(face(id, image, 0.1 + 0.4 * at as f32)).build());
+        }
+        output.build()
+    });
+    let earlier = first.image_id.clone();
+    let search = mock!(aws_sdk_rekognition::Client::search_faces).then_compute_output(move |request| {
+        let similarity = match request.face_id() {
+            Some("b1") => 95.0,
+            Some("b2") => 99.0,
+            _ => return SearchFacesOutput::builder().build(),
+        };
+        SearchFacesOutput::builder().face_matches(FaceMatch::builder().similarity(similarity).face(face("a1", &earlier, 0.1)).build()).build()
+    });
+    let client = mock_client!(aws_sdk_rekognition, RuleMode::MatchAny, [&index, &search]);
+    let faces = RekognitionFaces::new(store::RekognitionCollections::new(client, "smart-album-full-platform-user"), 90.0);
+    let settings = LabelerSettings { engine: LabelerEngine::Rekognition, max_labels: 10, min_confidence: 50 };
+    let analyzer = Analyzer::new(images.clone(), photos.clone(), Arc::new(SeesACat), Arc::new(faces), settings, FaceSettings::default());
+    for (event, count) in [(&first, 1), (&second, 2)] {
+        let body = serde_json::to_string(event).unwrap();
+        let outcome = analyzer.handle(&body).await.unwrap();
+        assert!(matches!(outcome, Outcome::Analysed { faces, .. } if faces == count), "{outcome:?}");
+    }
+    assert_eq!((index.num_calls(), search.num_calls()), (2, 3));
+    let persons_of = |event: &NewImageEvent| {
+        let images = images.clone();
+        let (user, id) = (user.clone(), ImageId::parse(&event.image_id).unwrap());
+        async move { images.get(&user, id).await.unwrap().unwrap().faces }
+    };
+    let (on_first, on_second) = (persons_of(&first).await, persons_of(&second).await);
+    // b2 is the more similar to a1: it joins a1's person; b1 starts a person of its own.
+    assert_eq!(on_second[1].person_id, on_first[0].person_id);
+    assert!(on_second[0].person_id.is_some() && on_second[0].person_id != on_first[0].person_id);
+    // The engine's ids are kept on the photo, so that deleting it removes them from Rekognition.
+    assert_eq!(on_second.iter().map(|face| face.engine_id.as_deref()).collect::<Vec<_>>(), [Some("b1"), Some("b2")]);
+    let persons = images.persons(&user).await.unwrap();
+    assert_eq!(persons.iter().map(|person| person.face_count).collect::<Vec<_>>(), [2, 1]);
 }

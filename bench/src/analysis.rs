@@ -11,7 +11,7 @@ use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
 use analyzer::decode;
 use analyzer::poller::{DEFAULT_CONCURRENCY, Poller};
-use runtime::config::StackConfig;
+use runtime::config::{LabelerEngine, StackConfig};
 use analyzer::labeler::builtin::BuiltinLabeler;
 use analyzer::labeler::rank;
 use runtime::store::{DynamoImages, ImageId, ImageStatus, ImageStore, UserName};
@@ -175,7 +175,7 @@ pub async fn throughput(
     for photo in photos.iter().cycle().take(count) {
         ids.push(ImageId::parse(&http.upload(token, photo.content_type, photo.bytes.clone()).await?)?);
     }
-    let faces = analyzer::services::faces_for(config.settings.features)?;
+    let faces = analyzer::services::faces_for(config, LabelerEngine::Builtin, aws)?;
     let analyzer = analyzer::services::analyzer(config, aws, Arc::new(labeler), faces);
     let mut poller = Poller::new(
         Arc::new(analyzer),

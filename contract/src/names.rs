@@ -60,6 +60,17 @@ pub const IMAGES_ENTRIES_INDEX_KEY: (&str, &str) = ("entry_pk", "entry_sk");
 /// The images table's TTL attribute (epoch seconds): abandoned presigned-upload records expire.
 pub const IMAGES_EXPIRES_AT: &str = "expires_at";
 
+/// Rekognition face collections (tiers whose engine is Rekognition): one per user, named
+/// `<stack>-faces-<user>`, created by the analyzer on first use. The stack's roles may touch
+/// only collections under this prefix.
+pub fn faces_collection_prefix(stack: &str) -> String {
+    format!("{stack}-faces-")
+}
+
+pub fn faces_collection(stack: &str, user: &str) -> String {
+    format!("{}{user}", faces_collection_prefix(stack))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

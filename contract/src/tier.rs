@@ -25,12 +25,22 @@ pub struct FaceSettings {
     /// Faces whose box is smaller than this, in the photo's own pixels, are listed on their
     /// photo but grouped only by the user (too small to tell people apart).
     pub min_face_px: u32,
+    /// Where the engine is Rekognition: faces matching at this similarity (percent) or more are
+    /// one person (SearchFaces' FaceMatchThreshold).
+    #[serde(default = "FaceSettings::default_min_similarity")]
+    pub min_similarity: f32,
+}
+
+impl FaceSettings {
+    fn default_min_similarity() -> f32 {
+        Self::default().min_similarity
+    }
 }
 
 impl Default for FaceSettings {
     /// The values of stacks/*.yaml, measured on the shared photos (see there).
     fn default() -> Self {
-        Self { max_distance: 0.4, min_face_px: 40 }
+        Self { max_distance: 0.4, min_face_px: 40, min_similarity: 90.0 }
     }
 }
 

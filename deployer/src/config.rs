@@ -57,12 +57,17 @@ pub struct Quotas {
 pub struct FaceConfig {
     pub max_distance: FaceDistance,
     pub min_face_px: FacePixels,
+    pub min_similarity: Similarity,
 }
 
 impl Default for FaceConfig {
     fn default() -> Self {
         let defaults = contract::FaceSettings::default();
-        Self { max_distance: FaceDistance(defaults.max_distance), min_face_px: FacePixels(defaults.min_face_px) }
+        Self {
+            max_distance: FaceDistance(defaults.max_distance),
+            min_face_px: FacePixels(defaults.min_face_px),
+            min_similarity: Similarity(defaults.min_similarity as u32),
+        }
     }
 }
 
@@ -240,6 +245,9 @@ bounded!(
 bounded!(
     /// A face's side in pixels: the descriptor model sees 150x150.
     FacePixels(u32), 8..=1000);
+bounded!(
+    /// Percent, as Rekognition's SearchFaces reports similarity: below 50 strangers match.
+    Similarity(u32), 50..=100);
 bounded!(
     /// One photo: at least 1 KiB, at most 5 GiB (one S3 PUT).
     PhotoBytes(u64), 1024..=5 * 1024 * 1024 * 1024);

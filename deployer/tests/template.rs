@@ -6,8 +6,9 @@ use std::path::Path;
 
 use deployer::config::{Email, LabelerEngine, StacksDir, TierConfig, TierName};
 use deployer::template::functions::env;
-use deployer::template::iam::{ACTIONS_WITHOUT_RESOURCES, Effect, PolicyDocument, Principal};
-use deployer::template::{Expr, ResourceKind, Template, ids, key::key_policy, render};
+use deployer::template::iam::{ACTIONS_WITHOUT_RESOURCES, Effect, PolicyDocument, Principal, Statement, own_face_collections};
+use deployer::template::{Expr, Pseudo, ResourceKind, Template, ids, key::key_policy, render};
+use contract::names::stack_name_of_tier;
 
 const TIERS: [&str; 3] = ["BASIC_USER", "CORE_USER", "FULL_PLATFORM_USER"];
 
@@ -149,6 +150,10 @@ fn every_policy_statement_is_scoped_to_this_stacks_resources() {
                         );
                         continue;
                     }
+                    // Face collections are made at run time, one per user: scoped by the stack's name.
+                    if resource == &own_face_collections() {
+                        continue;
+                    }
                     let references = resource.references();
                     assert!(!references.is_empty(), "{context}: {resource:?} names no resource of the stack");
                     for reference in references {
@@ -225,6 +230,26 @@ fn tier_values_are_applied() {
             .iter()
             .any(|s| s.action.contains(&"rekognition:DetectLabels"));
         assert_eq!(may_detect_labels, config.labeler.engine == LabelerEngine::Rekognition, "{tier}");
+        // Where Rekognition keeps faces: the analyzer indexes and searches, the API deletes, and
+        // both only in the collections named after this stack (the runtime's names, resolved).
+        let rekognition_faces = config.labeler.engine == LabelerEngine::Rekognition && config.features.faces;
+        let ResourceKind::Role(api) = kind(&template, ids::API_ROLE) else { panic!() };
+        for (role, actions) in [
+            (analyzer, ["rekognition:CreateCollection", "rekognition:IndexFaces", "rekognition:SearchFaces"].as_slice()),
+            (api, ["rekognition:DeleteFaces", "rekognition:DeleteCollection"].as_slice()),
+        ] {
+            let granted: Vec<&Statement> = role.policies[0].policy_document.statement.iter().filter(|s| s.action.iter().any(|a| actions.contains(a))).collect();
+            assert_eq!(granted.len(), usize::from(rekognition_faces), "{tier}");
+            for statement in granted {
+                assert_eq!(statement.action, actions);
+                let stack = stack_name_of_tier(tier);
+                let pseudo = Pseudo { stack_name: &stack, account_id: "123456789012", region: "eu-west-1" };
+                let arn = statement.resource[0].resolve_name(&pseudo).unwrap();
+                let collection = contract::names::faces_collection(&stack, "alice");
+                assert_eq!(arn, "arn:aws:rekognition:eu-west-1:123456789012:collection/smart-album-full-platform-user-faces-*");
+                assert!(collection.starts_with(arn.rsplit('/').next().unwrap().trim_end_matches('*')), "{collection}");
+            }
+        }
     }
     // The tiers really differ where the spec says they do.
     assert_ne!(config("BASIC_USER").quotas, config("FULL_PLATFORM_USER").quotas);

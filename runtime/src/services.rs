@@ -6,9 +6,10 @@ use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::api::Services;
 use crate::auth::token::TokenSigner;
-use crate::config::StackConfig;
+use crate::config::{LabelerEngine, StackConfig};
+use contract::names::stack_name_of_tier;
 use crate::error::Result;
-use crate::store::{DynamoImages, DynamoUsers, S3Photos, SnsEvents};
+use crate::store::{DynamoImages, DynamoUsers, FaceCollections, NoCollections, RekognitionCollections, S3Photos, SnsEvents};
 
 /// The AWS configuration from the standard chain (environment, profile, instance role).
 pub async fn aws_config() -> SdkConfig {
@@ -35,12 +36,28 @@ pub async fn connect(config: StackConfig, aws: &SdkConfig) -> Result<Services> {
         &config.new_image_topic_arn,
     ));
     let tokens = TokenSigner::load(users.as_ref(), &aws_sdk_kms::Client::new(aws), &config.key_arn).await?;
+    let collections = face_collections(&config, aws);
     Ok(Services {
         config,
         users,
         images,
         photos,
         events,
+        collections,
         tokens,
     })
+}
+
+/// The stack's face collections where its tier's engine keeps faces (Rekognition), else none.
+pub fn face_collections(config: &StackConfig, aws: &SdkConfig) -> Arc<dyn FaceCollections> {
+    if config.settings.features.faces && config.settings.labeler.engine == LabelerEngine::Rekognition {
+        Arc::new(rekognition_collections(config, aws))
+    } else {
+        Arc::new(NoCollections)
+    }
+}
+
+/// The stack's Rekognition face collections (named after the stack, as its roles allow).
+pub fn rekognition_collections(config: &StackConfig, aws: &SdkConfig) -> RekognitionCollections {
+    RekognitionCollections::new(aws_sdk_rekognition::Client::new(aws), stack_name_of_tier(&config.tier))
 }

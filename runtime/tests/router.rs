@@ -10,6 +10,7 @@ use axum::http::{Method, Request, StatusCode};
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
 use runtime::config::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, StackConfig, TierSettings};
+use runtime::store::{FaceCollections, UserName};
 use runtime::store::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -19,6 +20,7 @@ const PHOTO: &[u8] = include_bytes!("../../tests/fixtures/photos/chelsea.png");
 struct App {
     router: axum::Router,
     images: Arc<MemoryImages>,
+    collections: Arc<Collections>,
     photos: Arc<MemoryPhotos>,
     events: Arc<MemoryEvents>,
 }
@@ -34,6 +36,7 @@ fn settings(photos_per_user: Limit, max_photo_bytes: u64) -> TierSettings {
 
 fn app_with(settings: TierSettings) -> App {
     let (images, photos, events) = (Arc::new(MemoryImages::default()), Arc::new(MemoryPhotos::default()), Arc::new(MemoryEvents::default()));
+    let collections = Arc::new(Collections::default());
     let config = StackConfig {
         tier: "CORE_USER".into(),
         users_table: "users".into(),
@@ -51,9 +54,27 @@ fn app_with(settings: TierSettings) -> App {
         images: images.clone(),
         photos: photos.clone(),
         events: events.clone(),
+        collections: collections.clone(),
         tokens: TokenSigner::new([7; 32]),
     };
-    App { router: router(services), images, photos, events }
+    App { router: router(services), images, photos, events, collections }
+}
+
+/// Face collections that remember what they were asked to delete.
+#[derive(Default)]
+struct Collections(std::sync::Mutex<Vec<String>>);
+
+#[async_trait::async_trait]
+impl FaceCollections for Collections {
+    async fn delete_faces(&self, user: &UserName, engine_ids: &[String]) -> runtime::store::Result<()> {
+        self.0.lock().unwrap().push(format!("faces of {user}: {}", engine_ids.join(",")));
+        Ok(())
+    }
+
+    async fn delete_user(&self, user: &UserName) -> runtime::store::Result<()> {
+        self.0.lock().unwrap().push(format!("collection of {user}"));
+        Ok(())
+    }
 }
 
 fn app() -> App {
@@ -229,7 +250,7 @@ async fn persons_merge_and_faces_move_on_the_users_word() {
     for offset in [0.0, 5.0] {
         let (_, reply) = app.upload(&alice).await;
         let id = ImageId::parse(reply["id"].as_str().unwrap()).unwrap();
-        let face = FoundFace { bounds: FaceBox { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, score: 0.9, descriptor: vec![offset; 128] };
+        let face = FoundFace::described(FaceBox { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, 0.9, vec![offset; 128]);
         let persons = app.images.group_faces(&user, id, std::slice::from_ref(&face), &[true], 0.4).await.unwrap();
         app.images.put_analysis(&user, id, &Analysis { labels: vec![], faces: vec![face], persons }).await.unwrap();
         photos.push(id);
@@ -286,4 +307,23 @@ async fn persons_merge_and_faces_move_on_the_users_word() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app.send(Method::GET, &format!("/persons/{alone}"), Some(&alice), None, vec![]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Where the engine keeps faces, deleting a photo deletes its faces there, and deleting the
+/// account deletes the user's collection.
+#[tokio::test]
+async fn deletions_reach_the_engines_face_collection() {
+    use runtime::store::{Analysis, FaceBox, FoundFace, ImageId, ImageStore};
+    let app = app();
+    let alice = app.user("alice").await;
+    let user = UserName::parse("alice").unwrap();
+    let (_, reply) = app.upload(&alice).await;
+    let id = ImageId::parse(reply["id"].as_str().unwrap()).unwrap();
+    let face = FoundFace { engine_id: Some("rekognition-face".into()), ..FoundFace::described(FaceBox { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, 0.9, Vec::new()) };
+    app.images.put_analysis(&user, id, &Analysis { labels: vec![], faces: vec![face], persons: vec![] }).await.unwrap();
+    let (status, _) = app.send(Method::DELETE, &format!("/images/{id}"), Some(&alice), None, vec![]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.send(Method::DELETE, "/users/me", Some(&alice), None, vec![]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(*app.collections.0.lock().unwrap(), ["faces of alice: rekognition-face", "collection of alice"]);
 }

@@ -1,15 +1,17 @@
 //! Grouping a photo's faces into a user's persons: the rule, apart from where persons are
 //! kept. Each person is known by the sum of its faces' descriptors (so its centre moves as
 //! faces join or leave, without reading them); a face joins the nearest person closer than
-//! the tier's `faces.max_distance`, else starts one. Two faces of one photo never join the same
-//! person: the closest pairs are taken first and a person takes one face of a photo at most.
+//! the tier's `faces.max_distance`, else starts one. An engine that keeps faces itself
+//! (Rekognition) names the earlier faces a new one matches instead: the face joins the person
+//! of the most similar. Two faces of one photo never join the same person: the closest pairs
+//! are taken first and a person takes one face of a photo at most.
 //! The user's corrections (a face moved, persons merged) follow the same rule and the same
 //! arithmetic, here too, so that both stores apply them alike.
 
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::model::{FaceId, FoundFace, ImageId, Person, PersonId};
+use crate::model::{FaceId, FaceMatch, FoundFace, ImageId, Person, PersonId};
 
 /// A person with its centre, as a store keeps it.
 pub type Member = (Person, Centre);
@@ -60,12 +62,14 @@ impl Centre {
         self.sum.iter().map(|value| value / faces).collect()
     }
 
+    /// A face joins; one without a descriptor (an engine's) is only counted.
     pub fn add(&mut self, descriptor: &[f32]) {
-        if self.sum.len() != descriptor.len() {
+        if self.sum.is_empty() {
             self.sum = vec![0.0; descriptor.len()];
-            self.faces = 0;
         }
-        self.sum.iter_mut().zip(descriptor).for_each(|(sum, value)| *sum += value);
+        if self.sum.len() == descriptor.len() {
+            self.sum.iter_mut().zip(descriptor).for_each(|(sum, value)| *sum += value);
+        }
         self.faces += 1;
     }
 
@@ -80,10 +84,13 @@ impl Centre {
     }
 
     pub fn remove(&mut self, descriptor: &[f32]) {
-        if self.sum.len() == descriptor.len() && self.faces > 0 {
-            self.sum.iter_mut().zip(descriptor).for_each(|(sum, value)| *sum -= value);
-            self.faces -= 1;
+        if self.faces == 0 {
+            return;
         }
+        if self.sum.len() == descriptor.len() {
+            self.sum.iter_mut().zip(descriptor).for_each(|(sum, value)| *sum -= value);
+        }
+        self.faces -= 1;
     }
 }
 
@@ -92,14 +99,15 @@ impl Centre {
 /// and the persons). The others, the least confident, are listed but not grouped.
 pub const MAX_GROUPED_FACES: usize = 97;
 
-/// The descriptors to group of a photo's faces, in order: those the quality gate lets
-/// through (`grouped`), with a descriptor, within [`MAX_GROUPED_FACES`]; `None` for the others.
-pub fn descriptors<'a>(faces: &'a [FoundFace], grouped: &[bool]) -> Vec<Option<&'a [f32]>> {
+/// Which of a photo's faces are grouped, in order: those the quality gate lets through
+/// (`grouped`) that grouping can place (by descriptor or by the engine's matches), within
+/// [`MAX_GROUPED_FACES`].
+pub fn to_group(faces: &[FoundFace], grouped: &[bool]) -> Vec<bool> {
     faces
         .iter()
         .zip(grouped)
         .enumerate()
-        .map(|(index, (face, grouped))| (*grouped && index < MAX_GROUPED_FACES && !face.descriptor.is_empty()).then_some(face.descriptor.as_slice()))
+        .map(|(index, (face, grouped))| *grouped && index < MAX_GROUPED_FACES && face.groupable())
         .collect()
 }
 
@@ -215,18 +223,29 @@ pub fn merge(members: &mut Vec<Member>, into: PersonId, from: &[PersonId], photo
     Ok(members[at].0.clone())
 }
 
-/// For each face (descriptors of one photo, in order; `None` for faces not to be grouped),
-/// the index in `persons` of the person it joins, or `None`: a new person (or no person, for
-/// faces not to be grouped).
-pub fn assign(faces: &[Option<&[f32]>], persons: &[Centre], max_distance: f32) -> Vec<Option<usize>> {
+/// A face that may join a person, and how far apart they are.
+type Pair = (f32, usize, usize);
+
+/// For each face of a photo (`faces`, those `to_group` only), the index in `persons` of the
+/// person it joins, or `None`: a new person (or no person, for faces not grouped). A face with
+/// a descriptor may join a person whose centre is closer than `max_distance`; a face with the
+/// engine's matches, the person of a match (`person_of`: its index in `persons`), as far as
+/// the match is dissimilar.
+pub fn assign(faces: &[FoundFace], to_group: &[bool], persons: &[Centre], max_distance: f32, person_of: impl Fn(&FaceMatch) -> Option<usize>) -> Vec<Option<usize>> {
     let means: Vec<Vec<f32>> = persons.iter().map(Centre::mean).collect();
-    let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
-    for (face, descriptor) in faces.iter().enumerate() {
-        let Some(descriptor) = descriptor else { continue };
-        for (person, mean) in means.iter().enumerate() {
-            let apart = distance(descriptor, mean);
-            if apart < max_distance {
-                pairs.push((apart, face, person));
+    let mut pairs: Vec<Pair> = Vec::new();
+    for (index, face) in faces.iter().enumerate().filter(|(index, _)| to_group[*index]) {
+        if !face.descriptor.is_empty() {
+            for (person, mean) in means.iter().enumerate().filter(|(_, mean)| mean.len() == face.descriptor.len()) {
+                let apart = distance(&face.descriptor, mean);
+                if apart < max_distance {
+                    pairs.push((apart, index, person));
+                }
+            }
+        }
+        for found in &face.matches {
+            if let Some(person) = person_of(found) {
+                pairs.push((1.0 - found.similarity / 100.0, index, person));
             }
         }
     }
@@ -250,26 +269,52 @@ mod tests {
         vec![x, 0.0]
     }
 
+    fn face(descriptor: Vec<f32>) -> FoundFace {
+        FoundFace::described(crate::model::FaceBox { left: 0.0, top: 0.0, width: 0.5, height: 0.5 }, 0.9, descriptor)
+    }
+
+    fn by_descriptor(faces: &[FoundFace], to_group: &[bool], persons: &[Centre]) -> Vec<Option<usize>> {
+        assign(faces, to_group, persons, 0.4, |_| None)
+    }
+
     #[test]
     fn a_face_joins_the_nearest_close_person_or_starts_one() {
         let persons = [Centre::of(&at(0.0)), Centre::of(&at(1.0))];
-        let (near_second, far) = (at(0.9), at(5.0));
-        let chosen = assign(&[Some(&near_second), Some(&far)], &persons, 0.4);
+        let chosen = by_descriptor(&[face(at(0.9)), face(at(5.0))], &[true, true], &persons);
         assert_eq!(chosen, [Some(1), None]);
     }
 
     #[test]
     fn two_faces_of_one_photo_never_join_the_same_person() {
         let persons = [Centre::of(&at(0.0))];
-        let (closer, close) = (at(0.1), at(0.2));
         // Both are close to the one person: the closer joins it, the other starts a person.
-        assert_eq!(assign(&[Some(&close), Some(&closer)], &persons, 0.4), [None, Some(0)]);
+        assert_eq!(by_descriptor(&[face(at(0.2)), face(at(0.1))], &[true, true], &persons), [None, Some(0)]);
     }
 
     #[test]
     fn faces_left_out_of_grouping_join_nobody() {
         let persons = [Centre::of(&at(0.0))];
-        assert_eq!(assign(&[None], &persons, 0.4), [None]);
+        assert_eq!(by_descriptor(&[face(at(0.0))], &[false], &persons), [None]);
+        assert_eq!(to_group(&[face(at(0.0)), face(Vec::new())], &[true, true]), [true, false]);
+    }
+
+    #[test]
+    fn an_engine_face_joins_the_person_of_its_most_similar_match() {
+        let engine_face = |matches: Vec<(usize, f32)>| FoundFace {
+            engine_id: Some("new".into()),
+            matches: matches
+                .into_iter()
+                .map(|(person, similarity)| FaceMatch { image: ImageId::new(), engine_id: format!("of-{person}"), similarity })
+                .collect(),
+            ..face(Vec::new())
+        };
+        let persons = [Centre::default(), Centre::default()];
+        let person_of = |found: &FaceMatch| found.engine_id.strip_prefix("of-").and_then(|person| person.parse().ok());
+        let faces = [engine_face(vec![(0, 91.0), (1, 97.0)]), engine_face(vec![(1, 99.0)]), engine_face(Vec::new())];
+        assert!(to_group(&faces, &[true, true, true]).iter().all(|grouped| *grouped));
+        // The second face is the most similar to person 1; the first takes person 0; the last
+        // matches nobody and starts a person.
+        assert_eq!(assign(&faces, &[true, true, true], &persons, 0.4, person_of), [Some(0), Some(1), None]);
     }
 
     fn member(x: f32) -> Member {

@@ -5,6 +5,7 @@
 //! The key design is described in the README ("Table keys"); the names both the template and
 //! the stores spell come from the `contract` crate.
 
+pub mod collections;
 mod dynamo;
 pub mod error;
 pub mod events;
@@ -20,6 +21,7 @@ pub mod users;
 use async_trait::async_trait;
 
 pub use contract::{NewImageEvent, NewUserEvent, QuotaSettings};
+pub use collections::{FaceCollections, NoCollections, RekognitionCollections};
 pub use error::{Error, Result};
 pub use events::SnsEvents;
 pub use images::DynamoImages;

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::images::quota_message;
 use crate::grouping::{self, Centre, Member, PhotoFaces, assign};
 use crate::model::{
-    Album, Analysis, Face, FaceId, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, UserRecord, Usage,
+    Album, Analysis, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, UserRecord, Usage,
 };
 use crate::{Events, ImageStore, PhotoStore, UserStore};
 
@@ -111,6 +111,8 @@ struct MemoryPeople {
     persons: BTreeMap<(UserName, PersonId), Member>,
     grouped: BTreeMap<(UserName, ImageId), PhotoFaces>,
     descriptors: BTreeMap<(UserName, ImageId), Vec<Vec<f32>>>,
+    /// The engine's face ids (where it keeps faces), with the photo and face they are.
+    engine_faces: BTreeMap<(UserName, String), (ImageId, usize)>,
 }
 
 impl MemoryPeople {
@@ -141,6 +143,7 @@ impl MemoryPeople {
 
     fn ungroup(&mut self, user: &UserName, id: ImageId) {
         self.descriptors.remove(&(user.clone(), id));
+        self.engine_faces.retain(|(owner, _), (image, _)| owner != user || *image != id);
         for (person, descriptor) in self.grouped.remove(&(user.clone(), id)).unwrap_or_default() {
             let Some(person) = person else { continue };
             let key = (user.clone(), person);
@@ -316,14 +319,23 @@ impl ImageStore for MemoryImages {
         }
         let keys: Vec<(UserName, PersonId)> = people.of(user).iter().map(|person| (user.clone(), person.id)).collect();
         let centres: Vec<Centre> = keys.iter().map(|key| people.persons[key].1.clone()).collect();
-        let descriptors = grouping::descriptors(faces, grouped);
-        let chosen = assign(&descriptors, &centres, max_distance);
+        let to_group = grouping::to_group(faces, grouped);
+        let person_of = |found: &FaceMatch| {
+            let (image, index) = people.engine_faces.get(&(user.clone(), found.engine_id.clone()))?;
+            let person = people.grouped.get(&(user.clone(), *image))?.get(*index)?.0?;
+            keys.iter().position(|(_, id)| *id == person)
+        };
+        let chosen = assign(faces, &to_group, &centres, max_distance, person_of);
         let mut result = Vec::new();
-        for ((descriptor, joins), index) in descriptors.iter().zip(chosen).zip(0u32..) {
-            let Some(descriptor) = descriptor else {
+        for ((face, joins), index) in faces.iter().zip(chosen).zip(0u32..) {
+            if let Some(engine_id) = &face.engine_id {
+                people.engine_faces.insert((user.clone(), engine_id.clone()), (id, index as usize));
+            }
+            let descriptor = &face.descriptor;
+            if !to_group[index as usize] {
                 result.push((None, Vec::new()));
                 continue;
-            };
+            }
             let key = match joins {
                 Some(existing) => keys[existing].clone(),
                 None => {
@@ -398,6 +410,7 @@ impl ImageStore for MemoryImages {
         people.persons.retain(|(owner, _), _| owner != user);
         people.grouped.retain(|(owner, _), _| owner != user);
         people.descriptors.retain(|(owner, _), _| owner != user);
+        people.engine_faces.retain(|(owner, _), _| owner != user);
         Ok(())
     }
 

@@ -157,6 +157,32 @@ pub struct FoundFace {
     /// Where faces of one person lie close (Euclidean distance); empty when the engine keeps
     /// its own (Rekognition).
     pub descriptor: Vec<f32>,
+    /// The engine's own id of the face, where it keeps faces (Rekognition's FaceId).
+    pub engine_id: Option<String>,
+    /// Where the engine keeps faces: the user's earlier faces it finds like this one.
+    pub matches: Vec<FaceMatch>,
+}
+
+impl FoundFace {
+    /// A face found by a descriptor (the built-in engine).
+    pub fn described(bounds: FaceBox, score: f32, descriptor: Vec<f32>) -> Self {
+        Self { bounds, score, descriptor, engine_id: None, matches: Vec::new() }
+    }
+
+    /// Whether grouping can place it: by its descriptor, or by the engine's matches.
+    pub fn groupable(&self) -> bool {
+        !self.descriptor.is_empty() || self.engine_id.is_some()
+    }
+}
+
+/// A face of another photo of the user that an engine finds like a new one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceMatch {
+    pub image: ImageId,
+    /// The engine's id of the matching face.
+    pub engine_id: String,
+    /// Percent.
+    pub similarity: f32,
 }
 
 /// A face on a stored photo: its place among the photo's faces, where it is, and whose.
@@ -168,6 +194,9 @@ pub struct Face {
     pub score: f32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub person_id: Option<String>,
+    /// The engine's id of the face, where it keeps faces (removed with the photo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_id: Option<String>,
 }
 
 impl Face {
@@ -262,6 +291,7 @@ impl Analysis {
                 bounds: face.bounds,
                 score: face.score,
                 person_id: self.persons.get(index as usize).copied().flatten().map(|person| person.to_string()),
+                engine_id: face.engine_id.clone(),
             })
             .collect()
     }

@@ -170,7 +170,7 @@ async fn undecodable_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
 
     // The same NewImage message again: nothing is added or counted twice.
     let labeler = analyzer::services::labeler(LabelerEngine::Builtin, &api.sdk).unwrap();
-    let faces = analyzer::services::faces_for(api.config.settings.features).unwrap();
+    let faces = analyzer::services::faces_for(&api.config, LabelerEngine::Builtin, &api.sdk).unwrap();
     let analyzer = analyzer::services::analyzer(&api.config, &api.sdk, labeler, faces);
     let items = api.image_items().await.len();
     let counts = albums(&api, &token).await;
@@ -332,7 +332,7 @@ async fn faces_of_a_group_photo_are_stored_rewritten_and_deleted_with_it() {
     let record = store.get(&user, id).await.unwrap().unwrap();
     let found = |count: usize| Analysis {
         labels: record.labels.clone(),
-        faces: record.faces.iter().take(count).map(|face| FoundFace { bounds: face.bounds, score: face.score, descriptor: vec![0.5; 128] }).collect(),
+        faces: record.faces.iter().take(count).map(|face| FoundFace::described(face.bounds, face.score, vec![0.5; 128])).collect(),
         persons: record.faces.iter().take(count).map(|face| face.person_id.as_deref().map(|id| PersonId::parse(id).unwrap())).collect(),
     };
     let items = api.image_items().await.len();

@@ -190,10 +190,8 @@ async fn concurrent_grouping_of_one_new_face_makes_one_person_and_redelivery_add
     }
     let store = DynamoImages::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.images_table);
     let user = UserName::parse("nina").unwrap();
-    let face = |offset: f32| FoundFace {
-        bounds: FaceBox { left: 0.1, top: 0.1, width: 0.5, height: 0.5 },
-        score: 0.9,
-        descriptor: (0..128).map(|i| if i == 0 { offset } else { 0.0 }).collect(),
+    let face = |offset: f32| {
+        FoundFace::described(FaceBox { left: 0.1, top: 0.1, width: 0.5, height: 0.5 }, 0.9, (0..128).map(|i| if i == 0 { offset } else { 0.0 }).collect())
     };
     let groupings = ids.iter().zip([0.0, 0.01, 0.02, 0.03]).map(|(id, offset)| {
         let (store, user, faces) = (&store, &user, vec![face(offset)]);

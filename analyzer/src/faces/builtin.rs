@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use image::RgbImage;
 use ndarray::Array4;
 
-use super::{FaceBox, FaceFinder, FoundFace};
+use super::{FaceBox, FaceFinder, FoundFace, PhotoOf};
 use crate::engine::Model;
 use crate::geometry::{Bounds, suppress};
 use crate::pixels::resize;
@@ -174,11 +174,8 @@ impl BuiltinFaces {
                 let [x0, y0, x1, y1] = face.bounds;
                 let (x0, y0) = (x0.clamp(0.0, width), y0.clamp(0.0, height));
                 let (x1, y1) = (x1.clamp(0.0, width), y1.clamp(0.0, height));
-                Ok(FoundFace {
-                    bounds: FaceBox { left: x0 / width, top: y0 / height, width: (x1 - x0) / width, height: (y1 - y0) / height },
-                    score: face.score,
-                    descriptor: self.describe(photo, &face)?,
-                })
+                let bounds = FaceBox { left: x0 / width, top: y0 / height, width: (x1 - x0) / width, height: (y1 - y0) / height };
+                Ok(FoundFace::described(bounds, face.score, self.describe(photo, &face)?))
             })
             .collect()
     }
@@ -215,7 +212,7 @@ fn sample(photo: &RgbImage, x: f32, y: f32, c: usize) -> f32 {
 
 #[async_trait]
 impl FaceFinder for BuiltinFaces {
-    async fn faces(&self, photo: &RgbImage) -> Result<Vec<FoundFace>> {
+    async fn faces(&self, photo: &RgbImage, _: PhotoOf<'_>) -> Result<Vec<FoundFace>> {
         let faces = self.clone();
         let photo = photo.clone();
         // Inference is CPU-bound: off the async threads.

@@ -2,11 +2,10 @@
 //! (its box and some hair and chin), 160 px, JPEG.
 
 use image::RgbImage;
-use image::codecs::jpeg::JpegEncoder;
 
 use super::FaceBox;
-use crate::pixels::resize;
-use store::{Error, Result};
+use crate::pixels::{jpeg, resize};
+use store::Result;
 
 pub const CROP_SIDE: u32 = 160;
 /// The square around the face, as a multiple of its box's longer side.
@@ -24,12 +23,7 @@ pub fn face_crop(photo: &RgbImage, bounds: &FaceBox) -> Result<Vec<u8>> {
     let top = (centre_y - side / 2.0).clamp(0.0, height - side) as u32;
     let square = image::imageops::crop_imm(photo, left, top, side as u32, side as u32).to_image();
     // Always the same size, small faces enlarged: covers line up in a grid.
-    let small = resize(&square, CROP_SIDE, CROP_SIDE)?;
-    let mut bytes = Vec::new();
-    JpegEncoder::new_with_quality(&mut bytes, QUALITY)
-        .encode_image(&small)
-        .map_err(|err| Error::Internal(format!("encoding a face crop: {err}")))?;
-    Ok(bytes)
+    jpeg(&resize(&square, CROP_SIDE, CROP_SIDE)?, QUALITY)
 }
 
 #[cfg(test)]

@@ -3,18 +3,27 @@
 
 pub mod builtin;
 pub mod crop;
+pub mod rekognition;
 
 use async_trait::async_trait;
 use image::RgbImage;
 
 pub use store::grouping::distance;
 pub use store::{FaceBox, FoundFace};
-use store::Result;
+use store::{ImageId, Result, UserName};
+
+/// Which photo of whose the faces are: an engine that keeps faces (Rekognition) files them
+/// under it and matches them against the user's earlier ones.
+#[derive(Debug, Clone, Copy)]
+pub struct PhotoOf<'a> {
+    pub user: &'a UserName,
+    pub image: ImageId,
+}
 
 #[async_trait]
 pub trait FaceFinder: Send + Sync {
     /// The faces of a decoded, oriented photo, most confident first.
-    async fn faces(&self, photo: &RgbImage) -> Result<Vec<FoundFace>>;
+    async fn faces(&self, photo: &RgbImage, of: PhotoOf<'_>) -> Result<Vec<FoundFace>>;
 
     /// The longest side of the photo it needs to see (None: it looks at no pixels).
     fn photo_side(&self) -> Option<u32>;
@@ -25,7 +34,7 @@ pub struct NoFaces;
 
 #[async_trait]
 impl FaceFinder for NoFaces {
-    async fn faces(&self, _: &RgbImage) -> Result<Vec<FoundFace>> {
+    async fn faces(&self, _: &RgbImage, _: PhotoOf<'_>) -> Result<Vec<FoundFace>> {
         Ok(Vec::new())
     }
 

@@ -2,8 +2,6 @@
 //! keeping Rekognition's parents as labels too ("Cat" with parents "Pet", "Animal", "Mammal").
 //! The photo is sent as a downscaled JPEG, which stays under DetectLabels' 5 MB image limit.
 
-use std::io::Cursor;
-
 use async_trait::async_trait;
 use aws_sdk_rekognition::Client;
 use aws_sdk_rekognition::primitives::Blob;
@@ -11,10 +9,11 @@ use aws_sdk_rekognition::types::Image;
 use image::RgbImage;
 
 use super::{Labeler, rank};
+use crate::pixels::jpeg;
 use store::{Error, Result};
 use store::Label;
 
-const JPEG_QUALITY: u8 = 90;
+pub const JPEG_QUALITY: u8 = 90;
 
 #[derive(Clone)]
 pub struct RekognitionLabeler {
@@ -27,21 +26,13 @@ impl RekognitionLabeler {
     }
 }
 
-fn jpeg(photo: &RgbImage) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut Cursor::new(&mut bytes), JPEG_QUALITY)
-        .encode_image(photo)
-        .map_err(|err| Error::Internal(format!("encoding the photo for Rekognition: {err}")))?;
-    Ok(bytes)
-}
-
 #[async_trait]
 impl Labeler for RekognitionLabeler {
     async fn labels(&self, photo: &RgbImage, max_labels: usize, min_confidence: f32) -> Result<Vec<Label>> {
         let answer = self
             .client
             .detect_labels()
-            .image(Image::builder().bytes(Blob::new(jpeg(photo)?)).build())
+            .image(Image::builder().bytes(Blob::new(jpeg(photo, JPEG_QUALITY)?)).build())
             .max_labels(i32::try_from(max_labels).unwrap_or(i32::MAX))
             .min_confidence(min_confidence)
             .send()

@@ -89,7 +89,11 @@ pub fn tier_settings(config: &TierConfig) -> TierSettings {
             max_labels: config.labeler.max_labels.0,
             min_confidence: config.labeler.min_confidence.0,
         },
-        faces: FaceSettings { max_distance: config.faces.max_distance.0, min_face_px: config.faces.min_face_px.0 },
+        faces: FaceSettings {
+            max_distance: config.faces.max_distance.0,
+            min_face_px: config.faces.min_face_px.0,
+            min_similarity: config.faces.min_similarity.0 as f32,
+        },
         quotas: QuotaSettings {
             photos_per_user: config.quotas.photos_per_user,
             bytes_per_user: config.quotas.bytes_per_user,

@@ -133,12 +133,18 @@ fn tables_and_indexes(tables: &[&str]) -> Vec<Expr> {
         .collect()
 }
 
+/// The ARN pattern of the stack's per-user face collections (`contract::names`).
+pub fn own_face_collections() -> Expr {
+    let prefix = contract::names::faces_collection_prefix("${AWS::StackName}");
+    Expr::sub(format!("arn:${{AWS::Partition}}:rekognition:${{AWS::Region}}:${{AWS::AccountId}}:collection/{prefix}*"))
+}
+
 fn use_key(actions: &[&'static str]) -> Statement {
     Statement::allow("UseTierKey", actions, vec![Expr::arn_of(ids::KEY)])
 }
 
 pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
-    let api = vec![
+    let mut api = vec![
         write_own_logs(ids::API_LOGS),
         Statement::allow(
             "PhotoObjects",
@@ -206,6 +212,19 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
             ACTIONS_WITHOUT_RESOURCES,
             vec![Expr::str("*")],
         ));
+        if config.features.faces {
+            // One collection per user, made at run time: only the stack's own, by name prefix.
+            analyzer.push(Statement::allow(
+                "IndexAndSearchOwnFaceCollections",
+                &["rekognition:CreateCollection", "rekognition:IndexFaces", "rekognition:SearchFaces"],
+                vec![own_face_collections()],
+            ));
+            api.push(Statement::allow(
+                "DeleteFromOwnFaceCollections",
+                &["rekognition:DeleteFaces", "rekognition:DeleteCollection"],
+                vec![own_face_collections()],
+            ));
+        }
     }
 
     vec![

@@ -150,6 +150,19 @@ pub struct Pseudo<'a> {
     pub region: &'a str,
 }
 
+impl Pseudo<'_> {
+    /// The partition of the region, as `AWS::Partition` gives it.
+    pub fn partition(&self) -> &'static str {
+        if self.region.starts_with("cn-") {
+            "aws-cn"
+        } else if self.region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        }
+    }
+}
+
 impl Expr {
     /// The value of a name-like expression (a literal or a `!Sub` of pseudo-parameters only),
     /// as CloudFormation will resolve it; `None` for anything that needs other resources.
@@ -160,7 +173,8 @@ impl Expr {
                 template
                     .replace("${AWS::StackName}", pseudo.stack_name)
                     .replace("${AWS::AccountId}", pseudo.account_id)
-                    .replace("${AWS::Region}", pseudo.region),
+                    .replace("${AWS::Region}", pseudo.region)
+                    .replace("${AWS::Partition}", pseudo.partition()),
             ),
             _ => None,
         }

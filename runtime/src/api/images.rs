@@ -514,14 +514,19 @@ pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id
 pub async fn delete_image(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id = image_id(&id)?;
     let record = state.images.delete(user.name(), id).await?.ok_or_else(|| not_found(id))?;
-    // The photo and its face crops (keys under the photo's).
+    // The photo and its face crops (keys under the photo's), and its faces where the engine keeps them.
     state.photos.delete_prefix(&record.object_key()).await?;
+    let engine_ids: Vec<String> = record.faces.iter().filter_map(|face| face.engine_id.clone()).collect();
+    if !engine_ids.is_empty() {
+        state.collections.delete_faces(user.name(), &engine_ids).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Everything of a user: objects, records, index entries, counters.
+/// Everything of a user: objects, records, index entries, counters, the face collection.
 pub async fn delete_everything_of(state: &AppState, user: &UserName) -> Result<()> {
     state.images.delete_all(user).await?;
     state.photos.delete_prefix(&format!("{user}/")).await?;
+    state.collections.delete_user(user).await?;
     Ok(())
 }

@@ -29,7 +29,7 @@ use crate::auth::token::TokenSigner;
 use crate::config::StackConfig;
 use self::error::ApiError;
 use crate::error::Error;
-use crate::store::{Events, ImageStore, PhotoStore, UserStore};
+use crate::store::{Events, FaceCollections, ImageStore, PhotoStore, UserStore};
 
 /// JSON bodies are small; photo uploads read their body with the tier's `max_photo_bytes`.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
@@ -41,6 +41,8 @@ pub struct Services {
     pub images: Arc<dyn ImageStore>,
     pub photos: Arc<dyn PhotoStore>,
     pub events: Arc<dyn Events>,
+    /// Where the engine keeps faces (Rekognition), its per-user collections.
+    pub collections: Arc<dyn FaceCollections>,
     pub tokens: TokenSigner,
 }
 

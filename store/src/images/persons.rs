@@ -12,7 +12,7 @@
 //! Reading the candidates is one Query of the `person#` items: it costs the number of the
 //! user's persons (and merges), never the number of their faces.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,7 @@ use super::keys::{FaceItem, ImageItem, SAME_VERSION, face_items_prefix, face_sk,
 use crate::dynamo::{self, Item, from_item, n, to_item};
 use crate::error::{Error, Result};
 use crate::grouping::{self, Centre, Member, Merged, PhotoFaces, assign};
-use crate::model::{Face, FaceId, FoundFace, ImageId, ImageRecord, Person, PersonChange, PersonId, Search, UserName};
+use crate::model::{Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, Person, PersonChange, PersonId, Search, UserName};
 
 const PEOPLE_SK: &str = "people";
 const PERSON_PREFIX: &str = "person#";
@@ -114,11 +114,13 @@ impl People {
     }
 }
 
-/// One face of a grouped photo: whose, and its descriptor.
+/// One face of a grouped photo: whose, its descriptor, and the engine's id of it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct GroupedFace {
     person_id: Option<String>,
     descriptor: Vec<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    engine_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,12 +131,14 @@ struct GroupedItem {
 }
 
 impl GroupedItem {
-    fn of(user: &UserName, id: ImageId, faces: &PhotoFaces) -> Self {
-        let faces = faces
-            .iter()
-            .map(|(person, descriptor)| GroupedFace { person_id: person.map(|person| person.to_string()), descriptor: descriptor.clone() })
-            .collect();
-        Self { pk: user.to_string(), sk: grouped_sk(id), faces }
+    /// This photo's grouping with its faces in the persons `faces` says.
+    fn regrouped(&self, faces: &PhotoFaces) -> Self {
+        let mut item = self.clone();
+        for (face, (person, descriptor)) in item.faces.iter_mut().zip(faces) {
+            face.person_id = person.map(|person| person.to_string());
+            face.descriptor.clone_from(descriptor);
+        }
+        item
     }
 }
 
@@ -158,6 +162,22 @@ impl DynamoImages {
             }
         }
         Ok(people)
+    }
+
+    /// The persons (as grouped, before merges) of the earlier faces an engine matched with
+    /// `faces`, by the engine's face id: read from the matched photos' groupings.
+    async fn matched_persons(&self, user: &UserName, faces: &[FoundFace]) -> Result<HashMap<String, PersonId>> {
+        let photos: BTreeSet<ImageId> = faces.iter().flat_map(|face| &face.matches).map(|found| found.image).collect();
+        let mut persons = HashMap::new();
+        for photo in photos {
+            let Some(marker) = self.marker(user, photo).await? else { continue };
+            for face in marker.faces {
+                if let (Some(engine_id), Some(person)) = (face.engine_id, face.person_id) {
+                    persons.insert(engine_id, PersonId::parse(&person)?);
+                }
+            }
+        }
+        Ok(persons)
     }
 
     /// The grouping version the lock checks (none before the user's first person).
@@ -209,6 +229,7 @@ impl DynamoImages {
 
     /// Groups a photo's faces into the user's persons, once (see [`crate::ImageStore::group_faces`]).
     pub(super) async fn group(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Vec<Option<PersonId>>> {
+        let matched = self.matched_persons(user, faces).await?;
         loop {
             let marker = self.marker(user, id).await?;
             let version = self.version(user).await?;
@@ -216,29 +237,34 @@ impl DynamoImages {
             if let Some(marker) = marker {
                 return Ok(people.faces_of(&marker)?.into_iter().map(|(person, _)| person).collect());
             }
+            let to_group = grouping::to_group(faces, grouped);
+            let centres: Vec<Centre> = people.members.iter().map(|(_, centre)| centre.clone()).collect();
+            let person_of = |found: &FaceMatch| {
+                let person = grouping::resolve(&people.merged, *matched.get(&found.engine_id)?);
+                people.members.iter().position(|(member, _)| member.id == person)
+            };
+            let chosen = assign(faces, &to_group, &centres, max_distance, person_of);
             let mut members = people.members;
-            let descriptors = grouping::descriptors(faces, grouped);
-            let centres: Vec<Centre> = members.iter().map(|(_, centre)| centre.clone()).collect();
-            let chosen = assign(&descriptors, &centres, max_distance);
 
             let mut touched: BTreeSet<usize> = BTreeSet::new();
             let mut result = Vec::with_capacity(faces.len());
             let mut marker = Vec::with_capacity(faces.len());
-            for ((descriptor, joins), index) in descriptors.iter().zip(&chosen).zip(0u32..) {
-                let Some(descriptor) = descriptor else {
+            for ((face, joins), index) in faces.iter().zip(&chosen).zip(0u32..) {
+                let engine_id = face.engine_id.clone();
+                if !to_group[index as usize] {
                     result.push(None);
-                    marker.push(GroupedFace { person_id: None, descriptor: Vec::new() });
+                    marker.push(GroupedFace { person_id: None, descriptor: Vec::new(), engine_id });
                     continue;
-                };
+                }
                 let joined = joins.unwrap_or_else(|| {
                     members.push(grouping::start());
                     members.len() - 1
                 });
                 touched.insert(joined);
                 let (person, centre) = &mut members[joined];
-                grouping::join(person, centre, descriptor, FaceId { image: id, index });
+                grouping::join(person, centre, &face.descriptor, FaceId { image: id, index });
                 result.push(Some(person.id));
-                marker.push(GroupedFace { person_id: Some(person.id.to_string()), descriptor: descriptor.to_vec() });
+                marker.push(GroupedFace { person_id: Some(person.id.to_string()), descriptor: face.descriptor.clone(), engine_id });
             }
 
             let record = ConditionCheck::builder()
@@ -340,7 +366,7 @@ impl DynamoImages {
             }
             let mut transaction = vec![
                 self.take_lock(user, version)?,
-                self.put(to_item(GroupedItem::of(user, face.image, &faces))?, "attribute_exists(pk)", &[], Item::new())?,
+                self.put(to_item(marker.regrouped(&faces))?, "attribute_exists(pk)", &[], Item::new())?,
             ];
             for id in changed {
                 let member = people.member(id).ok_or_else(|| Error::Internal(format!("person {id} vanished while moving a face")))?;

@@ -217,7 +217,7 @@ impl Api {
     /// The analyzer on this stack's queue, as `runtime serve` runs it (built-in engine).
     pub fn poller(&self) -> analyzer::poller::Poller {
         let labeler = analyzer::services::labeler(runtime::config::LabelerEngine::Builtin, &self.sdk).unwrap();
-        let faces = analyzer::services::faces_for(self.config.settings.features).unwrap();
+        let faces = analyzer::services::faces_for(&self.config, runtime::config::LabelerEngine::Builtin, &self.sdk).unwrap();
         let analyzer = std::sync::Arc::new(analyzer::services::analyzer(&self.config, &self.sdk, labeler, faces));
         let mut poller = analyzer::poller::Poller::new(
             analyzer,

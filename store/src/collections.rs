@@ -1,0 +1,176 @@
+//! Rekognition face collections (tiers whose engine is Rekognition): one per user, named by
+//! [`contract::names::faces_collection`] and created on first use. A photo's faces are indexed
+//! with the photo's id as their ExternalImageId, matched against the user's earlier faces, and
+//! removed with the photo; the collection goes with the account. The stores keep which person
+//! each face is (the photo's grouping), so Rekognition only answers "which faces look alike".
+
+use async_trait::async_trait;
+use aws_sdk_rekognition::Client;
+use aws_sdk_rekognition::error::DisplayErrorContext;
+use aws_sdk_rekognition::primitives::Blob;
+use aws_sdk_rekognition::types::{BoundingBox, Image, QualityFilter};
+
+use crate::error::{Error, Result};
+use crate::model::{FaceBox, FaceMatch, ImageId, UserName};
+
+/// What a user's faces need kept beside the tables and the bucket, and removed with them.
+#[async_trait]
+pub trait FaceCollections: Send + Sync {
+    /// Removes faces (the engine's ids) of a deleted photo from the user's collection.
+    async fn delete_faces(&self, user: &UserName, engine_ids: &[String]) -> Result<()>;
+    /// Removes the user's collection: the account is deleted.
+    async fn delete_user(&self, user: &UserName) -> Result<()>;
+}
+
+/// Tiers whose faces are the built-in engine's keep nothing outside the table.
+pub struct NoCollections;
+
+#[async_trait]
+impl FaceCollections for NoCollections {
+    async fn delete_faces(&self, _: &UserName, _: &[String]) -> Result<()> {
+        Ok(())
+    }
+
+    async fn delete_user(&self, _: &UserName) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A face Rekognition found in a photo: indexed (with its id) or left out by its quality filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexedFace {
+    pub engine_id: Option<String>,
+    pub bounds: FaceBox,
+    /// 0 to 1.
+    pub score: f32,
+}
+
+/// The most faces one SearchFaces returns: the best match decides, a few more let a person
+/// already taken by another face of the photo give way to the next.
+const MAX_MATCHES: i32 = 10;
+
+#[derive(Clone)]
+pub struct RekognitionCollections {
+    client: Client,
+    stack: String,
+}
+
+fn aws(action: &'static str) -> impl FnOnce(aws_sdk_rekognition::Error) -> Error {
+    move |err| Error::Aws { action: action.to_owned(), message: DisplayErrorContext(&err).to_string() }
+}
+
+fn bounds(bounding: Option<&BoundingBox>) -> FaceBox {
+    let side = |value: Option<f32>| value.unwrap_or(0.0).clamp(0.0, 1.0);
+    let bounding = bounding.cloned().unwrap_or_else(|| BoundingBox::builder().build());
+    FaceBox { left: side(bounding.left), top: side(bounding.top), width: side(bounding.width), height: side(bounding.height) }
+}
+
+impl RekognitionCollections {
+    /// The collections of stack `stack` (named after it, so that its roles reach only these).
+    pub fn new(client: Client, stack: impl Into<String>) -> Self {
+        Self { client, stack: stack.into() }
+    }
+
+    pub fn collection(&self, user: &UserName) -> String {
+        contract::names::faces_collection(&self.stack, user.as_str())
+    }
+
+    /// Indexes the faces of photo `image` (JPEG bytes, at most 5 MB) in the user's collection,
+    /// creating it on first use; the indexed faces first, most confident first, then those
+    /// Rekognition found but would not index (too small, blurred: listed, never grouped).
+    pub async fn index(&self, user: &UserName, image: ImageId, jpeg: Vec<u8>, max_faces: i32) -> Result<Vec<IndexedFace>> {
+        let collection = self.collection(user);
+        let request = || {
+            self.client
+                .index_faces()
+                .collection_id(&collection)
+                .external_image_id(image.to_string())
+                .image(Image::builder().bytes(Blob::new(jpeg.clone())).build())
+                .max_faces(max_faces)
+                .quality_filter(QualityFilter::Auto)
+        };
+        let answer = match request().send().await.map_err(aws_sdk_rekognition::Error::from) {
+            Err(aws_sdk_rekognition::Error::ResourceNotFoundException(_)) => {
+                self.create(&collection).await?;
+                request().send().await.map_err(aws_sdk_rekognition::Error::from).map_err(aws("Rekognition IndexFaces"))?
+            }
+            other => other.map_err(aws("Rekognition IndexFaces"))?,
+        };
+        let mut indexed: Vec<IndexedFace> = answer
+            .face_records()
+            .iter()
+            .filter_map(|record| record.face())
+            .map(|face| IndexedFace { engine_id: face.face_id().map(str::to_owned), bounds: bounds(face.bounding_box()), score: face.confidence().unwrap_or(0.0) / 100.0 })
+            .collect();
+        indexed.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let mut left_out: Vec<IndexedFace> = answer
+            .unindexed_faces()
+            .iter()
+            .filter_map(|unindexed| unindexed.face_detail())
+            .map(|detail| IndexedFace { engine_id: None, bounds: bounds(detail.bounding_box()), score: detail.confidence().unwrap_or(0.0) / 100.0 })
+            .collect();
+        left_out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        indexed.extend(left_out);
+        Ok(indexed)
+    }
+
+    async fn create(&self, collection: &str) -> Result<()> {
+        match self.client.create_collection().collection_id(collection).send().await.map_err(aws_sdk_rekognition::Error::from) {
+            // Another photo of the user created it a moment before.
+            Ok(_) | Err(aws_sdk_rekognition::Error::ResourceAlreadyExistsException(_)) => Ok(()),
+            Err(err) => Err(aws("Rekognition CreateCollection")(err)),
+        }
+    }
+
+    /// The user's faces on other photos like face `engine_id` of photo `image`, at
+    /// `min_similarity` percent or more, most similar first.
+    pub async fn search(&self, user: &UserName, image: ImageId, engine_id: &str, min_similarity: f32) -> Result<Vec<FaceMatch>> {
+        let answer = self
+            .client
+            .search_faces()
+            .collection_id(self.collection(user))
+            .face_id(engine_id)
+            .face_match_threshold(min_similarity)
+            .max_faces(MAX_MATCHES)
+            .send()
+            .await
+            .map_err(aws_sdk_rekognition::Error::from)
+            .map_err(aws("Rekognition SearchFaces"))?;
+        let mut matches: Vec<FaceMatch> = answer
+            .face_matches()
+            .iter()
+            .filter_map(|found| {
+                let face = found.face()?;
+                // Faces indexed from this photo before (an earlier, interrupted attempt) are
+                // not other photos.
+                let photo = ImageId::parse(face.external_image_id()?).ok().filter(|photo| *photo != image)?;
+                Some(FaceMatch { image: photo, engine_id: face.face_id()?.to_owned(), similarity: found.similarity()? })
+            })
+            .collect();
+        matches.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+        Ok(matches)
+    }
+}
+
+#[async_trait]
+impl FaceCollections for RekognitionCollections {
+    async fn delete_faces(&self, user: &UserName, engine_ids: &[String]) -> Result<()> {
+        // DeleteFaces takes up to 4096 ids.
+        for chunk in engine_ids.chunks(4096) {
+            let answer = self.client.delete_faces().collection_id(self.collection(user)).set_face_ids(Some(chunk.to_vec())).send().await;
+            match answer.map_err(aws_sdk_rekognition::Error::from) {
+                Ok(_) | Err(aws_sdk_rekognition::Error::ResourceNotFoundException(_)) => {}
+                Err(err) => return Err(aws("Rekognition DeleteFaces")(err)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_user(&self, user: &UserName) -> Result<()> {
+        match self.client.delete_collection().collection_id(self.collection(user)).send().await.map_err(aws_sdk_rekognition::Error::from) {
+            // A user who never had a face has no collection.
+            Ok(_) | Err(aws_sdk_rekognition::Error::ResourceNotFoundException(_)) => Ok(()),
+            Err(err) => Err(aws("Rekognition DeleteCollection")(err)),
+        }
+    }
+}
