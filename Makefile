@@ -14,7 +14,7 @@ ARTIFACTS := $(TARGET_DIR)/lambda
 # ONNX Runtime's shared library, from the onnxruntime wheel pinned in requirements.txt: the
 # analyzer loads it from beside its executable (or from ORT_DYLIB_PATH).
 ONNXRUNTIME_LIB = $$(ls $(VENV)/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -n1)
-# The bench's peer: Python with onnxruntime, numpy and Pillow, in a venv of its own.
+# The bench's peers: Python with onnxruntime, numpy, Pillow and face_recognition, in a venv of its own.
 PEER_VENV := $(TARGET_DIR)/peer-venv
 # Incremental builds are not cached by sccache and take gigabytes per build of a workspace crate
 # (a full disk once failed CI); make's builds are one-off, so they do without.
@@ -71,12 +71,13 @@ bench: venv onnxruntime nasm peer wrk
 		--peer-python $(PEER_VENV)/bin/python $(BENCH_ARGS)
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
 
-# The peer the analyzer is compared with (bench/peer/requirements.txt, pinned).
+# The peers the analyzer is compared with (bench/peer/requirements*.txt, pinned).
 peer: $(PEER_VENV)/.installed
 
-$(PEER_VENV)/.installed: bench/peer/requirements.txt
+$(PEER_VENV)/.installed: bench/peer/requirements.txt bench/peer/requirements-no-deps.txt
 	python3 -m venv $(PEER_VENV)
 	$(PEER_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/peer/requirements.txt
+	$(PEER_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -r bench/peer/requirements-no-deps.txt
 	touch $@
 
 # Debian packages, installed by name when their command is missing.

@@ -112,25 +112,8 @@ pub fn per_photo(
 /// The peer on the same photo files: bench/peer/labels.py (Python; onnxruntime on one thread,
 /// the same two models at the same input sizes; Pillow and numpy), and our time over its.
 pub fn peer(report: &mut Report, python: &Path, photos: &[&Photo], ours: &BTreeMap<String, f64>, runs: usize, out: &Path) -> Result<()> {
-    let folder = out.join("photos");
-    std::fs::create_dir_all(&folder)?;
-    let mut files = Vec::new();
-    for photo in photos {
-        let extension = if photo.content_type == "image/png" { "png" } else { "jpg" };
-        let file = folder.join(format!("{}.{extension}", photo.name));
-        std::fs::write(&file, &photo.bytes)?;
-        files.push(file);
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let output = std::process::Command::new(python)
-        .arg(root.join("bench/peer/labels.py"))
-        .arg(root.join("models"))
-        .arg(runs.to_string())
-        .args(&files)
-        .output()
-        .with_context(|| format!("running the peer with {}", python.display()))?;
-    anyhow::ensure!(output.status.success(), "the peer failed: {}", String::from_utf8_lossy(&output.stderr));
-    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).context("the peer's answer")?;
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let answer = run_peer(python, "labels.py", &[models.display().to_string(), runs.to_string()], photos, &out.join("photos"))?;
     let version = answer["onnxruntime"].as_str().unwrap_or("?");
     for photo in photos {
         let figures = &answer["photos"][&photo.name];
@@ -156,6 +139,30 @@ pub fn peer(report: &mut Report, python: &Path, photos: &[&Photo], ours: &BTreeM
         );
     }
     Ok(())
+}
+
+/// Runs a peer script of `bench/peer/` with `args`, then the photos (written as files to
+/// `folder`), on one thread; its JSON answer.
+pub fn run_peer(python: &Path, script: &str, args: &[String], photos: &[&Photo], folder: &Path) -> Result<serde_json::Value> {
+    std::fs::create_dir_all(folder)?;
+    let mut files = Vec::new();
+    for photo in photos {
+        let extension = if photo.content_type == "image/png" { "png" } else { "jpg" };
+        let file = folder.join(format!("{}.{extension}", photo.name));
+        std::fs::write(&file, &photo.bytes)?;
+        files.push(file);
+    }
+    let output = std::process::Command::new(python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("peer").join(script))
+        .args(args)
+        .args(&files)
+        // One thread, as our figures: for the BLAS and OpenMP pools a library may start.
+        .env("OMP_NUM_THREADS", "1")
+        .env("OPENBLAS_NUM_THREADS", "1")
+        .output()
+        .with_context(|| format!("running the peer {script} with {}", python.display()))?;
+    anyhow::ensure!(output.status.success(), "the peer {script} failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).with_context(|| format!("the answer of the peer {script}"))
 }
 
 /// Uploads `count` photos through the API (with no analyzer running), then analyses them with

@@ -4,12 +4,14 @@
 //! number. A section that cannot finish is reported and the others still run.
 
 mod analysis;
+mod faces;
 mod figures;
 mod http;
 mod load;
 mod machine;
 mod pipeline;
 mod process;
+mod reads;
 mod render;
 mod search;
 mod stats;
@@ -46,6 +48,9 @@ struct Cli {
     stacks_dir: PathBuf,
     #[arg(long, default_value = "tests/fixtures/photos")]
     photos_dir: PathBuf,
+    /// Photos with people: the faces section's portrait and group photo.
+    #[arg(long, default_value = "tests/fixtures/people")]
+    people_dir: PathBuf,
     /// The tier deployed and served.
     #[arg(long, default_value = "CORE_USER")]
     tier: String,
@@ -68,8 +73,8 @@ struct Cli {
     /// Photos analysed for photos per second.
     #[arg(long, default_value_t = 30)]
     analysed: usize,
-    /// The Python of the peer's venv (onnxruntime, numpy, Pillow: bench/peer/requirements.txt);
-    /// without it the analyzer section has no peer figures.
+    /// The Python of the peers' venv (bench/peer/requirements*.txt); without it the analyzer
+    /// and faces sections have no peer figures.
     #[arg(long)]
     peer_python: Option<PathBuf>,
 }
@@ -77,10 +82,15 @@ struct Cli {
 /// Every tier, for the figures that differ by tier (what the analyzer loads).
 const TIERS: [&str; 3] = ["BASIC_USER", "CORE_USER", "FULL_PLATFORM_USER"];
 
+/// The built-in engines on every tier: the emulator answers Rekognition's face calls with 500,
+/// so a Rekognition tier analyses locally as `make up` would run it.
+const LOCAL_ENGINES: &[&str] = &["--engine", "builtin"];
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]
 enum Section {
     Render,
     Analyzer,
+    Faces,
     Pipeline,
     Startup,
     Load,
@@ -113,7 +123,7 @@ impl Bench {
 
     /// Per tier: `runtime serve` spawned to its first photo analysed, the photo waiting on the
     /// queue (a cold analyzer's first message handled), and spawned to its first /health 200
-    /// (the tier's models loaded).
+    /// (the models of the tier's features loaded; built-in engines, see [`LOCAL_ENGINES`]).
     async fn startup(&self, report: &mut Report) -> Result<()> {
         let photo = self.photo("chelsea")?;
         let runtime = self.binary("runtime");
@@ -127,7 +137,7 @@ impl Bench {
             served.stop().await?;
             let log = self.cli.out.join(format!("serve-first-photo-{tier}.log"));
             let started = Instant::now();
-            let (served, _) = Served::start(&runtime, tier, &[], &log).await?;
+            let (served, _) = Served::start(&runtime, tier, LOCAL_ENGINES, &log).await?;
             let status = served.http.wait_analysed(&token, &id, Duration::from_secs(60)).await?;
             let to_photo = stats::ms(started.elapsed());
             served.stop().await?;
@@ -136,12 +146,12 @@ impl Bench {
                 format!("runtime.start_to_first_photo_ms.{tier}"),
                 to_photo,
                 "ms",
-                format!("`runtime serve --tier {tier}` spawned to the photo ({}) waiting on the queue analysed: a cold analyzer's first message (once)", photo.name),
+                format!("`runtime serve --tier {tier} --engine builtin` spawned to the photo ({}) waiting on the queue analysed: a cold analyzer's first message (once)", photo.name),
             );
             let mut to_health = Vec::new();
             for run in 0..5 {
                 let log = self.cli.out.join(format!("serve-start-{tier}-{run}.log"));
-                let (served, elapsed) = Served::start(&runtime, tier, &[], &log).await?;
+                let (served, elapsed) = Served::start(&runtime, tier, LOCAL_ENGINES, &log).await?;
                 served.stop().await?;
                 to_health.push(stats::ms(elapsed));
             }
@@ -149,7 +159,7 @@ impl Bench {
                 format!("runtime.start_to_health_ms.{tier}"),
                 stats::median(&to_health),
                 "ms",
-                format!("`runtime serve --tier {tier}` spawned to its first /health 200, the tier's models loaded (median of 5)"),
+                format!("`runtime serve --tier {tier} --engine builtin` spawned to its first /health 200, the models of the tier's features loaded (median of 5)"),
             );
         }
         Ok(())
@@ -225,6 +235,17 @@ impl Bench {
         .await;
         served.stop().await?;
         result
+    }
+
+    /// Detection + descriptors per photo, beside the peer, and what grouping one face reads as
+    /// a user grows.
+    async fn faces(&self, report: &mut Report) -> Result<()> {
+        let photos = faces::photos(&self.cli.people_dir)?;
+        let ours = faces::per_photo(report, &photos, 5)?;
+        if let Some(python) = &self.cli.peer_python {
+            faces::peer(report, python, &photos, &ours, 3, &self.cli.out)?;
+        }
+        faces::grouping_cost(report, &self.aws, &self.config.images_table).await
     }
 
     async fn pipeline(&self, report: &mut Report) -> Result<()> {
@@ -322,6 +343,7 @@ async fn main() -> Result<()> {
         // of a long poll still receives for up to 20 s, hiding those messages for the queue's
         // visibility timeout.
         (Section::Analyzer, "analyzer"),
+        (Section::Faces, "faces: detection, descriptors, grouping cost"),
         (Section::Pipeline, "upload to searchable"),
         (Section::Startup, "runtime start"),
         (Section::Load, "API under load (wrk)"),
@@ -336,6 +358,7 @@ async fn main() -> Result<()> {
             Section::Startup => bench.startup(&mut report).await,
             Section::Load => bench.load(&mut report).await,
             Section::Analyzer => bench.analyzer(&mut report).await,
+            Section::Faces => bench.faces(&mut report).await,
             Section::Pipeline => bench.pipeline(&mut report).await,
             Section::Search => {
                 search::measure(&mut report, &bench.aws, &bench.config.images_table, &bench.cli.tenant_sizes).await

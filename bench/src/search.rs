@@ -3,16 +3,9 @@
 //! bulk-loaded as the analyzer would have left them (`store::images::bulk::analysed_items`).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::operation::query::QueryOutput;
-use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
-use aws_smithy_runtime_api::box_error::BoxError;
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use runtime::api::images::{DEFAULT_PAGE, MAX_PAGE};
@@ -20,6 +13,7 @@ use store::images::bulk::{album_items, analysed_items};
 use runtime::store::{Album, DynamoImages, ImageId, ImageRecord, ImageStatus, ImageStore, Label, Search, UserName};
 
 use crate::figures::Report;
+use crate::reads::{ItemReads, counted_images};
 
 /// Neighbours share the table, each as large as the tenant: ten times its photos in all.
 const NEIGHBOURS: usize = 10;
@@ -28,48 +22,6 @@ const MATCH_EVERY: usize = 10;
 /// Items per bulk write (BatchWriteItem takes 25 at a time): one step of the progress bar.
 const ITEMS_PER_WRITE: usize = 250;
 const WRITES_IN_FLIGHT: usize = 4;
-
-/// Items read by Queries (Count + ScannedCount, as DynamoDB reports them) and by
-/// BatchGetItem (the album counts an AND search reads first).
-#[derive(Debug, Default)]
-struct QueryReads {
-    items: AtomicU64,
-    requests: AtomicU64,
-}
-
-impl QueryReads {
-    fn take(&self) -> (u64, u64) {
-        (self.items.swap(0, Ordering::SeqCst), self.requests.swap(0, Ordering::SeqCst))
-    }
-}
-
-#[derive(Debug)]
-struct CountQueryReads(Arc<QueryReads>);
-
-impl Intercept for CountQueryReads {
-    fn name(&self) -> &'static str {
-        "CountQueryReads"
-    }
-
-    fn read_after_deserialization(
-        &self,
-        context: &AfterDeserializationInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let Ok(output) = context.output_or_error() else { return Ok(()) };
-        let read = if let Some(query) = output.downcast_ref::<QueryOutput>() {
-            u64::try_from(query.count).unwrap_or(0) + u64::try_from(query.scanned_count).unwrap_or(0)
-        } else if let Some(batch) = output.downcast_ref::<BatchGetItemOutput>() {
-            batch.responses.iter().flat_map(|tables| tables.values()).map(|items| items.len() as u64).sum()
-        } else {
-            return Ok(());
-        };
-        self.0.items.fetch_add(read, Ordering::SeqCst);
-        self.0.requests.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-}
 
 fn labels_of(index: usize) -> Vec<Label> {
     let kind = if index % MATCH_EVERY == 0 { "cat" } else { "dog" };
@@ -130,7 +82,7 @@ async fn grow(images: &DynamoImages, users: &[UserName], from: usize, to: usize,
 
 /// Items read and results of one search: its first page at the API's default size, or every
 /// page at the largest.
-async fn search(images: &DynamoImages, reads: &QueryReads, user: &UserName, labels: &[String], every_page: bool) -> Result<(u64, u64, usize)> {
+async fn search(images: &DynamoImages, reads: &ItemReads, user: &UserName, labels: &[String], every_page: bool) -> Result<(u64, u64, usize)> {
     reads.take();
     let limit = if every_page { MAX_PAGE } else { DEFAULT_PAGE };
     let mut results = 0;
@@ -148,9 +100,7 @@ async fn search(images: &DynamoImages, reads: &QueryReads, user: &UserName, labe
 }
 
 pub async fn measure(report: &mut Report, aws: &aws_config::SdkConfig, table: &str, sizes: &[usize]) -> Result<()> {
-    let reads = Arc::new(QueryReads::default());
-    let counted = aws_sdk_dynamodb::config::Builder::from(aws).interceptor(CountQueryReads(reads.clone())).build();
-    let images = DynamoImages::new(Client::from_conf(counted), table);
+    let (images, reads) = counted_images(aws, table);
     let writer = DynamoImages::new(Client::new(aws), table);
     let tenant = UserName::parse("tenant")?;
     let mut users = vec![tenant.clone()];

@@ -3,10 +3,12 @@
 //! what a real upload and analysis leave.
 
 use super::DynamoImages;
-use super::keys::{AlbumItem, ImageItem, album_sk, label_entries};
+use super::keys::{AlbumItem, FaceItem, ImageItem, album_sk, face_sk, label_entries};
+use super::persons::{grouped_item, person_item};
 use crate::dynamo::{self, Item, put_request, to_item};
 use crate::error::{Error, Result};
-use crate::model::{Album, ImageRecord, ImageStatus, UserName};
+use crate::grouping::Member;
+use crate::model::{Album, Face, FaceBox, ImageId, ImageRecord, ImageStatus, PersonId, UserName};
 
 /// The items of an analysed photo (its record and one index entry per label), exactly as an
 /// upload followed by its analysis leaves them. The user's usage and album counters are not
@@ -35,6 +37,25 @@ pub fn album_items(user: &UserName, albums: &[Album]) -> Result<Vec<Item>> {
             })
         })
         .collect()
+}
+
+/// The items grouping leaves for a user's persons (`members`) and their faces (`faces`: one
+/// per photo, with its person and descriptor): each person with its centre, and each photo's
+/// grouping and face item. The photos' records and entries are not among them.
+pub fn people_items(user: &UserName, members: &[Member], faces: &[(ImageId, PersonId, Vec<f32>)]) -> Result<Vec<Item>> {
+    let mut items = members.iter().map(|member| person_item(user, member)).collect::<Result<Vec<_>>>()?;
+    for (image, person, descriptor) in faces {
+        items.push(grouped_item(user, *image, &vec![(Some(*person), descriptor.clone())])?);
+        let face = Face {
+            index: 0,
+            bounds: FaceBox { left: 0.25, top: 0.25, width: 0.5, height: 0.5 },
+            score: 0.99,
+            person_id: Some(person.to_string()),
+            engine_id: None,
+        };
+        items.push(to_item(FaceItem { pk: user.to_string(), sk: face_sk(*image, 0), image_id: image.to_string(), face, descriptor: descriptor.clone() })?);
+    }
+    Ok(items)
 }
 
 impl DynamoImages {

@@ -149,6 +149,22 @@ struct PeopleItem {
     version: u64,
 }
 
+/// A person's item, as grouping writes it (for bulk loading).
+#[cfg(feature = "bulk")]
+pub(super) fn person_item(user: &UserName, member: &Member) -> Result<Item> {
+    to_item(PersonItem::of(user, &member.0, &member.1))
+}
+
+/// A grouped photo's grouping item, as grouping writes it (for bulk loading).
+#[cfg(feature = "bulk")]
+pub(super) fn grouped_item(user: &UserName, id: ImageId, faces: &PhotoFaces) -> Result<Item> {
+    let faces = faces
+        .iter()
+        .map(|(person, descriptor)| GroupedFace { person_id: person.map(|person| person.to_string()), descriptor: descriptor.clone(), engine_id: None })
+        .collect();
+    to_item(GroupedItem { pk: user.to_string(), sk: grouped_sk(id), faces })
+}
+
 impl DynamoImages {
     /// The user's persons with their centres, and the merges: one Query of the person items.
     async fn people(&self, user: &UserName) -> Result<People> {
