@@ -307,6 +307,12 @@ async fn persons_merge_and_faces_move_on_the_users_word() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app.send(Method::GET, &format!("/persons/{alone}"), Some(&alice), None, vec![]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Its cover's photo deleted, a person with faces left takes the face of another photo.
+    let (status, _) = app.send(Method::DELETE, &format!("/images/{}", photos[0]), Some(&alice), None, vec![]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, person) = app.send(Method::GET, &format!("/persons/{first}"), Some(&alice), None, vec![]).await;
+    assert_eq!(person["face_count"], 1);
+    assert!(person["cover_url"].as_str().is_some_and(|url| url.contains(&format!("{}/face-0.jpg", photos[1]))), "{person}");
 }
 
 /// Where the engine keeps faces, deleting a photo deletes its faces there, and deleting the

@@ -137,6 +137,11 @@ pub fn leave(person: &mut Person, centre: &mut Centre, descriptor: &[f32], image
     }
 }
 
+/// Which face of a photo (`faces`) is `person`'s, if any.
+pub fn face_of(faces: &PhotoFaces, person: PersonId) -> Option<u32> {
+    faces.iter().position(|(owner, _)| *owner == Some(person)).and_then(|index| u32::try_from(index).ok())
+}
+
 fn position(members: &[Member], id: PersonId) -> Result<usize> {
     members.iter().position(|(person, _)| person.id == id).ok_or_else(|| Error::NotFound(format!("no person {id}")))
 }

@@ -153,6 +153,25 @@ impl MemoryPeople {
                     self.persons.remove(&key);
                 }
             }
+            self.recover(user, person, id);
+        }
+    }
+
+    /// A person who lost its cover with a face of photo `left` but keeps faces gets another:
+    /// its face on its newest other photo.
+    fn recover(&mut self, user: &UserName, person: PersonId, left: ImageId) {
+        let Some((member, _)) = self.persons.get(&(user.clone(), person)) else { return };
+        if member.cover.is_some() || member.face_count == 0 {
+            return;
+        }
+        let cover = self
+            .grouped
+            .range((user.clone(), ImageId::MIN)..=(user.clone(), ImageId::MAX))
+            .rev()
+            .filter(|((_, photo), _)| *photo != left)
+            .find_map(|((_, photo), faces)| grouping::face_of(faces, person).map(|index| FaceId { image: *photo, index }));
+        if let Some((member, _)) = self.persons.get_mut(&(user.clone(), person)) {
+            member.cover = cover;
         }
     }
 }
@@ -398,9 +417,12 @@ impl ImageStore for MemoryImages {
         let mut faces = people.grouped.get(&key).filter(|faces| index < faces.len()).cloned().ok_or_else(not_found)?;
         let descriptor = people.descriptors.get(&key).and_then(|all| all.get(index)).cloned().unwrap_or_else(|| faces[index].1.clone());
         let mut members = people.members(user);
-        grouping::move_face(&mut members, face.image, &mut faces, index, &descriptor, to)?;
+        let changed = grouping::move_face(&mut members, face.image, &mut faces, index, &descriptor, to)?;
         people.replace(user, members);
         people.regroup(record, faces);
+        for person in changed {
+            people.recover(user, person, face.image);
+        }
         record.faces.get(index).cloned().ok_or_else(not_found)
     }
 

@@ -165,6 +165,9 @@ async fn photos_of_one_face_make_one_person_and_a_group_one_each() {
     }
     let one = api.call(Method::GET, &format!("/persons/{astronaut}"), Some(&token), None).await;
     assert_eq!((one.body["face_count"].as_u64(), one.body["photo_count"].as_u64()), (Some(1), Some(1)), "{}", one.raw);
+    // Its cover was on the first photo: it takes the face of the photo it has left.
+    let cover = one.body["cover_url"].as_str().expect("a person with faces has a cover");
+    assert!(cover.contains(&format!("{}/face-0.jpg", ids[3])), "{cover}");
     assert_eq!(api.call(Method::DELETE, &format!("/images/{}", ids[3]), Some(&token), None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(api.call(Method::GET, &format!("/persons/{astronaut}"), Some(&token), None).await.status, StatusCode::NOT_FOUND);
     assert_eq!(persons(&api, &token).await.len(), 3);

@@ -196,6 +196,22 @@ impl DynamoImages {
         Ok(persons)
     }
 
+    /// A person who lost its cover with a face of photo `left` but keeps faces gets another:
+    /// its face on its newest other photo (from the index: one short Query and one read).
+    async fn recover(&self, user: &UserName, (person, _): &mut Member, left: ImageId, merged: &Merged) -> Result<()> {
+        if person.cover.is_some() || person.face_count == 0 {
+            return Ok(());
+        }
+        let search = Search { labels: Vec::new(), persons: vec![person.id] };
+        let page = self.search_entries(user, &search, 2, None).await?;
+        let Some(photo) = page.items.iter().map(|hit| hit.id).find(|photo| *photo != left) else { return Ok(()) };
+        let Some(marker) = self.marker(user, photo).await? else { return Ok(()) };
+        let people = People { members: Vec::new(), merged: merged.clone() };
+        let faces = people.faces_of(&marker)?;
+        person.cover = grouping::face_of(&faces, person.id).map(|index| FaceId { image: photo, index });
+        Ok(())
+    }
+
     /// The grouping version the lock checks (none before the user's first person).
     async fn version(&self, user: &UserName) -> Result<Option<u64>> {
         Ok(self.get_sk::<PeopleItem>(user, PEOPLE_SK.into(), "GetItem people").await?.map(|people| people.version))
@@ -322,6 +338,9 @@ impl DynamoImages {
                 grouping::leave(person, centre, descriptor, id);
                 changed.insert(*person_id);
             }
+            for person_id in &changed {
+                self.recover(user, members.get_mut(person_id).expect("changed persons are members"), id, &people.merged).await?;
+            }
             let mut transaction = vec![
                 self.take_lock(user, version)?,
                 self.delete_in_transaction(user, grouped_sk(id), Some("attribute_exists(pk)"))?,
@@ -379,6 +398,9 @@ impl DynamoImages {
             let changed = grouping::move_face(&mut people.members, face.image, &mut faces, index, &descriptor, to)?;
             if changed.is_empty() {
                 break faces;
+            }
+            for member in people.members.iter_mut().filter(|(person, _)| changed.contains(&person.id)) {
+                self.recover(user, member, face.image, &people.merged).await?;
             }
             let mut transaction = vec![
                 self.take_lock(user, version)?,
