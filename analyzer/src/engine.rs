@@ -86,6 +86,13 @@ impl Model {
         Ok(Self { name, session: Mutex::new(session) })
     }
 
+    /// A custom property of the model's metadata (the OCR recogniser keeps its characters there).
+    pub fn metadata(&self, key: &str) -> Result<Option<String>> {
+        let session = self.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let metadata = session.metadata().map_err(|err| Error::Config(format!("reading the {} model's metadata: {err}", self.name)))?;
+        Ok(metadata.custom(key))
+    }
+
     /// The output of shape `[1, rows, width]` among a run's outputs (models that give several
     /// tell them apart by shape).
     pub fn output<'a>(&self, outputs: &'a [ArrayD<f32>], rows: usize, width: usize) -> Result<ArrayView3<'a, f32>> {

@@ -16,6 +16,7 @@ pub mod lambda;
 pub mod pixels;
 pub mod poller;
 pub mod services;
+pub mod text;
 
 use std::sync::Arc;
 
