@@ -259,16 +259,16 @@ mod tests {
     fn regions_are_connected_pixels_above_the_threshold() {
         #[rustfmt::skip]
         let map = [
-            0.9, 0.9, 0.0, 0.0, 0.0,
-            0.0, 0.0, 0.0, 0.0, 0.0,
-            0.0, 0.0, 0.0, 0.8, 0.8,
+            0.9, 0.9, 0.0, 0.0, 0.0, 0.0,
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+            0.0, 0.0, 0.0, 0.0, 0.8, 0.8,
         ];
-        let mut boxes: Vec<[usize; 4]> = components(&map, 5, 3).into_iter().map(|(bounds, _)| bounds).collect();
+        let mut boxes: Vec<[usize; 4]> = components(&map, 6, 3).into_iter().map(|(bounds, _)| bounds).collect();
         boxes.sort();
-        // Dilated by one pixel right and down: [0,0]-[2,1] and [3,2]-[4,2].
-        assert_eq!(boxes, [[0, 0, 2, 1], [3, 2, 4, 2]]);
+        // Dilated by one pixel right and down: [0,0]-[2,1] and [4,2]-[5,2].
+        assert_eq!(boxes, [[0, 0, 2, 1], [4, 2, 5, 2]]);
         // The mean is of the region's pixels, the dilated ones included.
-        let means: Vec<f32> = components(&map, 5, 3).into_iter().map(|(_, mean)| mean).collect();
+        let means: Vec<f32> = components(&map, 6, 3).into_iter().map(|(_, mean)| mean).collect();
         assert!(means.iter().all(|mean| *mean > 0.2 && *mean < 0.9), "{means:?}");
     }
 }
