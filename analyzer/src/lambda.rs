@@ -13,9 +13,8 @@ use crate::{Message, services};
 pub async fn run_analyzer() -> std::result::Result<(), lambda_runtime::Error> {
     let aws = runtime::services::aws_config().await;
     let config = StackConfig::from_env()?;
-    let labeler = services::labeler_for(config.settings.features, config.settings.labeler.engine, &aws)?;
-    let faces = services::faces_for(&config, config.settings.labeler.engine, &aws)?;
-    let analyzer = Arc::new(services::analyzer(&config, &aws, labeler, faces));
+    let engines = services::engines(&config, config.settings.labeler.engine, &aws)?;
+    let analyzer = Arc::new(services::analyzer(&config, &aws, engines));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let analyzer = Arc::clone(&analyzer);
         async move {

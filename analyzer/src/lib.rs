@@ -22,11 +22,12 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
-use contract::{FaceSettings, LabelerSettings};
-use store::{Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key};
+use contract::TierSettings;
+use store::{Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key, words_of};
 
-use crate::faces::{FaceFinder, PhotoOf, crop};
+use crate::faces::{FaceFinder, NoFaces, PhotoOf, crop};
 use crate::labeler::Labeler;
+use crate::text::{NoText, TextFinder};
 
 /// What became of one message (all of them acknowledge it).
 #[derive(Debug, Clone, PartialEq)]
@@ -73,13 +74,30 @@ impl Disposition {
     }
 }
 
+/// The engines of a tier's features, loaded once per process.
+pub struct Engines {
+    pub labeler: Arc<dyn Labeler>,
+    pub faces: Arc<dyn FaceFinder>,
+    pub text: Arc<dyn TextFinder>,
+}
+
+impl Engines {
+    /// Labels only, from `labeler`: no faces, no text.
+    pub fn labels_only(labeler: Arc<dyn Labeler>) -> Self {
+        Self { labeler, faces: Arc::new(NoFaces), text: Arc::new(NoText) }
+    }
+
+    /// The longest side of the photo the engines need, at least the labeler's.
+    fn photo_side(&self) -> u32 {
+        [self.faces.photo_side(), self.text.photo_side()].into_iter().flatten().fold(decode::LABELS_SIDE, u32::max)
+    }
+}
+
 pub struct Analyzer {
     images: Arc<dyn ImageStore>,
     photos: Arc<dyn PhotoStore>,
-    labeler: Arc<dyn Labeler>,
-    faces: Arc<dyn FaceFinder>,
-    settings: LabelerSettings,
-    face_settings: FaceSettings,
+    engines: Engines,
+    settings: TierSettings,
 }
 
 /// Faces found with less confidence are listed on their photo but not grouped (every real
@@ -87,15 +105,8 @@ pub struct Analyzer {
 pub const MIN_GROUPED_SCORE: f32 = 0.75;
 
 impl Analyzer {
-    pub fn new(
-        images: Arc<dyn ImageStore>,
-        photos: Arc<dyn PhotoStore>,
-        labeler: Arc<dyn Labeler>,
-        faces: Arc<dyn FaceFinder>,
-        settings: LabelerSettings,
-        face_settings: FaceSettings,
-    ) -> Self {
-        Self { images, photos, labeler, faces, settings, face_settings }
+    pub fn new(images: Arc<dyn ImageStore>, photos: Arc<dyn PhotoStore>, engines: Engines, settings: TierSettings) -> Self {
+        Self { images, photos, engines, settings }
     }
 
     /// The quality gate: which faces are grouped (large and sure enough, in the photo's own
@@ -105,7 +116,7 @@ impl Analyzer {
             .iter()
             .map(|face| {
                 let side = (face.bounds.width * width as f32).max(face.bounds.height * height as f32);
-                face.score >= MIN_GROUPED_SCORE && side >= self.face_settings.min_face_px as f32
+                face.score >= MIN_GROUPED_SCORE && side >= self.settings.faces.min_face_px as f32
             })
             .collect()
     }
@@ -128,7 +139,7 @@ impl Analyzer {
             return Ok(Outcome::Skipped("the photo object is gone"));
         };
         // Decoded once, as large as the engine that needs the most pixels asks.
-        let side = self.faces.photo_side().unwrap_or(0).max(decode::LABELS_SIDE);
+        let side = self.engines.photo_side();
         let decoded = tokio::task::spawn_blocking(move || decode::decode(&bytes, side))
             .await
             .map_err(|err| Error::Internal(format!("decoding task: {err}")))?;
@@ -139,23 +150,23 @@ impl Analyzer {
                 return Ok(Outcome::Failed(reason));
             }
         };
-        let labels = self
-            .labeler
-            .labels(&photo, self.settings.max_labels as usize, self.settings.min_confidence as f32)
-            .await?;
-        let faces = self.faces.faces(&photo, PhotoOf { user: &user, image: id }).await?;
+        let labeler = &self.settings.labeler;
+        let labels = self.engines.labeler.labels(&photo, labeler.max_labels as usize, labeler.min_confidence as f32).await?;
+        let faces = self.engines.faces.faces(&photo, PhotoOf { user: &user, image: id }).await?;
+        let text = self.engines.text.lines(&photo).await?;
+        let words = words_of(&text, self.settings.text.max_words as usize);
         let (width, height) = (record.width.unwrap_or(photo.width()), record.height.unwrap_or(photo.height()));
         let grouped = self.grouped(&faces, width, height);
         let persons = if faces.is_empty() {
             Vec::new()
         } else {
-            self.images.group_faces(&user, id, &faces, &grouped, self.face_settings.max_distance).await?
+            self.images.group_faces(&user, id, &faces, &grouped, self.settings.faces.max_distance).await?
         };
         for (face, index) in faces.iter().zip(0u32..) {
             let crop = crop::face_crop(&photo, &face.bounds)?;
             self.photos.put(&face_crop_key(&user, FaceId { image: id, index }), crop, "image/jpeg").await?;
         }
-        let analysis = Analysis { labels, faces, persons };
+        let analysis = Analysis { labels, faces, persons, text, words };
         if self.images.put_analysis(&user, id, &analysis).await? {
             Ok(Outcome::Analysed { labels: analysis.labels.len(), faces: analysis.faces.len() })
         } else {

@@ -102,9 +102,8 @@ async fn serve(stack: &str, port: u16, analysis: Option<(Option<LabelerEngine>, 
     let poller = match analysis {
         Some((engine, concurrency)) => {
             let engine = engine.unwrap_or(config.settings.labeler.engine);
-            let labeler = analyzer::services::labeler_for(config.settings.features, engine, &aws)?;
-            let faces = analyzer::services::faces_for(&config, engine, &aws)?;
-            let analyzer = Arc::new(analyzer::services::analyzer(&config, &aws, labeler, faces));
+            let engines = analyzer::services::engines(&config, engine, &aws)?;
+            let analyzer = Arc::new(analyzer::services::analyzer(&config, &aws, engines));
             tracing::info!(?engine, concurrency, "analyzing photos from {}", config.analysis_queue_url);
             Some(Poller::new(analyzer, aws_sdk_sqs::Client::new(&aws), &config.analysis_queue_url, concurrency))
         }

@@ -7,7 +7,9 @@ use contract::{Features, LabelerEngine, StackConfig};
 use runtime::services::{rekognition_collections, s3_client};
 use store::{DynamoImages, Result, S3Photos};
 
-use crate::Analyzer;
+use crate::text::builtin::BuiltinText;
+use crate::text::{NoText, TextFinder};
+use crate::{Analyzer, Engines};
 use crate::faces::builtin::BuiltinFaces;
 use crate::faces::rekognition::RekognitionFaces;
 use crate::faces::{FaceFinder, NoFaces};
@@ -42,14 +44,29 @@ pub fn faces_for(config: &StackConfig, engine: LabelerEngine, aws: &SdkConfig) -
     })
 }
 
-/// The analyzer, connected to the stack's resources, with the engines its tier's features use.
-pub fn analyzer(config: &StackConfig, aws: &SdkConfig, labeler: Arc<dyn Labeler>, faces: Arc<dyn FaceFinder>) -> Analyzer {
+/// The text finder a stack's tier asks for: the built-in engine when `features.text` is on
+/// (on every engine's tier until Rekognition's DetectText is built), else one that finds none
+/// and loads no model.
+pub fn text_for(config: &StackConfig) -> Result<Arc<dyn TextFinder>> {
+    if config.settings.features.text { Ok(Arc::new(BuiltinText::load()?)) } else { Ok(Arc::new(NoText)) }
+}
+
+/// Every engine the stack's tier uses, of `engine` (the tier's, unless the operator chose
+/// another for local runs).
+pub fn engines(config: &StackConfig, engine: LabelerEngine, aws: &SdkConfig) -> Result<Engines> {
+    Ok(Engines {
+        labeler: labeler_for(config.settings.features, engine, aws)?,
+        faces: faces_for(config, engine, aws)?,
+        text: text_for(config)?,
+    })
+}
+
+/// The analyzer, connected to the stack's resources, with its tier's engines.
+pub fn analyzer(config: &StackConfig, aws: &SdkConfig, engines: Engines) -> Analyzer {
     Analyzer::new(
         Arc::new(DynamoImages::new(aws_sdk_dynamodb::Client::new(aws), &config.images_table)),
         Arc::new(S3Photos::new(s3_client(aws), &config.photo_bucket)),
-        labeler,
-        faces,
-        config.settings.labeler,
-        config.settings.faces,
+        engines,
+        config.settings.clone(),
     )
 }

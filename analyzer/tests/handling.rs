@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use analyzer::faces::{FaceBox, FaceFinder, FoundFace, NoFaces, PhotoOf};
+use analyzer::faces::{FaceBox, FaceFinder, FoundFace, PhotoOf};
 use analyzer::labeler::Labeler;
-use analyzer::{Analyzer, Message, Outcome};
+use analyzer::{Analyzer, Engines, Message, Outcome};
 use async_trait::async_trait;
-use contract::{FaceSettings, LabelerEngine, LabelerSettings, Limit, NewImageEvent, QuotaSettings};
+use contract::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, NewImageEvent, QuotaSettings, TextSettings, TierSettings};
 use image::RgbImage;
 use store::memory::{MemoryImages, MemoryPhotos};
 use store::{ImageId, ImageRecord, ImageStatus, ImageStore, Label, PhotoStore, UserName};
@@ -21,6 +21,17 @@ struct SeesACat;
 impl Labeler for SeesACat {
     async fn labels(&self, _: &RgbImage, _: usize, _: f32) -> store::Result<Vec<Label>> {
         Ok(vec![Label { name: "cat".into(), confidence: 99.0 }])
+    }
+}
+
+/// A tier with these labeler settings and the defaults otherwise.
+fn tier(labeler: LabelerSettings) -> TierSettings {
+    TierSettings {
+        features: Features { labels: true, faces: true, text: false },
+        labeler,
+        quotas: QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 30 },
+        faces: FaceSettings::default(),
+        text: TextSettings::default(),
     }
 }
 
@@ -38,6 +49,8 @@ async fn stored_photo(images: &MemoryImages, photos: &MemoryPhotos, user: &UserN
         created_at: time::OffsetDateTime::now_utc(),
         labels: vec![],
         faces: vec![],
+        text: Vec::new(),
+        words: Vec::new(),
     };
     let quotas = QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 30 };
     photos.put(&record.object_key(), bytes.to_vec(), "image/png").await.unwrap();
@@ -58,7 +71,7 @@ async fn a_batch_retries_only_what_it_should() {
     let good = stored_photo(&images, &photos, &user, PHOTO).await;
     let not_a_photo = stored_photo(&images, &photos, &user, b"these bytes are no photo").await;
     let settings = LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 };
-    let analyzer = Analyzer::new(images.clone(), photos.clone(), Arc::new(SeesACat), Arc::new(NoFaces), settings, FaceSettings::default());
+    let analyzer = Analyzer::new(images.clone(), photos.clone(), Engines::labels_only(Arc::new(SeesACat)), tier(settings));
     let deleted = NewImageEvent { image_id: ImageId::new().to_string(), ..good.clone() };
     let message = |id: &str, event: &NewImageEvent| {
         let body = serde_json::json!({"Type": "Notification", "Message": serde_json::to_string(event).unwrap()});
@@ -120,7 +133,7 @@ async fn faces_are_grouped_past_the_quality_gate_and_leave_their_person_with_the
     let first = stored_photo(&images, &photos, &user, PHOTO).await;
     let second = stored_photo(&images, &photos, &user, PHOTO).await;
     let settings = LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 };
-    let analyzer = Analyzer::new(images.clone(), photos.clone(), Arc::new(SeesACat), Arc::new(SeesOnePerson), settings, FaceSettings::default());
+    let analyzer = Analyzer::new(images.clone(), photos.clone(), Engines { faces: Arc::new(SeesOnePerson), ..Engines::labels_only(Arc::new(SeesACat)) }, tier(settings));
     for event in [&first, &second] {
         let body = serde_json::to_string(event).unwrap();
         assert!(matches!(analyzer.handle(&body).await.unwrap(), Outcome::Analysed { labels: 1, faces: 2 }));
@@ -179,7 +192,7 @@ async fn rekognition_faces_join_the_person_of_their_best_match() {
     let client = mock_client!(aws_sdk_rekognition, RuleMode::MatchAny, [&index, &search]);
     let faces = RekognitionFaces::new(store::RekognitionCollections::new(client, "smart-album-full-platform-user"), 90.0);
     let settings = LabelerSettings { engine: LabelerEngine::Rekognition, max_labels: 10, min_confidence: 50 };
-    let analyzer = Analyzer::new(images.clone(), photos.clone(), Arc::new(SeesACat), Arc::new(faces), settings, FaceSettings::default());
+    let analyzer = Analyzer::new(images.clone(), photos.clone(), Engines { faces: Arc::new(faces), ..Engines::labels_only(Arc::new(SeesACat)) }, tier(settings));
     for (event, count) in [(&first, 1), (&second, 2)] {
         let body = serde_json::to_string(event).unwrap();
         let outcome = analyzer.handle(&body).await.unwrap();

@@ -182,8 +182,9 @@ pub async fn throughput(
     for photo in photos.iter().cycle().take(count) {
         ids.push(ImageId::parse(&http.upload(token, photo.content_type, photo.bytes.clone()).await?)?);
     }
-    let faces = analyzer::services::faces_for(config, LabelerEngine::Builtin, aws)?;
-    let analyzer = analyzer::services::analyzer(config, aws, Arc::new(labeler), faces);
+    let mut engines = analyzer::services::engines(config, LabelerEngine::Builtin, aws)?;
+    engines.labeler = Arc::new(labeler);
+    let analyzer = analyzer::services::analyzer(config, aws, engines);
     let mut poller = Poller::new(
         Arc::new(analyzer),
         aws_sdk_sqs::Client::new(aws),

@@ -215,5 +215,7 @@ fn new_photo(user: &UserName) -> ImageRecord {
         created_at: time::OffsetDateTime::now_utc(),
         labels: Vec::new(),
         faces: Vec::new(),
+        text: Vec::new(),
+        words: Vec::new(),
     }
 }

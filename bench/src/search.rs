@@ -59,6 +59,8 @@ async fn grow(images: &DynamoImages, users: &[UserName], from: usize, to: usize,
                 created_at: time::OffsetDateTime::now_utc(),
                 labels: labels_of(index),
                 faces: vec![],
+                text: Vec::new(),
+                words: Vec::new(),
             };
             for label in &record.labels {
                 albums.get_mut(&label.name).context("every label has its album")?.cover = Some(record.id);

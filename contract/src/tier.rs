@@ -14,6 +14,23 @@ pub struct TierSettings {
     pub quotas: QuotaSettings,
     #[serde(default)]
     pub faces: FaceSettings,
+    #[serde(default)]
+    pub text: TextSettings,
+}
+
+/// How text in photos is indexed (tiers with `features.text`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextSettings {
+    /// The most distinct words a photo is found by (the most confident lines' first): a page
+    /// of text must not write thousands of index entries. The record keeps every line.
+    pub max_words: u32,
+}
+
+impl Default for TextSettings {
+    fn default() -> Self {
+        Self { max_words: 50 }
+    }
 }
 
 /// How faces are grouped into persons (tiers with `features.faces`).

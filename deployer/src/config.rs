@@ -25,6 +25,9 @@ pub struct TierConfig {
     /// How faces are grouped; the measured defaults when absent.
     #[serde(default)]
     pub faces: FaceConfig,
+    /// How text is indexed; the defaults when absent.
+    #[serde(default)]
+    pub text: TextConfig,
     pub api: ApiLimits,
     #[serde(default)]
     pub lambda: LambdaSettings,
@@ -68,6 +71,18 @@ impl Default for FaceConfig {
             min_face_px: FacePixels(defaults.min_face_px),
             min_similarity: Similarity(defaults.min_similarity as u32),
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextConfig {
+    pub max_words: MaxWords,
+}
+
+impl Default for TextConfig {
+    fn default() -> Self {
+        Self { max_words: MaxWords(contract::TextSettings::default().max_words) }
     }
 }
 
@@ -245,6 +260,9 @@ bounded!(
 bounded!(
     /// A face's side in pixels: the descriptor model sees 150x150.
     FacePixels(u32), 8..=1000);
+bounded!(
+    /// Words indexed per photo: each is an index entry written with the photo.
+    MaxWords(u32), 1..=200);
 bounded!(
     /// Percent, as Rekognition's SearchFaces reports similarity: below 50 strangers match.
     Similarity(u32), 50..=100);

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
-use runtime::config::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, StackConfig, TierSettings};
+use runtime::config::{TextSettings, FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, StackConfig, TierSettings};
 use runtime::store::{FaceCollections, UserName};
 use runtime::store::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
 use serde_json::{Value, json};
@@ -31,6 +31,7 @@ fn settings(photos_per_user: Limit, max_photo_bytes: u64) -> TierSettings {
         labeler: LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 },
         quotas: QuotaSettings { photos_per_user, bytes_per_user: Limit::Unlimited, max_photo_bytes },
         faces: FaceSettings::default(),
+        text: TextSettings::default(),
     }
 }
 
@@ -252,7 +253,7 @@ async fn persons_merge_and_faces_move_on_the_users_word() {
         let id = ImageId::parse(reply["id"].as_str().unwrap()).unwrap();
         let face = FoundFace::described(FaceBox { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, 0.9, vec![offset; 128]);
         let persons = app.images.group_faces(&user, id, std::slice::from_ref(&face), &[true], 0.4).await.unwrap();
-        app.images.put_analysis(&user, id, &Analysis { labels: vec![], faces: vec![face], persons }).await.unwrap();
+        app.images.put_analysis(&user, id, &Analysis { faces: vec![face], persons, ..Analysis::default() }).await.unwrap();
         photos.push(id);
     }
     let person_of = |id: ImageId| {
@@ -326,7 +327,7 @@ async fn deletions_reach_the_engines_face_collection() {
     let (_, reply) = app.upload(&alice).await;
     let id = ImageId::parse(reply["id"].as_str().unwrap()).unwrap();
     let face = FoundFace { engine_id: Some("rekognition-face".into()), ..FoundFace::described(FaceBox { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, 0.9, Vec::new()) };
-    app.images.put_analysis(&user, id, &Analysis { labels: vec![], faces: vec![face], persons: vec![] }).await.unwrap();
+    app.images.put_analysis(&user, id, &Analysis { faces: vec![face], ..Analysis::default() }).await.unwrap();
     let (status, _) = app.send(Method::DELETE, &format!("/images/{id}"), Some(&alice), None, vec![]).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = app.send(Method::DELETE, "/users/me", Some(&alice), None, vec![]).await;

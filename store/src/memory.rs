@@ -271,7 +271,8 @@ impl ImageStore for MemoryImages {
                 let on = |person: &PersonId| record.faces.iter().any(|face| face.person_id.as_deref() == Some(&person.to_string()));
                 search.persons.iter().all(on)
             })
-            .filter(|_| !(search.labels.is_empty() && search.persons.is_empty()))
+            .filter(|record| search.words.iter().all(|word| record.words.contains(word)))
+            .filter(|_| !(search.labels.is_empty() && search.persons.is_empty() && search.words.is_empty()))
             .map(|record| LabelHit {
                 id: record.id,
                 labels: record.labels.iter().map(|label| label.name.clone()).collect(),
@@ -286,6 +287,8 @@ impl ImageStore for MemoryImages {
         let Some(record) = images.get_mut(&(user.clone(), id)) else { return Ok(false) };
         record.labels = analysis.labels.clone();
         record.faces = analysis.face_records();
+        record.text.clone_from(&analysis.text);
+        record.words.clone_from(&analysis.words);
         record.status = ImageStatus::Ready;
         record.failure_reason = None;
         let descriptors = analysis.faces.iter().map(|face| face.descriptor.clone()).collect();

@@ -278,6 +278,9 @@ pub struct Analysis {
     pub faces: Vec<FoundFace>,
     /// The person of each face (none for faces left out of grouping); empty: nobody's.
     pub persons: Vec<Option<PersonId>>,
+    /// Every line of text, and the words it is found by ([`words_of`]).
+    pub text: Vec<TextLine>,
+    pub words: Vec<String>,
 }
 
 impl Analysis {
@@ -295,6 +298,47 @@ impl Analysis {
             })
             .collect()
     }
+}
+
+/// A line of text found in a photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextLine {
+    pub text: String,
+    /// As fractions of the photo's width and height, like a face's box.
+    #[serde(rename = "box")]
+    pub bounds: FaceBox,
+    /// 0 to 1.
+    pub confidence: f32,
+}
+
+/// The longest word indexed, in characters: longer runs are not words people search for.
+pub const MAX_WORD_CHARS: usize = 40;
+
+/// A word as indexed and searched: lower case, accents folded (é -> e), every character that
+/// is not a letter or a digit dropped (so "Here," is "here" and "np.zeros_like" "npzeroslike");
+/// `None` when nothing is left or it is longer than [`MAX_WORD_CHARS`].
+pub fn normalize_word(raw: &str) -> Option<String> {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let word: String = raw.nfd().filter(|c| !is_combining_mark(*c)).filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    (!word.is_empty() && word.chars().count() <= MAX_WORD_CHARS).then_some(word)
+}
+
+/// The words a photo is found by: its lines' words, normalised, each once, the most confident
+/// lines' first, at most `max_words`.
+pub fn words_of(lines: &[TextLine], max_words: usize) -> Vec<String> {
+    let mut ordered: Vec<&TextLine> = lines.iter().collect();
+    ordered.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    let mut words: Vec<String> = Vec::new();
+    for word in ordered.iter().flat_map(|line| line.text.split_whitespace()).filter_map(normalize_word) {
+        if words.len() == max_words {
+            break;
+        }
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    words
 }
 
 /// Normalises a label as stored and searched: trimmed, lower-case, inner spaces kept single.
@@ -330,6 +374,11 @@ pub struct ImageRecord {
     pub labels: Vec<Label>,
     /// Empty until analysed, and on tiers without `features.faces`.
     pub faces: Vec<Face>,
+    /// The lines of text in the photo, all of them (tiers with `features.text`).
+    pub text: Vec<TextLine>,
+    /// The words it is found by: the most confident distinct ones, normalised, at most the
+    /// tier's `text.max_words`.
+    pub words: Vec<String>,
 }
 
 impl ImageRecord {
@@ -357,16 +406,18 @@ pub struct LabelHit {
     pub created_at: OffsetDateTime,
 }
 
-/// What a search asks for: images carrying every label and showing every person.
+/// What a search asks for: images carrying every label, showing every person and every word.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Search {
     pub labels: Vec<String>,
     pub persons: Vec<PersonId>,
+    /// Normalised words ([`normalize_word`]).
+    pub words: Vec<String>,
 }
 
 impl Search {
     pub fn labels(labels: &[String]) -> Self {
-        Self { labels: labels.to_vec(), persons: Vec::new() }
+        Self { labels: labels.to_vec(), ..Self::default() }
     }
 }
 
@@ -401,4 +452,27 @@ pub fn rfc3339(time: OffsetDateTime) -> String {
 pub fn parse_rfc3339(value: &str) -> Result<OffsetDateTime> {
     OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
         .map_err(|err| Error::Internal(format!("stored time {value:?} is not RFC 3339: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_folded_to_letters_and_digits() {
+        assert_eq!(normalize_word("Here,"), Some("here".into()));
+        assert_eq!(normalize_word("Café"), Some("cafe".into()));
+        assert_eq!(normalize_word("Région-based"), Some("regionbased".into()));
+        assert_eq!(normalize_word("2026"), Some("2026".into()));
+        assert_eq!(normalize_word("—"), None);
+        assert_eq!(normalize_word(&"a".repeat(MAX_WORD_CHARS + 1)), None);
+    }
+
+    #[test]
+    fn a_photos_words_are_distinct_most_confident_lines_first_and_bounded() {
+        let line = |text: &str, confidence: f32| TextLine { text: text.into(), bounds: FaceBox { left: 0.0, top: 0.0, width: 1.0, height: 0.1 }, confidence };
+        let lines = [line("the coins and the", 0.7), line("The Markers!", 0.99)];
+        assert_eq!(words_of(&lines, 10), ["the", "markers", "coins", "and"]);
+        assert_eq!(words_of(&lines, 2), ["the", "markers"]);
+    }
 }

@@ -10,7 +10,6 @@ use axum::http::{Method, StatusCode};
 use common::api::{Api, fixture, http};
 use analyzer::{Analyzer, Outcome};
 use runtime::config::LabelerEngine;
-use analyzer::faces::NoFaces;
 use analyzer::labeler::Labeler;
 use analyzer::labeler::rekognition::RekognitionLabeler;
 use store::images::bulk::{album_items, analysed_items};
@@ -169,9 +168,8 @@ async fn undecodable_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
     assert!(queue.messages.unwrap_or_default().is_empty(), "failed photos' messages were not acknowledged");
 
     // The same NewImage message again: nothing is added or counted twice.
-    let labeler = analyzer::services::labeler(LabelerEngine::Builtin, &api.sdk).unwrap();
-    let faces = analyzer::services::faces_for(&api.config, LabelerEngine::Builtin, &api.sdk).unwrap();
-    let analyzer = analyzer::services::analyzer(&api.config, &api.sdk, labeler, faces);
+    let engines = analyzer::services::engines(&api.config, LabelerEngine::Builtin, &api.sdk).unwrap();
+    let analyzer = analyzer::services::analyzer(&api.config, &api.sdk, engines);
     let items = api.image_items().await.len();
     let counts = albums(&api, &token).await;
     let event = json!({"user_name": "iris", "image_id": good, "object_key": format!("iris/{good}"), "content_type": "image/png", "size": 1});
@@ -264,7 +262,7 @@ async fn the_rekognition_engine_sends_detect_labels_with_the_tier_limits() {
     // The tier's settings pick the engine: the analyzer of this stack uses Rekognition.
     assert_eq!(settings.engine, LabelerEngine::Rekognition);
     let analyzer: Analyzer =
-        analyzer::services::analyzer(&api.config, &api.sdk, std::sync::Arc::new(labeler), std::sync::Arc::new(NoFaces));
+        analyzer::services::analyzer(&api.config, &api.sdk, analyzer::Engines::labels_only(std::sync::Arc::new(labeler)));
     let token = api.user("jack").await;
     let id = api.upload(&token, "image/png", fixture("coffee.png")).await;
     let event = json!({"user_name": "jack", "image_id": id, "object_key": format!("jack/{id}"), "content_type": "image/png", "size": 1});
@@ -334,6 +332,7 @@ async fn faces_of_a_group_photo_are_stored_rewritten_and_deleted_with_it() {
         labels: record.labels.clone(),
         faces: record.faces.iter().take(count).map(|face| FoundFace::described(face.bounds, face.score, vec![0.5; 128])).collect(),
         persons: record.faces.iter().take(count).map(|face| face.person_id.as_deref().map(|id| PersonId::parse(id).unwrap())).collect(),
+        ..Analysis::default()
     };
     let items = api.image_items().await.len();
     assert!(store.put_analysis(&user, id, &found(3)).await.unwrap());

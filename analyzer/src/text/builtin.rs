@@ -6,11 +6,12 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use image::RgbImage;
 use image::imageops;
 use ndarray::Array4;
 
-use super::TextLine;
+use super::{TextFinder, TextLine};
 use crate::engine::Model;
 use crate::pixels::resize;
 use store::{Error, FaceBox, Result};
@@ -161,6 +162,22 @@ impl BuiltinText {
         let text = text.trim().to_owned();
         let least = if text.chars().count() == 1 { MIN_LONE_CHARACTER_CONFIDENCE } else { MIN_CONFIDENCE };
         Ok((!text.is_empty() && confidence >= least).then_some((text, confidence)))
+    }
+}
+
+#[async_trait]
+impl TextFinder for BuiltinText {
+    async fn lines(&self, photo: &RgbImage) -> Result<Vec<TextLine>> {
+        let text = self.clone();
+        let photo = photo.clone();
+        // Inference is CPU-bound: off the async threads.
+        tokio::task::spawn_blocking(move || text.find(&photo))
+            .await
+            .map_err(|err| Error::Internal(format!("text task: {err}")))?
+    }
+
+    fn photo_side(&self) -> Option<u32> {
+        Some(DETECTOR_MAX_SIDE as u32)
     }
 }
 

@@ -1,16 +1,33 @@
-//! Text in photos: its lines, where they are and how sure the engine is. One file per engine,
-//! as for labels and faces; the tier's `features.text` turns it on.
+//! Text in photos: its lines, where they are and how sure the engine is. One trait, one file
+//! per engine, as for labels and faces; the tier's `features.text` turns it on.
 
 pub mod builtin;
 
-use store::FaceBox;
+use async_trait::async_trait;
+use image::RgbImage;
 
-/// A line of text found in a photo.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TextLine {
-    pub text: String,
-    /// As fractions of the photo's width and height, like a face's box.
-    pub bounds: FaceBox,
-    /// 0 to 1: the mean of the recogniser's confidence in each character.
-    pub confidence: f32,
+pub use store::TextLine;
+use store::Result;
+
+#[async_trait]
+pub trait TextFinder: Send + Sync {
+    /// The lines of text of a decoded, oriented photo, in reading order.
+    async fn lines(&self, photo: &RgbImage) -> Result<Vec<TextLine>>;
+
+    /// The longest side of the photo it needs to see (None: it looks at no pixels).
+    fn photo_side(&self) -> Option<u32>;
+}
+
+/// The finder of tiers whose `features.text` is off: no text, no model loaded.
+pub struct NoText;
+
+#[async_trait]
+impl TextFinder for NoText {
+    async fn lines(&self, _: &RgbImage) -> Result<Vec<TextLine>> {
+        Ok(Vec::new())
+    }
+
+    fn photo_side(&self) -> Option<u32> {
+        None
+    }
 }

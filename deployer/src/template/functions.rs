@@ -11,7 +11,7 @@ use crate::config::TierConfig;
 
 pub use contract::env;
 use contract::names::Function as FunctionRole;
-use contract::{FaceSettings, LabelerSettings, QuotaSettings, TierSettings};
+use contract::{FaceSettings, LabelerSettings, QuotaSettings, TextSettings, TierSettings};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -94,6 +94,7 @@ pub fn tier_settings(config: &TierConfig) -> TierSettings {
             min_face_px: config.faces.min_face_px.0,
             min_similarity: config.faces.min_similarity.0 as f32,
         },
+        text: TextSettings { max_words: config.text.max_words.0 },
         quotas: QuotaSettings {
             photos_per_user: config.quotas.photos_per_user,
             bytes_per_user: config.quotas.bytes_per_user,

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::extract::{CurrentUser, QueryParams};
-use super::images::{ListQuery, SearchPage, search_page};
+use super::images::{ListQuery, SearchPage, SearchTerms, search_page};
 use super::error::ApiResult;
 use crate::store::object_key;
 
@@ -59,5 +59,5 @@ pub async fn album(
     Path(label): Path<String>,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<SearchPage>> {
-    Ok(Json(search_page(&state, user.name(), &[label], &[], query.limit, query.cursor.as_deref()).await?))
+    Ok(Json(search_page(&state, user.name(), SearchTerms { labels: &[label], ..SearchTerms::default() }, query.limit, query.cursor.as_deref()).await?))
 }

@@ -19,7 +19,8 @@ use super::error::ApiResult;
 use crate::error::{Error, Result};
 use crate::photo::{self, PhotoFacts};
 use crate::store::{
-    Face, FaceBox, ImageId, ImageRecord, ImageStatus, Label, NewImageEvent, PersonId, Search, UserName, normalize_label, object_key,
+    Face, FaceBox, ImageId, ImageRecord, ImageStatus, Label, MAX_WORD_CHARS, NewImageEvent, PersonId, Search, TextLine, UserName, normalize_label,
+    normalize_word, object_key,
     rfc3339,
 };
 
@@ -163,9 +164,40 @@ pub struct ImageView {
     pub labels: Vec<LabelView>,
     /// Faces found (tiers with `features.faces`), most confident first.
     pub faces: Vec<FaceView>,
+    /// Text found (tiers with `features.text`), line by line in reading order.
+    pub text: TextView,
     /// A short-lived URL to download the photo (absent while uploading).
     pub download_url: Option<String>,
     pub download_url_expires_at: Option<String>,
+}
+
+/// The text of a photo.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TextView {
+    pub lines: Vec<TextLineView>,
+}
+
+/// A line of text: what it says, where (fractions of the photo, like a face's box), and how
+/// sure the engine is (0 to 1).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TextLineView {
+    pub text: String,
+    #[serde(rename = "box")]
+    pub bounds: FaceBoxView,
+    pub confidence: f32,
+}
+
+impl TextView {
+    fn of(lines: &[TextLine]) -> Self {
+        let lines = lines
+            .iter()
+            .map(|line| {
+                let FaceBox { left, top, width, height } = line.bounds;
+                TextLineView { text: line.text.clone(), bounds: FaceBoxView { left, top, width, height }, confidence: line.confidence }
+            })
+            .collect();
+        Self { lines }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -220,8 +252,20 @@ pub struct SearchQuery {
     /// Person ids (`GET /persons`); an image must show all of them, and the labels too.
     #[serde(default)]
     pub person: Vec<String>,
+    /// Words of text in the photo (tiers with text); whole words, case and accents ignored,
+    /// punctuation dropped (`np.zeros_like` is `npzeroslike`).
+    #[serde(default)]
+    pub text: Vec<String>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
+}
+
+/// What a search asks for, as the client sent it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SearchTerms<'a> {
+    pub labels: &'a [String],
+    pub persons: &'a [String],
+    pub words: &'a [String],
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -252,6 +296,8 @@ fn new_record(user: &UserName, status: ImageStatus, content_type: &str) -> Image
         created_at: OffsetDateTime::now_utc(),
         labels: Vec::new(),
         faces: Vec::new(),
+        text: Vec::new(),
+        words: Vec::new(),
     }
 }
 
@@ -433,35 +479,36 @@ pub async fn search(
     user: CurrentUser,
     QueryParams(query): QueryParams<SearchQuery>,
 ) -> ApiResult<Json<SearchPage>> {
-    Ok(Json(search_page(&state, user.name(), &query.label, &query.person, query.limit, query.cursor.as_deref()).await?))
+    let terms = SearchTerms { labels: &query.label, persons: &query.person, words: &query.text };
+    Ok(Json(search_page(&state, user.name(), terms, query.limit, query.cursor.as_deref()).await?))
 }
 
-/// A page of the user's images carrying every one of `labels` and showing every one of
-/// `persons` (raw, as the client sent them).
-pub async fn search_page(
-    state: &AppState,
-    user: &UserName,
-    labels: &[String],
-    persons: &[String],
-    limit: Option<usize>,
-    cursor: Option<&str>,
-) -> Result<SearchPage> {
-    let mut labels = labels.iter().map(|label| normalize_label(label)).collect::<Result<Vec<_>>>()?;
+/// A page of the user's images carrying every label, showing every person and every word of
+/// `terms`.
+pub async fn search_page(state: &AppState, user: &UserName, terms: SearchTerms<'_>, limit: Option<usize>, cursor: Option<&str>) -> Result<SearchPage> {
+    let mut labels = terms.labels.iter().map(|label| normalize_label(label)).collect::<Result<Vec<_>>>()?;
     labels.sort();
     labels.dedup();
-    let mut persons = persons.iter().map(|person| PersonId::parse(person)).collect::<Result<Vec<_>>>()?;
+    let mut persons = terms.persons.iter().map(|person| PersonId::parse(person)).collect::<Result<Vec<_>>>()?;
     persons.sort();
     persons.dedup();
-    let terms = labels.len() + persons.len();
-    if terms == 0 || terms > MAX_SEARCH_LABELS {
+    let mut words = terms
+        .words
+        .iter()
+        .map(|word| normalize_word(word).ok_or_else(|| Error::invalid("invalid_text", format!("a word has 1 to {MAX_WORD_CHARS} letters or digits"))))
+        .collect::<Result<Vec<_>>>()?;
+    words.sort();
+    words.dedup();
+    let count = labels.len() + persons.len() + words.len();
+    if count == 0 || count > MAX_SEARCH_LABELS {
         return Err(Error::invalid(
             "invalid_labels",
-            format!("search takes 1 to {MAX_SEARCH_LABELS} labels and persons: ?label=cat&label=outdoor&person=<id>"),
+            format!("search takes 1 to {MAX_SEARCH_LABELS} labels, persons and words: ?label=cat&person=<id>&text=invoice"),
         ));
     }
     let limit = page_limit(limit)?;
     let after = decode_cursor(cursor)?;
-    let page = state.images.search(user, &Search { labels, persons }, limit, after).await?;
+    let page = state.images.search(user, &Search { labels, persons, words }, limit, after).await?;
     Ok(SearchPage {
         items: page
             .items
@@ -502,6 +549,7 @@ pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id
         created_at: rfc3339(record.created_at),
         labels: record.labels.iter().map(LabelView::from).collect(),
         faces: record.faces.iter().map(|face| FaceView::of(record.id, face)).collect(),
+        text: TextView::of(&record.text),
         download_url,
         download_url_expires_at,
     }))

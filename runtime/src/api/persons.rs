@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
-use super::images::{ListQuery, SearchPage, page_limit, search_page};
+use super::images::{ListQuery, SearchPage, SearchTerms, page_limit, search_page};
 use crate::error::{Error, Result};
 use crate::store::{Person, PersonChange, PersonId, UserName, face_crop_key};
 
@@ -113,7 +113,7 @@ pub async fn person_images(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<SearchPage>> {
     let person = find(&state, &user, &id).await?;
-    Ok(Json(search_page(&state, user.name(), &[], &[person.id.to_string()], query.limit, query.cursor.as_deref()).await?))
+    Ok(Json(search_page(&state, user.name(), SearchTerms { persons: &[person.id.to_string()], ..SearchTerms::default() }, query.limit, query.cursor.as_deref()).await?))
 }
 
 /// The user's person of that id: another user's, or none, is a 404.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dynamo::{Item, to_item};
 use crate::error::Result;
-use crate::model::{Face, ImageId, ImageRecord, ImageStatus, Label, UserName, parse_rfc3339, rfc3339};
+use crate::model::{Face, TextLine, ImageId, ImageRecord, ImageStatus, Label, UserName, parse_rfc3339, rfc3339};
 
 pub const USAGE_SK: &str = "usage";
 pub const ALBUM_PREFIX: &str = "album#";
@@ -51,6 +51,20 @@ pub fn face_sk(id: ImageId, index: u32) -> String {
 /// The prefix of every face item of an image.
 pub fn face_items_prefix(id: ImageId) -> String {
     format!("{}#face#", record_sk(id))
+}
+
+pub fn word_sk(id: ImageId, word: &str) -> String {
+    format!("image#{id}#word#{word}")
+}
+
+/// The prefix of every word entry of an image.
+pub fn word_entries_prefix(id: ImageId) -> String {
+    format!("{}#word#", record_sk(id))
+}
+
+/// The index partition of a user's images with a word.
+pub fn word_entry(user: &UserName, word: &str) -> String {
+    format!("{user}#word#{word}")
 }
 
 /// The prefix of every label entry of an image.
@@ -93,6 +107,10 @@ pub struct ImageItem {
     pub labels: Vec<Label>,
     #[serde(default)]
     pub faces: Vec<Face>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text: Vec<TextLine>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +141,8 @@ impl ImageItem {
             created_at: rfc3339(record.created_at),
             labels: record.labels.clone(),
             faces: record.faces.clone(),
+            text: record.text.clone(),
+            words: record.words.clone(),
             entry_pk: listed.then(|| images_entry(&record.user_name)),
             entry_sk: listed.then(|| record.id.to_string()),
             expires_at: (!listed).then(|| (record.created_at + UPLOAD_RECORD_LIFETIME).unix_timestamp()),
@@ -144,6 +164,8 @@ impl ImageItem {
             created_at: parse_rfc3339(&self.created_at)?,
             labels: self.labels,
             faces: self.faces,
+            text: self.text,
+            words: self.words,
         })
     }
 }
@@ -196,6 +218,9 @@ pub struct LabelEntryItem {
     /// Every person on the image, likewise.
     #[serde(default)]
     pub persons: Vec<String>,
+    /// Every word the image is found by, likewise.
+    #[serde(default)]
+    pub words: Vec<String>,
     pub content_type: String,
     pub created_at: String,
 }
@@ -211,8 +236,52 @@ pub struct PersonEntryItem {
     pub person_id: String,
     pub labels: Vec<String>,
     pub persons: Vec<String>,
+    #[serde(default)]
+    pub words: Vec<String>,
     pub content_type: String,
     pub created_at: String,
+}
+
+/// An image's entry under one of its words (`<user>#word#<word>` in index `entries`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WordEntryItem {
+    pub pk: String,
+    pub sk: String,
+    pub entry_pk: String,
+    pub entry_sk: String,
+    pub image_id: String,
+    pub word: String,
+    pub labels: Vec<String>,
+    pub persons: Vec<String>,
+    pub words: Vec<String>,
+    pub content_type: String,
+    pub created_at: String,
+}
+
+/// The index entries of an analysed record, one per word it is found by.
+pub fn word_entries(record: &ImageRecord) -> Result<Vec<Item>> {
+    let created_at = rfc3339(record.created_at);
+    let labels: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
+    let persons = persons_of(record);
+    record
+        .words
+        .iter()
+        .map(|word| {
+            to_item(WordEntryItem {
+                pk: record.user_name.to_string(),
+                sk: word_sk(record.id, word),
+                entry_pk: word_entry(&record.user_name, word),
+                entry_sk: record.id.to_string(),
+                image_id: record.id.to_string(),
+                word: word.clone(),
+                labels: labels.clone(),
+                persons: persons.clone(),
+                words: record.words.clone(),
+                content_type: record.content_type.clone(),
+                created_at: created_at.clone(),
+            })
+        })
+        .collect()
 }
 
 /// What a search reads of any entry, label's or person's.
@@ -249,6 +318,7 @@ pub fn person_entries(record: &ImageRecord) -> Result<Vec<Item>> {
                 person_id: person.clone(),
                 labels: labels.clone(),
                 persons: persons.clone(),
+                words: record.words.clone(),
                 content_type: record.content_type.clone(),
                 created_at: created_at.clone(),
             })
@@ -287,6 +357,7 @@ pub fn label_entries(record: &ImageRecord) -> Result<Vec<Item>> {
                 confidence: label.confidence,
                 labels: all.clone(),
                 persons: persons.clone(),
+                words: record.words.clone(),
                 content_type: record.content_type.clone(),
                 created_at: created_at.clone(),
             })
@@ -315,6 +386,8 @@ mod tests {
             created_at: OffsetDateTime::now_utc(),
             labels: vec![],
             faces: vec![],
+            text: Vec::new(),
+            words: Vec::new(),
         }
     }
 

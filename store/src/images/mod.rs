@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use self::keys::{
     ImageItem, SAME_VERSION, face_items, face_items_prefix, label_entries, label_entries_prefix, person_entries, person_entries_prefix,
-    persons_of, record_sk,
+    persons_of, record_sk, word_entries, word_entries_prefix,
 };
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
 use crate::error::{Error, Result};
@@ -133,6 +133,7 @@ impl DynamoImages {
             (label_entries_prefix(id), "label", labels),
             (face_items_prefix(id), "index", face_indexes),
             (person_entries_prefix(id), "person_id", persons_of(record)),
+            (word_entries_prefix(id), "word", record.words.clone()),
         ] {
             for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(&prefix)).await? {
                 let value = item.get(attribute).and_then(|v| v.as_s().or_else(|_| v.as_n()).ok());
@@ -141,7 +142,11 @@ impl DynamoImages {
                 }
             }
         }
-        let entries = label_entries(record)?.into_iter().chain(person_entries(record)?).chain(face_items(record, descriptors)?);
+        let entries = label_entries(record)?
+            .into_iter()
+            .chain(person_entries(record)?)
+            .chain(word_entries(record)?)
+            .chain(face_items(record, descriptors)?);
         for entry in entries {
             writes.push(put_request(entry)?);
         }
@@ -211,6 +216,8 @@ impl ImageStore for DynamoImages {
             let previous: BTreeSet<String> = record.labels.iter().map(|label| label.name.clone()).collect();
             record.labels = analysis.labels.clone();
             record.faces = analysis.face_records();
+            record.text.clone_from(&analysis.text);
+            record.words.clone_from(&analysis.words);
             record.status = ImageStatus::Ready;
             record.failure_reason = None;
             let same_version = HashMap::from([(":version".to_owned(), n(version))]);

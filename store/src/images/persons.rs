@@ -202,7 +202,7 @@ impl DynamoImages {
         if person.cover.is_some() || person.face_count == 0 {
             return Ok(());
         }
-        let search = Search { labels: Vec::new(), persons: vec![person.id] };
+        let search = Search { persons: vec![person.id], ..Search::default() };
         let page = self.search_entries(user, &search, 2, None).await?;
         let Some(photo) = page.items.iter().map(|hit| hit.id).find(|photo| *photo != left) else { return Ok(()) };
         let Some(marker) = self.marker(user, photo).await? else { return Ok(()) };
@@ -425,7 +425,7 @@ impl DynamoImages {
     pub(super) async fn merge(&self, user: &UserName, into: PersonId, from: &[PersonId]) -> Result<Person> {
         let mut photos: BTreeSet<ImageId> = BTreeSet::new();
         for id in from {
-            let search = Search { labels: Vec::new(), persons: vec![*id] };
+            let search = Search { persons: vec![*id], ..Search::default() };
             let mut after = None;
             loop {
                 let page = self.search_entries(user, &search, 1000, after).await?;

@@ -1,13 +1,14 @@
 //! Reading the `entries` index: a user's images newest first, and searches planned so that an
 //! AND search costs about the rarest term's photos, whatever the size of the table: a person's
-//! entries when the search names one (a person is on few photos), else the rarest label's;
-//! every entry carries its image's labels and persons, so the other terms are filters.
+//! entries when the search names one (a person is on few photos), else a word's, else the
+//! rarest label's; every entry carries its image's labels, persons and words, so the other
+//! terms are filters.
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use contract::names::{IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY};
 
 use super::DynamoImages;
-use super::keys::{ImageItem, SearchEntry, images_entry, label_entry, label_sk, person_entry, person_sk, record_sk};
+use super::keys::{ImageItem, SearchEntry, images_entry, label_entry, label_sk, person_entry, person_sk, record_sk, word_entry, word_sk};
 use crate::dynamo::{self, from_item, s};
 use crate::error::{Error, Result};
 use crate::model::{ImageId, ImageRecord, LabelHit, Page, Search, UserName, parse_rfc3339};
@@ -72,7 +73,8 @@ impl DynamoImages {
         let nothing = Page { items: Vec::new(), next: None };
         let mut labels = search.labels.clone();
         let persons: Vec<String> = search.persons.iter().map(ToString::to_string).collect();
-        if persons.is_empty() && labels.len() > 1 {
+        let words = &search.words;
+        if persons.is_empty() && words.is_empty() && labels.len() > 1 {
             // Read the entries of the label with the fewest photos and filter by the others, so
             // the cost follows the rarest label, not the broadest. A label without photos
             // matches nothing.
@@ -83,14 +85,19 @@ impl DynamoImages {
             }
             labels.sort_by_key(|label| (count(label), label.clone()));
         }
-        // The partition read, and the terms left to filter by.
-        let (partition, sk_of, other_labels, other_persons): (String, Box<dyn Fn(ImageId) -> String + Send + Sync>, &[String], &[String]) =
+        // The partition read (a person's, else a word's: both are on few photos; else the
+        // rarest label's), and the terms left to filter by.
+        type SkOf = Box<dyn Fn(ImageId) -> String + Send + Sync>;
+        let (partition, sk_of, other_labels, other_persons, other_words): (String, SkOf, &[String], &[String], &[String]) =
             if let Some((first, others)) = persons.split_first() {
                 let first = first.clone();
-                (person_entry(user, &first), Box::new(move |id| person_sk(id, &first)), &labels, others)
+                (person_entry(user, &first), Box::new(move |id| person_sk(id, &first)), &labels, others, words)
+            } else if let Some((first, others)) = words.split_first() {
+                let first = first.clone();
+                (word_entry(user, &first), Box::new(move |id| word_sk(id, &first)), &labels, &[], others)
             } else if let Some((first, others)) = labels.split_first() {
                 let first = first.clone();
-                (label_entry(user, &first), Box::new(move |id| label_sk(id, &first)), others, &[])
+                (label_entry(user, &first), Box::new(move |id| label_sk(id, &first)), others, &[], &[])
             } else {
                 return Ok(nothing);
             };
@@ -106,6 +113,7 @@ impl DynamoImages {
                 .enumerate()
                 .map(|(i, label)| (format!(":label{i}"), "labels", label))
                 .chain(other_persons.iter().enumerate().map(|(i, person)| (format!(":person{i}"), "persons", person)))
+                .chain(other_words.iter().enumerate().map(|(i, word)| (format!(":word{i}"), "words", word)))
                 .collect();
             if !filters.is_empty() {
                 let filter = filters

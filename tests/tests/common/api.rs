@@ -216,9 +216,8 @@ impl Api {
 
     /// The analyzer on this stack's queue, as `runtime serve` runs it (built-in engine).
     pub fn poller(&self) -> analyzer::poller::Poller {
-        let labeler = analyzer::services::labeler(runtime::config::LabelerEngine::Builtin, &self.sdk).unwrap();
-        let faces = analyzer::services::faces_for(&self.config, runtime::config::LabelerEngine::Builtin, &self.sdk).unwrap();
-        let analyzer = std::sync::Arc::new(analyzer::services::analyzer(&self.config, &self.sdk, labeler, faces));
+        let engines = analyzer::services::engines(&self.config, runtime::config::LabelerEngine::Builtin, &self.sdk).unwrap();
+        let analyzer = std::sync::Arc::new(analyzer::services::analyzer(&self.config, &self.sdk, engines));
         let mut poller = analyzer::poller::Poller::new(
             analyzer,
             aws_sdk_sqs::Client::new(&self.sdk),
