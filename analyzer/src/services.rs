@@ -8,6 +8,7 @@ use runtime::services::{rekognition_collections, s3_client};
 use store::{DynamoImages, Result, S3Photos};
 
 use crate::text::builtin::BuiltinText;
+use crate::text::rekognition::RekognitionText;
 use crate::text::{NoText, TextFinder};
 use crate::{Analyzer, Engines};
 use crate::faces::builtin::BuiltinFaces;
@@ -44,11 +45,17 @@ pub fn faces_for(config: &StackConfig, engine: LabelerEngine, aws: &SdkConfig) -
     })
 }
 
-/// The text finder a stack's tier asks for: the built-in engine when `features.text` is on
-/// (on every engine's tier until Rekognition's DetectText is built), else one that finds none
-/// and loads no model.
-pub fn text_for(config: &StackConfig) -> Result<Arc<dyn TextFinder>> {
-    if config.settings.features.text { Ok(Arc::new(BuiltinText::load()?)) } else { Ok(Arc::new(NoText)) }
+/// The text finder a stack's tier asks for: when `features.text` is on, the engine's (the
+/// tier's, unless the operator chose another for local runs), else one that finds none and
+/// loads no model.
+pub fn text_for(config: &StackConfig, engine: LabelerEngine, aws: &SdkConfig) -> Result<Arc<dyn TextFinder>> {
+    if !config.settings.features.text {
+        return Ok(Arc::new(NoText));
+    }
+    Ok(match engine {
+        LabelerEngine::Builtin => Arc::new(BuiltinText::load()?),
+        LabelerEngine::Rekognition => Arc::new(RekognitionText::new(aws_sdk_rekognition::Client::new(aws))),
+    })
 }
 
 /// Every engine the stack's tier uses, of `engine` (the tier's, unless the operator chose
@@ -57,7 +64,7 @@ pub fn engines(config: &StackConfig, engine: LabelerEngine, aws: &SdkConfig) -> 
     Ok(Engines {
         labeler: labeler_for(config.settings.features, engine, aws)?,
         faces: faces_for(config, engine, aws)?,
-        text: text_for(config)?,
+        text: text_for(config, engine, aws)?,
     })
 }
 

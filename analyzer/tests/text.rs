@@ -51,3 +51,33 @@ fn photos_without_text_have_none() {
         assert!(lines.is_empty(), "{name}: {lines:#?}");
     }
 }
+
+/// The Rekognition engine over the SDK's mock client (the emulator's answer is canned): the
+/// photo is sent as a JPEG, and its LINE detections are the lines, the WORD ones left out.
+#[tokio::test]
+async fn rekognition_text_is_its_lines() {
+    use analyzer::text::TextFinder;
+    use analyzer::text::rekognition::RekognitionText;
+    use aws_sdk_rekognition::operation::detect_text::DetectTextOutput;
+    use aws_sdk_rekognition::types::{BoundingBox, Geometry, TextDetection, TextTypes};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    let detection = |text: &str, kind: TextTypes, top: f32| {
+        let bounds = BoundingBox::builder().left(0.1).top(top).width(0.5).height(0.05).build();
+        TextDetection::builder().detected_text(text).r#type(kind).confidence(98.5).geometry(Geometry::builder().bounding_box(bounds).build()).build()
+    };
+    let detect = mock!(aws_sdk_rekognition::Client::detect_text)
+        .match_requests(|request| request.image().and_then(|image| image.bytes()).is_some_and(|bytes| bytes.as_ref().starts_with(&[0xff, 0xd8])))
+        .then_output(move || {
+            DetectTextOutput::builder()
+                .text_detections(detection("Region-based segmentation", TextTypes::Line, 0.05))
+                .text_detections(detection("Let us first", TextTypes::Line, 0.2))
+                .text_detections(detection("Region-based", TextTypes::Word, 0.05))
+                .build()
+        });
+    let client = mock_client!(aws_sdk_rekognition, RuleMode::MatchAny, [&detect]);
+    let lines = RekognitionText::new(client).lines(&photo("page.png")).await.unwrap();
+    assert_eq!(detect.num_calls(), 1);
+    assert_eq!(lines.iter().map(|line| line.text.as_str()).collect::<Vec<_>>(), ["Region-based segmentation", "Let us first"]);
+    assert!((lines[0].confidence - 0.985).abs() < 1e-6 && (lines[1].bounds.top - 0.2).abs() < 1e-6);
+}

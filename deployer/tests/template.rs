@@ -230,6 +230,8 @@ fn tier_values_are_applied() {
             .iter()
             .any(|s| s.action.contains(&"rekognition:DetectLabels"));
         assert_eq!(may_detect_labels, config.labeler.engine == LabelerEngine::Rekognition, "{tier}");
+        let may_detect_text = analyzer.policies[0].policy_document.statement.iter().any(|s| s.action.contains(&"rekognition:DetectText"));
+        assert_eq!(may_detect_text, config.labeler.engine == LabelerEngine::Rekognition && config.features.text, "{tier}");
         // Where Rekognition keeps faces: the analyzer indexes and searches, the API deletes, and
         // both only in the collections named after this stack (the runtime's names, resolved).
         let rekognition_faces = config.labeler.engine == LabelerEngine::Rekognition && config.features.faces;

@@ -2,6 +2,7 @@
 //! per engine, as for labels and faces; the tier's `features.text` turns it on.
 
 pub mod builtin;
+pub mod rekognition;
 
 use async_trait::async_trait;
 use image::RgbImage;

@@ -94,7 +94,7 @@ pub struct Role {
 }
 
 /// Actions whose IAM authorisation has no resource type, so `Resource: "*"` is the only form.
-pub const ACTIONS_WITHOUT_RESOURCES: &[&str] = &["rekognition:DetectLabels"];
+pub const ACTIONS_WITHOUT_RESOURCES: &[&str] = &["rekognition:DetectLabels", "rekognition:DetectText"];
 
 fn lambda_role(description: &str, statements: Vec<Statement>) -> Resource {
     let trust = Statement {
@@ -207,11 +207,13 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
         use_key(&["kms:Decrypt", "kms:GenerateDataKey"]),
     ];
     if config.labeler.engine == LabelerEngine::Rekognition {
-        analyzer.push(Statement::allow(
-            "DetectLabels",
-            ACTIONS_WITHOUT_RESOURCES,
-            vec![Expr::str("*")],
-        ));
+        let detections: Vec<&'static str> = [(config.features.labels, "rekognition:DetectLabels"), (config.features.text, "rekognition:DetectText")]
+            .into_iter()
+            .filter_map(|(used, action)| used.then_some(action))
+            .collect();
+        if !detections.is_empty() {
+            analyzer.push(Statement::allow("DetectOnPhotos", &detections, vec![Expr::str("*")]));
+        }
         if config.features.faces {
             // One collection per user, made at run time: only the stack's own, by name prefix.
             analyzer.push(Statement::allow(
