@@ -15,6 +15,7 @@ mod reads;
 mod render;
 mod search;
 mod stats;
+mod text;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -91,6 +92,7 @@ enum Section {
     Render,
     Analyzer,
     Faces,
+    Text,
     Pipeline,
     Startup,
     Load,
@@ -248,6 +250,17 @@ impl Bench {
         faces::grouping_cost(report, &self.aws, &self.config.images_table).await
     }
 
+    /// Detection + recognition per photo, words indexed and accuracy, beside the peer.
+    fn text(&self, report: &mut Report) -> Result<()> {
+        let photos = text::photos(&self.cli.photos_dir)?;
+        let max_words = runtime::config::TextSettings::default().max_words as usize;
+        let ours = text::per_photo(report, &photos, max_words, 5)?;
+        if let Some(python) = &self.cli.peer_python {
+            text::peer(report, python, &photos, &ours, 3, &self.cli.out)?;
+        }
+        Ok(())
+    }
+
     async fn pipeline(&self, report: &mut Report) -> Result<()> {
         self.drain_queue().await?;
         let (served, _) = self.serve(&[], "serve-pipeline.log").await?;
@@ -344,6 +357,7 @@ async fn main() -> Result<()> {
         // visibility timeout.
         (Section::Analyzer, "analyzer"),
         (Section::Faces, "faces: detection, descriptors, grouping cost"),
+        (Section::Text, "text: detection, recognition, accuracy"),
         (Section::Pipeline, "upload to searchable"),
         (Section::Startup, "runtime start"),
         (Section::Load, "API under load (wrk)"),
@@ -359,6 +373,7 @@ async fn main() -> Result<()> {
             Section::Load => bench.load(&mut report).await,
             Section::Analyzer => bench.analyzer(&mut report).await,
             Section::Faces => bench.faces(&mut report).await,
+            Section::Text => bench.text(&mut report),
             Section::Pipeline => bench.pipeline(&mut report).await,
             Section::Search => {
                 search::measure(&mut report, &bench.aws, &bench.config.images_table, &bench.cli.tenant_sizes).await
