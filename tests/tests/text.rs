@@ -70,6 +70,20 @@ async fn words_in_photos_are_shown_searched_and_deleted_with_them() {
     let bad = api.call(Method::GET, "/images/search?text=%21%21%21", Some(&token), None).await;
     assert_eq!((bad.status, bad.error_code()), (StatusCode::BAD_REQUEST, "invalid_text"), "{}", bad.raw);
 
+    // A redelivery writes the same words again and adds no item; one that reads fewer words
+    // leaves none of the others behind.
+    use runtime::store::{Analysis, DynamoImages, ImageId, ImageStore, UserName};
+    let store = DynamoImages::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.images_table);
+    let (user, id) = (UserName::parse("tina").unwrap(), ImageId::parse(&page).unwrap());
+    let record = store.get(&user, id).await.unwrap().unwrap();
+    let again = |words: Vec<String>| Analysis { labels: record.labels.clone(), text: record.text.clone(), words, ..Analysis::default() };
+    let items = api.image_items().await.len();
+    assert!(store.put_analysis(&user, id, &again(record.words.clone())).await.unwrap());
+    assert_eq!(api.image_items().await.len(), items);
+    assert!(store.put_analysis(&user, id, &again(vec!["segmentation".into()])).await.unwrap());
+    assert_eq!(api.image_items().await.len(), items - (record.words.len() - 1));
+    assert_eq!(found(&api, &token, "text=markers").await, [cat_and_page.clone(), turned.clone()]);
+
     // Deleting the page takes its words: only the turned copy is found.
     assert_eq!(api.call(Method::DELETE, &format!("/images/{page}"), Some(&token), None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(found(&api, &token, "text=segmentation").await, [cat_and_page.clone(), turned.clone()]);
