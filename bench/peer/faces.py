@@ -10,15 +10,14 @@ usage: faces.py RUNS PHOTO...
 """
 
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import dlib
 import face_recognition
 import numpy as np
 from PIL import Image, ImageOps
+from timing import timed
 
 WORKING_SIDE = 1920
 
@@ -44,13 +43,8 @@ def main():
     photos = {}
     for name in sys.argv[2:]:
         path = Path(name)
-        found = faces(path)  # warm-up, not counted
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            found = faces(path)
-            times.append((time.perf_counter() - started) * 1000)
-        photos[path.stem] = {"ms_per_photo": statistics.median(times), "faces": found}
+        ms, found = timed(runs, lambda: faces(path))
+        photos[path.stem] = {"ms_per_photo": ms, "faces": found}
     json.dump({"dlib": dlib.__version__, "photos": photos}, sys.stdout)
 
 

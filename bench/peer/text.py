@@ -9,12 +9,11 @@ usage: text.py RUNS PHOTO...
 """
 
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 from rapidocr import RapidOCR
+from timing import timed
 
 ENGINE = RapidOCR(
     params={
@@ -35,13 +34,8 @@ def main():
     photos = {}
     for name in sys.argv[2:]:
         path = Path(name)
-        lines = read(path)  # warm-up, not counted
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            lines = read(path)
-            times.append((time.perf_counter() - started) * 1000)
-        photos[path.stem] = {"ms_per_photo": statistics.median(times), "lines": lines}
+        ms, lines = timed(runs, lambda: read(path))
+        photos[path.stem] = {"ms_per_photo": ms, "lines": lines}
     json.dump({"rapidocr": "3.10.0", "photos": photos}, sys.stdout)
 
 

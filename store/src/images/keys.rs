@@ -204,87 +204,7 @@ pub fn face_items(record: &ImageRecord, descriptors: &[Vec<f32>]) -> Result<Vec<
         .collect()
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LabelEntryItem {
-    pub pk: String,
-    pub sk: String,
-    pub entry_pk: String,
-    pub entry_sk: String,
-    pub image_id: String,
-    pub label: String,
-    pub confidence: f32,
-    /// Every label of the image, so that an AND search filters within one label's entries.
-    pub labels: Vec<String>,
-    /// Every person on the image, likewise.
-    #[serde(default)]
-    pub persons: Vec<String>,
-    /// Every word the image is found by, likewise.
-    #[serde(default)]
-    pub words: Vec<String>,
-    pub content_type: String,
-    pub created_at: String,
-}
-
-/// An image's entry under one of its persons (`<user>#person#<id>` in index `entries`).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct PersonEntryItem {
-    pub pk: String,
-    pub sk: String,
-    pub entry_pk: String,
-    pub entry_sk: String,
-    pub image_id: String,
-    pub person_id: String,
-    pub labels: Vec<String>,
-    pub persons: Vec<String>,
-    #[serde(default)]
-    pub words: Vec<String>,
-    pub content_type: String,
-    pub created_at: String,
-}
-
-/// An image's entry under one of its words (`<user>#word#<word>` in index `entries`).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct WordEntryItem {
-    pub pk: String,
-    pub sk: String,
-    pub entry_pk: String,
-    pub entry_sk: String,
-    pub image_id: String,
-    pub word: String,
-    pub labels: Vec<String>,
-    pub persons: Vec<String>,
-    pub words: Vec<String>,
-    pub content_type: String,
-    pub created_at: String,
-}
-
-/// The index entries of an analysed record, one per word it is found by.
-pub fn word_entries(record: &ImageRecord) -> Result<Vec<Item>> {
-    let created_at = rfc3339(record.created_at);
-    let labels: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
-    let persons = persons_of(record);
-    record
-        .words
-        .iter()
-        .map(|word| {
-            to_item(WordEntryItem {
-                pk: record.user_name.to_string(),
-                sk: word_sk(record.id, word),
-                entry_pk: word_entry(&record.user_name, word),
-                entry_sk: record.id.to_string(),
-                image_id: record.id.to_string(),
-                word: word.clone(),
-                labels: labels.clone(),
-                persons: persons.clone(),
-                words: record.words.clone(),
-                content_type: record.content_type.clone(),
-                created_at: created_at.clone(),
-            })
-        })
-        .collect()
-}
-
-/// What a search reads of any entry, label's or person's.
+/// What a search reads of any entry, label's, person's or word's.
 #[derive(Debug, Deserialize)]
 pub struct SearchEntry {
     pub image_id: String,
@@ -301,31 +221,6 @@ pub fn persons_of(record: &ImageRecord) -> Vec<String> {
     persons
 }
 
-/// The index entries of an analysed record, one per person on it.
-pub fn person_entries(record: &ImageRecord) -> Result<Vec<Item>> {
-    let created_at = rfc3339(record.created_at);
-    let labels: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
-    let persons = persons_of(record);
-    persons
-        .iter()
-        .map(|person| {
-            to_item(PersonEntryItem {
-                pk: record.user_name.to_string(),
-                sk: person_sk(record.id, person),
-                entry_pk: person_entry(&record.user_name, person),
-                entry_sk: record.id.to_string(),
-                image_id: record.id.to_string(),
-                person_id: person.clone(),
-                labels: labels.clone(),
-                persons: persons.clone(),
-                words: record.words.clone(),
-                content_type: record.content_type.clone(),
-                created_at: created_at.clone(),
-            })
-        })
-        .collect()
-}
-
 /// An album's counter item: written by `count_in_album`'s update expression, read back as this.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AlbumItem {
@@ -338,31 +233,86 @@ pub struct AlbumItem {
     pub cover: Option<String>,
 }
 
-/// The index entries of an analysed record, one per label, each carrying the whole label set.
-pub fn label_entries(record: &ImageRecord) -> Result<Vec<Item>> {
-    let created_at = rfc3339(record.created_at);
-    let all: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
+/// An image's entry in index `entries` under one of its labels, persons or words (`term`),
+/// carrying the image's whole label, person and word sets, so that an AND search reads one
+/// partition's entries and filters by the other terms.
+#[derive(Debug, Serialize)]
+struct EntryItem<'a, T: Serialize> {
+    pk: &'a str,
+    sk: String,
+    entry_pk: String,
+    entry_sk: String,
+    image_id: String,
+    #[serde(flatten)]
+    term: T,
+    labels: &'a [String],
+    persons: &'a [String],
+    words: &'a [String],
+    content_type: &'a str,
+    created_at: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct LabelTerm<'a> {
+    label: &'a str,
+    confidence: f32,
+}
+
+#[derive(Debug, Serialize)]
+struct PersonTerm<'a> {
+    person_id: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct WordTerm<'a> {
+    word: &'a str,
+}
+
+/// The entries of an analysed record under `terms`: each its sort key, its index partition
+/// and its term.
+fn entries<T: Serialize>(record: &ImageRecord, terms: impl Iterator<Item = (String, String, T)>) -> Result<Vec<Item>> {
+    let (user, created_at) = (record.user_name.to_string(), rfc3339(record.created_at));
+    let labels: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
     let persons = persons_of(record);
-    record
-        .labels
-        .iter()
-        .map(|label| {
-            to_item(LabelEntryItem {
-                pk: record.user_name.to_string(),
-                sk: label_sk(record.id, &label.name),
-                entry_pk: label_entry(&record.user_name, &label.name),
+    terms
+        .map(|(sk, entry_pk, term)| {
+            to_item(EntryItem {
+                pk: &user,
+                sk,
+                entry_pk,
                 entry_sk: record.id.to_string(),
                 image_id: record.id.to_string(),
-                label: label.name.clone(),
-                confidence: label.confidence,
-                labels: all.clone(),
-                persons: persons.clone(),
-                words: record.words.clone(),
-                content_type: record.content_type.clone(),
-                created_at: created_at.clone(),
+                term,
+                labels: &labels,
+                persons: &persons,
+                words: &record.words,
+                content_type: &record.content_type,
+                created_at: &created_at,
             })
         })
         .collect()
+}
+
+/// One entry per label of an analysed record.
+pub fn label_entries(record: &ImageRecord) -> Result<Vec<Item>> {
+    let (id, user) = (record.id, &record.user_name);
+    entries(
+        record,
+        record.labels.iter().map(|label| (label_sk(id, &label.name), label_entry(user, &label.name), LabelTerm { label: &label.name, confidence: label.confidence })),
+    )
+}
+
+/// One entry per person on an analysed record.
+pub fn person_entries(record: &ImageRecord) -> Result<Vec<Item>> {
+    let (id, user) = (record.id, &record.user_name);
+    let persons = persons_of(record);
+    entries(record, persons.iter().map(|person| (person_sk(id, person), person_entry(user, person), PersonTerm { person_id: person })))
+}
+
+/// One entry per word an analysed record is found by.
+pub fn word_entries(record: &ImageRecord) -> Result<Vec<Item>> {
+    let (id, user) = (record.id, &record.user_name);
+    entries(record, record.words.iter().map(|word| (word_sk(id, word), word_entry(user, word), WordTerm { word })))
 }
 
 #[cfg(test)]
