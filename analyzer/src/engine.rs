@@ -61,6 +61,11 @@ fn library() -> std::result::Result<PathBuf, String> {
         })
 }
 
+/// Runs CPU-bound work (decoding, inference) off the async threads; `what` names it in errors.
+pub async fn off_async<T: Send + 'static>(what: &'static str, work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|err| Error::Internal(format!("{what} task: {err}")))?
+}
+
 /// One ONNX model, loaded once and shared; runs on the calling thread.
 pub struct Model {
     name: &'static str,

@@ -25,6 +25,7 @@ use futures::StreamExt;
 use contract::TierSettings;
 use store::{Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key, words_of};
 
+use crate::engine::off_async;
 use crate::faces::{FaceFinder, NoFaces, PhotoOf, crop};
 use crate::labeler::Labeler;
 use crate::text::{NoText, TextFinder};
@@ -140,11 +141,10 @@ impl Analyzer {
         };
         // Decoded once, as large as the engine that needs the most pixels asks.
         let side = self.engines.photo_side();
-        let decoded = tokio::task::spawn_blocking(move || decode::decode(&bytes, side))
-            .await
-            .map_err(|err| Error::Internal(format!("decoding task: {err}")))?;
+        let decoded = off_async("decoding", move || Ok(decode::decode(&bytes, side))).await?;
+        // Shared by the engines, each on a blocking thread of its own.
         let photo = match decoded {
-            Ok(photo) => photo,
+            Ok(photo) => Arc::new(photo),
             Err(decode::Undecodable(reason)) => {
                 self.images.mark_failed(&user, id, &reason).await?;
                 return Ok(Outcome::Failed(reason));

@@ -19,7 +19,7 @@ struct SeesACat;
 
 #[async_trait]
 impl Labeler for SeesACat {
-    async fn labels(&self, _: &RgbImage, _: usize, _: f32) -> store::Result<Vec<Label>> {
+    async fn labels(&self, _: &Arc<RgbImage>, _: usize, _: f32) -> store::Result<Vec<Label>> {
         Ok(vec![Label { name: "cat".into(), confidence: 99.0 }])
     }
 }
@@ -102,7 +102,7 @@ async fn a_tier_without_labels_loads_no_model_and_finds_none() {
     let aws = aws_config::SdkConfig::builder().build();
     let features = contract::Features { labels: false, faces: false, text: false };
     let labeler = analyzer::services::labeler_for(features, LabelerEngine::Builtin, &aws).unwrap();
-    let photo = analyzer::decode::decode(PHOTO, analyzer::decode::LABELS_SIDE).unwrap();
+    let photo = Arc::new(analyzer::decode::decode(PHOTO, analyzer::decode::LABELS_SIDE).unwrap());
     assert!(labeler.labels(&photo, 10, 0.0).await.unwrap().is_empty());
     let features = contract::Features { labels: true, ..features };
     let labeler = analyzer::services::labeler_for(features, LabelerEngine::Builtin, &aws).unwrap();
@@ -116,7 +116,7 @@ struct SeesOnePerson;
 
 #[async_trait]
 impl FaceFinder for SeesOnePerson {
-    async fn faces(&self, _: &RgbImage, _: PhotoOf<'_>) -> store::Result<Vec<FoundFace>> {
+    async fn faces(&self, _: &Arc<RgbImage>, _: PhotoOf<'_>) -> store::Result<Vec<FoundFace>> {
         let face = |side: f32, score: f32| FoundFace::described(FaceBox { left: 0.0, top: 0.0, width: side, height: side }, score, vec![0.25; 128]);
         Ok(vec![face(0.5, 0.9), face(0.01, 0.9)])
     }

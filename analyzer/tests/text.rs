@@ -76,7 +76,7 @@ async fn rekognition_text_is_its_lines() {
                 .build()
         });
     let client = mock_client!(aws_sdk_rekognition, RuleMode::MatchAny, [&detect]);
-    let lines = RekognitionText::new(client).lines(&photo("page.png")).await.unwrap();
+    let lines = RekognitionText::new(client).lines(&std::sync::Arc::new(photo("page.png"))).await.unwrap();
     assert_eq!(detect.num_calls(), 1);
     assert_eq!(lines.iter().map(|line| line.text.as_str()).collect::<Vec<_>>(), ["Region-based segmentation", "Let us first"]);
     assert!((lines[0].confidence - 0.985).abs() < 1e-6 && (lines[1].bounds.top - 0.2).abs() < 1e-6);

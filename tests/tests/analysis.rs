@@ -249,7 +249,7 @@ async fn a_message_that_keeps_failing_reaches_the_dead_letter_queue() {
 async fn the_rekognition_engine_sends_detect_labels_with_the_tier_limits() {
     let api = Api::deploy("FULL_PLATFORM_USER", "ANALYSIS_REKOGNITION", &[]).await;
     let labeler = RekognitionLabeler::new(aws_sdk_rekognition::Client::new(&api.sdk));
-    let photo = image::load_from_memory(&fixture("chelsea.png")).unwrap().to_rgb8();
+    let photo = std::sync::Arc::new(image::load_from_memory(&fixture("chelsea.png")).unwrap().to_rgb8());
     let settings = api.config.settings.labeler;
     // The emulator's answer is canned: only the request's acceptance and the shape of the
     // result are checked, never which labels come back.

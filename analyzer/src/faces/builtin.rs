@@ -14,7 +14,7 @@ use image::RgbImage;
 use ndarray::Array4;
 
 use super::{FaceBox, FaceFinder, FoundFace, PhotoOf};
-use crate::engine::Model;
+use crate::engine::{Model, off_async};
 use crate::geometry::{Bounds, suppress};
 use crate::pixels::resize;
 use store::{Error, Result};
@@ -212,13 +212,9 @@ fn sample(photo: &RgbImage, x: f32, y: f32, c: usize) -> f32 {
 
 #[async_trait]
 impl FaceFinder for BuiltinFaces {
-    async fn faces(&self, photo: &RgbImage, _: PhotoOf<'_>) -> Result<Vec<FoundFace>> {
-        let faces = self.clone();
-        let photo = photo.clone();
-        // Inference is CPU-bound: off the async threads.
-        tokio::task::spawn_blocking(move || faces.find(&photo))
-            .await
-            .map_err(|err| Error::Internal(format!("face task: {err}")))?
+    async fn faces(&self, photo: &Arc<RgbImage>, _: PhotoOf<'_>) -> Result<Vec<FoundFace>> {
+        let (faces, photo) = (self.clone(), Arc::clone(photo));
+        off_async("face", move || faces.find(&photo)).await
     }
 
     fn photo_side(&self) -> Option<u32> {

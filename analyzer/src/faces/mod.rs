@@ -5,6 +5,8 @@ pub mod builtin;
 pub mod crop;
 pub mod rekognition;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use image::RgbImage;
 
@@ -23,7 +25,7 @@ pub struct PhotoOf<'a> {
 #[async_trait]
 pub trait FaceFinder: Send + Sync {
     /// The faces of a decoded, oriented photo, most confident first.
-    async fn faces(&self, photo: &RgbImage, of: PhotoOf<'_>) -> Result<Vec<FoundFace>>;
+    async fn faces(&self, photo: &Arc<RgbImage>, of: PhotoOf<'_>) -> Result<Vec<FoundFace>>;
 
     /// The longest side of the photo it needs to see (None: it looks at no pixels).
     fn photo_side(&self) -> Option<u32>;
@@ -34,7 +36,7 @@ pub struct NoFaces;
 
 #[async_trait]
 impl FaceFinder for NoFaces {
-    async fn faces(&self, _: &RgbImage, _: PhotoOf<'_>) -> Result<Vec<FoundFace>> {
+    async fn faces(&self, _: &Arc<RgbImage>, _: PhotoOf<'_>) -> Result<Vec<FoundFace>> {
         Ok(Vec::new())
     }
 

@@ -3,6 +3,8 @@
 //! (SearchFaces, at the tier's `faces.min_similarity`). Rekognition keeps the faces; grouping
 //! then places each face with the person of its most similar match (store::grouping).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use image::RgbImage;
 
@@ -29,7 +31,7 @@ impl RekognitionFaces {
 
 #[async_trait]
 impl FaceFinder for RekognitionFaces {
-    async fn faces(&self, photo: &RgbImage, of: PhotoOf<'_>) -> Result<Vec<FoundFace>> {
+    async fn faces(&self, photo: &Arc<RgbImage>, of: PhotoOf<'_>) -> Result<Vec<FoundFace>> {
         let bytes = jpeg(photo, JPEG_QUALITY)?;
         let indexed = self.collections.index(of.user, of.image, bytes, MAX_GROUPED_FACES as i32).await?;
         let mut faces = Vec::with_capacity(indexed.len());

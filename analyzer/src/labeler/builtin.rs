@@ -19,7 +19,7 @@ use ndarray::Array4;
 
 use super::hierarchy::Hierarchy;
 use super::{Labeler, rank};
-use crate::engine::Model;
+use crate::engine::{Model, off_async};
 use crate::geometry::suppress;
 use crate::pixels::resize;
 use store::{Error, Result};
@@ -217,13 +217,9 @@ fn non_maximum_suppression(candidates: Vec<Detection>) -> Vec<Detection> {
 
 #[async_trait]
 impl Labeler for BuiltinLabeler {
-    async fn labels(&self, photo: &RgbImage, max_labels: usize, min_confidence: f32) -> Result<Vec<Label>> {
-        let labeler = self.clone();
-        let photo = photo.clone();
-        // Inference is CPU-bound: off the async threads.
-        let labels = tokio::task::spawn_blocking(move || labeler.all_labels(&photo))
-            .await
-            .map_err(|err| Error::Internal(format!("labelling task: {err}")))??;
+    async fn labels(&self, photo: &Arc<RgbImage>, max_labels: usize, min_confidence: f32) -> Result<Vec<Label>> {
+        let (labeler, photo) = (self.clone(), Arc::clone(photo));
+        let labels = off_async("labelling", move || labeler.all_labels(&photo)).await?;
         Ok(rank(labels, max_labels, min_confidence))
     }
 }

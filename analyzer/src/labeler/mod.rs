@@ -7,6 +7,8 @@ pub mod rekognition;
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use image::RgbImage;
 
@@ -21,7 +23,7 @@ pub const MAX_STORED_LABELS: usize = 40;
 pub trait Labeler: Send + Sync {
     /// Labels of a decoded, oriented, downscaled photo, at most `max_labels` of them with at
     /// least `min_confidence` percent, most confident first.
-    async fn labels(&self, photo: &RgbImage, max_labels: usize, min_confidence: f32) -> Result<Vec<Label>>;
+    async fn labels(&self, photo: &Arc<RgbImage>, max_labels: usize, min_confidence: f32) -> Result<Vec<Label>>;
 }
 
 /// The labeler of tiers whose `features.labels` is off: no labels, no model loaded.
@@ -29,7 +31,7 @@ pub struct NoLabels;
 
 #[async_trait]
 impl Labeler for NoLabels {
-    async fn labels(&self, _: &RgbImage, _: usize, _: f32) -> Result<Vec<Label>> {
+    async fn labels(&self, _: &Arc<RgbImage>, _: usize, _: f32) -> Result<Vec<Label>> {
         Ok(Vec::new())
     }
 }

@@ -2,6 +2,8 @@
 //! keeping Rekognition's parents as labels too ("Cat" with parents "Pet", "Animal", "Mammal").
 //! The photo is sent as a downscaled JPEG, which stays under DetectLabels' 5 MB image limit.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use aws_sdk_rekognition::Client;
 use aws_sdk_rekognition::primitives::Blob;
@@ -28,7 +30,7 @@ impl RekognitionLabeler {
 
 #[async_trait]
 impl Labeler for RekognitionLabeler {
-    async fn labels(&self, photo: &RgbImage, max_labels: usize, min_confidence: f32) -> Result<Vec<Label>> {
+    async fn labels(&self, photo: &Arc<RgbImage>, max_labels: usize, min_confidence: f32) -> Result<Vec<Label>> {
         let answer = self
             .client
             .detect_labels()
@@ -37,10 +39,7 @@ impl Labeler for RekognitionLabeler {
             .min_confidence(min_confidence)
             .send()
             .await
-            .map_err(|err| Error::Aws {
-                action: "Rekognition DetectLabels".into(),
-                message: aws_sdk_rekognition::error::DisplayErrorContext(&err).to_string(),
-            })?;
+            .map_err(Error::aws("Rekognition DetectLabels"))?;
         let mut labels = Vec::new();
         for label in answer.labels.unwrap_or_default() {
             let (Some(name), Some(confidence)) = (label.name, label.confidence) else { continue };

@@ -12,7 +12,7 @@ use image::imageops;
 use ndarray::Array4;
 
 use super::{TextFinder, TextLine};
-use crate::engine::Model;
+use crate::engine::{Model, off_async};
 use crate::pixels::resize;
 use store::{Error, FaceBox, Result};
 
@@ -167,13 +167,9 @@ impl BuiltinText {
 
 #[async_trait]
 impl TextFinder for BuiltinText {
-    async fn lines(&self, photo: &RgbImage) -> Result<Vec<TextLine>> {
-        let text = self.clone();
-        let photo = photo.clone();
-        // Inference is CPU-bound: off the async threads.
-        tokio::task::spawn_blocking(move || text.find(&photo))
-            .await
-            .map_err(|err| Error::Internal(format!("text task: {err}")))?
+    async fn lines(&self, photo: &Arc<RgbImage>) -> Result<Vec<TextLine>> {
+        let (text, photo) = (self.clone(), Arc::clone(photo));
+        off_async("text", move || text.find(&photo)).await
     }
 
     fn photo_side(&self) -> Option<u32> {

@@ -4,6 +4,8 @@
 pub mod builtin;
 pub mod rekognition;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use image::RgbImage;
 
@@ -13,7 +15,7 @@ use store::Result;
 #[async_trait]
 pub trait TextFinder: Send + Sync {
     /// The lines of text of a decoded, oriented photo, in reading order.
-    async fn lines(&self, photo: &RgbImage) -> Result<Vec<TextLine>>;
+    async fn lines(&self, photo: &Arc<RgbImage>) -> Result<Vec<TextLine>>;
 
     /// The longest side of the photo it needs to see (None: it looks at no pixels).
     fn photo_side(&self) -> Option<u32>;
@@ -24,7 +26,7 @@ pub struct NoText;
 
 #[async_trait]
 impl TextFinder for NoText {
-    async fn lines(&self, _: &RgbImage) -> Result<Vec<TextLine>> {
+    async fn lines(&self, _: &Arc<RgbImage>) -> Result<Vec<TextLine>> {
         Ok(Vec::new())
     }
 

@@ -1,6 +1,8 @@
 //! The Rekognition engine's text: DetectText on the photo (a JPEG under its 5 MB limit); its
 //! LINE detections are the lines (its WORD detections repeat them word by word).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use aws_sdk_rekognition::Client;
 use aws_sdk_rekognition::primitives::Blob;
@@ -27,14 +29,14 @@ impl RekognitionText {
 
 #[async_trait]
 impl TextFinder for RekognitionText {
-    async fn lines(&self, photo: &RgbImage) -> Result<Vec<TextLine>> {
+    async fn lines(&self, photo: &Arc<RgbImage>) -> Result<Vec<TextLine>> {
         let answer = self
             .client
             .detect_text()
             .image(Image::builder().bytes(Blob::new(jpeg(photo, JPEG_QUALITY)?)).build())
             .send()
             .await
-            .map_err(|err| Error::Aws { action: "Rekognition DetectText".into(), message: aws_sdk_rekognition::error::DisplayErrorContext(&err).to_string() })?;
+            .map_err(Error::aws("Rekognition DetectText"))?;
         let side = |value: Option<f32>| value.unwrap_or(0.0).clamp(0.0, 1.0);
         Ok(answer
             .text_detections()
