@@ -6,7 +6,6 @@
 
 use async_trait::async_trait;
 use aws_sdk_rekognition::Client;
-use aws_sdk_rekognition::error::DisplayErrorContext;
 use aws_sdk_rekognition::primitives::Blob;
 use aws_sdk_rekognition::types::{BoundingBox, Image, QualityFilter};
 
@@ -55,10 +54,6 @@ pub struct RekognitionCollections {
     stack: String,
 }
 
-fn aws(action: &'static str) -> impl FnOnce(aws_sdk_rekognition::Error) -> Error {
-    move |err| Error::Aws { action: action.to_owned(), message: DisplayErrorContext(&err).to_string() }
-}
-
 fn bounds(bounding: Option<&BoundingBox>) -> FaceBox {
     let side = |value: Option<f32>| value.unwrap_or(0.0).clamp(0.0, 1.0);
     let bounding = bounding.cloned().unwrap_or_else(|| BoundingBox::builder().build());
@@ -92,9 +87,9 @@ impl RekognitionCollections {
         let answer = match request().send().await.map_err(aws_sdk_rekognition::Error::from) {
             Err(aws_sdk_rekognition::Error::ResourceNotFoundException(_)) => {
                 self.create(&collection).await?;
-                request().send().await.map_err(aws_sdk_rekognition::Error::from).map_err(aws("Rekognition IndexFaces"))?
+                request().send().await.map_err(Error::aws("Rekognition IndexFaces"))?
             }
-            other => other.map_err(aws("Rekognition IndexFaces"))?,
+            other => other.map_err(Error::aws("Rekognition IndexFaces"))?,
         };
         let mut indexed: Vec<IndexedFace> = answer
             .face_records()
@@ -118,7 +113,7 @@ impl RekognitionCollections {
         match self.client.create_collection().collection_id(collection).send().await.map_err(aws_sdk_rekognition::Error::from) {
             // Another photo of the user created it a moment before.
             Ok(_) | Err(aws_sdk_rekognition::Error::ResourceAlreadyExistsException(_)) => Ok(()),
-            Err(err) => Err(aws("Rekognition CreateCollection")(err)),
+            Err(err) => Err(Error::aws("Rekognition CreateCollection")(err)),
         }
     }
 
@@ -134,8 +129,7 @@ impl RekognitionCollections {
             .max_faces(MAX_MATCHES)
             .send()
             .await
-            .map_err(aws_sdk_rekognition::Error::from)
-            .map_err(aws("Rekognition SearchFaces"))?;
+            .map_err(Error::aws("Rekognition SearchFaces"))?;
         let mut matches: Vec<FaceMatch> = answer
             .face_matches()
             .iter()
@@ -160,7 +154,7 @@ impl FaceCollections for RekognitionCollections {
             let answer = self.client.delete_faces().collection_id(self.collection(user)).set_face_ids(Some(chunk.to_vec())).send().await;
             match answer.map_err(aws_sdk_rekognition::Error::from) {
                 Ok(_) | Err(aws_sdk_rekognition::Error::ResourceNotFoundException(_)) => {}
-                Err(err) => return Err(aws("Rekognition DeleteFaces")(err)),
+                Err(err) => return Err(Error::aws("Rekognition DeleteFaces")(err)),
             }
         }
         Ok(())
@@ -170,7 +164,7 @@ impl FaceCollections for RekognitionCollections {
         match self.client.delete_collection().collection_id(self.collection(user)).send().await.map_err(aws_sdk_rekognition::Error::from) {
             // A user who never had a face has no collection.
             Ok(_) | Err(aws_sdk_rekognition::Error::ResourceNotFoundException(_)) => Ok(()),
-            Err(err) => Err(aws("Rekognition DeleteCollection")(err)),
+            Err(err) => Err(Error::aws("Rekognition DeleteCollection")(err)),
         }
     }
 }

@@ -339,13 +339,13 @@ impl ImageStore for MemoryImages {
         if let Some(faces) = people.grouped.get(&(user.clone(), id)) {
             return Ok(faces.iter().map(|(person, _)| *person).collect());
         }
-        let keys: Vec<(UserName, PersonId)> = people.of(user).iter().map(|person| (user.clone(), person.id)).collect();
-        let centres: Vec<Centre> = keys.iter().map(|key| people.persons[key].1.clone()).collect();
+        let members = people.members(user);
+        let centres: Vec<Centre> = members.iter().map(|(_, centre)| centre.clone()).collect();
         let to_group = grouping::to_group(faces, grouped);
         let person_of = |found: &FaceMatch| {
             let (image, index) = people.engine_faces.get(&(user.clone(), found.engine_id.clone()))?;
             let person = people.grouped.get(&(user.clone(), *image))?.get(*index)?.0?;
-            keys.iter().position(|(_, id)| *id == person)
+            members.iter().position(|(member, _)| member.id == person)
         };
         let chosen = assign(faces, &to_group, &centres, max_distance, person_of);
         let mut result = Vec::new();
@@ -359,7 +359,7 @@ impl ImageStore for MemoryImages {
                 continue;
             }
             let key = match joins {
-                Some(existing) => keys[existing].clone(),
+                Some(existing) => (user.clone(), members[existing].0.id),
                 None => {
                     let started = grouping::start();
                     let key = (user.clone(), started.0.id);

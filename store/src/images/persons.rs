@@ -97,18 +97,6 @@ struct People {
 }
 
 impl People {
-    /// A grouped photo's faces, their persons read through the merges.
-    fn faces_of(&self, marker: &GroupedItem) -> Result<PhotoFaces> {
-        marker
-            .faces
-            .iter()
-            .map(|face| {
-                let person = face.person_id.as_deref().map(PersonId::parse).transpose()?;
-                Ok((person.map(|person| grouping::resolve(&self.merged, person)), face.descriptor.clone()))
-            })
-            .collect()
-    }
-
     fn member(&self, id: PersonId) -> Option<&Member> {
         self.members.iter().find(|(person, _)| person.id == id)
     }
@@ -131,6 +119,17 @@ struct GroupedItem {
 }
 
 impl GroupedItem {
+    /// The photo's faces, their persons read through `merged`.
+    fn faces(&self, merged: &Merged) -> Result<PhotoFaces> {
+        self.faces
+            .iter()
+            .map(|face| {
+                let person = face.person_id.as_deref().map(PersonId::parse).transpose()?;
+                Ok((person.map(|person| grouping::resolve(merged, person)), face.descriptor.clone()))
+            })
+            .collect()
+    }
+
     /// This photo's grouping with its faces in the persons `faces` says.
     fn regrouped(&self, faces: &PhotoFaces) -> Self {
         let mut item = self.clone();
@@ -206,9 +205,7 @@ impl DynamoImages {
         let page = self.search_entries(user, &search, 2, None).await?;
         let Some(photo) = page.items.iter().map(|hit| hit.id).find(|photo| *photo != left) else { return Ok(()) };
         let Some(marker) = self.marker(user, photo).await? else { return Ok(()) };
-        let people = People { members: Vec::new(), merged: merged.clone() };
-        let faces = people.faces_of(&marker)?;
-        person.cover = grouping::face_of(&faces, person.id).map(|index| FaceId { image: photo, index });
+        person.cover = grouping::face_of(&marker.faces(merged)?, person.id).map(|index| FaceId { image: photo, index });
         Ok(())
     }
 
@@ -267,7 +264,7 @@ impl DynamoImages {
             let version = self.version(user).await?;
             let people = self.people(user).await?;
             if let Some(marker) = marker {
-                return Ok(people.faces_of(&marker)?.into_iter().map(|(person, _)| person).collect());
+                return Ok(marker.faces(&people.merged)?.into_iter().map(|(person, _)| person).collect());
             }
             let to_group = grouping::to_group(faces, grouped);
             let centres: Vec<Centre> = people.members.iter().map(|(_, centre)| centre.clone()).collect();
@@ -329,7 +326,7 @@ impl DynamoImages {
             let Some(marker) = self.marker(user, id).await? else { return Ok(()) };
             let version = self.version(user).await?;
             let people = self.people(user).await?;
-            let faces = people.faces_of(&marker)?;
+            let faces = marker.faces(&people.merged)?;
             let mut members: BTreeMap<PersonId, Member> = people.members.into_iter().map(|member| (member.0.id, member)).collect();
             let mut changed: BTreeSet<PersonId> = BTreeSet::new();
             for (person_id, descriptor) in &faces {
@@ -389,7 +386,7 @@ impl DynamoImages {
             let marker = self.marker(user, face.image).await?.filter(|marker| index < marker.faces.len()).ok_or_else(not_found)?;
             let version = self.version(user).await?;
             let mut people = self.people(user).await?;
-            let mut faces = people.faces_of(&marker)?;
+            let mut faces = marker.faces(&people.merged)?;
             // A face left out of grouping has its descriptor on its face item only.
             let descriptor = match &faces[index].1 {
                 grouped if !grouped.is_empty() => grouped.clone(),
@@ -442,7 +439,7 @@ impl DynamoImages {
             let mut faces = Vec::with_capacity(photos.len());
             for id in &photos {
                 if let Some(marker) = self.marker(user, *id).await? {
-                    faces.push(people.faces_of(&marker)?);
+                    faces.push(marker.faces(&people.merged)?);
                 }
             }
             let merged = grouping::merge(&mut people.members, into, from, &mut faces)?;
@@ -460,7 +457,7 @@ impl DynamoImages {
         };
         for id in photos {
             if let Some(marker) = self.marker(user, id).await? {
-                self.regroup_photo(user, id, &people.faces_of(&marker)?).await?;
+                self.regroup_photo(user, id, &marker.faces(&people.merged)?).await?;
             }
         }
         Ok(merged)
