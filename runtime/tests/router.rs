@@ -10,7 +10,8 @@ use axum::http::{Method, Request, StatusCode};
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
 use runtime::config::{TextSettings, FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, StackConfig, TierSettings};
-use runtime::store::{FaceCollections, UserName};
+use runtime::store::accounts::{self, NewAccount};
+use runtime::store::{AccountStatus, FaceCollections, UserName, UserStore};
 use runtime::store::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -19,6 +20,7 @@ const PHOTO: &[u8] = include_bytes!("../../tests/fixtures/photos/chelsea.png");
 
 struct App {
     router: axum::Router,
+    users: Arc<MemoryUsers>,
     images: Arc<MemoryImages>,
     collections: Arc<Collections>,
     photos: Arc<MemoryPhotos>,
@@ -38,6 +40,7 @@ fn settings(photos_per_user: Limit, max_photo_bytes: u64) -> TierSettings {
 fn app_with(settings: TierSettings) -> App {
     let (images, photos, events) = (Arc::new(MemoryImages::default()), Arc::new(MemoryPhotos::default()), Arc::new(MemoryEvents::default()));
     let collections = Arc::new(Collections::default());
+    let users = Arc::new(MemoryUsers::default());
     let config = StackConfig {
         tier: "CORE_USER".into(),
         users_table: "users".into(),
@@ -51,14 +54,14 @@ fn app_with(settings: TierSettings) -> App {
     };
     let services = Services {
         config,
-        users: Arc::new(MemoryUsers::default()),
+        users: users.clone(),
         images: images.clone(),
         photos: photos.clone(),
         events: events.clone(),
         collections: collections.clone(),
         tokens: TokenSigner::new([7; 32]),
     };
-    App { router: router(services), images, photos, events, collections }
+    App { router: router(services), users, images, photos, events, collections }
 }
 
 /// Face collections that remember what they were asked to delete.
@@ -333,4 +336,102 @@ async fn deletions_reach_the_engines_face_collection() {
     let (status, _) = app.send(Method::DELETE, "/users/me", Some(&alice), None, vec![]).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(*app.collections.0.lock().unwrap(), ["faces of alice: rekognition-face", "collection of alice"]);
+}
+
+/// Ops change an account's status the way `deployer tenant suspend/resume/move` does.
+async fn set_status(app: &App, name: &str, status: AccountStatus) {
+    let name = UserName::parse(name).unwrap();
+    let mut user = app.users.get(&name).await.unwrap().unwrap();
+    let generation = user.token_generation;
+    user.status = status;
+    app.users.update(&user, generation).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_one_time_password_must_be_changed_at_the_first_sign_in() {
+    let app = app();
+    let one_time = accounts::one_time_password().unwrap();
+    let account = NewAccount { user_name: "olga", email: "olga@example.org", first_name: "O", last_name: "P" };
+    let user = account.record(one_time.clone(), true).await.unwrap();
+    app.users.create(&user).await.unwrap();
+
+    let sign_in = |password: &str, new_password: Option<&str>| {
+        let mut body = json!({"user_name": "olga", "password": password});
+        if let Some(new_password) = new_password {
+            body["new_password"] = json!(new_password);
+        }
+        app.json(Method::POST, "/sessions", None, body)
+    };
+    let (status, body) = sign_in(&one_time, None).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "password_change_required"), "{body}");
+    assert!(body.get("token").is_none());
+    let (status, body) = sign_in("not the password", Some("my own passphrase")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = sign_in(&one_time, Some("short")).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "weak_password"), "{body}");
+
+    let (status, body) = sign_in(&one_time, Some("my own passphrase")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.json(Method::GET, "/users/me", Some(&token), json!({})).await.0, StatusCode::OK);
+    assert_eq!(sign_in(&one_time, None).await.0, StatusCode::UNAUTHORIZED, "the one-time password still works");
+    assert_eq!(sign_in("my own passphrase", None).await.0, StatusCode::CREATED);
+    let (status, body) = sign_in("my own passphrase", Some("yet another passphrase")).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_request"), "{body}");
+    let stored = app.users.get(&UserName::parse("olga").unwrap()).await.unwrap().unwrap();
+    assert!(!stored.password_change_required && stored.last_sign_in.is_some());
+}
+
+/// Every operation of the document that a signed-in user calls, with its path ids filled in.
+async fn user_operations(app: &App) -> Vec<(Method, String)> {
+    let (_, document) = app.send(Method::GET, "/openapi.json", None, None, vec![]).await;
+    let mut operations = Vec::new();
+    for (path, methods) in document["paths"].as_object().unwrap() {
+        for (method, operation) in methods.as_object().unwrap() {
+            let ops_only = operation["responses"].get("403").is_some_and(|r| r.to_string().contains("ops credential"));
+            if operation.get("security").is_none() || ops_only {
+                continue;
+            }
+            let path = path.replace("{id}", "01HZY2X3W4V5T6S7R8Q9P0N1M2") + if path.ends_with("/search") { "?label=cat" } else { "" };
+            operations.push((method.to_uppercase().parse().unwrap(), path));
+        }
+    }
+    assert!(operations.len() >= 15, "{operations:?}");
+    operations
+}
+
+#[tokio::test]
+async fn a_suspended_account_is_refused_everywhere_until_resumed() {
+    let app = app();
+    let token = app.user("sue").await;
+    let (status, _) = app.upload(&token).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    set_status(&app, "sue", AccountStatus::Suspended).await;
+
+    for (method, path) in user_operations(&app).await {
+        let (status, body) = app.json(method.clone(), &path, Some(&token), json!({})).await;
+        assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "suspended"), "{method} {path}: {body}");
+    }
+    let (status, body) = app.json(Method::POST, "/sessions", None, json!({"user_name": "sue", "password": "correct horse battery staple"})).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "suspended"), "{body}");
+    assert_eq!(app.photos.keys().len(), 1, "a suspension deleted something");
+
+    set_status(&app, "sue", AccountStatus::Active).await;
+    let (status, body) = app.json(Method::GET, "/images", Some(&token), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "the token does not work again after resume: {body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_moving_account_reads_but_does_not_write() {
+    let app = app();
+    let token = app.user("moe").await;
+    set_status(&app, "moe", AccountStatus::Moving).await;
+    let (status, body) = app.upload(&token).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "moving"), "{body}");
+    let (status, body) = app.json(Method::POST, "/images/uploads", Some(&token), json!({"content_type": "image/png"})).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "moving"), "{body}");
+    assert_eq!(app.json(Method::DELETE, "/users/me", Some(&token), json!({})).await.0, StatusCode::CONFLICT);
+    assert_eq!(app.json(Method::GET, "/images", Some(&token), json!({})).await.0, StatusCode::OK);
+    assert_eq!(app.json(Method::GET, "/users/me", Some(&token), json!({})).await.0, StatusCode::OK);
 }

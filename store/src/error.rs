@@ -15,9 +15,9 @@ pub enum Error {
     #[error("{0}")]
     Unauthenticated(String),
 
-    /// Valid credentials that may not do this.
-    #[error("{0}")]
-    Forbidden(String),
+    /// Valid credentials that may not do this; `code` names why.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
 
     /// The tier's per-user quota would be exceeded.
     #[error("{0}")]

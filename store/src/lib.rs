@@ -5,6 +5,7 @@
 //! The key design is described in the README ("Table keys"); the names both the template and
 //! the stores spell come from the `contract` crate.
 
+pub mod accounts;
 pub mod collections;
 mod dynamo;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod images;
 pub mod memory;
 pub mod model;
 pub mod ops;
+pub mod password;
 pub mod photos;
 pub mod users;
 
@@ -88,8 +90,8 @@ pub trait ImageStore: Send + Sync {
     async fn albums(&self, user: &UserName) -> Result<Vec<Album>>;
     /// Deletes the record, its index entries and its share of the counters; the deleted record.
     async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>>;
-    /// Deletes every item of the user.
-    async fn delete_all(&self, user: &UserName) -> Result<()>;
+    /// Deletes every item of the user; how many (the in-memory store counts records).
+    async fn delete_all(&self, user: &UserName) -> Result<usize>;
     async fn usage(&self, user: &UserName) -> Result<Usage>;
 }
 

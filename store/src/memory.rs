@@ -429,14 +429,18 @@ impl ImageStore for MemoryImages {
         record.faces.get(index).cloned().ok_or_else(not_found)
     }
 
-    async fn delete_all(&self, user: &UserName) -> Result<()> {
-        locked(&self.images).retain(|(owner, _), _| owner != user);
+    async fn delete_all(&self, user: &UserName) -> Result<usize> {
+        let mut images = locked(&self.images);
+        let before = images.len();
+        images.retain(|(owner, _), _| owner != user);
+        let removed = before - images.len();
+        drop(images);
         let mut people = locked(&self.people);
         people.persons.retain(|(owner, _), _| owner != user);
         people.grouped.retain(|(owner, _), _| owner != user);
         people.descriptors.retain(|(owner, _), _| owner != user);
         people.engine_faces.retain(|(owner, _), _| owner != user);
-        Ok(())
+        Ok(removed)
     }
 
     async fn usage(&self, user: &UserName) -> Result<Usage> {

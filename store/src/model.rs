@@ -65,6 +65,38 @@ pub struct UserRecord {
     pub password_hash: String,
     pub registration_date: OffsetDateTime,
     pub token_generation: u64,
+    pub status: AccountStatus,
+    /// Set by ops provisioning (a one-time password): the first sign-in must choose a new one.
+    pub password_change_required: bool,
+    pub last_sign_in: Option<OffsetDateTime>,
+}
+
+/// What an account may do, as ops set it (`deployer tenant ...`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    #[default]
+    Active,
+    /// Nothing is deleted, but no token works and every call is refused.
+    Suspended,
+    /// Being moved to another stack: read-only until the move ends.
+    Moving,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Suspended => "suspended",
+            AccountStatus::Moving => "moving",
+        }
+    }
+}
+
+impl fmt::Display for AccountStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Defines an id that is a ULID (26 characters of Crockford base32), so ids sort by creation

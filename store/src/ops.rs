@@ -27,7 +27,10 @@ pub fn new_secret() -> Result<(String, Vec<u8>)> {
 
 /// Whether `secret` is the stack's ops credential.
 pub async fn check(users: &dyn UserStore, secret: &str) -> Result<()> {
-    let refused = || Error::Forbidden("this endpoint needs the stack's ops credential".into());
+    let refused = || Error::Forbidden {
+        code: "forbidden",
+        message: "this endpoint needs the stack's ops credential".into(),
+    };
     if !secret.starts_with(OPS_SECRET_PREFIX) {
         return Err(refused());
     }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::UserStore;
 use crate::dynamo::{self, Item, condition_held, s};
 use crate::error::{Error, Result};
-use crate::model::{Page, UserName, UserRecord, parse_rfc3339, rfc3339};
+use crate::model::{AccountStatus, Page, UserName, UserRecord, parse_rfc3339, rfc3339};
 
 const PROFILE: &str = "profile";
 const SYSTEM_PK: &str = "#system";
@@ -29,6 +29,13 @@ struct UserItem {
     password_hash: String,
     registration_date: String,
     token_generation: u64,
+    /// Absent on items written before ops could suspend or move accounts.
+    #[serde(default)]
+    status: AccountStatus,
+    #[serde(default)]
+    password_change_required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_sign_in: Option<String>,
 }
 
 impl From<&UserRecord> for UserItem {
@@ -45,6 +52,9 @@ impl From<&UserRecord> for UserItem {
             password_hash: user.password_hash.clone(),
             registration_date: rfc3339(user.registration_date),
             token_generation: user.token_generation,
+            status: user.status,
+            password_change_required: user.password_change_required,
+            last_sign_in: user.last_sign_in.map(rfc3339),
         }
     }
 }
@@ -60,6 +70,9 @@ impl TryFrom<UserItem> for UserRecord {
             password_hash: item.password_hash,
             registration_date: parse_rfc3339(&item.registration_date)?,
             token_generation: item.token_generation,
+            status: item.status,
+            password_change_required: item.password_change_required,
+            last_sign_in: item.last_sign_in.as_deref().map(parse_rfc3339).transpose()?,
         })
     }
 }

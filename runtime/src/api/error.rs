@@ -26,7 +26,7 @@ impl ApiError {
         match &self.0 {
             Error::Invalid { .. } => StatusCode::BAD_REQUEST,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) | Error::QuotaExceeded(_) => StatusCode::FORBIDDEN,
+            Error::Forbidden { .. } | Error::QuotaExceeded(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict { .. } | Error::NameTaken { .. } => StatusCode::CONFLICT,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -38,9 +38,8 @@ impl ApiError {
     /// The stable, machine-readable code clients branch on.
     pub fn code(&self) -> &'static str {
         match &self.0 {
-            Error::Invalid { code, .. } | Error::Conflict { code, .. } => code,
+            Error::Invalid { code, .. } | Error::Conflict { code, .. } | Error::Forbidden { code, .. } => code,
             Error::Unauthenticated(_) => "unauthenticated",
-            Error::Forbidden(_) => "forbidden",
             Error::QuotaExceeded(_) => "quota_exceeded",
             Error::NotFound(_) => "not_found",
             Error::NameTaken { .. } => "name_taken",

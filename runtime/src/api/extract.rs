@@ -12,7 +12,15 @@ use super::AppState;
 use super::error::ApiError;
 use crate::store::ops;
 use crate::error::{Error, Result};
-use crate::store::{UserName, UserRecord};
+use crate::store::{AccountStatus, UserName, UserRecord};
+
+/// What every call of a suspended account gets, sign-in included.
+pub fn suspended() -> Error {
+    Error::Forbidden {
+        code: "suspended",
+        message: "the account is suspended; contact the service's operators".into(),
+    }
+}
 
 /// A JSON body; malformed JSON, wrong types, missing or unknown fields are 400s.
 #[derive(Debug, FromRequest)]
@@ -92,6 +100,19 @@ impl FromRequestParts<AppState> for CurrentUser {
         let user = state.users.get(&user_name).await?.ok_or_else(revoked)?;
         if user.token_generation != claims.generation {
             return Err(revoked().into());
+        }
+        match user.status {
+            AccountStatus::Active => {}
+            AccountStatus::Suspended => return Err(suspended().into()),
+            // A move copies what it reads: nothing may change under it.
+            AccountStatus::Moving if !parts.method.is_safe() => {
+                return Err(Error::Conflict {
+                    code: "moving",
+                    message: "the account is being moved to another tier; it is read-only until the move ends".into(),
+                }
+                .into());
+            }
+            AccountStatus::Moving => {}
         }
         Ok(CurrentUser(user))
     }

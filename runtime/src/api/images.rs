@@ -570,11 +570,3 @@ pub async fn delete_image(State(state): State<AppState>, user: CurrentUser, Path
     }
     Ok(StatusCode::NO_CONTENT)
 }
-
-/// Everything of a user: objects, records, index entries, counters, the face collection.
-pub async fn delete_everything_of(state: &AppState, user: &UserName) -> Result<()> {
-    state.images.delete_all(user).await?;
-    state.photos.delete_prefix(&format!("{user}/")).await?;
-    state.collections.delete_user(user).await?;
-    Ok(())
-}

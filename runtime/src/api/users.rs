@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{CurrentUser, JsonBody, OpsCaller, QueryParams};
@@ -12,11 +11,9 @@ use super::sessions::SessionView;
 use super::{AppState, images};
 use crate::auth::password;
 use super::error::ApiResult;
-use crate::error::{Error, Result};
-use crate::store::{NewUserEvent, UserName, UserRecord, rfc3339};
-
-const MAX_NAME_CHARS: usize = 100;
-const MAX_EMAIL_CHARS: usize = 254;
+use crate::error::Error;
+use crate::store::accounts::{self, AccountData, MAX_NAME_CHARS, NewAccount};
+use crate::store::{UserName, UserRecord, rfc3339};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -91,62 +88,18 @@ pub struct UserPage {
     pub next_cursor: Option<String>,
 }
 
-fn check_text(field: &str, value: &str, max: usize) -> Result<String> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "invalid_field",
-            format!("{field} must have 1 to {max} printable characters"),
-        ));
-    }
-    Ok(value.to_owned())
-}
-
-fn check_email(value: &str) -> Result<String> {
-    let email = check_text("email", value, MAX_EMAIL_CHARS)?;
-    let valid = match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.contains('@') && !email.contains(char::is_whitespace)
-        }
-        None => false,
-    };
-    if valid {
-        Ok(email)
-    } else {
-        Err(Error::invalid("invalid_email", "email is not an email address"))
-    }
-}
-
 /// Sign up (the original `/users/create`). The new user is published to NewUser.
 #[utoipa::path(post, path = "/users", tag = "users", request_body = SignUp,
     responses((status = 201, body = UserView), (status = 400, description = "invalid fields"), (status = 409, description = "user name taken")))]
 pub async fn sign_up(State(state): State<AppState>, JsonBody(body): JsonBody<SignUp>) -> ApiResult<(StatusCode, Json<UserView>)> {
-    let user_name = UserName::parse(body.user_name.trim())?;
-    let email = check_email(&body.email)?;
-    let first_name = check_text("first_name", &body.first_name, MAX_NAME_CHARS)?;
-    let last_name = check_text("last_name", &body.last_name, MAX_NAME_CHARS)?;
-    password::check_rules(&body.password, user_name.as_str())?;
-    let user = UserRecord {
-        user_name,
-        email,
-        first_name,
-        last_name,
-        password_hash: password::hash(body.password).await?,
-        registration_date: OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc()),
-        token_generation: 1,
+    let account = NewAccount {
+        user_name: &body.user_name,
+        email: &body.email,
+        first_name: &body.first_name,
+        last_name: &body.last_name,
     };
-    state.users.create(&user).await?;
-    state
-        .events
-        .new_user(&NewUserEvent {
-            user_name: user.user_name.as_str(),
-            email: &user.email,
-            first_name: &user.first_name,
-            last_name: &user.last_name,
-            tier: &state.config.tier,
-            registration_date: user.registration_date,
-        })
-        .await?;
+    let user = account.record(body.password, false).await?;
+    accounts::create(state.users.as_ref(), state.events.as_ref(), &user, &state.config.tier).await?;
     Ok((StatusCode::CREATED, Json(UserView::of(&user, &state.config.tier))))
 }
 
@@ -167,13 +120,13 @@ pub async fn update_me(
 ) -> ApiResult<Json<UpdatedAccount>> {
     let mut updated = current.clone();
     if let Some(email) = &body.email {
-        updated.email = check_email(email)?;
+        updated.email = accounts::check_email(email)?;
     }
     if let Some(first_name) = &body.first_name {
-        updated.first_name = check_text("first_name", first_name, MAX_NAME_CHARS)?;
+        updated.first_name = accounts::check_text("first_name", first_name, MAX_NAME_CHARS)?;
     }
     if let Some(last_name) = &body.last_name {
-        updated.last_name = check_text("last_name", last_name, MAX_NAME_CHARS)?;
+        updated.last_name = accounts::check_text("last_name", last_name, MAX_NAME_CHARS)?;
     }
     let mut session = None;
     if let Some(new_password) = body.new_password {
@@ -201,12 +154,7 @@ pub async fn update_me(
 #[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 204, description = "deleted, with everything of it"), (status = 401, description = "not signed in")))]
 pub async fn delete_me(State(state): State<AppState>, CurrentUser(current): CurrentUser) -> ApiResult<StatusCode> {
-    // Revoke every token first, so no upload can race with the deletion.
-    let mut revoked = current.clone();
-    revoked.token_generation += 1;
-    state.users.update(&revoked, current.token_generation).await?;
-    images::delete_everything_of(&state, &current.user_name).await?;
-    state.users.delete(&current.user_name).await?;
+    account_data(&state).remove(&current).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -233,4 +181,14 @@ pub async fn search_users(
         items: page.items.iter().map(|user| UserView::of(user, &state.config.tier)).collect(),
         next_cursor: page.next.map(|name| name.to_string()),
     }))
+}
+
+/// The stores an account's data lives in.
+fn account_data(state: &AppState) -> AccountData<'_> {
+    AccountData {
+        users: state.users.as_ref(),
+        images: state.images.as_ref(),
+        photos: state.photos.as_ref(),
+        collections: state.collections.as_ref(),
+    }
 }

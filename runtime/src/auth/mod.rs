@@ -1,5 +1,6 @@
-//! Authentication: Argon2id password hashes and signed expiring bearer tokens. (The ops
-//! credential lives in `store::ops`: the deployer provisions it.)
+//! Authentication: signed expiring bearer tokens. (Passwords, their rules and Argon2id hashes,
+//! live in `store::password`, and the ops credential in `store::ops`: the deployer provisions
+//! accounts and credentials too.)
 
-pub mod password;
+pub use store::password;
 pub mod token;

@@ -323,9 +323,10 @@ impl ImageStore for DynamoImages {
         self.change_person(user, id, change).await
     }
 
-    async fn delete_all(&self, user: &UserName) -> Result<()> {
+    async fn delete_all(&self, user: &UserName) -> Result<usize> {
         let items = dynamo::partition(&self.client, &self.table, user.as_str(), None).await?;
-        self.delete_items(&items).await
+        self.delete_items(&items).await?;
+        Ok(items.len())
     }
 
     async fn usage(&self, user: &UserName) -> Result<Usage> {

@@ -1,0 +1,172 @@
+//! Accounts: the rules every new account follows, whoever creates it (sign-up in the API, or
+//! ops with `deployer tenant create`), and the removal of everything of one (`DELETE /users/me`,
+//! `deployer tenant remove`). One implementation, so the two ways cannot drift apart.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+use crate::model::{AccountStatus, UserName, UserRecord};
+use crate::{Events, FaceCollections, ImageStore, NewUserEvent, PhotoStore, UserStore, password};
+
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// What a new account is made of, as given (untrimmed, unchecked).
+#[derive(Debug, Clone, Copy)]
+pub struct NewAccount<'a> {
+    pub user_name: &'a str,
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+}
+
+impl NewAccount<'_> {
+    /// The account's record, every rule checked and the password hashed; `one_time` marks a
+    /// password that must be changed at the first sign-in.
+    pub async fn record(&self, password: String, one_time: bool) -> Result<UserRecord> {
+        let user_name = UserName::parse(self.user_name.trim())?;
+        let email = check_email(self.email)?;
+        let first_name = check_text("first_name", self.first_name, MAX_NAME_CHARS)?;
+        let last_name = check_text("last_name", self.last_name, MAX_NAME_CHARS)?;
+        password::check_rules(&password, user_name.as_str())?;
+        let now = OffsetDateTime::now_utc();
+        Ok(UserRecord {
+            user_name,
+            email,
+            first_name,
+            last_name,
+            password_hash: password::hash(password).await?,
+            registration_date: now.replace_nanosecond(0).unwrap_or(now),
+            token_generation: 1,
+            status: AccountStatus::Active,
+            password_change_required: one_time,
+            last_sign_in: None,
+        })
+    }
+}
+
+/// Stores a new account (`Conflict` `user_name_taken` when the name is taken) and publishes it
+/// to the stack's NewUser topic.
+pub async fn create(users: &dyn UserStore, events: &dyn Events, user: &UserRecord, tier: &str) -> Result<()> {
+    users.create(user).await?;
+    events
+        .new_user(&NewUserEvent {
+            user_name: user.user_name.as_str(),
+            email: &user.email,
+            first_name: &user.first_name,
+            last_name: &user.last_name,
+            tier,
+            registration_date: user.registration_date,
+        })
+        .await
+}
+
+/// A trimmed value of 1 to `max` printable characters.
+pub fn check_text(field: &str, value: &str, max: usize) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "invalid_field",
+            format!("{field} must have 1 to {max} printable characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+pub fn check_email(value: &str) -> Result<String> {
+    let email = check_text("email", value, MAX_EMAIL_CHARS)?;
+    let valid = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@') && !email.contains(char::is_whitespace)
+        }
+        None => false,
+    };
+    if valid {
+        Ok(email)
+    } else {
+        Err(Error::invalid("invalid_email", "email is not an email address"))
+    }
+}
+
+/// A random password for ops to hand over once: 24 URL-safe characters (144 bits), which
+/// pass the password rules for any user name (a user name has at least 3 characters, and the
+/// chance that it appears by luck is negligible; `create` checks the rules anyway).
+pub fn one_time_password() -> Result<String> {
+    let mut random = [0u8; 18];
+    getrandom::fill(&mut random).map_err(|err| Error::Internal(format!("no randomness: {err}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(random))
+}
+
+/// What a removal took away.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Removed {
+    pub photos: u64,
+    pub bytes: u64,
+    /// Objects in the bucket: photos, face crops and anything else under the user's prefix.
+    pub objects: usize,
+    /// Items of the images table: records, index entries, faces, persons, albums, counters.
+    pub items: usize,
+}
+
+/// The stores an account's data lives in.
+#[derive(Clone, Copy)]
+pub struct AccountData<'a> {
+    pub users: &'a dyn UserStore,
+    pub images: &'a dyn ImageStore,
+    pub photos: &'a dyn PhotoStore,
+    pub collections: &'a dyn FaceCollections,
+}
+
+impl AccountData<'_> {
+    /// Removes the account with every photo, object, item and face collection. Every token is
+    /// revoked first, so no upload can race with the removal.
+    pub async fn remove(&self, current: &UserRecord) -> Result<Removed> {
+        let mut revoked = current.clone();
+        revoked.token_generation += 1;
+        self.users.update(&revoked, current.token_generation).await?;
+        let removed = self.remove_data(&current.user_name).await?;
+        self.users.delete(&current.user_name).await?;
+        Ok(removed)
+    }
+
+    /// Everything of the user but the account itself.
+    pub async fn remove_data(&self, user: &UserName) -> Result<Removed> {
+        let usage = self.images.usage(user).await?;
+        let items = self.images.delete_all(user).await?;
+        let objects = self.photos.delete_prefix(&user_prefix(user)).await?;
+        self.collections.delete_user(user).await?;
+        Ok(Removed { photos: usage.photos, bytes: usage.bytes, objects, items })
+    }
+}
+
+/// The prefix of every object of the user in the stack's bucket.
+pub fn user_prefix(user: &UserName) -> String {
+    format!("{user}/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_time_passwords_pass_the_rules_and_differ() {
+        let first = one_time_password().unwrap();
+        let second = one_time_password().unwrap();
+        assert_ne!(first, second);
+        assert_eq!(first.len(), 24);
+        password::check_rules(&first, "ann").unwrap();
+    }
+
+    #[test]
+    fn emails_and_names_are_checked() {
+        assert!(check_email("ann@example.org").is_ok());
+        for bad in ["", "ann", "@example.org", "ann@example", "a b@example.org", "a@b@c.org"] {
+            assert!(check_email(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(check_text("first_name", "  Ann ", 10).unwrap(), "Ann");
+        assert!(check_text("first_name", "Ann\u{7}", 10).is_err());
+        assert!(check_text("first_name", &"x".repeat(11), 10).is_err());
+    }
+}
