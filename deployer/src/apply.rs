@@ -13,6 +13,7 @@ use aws_sdk_cloudformation::types::{
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::aws::Clients;
+use crate::config::{StackId, TenantName, TierName};
 use crate::error::{Error, Result};
 use crate::template::OUTPUTS;
 
@@ -64,6 +65,39 @@ pub async fn describe(clients: &Clients, name: &str) -> Result<Option<StackInfo>
                 .collect(),
         }
     }))
+}
+
+/// The tags a dedicated stack carries: its tier and its tenant (how `status` and the tenant
+/// commands find it).
+pub const TIER_TAG: &str = "smart-album:tier";
+pub const TENANT_TAG: &str = "smart-album:tenant";
+
+/// The dedicated stacks of `tier`, by their tags, sorted.
+pub async fn dedicated_stacks(clients: &Clients, tier: &TierName) -> Result<Vec<StackId>> {
+    let mut found = Vec::new();
+    let mut pages = clients.cloudformation.describe_stacks().into_paginator().items().send();
+    while let Some(stack) = pages.next().await {
+        let stack = stack.map_err(Error::aws("DescribeStacks"))?;
+        let tag = |key: &str| {
+            stack
+                .tags()
+                .iter()
+                .find(|tag| tag.key() == Some(key))
+                .and_then(|tag| tag.value().map(str::to_owned))
+        };
+        if tag(TIER_TAG).as_deref() != Some(tier.as_str()) {
+            continue;
+        }
+        if let Some(Ok(tenant)) = tag(TENANT_TAG).map(TenantName::try_from) {
+            let id = StackId { tier: tier.clone(), tenant: Some(tenant) };
+            if stack.stack_name() == Some(id.stack_name().as_str()) {
+                found.push(id);
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
 }
 
 /// One resource change of a change set, as printed.

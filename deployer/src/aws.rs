@@ -22,6 +22,8 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub kms: aws_sdk_kms::Client,
     pub sts: aws_sdk_sts::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub rekognition: aws_sdk_rekognition::Client,
 }
 
 impl Clients {
@@ -56,7 +58,20 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
             kms: aws_sdk_kms::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
+            rekognition: aws_sdk_rekognition::Client::new(&config),
         })
+    }
+
+    /// Who the credentials are (an ARN), for audit lines.
+    pub async fn caller_arn(&self) -> Result<String> {
+        let identity = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(Error::aws("GetCallerIdentity"))?;
+        Ok(identity.arn.unwrap_or_else(|| "(unknown)".into()))
     }
 
     /// The account the credentials belong to.

@@ -14,6 +14,7 @@ use crate::data;
 use crate::error::{Error, Result};
 use crate::package::{self, Artifacts};
 use crate::template::{self, Template, params};
+use crate::tenants::{self, TenantCommand};
 use aws_sdk_cloudformation::types::StackStatus;
 use contract::names::Function;
 use store::{DynamoUsers, UserStore, ops};
@@ -97,6 +98,13 @@ pub enum Command {
     OpsCredential {
         #[command(flatten)]
         tier: TierArg,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Ops' commands for tenants (user accounts) of the deployed stacks.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
         #[command(flatten)]
         aws: AwsArgs,
     },
@@ -224,6 +232,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             let stack = Stack::load(&stacks, &tier.tier)?;
             let clients = Clients::load(&aws.target()).await?;
             ops_credential(&clients, &stack).await
+        }
+        Command::Tenant { command, aws } => {
+            let clients = Clients::load(&aws.target()).await?;
+            tenants::run(&clients, &stacks, command).await
         }
         Command::Status { aws } => {
             let tiers = stacks.tiers()?;

@@ -389,6 +389,87 @@ impl fmt::Display for TierName {
     }
 }
 
+/// The tenant of a dedicated (silo) stack, which is named `<tier stack>-<tenant>`: 3 to 20
+/// lower-case letters, digits and `-`, starting with a letter. 20 keeps every name of the stack
+/// within AWS's limits (functions 64 characters; the bucket has its own scheme, see
+/// `template::storage`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TenantName(String);
+
+impl TenantName {
+    pub const MAX_CHARS: usize = 20;
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TenantName {
+    type Error = String;
+    fn try_from(value: String) -> std::result::Result<Self, String> {
+        let valid = (3..=Self::MAX_CHARS).contains(&value.len())
+            && value.starts_with(|c: char| c.is_ascii_lowercase())
+            && !value.ends_with('-')
+            && !value.contains("--")
+            && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if valid {
+            Ok(Self(value))
+        } else {
+            Err(format!(
+                "tenant name {value:?} must have 3 to {} lower-case letters, digits and single '-', \
+                 starting with a letter and not ending with '-'",
+                Self::MAX_CHARS
+            ))
+        }
+    }
+}
+
+impl std::str::FromStr for TenantName {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Self::try_from(s.to_owned())
+    }
+}
+
+impl From<TenantName> for String {
+    fn from(value: TenantName) -> String {
+        value.0
+    }
+}
+
+impl fmt::Display for TenantName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+/// Which stack: a tier's pooled stack, or a tenant's dedicated one of that tier.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StackId {
+    pub tier: TierName,
+    pub tenant: Option<TenantName>,
+}
+
+impl StackId {
+    pub fn pooled(tier: TierName) -> Self {
+        Self { tier, tenant: None }
+    }
+
+    pub fn stack_name(&self) -> String {
+        match &self.tenant {
+            None => self.tier.stack_name(),
+            Some(tenant) => format!("{}-{tenant}", self.tier.stack_name()),
+        }
+    }
+}
+
+impl fmt::Display for StackId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.stack_name())
+    }
+}
+
 /// The folder of tier files (`stacks/`).
 #[derive(Debug, Clone)]
 pub struct StacksDir(PathBuf);

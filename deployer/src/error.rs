@@ -64,6 +64,10 @@ pub enum Error {
     #[error("{0}")]
     NotConfirmed(String),
 
+    /// A tenant command that cannot go on: an unknown user, a user in two stacks, a refused move.
+    #[error("{0}")]
+    Tenant(String),
+
     /// From the stores the deployer shares with the runtime (users, the ops credential).
     #[error(transparent)]
     Store(#[from] store::Error),

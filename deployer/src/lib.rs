@@ -9,5 +9,6 @@ pub mod data;
 pub mod error;
 pub mod package;
 pub mod template;
+pub mod tenants;
 
 pub use error::{Error, Result};

@@ -6,10 +6,10 @@ use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::api::Services;
 use crate::auth::token::TokenSigner;
-use crate::config::{LabelerEngine, StackConfig};
+use crate::config::StackConfig;
 use contract::names::stack_name_of_tier;
 use crate::error::Result;
-use crate::store::{DynamoImages, DynamoUsers, FaceCollections, NoCollections, RekognitionCollections, S3Photos, SnsEvents};
+use crate::store::{DynamoImages, DynamoUsers, FaceCollections, RekognitionCollections, S3Photos, SnsEvents, collections};
 
 /// The AWS configuration from the standard chain (environment, profile, instance role).
 pub async fn aws_config() -> SdkConfig {
@@ -50,11 +50,7 @@ pub async fn connect(config: StackConfig, aws: &SdkConfig) -> Result<Services> {
 
 /// The stack's face collections where its tier's engine keeps faces (Rekognition), else none.
 pub fn face_collections(config: &StackConfig, aws: &SdkConfig) -> Arc<dyn FaceCollections> {
-    if config.settings.features.faces && config.settings.labeler.engine == LabelerEngine::Rekognition {
-        Arc::new(rekognition_collections(config, aws))
-    } else {
-        Arc::new(NoCollections)
-    }
+    collections::of_stack(&config.settings, aws_sdk_rekognition::Client::new(aws), stack_name_of_tier(&config.tier))
 }
 
 /// The stack's Rekognition face collections (named after the stack, as its roles allow).

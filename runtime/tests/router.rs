@@ -350,7 +350,7 @@ async fn set_status(app: &App, name: &str, status: AccountStatus) {
 #[tokio::test]
 async fn a_one_time_password_must_be_changed_at_the_first_sign_in() {
     let app = app();
-    let one_time = accounts::one_time_password().unwrap();
+    let one_time = accounts::one_time_password("olga").unwrap();
     let account = NewAccount { user_name: "olga", email: "olga@example.org", first_name: "O", last_name: "P" };
     let user = account.record(one_time.clone(), true).await.unwrap();
     app.users.create(&user).await.unwrap();

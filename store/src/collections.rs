@@ -4,7 +4,10 @@
 //! removed with the photo; the collection goes with the account. The stores keep which person
 //! each face is (the photo's grouping), so Rekognition only answers "which faces look alike".
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use contract::{LabelerEngine, TierSettings};
 use aws_sdk_rekognition::Client;
 use aws_sdk_rekognition::primitives::Blob;
 use aws_sdk_rekognition::types::{BoundingBox, Image, QualityFilter};
@@ -58,6 +61,16 @@ fn bounds(bounding: Option<&BoundingBox>) -> FaceBox {
     let side = |value: Option<f32>| value.unwrap_or(0.0).clamp(0.0, 1.0);
     let bounding = bounding.cloned().unwrap_or_else(|| BoundingBox::builder().build());
     FaceBox { left: side(bounding.left), top: side(bounding.top), width: side(bounding.width), height: side(bounding.height) }
+}
+
+/// The face collections of stack `stack`: Rekognition's where its tier's engine keeps faces
+/// there, else none.
+pub fn of_stack(settings: &TierSettings, client: Client, stack: impl Into<String>) -> Arc<dyn FaceCollections> {
+    if settings.features.faces && settings.labeler.engine == LabelerEngine::Rekognition {
+        Arc::new(RekognitionCollections::new(client, stack))
+    } else {
+        Arc::new(NoCollections)
+    }
 }
 
 impl RekognitionCollections {

@@ -429,6 +429,11 @@ pub fn face_crop_key(user: &UserName, face: FaceId) -> String {
     format!("{}/face-{}.jpg", object_key(user, face.image), face.index)
 }
 
+/// Whether an object of the user's prefix is a face crop (not a photo).
+pub fn is_face_crop_key(key: &str) -> bool {
+    key.rsplit_once('/').is_some_and(|(photo, name)| photo.contains('/') && name.starts_with("face-"))
+}
+
 /// One match of a label search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelHit {

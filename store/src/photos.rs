@@ -26,6 +26,47 @@ impl S3Photos {
     }
 }
 
+/// Copying objects between stacks' buckets (a tenant move): every key, and objects with their
+/// content type, written with a SHA-256 that S3 checks on receipt.
+impl S3Photos {
+    /// Every key under `prefix`.
+    pub async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut keys = Vec::new();
+        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(Error::aws("S3 ListObjectsV2"))?;
+            keys.extend(page.contents.unwrap_or_default().into_iter().filter_map(|object| object.key));
+        }
+        Ok(keys)
+    }
+
+    /// The object's bytes and content type, or `None` when there is none.
+    pub async fn read_with_type(&self, key: &str) -> Result<Option<(Vec<u8>, String)>> {
+        let object = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(object) => object,
+            Err(err) if err.code() == Some("NoSuchKey") => return Ok(None),
+            Err(err) => return Err(Error::aws("S3 GetObject")(err)),
+        };
+        let content_type = object.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+        Ok(Some((body_bytes(object).await?, content_type)))
+    }
+
+    /// Writes the object with its SHA-256 (base64), which S3 verifies before storing it.
+    pub async fn put_with_checksum(&self, key: &str, bytes: Vec<u8>, content_type: &str, sha256: &str) -> Result<()> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .checksum_sha256(sha256)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(Error::aws("S3 PutObject"))?;
+        Ok(())
+    }
+}
+
 fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
     PresigningConfig::expires_in(expires_in).map_err(|err| Error::Internal(format!("presigning: {err}")))
 }

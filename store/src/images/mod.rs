@@ -7,6 +7,7 @@ mod albums;
 #[cfg(feature = "bulk")]
 pub mod bulk;
 mod keys;
+pub mod moving;
 mod persons;
 mod quotas;
 mod search;

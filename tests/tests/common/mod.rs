@@ -137,10 +137,16 @@ pub fn deployer_binary() -> PathBuf {
 }
 
 pub fn deployer(stacks_dir: &Path, args: &[&str]) -> Run {
+    deployer_with_env(stacks_dir, args, &[])
+}
+
+/// The deployer with more environment variables (the test hooks of debug builds).
+pub fn deployer_with_env(stacks_dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
     let Output { status, stdout, stderr } = Command::new(deployer_binary())
         .args(args)
         .env("SMART_ALBUM_STACKS_DIR", stacks_dir)
         .env("NO_COLOR", "1")
+        .envs(vars.iter().copied())
         .output()
         .unwrap();
     Run {

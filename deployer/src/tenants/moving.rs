@@ -1,0 +1,281 @@
+//! `deployer tenant move`: a tenant with everything to another stack, resumable and idempotent.
+//!
+//! The steps, each safe to run again:
+//! 1. the source account becomes `moving` (read-only: its API refuses writes with 409);
+//! 2. the account is created in the target, `moving` too, with the same password hash;
+//! 3. every object is copied and read back: skipped when the target's bytes already hash the
+//!    same, so a second run copies only what the first did not;
+//! 4. every item of the user's partition is written as it is, adapted to the target tier
+//!    (`store::images::moving`), and the target's sort keys are compared with what was written;
+//! 5. photos the target tier analyses further (faces, text) are queued on the target's topic;
+//! 6. the target account becomes `active`; only then is the source removed, account last.
+//!
+//! Killed at any point, the state says where it stopped: the source `moving` and the target
+//! absent or `moving` (copy again: nothing doubles, as every write is a put of the same key), or
+//! the target `active` (remove the source), or no source left (done).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+use store::accounts::user_prefix;
+use store::images::moving::{Adapted, sort_keys};
+use store::{AccountStatus, Events, ImageStore, UserName, UserRecord, UserStore, is_face_crop_key};
+
+use super::stacks::TenantStack;
+use super::{audit, confirm, update_status};
+use crate::apply;
+use crate::aws::Clients;
+use crate::config::{Features, Limit, StackId};
+use crate::error::{Error, Result};
+
+/// In debug builds (the tests'), stops the process after copying this many objects, the way
+/// a kill would: the test of a resumed move.
+const STOP_AFTER_OBJECTS: &str = "SMART_ALBUM_TEST_STOP_MOVE_AFTER_OBJECTS";
+
+pub async fn run(clients: &Clients, stacks: &[TenantStack], user: &UserName, to: &StackId, yes: bool) -> Result<()> {
+    let target = stacks
+        .iter()
+        .find(|stack| stack.id == *to)
+        .ok_or_else(|| Error::Tenant(format!("the target stack {to} is not deployed (`deployer status` lists what is)")))?;
+    let mut sources = Vec::new();
+    for stack in stacks.iter().filter(|stack| stack.id != *to) {
+        if let Some(record) = stack.user(user).await? {
+            sources.push((stack, record));
+        }
+    }
+    let in_target = target.user(user).await?;
+    let (source, source_record) = match (sources.len(), &in_target) {
+        (0, None) => return Err(Error::Tenant(format!("no deployed stack has a user {user}"))),
+        (0, Some(record)) if record.status == AccountStatus::Moving => {
+            // The source is gone already: only the last step is left.
+            update_status(&target.users, record, AccountStatus::Active).await?;
+            return finished(clients, target, user).await;
+        }
+        (0, Some(_)) => {
+            println!("{user} is in {} already; nothing to move.", target.name);
+            return Ok(());
+        }
+        (1, _) => sources.remove(0),
+        _ => {
+            return Err(Error::Tenant(format!(
+                "user {user} is in several stacks besides the target ({}); move from one at a time",
+                sources.iter().map(|(stack, _)| stack.name.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    };
+    let resuming = source_record.status == AccountStatus::Moving;
+    match (&in_target, resuming) {
+        (Some(record), true) if record.status == AccountStatus::Active => {
+            eprintln!("The copy of {user} in {} was verified earlier; removing the source.", target.name);
+            return remove_source(clients, source, &source_record, target, user).await;
+        }
+        (Some(_), false) => {
+            return Err(Error::Tenant(format!(
+                "user {user} exists in both {} and {} and neither is being moved; remove one of them first",
+                source.name, target.name
+            )));
+        }
+        _ => {}
+    }
+    if source_record.status == AccountStatus::Suspended {
+        return Err(Error::Tenant(format!("{user} is suspended; resume the account before moving it")));
+    }
+
+    let partition = source.images.export(user).await?;
+    let adapted = partition.adapt(source.tier.features, target.tier.features)?;
+    if resuming {
+        eprintln!("Resuming the move of {user} from {} to {}.", source.name, target.name);
+    } else {
+        check_quotas(source, target, user).await?;
+        eprintln!("{}", describe(source, target, &adapted));
+        if !yes {
+            confirm(&format!("Move {user} from {} to {}?", source.name, target.name), user.as_str())?;
+        }
+        audit(clients, "tenant move", user, &format!("{} -> {}", source.name, target.name)).await;
+        update_status(&source.users, &source_record, AccountStatus::Moving).await?;
+    }
+    let source_record = UserRecord { status: AccountStatus::Moving, ..source_record };
+
+    if in_target.is_none() {
+        target.users.create(&source_record).await?;
+    }
+    let objects = copy_objects(source, target, user).await?;
+    target.images.import(user, &adapted.items).await?;
+    // The target may hold more than was written (a run stopped after step 5 lets the target's
+    // analyzer add faces), never less.
+    let written = target.images.sort_keys(user).await?;
+    let missing = sort_keys(&adapted.items).difference(&written).count();
+    if missing > 0 {
+        return Err(Error::Tenant(format!(
+            "the copy of {user} in {} lacks {missing} of its {} items; nothing was removed from {}: \
+             run the move again",
+            target.name,
+            adapted.items.len(),
+            source.name
+        )));
+    }
+    for event in &adapted.reanalyse {
+        target.events.new_image(event).await?;
+    }
+    eprintln!(
+        "Copied and verified {objects} objects and {} items; {} photos queued for analysis in {}.",
+        adapted.items.len(),
+        adapted.reanalyse.len(),
+        target.name
+    );
+    let copied = target
+        .user(user)
+        .await?
+        .ok_or_else(|| Error::Tenant(format!("the account of {user} vanished from {} during the move", target.name)))?;
+    update_status(&target.users, &copied, AccountStatus::Active).await?;
+    remove_source(clients, source, &source_record, target, user).await
+}
+
+/// Refuses a move the target's quotas would not hold, with the numbers.
+async fn check_quotas(source: &TenantStack, target: &TenantStack, user: &UserName) -> Result<()> {
+    let usage = source.images.usage(user).await?;
+    let quotas = &target.tier.quotas;
+    let over = |used: u64, limit: Limit, what: &str| match limit {
+        Limit::AtMost(max) if used > max => Some(format!("{used} {what} (the limit is {max})")),
+        _ => None,
+    };
+    let refusals: Vec<String> = [
+        over(usage.photos, quotas.photos_per_user, "photos"),
+        over(usage.bytes, quotas.bytes_per_user, "bytes"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Tenant(format!(
+            "{user} does not fit tier {}: {}; nothing was moved",
+            target.tier_name(),
+            refusals.join(" and ")
+        )))
+    }
+}
+
+/// What the move will add and drop, said before it starts.
+fn describe(source: &TenantStack, target: &TenantStack, adapted: &Adapted) -> String {
+    let (from, to) = (source.tier.features, target.tier.features);
+    let mut lines = vec![format!(
+        "Moving from {} (tier {}) to {} (tier {}):",
+        source.name,
+        source.tier_name(),
+        target.name,
+        target.tier_name()
+    )];
+    let added: Vec<&str> = gained(from, to);
+    if !added.is_empty() {
+        lines.push(format!(
+            "- {} computes {} as well: {} photos are analysed again there after the copy.",
+            target.tier_name(),
+            added.join(" and "),
+            adapted.reanalyse.len()
+        ));
+    }
+    let dropped = adapted.dropped;
+    if from.faces && !to.faces {
+        lines.push(format!(
+            "- {} keeps no faces: {} faces and {} persons ({} named) are dropped.",
+            target.tier_name(),
+            dropped.faces,
+            dropped.persons,
+            dropped.named_persons
+        ));
+    }
+    if from.text && !to.text {
+        lines.push(format!("- {} keeps no text: {} lines of text are dropped.", target.tier_name(), dropped.text_lines));
+    }
+    if added.is_empty() && dropped.is_empty() {
+        lines.push("- everything is kept as it is.".into());
+    }
+    lines.push(format!("- the account is read-only (uploads answer 409) until the move ends; its tokens work only on {}'s API afterwards.", target.name));
+    lines.join("\n")
+}
+
+fn gained(from: Features, to: Features) -> Vec<&'static str> {
+    let mut gained = Vec::new();
+    if to.faces && !from.faces {
+        gained.push("faces and persons");
+    }
+    if to.text && !from.text {
+        gained.push("text");
+    }
+    gained
+}
+
+/// Copies every object of the user that the target keeps, each read back and compared by
+/// SHA-256; objects already there with the same bytes are skipped. How many objects there are.
+async fn copy_objects(source: &TenantStack, target: &TenantStack, user: &UserName) -> Result<usize> {
+    let keep_crops = target.tier.features.faces;
+    let keys: Vec<String> = source
+        .photos
+        .keys(&user_prefix(user))
+        .await?
+        .into_iter()
+        .filter(|key| keep_crops || !is_face_crop_key(key))
+        .collect();
+    let progress = ProgressBar::new(keys.len() as u64).with_style(
+        ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} objects ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    progress.set_message("copying photos");
+    let stop_after = stop_after();
+    for (copied, key) in keys.iter().enumerate() {
+        if stop_after == Some(copied) {
+            progress.abandon();
+            eprintln!("stopping after {copied} objects, as {STOP_AFTER_OBJECTS} asks");
+            std::process::exit(9);
+        }
+        let (bytes, content_type) = source
+            .photos
+            .read_with_type(key)
+            .await?
+            .ok_or_else(|| Error::Tenant(format!("{key} vanished from {} during the move", source.bucket)))?;
+        let digest = STANDARD.encode(Sha256::digest(&bytes));
+        let same = |copy: &Option<(Vec<u8>, String)>| copy.as_ref().is_some_and(|(copy, _)| STANDARD.encode(Sha256::digest(copy)) == digest);
+        if !same(&target.photos.read_with_type(key).await?) {
+            target.photos.put_with_checksum(key, bytes, &content_type, &digest).await?;
+            if !same(&target.photos.read_with_type(key).await?) {
+                return Err(Error::Tenant(format!("{key} in {} does not read back as written; run the move again", target.bucket)));
+            }
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    Ok(keys.len())
+}
+
+fn stop_after() -> Option<usize> {
+    if cfg!(debug_assertions) {
+        std::env::var(STOP_AFTER_OBJECTS).ok().and_then(|value| value.parse().ok())
+    } else {
+        None
+    }
+}
+
+async fn remove_source(clients: &Clients, source: &TenantStack, record: &UserRecord, target: &TenantStack, user: &UserName) -> Result<()> {
+    let removed = source.account_data().remove(record).await?;
+    eprintln!(
+        "Removed {user} from {}: {} photos, {} objects, {} items.",
+        source.name, removed.photos, removed.objects, removed.items
+    );
+    finished(clients, target, user).await
+}
+
+async fn finished(clients: &Clients, target: &TenantStack, user: &UserName) -> Result<()> {
+    let url = apply::outputs(clients, &target.name)
+        .await?
+        .into_iter()
+        .find_map(|(name, value)| (name == "ApiUrl").then_some(value))
+        .unwrap_or_else(|| "(see `deployer status`)".into());
+    println!(
+        "{user} is in {} now. The password is unchanged; tokens are per stack, so the user signs in \
+         again at {url}",
+        target.name
+    );
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! A user's partition as a tenant move copies it from one stack's table to another's: every item
+//! as stored (records, faces, persons with their names and corrections, albums, counters), so
+//! that nothing is recomputed that need not be, less what the target tier does not keep.
+//!
+//! Records are adapted to the target tier and their index entries written again from them (an
+//! entry is a pure function of its record). Where the target computes more than the source did
+//! (faces, text), the photos go back to pending and are analysed again on the target.
+
+use std::collections::BTreeSet;
+
+use contract::{Features, NewImageEvent};
+
+use super::DynamoImages;
+use super::keys::{ImageItem, label_entries, person_entries, word_entries};
+use crate::dynamo::{self, Item, from_item, put_request, to_item};
+use crate::error::{Error, Result};
+use crate::model::{ImageId, ImageStatus, UserName, object_key};
+
+/// Every item of one user's partition, as read.
+pub struct Partition {
+    user: UserName,
+    items: Vec<Item>,
+}
+
+/// What becomes of a partition in a tier with other features.
+pub struct Adapted {
+    /// The items to write to the target table.
+    pub items: Vec<Item>,
+    /// Photos the target analyses again, because it computes what the source did not.
+    pub reanalyse: Vec<NewImageEvent>,
+    pub dropped: Dropped,
+}
+
+/// What the target tier does not keep.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dropped {
+    pub faces: usize,
+    pub persons: usize,
+    pub named_persons: usize,
+    pub text_lines: usize,
+}
+
+impl Dropped {
+    pub fn is_empty(&self) -> bool {
+        *self == Dropped::default()
+    }
+}
+
+/// What a sort key names.
+enum Kind {
+    Record,
+    /// Label, person and word entries: written again from their record.
+    Entry,
+    /// Face items, a photo's grouping, persons and the people lock.
+    People,
+    /// Usage counters, albums and anything else of the user: copied as they are.
+    Other,
+}
+
+fn kind(sk: &str) -> Kind {
+    if sk == "people" || sk.starts_with("person#") {
+        return Kind::People;
+    }
+    let Some(rest) = sk.strip_prefix("image#") else { return Kind::Other };
+    match rest.split_once('#') {
+        None => Kind::Record,
+        Some((_, tail)) if tail.starts_with("face#") || tail == "grouped" => Kind::People,
+        Some((_, tail)) if ["label#", "person#", "word#"].iter().any(|p| tail.starts_with(p)) => Kind::Entry,
+        Some(_) => Kind::Other,
+    }
+}
+
+fn sk_of(item: &Item) -> &str {
+    item.get(contract::names::SORT_KEY).and_then(|v| v.as_s().ok()).map_or("", String::as_str)
+}
+
+impl Partition {
+    pub fn user(&self) -> &UserName {
+        &self.user
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The partition as a tier with `to`'s features keeps it, coming from one with `from`'s.
+    pub fn adapt(&self, from: Features, to: Features) -> Result<Adapted> {
+        let keep_faces = to.faces;
+        let keep_text = to.text;
+        let analyse_again = (to.faces && !from.faces) || (to.text && !from.text);
+        let mut dropped = Dropped::default();
+        let mut items = Vec::new();
+        let mut reanalyse = Vec::new();
+        for item in &self.items {
+            match kind(sk_of(item)) {
+                Kind::Entry => {}
+                Kind::Other => items.push(item.clone()),
+                Kind::People => {
+                    if keep_faces {
+                        items.push(item.clone());
+                    } else if sk_of(item).starts_with("person#") && !item.contains_key("merged_into") {
+                        dropped.persons += 1;
+                        dropped.named_persons += usize::from(item.get("name").is_some_and(|name| name.as_s().is_ok()));
+                    }
+                }
+                Kind::Record => {
+                    let mut record: ImageItem = from_item(item.clone())?;
+                    if !keep_faces {
+                        dropped.faces += record.faces.len();
+                        record.faces.clear();
+                    }
+                    if !keep_text {
+                        dropped.text_lines += record.text.len();
+                        record.text.clear();
+                        record.words.clear();
+                    }
+                    if analyse_again && record.status == ImageStatus::Ready {
+                        record.status = ImageStatus::Pending;
+                        reanalyse.push(NewImageEvent {
+                            user_name: self.user.to_string(),
+                            image_id: record.image_id.clone(),
+                            object_key: object_key(&self.user, ImageId::parse(&record.image_id)?),
+                            content_type: record.content_type.clone(),
+                            size: record.size,
+                        });
+                    }
+                    let listed = record.status != ImageStatus::Uploading;
+                    items.push(to_item(&record)?);
+                    if listed {
+                        let record = record.into_record()?;
+                        items.extend(label_entries(&record)?);
+                        items.extend(person_entries(&record)?);
+                        items.extend(word_entries(&record)?);
+                    }
+                }
+            }
+        }
+        Ok(Adapted { items, reanalyse, dropped })
+    }
+}
+
+impl DynamoImages {
+    /// Every item of the user, read consistently.
+    pub async fn export(&self, user: &UserName) -> Result<Partition> {
+        let items = dynamo::partition(&self.client, &self.table, user.as_str(), None).await?;
+        Ok(Partition { user: user.clone(), items })
+    }
+
+    /// Writes `items` as they are (a second write of the same items changes nothing).
+    pub async fn import(&self, user: &UserName, items: &[Item]) -> Result<()> {
+        let foreign = items
+            .iter()
+            .any(|item| item.get(contract::names::PARTITION_KEY).and_then(|v| v.as_s().ok()) != Some(&user.to_string()));
+        if foreign {
+            return Err(Error::Internal(format!("an item to import is not in {user}'s partition")));
+        }
+        let requests = items.iter().cloned().map(put_request).collect::<Result<Vec<_>>>()?;
+        dynamo::batch_write(&self.client, &self.table, requests).await
+    }
+
+    /// The sort keys of the user's items (to verify an import).
+    pub async fn sort_keys(&self, user: &UserName) -> Result<BTreeSet<String>> {
+        let items = dynamo::partition(&self.client, &self.table, user.as_str(), None).await?;
+        Ok(items.iter().map(|item| sk_of(item).to_owned()).collect())
+    }
+}
+
+/// The sort keys of `items`.
+pub fn sort_keys(items: &[Item]) -> BTreeSet<String> {
+    items.iter().map(|item| sk_of(item).to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_keys_are_told_apart() {
+        assert!(matches!(kind("image#01J"), Kind::Record));
+        assert!(matches!(kind("image#01J#label#cat"), Kind::Entry));
+        assert!(matches!(kind("image#01J#person#01K"), Kind::Entry));
+        assert!(matches!(kind("image#01J#word#menu"), Kind::Entry));
+        assert!(matches!(kind("image#01J#face#000"), Kind::People));
+        assert!(matches!(kind("image#01J#grouped"), Kind::People));
+        assert!(matches!(kind("person#01K"), Kind::People));
+        assert!(matches!(kind("people"), Kind::People));
+        assert!(matches!(kind("usage"), Kind::Other));
+        assert!(matches!(kind("album#cat"), Kind::Other));
+    }
+}

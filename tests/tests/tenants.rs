@@ -1,0 +1,184 @@
+//! Ops' tenant commands against the emulator: `deployer tenant create/list/show/suspend/resume/
+//! move/remove` on two deployed tier stacks, checked through the API a user sees and the tables
+//! and buckets themselves.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use axum::http::{Method, StatusCode};
+use common::api::{Api, fixture};
+use common::{Run, deployer, deployer_with_env};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// A stacks folder holding the tier files of every `api` (the tenant commands see all tiers of
+/// one folder), optionally with one line of one file changed.
+fn stacks_dir(apis: &[&Api], edit: Option<(&str, &str, &str)>) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    for api in apis {
+        let mut text = std::fs::read_to_string(api.files.path()).unwrap();
+        if let Some((tier, from, to)) = edit {
+            if tier == api.files.tier {
+                assert!(text.contains(from), "{from:?}");
+                text = text.replacen(from, to, 1);
+            }
+        }
+        std::fs::write(dir.path().join(format!("{}.yaml", api.files.tier)), text).unwrap();
+    }
+    dir
+}
+
+fn tenant(dir: &TempDir, args: &[&str]) -> Run {
+    let mut all = vec!["tenant"];
+    all.extend_from_slice(args);
+    deployer(dir.path(), &all)
+}
+
+fn json_of(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|err| panic!("not JSON ({err}):\n{}\n{}", run.stdout, run.stderr))
+}
+
+/// What the API shows the user: photo count, bytes, albums (label -> count), persons.
+async fn seen_by_user(api: &Api, token: &str) -> (u64, u64, BTreeMap<String, u64>, usize) {
+    let images = api.call(Method::GET, "/images?limit=100", Some(token), None).await;
+    assert_eq!(images.status, StatusCode::OK, "{}", images.raw);
+    let items = images.body["items"].as_array().unwrap();
+    let bytes = items.iter().map(|item| item["size"].as_u64().unwrap()).sum();
+    let albums = api.call(Method::GET, "/albums", Some(token), None).await;
+    let albums = albums.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|album| (album["label"].as_str().unwrap().to_owned(), album["photos"].as_u64().unwrap()))
+        .collect();
+    let persons = api.call(Method::GET, "/persons", Some(token), None).await;
+    let persons = persons.body["persons"].as_array().map_or(0, Vec::len);
+    (items.len() as u64, bytes, albums, persons)
+}
+
+async fn items_of(api: &Api, user: &str) -> Vec<String> {
+    let mut keys: Vec<String> = api
+        .image_items()
+        .await
+        .into_iter()
+        .filter(|item| item["pk"].as_s().unwrap() == user)
+        .map(|item| item["sk"].as_s().unwrap().clone())
+        .collect();
+    keys.sort();
+    keys
+}
+
+async fn has_account(api: &Api, user: &str) -> bool {
+    api.user_items().await.iter().any(|item| item["pk"].as_s().unwrap() == user)
+}
+
+const PASSWORD: &str = "my very own passphrase";
+
+#[tokio::test]
+async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
+    let basic = Api::deploy("BASIC_USER", "TENANT_BASIC", &[]).await;
+    let core = Api::deploy("CORE_USER", "TENANT_CORE", &[]).await;
+    let dir = stacks_dir(&[&basic, &core], None);
+
+    // Create: the one-time password alone on stdout, then a forced change at the first sign-in.
+    let created = tenant(&dir, &["create", "olga", "--tier", "TENANT_BASIC", "--email", "olga@example.org", "--first-name", "Olga"])
+        .expect_success("tenant create");
+    let one_time = created.stdout.trim().to_owned();
+    assert_eq!(created.stdout.lines().count(), 1, "{}", created.stdout);
+    assert!(one_time.len() >= 20 && !created.stderr.contains(&one_time), "the password leaked to stderr");
+    assert!(created.stderr.contains(r#""audit":"tenant create""#), "{}", created.stderr);
+    let again = tenant(&dir, &["create", "olga", "--tier", "TENANT_BASIC", "--email", "olga@example.org"]);
+    assert!(!again.success && again.stderr.contains("taken"), "{}", again.stderr);
+    let first = basic.call(Method::POST, "/sessions", None, Some(json!({"user_name": "olga", "password": one_time}))).await;
+    assert_eq!((first.status, first.error_code()), (StatusCode::FORBIDDEN, "password_change_required"), "{}", first.raw);
+    let changed = basic
+        .call(Method::POST, "/sessions", None, Some(json!({"user_name": "olga", "password": one_time, "new_password": PASSWORD})))
+        .await;
+    assert_eq!(changed.status, StatusCode::CREATED, "{}", changed.raw);
+    let token = basic.sign_in("olga", PASSWORD).await;
+
+    let cat = basic.upload(&token, "image/png", fixture("chelsea.png")).await;
+    basic.upload(&token, "image/jpeg", fixture("sample2.jpg")).await;
+    basic.analyse_all(&token, &basic.poller()).await;
+    let before = seen_by_user(&basic, &token).await;
+    assert_eq!((before.0, before.3), (2, 0), "{before:?}");
+
+    // List and show: the figures the API shows.
+    let listed = json_of(&tenant(&dir, &["list", "--json"]).expect_success("tenant list"));
+    let olga = listed.as_array().unwrap().iter().find(|row| row["user_name"] == "olga").expect("olga listed").clone();
+    assert_eq!(olga["tier"], "TENANT_BASIC");
+    assert_eq!(olga["status"], "active");
+    assert_eq!((olga["photos"].as_u64(), olga["bytes"].as_u64()), (Some(before.0), Some(before.1)), "{olga}");
+    assert_eq!(olga["quota_percent"].as_f64(), Some(0.2), "2 of 1000 photos");
+    assert!(olga["last_sign_in"].is_string(), "{olga}");
+    let only_core = json_of(&tenant(&dir, &["list", "--tier", "TENANT_CORE", "--json"]).expect_success("tenant list --tier"));
+    assert!(only_core.as_array().unwrap().is_empty(), "{only_core}");
+    let table = tenant(&dir, &["list", "--prefix", "ol"]).expect_success("tenant list --prefix");
+    assert!(table.stdout.contains("olga") && table.stdout.contains("1 tenant(s)"), "{}", table.stdout);
+    let shown = json_of(&tenant(&dir, &["show", "olga", "--json"]).expect_success("tenant show"));
+    assert_eq!(shown["details"]["albums"].as_u64(), Some(before.2.len() as u64), "{shown}");
+    assert_eq!(shown["details"]["persons"].as_u64(), Some(0));
+    let unknown = tenant(&dir, &["show", "nobody"]);
+    assert!(!unknown.success && unknown.stderr.contains("no deployed stack has a user nobody"), "{}", unknown.stderr);
+
+    // Suspend: every call refused at once, nothing deleted; resume restores the same token.
+    let suspended = tenant(&dir, &["suspend", "olga"]).expect_success("tenant suspend");
+    assert!(suspended.stderr.contains(r#""audit":"tenant suspend""#) && suspended.stderr.contains(r#""by":"#), "{}", suspended.stderr);
+    for (method, path) in [(Method::GET, "/images".to_owned()), (Method::GET, format!("/images/{cat}")), (Method::DELETE, format!("/images/{cat}")), (Method::GET, "/albums".to_owned())] {
+        let reply = basic.call(method, &path, Some(&token), None).await;
+        assert_eq!((reply.status, reply.error_code()), (StatusCode::FORBIDDEN, "suspended"), "{path}: {}", reply.raw);
+    }
+    let refused = basic.call(Method::POST, "/sessions", None, Some(json!({"user_name": "olga", "password": PASSWORD}))).await;
+    assert_eq!(refused.error_code(), "suspended");
+    let listed = json_of(&tenant(&dir, &["list", "--json"]).expect_success("tenant list"));
+    assert_eq!(listed[0]["status"], "suspended");
+    tenant(&dir, &["resume", "olga"]).expect_success("tenant resume");
+    assert_eq!(seen_by_user(&basic, &token).await, before, "the suspension changed something");
+
+    // A move the target's quotas refuse, with the numbers; nothing moves.
+    let tight = stacks_dir(&[&basic, &core], Some(("TENANT_CORE", "photos_per_user: 20000", "photos_per_user: 1")));
+    let refused = tenant(&tight, &["move", "olga", "--to", "TENANT_CORE", "--yes"]);
+    assert!(!refused.success && refused.stderr.contains("2 photos (the limit is 1)"), "{}", refused.stderr);
+    assert!(!has_account(&core, "olga").await && items_of(&core, "olga").await.is_empty());
+    let unconfirmed = tenant(&dir, &["move", "olga", "--to", "TENANT_CORE"]);
+    assert!(!unconfirmed.success && unconfirmed.stderr.contains("--yes"), "{}", unconfirmed.stderr);
+    assert!(unconfirmed.stderr.contains("computes faces and persons as well"), "the move does not say what it adds: {}", unconfirmed.stderr);
+
+    // A move killed after one object: the account is read-only and in two stacks; the same
+    // command again finishes it.
+    let args = ["tenant", "move", "olga", "--to", "TENANT_CORE", "--yes"];
+    let killed = deployer_with_env(dir.path(), &args, &[("SMART_ALBUM_TEST_STOP_MOVE_AFTER_OBJECTS", "1")]);
+    assert!(!killed.success, "the move was not stopped: {}", killed.stderr);
+    let objects_copied = core.object_keys().await.iter().filter(|key| key.starts_with("olga/")).count();
+    assert_eq!(objects_copied, 1, "{:?}", core.object_keys().await);
+    let upload = basic.call_raw(Method::POST, "/images", Some(&token), "image/png", fixture("coffee.png")).await;
+    assert_eq!((upload.status, upload.error_code()), (StatusCode::CONFLICT, "moving"), "{}", upload.raw);
+    assert_eq!(basic.call(Method::GET, "/images", Some(&token), None).await.status, StatusCode::OK, "reads stop while moving");
+    let half = tenant(&dir, &["show", "olga"]);
+    assert!(!half.success && half.stderr.contains("more than one stack"), "{}", half.stderr);
+    let finished = deployer(dir.path(), &args).expect_success("the move run again");
+    assert!(finished.stdout.contains("signs in again at"), "{}", finished.stdout);
+    assert!(finished.stderr.contains("Resuming the move"), "{}", finished.stderr);
+    let done_already = tenant(&dir, &["move", "olga", "--to", "TENANT_CORE", "--yes"]).expect_success("a third run");
+    assert!(done_already.stdout.contains("nothing to move"), "{}", done_already.stdout);
+    let after = core.sign_in("olga", PASSWORD).await;
+    core.analyse_all(&after, &core.poller()).await;
+    let moved = seen_by_user(&core, &after).await;
+    assert_eq!((moved.0, moved.1, &moved.2), (before.0, before.1, &before.2), "the photos, bytes or albums changed in the move");
+    assert_eq!(moved.3, 3, "the target did not find the three faces of sample2.jpg");
+    let cats = core.call(Method::GET, "/images/search?label=cat", Some(&after), None).await;
+    assert_eq!(cats.body["items"][0]["id"], cat.as_str(), "{}", cats.raw);
+    assert!(!has_account(&basic, "olga").await, "the account is left in the source");
+    assert!(items_of(&basic, "olga").await.is_empty(), "items are left in the source");
+    assert!(!basic.object_keys().await.iter().any(|key| key.starts_with("olga/")), "objects are left in the source");
+
+    // Remove: everything, with the counts.
+    let removed = tenant(&dir, &["remove", "olga", "--yes"]).expect_success("tenant remove");
+    assert!(removed.stdout.contains("2 photos"), "{}", removed.stdout);
+    assert!(!has_account(&core, "olga").await && items_of(&core, "olga").await.is_empty());
+    assert!(!core.object_keys().await.iter().any(|key| key.starts_with("olga/")));
+
+    basic.tear_down().await;
+    core.tear_down().await;
+}
