@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use deployer::cli::Stack;
-use deployer::config::StacksDir;
+use deployer::config::{StackId, StacksDir};
 
 use crate::figures::Report;
 use crate::stats::{median, ms};
@@ -15,11 +15,12 @@ use crate::stats::{median, ms};
 pub fn measure(report: &mut Report, stacks_dir: &Path, deployer: &Path, runs: usize, process_runs: usize) -> Result<()> {
     let stacks = StacksDir::new(stacks_dir);
     for tier in stacks.tiers()? {
-        Stack::load(&stacks, &tier)?;
+        let id = StackId::pooled(tier.clone());
+        Stack::load(&stacks, &id)?;
         let times = (0..runs)
             .map(|_| {
                 let started = Instant::now();
-                let stack = Stack::load(&stacks, &tier)?;
+                let stack = Stack::load(&stacks, &id)?;
                 std::hint::black_box(&stack.body);
                 Ok(ms(started.elapsed()))
             })

@@ -14,6 +14,8 @@ pub struct ConfigError(pub String);
 #[derive(Debug, Clone, PartialEq)]
 pub struct StackConfig {
     pub tier: String,
+    /// Names what the stack's roles may reach by name (its face collections).
+    pub stack_name: String,
     pub users_table: String,
     pub images_table: String,
     pub photo_bucket: String,
@@ -37,6 +39,7 @@ impl StackConfig {
             .map_err(|err| ConfigError(format!("{} is not valid: {err}", env::TIER_SETTINGS)))?;
         Ok(Self {
             tier: var(env::TIER)?,
+            stack_name: var(env::STACK_NAME)?,
             users_table: var(env::USERS_TABLE)?,
             images_table: var(env::IMAGES_TABLE)?,
             photo_bucket: var(env::PHOTO_BUCKET)?,
@@ -64,6 +67,7 @@ mod tests {
     fn vars() -> HashMap<&'static str, String> {
         HashMap::from([
             (env::TIER, "CORE_USER".to_owned()),
+            (env::STACK_NAME, "smart-album-core-user".to_owned()),
             (env::USERS_TABLE, "u".to_owned()),
             (env::IMAGES_TABLE, "i".to_owned()),
             (env::PHOTO_BUCKET, "b".to_owned()),

@@ -1,6 +1,8 @@
 //! Environment variables the template sets on the functions, and the runtime reads.
 
 pub const TIER: &str = "SMART_ALBUM_TIER";
+/// The stack's name: a tier's pooled stack, or a tenant's dedicated one.
+pub const STACK_NAME: &str = "SMART_ALBUM_STACK_NAME";
 pub const USERS_TABLE: &str = "SMART_ALBUM_USERS_TABLE";
 pub const IMAGES_TABLE: &str = "SMART_ALBUM_IMAGES_TABLE";
 pub const PHOTO_BUCKET: &str = "SMART_ALBUM_PHOTO_BUCKET";
@@ -12,8 +14,9 @@ pub const KEY_ARN: &str = "SMART_ALBUM_KEY_ARN";
 pub const TIER_SETTINGS: &str = "SMART_ALBUM_TIER_SETTINGS";
 
 /// Every variable [`crate::StackConfig`] needs, in the order it reads them.
-pub const STACK_CONFIG: [&str; 9] = [
+pub const STACK_CONFIG: [&str; 10] = [
     TIER,
+    STACK_NAME,
     USERS_TABLE,
     IMAGES_TABLE,
     PHOTO_BUCKET,

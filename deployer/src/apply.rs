@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{
-    Capability, Change, ChangeSetStatus, ChangeSetType, Parameter, ResourceStatus, StackEvent, StackStatus,
+    Capability, Change, ChangeSetStatus, ChangeSetType, Parameter, ResourceStatus, StackEvent, StackStatus, Tag,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -183,6 +183,7 @@ pub async fn plan(
     existing: Option<&StackInfo>,
     template: &str,
     parameters: &BTreeMap<String, ParameterValue>,
+    tags: &[(&str, String)],
 ) -> Result<Option<Plan>> {
     let kind = match existing {
         Some(info) if !info.is_review_only() => ChangeSetType::Update,
@@ -211,6 +212,7 @@ pub async fn plan(
         .change_set_type(kind.clone())
         .template_body(template)
         .set_parameters(Some(cfn_parameters))
+        .set_tags((!tags.is_empty()).then(|| tags.iter().map(|(key, value)| Tag::builder().key(*key).value(value).build()).collect()))
         .capabilities(Capability::CapabilityIam)
         .send()
         .await

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::apply::{self, ParameterValue};
 use crate::aws::{Clients, Target};
-use crate::config::{StacksDir, TierConfig, TierName};
+use crate::config::{StackId, StacksDir, Tenancy, TenantName, TierConfig, TierName};
 use crate::data;
 use crate::error::{Error, Result};
 use crate::package::{self, Artifacts};
@@ -137,6 +137,16 @@ pub struct TierArg {
     /// The tier, e.g. CORE_USER (its file is <stacks-dir>/<TIER>.yaml).
     #[arg(long)]
     pub tier: TierName,
+    /// A tenant's dedicated (silo) stack of the tier, `<tier stack>-<tenant>`, instead of the
+    /// pooled one; the tier file must say `tenancy: silo_allowed`.
+    #[arg(long)]
+    pub tenant: Option<TenantName>,
+}
+
+impl TierArg {
+    fn stack(&self) -> StackId {
+        StackId { tier: self.tier.clone(), tenant: self.tenant.clone() }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +174,7 @@ impl AwsArgs {
 
 /// A tier's configuration, its rendered template and its stack name.
 pub struct Stack {
+    id: StackId,
     config: TierConfig,
     template: Template,
     /// The rendered template, as `deployer render` prints it.
@@ -173,16 +184,39 @@ pub struct Stack {
 
 impl Stack {
     /// Reads and validates the tier file and renders its template: all of `deployer render`.
-    pub fn load(stacks: &StacksDir, tier: &TierName) -> Result<Self> {
-        let config = stacks.load(tier)?;
-        let template = template::render(&config);
+    pub fn load(stacks: &StacksDir, id: &StackId) -> Result<Self> {
+        let config = stacks.load(&id.tier)?;
+        if id.tenant.is_some() && config.tenancy != Tenancy::SiloAllowed {
+            return Err(Error::Tenant(format!(
+                "tier {} is pooled: its file does not say `tenancy: silo_allowed`, so it has no dedicated stacks",
+                id.tier
+            )));
+        }
+        let template = template::render(&config, id.tenant.as_ref());
         let body = template.to_yaml()?;
         Ok(Self {
-            name: tier.stack_name(),
+            name: id.stack_name(),
+            id: id.clone(),
             config,
             template,
             body,
         })
+    }
+
+    /// The tags of a dedicated stack, which `status` and the tenant commands find it by.
+    fn tags(&self) -> Vec<(&'static str, String)> {
+        match &self.id.tenant {
+            None => Vec::new(),
+            Some(tenant) => vec![(apply::TIER_TAG, self.id.tier.to_string()), (apply::TENANT_TAG, tenant.to_string())],
+        }
+    }
+
+    /// The command-line flags naming this stack.
+    fn flags(&self) -> String {
+        match &self.id.tenant {
+            None => format!("--tier {}", self.id.tier),
+            Some(tenant) => format!("--tier {} --tenant {tenant}", self.id.tier),
+        }
     }
 }
 
@@ -190,7 +224,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let stacks = StacksDir::new(&cli.stacks_dir);
     match cli.command {
         Command::Render { tier, out } => {
-            let stack = Stack::load(&stacks, &tier.tier)?;
+            let stack = Stack::load(&stacks, &tier.stack())?;
             match out {
                 Some(path) => std::fs::write(&path, &stack.body)
                     .map_err(|source| Error::Write { path, source }),
@@ -202,13 +236,13 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Diff { tier, artifacts, analyzer, aws } => {
             // The tier file is checked before anything is asked of AWS.
-            let stack = Stack::load(&stacks, &tier.tier)?;
+            let stack = Stack::load(&stacks, &tier.stack())?;
             let artifacts = artifacts.as_deref().map(Artifacts::from_dir).transpose()?;
             let clients = Clients::load(&aws.target()).await?;
             diff(&clients, &stack, artifacts, analyzer).await
         }
         Command::Up { tier, artifacts, skip_build, analyzer, timeout, aws } => {
-            let stack = Stack::load(&stacks, &tier.tier)?;
+            let stack = Stack::load(&stacks, &tier.stack())?;
             let artifacts = match (artifacts, skip_build) {
                 (_, true) => Artifacts::both(package::placeholder(&std::env::temp_dir().join("smart-album"))?),
                 (Some(dir), false) => Artifacts::from_dir(&dir)?,
@@ -224,12 +258,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             up(&clients, &stack, &artifacts, analyzer, Duration::from_secs(timeout)).await
         }
         Command::Down { tier, purge, yes, timeout, aws } => {
-            let stack = Stack::load(&stacks, &tier.tier)?;
+            let stack = Stack::load(&stacks, &tier.stack())?;
             let clients = Clients::load(&aws.target()).await?;
             down(&clients, &stack, purge, yes, Duration::from_secs(timeout)).await
         }
         Command::OpsCredential { tier, aws } => {
-            let stack = Stack::load(&stacks, &tier.tier)?;
+            let stack = Stack::load(&stacks, &tier.stack())?;
             let clients = Clients::load(&aws.target()).await?;
             ops_credential(&clients, &stack).await
         }
@@ -271,7 +305,7 @@ async fn diff(
         None => ParameterValue::Set(AnalyzerChoice::Lambda.mapping().to_owned()),
     };
     parameters.insert(params::ANALYZER_QUEUE_MAPPING.to_owned(), mapping);
-    let plan = apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &parameters).await?;
+    let plan = apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &parameters, &stack.tags()).await?;
     match plan {
         None => println!("{}: no changes", stack.name),
         Some(plan) => {
@@ -339,7 +373,7 @@ async fn up(
         params::ANALYZER_QUEUE_MAPPING.to_owned(),
         ParameterValue::Set(analyzer.mapping().to_owned()),
     );
-    match apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &parameters).await? {
+    match apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &parameters, &stack.tags()).await? {
         None => println!("{}: no changes", stack.name),
         Some(plan) => {
             println!("{}", plan.describe());
@@ -369,8 +403,9 @@ async fn down(clients: &Clients, stack: &Stack, purge: bool, yes: bool, timeout:
     } else {
         println!(
             "Kept the data of {} (DeletionPolicy Retain):\n{retained}\
-             `deployer down --tier {} --purge` deletes it for good.",
-            stack.name, stack.config.tier
+             `deployer down {} --purge` deletes it for good.",
+            stack.name,
+            stack.flags()
         );
     }
     Ok(())
@@ -418,13 +453,21 @@ async fn ops_credential(clients: &Clients, stack: &Stack) -> Result<()> {
 
 async fn status(clients: &Clients, tiers: &[TierName]) -> Result<()> {
     for tier in tiers {
-        let name = tier.stack_name();
-        match apply::describe(clients, &name).await? {
-            None => println!("{tier:<20} {name}: not deployed"),
-            Some(info) => {
-                println!("{tier:<20} {name}: {} (last change {})", info.status, info.last_changed);
-                if !info.is_review_only() {
-                    println!("{}", apply::format_outputs(&apply::outputs(clients, &name).await?));
+        let mut stacks = vec![StackId { tier: tier.clone(), tenant: None }];
+        stacks.extend(apply::dedicated_stacks(clients, tier).await?);
+        for id in stacks {
+            let name = id.stack_name();
+            let label = match &id.tenant {
+                None => tier.to_string(),
+                Some(tenant) => format!("  dedicated: {tenant}"),
+            };
+            match apply::describe(clients, &name).await? {
+                None => println!("{label:<20} {name}: not deployed"),
+                Some(info) => {
+                    println!("{label:<20} {name}: {} (last change {})", info.status, info.last_changed);
+                    if !info.is_review_only() {
+                        println!("{}", apply::format_outputs(&apply::outputs(clients, &name).await?));
+                    }
                 }
             }
         }

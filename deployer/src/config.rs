@@ -36,6 +36,20 @@ pub struct TierConfig {
     /// Ops address subscribed to NewUser by email; none when absent.
     #[serde(default)]
     pub ops_email: Option<Email>,
+    /// Whether a tenant may have a stack of this tier to itself (`deployer up --tenant`).
+    #[serde(default)]
+    pub tenancy: Tenancy,
+}
+
+/// Who shares a tier's stacks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tenancy {
+    /// Every tenant of the tier in its one stack.
+    #[default]
+    Pooled,
+    /// The pooled stack, and dedicated (silo) stacks for tenants who need their own.
+    SiloAllowed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]

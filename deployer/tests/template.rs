@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use deployer::config::{Email, LabelerEngine, StacksDir, TierConfig, TierName};
+use deployer::config::{Email, LabelerEngine, StackId, StacksDir, Tenancy, TenantName, TierConfig, TierName};
 use deployer::template::functions::env;
 use deployer::template::iam::{ACTIONS_WITHOUT_RESOURCES, Effect, PolicyDocument, Principal, Statement, own_face_collections};
 use deployer::template::{Expr, Pseudo, ResourceKind, Template, ids, key::key_policy, render};
@@ -23,7 +23,7 @@ fn config(tier: &str) -> TierConfig {
 fn each_tier() -> impl Iterator<Item = (TierConfig, Template)> {
     TIERS.iter().map(|tier| {
         let config = config(tier);
-        let template = render(&config);
+        let template = render(&config, None);
         (config, template)
     })
 }
@@ -261,7 +261,7 @@ fn tier_values_are_applied() {
 #[test]
 fn new_image_delivers_to_the_analysis_queue_and_ops_email_is_optional() {
     let mut config = config("CORE_USER");
-    let template = render(&config);
+    let template = render(&config, None);
     let ResourceKind::Topic(new_image) = kind(&template, ids::NEW_IMAGE_TOPIC) else { panic!() };
     assert_eq!(new_image.subscription.len(), 1);
     assert_eq!(new_image.subscription[0].protocol, "sqs");
@@ -273,7 +273,7 @@ fn new_image_delivers_to_the_analysis_queue_and_ops_email_is_optional() {
     assert!(new_user.subscription.is_empty(), "no ops email configured, no subscription");
 
     config.ops_email = Some(Email::try_from("ops@example.org".to_owned()).unwrap());
-    let template = render(&config);
+    let template = render(&config, None);
     let ResourceKind::Topic(new_user) = kind(&template, ids::NEW_USER_TOPIC) else { panic!() };
     assert_eq!(new_user.subscription.len(), 1);
     assert_eq!(new_user.subscription[0].protocol, "email");
@@ -282,7 +282,7 @@ fn new_image_delivers_to_the_analysis_queue_and_ops_email_is_optional() {
 
 #[test]
 fn the_bucket_is_private_tls_only_and_cleans_up_multipart_uploads() {
-    let template = render(&config("BASIC_USER"));
+    let template = render(&config("BASIC_USER"), None);
     let ResourceKind::Bucket(bucket) = kind(&template, ids::BUCKET) else { panic!() };
     let block = &bucket.public_access_block_configuration;
     assert!(block.block_public_acls && block.block_public_policy && block.ignore_public_acls && block.restrict_public_buckets);
@@ -298,7 +298,7 @@ fn the_bucket_is_private_tls_only_and_cleans_up_multipart_uploads() {
 
 #[test]
 fn the_images_table_has_the_entries_index_for_label_queries() {
-    let template = render(&config("CORE_USER"));
+    let template = render(&config("CORE_USER"), None);
     let ResourceKind::Table(images) = kind(&template, ids::IMAGES_TABLE) else { panic!() };
     assert_eq!(images.billing_mode, "PAY_PER_REQUEST");
     assert!(images.point_in_time_recovery_specification.point_in_time_recovery_enabled);
@@ -329,8 +329,8 @@ fn data_resources_outlive_the_stack_and_nothing_else_does() {
 #[test]
 fn rendering_is_deterministic() {
     for tier in TIERS {
-        let first = render(&config(tier)).to_yaml().unwrap();
-        let second = render(&config(tier)).to_yaml().unwrap();
+        let first = render(&config(tier), None).to_yaml().unwrap();
+        let second = render(&config(tier), None).to_yaml().unwrap();
         assert_eq!(first, second, "{tier}");
     }
 }
@@ -395,4 +395,53 @@ fn every_tier_matches_the_contract_with_the_runtime() {
             }
         }
     }
+}
+
+#[test]
+fn a_dedicated_stack_keeps_every_name_within_aws_limits() {
+    let config = config("FULL_PLATFORM_USER");
+    let longest = "t".repeat(TenantName::MAX_CHARS).parse::<TenantName>().unwrap();
+    assert!(format!("{longest}x").parse::<TenantName>().is_err(), "a longer tenant name is allowed");
+    let stack = StackId { tier: config.tier.clone(), tenant: Some(longest.clone()) };
+    let yaml = render(&config, Some(&longest)).to_yaml().unwrap();
+    // The longest region name there is, and a 12-digit account.
+    let pseudo = Pseudo { stack_name: &stack.stack_name(), account_id: "123456789012", region: "ap-southeast-2" };
+    let limits = [
+        ("BucketName", 63),
+        ("FunctionName", 64),
+        ("QueueName", 80),
+        ("TopicName", 256),
+        ("TableName", 255),
+        ("LogGroupName", 512),
+        ("AliasName", 256),
+        ("Name", 128),
+    ];
+    let mut checked = 0;
+    for line in yaml.lines() {
+        let Some((field, value)) = line.trim().split_once(": !Sub ") else { continue };
+        let Some((_, limit)) = limits.iter().find(|(name, _)| *name == field) else { continue };
+        let name = Expr::sub(value).resolve_name(&pseudo).unwrap();
+        assert!(name.len() <= *limit, "{field} {name} has {} characters; AWS allows {limit}", name.len());
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} names checked:\n{yaml}");
+    // The stack's own collection prefix and the pooled stack's bucket are unchanged.
+    let pooled = render(&config, None).to_yaml().unwrap();
+    assert!(pooled.contains("BucketName: !Sub ${AWS::StackName}-photos-${AWS::AccountId}-${AWS::Region}"));
+    let other = "acme".parse::<TenantName>().unwrap();
+    let other_yaml = render(&config, Some(&other)).to_yaml().unwrap();
+    let bucket = |yaml: &str| yaml.lines().find(|line| line.contains("BucketName")).unwrap().to_owned();
+    assert_ne!(bucket(&yaml), bucket(&other_yaml));
+    assert!(bucket(&other_yaml).contains("sa-acme-"), "{}", bucket(&other_yaml));
+}
+
+#[test]
+fn only_tiers_that_allow_it_have_dedicated_stacks() {
+    for (tier, allowed) in [("BASIC_USER", false), ("CORE_USER", false), ("FULL_PLATFORM_USER", true)] {
+        let id = StackId { tier: tier.parse().unwrap(), tenant: Some("acme".parse().unwrap()) };
+        let loaded = deployer::cli::Stack::load(&stacks(), &id);
+        assert_eq!(loaded.is_ok(), allowed, "{tier}");
+        assert_eq!(config(tier).tenancy == Tenancy::SiloAllowed, allowed);
+    }
+    assert_eq!(StackId { tier: "FULL_PLATFORM_USER".parse().unwrap(), tenant: Some("acme".parse().unwrap()) }.stack_name(), "smart-album-full-platform-user-acme");
 }

@@ -7,7 +7,6 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use crate::api::Services;
 use crate::auth::token::TokenSigner;
 use crate::config::StackConfig;
-use contract::names::stack_name_of_tier;
 use crate::error::Result;
 use crate::store::{DynamoImages, DynamoUsers, FaceCollections, RekognitionCollections, S3Photos, SnsEvents, collections};
 
@@ -50,10 +49,10 @@ pub async fn connect(config: StackConfig, aws: &SdkConfig) -> Result<Services> {
 
 /// The stack's face collections where its tier's engine keeps faces (Rekognition), else none.
 pub fn face_collections(config: &StackConfig, aws: &SdkConfig) -> Arc<dyn FaceCollections> {
-    collections::of_stack(&config.settings, aws_sdk_rekognition::Client::new(aws), stack_name_of_tier(&config.tier))
+    collections::of_stack(&config.settings, aws_sdk_rekognition::Client::new(aws), &config.stack_name)
 }
 
 /// The stack's Rekognition face collections (named after the stack, as its roles allow).
 pub fn rekognition_collections(config: &StackConfig, aws: &SdkConfig) -> RekognitionCollections {
-    RekognitionCollections::new(aws_sdk_rekognition::Client::new(aws), stack_name_of_tier(&config.tier))
+    RekognitionCollections::new(aws_sdk_rekognition::Client::new(aws), &config.stack_name)
 }

@@ -43,6 +43,7 @@ fn app_with(settings: TierSettings) -> App {
     let users = Arc::new(MemoryUsers::default());
     let config = StackConfig {
         tier: "CORE_USER".into(),
+        stack_name: "smart-album-core-user".into(),
         users_table: "users".into(),
         images_table: "images".into(),
         photo_bucket: "photos".into(),

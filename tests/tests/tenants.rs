@@ -182,3 +182,50 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     basic.tear_down().await;
     core.tear_down().await;
 }
+
+#[tokio::test]
+async fn a_dedicated_stack_for_one_tenant_is_deployed_listed_served_and_taken_down() {
+    let aws = common::aws().await;
+    let files = common::TierFiles::copy_of("FULL_PLATFORM_USER", "TENANT_SILO");
+    // The longest tenant name allowed: every name of the stack still fits AWS's limits.
+    let tenant_name = "acme-corporation-eu1";
+    assert_eq!(tenant_name.len(), 20);
+    let stack = format!("{}-{tenant_name}", files.stack_name());
+    let up = files
+        .deployer(&["up", "--tier", "TENANT_SILO", "--tenant", tenant_name, "--skip-build", "--analyzer", "local"])
+        .expect_success("deployer up --tenant");
+    let outputs = common::printed_outputs(&up.stdout);
+    let bucket = &outputs["PhotoBucket"];
+    assert!(bucket.starts_with(&format!("sa-{tenant_name}-")) && bucket.len() <= 63, "{bucket}");
+    assert!(common::bucket_exists(&aws, bucket).await);
+    let too_short = files.deployer(&["up", "--tier", "TENANT_SILO", "--tenant", "x"]);
+    assert!(!too_short.success && too_short.stderr.contains("tenant name"), "{}", too_short.stderr);
+
+    let status = files.deployer(&["status"]).expect_success("deployer status");
+    assert!(status.stdout.contains(&format!("dedicated: {tenant_name}")) && status.stdout.contains(&stack), "{}", status.stdout);
+
+    let created = files
+        .deployer(&["tenant", "create", "ann", "--tier", "TENANT_SILO", "--stack", tenant_name, "--email", "ann@example.org"])
+        .expect_success("tenant create --stack");
+    let listed = json_of(&files.deployer(&["tenant", "list", "--json"]).expect_success("tenant list"));
+    assert_eq!(listed[0]["stack"], stack.as_str(), "{listed}");
+    assert_eq!(listed[0]["user_name"], "ann");
+
+    // The runtime serves the dedicated stack from its functions' configuration.
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(common::endpoint()).load().await;
+    let config = runtime::config::from_deployed(&aws_sdk_lambda::Client::new(&sdk), &stack).await.unwrap();
+    assert_eq!((config.stack_name.as_str(), config.photo_bucket.as_str()), (stack.as_str(), bucket.as_str()));
+    let router = runtime::api::router(runtime::services::connect(config, &sdk).await.unwrap());
+    let sign_in = axum::http::Request::post("/sessions")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(json!({"user_name": "ann", "password": created.stdout.trim()}).to_string()))
+        .unwrap();
+    let answer = tower::ServiceExt::oneshot(router, sign_in).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN, "the one-time password is not asked to change");
+
+    files
+        .deployer(&["down", "--tier", "TENANT_SILO", "--tenant", tenant_name, "--purge", "--yes"])
+        .expect_success("deployer down --tenant --purge");
+    assert_eq!(common::stack_status(&aws, &stack).await, None);
+    assert!(!common::bucket_exists(&aws, bucket).await);
+}

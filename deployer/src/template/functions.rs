@@ -108,6 +108,7 @@ pub fn tier_settings(config: &TierConfig) -> TierSettings {
 fn environment(config: &TierConfig, role: FunctionRole) -> Environment {
     let mut variables = BTreeMap::from([
         (env::TIER, Expr::str(config.tier.as_str())),
+        (env::STACK_NAME, Expr::sub("${AWS::StackName}")),
         (env::USERS_TABLE, Expr::reference(ids::USERS_TABLE)),
         (env::IMAGES_TABLE, Expr::reference(ids::IMAGES_TABLE)),
         (env::PHOTO_BUCKET, Expr::reference(ids::BUCKET)),

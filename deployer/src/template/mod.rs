@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
 
-use crate::config::TierConfig;
+use crate::config::{StackId, TenantName, TierConfig};
 use crate::error::{Error, Result};
 
 pub use outputs::{OUTPUTS, StackOutput};
@@ -372,11 +372,13 @@ impl Template {
     }
 }
 
-/// Renders the template of one tier.
-pub fn render(config: &TierConfig) -> Template {
+/// Renders the template of one tier's pooled stack, or of its dedicated stack for `tenant`
+/// (the same resources; only names differ).
+pub fn render(config: &TierConfig, tenant: Option<&TenantName>) -> Template {
+    let dedicated = tenant.map_or_else(String::new, |tenant| format!(", dedicated to tenant {tenant}"));
     let mut template = Template {
         format_version: "2010-09-09",
-        description: format!("Smart Album, tier {} (rendered by the deployer; do not edit)", config.tier),
+        description: format!("Smart Album, tier {}{dedicated} (rendered by the deployer; do not edit)", config.tier),
         parameters: BTreeMap::from([
             (
                 params::ARTIFACT_BUCKET,
@@ -427,7 +429,7 @@ pub fn render(config: &TierConfig) -> Template {
     };
     for (id, resource) in key::resources()
         .into_iter()
-        .chain(storage::resources())
+        .chain(storage::resources(&StackId { tier: config.tier.clone(), tenant: tenant.cloned() }))
         .chain(tables::resources())
         .chain(messaging::resources(config))
         .chain(iam::resources(config))

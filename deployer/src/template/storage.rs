@@ -2,9 +2,11 @@
 //! multipart uploads cleaned up.
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::iam::{Effect, PolicyDocument, Principal, Statement};
 use super::{Expr, Resource, ResourceKind, ids};
+use crate::config::StackId;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -86,10 +88,25 @@ pub struct BucketPolicy {
     pub policy_document: PolicyDocument,
 }
 
-pub fn resources() -> Vec<(&'static str, Resource)> {
+/// The photo bucket's name. Account and region make the globally unique name predictable for
+/// ops. A dedicated stack's name is too long for `<stack>-photos-<account>-<region>` (a bucket
+/// name has at most 63 characters, and `smart-album-full-platform-user-photos-<account>-<region>`
+/// has 60 already), so it is `sa-<tenant>-<8 hex of the stack name's SHA-256>-<account>-<region>`:
+/// 60 characters for the longest tenant name (20) and region (14), and distinct per stack.
+pub fn bucket_name(stack: &StackId) -> Expr {
+    match &stack.tenant {
+        None => Expr::sub("${AWS::StackName}-photos-${AWS::AccountId}-${AWS::Region}"),
+        Some(tenant) => {
+            let digest = Sha256::digest(stack.stack_name().as_bytes());
+            let short: String = digest.iter().take(4).map(|byte| format!("{byte:02x}")).collect();
+            Expr::sub(format!("sa-{tenant}-{short}-${{AWS::AccountId}}-${{AWS::Region}}"))
+        }
+    }
+}
+
+pub fn resources(stack: &StackId) -> Vec<(&'static str, Resource)> {
     let bucket = Bucket {
-        // Account and region make the globally unique name predictable for ops.
-        bucket_name: Expr::sub("${AWS::StackName}-photos-${AWS::AccountId}-${AWS::Region}"),
+        bucket_name: bucket_name(stack),
         bucket_encryption: BucketEncryption {
             server_side_encryption_configuration: vec![EncryptionRule {
                 server_side_encryption_by_default: EncryptionByDefault {
