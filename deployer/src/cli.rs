@@ -152,13 +152,13 @@ impl TierArg {
 #[derive(Debug, Args)]
 pub struct AwsArgs {
     /// AWS region (default: from the environment or the profile).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub region: Option<String>,
     /// Named profile from the shared AWS config files.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub profile: Option<String>,
     /// Endpoint for every AWS service (also read from AWS_ENDPOINT_URL).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub endpoint_url: Option<String>,
 }
 

@@ -31,6 +31,7 @@ pub enum TenantCommand {
         stack: StackChoice,
         #[arg(long)]
         email: String,
+        /// As sign-up asks; ops may not know it.
         #[arg(long, default_value = "-")]
         first_name: String,
         #[arg(long, default_value = "-")]
@@ -50,20 +51,29 @@ pub enum TenantCommand {
     },
     /// One tenant, with albums and persons counts; found in whichever stack holds it.
     Show {
+        /// The user name.
         user: String,
         /// Look only in this tier's stacks.
         #[arg(long)]
         tier: Option<TierName>,
+        /// JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Stop every token and call of a tenant at once (nothing is deleted).
-    Suspend { user: String },
+    Suspend {
+        /// The user name.
+        user: String,
+    },
     /// Let a suspended tenant in again.
-    Resume { user: String },
+    Resume {
+        /// The user name.
+        user: String,
+    },
     /// Move a tenant with everything to another tier's stack (resumable: run it again after an
     /// interruption).
     Move {
+        /// The user name.
         user: String,
         /// The tier to move to.
         #[arg(long)]
@@ -77,7 +87,9 @@ pub enum TenantCommand {
     },
     /// Remove a tenant with everything, as DELETE /users/me does.
     Remove {
+        /// The user name.
         user: String,
+        /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
     },
@@ -86,6 +98,7 @@ pub enum TenantCommand {
 /// Where a new tenant goes: a tier's pooled stack, or a dedicated one.
 #[derive(Debug, Args)]
 pub struct StackChoice {
+    /// The tier whose stack gets the account.
     #[arg(long)]
     pub tier: TierName,
     /// The tier's dedicated stack of this tenant (`deployer up --tier T --tenant NAME`).
