@@ -90,7 +90,7 @@ pub async fn run(clients: &Clients, stacks: &[TenantStack], user: &UserName, to:
         check_quotas(source, target, user).await?;
         eprintln!("{}", describe(source, target, &adapted));
         if !yes {
-            confirm(&format!("Move {user} from {} to {}?", source.name, target.name), user.as_str())?;
+            confirm(&format!("This moves {user} from {} to {}.", source.name, target.name), user.as_str())?;
         }
         audit(clients, "tenant move", user, &format!("{} -> {}", source.name, target.name)).await;
         update_status(&source.users, &source_record, AccountStatus::Moving).await?;
