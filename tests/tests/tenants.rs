@@ -167,6 +167,9 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     let moved = seen_by_user(&core, &after).await;
     assert_eq!((moved.0, moved.1, &moved.2), (before.0, before.1, &before.2), "the photos, bytes or albums changed in the move");
     assert_eq!(moved.3, 3, "the target did not find the three faces of sample2.jpg");
+    let counted = json_of(&tenant(&dir, &["show", "olga", "--json"]).expect_success("tenant show after the move"));
+    assert_eq!((counted["photos"].as_u64(), counted["bytes"].as_u64()), (Some(moved.0), Some(moved.1)), "usage counters: {counted}");
+    assert_eq!((counted["tier"].as_str(), counted["details"]["persons"].as_u64()), (Some("TENANT_CORE"), Some(3)));
     let cats = core.call(Method::GET, "/images/search?label=cat", Some(&after), None).await;
     assert_eq!(cats.body["items"][0]["id"], cat.as_str(), "{}", cats.raw);
     assert!(!has_account(&basic, "olga").await, "the account is left in the source");
@@ -228,4 +231,6 @@ async fn a_dedicated_stack_for_one_tenant_is_deployed_listed_served_and_taken_do
         .expect_success("deployer down --tenant --purge");
     assert_eq!(common::stack_status(&aws, &stack).await, None);
     assert!(!common::bucket_exists(&aws, bucket).await);
+    let gone = files.deployer(&["tenant", "create", "bob", "--tier", "TENANT_SILO", "--stack", tenant_name, "--email", "bob@example.org"]);
+    assert!(!gone.success && gone.stderr.contains("is not deployed"), "{}", gone.stderr);
 }
