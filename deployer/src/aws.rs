@@ -63,26 +63,22 @@ impl Clients {
         })
     }
 
-    /// Who the credentials are (an ARN), for audit lines.
-    pub async fn caller_arn(&self) -> Result<String> {
-        let identity = self
-            .sts
+    async fn identity(&self) -> Result<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput> {
+        self.sts
             .get_caller_identity()
             .send()
             .await
-            .map_err(Error::aws("GetCallerIdentity"))?;
-        Ok(identity.arn.unwrap_or_else(|| "(unknown)".into()))
+            .map_err(Error::aws("GetCallerIdentity"))
+    }
+
+    /// Who the credentials are (an ARN), for audit lines.
+    pub async fn caller_arn(&self) -> Result<String> {
+        Ok(self.identity().await?.arn.unwrap_or_else(|| "(unknown)".into()))
     }
 
     /// The account the credentials belong to.
     pub async fn account_id(&self) -> Result<String> {
-        let identity = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(Error::aws("GetCallerIdentity"))?;
-        identity.account.ok_or_else(|| Error::Aws {
+        self.identity().await?.account.ok_or_else(|| Error::Aws {
             action: "GetCallerIdentity".into(),
             message: "the answer named no account".into(),
         })

@@ -53,12 +53,16 @@ impl S3Photos {
 
     /// Writes the object with its SHA-256 (base64), which S3 verifies before storing it.
     pub async fn put_with_checksum(&self, key: &str, bytes: Vec<u8>, content_type: &str, sha256: &str) -> Result<()> {
+        self.put_object(key, bytes, content_type, Some(sha256)).await
+    }
+
+    async fn put_object(&self, key: &str, bytes: Vec<u8>, content_type: &str, sha256: Option<&str>) -> Result<()> {
         self.client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
-            .checksum_sha256(sha256)
+            .set_checksum_sha256(sha256.map(str::to_owned))
             .body(ByteStream::from(bytes))
             .send()
             .await
@@ -83,16 +87,7 @@ async fn body_bytes(object: aws_sdk_s3::operation::get_object::GetObjectOutput) 
 #[async_trait]
 impl PhotoStore for S3Photos {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<()> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(ByteStream::from(bytes))
-            .send()
-            .await
-            .map_err(Error::aws("S3 PutObject"))?;
-        Ok(())
+        self.put_object(key, bytes, content_type, None).await
     }
 
     async fn size(&self, key: &str) -> Result<Option<u64>> {
@@ -105,12 +100,7 @@ impl PhotoStore for S3Photos {
     }
 
     async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let object = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
-            Ok(object) => object,
-            Err(err) if err.code() == Some("NoSuchKey") => return Ok(None),
-            Err(err) => return Err(Error::aws("S3 GetObject")(err)),
-        };
-        body_bytes(object).await.map(Some)
+        Ok(self.read_with_type(key).await?.map(|(bytes, _)| bytes))
     }
 
     async fn read_start(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>> {
