@@ -4,7 +4,8 @@
 //!
 //! Records are adapted to the target tier and their index entries written again from them (an
 //! entry is a pure function of its record). Where the target computes more than the source did
-//! (faces, text), the photos go back to pending and are analysed again on the target.
+//! (faces, text), the photos go back to pending and are analysed again on the target, as are
+//! photos still pending in the source.
 
 use std::collections::BTreeSet;
 
@@ -26,7 +27,8 @@ pub struct Partition {
 pub struct Adapted {
     /// The items to write to the target table.
     pub items: Vec<Item>,
-    /// Photos the target analyses again, because it computes what the source did not.
+    /// Photos the target analyses (again): those still pending, and every analysed one where
+    /// the target computes what the source did not.
     pub reanalyse: Vec<NewImageEvent>,
     pub dropped: Dropped,
 }
@@ -47,6 +49,7 @@ impl Dropped {
 }
 
 /// What a sort key names.
+#[derive(Debug, PartialEq, Eq)]
 enum Kind {
     Record,
     /// Label, person and word entries: written again from their record.
@@ -120,6 +123,10 @@ impl Partition {
                     }
                     if analyse_again && record.status == ImageStatus::Ready {
                         record.status = ImageStatus::Pending;
+                    }
+                    // A photo still waiting in the source's queue is analysed by the target's:
+                    // the source's analysis may finish after the export, unseen.
+                    if record.status == ImageStatus::Pending {
                         reanalyse.push(NewImageEvent {
                             user_name: self.user.to_string(),
                             image_id: record.image_id.clone(),
@@ -176,7 +183,82 @@ pub fn sort_keys(items: &[Item]) -> BTreeSet<String> {
 
 #[cfg(test)]
 mod tests {
+    use time::OffsetDateTime;
+
     use super::*;
+    use crate::dynamo::s;
+    use crate::images::keys::face_sk;
+    use crate::model::{Face, FaceBox, ImageRecord, Label, TextLine};
+
+    fn features(faces: bool, text: bool) -> Features {
+        Features { labels: true, faces, text }
+    }
+
+    /// A user with one analysed photo of a named person and a word, as a FULL tier keeps it.
+    fn partition(status: ImageStatus) -> Partition {
+        let user = UserName::parse("ann").unwrap();
+        let bounds = FaceBox { left: 0.1, top: 0.1, width: 0.2, height: 0.2 };
+        let record = ImageRecord {
+            user_name: user.clone(),
+            id: ImageId::new(),
+            status,
+            failure_reason: None,
+            content_type: "image/jpeg".into(),
+            size: 10,
+            width: Some(4),
+            height: Some(3),
+            taken_at: None,
+            created_at: OffsetDateTime::now_utc(),
+            labels: vec![Label { name: "cat".into(), confidence: 90.0 }],
+            faces: vec![Face { index: 0, bounds, score: 0.9, person_id: Some("01P".into()), engine_id: None }],
+            text: vec![TextLine { text: "Menu".into(), bounds, confidence: 0.9 }],
+            words: vec!["menu".into()],
+        };
+        let mut items = vec![to_item(ImageItem::of(&record, 2)).unwrap()];
+        items.extend(label_entries(&record).unwrap());
+        items.extend(person_entries(&record).unwrap());
+        items.extend(word_entries(&record).unwrap());
+        let mut face = dynamo::key("ann", face_sk(record.id, 0));
+        face.insert("descriptor".into(), s("..."));
+        let mut person = dynamo::key("ann", "person#01P");
+        person.insert("name".into(), s("Bob"));
+        items.extend([face, person, dynamo::key("ann", "people"), dynamo::key("ann", "usage"), dynamo::key("ann", "album#cat")]);
+        Partition { user, items }
+    }
+
+    fn keys(adapted: &Adapted) -> Vec<String> {
+        sort_keys(&adapted.items).into_iter().map(|sk| sk.split('#').filter(|part| !part.starts_with("01")).collect::<Vec<_>>().join("#")).collect()
+    }
+
+    #[test]
+    fn the_same_tier_keeps_everything_as_it_is() {
+        let partition = partition(ImageStatus::Ready);
+        let adapted = partition.adapt(features(true, true), features(true, true)).unwrap();
+        assert_eq!(sort_keys(&adapted.items), sort_keys(&partition.items));
+        assert!(adapted.reanalyse.is_empty() && adapted.dropped.is_empty());
+    }
+
+    #[test]
+    fn a_tier_without_faces_and_text_drops_them_and_says_how_much() {
+        let adapted = partition(ImageStatus::Ready).adapt(features(true, true), features(false, false)).unwrap();
+        assert_eq!(adapted.dropped, Dropped { faces: 1, persons: 1, named_persons: 1, text_lines: 1 });
+        assert_eq!(keys(&adapted), ["album#cat", "image", "image#label#cat", "usage"]);
+        let record: ImageItem = from_item(adapted.items.iter().find(|item| kind(sk_of(item)) == Kind::Record).unwrap().clone()).unwrap();
+        assert!(record.faces.is_empty() && record.text.is_empty() && record.words.is_empty());
+        assert_eq!(record.status, ImageStatus::Ready);
+        assert!(adapted.reanalyse.is_empty());
+    }
+
+    #[test]
+    fn a_tier_that_computes_more_analyses_again_and_pending_photos_are_queued() {
+        let adapted = partition(ImageStatus::Ready).adapt(features(false, false), features(true, false)).unwrap();
+        assert_eq!(adapted.reanalyse.len(), 1);
+        let record: ImageItem = from_item(adapted.items.iter().find(|item| kind(sk_of(item)) == Kind::Record).unwrap().clone()).unwrap();
+        assert_eq!(record.status, ImageStatus::Pending, "labels stay, the photo waits for its faces");
+        assert_eq!(record.labels.len(), 1);
+        let pending = partition(ImageStatus::Pending).adapt(features(true, true), features(true, true)).unwrap();
+        assert_eq!(pending.reanalyse.len(), 1, "a photo pending in the source is queued on the target");
+    }
 
     #[test]
     fn sort_keys_are_told_apart() {
