@@ -15,6 +15,7 @@ pub mod labeler;
 pub mod lambda;
 pub mod pixels;
 pub mod poller;
+pub mod renditions;
 pub mod services;
 pub mod text;
 
@@ -23,7 +24,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use contract::TierSettings;
-use store::{Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key, words_of};
+use store::{Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key, preview_key, thumbnail_key, words_of};
 
 use crate::engine::off_async;
 use crate::faces::{FaceFinder, NoFaces, PhotoOf, crop};
@@ -89,8 +90,12 @@ impl Engines {
     }
 
     /// The longest side of the photo the engines need, at least the labeler's.
+    /// The gallery's preview needs [`renditions::PREVIEW_LONG_SIDE`] whatever the engines ask.
     fn photo_side(&self) -> u32 {
-        [self.faces.photo_side(), self.text.photo_side()].into_iter().flatten().fold(decode::LABELS_SIDE, u32::max)
+        [self.faces.photo_side(), self.text.photo_side()]
+            .into_iter()
+            .flatten()
+            .fold(decode::LABELS_SIDE.max(renditions::PREVIEW_LONG_SIDE), u32::max)
     }
 }
 
@@ -166,7 +171,11 @@ impl Analyzer {
             let crop = crop::face_crop(&photo, &face.bounds)?;
             self.photos.put(&face_crop_key(&user, FaceId { image: id, index }), crop, "image/jpeg").await?;
         }
-        let analysis = Analysis { labels, faces, persons, text, words };
+        let shown = Arc::clone(&photo);
+        let renditions = off_async("thumbnail and preview", move || renditions::render(&shown)).await?;
+        self.photos.put(&thumbnail_key(&user, id), renditions.thumbnail_webp, "image/webp").await?;
+        self.photos.put(&preview_key(&user, id), renditions.preview_jpeg, "image/jpeg").await?;
+        let analysis = Analysis { labels, faces, persons, text, words, color: Some(renditions.color) };
         if self.images.put_analysis(&user, id, &analysis).await? {
             Ok(Outcome::Analysed { labels: analysis.labels.len(), faces: analysis.faces.len() })
         } else {

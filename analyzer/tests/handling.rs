@@ -51,6 +51,7 @@ async fn stored_photo(images: &MemoryImages, photos: &MemoryPhotos, user: &UserN
         faces: vec![],
         text: Vec::new(),
         words: Vec::new(),
+        color: None,
     };
     let quotas = QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 30 };
     photos.put(&record.object_key(), bytes.to_vec(), "image/png").await.unwrap();

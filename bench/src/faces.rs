@@ -217,5 +217,6 @@ fn new_photo(user: &UserName) -> ImageRecord {
         faces: Vec::new(),
         text: Vec::new(),
         words: Vec::new(),
+        color: None,
     }
 }

@@ -61,6 +61,7 @@ async fn grow(images: &DynamoImages, users: &[UserName], from: usize, to: usize,
                 faces: vec![],
                 text: Vec::new(),
                 words: Vec::new(),
+                color: None,
             };
             for label in &record.labels {
                 albums.get_mut(&label.name).context("every label has its album")?.cover = Some(record.id);

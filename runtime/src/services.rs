@@ -36,7 +36,9 @@ pub async fn connect(config: StackConfig, aws: &SdkConfig) -> Result<Services> {
     ));
     let tokens = TokenSigner::load(users.as_ref(), &aws_sdk_kms::Client::new(aws), &config.key_arn).await?;
     let collections = face_collections(&config, aws);
+    let photo_origin = crate::api::gallery::photo_origin(photos.as_ref()).await?;
     Ok(Services {
+        photo_origin,
         config,
         users,
         images,

@@ -61,6 +61,7 @@ fn app_with(settings: TierSettings) -> App {
         events: events.clone(),
         collections: collections.clone(),
         tokens: TokenSigner::new([7; 32]),
+        photo_origin: "memory://photos".into(),
     };
     App { router: router(services), users, images, photos, events, collections }
 }

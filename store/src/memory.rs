@@ -278,6 +278,9 @@ impl ImageStore for MemoryImages {
                 labels: record.labels.iter().map(|label| label.name.clone()).collect(),
                 content_type: record.content_type.clone(),
                 created_at: record.created_at,
+                width: record.width,
+                height: record.height,
+                color: record.color.clone(),
             });
         Ok(page(hits, limit, |hit| hit.id))
     }
@@ -289,6 +292,7 @@ impl ImageStore for MemoryImages {
         record.faces = analysis.face_records();
         record.text.clone_from(&analysis.text);
         record.words.clone_from(&analysis.words);
+        record.color.clone_from(&analysis.color);
         record.status = ImageStatus::Ready;
         record.failure_reason = None;
         let descriptors = analysis.faces.iter().map(|face| face.descriptor.clone()).collect();

@@ -313,6 +313,8 @@ pub struct Analysis {
     /// Every line of text, and the words it is found by ([`words_of`]).
     pub text: Vec<TextLine>,
     pub words: Vec<String>,
+    /// The photo's average colour (`#rrggbb`): the gallery's placeholder while it loads.
+    pub color: Option<String>,
 }
 
 impl Analysis {
@@ -411,6 +413,9 @@ pub struct ImageRecord {
     /// The words it is found by: the most confident distinct ones, normalised, at most the
     /// tier's `text.max_words`.
     pub words: Vec<String>,
+    /// The average colour (`#rrggbb`), set by the analysis that wrote the thumbnail and preview
+    /// ([`thumbnail_key`], [`preview_key`]); none before (photos analysed earlier have none).
+    pub color: Option<String>,
 }
 
 impl ImageRecord {
@@ -429,6 +434,16 @@ pub fn face_crop_key(user: &UserName, face: FaceId) -> String {
     format!("{}/face-{}.jpg", object_key(user, face.image), face.index)
 }
 
+/// The gallery's grid thumbnail (WebP), under its photo's key like the face crops.
+pub fn thumbnail_key(user: &UserName, id: ImageId) -> String {
+    format!("{}/thumbnail.webp", object_key(user, id))
+}
+
+/// The photo view's preview (JPEG, EXIF orientation applied).
+pub fn preview_key(user: &UserName, id: ImageId) -> String {
+    format!("{}/preview.jpg", object_key(user, id))
+}
+
 /// Whether an object of the user's prefix is a face crop (not a photo).
 pub fn is_face_crop_key(key: &str) -> bool {
     key.rsplit_once('/').is_some_and(|(photo, name)| photo.contains('/') && name.starts_with("face-"))
@@ -441,6 +456,10 @@ pub struct LabelHit {
     pub labels: Vec<String>,
     pub content_type: String,
     pub created_at: OffsetDateTime,
+    /// What a grid lays the photo out with before its thumbnail loads.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub color: Option<String>,
 }
 
 /// What a search asks for: images carrying every label, showing every person and every word.

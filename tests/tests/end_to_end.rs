@@ -4,53 +4,13 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
 use common::api::{fixture, http};
+use common::server::{Server, serve};
 use common::{TierFiles, aws};
 use serde_json::{Value, json};
-
-/// `runtime serve`, stopped when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn serve(tier: &str) -> Server {
-    let port = free_port();
-    let child = Command::new(common::deployer_binary().with_file_name("runtime"))
-        .args(["serve", "--tier", tier, "--port", &port.to_string(), "--engine", "builtin"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server { child, url: format!("http://127.0.0.1:{port}") };
-    let started = Instant::now();
-    loop {
-        if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            drop(stream);
-            let (status, _) = http(Method::GET, &format!("{}/health", server.url), &[], Vec::new()).await;
-            if status == StatusCode::OK {
-                return server;
-            }
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "runtime serve did not answer /health within 60 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// A JSON request over HTTP; the status and the JSON answer (Null when none).
 async fn call(server: &Server, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {

@@ -85,6 +85,8 @@ pub mod params {
 /// Template conditions.
 pub mod conditions {
     pub const ANALYZER_MAPPING_ENABLED: &str = "AnalyzerMappingEnabled";
+    /// `runtime serve` serves the stack on one machine (the analyzer mapping is disabled).
+    pub const SERVED_LOCALLY: &str = "ServedLocally";
 }
 
 /// The stage every REST API deploys to.
@@ -132,6 +134,7 @@ impl Expr {
     pub fn references(&self) -> Vec<String> {
         match self {
             Expr::Str(_) => Vec::new(),
+            Expr::Ref(name) if name.starts_with("AWS::") => Vec::new(),
             Expr::Ref(name) => vec![name.clone()],
             Expr::GetAtt(resource, _) => vec![resource.clone()],
             Expr::Sub(template) => sub_references(template),
@@ -417,13 +420,22 @@ pub fn render(config: &TierConfig, tenant: Option<&TenantName>) -> Template {
                 },
             ),
         ]),
-        conditions: BTreeMap::from([(
-            conditions::ANALYZER_MAPPING_ENABLED,
-            Expr::Equals(
-                Box::new(Expr::reference(params::ANALYZER_QUEUE_MAPPING)),
-                Box::new(Expr::str(params::MAPPING_ENABLED)),
+        conditions: BTreeMap::from([
+            (
+                conditions::ANALYZER_MAPPING_ENABLED,
+                Expr::Equals(
+                    Box::new(Expr::reference(params::ANALYZER_QUEUE_MAPPING)),
+                    Box::new(Expr::str(params::MAPPING_ENABLED)),
+                ),
             ),
-        )]),
+            (
+                conditions::SERVED_LOCALLY,
+                Expr::Equals(
+                    Box::new(Expr::reference(params::ANALYZER_QUEUE_MAPPING)),
+                    Box::new(Expr::str(params::MAPPING_DISABLED)),
+                ),
+            ),
+        ]),
         resources: BTreeMap::new(),
         outputs: BTreeMap::new(),
     };

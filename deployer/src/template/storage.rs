@@ -5,7 +5,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::iam::{Effect, PolicyDocument, Principal, Statement};
-use super::{Expr, Resource, ResourceKind, ids};
+use super::{Expr, Resource, ResourceKind, conditions, ids};
 use crate::config::StackId;
 
 #[derive(Debug, Clone, Serialize)]
@@ -16,6 +16,37 @@ pub struct Bucket {
     pub public_access_block_configuration: PublicAccessBlock,
     pub ownership_controls: OwnershipControls,
     pub lifecycle_configuration: LifecycleConfiguration,
+    pub cors_configuration: CorsConfiguration,
+}
+
+/// The gallery uploads large photos straight to the bucket with presigned PUTs (API Gateway
+/// and Lambda cap request bodies at 6 MB): only that, only from the gallery's origin.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CorsConfiguration {
+    pub cors_rules: Vec<CorsRule>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CorsRule {
+    pub allowed_methods: Vec<&'static str>,
+    pub allowed_origins: Vec<Expr>,
+    pub allowed_headers: Vec<&'static str>,
+    pub max_age: u32,
+}
+
+/// Where the gallery is served from: the stack's REST API, and, for a stack that `runtime
+/// serve` serves (`deployer up --analyzer local`), the local machine.
+pub fn gallery_origins() -> Vec<Expr> {
+    let local = |origin: &str| {
+        Expr::If(conditions::SERVED_LOCALLY.to_owned(), Box::new(Expr::str(origin)), Box::new(Expr::reference("AWS::NoValue")))
+    };
+    vec![
+        Expr::sub(format!("https://${{{}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}", ids::REST_API)),
+        local("http://127.0.0.1:*"),
+        local("http://localhost:*"),
+    ]
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,6 +165,14 @@ pub fn resources(stack: &StackId) -> Vec<(&'static str, Resource)> {
                 abort_incomplete_multipart_upload: AbortIncompleteMultipartUpload {
                     days_after_initiation: 1,
                 },
+            }],
+        },
+        cors_configuration: CorsConfiguration {
+            cors_rules: vec![CorsRule {
+                allowed_methods: vec!["PUT"],
+                allowed_origins: gallery_origins(),
+                allowed_headers: vec!["content-type"],
+                max_age: 3600,
             }],
         },
     };

@@ -10,7 +10,7 @@ use super::AppState;
 use super::extract::{CurrentUser, QueryParams};
 use super::images::{ListQuery, SearchPage, SearchTerms, search_page};
 use super::error::ApiResult;
-use crate::store::object_key;
+use crate::store::{object_key, thumbnail_key};
 
 const COVER_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
@@ -22,6 +22,9 @@ pub struct AlbumView {
     pub cover_id: Option<String>,
     /// A short-lived URL of the cover photo.
     pub cover_url: Option<String>,
+    /// A short-lived URL of the cover's thumbnail (WebP, about 250 px; photos analysed before
+    /// thumbnails existed have none until `runtime backfill`).
+    pub cover_thumbnail_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,15 +38,19 @@ pub struct AlbumList {
 pub async fn albums(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<AlbumList>> {
     let mut items = Vec::new();
     for album in state.images.albums(user.name()).await? {
-        let cover_url = match album.cover {
-            Some(cover) => Some(state.photos.presign_get(&object_key(user.name(), cover), COVER_URL_LIFETIME).await?),
-            None => None,
+        let (cover_url, cover_thumbnail_url) = match album.cover {
+            Some(cover) => (
+                Some(state.photos.presign_get(&object_key(user.name(), cover), COVER_URL_LIFETIME).await?),
+                Some(state.photos.presign_get(&thumbnail_key(user.name(), cover), COVER_URL_LIFETIME).await?),
+            ),
+            None => (None, None),
         };
         items.push(AlbumView {
             label: album.label,
             photos: album.photos,
             cover_id: album.cover.map(|id| id.to_string()),
             cover_url,
+            cover_thumbnail_url,
         });
     }
     Ok(Json(AlbumList { items }))

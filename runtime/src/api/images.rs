@@ -20,13 +20,14 @@ use crate::error::{Error, Result};
 use crate::photo::{self, PhotoFacts};
 use crate::store::{
     Face, FaceBox, ImageId, ImageRecord, ImageStatus, Label, MAX_WORD_CHARS, NewImageEvent, PersonId, Search, TextLine, UserName, normalize_label,
-    normalize_word, object_key,
-    rfc3339,
+    normalize_word, object_key, preview_key, rfc3339, thumbnail_key,
 };
 
 /// Presigned URLs are short-lived.
 const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
 const DOWNLOAD_URL_LIFETIME: Duration = Duration::from_secs(5 * 60);
+/// Thumbnails and previews: a gallery page stays open a while before its images scroll in.
+const RENDITION_URL_LIFETIME: Duration = Duration::from_secs(60 * 60);
 /// Page sizes of listings and searches.
 pub const DEFAULT_PAGE: usize = 20;
 pub const MAX_PAGE: usize = 100;
@@ -120,6 +121,33 @@ impl FaceView {
     }
 }
 
+/// What a grid needs of a photo: its shape and colour before the thumbnail loads, and the
+/// thumbnail (absent until the photo's analysis made it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GridFacts {
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// The photo's average colour, `#rrggbb`: the placeholder while the thumbnail loads.
+    pub color: Option<String>,
+    /// A short-lived URL of a WebP about 250 px on its shorter side.
+    pub thumbnail_url: Option<String>,
+}
+
+impl GridFacts {
+    async fn of(state: &AppState, user: &UserName, id: ImageId, width: Option<u32>, height: Option<u32>, color: Option<String>) -> Result<Self> {
+        let thumbnail_url = rendition_url(state, &color, &thumbnail_key(user, id)).await?;
+        Ok(Self { width, height, color, thumbnail_url })
+    }
+}
+
+/// A presigned URL of a rendition, where the analysis made them (it set the colour with them).
+async fn rendition_url(state: &AppState, color: &Option<String>, key: &str) -> Result<Option<String>> {
+    match color {
+        Some(_) => Ok(Some(state.photos.presign_get(key, RENDITION_URL_LIFETIME).await?)),
+        None => Ok(None),
+    }
+}
+
 /// An image in a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImageSummary {
@@ -131,18 +159,21 @@ pub struct ImageSummary {
     /// RFC 3339.
     pub created_at: String,
     pub labels: Vec<String>,
+    #[serde(flatten)]
+    pub grid: GridFacts,
 }
 
 impl ImageSummary {
-    fn of(record: &ImageRecord) -> Self {
-        Self {
+    async fn of(state: &AppState, record: &ImageRecord) -> Result<Self> {
+        Ok(Self {
             id: record.id.to_string(),
             status: record.status,
             content_type: record.content_type.clone(),
             size: record.size,
             created_at: rfc3339(record.created_at),
             labels: record.labels.iter().map(|label| label.name.clone()).collect(),
-        }
+            grid: GridFacts::of(state, &record.user_name, record.id, record.width, record.height, record.color.clone()).await?,
+        })
     }
 }
 
@@ -169,6 +200,12 @@ pub struct ImageView {
     /// A short-lived URL to download the photo (absent while uploading).
     pub download_url: Option<String>,
     pub download_url_expires_at: Option<String>,
+    /// The average colour, `#rrggbb` (set by the analysis, with the two URLs below).
+    pub color: Option<String>,
+    /// A short-lived URL of a WebP thumbnail, about 250 px on its shorter side.
+    pub thumbnail_url: Option<String>,
+    /// A short-lived URL of a JPEG preview, about 1440 px on its longer side, turned upright.
+    pub preview_url: Option<String>,
 }
 
 /// The text of a photo.
@@ -274,6 +311,8 @@ pub struct SearchHit {
     pub labels: Vec<String>,
     pub content_type: String,
     pub created_at: String,
+    #[serde(flatten)]
+    pub grid: GridFacts,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -298,6 +337,7 @@ fn new_record(user: &UserName, status: ImageStatus, content_type: &str) -> Image
         faces: Vec::new(),
         text: Vec::new(),
         words: Vec::new(),
+        color: None,
     }
 }
 
@@ -466,7 +506,7 @@ pub async fn list(
     let after = decode_cursor(query.cursor.as_deref())?;
     let page = state.images.list(user.name(), limit, after).await?;
     Ok(Json(ImagePage {
-        items: page.items.iter().map(ImageSummary::of).collect(),
+        items: futures::future::try_join_all(page.items.iter().map(|record| ImageSummary::of(&state, record))).await?,
         next_cursor: page.next.map(encode_cursor),
     }))
 }
@@ -509,17 +549,17 @@ pub async fn search_page(state: &AppState, user: &UserName, terms: SearchTerms<'
     let limit = page_limit(limit)?;
     let after = decode_cursor(cursor)?;
     let page = state.images.search(user, &Search { labels, persons, words }, limit, after).await?;
+    let items = page.items.into_iter().map(|hit| async move {
+        Ok::<_, Error>(SearchHit {
+            id: hit.id.to_string(),
+            grid: GridFacts::of(state, user, hit.id, hit.width, hit.height, hit.color).await?,
+            labels: hit.labels,
+            content_type: hit.content_type,
+            created_at: rfc3339(hit.created_at),
+        })
+    });
     Ok(SearchPage {
-        items: page
-            .items
-            .into_iter()
-            .map(|hit| SearchHit {
-                id: hit.id.to_string(),
-                labels: hit.labels,
-                content_type: hit.content_type,
-                created_at: rfc3339(hit.created_at),
-            })
-            .collect(),
+        items: futures::future::try_join_all(items).await?,
         next_cursor: page.next.map(encode_cursor),
     })
 }
@@ -552,6 +592,9 @@ pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id
         text: TextView::of(&record.text),
         download_url,
         download_url_expires_at,
+        thumbnail_url: rendition_url(&state, &record.color, &thumbnail_key(user.name(), record.id)).await?,
+        preview_url: rendition_url(&state, &record.color, &preview_key(user.name(), record.id)).await?,
+        color: record.color,
     }))
 }
 

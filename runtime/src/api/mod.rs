@@ -6,6 +6,7 @@ pub mod albums;
 pub mod error;
 pub mod extract;
 pub mod faces;
+pub mod gallery;
 pub mod health;
 pub mod images;
 pub mod persons;
@@ -17,6 +18,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -44,6 +46,8 @@ pub struct Services {
     /// Where the engine keeps faces (Rekognition), its per-user collections.
     pub collections: Arc<dyn FaceCollections>,
     pub tokens: TokenSigner,
+    /// Where presigned photo URLs point (`scheme://host[:port]`): the gallery's policy allows it.
+    pub photo_origin: String,
 }
 
 pub type AppState = Arc<Services>;
@@ -100,9 +104,13 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
 pub fn router(services: Services) -> axum::Router {
     let (router, openapi) = api_routes().split_for_parts();
     let openapi = Arc::new(openapi);
+    let policy = HeaderValue::from_str(&gallery::content_security_policy(&services.photo_origin))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     router
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .merge(gallery::routes())
         .fallback(not_found)
+        .layer(middleware::map_response(gallery::secure(policy)))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(middleware::from_fn(log_request))
         .with_state(Arc::new(services))

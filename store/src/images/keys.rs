@@ -112,6 +112,8 @@ pub struct ImageItem {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub words: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_sk: Option<String>,
@@ -143,6 +145,7 @@ impl ImageItem {
             faces: record.faces.clone(),
             text: record.text.clone(),
             words: record.words.clone(),
+            color: record.color.clone(),
             entry_pk: listed.then(|| images_entry(&record.user_name)),
             entry_sk: listed.then(|| record.id.to_string()),
             expires_at: (!listed).then(|| (record.created_at + UPLOAD_RECORD_LIFETIME).unix_timestamp()),
@@ -166,6 +169,7 @@ impl ImageItem {
             faces: self.faces,
             text: self.text,
             words: self.words,
+            color: self.color,
         })
     }
 }
@@ -211,6 +215,12 @@ pub struct SearchEntry {
     pub labels: Vec<String>,
     pub content_type: String,
     pub created_at: String,
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub height: Option<u32>,
+    #[serde(default)]
+    pub color: Option<String>,
 }
 
 /// The distinct persons on a record's faces.
@@ -250,6 +260,12 @@ struct EntryItem<'a, T: Serialize> {
     words: &'a [String],
     content_type: &'a str,
     created_at: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    height: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    color: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -288,6 +304,9 @@ fn entries<T: Serialize>(record: &ImageRecord, terms: impl Iterator<Item = (Stri
                 words: &record.words,
                 content_type: &record.content_type,
                 created_at: &created_at,
+                width: record.width,
+                height: record.height,
+                color: record.color.as_deref(),
             })
         })
         .collect()
@@ -338,6 +357,7 @@ mod tests {
             faces: vec![],
             text: Vec::new(),
             words: Vec::new(),
+            color: None,
         }
     }
 

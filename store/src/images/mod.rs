@@ -219,6 +219,7 @@ impl ImageStore for DynamoImages {
             record.faces = analysis.face_records();
             record.text.clone_from(&analysis.text);
             record.words.clone_from(&analysis.words);
+            record.color.clone_from(&analysis.color);
             record.status = ImageStatus::Ready;
             record.failure_reason = None;
             let same_version = HashMap::from([(":version".to_owned(), n(version))]);

@@ -213,6 +213,7 @@ mod tests {
             faces: vec![Face { index: 0, bounds, score: 0.9, person_id: Some("01P".into()), engine_id: None }],
             text: vec![TextLine { text: "Menu".into(), bounds, confidence: 0.9 }],
             words: vec!["menu".into()],
+            color: Some("#808080".into()),
         };
         let mut items = vec![to_item(ImageItem::of(&record, 2)).unwrap()];
         items.extend(label_entries(&record).unwrap());

@@ -134,6 +134,9 @@ impl DynamoImages {
                     labels: entry.labels,
                     content_type: entry.content_type,
                     created_at: parse_rfc3339(&entry.created_at)?,
+                    width: entry.width,
+                    height: entry.height,
+                    color: entry.color,
                 });
             }
             let more = answer

@@ -1,0 +1,124 @@
+// The albums page (every label with its cover and count) and the people page (every person
+// with a face cover: rename in place, hide, merge by selecting several). Every name and label
+// is set as text, never as markup.
+
+import { call } from './api.js';
+
+function heading(text) {
+  const title = document.createElement('h1');
+  title.textContent = text;
+  return title;
+}
+
+function notice(text) {
+  const paragraph = document.createElement('p');
+  paragraph.className = 'notice';
+  paragraph.textContent = text;
+  return paragraph;
+}
+
+export async function albums(main) {
+  main.append(heading('Albums'));
+  const listed = await call('GET', 'albums');
+  if (!listed.items.length) return main.append(notice('No albums yet: upload photos and each label they get becomes an album.'));
+  const cards = document.createElement('ul');
+  cards.className = 'cards';
+  for (const album of listed.items) {
+    const card = document.createElement('li');
+    const link = document.createElement('a');
+    link.href = `#/album/${encodeURIComponent(album.label)}`;
+    const cover = document.createElement('img');
+    cover.loading = 'lazy';
+    cover.alt = '';
+    // Photos analysed before thumbnails existed have none: the photo itself then.
+    cover.addEventListener('error', () => { if (album.cover_url && cover.src !== album.cover_url) cover.src = album.cover_url; }, { once: true });
+    if (album.cover_thumbnail_url || album.cover_url) cover.src = album.cover_thumbnail_url || album.cover_url;
+    const name = document.createElement('strong');
+    name.textContent = album.label;
+    const count = document.createElement('span');
+    count.textContent = `${album.photos} photo${album.photos === 1 ? '' : 's'}`;
+    link.append(cover, name, count);
+    card.append(link);
+    cards.append(card);
+  }
+  main.append(cards);
+}
+
+export async function people(main, reload) {
+  main.append(heading('People'));
+  const [shown, hidden] = await Promise.all([call('GET', 'persons?limit=100'), call('GET', 'persons?limit=100&hidden=true')]);
+  const everyone = [...shown.persons, ...hidden.persons.filter((p) => !shown.persons.some((s) => s.id === p.id))];
+  if (!everyone.length) {
+    return main.append(notice('No people yet: faces are grouped into people as photos with faces are analysed (on tiers that find faces).'));
+  }
+  const tools = document.createElement('div');
+  tools.className = 'tools';
+  const merge = document.createElement('button');
+  merge.type = 'button';
+  merge.textContent = 'Merge the selected people';
+  merge.disabled = true;
+  const hint = document.createElement('span');
+  hint.className = 'notice';
+  hint.textContent = 'Select two or more people who are the same person to merge them.';
+  tools.append(merge, hint);
+  const cards = document.createElement('ul');
+  cards.className = 'cards people';
+  const selected = new Set();
+  for (const person of everyone) {
+    const card = document.createElement('li');
+    card.dataset.id = person.id;
+    if (person.hidden) card.classList.add('hidden-person');
+    const link = document.createElement('a');
+    link.href = `#/person/${encodeURIComponent(person.id)}`;
+    const cover = document.createElement('img');
+    cover.alt = '';
+    if (person.cover_url) cover.src = person.cover_url;
+    link.append(cover);
+    const name = document.createElement('input');
+    name.value = person.name || '';
+    name.placeholder = 'Add a name';
+    name.setAttribute('aria-label', 'Name');
+    name.addEventListener('change', async () => {
+      try {
+        await call('PATCH', `persons/${encodeURIComponent(person.id)}`, { name: name.value.trim() });
+        name.classList.remove('invalid');
+      } catch (error) {
+        name.classList.add('invalid');
+        name.title = error.code === 'name_taken' ? 'Another person has this name: select both and merge them.' : error.message;
+        window.alert(name.title);
+      }
+    });
+    const count = document.createElement('span');
+    count.textContent = `${person.photo_count} photo${person.photo_count === 1 ? '' : 's'}`;
+    const pick = document.createElement('label');
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.addEventListener('change', () => {
+      if (box.checked) selected.add(person.id); else selected.delete(person.id);
+      merge.disabled = selected.size < 2;
+    });
+    pick.append(box, ' Select');
+    const hide = document.createElement('button');
+    hide.type = 'button';
+    hide.className = 'quiet';
+    hide.textContent = person.hidden ? 'Show' : 'Hide';
+    hide.addEventListener('click', async () => {
+      await call('PATCH', `persons/${encodeURIComponent(person.id)}`, { hidden: !person.hidden });
+      reload();
+    });
+    card.append(link, name, count, pick, hide);
+    cards.append(card);
+  }
+  merge.addEventListener('click', async () => {
+    const [into, ...from] = [...selected];
+    try {
+      await call('POST', `persons/${encodeURIComponent(into)}/merge`, { from });
+    } catch (error) {
+      window.alert(error.message);
+    }
+    reload();
+  });
+  main.append(tools, cards);
+}
+
+export { heading, notice };

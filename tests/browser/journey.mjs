@@ -1,0 +1,146 @@
+// A person's whole journey through the gallery in Debian's chromium (playwright-core, no
+// browser download): sign up, upload three photos with the file input, see them become ready,
+// open one, the next with the arrow key, search `cat`, open an album, name a person (with a
+// name that is markup: it must show as text), upload a photo over 6 MB (straight to the
+// bucket), see an upload refused by the quota, delete a photo, sign out. Screenshots of the
+// grid, the photo view and the albums page go to OUT.
+//
+// node journey.mjs URL OUT PHOTOS_DIR BIG_PHOTO
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [url, out, photos, bigPhoto] = process.argv.slice(2);
+mkdirSync(out, { recursive: true });
+const step = (name) => console.log(`step: ${name}`);
+const fail = (message) => { throw new Error(message); };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const page = await context.newPage();
+const problems = [];
+page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
+// External requests would break "everything is served by the runtime" (the bucket is ours).
+const outside = [];
+page.on('request', (request) => {
+  const target = new URL(request.url());
+  if (!['127.0.0.1', 'localhost'].includes(target.hostname) && !target.protocol.startsWith('data')) outside.push(request.url());
+});
+const dialogs = [];
+let answer = null;
+page.on('dialog', async (dialog) => {
+  dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+  if (dialog.type() === 'alert') return dialog.accept();
+  return dialog.accept(answer ?? undefined);
+});
+
+try {
+  step('sign up');
+  await page.goto(url);
+  await page.locator('#sign-up summary').click();
+  const form = page.locator('#sign-up-form');
+  await form.locator('[name=user_name]').fill('gallery-user');
+  await form.locator('[name=email]').fill('gallery@example.org');
+  await form.locator('[name=first_name]').fill('Gail');
+  await form.locator('[name=last_name]').fill('Lery');
+  await form.locator('[name=password]').fill('a gallery passphrase');
+  await form.locator('button[type=submit]').click();
+  await page.locator('#bar').waitFor();
+  const stored = await page.evaluate(() => JSON.stringify(sessionStorage));
+  if (page.url().includes('v1.') || !stored.includes('v1.')) fail('the token is in the URL, or not kept');
+
+  step('upload three photos');
+  await page.setInputFiles('#file-input', ['chelsea.png', 'coffee.png', 'sample2.jpg'].map((name) => join(photos, name)));
+  await page.locator('.tile').nth(2).waitFor();
+  await page.locator('#uploads li[data-state=done]').nth(2).waitFor();
+  step('they become ready without a reload');
+  await page.waitForFunction(() => document.querySelectorAll('.tile.loaded[data-status=ready]').length === 3, null, { timeout: 120000 });
+  await page.locator('.close-uploads').click();
+  await page.screenshot({ path: join(out, 'grid.png') });
+
+  step('open a photo, then the next with the arrow key');
+  await page.locator('.tile').first().click();
+  await page.locator('#viewer:not([hidden]) .frame img[src]').waitFor();
+  const first = await page.locator('#viewer .title').textContent();
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction((before) => document.querySelector('#viewer .title').textContent !== before, first);
+  await page.locator('#viewer .frame img[src]').waitFor();
+  await page.screenshot({ path: join(out, 'photo.png') });
+  await page.keyboard.press('Escape');
+  await page.locator('#viewer').waitFor({ state: 'hidden' });
+
+  step('search cat from the box');
+  await page.locator('#search-box').fill('cat');
+  await page.locator('#search-box').press('Enter');
+  await page.waitForFunction(() => location.hash.startsWith('#/search') && document.querySelectorAll('.tile').length === 1);
+
+  step('open an album');
+  await page.locator('[data-nav=albums]').click();
+  await page.locator('.cards li').first().waitFor();
+  await page.screenshot({ path: join(out, 'albums.png') });
+  await page.locator('.cards a', { hasText: 'cat' }).first().click();
+  await page.waitForFunction(() => location.hash === '#/album/cat' && document.querySelectorAll('.tile').length === 1);
+
+  step('name a person with a name that is markup');
+  const hostile = '<img src=x onerror=alert(1)>';
+  await page.locator('[data-nav=people]').click();
+  await page.locator('.cards.people li').first().waitFor();
+  const name = page.locator('.cards.people li input[aria-label=Name]').first();
+  await name.fill(hostile);
+  await name.press('Enter');
+  await page.waitForTimeout(500);
+  await page.locator('[data-nav=library]').click();
+  await page.locator('.tile').nth(2).waitFor();
+  for (let i = 0; i < 3; i += 1) {
+    await page.locator('.tile').nth(i).click();
+    await page.locator('#viewer:not([hidden]) .frame img[src]').waitFor();
+    if (await page.locator('#viewer .face').count()) break;
+    await page.keyboard.press('Escape');
+  }
+  await page.locator('#viewer .face span', { hasText: hostile }).first().waitFor();
+  if (await page.locator('#viewer img[src=x], #main img[src=x]').count()) fail('the name was rendered as markup');
+  await page.keyboard.press('Escape');
+
+  step('a photo over 6 MB goes straight to the bucket');
+  await page.setInputFiles('#file-input', bigPhoto);
+  await page.locator('#uploads li').first().waitFor();
+  await page.waitForFunction(() => document.querySelector('#uploads li').dataset.state, null, { timeout: 60000 });
+  const big = await page.locator('#uploads li').first().getAttribute('data-state');
+  if (big !== 'done') fail(`the large photo failed: ${await page.locator('#uploads li .status').first().textContent()}`);
+
+  step('an upload refused by the quota shows its message');
+  await page.setInputFiles('#file-input', join(photos, 'motorcycle_left.png'));
+  await page.waitForFunction(() => document.querySelector('#uploads li').dataset.state === 'failed', null, { timeout: 30000 });
+  const refusal = await page.locator('#uploads li .status').first().textContent();
+  if (!/quota|limit|photos/i.test(refusal)) fail(`the quota refusal says: ${refusal}`);
+
+  step('delete a photo');
+  const before = await page.locator('.tile').count();
+  await page.locator('.tile').first().click();
+  await page.locator('#viewer:not([hidden])').waitFor();
+  await page.locator('#viewer .delete').click();
+  await page.waitForFunction((count) => document.querySelectorAll('.tile').length === count - 1, before);
+
+  step('sign out');
+  await page.keyboard.press('Escape');
+  await page.locator('#sign-out').click();
+  await page.locator('#sign-in:not([hidden])').waitFor();
+
+  if (dialogs.some((text) => text.startsWith('alert: 1'))) fail('a script ran from a name');
+  if (outside.length) fail(`requests left the machine: ${outside.join(', ')}`);
+  const real = problems.filter((text) => !text.includes('Failed to load resource'));
+  if (real.length) fail(real.join('\n'));
+  console.log('journey: ok');
+} catch (error) {
+  await page.screenshot({ path: join(out, 'failure.png') }).catch(() => {});
+  console.error(`journey failed: ${error.message}\n${problems.join('\n')}\ndialogs: ${dialogs.join(' | ')}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

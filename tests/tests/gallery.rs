@@ -1,0 +1,66 @@
+//! The web gallery in a real browser: Debian's chromium driven by playwright-core
+//! (`tests/browser/journey.mjs`) through a person's whole journey against `runtime serve` on
+//! the emulator. Screenshots of the grid, the photo view and the albums page are left in
+//! `target/gallery/`.
+
+mod common;
+
+use std::io::Cursor;
+use std::process::Command;
+
+use axum::http::{Method, StatusCode};
+use common::api::http;
+use common::server::serve;
+use common::{TierFiles, repo_root};
+
+/// A real photo over 6 MB (noise does not compress): too large for a request body through API
+/// Gateway, so the gallery must upload it straight to the bucket.
+fn big_photo(path: &std::path::Path) {
+    let mut state = 0x2545_f491_u32;
+    let photo = image::RgbImage::from_fn(2600, 2000, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        image::Rgb([(state & 0xff) as u8, (state >> 8 & 0xff) as u8, (state >> 16 & 0xff) as u8])
+    });
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut Cursor::new(&mut bytes), 95).encode_image(&photo).unwrap();
+    assert!(bytes.len() > 6 * 1024 * 1024, "{} bytes", bytes.len());
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[tokio::test]
+async fn a_person_goes_through_the_gallery_in_a_browser() {
+    let files = TierFiles::copy_of("CORE_USER", "GALLERY");
+    // Four photos fit: the fifth upload shows the quota's refusal.
+    files.edit("photos_per_user: 20000", "photos_per_user: 4");
+    files.deployer(&["up", "--tier", "GALLERY", "--skip-build", "--analyzer", "local"]).expect_success("deployer up");
+    let server = serve("GALLERY").await;
+
+    // The page and its files come with the policy; the API's other routes are untouched.
+    let (status, page) = http(Method::GET, &format!("{}/", server.url), &[], Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&page).contains("<script type=\"module\" src=\"app.js\">"));
+
+    let out = repo_root().join("target/gallery");
+    let folder = tempfile::TempDir::new().unwrap();
+    let big = folder.path().join("big.jpg");
+    big_photo(&big);
+    let journey = Command::new("node")
+        .arg(repo_root().join("tests/browser/journey.mjs"))
+        .arg(&server.url)
+        .arg(&out)
+        .arg(repo_root().join("tests/fixtures/photos"))
+        .arg(&big)
+        .output()
+        .expect("node runs (make test installs it with the browser)");
+    let stdout = String::from_utf8_lossy(&journey.stdout);
+    let stderr = String::from_utf8_lossy(&journey.stderr);
+    assert!(journey.status.success(), "the journey failed:\n{stdout}\n{stderr}\n(screenshot: {}/failure.png)", out.display());
+    assert!(stdout.contains("journey: ok"), "{stdout}");
+    for screenshot in ["grid.png", "photo.png", "albums.png"] {
+        assert!(out.join(screenshot).exists(), "{screenshot} was not saved");
+    }
+    drop(server);
+    files.deployer(&["down", "--tier", "GALLERY", "--purge", "--yes"]).expect_success("deployer down --purge");
+}
