@@ -1,7 +1,7 @@
 # Smart Album. The README's two commands: `make up` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help venv onnxruntime nasm build package test bench peer wrk up down clean
+.PHONY: help venv onnxruntime nasm build package test bench peer wrk browser up down clean
 
 VENV := .venv
 # Tools installed into the venv (moto_server, cfn-lint, cargo-lambda, sccache) come first.
@@ -59,13 +59,13 @@ package: venv nasm
 # The binaries are built first: tests run them (deployer, runtime serve, runtime label), and
 # cargo builds a package's binaries for its own integration tests only. Every test binary runs
 # (--no-fail-fast), so one failure does not hide others.
-test: venv package build
+test: venv package build browser
 	SMART_ALBUM_ARTIFACTS=$(ARTIFACTS) $(SCCACHE) scripts/with-moto cargo test --locked --workspace --no-fail-fast
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
 
 # Benchmarks report figures and never fail on a number; they are not part of `make test`.
 # BENCH_ARGS passes options to the bench binary: make bench BENCH_ARGS="--only load,search"
-bench: venv onnxruntime nasm peer wrk
+bench: venv onnxruntime nasm peer wrk browser
 	$(SCCACHE) cargo build --release --locked --workspace --bins
 	scripts/with-moto $(TARGET_DIR)/release/bench --bin-dir $(TARGET_DIR)/release --out target/bench \
 		--peer-python $(PEER_VENV)/bin/python $(BENCH_ARGS)
@@ -92,6 +92,16 @@ nasm:
 # wrk loads the API from a second process.
 wrk:
 	@$(call apt_install,wrk)
+
+# The gallery's browser tests: Debian's chromium, driven by playwright-core from the npm lock
+# file (tests/browser/package-lock.json; no browser download).
+browser: tests/browser/node_modules/.installed
+	@$(call apt_install,chromium)
+
+tests/browser/node_modules/.installed: tests/browser/package-lock.json
+	@command -v npm >/dev/null || { sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); $$sudo apt-get update -q && $$sudo apt-get install -y -q nodejs npm; }
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	touch $@
 
 # TIER (default CORE_USER), PORT (3000) and MOTO_PORT (4566) can be set: make up TIER=BASIC_USER
 up: build

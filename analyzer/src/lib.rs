@@ -24,7 +24,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use contract::TierSettings;
-use store::{Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key, preview_key, thumbnail_key, words_of};
+use store::{Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key, words_of};
 
 use crate::engine::off_async;
 use crate::faces::{FaceFinder, NoFaces, PhotoOf, crop};
@@ -171,11 +171,8 @@ impl Analyzer {
             let crop = crop::face_crop(&photo, &face.bounds)?;
             self.photos.put(&face_crop_key(&user, FaceId { image: id, index }), crop, "image/jpeg").await?;
         }
-        let shown = Arc::clone(&photo);
-        let renditions = off_async("thumbnail and preview", move || renditions::render(&shown)).await?;
-        self.photos.put(&thumbnail_key(&user, id), renditions.thumbnail_webp, "image/webp").await?;
-        self.photos.put(&preview_key(&user, id), renditions.preview_jpeg, "image/jpeg").await?;
-        let analysis = Analysis { labels, faces, persons, text, words, color: Some(renditions.color) };
+        let color = renditions::store(self.photos.as_ref(), &user, id, Arc::clone(&photo)).await?;
+        let analysis = Analysis { labels, faces, persons, text, words, color: Some(color) };
         if self.images.put_analysis(&user, id, &analysis).await? {
             Ok(Outcome::Analysed { labels: analysis.labels.len(), faces: analysis.faces.len() })
         } else {

@@ -1,7 +1,8 @@
 //! `runtime`: on one machine, `runtime serve` serves a deployed stack's router over HTTP and runs
 //! the analyzer on its queue (the same handler code as the two Lambda functions, whose
 //! `bootstrap`s are the `api` and `analyzer` binaries); `runtime label` prints the built-in
-//! engine's labels of local photos.
+//! engine's labels of local photos; `runtime backfill` gives photos analysed before the gallery
+//! existed their thumbnails.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use analyzer::poller::Poller;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use runtime::config::{LabelerEngine, stack_name_of_tier};
+use runtime::store::{DynamoImages, DynamoUsers, ImageStore, S3Photos, UserStore};
 use runtime::{api, services};
 
 #[derive(Debug, Parser)]
@@ -40,6 +42,12 @@ enum Command {
         /// Serve the API only.
         #[arg(long)]
         no_analyzer: bool,
+    },
+    /// Give the photos of a deployed stack analysed before the gallery existed their thumbnail,
+    /// preview and colour (once; photos that have them are skipped).
+    Backfill {
+        #[command(flatten)]
+        stack: StackChoice,
     },
     /// Print the built-in engine's labels of local photos as JSON.
     Label {
@@ -71,10 +79,10 @@ impl From<Engine> for LabelerEngine {
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
 struct StackChoice {
-    /// The tier whose stack to serve, e.g. CORE_USER.
+    /// The tier whose stack to use, e.g. CORE_USER.
     #[arg(long)]
     tier: Option<String>,
-    /// The stack to serve, by name.
+    /// The stack to use, by name (a dedicated stack, say).
     #[arg(long)]
     stack: Option<String>,
 }
@@ -84,16 +92,61 @@ async fn main() -> anyhow::Result<()> {
     runtime::lambda::init_logging();
     match Cli::parse().command {
         Command::Serve { stack, port, engine, analysis_concurrency, no_analyzer } => {
-            let stack = match (stack.stack, stack.tier) {
-                (Some(stack), _) => stack,
-                (None, Some(tier)) => stack_name_of_tier(&tier),
-                (None, None) => bail!("pass --tier or --stack"),
-            };
+            let stack = stack.name()?;
             let analysis = (!no_analyzer).then_some((engine.map(Into::into), analysis_concurrency));
             serve(&stack, port, analysis).await
         }
+        Command::Backfill { stack } => backfill(&stack.name()?).await,
         Command::Label { files, max_labels, min_confidence } => label(&files, max_labels, min_confidence),
     }
+}
+
+impl StackChoice {
+    fn name(&self) -> anyhow::Result<String> {
+        match (&self.stack, &self.tier) {
+            (Some(stack), _) => Ok(stack.clone()),
+            (None, Some(tier)) => Ok(stack_name_of_tier(tier)),
+            (None, None) => bail!("pass --tier or --stack"),
+        }
+    }
+}
+
+async fn backfill(stack: &str) -> anyhow::Result<()> {
+    let aws = services::aws_config().await;
+    let config = runtime::config::from_deployed(&aws_sdk_lambda::Client::new(&aws), stack).await?;
+    let users = DynamoUsers::new(aws_sdk_dynamodb::Client::new(&aws), &config.users_table);
+    let images = DynamoImages::new(aws_sdk_dynamodb::Client::new(&aws), &config.images_table);
+    let photos = S3Photos::new(services::s3_client(&aws), &config.photo_bucket);
+    let (mut seen, mut made) = (0usize, 0usize);
+    // Every user name starts with a letter: one prefix query per initial.
+    for initial in 'a'..='z' {
+        let mut after_user = None;
+        loop {
+            let page = users.search_prefix(&initial.to_string(), 100, after_user.as_ref()).await?;
+            for user in &page.items {
+                let mut after = None;
+                loop {
+                    let listed = images.list(&user.user_name, 100, after).await?;
+                    for record in &listed.items {
+                        seen += 1;
+                        made += usize::from(analyzer::renditions::backfill(&images, &photos, record).await?);
+                    }
+                    eprint!("\rphotos looked at: {seen}, thumbnails made: {made}");
+                    match listed.next {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
+                }
+            }
+            match page.next {
+                Some(next) => after_user = Some(next),
+                None => break,
+            }
+        }
+    }
+    eprintln!();
+    println!("{stack}: {made} photos got a thumbnail and preview ({seen} looked at).");
+    Ok(())
 }
 
 async fn serve(stack: &str, port: u16, analysis: Option<(Option<LabelerEngine>, usize)>) -> anyhow::Result<()> {

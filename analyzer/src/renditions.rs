@@ -2,10 +2,13 @@
 //! large JPEG preview for the photo view, and the thumbnail's average colour as the grid's
 //! placeholder, all made from the pixels the analysis decoded (EXIF orientation applied).
 
-use image::RgbImage;
-use store::{Error, Result};
+use std::sync::Arc;
 
-use crate::pixels;
+use image::RgbImage;
+use store::{Error, ImageRecord, ImageStatus, ImageStore, ImageId, PhotoStore, Result, UserName, preview_key, thumbnail_key};
+
+use crate::engine::off_async;
+use crate::{decode, pixels};
 
 /// The thumbnail's shorter side (the grid's rows are about 200 px high; 250 stays sharp on
 /// dense screens without weighing much).
@@ -49,6 +52,27 @@ pub fn render(photo: &RgbImage) -> Result<Renditions> {
         preview_jpeg: pixels::jpeg(&preview, PREVIEW_QUALITY)?,
         color: average_color(&thumbnail),
     })
+}
+
+/// Makes and stores the thumbnail and preview of a decoded photo; its colour.
+pub async fn store(photos: &dyn PhotoStore, user: &UserName, id: ImageId, photo: Arc<RgbImage>) -> Result<String> {
+    let made = off_async("thumbnail and preview", move || render(&photo)).await?;
+    photos.put(&thumbnail_key(user, id), made.thumbnail_webp, "image/webp").await?;
+    photos.put(&preview_key(user, id), made.preview_jpeg, "image/jpeg").await?;
+    Ok(made.color)
+}
+
+/// Gives an analysed photo without renditions (analysed before they existed) its thumbnail,
+/// preview and colour, without analysing it again. Whether it made them.
+pub async fn backfill(images: &dyn ImageStore, photos: &dyn PhotoStore, record: &ImageRecord) -> Result<bool> {
+    if record.status != ImageStatus::Ready || record.color.is_some() {
+        return Ok(false);
+    }
+    let Some(bytes) = photos.read(&record.object_key()).await? else { return Ok(false) };
+    let decoded = off_async("decoding", move || Ok(decode::decode(&bytes, PREVIEW_LONG_SIDE))).await?;
+    let Ok(photo) = decoded else { return Ok(false) };
+    let color = store(photos, &record.user_name, record.id, Arc::new(photo)).await?;
+    images.set_color(&record.user_name, record.id, &color).await
 }
 
 fn average_color(image: &RgbImage) -> String {

@@ -11,7 +11,7 @@ use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
 use runtime::config::{TextSettings, FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, StackConfig, TierSettings};
 use runtime::store::accounts::{self, NewAccount};
-use runtime::store::{AccountStatus, FaceCollections, UserName, UserStore};
+use runtime::store::{AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, UserName, UserStore};
 use runtime::store::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -436,4 +436,42 @@ async fn a_moving_account_reads_but_does_not_write() {
     assert_eq!(app.json(Method::DELETE, "/users/me", Some(&token), json!({})).await.0, StatusCode::CONFLICT);
     assert_eq!(app.json(Method::GET, "/images", Some(&token), json!({})).await.0, StatusCode::OK);
     assert_eq!(app.json(Method::GET, "/users/me", Some(&token), json!({})).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_gallery_is_served_with_its_policy_and_photos_carry_their_renditions() {
+    let app = app();
+    let (status, _) = app.send(Method::GET, "/", None, None, vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = app.router.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains("script-src 'self';") && policy.contains("memory://photos"), "{policy}");
+    let html = axum::body::to_bytes(page.into_body(), usize::MAX).await.unwrap();
+    let html = String::from_utf8_lossy(&html);
+    assert!(html.contains("src=\"app.js\"") && !html.contains("<script>"), "no inline script");
+    for file in ["/app.js", "/api.js", "/grid.js", "/viewer.js", "/views.js", "/upload.js", "/style.css"] {
+        assert_eq!(app.send(Method::GET, file, None, None, vec![]).await.0, StatusCode::OK, "{file}");
+    }
+    // The API is unchanged beside it: an unknown path is still a JSON 404.
+    let (status, body) = app.send(Method::GET, "/nothing-here", None, None, vec![]).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+
+    let token = app.user("gail").await;
+    let (_, accepted) = app.upload(&token).await;
+    let id = accepted["id"].as_str().unwrap().to_owned();
+    let (_, listed) = app.json(Method::GET, "/images", Some(&token), json!({})).await;
+    assert!(listed["items"][0]["thumbnail_url"].is_null(), "no thumbnail before the analysis made it");
+    assert_eq!((listed["items"][0]["width"].as_u64(), listed["items"][0]["height"].as_u64()), (Some(451), Some(300)));
+    let user = UserName::parse("gail").unwrap();
+    let analysis = Analysis { labels: vec![Label { name: "cat".into(), confidence: 90.0 }], color: Some("#806040".into()), ..Analysis::default() };
+    app.images.put_analysis(&user, ImageId::parse(&id).unwrap(), &analysis).await.unwrap();
+    let (_, listed) = app.json(Method::GET, "/images", Some(&token), json!({})).await;
+    let item = &listed["items"][0];
+    assert_eq!(item["color"], "#806040");
+    assert!(item["thumbnail_url"].as_str().unwrap().contains(&format!("gail/{id}/thumbnail.webp")), "{item}");
+    let (_, found) = app.json(Method::GET, "/images/search?label=cat", Some(&token), json!({})).await;
+    assert_eq!(found["items"][0]["color"], "#806040");
+    assert!(found["items"][0]["thumbnail_url"].is_string(), "{found}");
+    let (_, view) = app.json(Method::GET, &format!("/images/{id}"), Some(&token), json!({})).await;
+    assert!(view["preview_url"].as_str().unwrap().contains(&format!("gail/{id}/preview.jpg")), "{view}");
 }

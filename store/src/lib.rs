@@ -84,6 +84,10 @@ pub trait ImageStore: Send + Sync {
     /// grouping never undoes it (see [`grouping::move_face`]). The face as its photo now lists it;
     /// `NotFound` for a face or person the user does not have.
     async fn move_face(&self, user: &UserName, face: FaceId, to: Option<PersonId>) -> Result<Face>;
+    /// Records that an analysed photo's thumbnail and preview exist, with its colour (photos
+    /// analysed before they existed: `runtime backfill`); its index entries carry it too.
+    /// False when the image is gone.
+    async fn set_color(&self, user: &UserName, id: ImageId, color: &str) -> Result<bool>;
     /// Marks a pending image failed with a reason; false when it is not pending (or gone).
     async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool>;
     /// The user's albums (labels with a photo count and a cover), most photos first.

@@ -300,6 +300,16 @@ impl ImageStore for MemoryImages {
         Ok(true)
     }
 
+    async fn set_color(&self, user: &UserName, id: ImageId, color: &str) -> Result<bool> {
+        match locked(&self.images).get_mut(&(user.clone(), id)) {
+            Some(record) => {
+                record.color = Some(color.to_owned());
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool> {
         let mut images = locked(&self.images);
         match images.get_mut(&(user.clone(), id)) {

@@ -113,13 +113,23 @@ async fn a_new_user_deploys_uploads_finds_browses_and_deletes() {
     let labels: Vec<&str> = albums["items"].as_array().unwrap().iter().map(|a| a["label"].as_str().unwrap()).collect();
     assert!(labels.contains(&"cat") && labels.contains(&"coffee"), "{albums}");
 
+    // Every analysed photo has its thumbnail and preview, and a view points at them.
+    let (_, view) = call(&server, Method::GET, &format!("/images/{cat}"), Some(&ann), None).await;
+    for (field, format) in [("thumbnail_url", image::ImageFormat::WebP), ("preview_url", image::ImageFormat::Jpeg)] {
+        let (status, bytes) = http(Method::GET, view[field].as_str().unwrap(), &[], Vec::new()).await;
+        assert_eq!(status, StatusCode::OK, "{field}");
+        let shown = image::load_from_memory_with_format(&bytes, format).unwrap();
+        assert_eq!((shown.width(), shown.height()), if field == "thumbnail_url" { (376, 250) } else { (451, 300) }, "{field}");
+    }
+    assert!(view["color"].as_str().unwrap().starts_with('#'), "{view}");
+
     // Ann deletes her cat, then ben his whole account.
     let (status, _) = call(&server, Method::DELETE, &format!("/images/{cat}"), Some(&ann), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = call(&server, Method::DELETE, "/users/me", Some(&ben), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
-    // S3 holds exactly ann's coffee.
+    // S3 holds exactly ann's coffee, its thumbnail and preview.
     let objects: Vec<String> = aws
         .s3
         .list_objects_v2()
@@ -132,7 +142,7 @@ async fn a_new_user_deploys_uploads_finds_browses_and_deletes() {
         .into_iter()
         .filter_map(|o| o.key)
         .collect();
-    assert_eq!(objects, [format!("ann/{coffee}")]);
+    assert_eq!(objects, [format!("ann/{coffee}"), format!("ann/{coffee}/preview.jpg"), format!("ann/{coffee}/thumbnail.webp")]);
     // DynamoDB holds ann's profile and coffee items only: nothing of ben, nothing of the cat.
     let scan = |table: &str| aws.dynamodb.scan().table_name(table).send();
     let images = scan(images_table).await.unwrap().items.unwrap_or_default();

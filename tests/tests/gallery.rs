@@ -64,3 +64,50 @@ async fn a_person_goes_through_the_gallery_in_a_browser() {
     drop(server);
     files.deployer(&["down", "--tier", "GALLERY", "--purge", "--yes"]).expect_success("deployer down --purge");
 }
+
+/// Photos analysed before thumbnails existed get them from `runtime backfill`, once.
+#[tokio::test]
+async fn runtime_backfill_gives_older_photos_their_thumbnails() {
+    let api = common::api::Api::deploy("BASIC_USER", "GALLERY_BACKFILL", &[]).await;
+    let token = api.user("otto").await;
+    let id = api.upload(&token, "image/png", common::api::fixture("chelsea.png")).await;
+    api.analyse_all(&token, &api.poller()).await;
+    // As an analysis before this change left it: no colour, no thumbnail, no preview.
+    for key in [format!("otto/{id}/thumbnail.webp"), format!("otto/{id}/preview.jpg")] {
+        api.aws.s3.delete_object().bucket(&api.config.photo_bucket).key(key).send().await.unwrap();
+    }
+    for item in api.image_items().await {
+        if item.contains_key("color") {
+            api.aws
+                .dynamodb
+                .update_item()
+                .table_name(&api.config.images_table)
+                .key("pk", item["pk"].clone())
+                .key("sk", item["sk"].clone())
+                .update_expression("REMOVE color")
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let view = api.call(Method::GET, &format!("/images/{id}"), Some(&token), None).await;
+    assert!(view.body["thumbnail_url"].is_null(), "{}", view.raw);
+
+    let backfill = |expected: &'static str| {
+        let output = Command::new(common::deployer_binary().with_file_name("runtime"))
+            .args(["backfill", "--tier", "GALLERY_BACKFILL"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success() && stdout.contains(expected), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    };
+    backfill("1 photos got a thumbnail and preview (1 looked at)");
+    let view = api.call(Method::GET, &format!("/images/{id}"), Some(&token), None).await;
+    let (status, thumbnail) = http(Method::GET, view.body["thumbnail_url"].as_str().unwrap(), &[], Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(image::load_from_memory_with_format(&thumbnail, image::ImageFormat::WebP).is_ok());
+    let found = api.call(Method::GET, "/images/search?label=cat", Some(&token), None).await;
+    assert!(found.body["items"][0]["thumbnail_url"].is_string(), "the search entries lack it: {}", found.raw);
+    backfill("0 photos got a thumbnail and preview (1 looked at)");
+    api.tear_down().await;
+}

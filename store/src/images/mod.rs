@@ -248,6 +248,25 @@ impl ImageStore for DynamoImages {
         Ok(true)
     }
 
+    async fn set_color(&self, user: &UserName, id: ImageId, color: &str) -> Result<bool> {
+        let record = loop {
+            let Some(item) = self.get_item(user, id).await? else { return Ok(false) };
+            let version = item.analysis_version;
+            let mut record = item.into_record()?;
+            record.color = Some(color.to_owned());
+            let same_version = HashMap::from([(":version".to_owned(), n(version))]);
+            let put = self.put(to_item(ImageItem::of(&record, version + 1))?, SAME_VERSION, &[], same_version)?;
+            match self.transact(vec![put], "TransactWriteItems image colour").await? {
+                Ok(()) => break record,
+                Err(_) => continue,
+            }
+        };
+        let entries = label_entries(&record)?.into_iter().chain(person_entries(&record)?).chain(word_entries(&record)?);
+        let writes = entries.map(put_request).collect::<Result<Vec<_>>>()?;
+        dynamo::batch_write(&self.client, &self.table, writes).await?;
+        Ok(true)
+    }
+
     async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool> {
         let answer = self
             .client
