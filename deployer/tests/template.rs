@@ -445,3 +445,24 @@ fn only_tiers_that_allow_it_have_dedicated_stacks() {
     }
     assert_eq!(StackId { tier: "FULL_PLATFORM_USER".parse().unwrap(), tenant: Some("acme".parse().unwrap()) }.stack_name(), "smart-album-full-platform-user-acme");
 }
+
+#[test]
+fn the_bucket_takes_presigned_uploads_only_from_the_gallery() {
+    let template = render(&config("CORE_USER"), None);
+    let ResourceKind::Bucket(bucket) = kind(&template, ids::BUCKET) else { panic!("the bucket is not a bucket") };
+    let [rule] = bucket.cors_configuration.cors_rules.as_slice() else { panic!("one CORS rule") };
+    assert_eq!((rule.allowed_methods.as_slice(), rule.allowed_headers.as_slice()), (&["PUT"][..], &["content-type"][..]));
+    let local = |origin: &str| {
+        Expr::If("ServedLocally".into(), Box::new(Expr::str(origin)), Box::new(Expr::reference("AWS::NoValue")))
+    };
+    assert_eq!(
+        rule.allowed_origins,
+        [
+            Expr::sub("https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
+            // The local machine only where runtime serve serves the stack (deployer up --analyzer local).
+            local("http://127.0.0.1:*"),
+            local("http://localhost:*"),
+        ]
+    );
+    assert!(template.conditions.contains_key("ServedLocally"));
+}
