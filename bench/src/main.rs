@@ -6,6 +6,7 @@
 mod analysis;
 mod faces;
 mod figures;
+mod gallery;
 mod http;
 mod load;
 mod machine;
@@ -97,6 +98,7 @@ enum Section {
     Startup,
     Load,
     Search,
+    Gallery,
 }
 
 struct Bench {
@@ -275,6 +277,14 @@ impl Bench {
         served.stop().await
     }
 
+    /// The gallery's first screen for a user with 1,000 photos.
+    async fn gallery(&self, report: &mut Report) -> Result<()> {
+        let (served, _) = self.serve(&["--no-analyzer"], "serve-gallery.log").await?;
+        let result = gallery::measure(report, &self.aws, &self.config, &served, self.photo("chelsea")?, 1_000, 5).await;
+        served.stop().await?;
+        result
+    }
+
     /// Drops analysis work left queued by an earlier section, so each section times only its
     /// own. (PurgeQueue would do, but only once a minute.)
     async fn drain_queue(&self) -> Result<()> {
@@ -362,6 +372,7 @@ async fn main() -> Result<()> {
         (Section::Startup, "runtime start"),
         (Section::Load, "API under load (wrk)"),
         (Section::Search, "search cost as a tenant grows"),
+        (Section::Gallery, "gallery: the first screen in a browser"),
     ];
     for (section, title) in sections {
         if !bench.runs(section) {
@@ -378,6 +389,7 @@ async fn main() -> Result<()> {
             Section::Search => {
                 search::measure(&mut report, &bench.aws, &bench.config.images_table, &bench.cli.tenant_sizes).await
             }
+            Section::Gallery => bench.gallery(&mut report).await,
             Section::Render => {
                 render::measure(&mut report, &bench.cli.stacks_dir, &bench.binary("deployer"), 200, 20)
             }
