@@ -74,6 +74,7 @@ async function show(id) {
   labels.replaceChildren();
   people.replaceChildren();
   frame.querySelectorAll('.face').forEach((box) => box.remove());
+  image.removeAttribute('src');
   title.textContent = 'Loading…';
   let photo;
   try {

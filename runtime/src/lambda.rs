@@ -19,7 +19,8 @@ pub fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn")),
+                // memory-serve lists every gallery file it serves at start.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,memory_serve=warn")),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -69,7 +69,7 @@ try {
   await page.locator('#viewer:not([hidden]) .frame img[src]').waitFor();
   const first = await page.locator('#viewer .title').textContent();
   await page.keyboard.press('ArrowRight');
-  await page.waitForFunction((before) => document.querySelector('#viewer .title').textContent !== before, first);
+  await page.waitForFunction((before) => !['Loading…', before].includes(document.querySelector('#viewer .title').textContent), first);
   await page.locator('#viewer .frame img[src]').waitFor();
   await page.screenshot({ path: join(out, 'photo.png') });
   await page.keyboard.press('Escape');

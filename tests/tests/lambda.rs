@@ -234,6 +234,17 @@ async fn the_lambda_entry_points_answer_as_runtime_serve_does() {
     let served = api.call(Method::GET, "/health", None, None).await;
     assert_eq!(response_body(&health), served.body);
 
+    // The gallery under the stage path: its page (relative URLs) and a script, with the policy.
+    let page = api_runtime.invoke(rest_event("GET", "/", None, None, None, false)).await.unwrap();
+    assert_eq!(page["statusCode"], 200, "GET /prod/: {page}");
+    let headers = page["multiValueHeaders"].to_string().to_lowercase() + &page["headers"].to_string().to_lowercase();
+    assert!(headers.contains("content-security-policy") && headers.contains("script-src 'self'"), "{headers}");
+    let html = page["body"].as_str().unwrap_or("");
+    let html = if page["isBase64Encoded"] == true { String::from_utf8(STANDARD.decode(html).unwrap()).unwrap() } else { html.to_owned() };
+    assert!(html.contains("src=\"app.js\"") && !html.contains("src=\"/"), "absolute URLs would miss the stage: {html}");
+    let script = api_runtime.invoke(rest_event("GET", "/app.js", None, None, None, false)).await.unwrap();
+    assert_eq!(script["statusCode"], 200, "GET /prod/app.js");
+
     let unknown = api_runtime.invoke(rest_event("GET", "/nowhere", None, None, None, false)).await.unwrap();
     assert_eq!(unknown["statusCode"], 404);
     assert_eq!(response_body(&unknown)["error"]["code"], "not_found");
