@@ -127,8 +127,19 @@ try {
   await page.locator('#viewer .delete').click();
   await page.waitForFunction((count) => document.querySelectorAll('.tile').length === count - 1, before);
 
-  step('sign out');
   await page.keyboard.press('Escape');
+  step('phone width, and the keyboard');
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+  if (overflow > 1) fail(`the page is ${overflow} px wider than a phone`);
+  await page.screenshot({ path: join(out, 'grid-phone.png') });
+  await page.locator('.tile').first().focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#viewer:not([hidden]) .frame img[src]').waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('#viewer').waitFor({ state: 'hidden' });
+
+  step('sign out');
   await page.locator('#sign-out').click();
   await page.locator('#sign-in:not([hidden])').waitFor();
 
