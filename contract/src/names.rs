@@ -60,6 +60,10 @@ pub const IMAGES_ENTRIES_INDEX_KEY: (&str, &str) = ("entry_pk", "entry_sk");
 /// The images table's TTL attribute (epoch seconds): abandoned presigned-upload records expire.
 pub const IMAGES_EXPIRES_AT: &str = "expires_at";
 
+/// The object tag of a presigned upload not yet completed (`key`, `value`): the bucket's
+/// lifecycle rule expires such objects; completing the upload removes the tag.
+pub const UPLOAD_TAG: (&str, &str) = ("smart-album-upload", "pending");
+
 /// Rekognition face collections (tiers whose engine is Rekognition): one per user, named
 /// `<stack>-faces-<user>`, created by the analyzer on first use. The stack's roles may touch
 /// only collections under this prefix.

@@ -281,14 +281,19 @@ fn new_image_delivers_to_the_analysis_queue_and_ops_email_is_optional() {
 }
 
 #[test]
-fn the_bucket_is_private_tls_only_and_cleans_up_multipart_uploads() {
+fn the_bucket_is_private_tls_only_and_cleans_up_abandoned_uploads() {
     let template = render(&config("BASIC_USER"), None);
     let ResourceKind::Bucket(bucket) = kind(&template, ids::BUCKET) else { panic!() };
     let block = &bucket.public_access_block_configuration;
     assert!(block.block_public_acls && block.block_public_policy && block.ignore_public_acls && block.restrict_public_buckets);
-    let rule = &bucket.lifecycle_configuration.rules[0];
-    assert_eq!(rule.status, "Enabled");
-    assert_eq!(rule.abort_incomplete_multipart_upload.days_after_initiation, 1);
+    let [multipart, presigned] = bucket.lifecycle_configuration.rules.as_slice() else { panic!("two lifecycle rules") };
+    assert_eq!((multipart.status, presigned.status), ("Enabled", "Enabled"));
+    assert_eq!(multipart.abort_incomplete_multipart_upload.as_ref().map(|abort| abort.days_after_initiation), Some(1));
+    // A presigned upload never completed keeps the tag its URL put on it, and goes after a day
+    // (its record goes by the table's TTL).
+    assert_eq!(presigned.expiration_in_days, Some(1));
+    let [tag] = presigned.tag_filters.as_slice() else { panic!("one tag filter") };
+    assert_eq!((tag.key, tag.value), contract::names::UPLOAD_TAG);
     let ResourceKind::BucketPolicy(policy) = kind(&template, ids::BUCKET_POLICY) else { panic!() };
     let statement = &policy.policy_document.statement[0];
     assert_eq!(statement.effect, Effect::Deny);
@@ -451,7 +456,7 @@ fn the_bucket_takes_presigned_uploads_only_from_the_gallery() {
     let template = render(&config("CORE_USER"), None);
     let ResourceKind::Bucket(bucket) = kind(&template, ids::BUCKET) else { panic!("the bucket is not a bucket") };
     let [rule] = bucket.cors_configuration.cors_rules.as_slice() else { panic!("one CORS rule") };
-    assert_eq!((rule.allowed_methods.as_slice(), rule.allowed_headers.as_slice()), (&["PUT"][..], &["content-type"][..]));
+    assert_eq!((rule.allowed_methods.as_slice(), rule.allowed_headers.as_slice()), (&["PUT"][..], &["content-type", "x-amz-tagging"][..]));
     let local = |origin: &str| {
         Expr::If("ServedLocally".into(), Box::new(Expr::str(origin)), Box::new(Expr::reference("AWS::NoValue")))
     };

@@ -73,12 +73,12 @@ export async function call(method, path, body) {
   return answer(await fetch(url(path), init));
 }
 
-/** Sends `body` with upload progress (fetch has none): resolves with the JSON answer. */
-export function send(method, target, body, contentType, onProgress, withToken = true) {
+/** Sends `body` with `headers` and upload progress (fetch has none): resolves with the JSON answer. */
+export function send(method, target, body, headers, onProgress, withToken = true) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open(method, target);
-    request.setRequestHeader('content-type', contentType);
+    Object.entries(headers).forEach(([name, value]) => request.setRequestHeader(name, value));
     if (withToken) {
       const current = session();
       if (current) request.setRequestHeader('authorization', `Bearer ${current.token}`);

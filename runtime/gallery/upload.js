@@ -35,10 +35,10 @@ function row(file) {
 async function upload(file, shown) {
   if (!TYPES.includes(file.type)) throw new Error('This is not a photo: choose JPEG, PNG or WebP files.');
   if (file.size <= IN_BODY_MAX) {
-    return send('POST', url('images'), file, file.type, shown.progress);
+    return send('POST', url('images'), file, { 'content-type': file.type }, shown.progress);
   }
   const ticket = await call('POST', 'images/uploads', { content_type: file.type, size: file.size });
-  await send(ticket.method, ticket.upload_url, file, file.type, shown.progress, false);
+  await send(ticket.method, ticket.upload_url, file, ticket.headers, shown.progress, false);
   return call('POST', `images/${encodeURIComponent(ticket.id)}/complete`);
 }
 

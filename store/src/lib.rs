@@ -111,7 +111,11 @@ pub trait PhotoStore: Send + Sync {
     async fn delete(&self, key: &str) -> Result<()>;
     /// Deletes every object under `prefix`; how many.
     async fn delete_prefix(&self, prefix: &str) -> Result<usize>;
+    /// A URL to PUT the object with `content_type` and the pending-upload tag
+    /// ([`photos::upload_tagging`], sent as `x-amz-tagging`): an object never completed expires.
     async fn presign_put(&self, key: &str, content_type: &str, expires_in: std::time::Duration) -> Result<String>;
+    /// Removes the pending-upload tag of a completed upload's object, so that it stays.
+    async fn clear_upload_tag(&self, key: &str) -> Result<()>;
     async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String>;
 }
 

@@ -508,6 +508,10 @@ impl PhotoStore for MemoryPhotos {
         Ok(before - objects.len())
     }
 
+    async fn clear_upload_tag(&self, _key: &str) -> Result<()> {
+        Ok(())
+    }
+
     async fn presign_put(&self, key: &str, _content_type: &str, _expires_in: Duration) -> Result<String> {
         Ok(format!("memory://photos/{key}?method=PUT"))
     }

@@ -71,6 +71,13 @@ impl S3Photos {
     }
 }
 
+/// The `x-amz-tagging` value of a presigned upload: the pending tag the bucket's lifecycle rule
+/// expires objects by ([`contract::names::UPLOAD_TAG`]).
+pub fn upload_tagging() -> String {
+    let (key, value) = contract::names::UPLOAD_TAG;
+    format!("{key}={value}")
+}
+
 fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
     PresigningConfig::expires_in(expires_in).map_err(|err| Error::Internal(format!("presigning: {err}")))
 }
@@ -181,10 +188,22 @@ impl PhotoStore for S3Photos {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .tagging(upload_tagging())
             .presigned(presigning(expires_in)?)
             .await
             .map_err(|err| Error::Internal(format!("presigning a PUT: {err}")))?;
         Ok(request.uri().to_owned())
+    }
+
+    async fn clear_upload_tag(&self, key: &str) -> Result<()> {
+        self.client
+            .delete_object_tagging()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(Error::aws("S3 DeleteObjectTagging"))?;
+        Ok(())
     }
 
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String> {

@@ -39,8 +39,7 @@ async fn real_photos_are_found_by_their_labels_and_parents_and_albums_count_them
     // The group photo goes the presigned way.
     let ticket = api.call(Method::POST, "/images/uploads", Some(&token), Some(json!({"content_type": "image/jpeg"}))).await;
     let group = ticket.body["id"].as_str().unwrap().to_owned();
-    let (status, _) = http(Method::PUT, ticket.body["upload_url"].as_str().unwrap(), &[("content-type", "image/jpeg")], fixture("sample2.jpg")).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(common::api::put_as_ticket(&ticket.body, fixture("sample2.jpg")).await, StatusCode::OK);
     assert_eq!(api.call(Method::POST, &format!("/images/{group}/complete"), Some(&token), None).await.status, StatusCode::ACCEPTED);
 
     let poller = api.poller();

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use axum::http::{Method, StatusCode};
-use common::api::{Api, captured_logs, fixture, http, png};
+use common::api::{Api, captured_logs, fixture, http, png, put_as_ticket};
 use futures::future::join_all;
 use runtime::auth::token::TokenSigner;
 use runtime::store::{Analysis, DynamoImages, ImageId, ImageStore, Label, UserName};
@@ -140,16 +140,17 @@ async fn photos_upload_both_ways_and_list_newest_first_over_pages() {
     assert_eq!((early.status, early.error_code()), (StatusCode::CONFLICT, "upload_missing"));
     let listed_before = api.call(Method::GET, "/images", Some(&token), None).await;
     assert_eq!(listed_before.body["items"].as_array().unwrap().len(), 1, "an unfinished upload is listed");
-    let (status, _) = http(
-        Method::PUT,
-        ticket.body["upload_url"].as_str().unwrap(),
-        &[("content-type", ticket.body["headers"]["Content-Type"].as_str().unwrap())],
-        photo.clone(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(put_as_ticket(&ticket.body, photo.clone()).await, StatusCode::OK);
+    // Until completed, the object carries the tag the bucket's lifecycle rule expires it by.
+    let tags = |key: String| api.aws.s3.get_object_tagging().bucket(&api.config.photo_bucket).key(key).send();
+    let pending: Vec<(String, String)> =
+        tags(format!("bob/{id}")).await.unwrap().tag_set.into_iter().map(|tag| (tag.key, tag.value)).collect();
+    assert_eq!(pending, [("smart-album-upload".to_owned(), "pending".to_owned())]);
+    // (The lifecycle rule itself is the template test's: the emulator does not apply lifecycle
+    // rules from CloudFormation, nor expire anything.)
     let completed = api.call(Method::POST, &format!("/images/{id}/complete"), Some(&token), None).await;
     assert_eq!(completed.status, StatusCode::ACCEPTED, "{}", completed.raw);
+    assert!(tags(format!("bob/{id}")).await.unwrap().tag_set.is_empty(), "a completed upload would expire");
     let twice = api.call(Method::POST, &format!("/images/{id}/complete"), Some(&token), None).await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
     let view = api.call(Method::GET, &format!("/images/{id}"), Some(&token), None).await;

@@ -56,8 +56,7 @@ async fn upload_in_body(server: &Server, token: &str, photo: &str, content_type:
 async fn upload_presigned(server: &Server, token: &str, photo: &str, content_type: &str) -> String {
     let (status, ticket) = call(server, Method::POST, "/images/uploads", Some(token), Some(json!({"content_type": content_type}))).await;
     assert_eq!(status, StatusCode::CREATED, "{ticket}");
-    let (status, _) = http(Method::PUT, ticket["upload_url"].as_str().unwrap(), &[("content-type", content_type)], fixture(photo)).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(common::api::put_as_ticket(&ticket, fixture(photo)).await, StatusCode::OK);
     let id = ticket["id"].as_str().unwrap().to_owned();
     let (status, body) = call(server, Method::POST, &format!("/images/{id}/complete"), Some(token), None).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");

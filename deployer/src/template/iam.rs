@@ -148,7 +148,9 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
         write_own_logs(ids::API_LOGS),
         Statement::allow(
             "PhotoObjects",
-            &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            // Tagging: a presigned upload is tagged pending (the bucket expires such objects)
+            // until its completion removes the tag.
+            &["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging", "s3:DeleteObjectTagging"],
             vec![Expr::sub(format!("${{{}.Arn}}/*", ids::BUCKET))],
         ),
         Statement::allow("ListPhotoObjects", &["s3:ListBucket"], vec![Expr::arn_of(ids::BUCKET)]),
@@ -186,11 +188,14 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
             ],
             vec![Expr::arn_of(ids::ANALYSIS_QUEUE)],
         ),
+        // Reads the photo; writes its face crops, thumbnail and preview beside it, and removes
+        // them again when the photo was deleted during its analysis.
         Statement::allow(
-            "ReadPhotoObjects",
-            &["s3:GetObject"],
+            "PhotoObjectsAndRenditions",
+            &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             vec![Expr::sub(format!("${{{}.Arn}}/*", ids::BUCKET))],
         ),
+        Statement::allow("ListPhotoObjects", &["s3:ListBucket"], vec![Expr::arn_of(ids::BUCKET)]),
         Statement::allow(
             "WriteAnalysis",
             &[

@@ -103,7 +103,19 @@ pub struct LifecycleConfiguration {
 pub struct LifecycleRule {
     pub id: &'static str,
     pub status: &'static str,
-    pub abort_incomplete_multipart_upload: AbortIncompleteMultipartUpload,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abort_incomplete_multipart_upload: Option<AbortIncompleteMultipartUpload>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tag_filters: Vec<TagFilter>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagFilter {
+    pub key: &'static str,
+    pub value: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,19 +171,30 @@ pub fn resources(stack: &StackId) -> Vec<(&'static str, Resource)> {
             }],
         },
         lifecycle_configuration: LifecycleConfiguration {
-            rules: vec![LifecycleRule {
-                id: "abort-abandoned-multipart-uploads",
-                status: "Enabled",
-                abort_incomplete_multipart_upload: AbortIncompleteMultipartUpload {
-                    days_after_initiation: 1,
+            rules: vec![
+                LifecycleRule {
+                    id: "abort-abandoned-multipart-uploads",
+                    status: "Enabled",
+                    abort_incomplete_multipart_upload: Some(AbortIncompleteMultipartUpload { days_after_initiation: 1 }),
+                    expiration_in_days: None,
+                    tag_filters: Vec::new(),
                 },
-            }],
+                // A presigned upload's object carries the pending tag until its completion
+                // removes it: one never completed goes a day later, as its record does (TTL).
+                LifecycleRule {
+                    id: "expire-abandoned-presigned-uploads",
+                    status: "Enabled",
+                    abort_incomplete_multipart_upload: None,
+                    expiration_in_days: Some(1),
+                    tag_filters: vec![TagFilter { key: contract::names::UPLOAD_TAG.0, value: contract::names::UPLOAD_TAG.1 }],
+                },
+            ],
         },
         cors_configuration: CorsConfiguration {
             cors_rules: vec![CorsRule {
                 allowed_methods: vec!["PUT"],
                 allowed_origins: gallery_origins(),
-                allowed_headers: vec!["content-type"],
+                allowed_headers: vec!["content-type", "x-amz-tagging"],
                 max_age: 3600,
             }],
         },

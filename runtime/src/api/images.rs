@@ -22,6 +22,7 @@ use crate::store::{
     Face, FaceBox, ImageId, ImageRecord, ImageStatus, Label, MAX_WORD_CHARS, NewImageEvent, PersonId, Search, TextLine, UserName, normalize_label,
     normalize_word, object_key, preview_key, rfc3339, thumbnail_key,
 };
+use crate::store::photos::upload_tagging;
 
 /// Presigned URLs are short-lived.
 const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -441,7 +442,7 @@ pub async fn start_upload(
             id: record.id.to_string(),
             upload_url,
             method: "PUT",
-            headers: [("Content-Type", content_type.to_owned())].into(),
+            headers: [("Content-Type", content_type.to_owned()), ("x-amz-tagging", upload_tagging())].into(),
             expires_at: rfc3339(OffsetDateTime::now_utc() + UPLOAD_URL_LIFETIME),
         }),
     ))
@@ -481,6 +482,8 @@ pub async fn complete_upload(
     };
     apply_facts(&mut record, &facts, size);
     record.status = ImageStatus::Pending;
+    // Kept from now on: the bucket expires objects still tagged as pending uploads.
+    state.photos.clear_upload_tag(&key).await?;
     if let Err(error) = state.images.complete_upload(&record, &state.config.settings.quotas).await {
         return Err(match error {
             Error::QuotaExceeded(_) => undo_upload(&state, &record, error).await,

@@ -255,6 +255,19 @@ impl Api {
     }
 }
 
+/// PUTs `bytes` to a presigned upload ticket's URL with the headers it names (its content type
+/// and its pending-upload tag), as a client must.
+pub async fn put_as_ticket(ticket: &Value, bytes: Vec<u8>) -> StatusCode {
+    let headers: Vec<(String, String)> = ticket["headers"]
+        .as_object()
+        .expect("the ticket names its headers")
+        .iter()
+        .map(|(name, value)| (name.clone(), value.as_str().unwrap().to_owned()))
+        .collect();
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+    http(Method::PUT, ticket["upload_url"].as_str().unwrap(), &headers, bytes).await.0
+}
+
 /// A small valid PNG of the given size, distinct per `seed`.
 pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
     let mut bytes = Vec::new();
