@@ -62,4 +62,14 @@ mod tests {
         assert!(NewImageEvent::from_message_body("poison").is_err());
         assert!(NewImageEvent::from_message_body(r#"{"Message": "poison"}"#).is_err());
     }
+
+    proptest::proptest! {
+        /// Any queue message body, however malformed, is an event or an error: never a panic.
+        #[test]
+        fn any_message_body_parses_or_fails_cleanly(body in ".{0,300}") {
+            let _ = NewImageEvent::from_message_body(&body);
+            let envelope = serde_json::json!({"Type": "Notification", "Message": body}).to_string();
+            let _ = NewImageEvent::from_message_body(&envelope);
+        }
+    }
 }

@@ -707,3 +707,30 @@ log_retention_days: 30
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// A tier file is outside input: any text is a tier or an error naming the file, never
+        /// a panic; and any one line of a real tier file changed is the same.
+        #[test]
+        fn any_tier_text_parses_or_fails_cleanly(text in ".{0,400}") {
+            let tier: TierName = "CORE_USER".parse().unwrap();
+            let _ = parse_tier(Path::new("CORE_USER.yaml"), &text, &tier);
+        }
+
+        #[test]
+        fn a_real_tier_with_one_line_changed_parses_or_fails_cleanly(line in 0usize..60, replacement in ".{0,40}") {
+            let real = include_str!("../../stacks/CORE_USER.yaml");
+            let mut lines: Vec<&str> = real.lines().collect();
+            let at = line % lines.len();
+            lines[at] = &replacement;
+            let tier: TierName = "CORE_USER".parse().unwrap();
+            let _ = parse_tier(Path::new("CORE_USER.yaml"), &lines.join("\n"), &tier);
+        }
+    }
+}

@@ -113,3 +113,24 @@ mod tests {
         assert!(check_content_type(None).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const SIGNATURES: [&[u8]; 4] = [b"\xff\xd8\xff\xe1", b"\x89PNG\r\n\x1a\n", b"RIFF\0\0\0\0WEBPVP8 ", b""];
+
+    proptest! {
+        /// Uploaded bytes, even starting like a photo, are a photo's facts or a clear
+        /// refusal; never a panic (the EXIF reader included).
+        #[test]
+        fn any_bytes_are_inspected_or_refused_cleanly(start in 0usize..4, rest in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let mut bytes = SIGNATURES[start].to_vec();
+            bytes.extend(rest);
+            let _ = inspect(&bytes);
+            let _ = check_content_type(Some(&String::from_utf8_lossy(&bytes)));
+        }
+    }
+}

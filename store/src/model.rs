@@ -532,3 +532,42 @@ mod tests {
         assert_eq!(words_of(&lines, 2), ["the", "markers"]);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Crafted user names, ids and words are refused or accepted, never a panic; what is
+        /// accepted round-trips and stays inside a key's grammar.
+        #[test]
+        fn outside_names_and_ids_parse_or_fail_cleanly(text in ".{0,80}") {
+            if let Ok(name) = UserName::parse(&text) {
+                prop_assert_eq!(name.as_str(), text.as_str());
+                prop_assert!(!name.as_str().contains(['#', '/']));
+            }
+            if let Ok(id) = ImageId::parse(&text) {
+                prop_assert_eq!(ImageId::parse(&id.to_string()).unwrap(), id);
+            }
+            let _ = PersonId::parse(&text);
+            let _ = FaceId::parse(&text);
+            let _ = normalize_label(&text);
+            let _ = normalize_word(&text);
+        }
+
+        #[test]
+        fn valid_user_names_are_accepted(name in "[a-z][a-z0-9_-]{2,31}") {
+            prop_assert!(UserName::parse(&name).is_ok());
+        }
+    }
+
+    #[test]
+    fn new_ids_round_trip() {
+        for _ in 0..100 {
+            let id = ImageId::new();
+            assert_eq!(ImageId::parse(&id.to_string()).unwrap(), id);
+        }
+    }
+}

@@ -616,3 +616,24 @@ pub async fn delete_image(State(state): State<AppState>, user: CurrentUser, Path
     }
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// A cursor is the client's text: refused or read, never a panic; ours round-trip.
+        #[test]
+        fn any_cursor_is_read_or_refused_cleanly(cursor in ".{0,120}") {
+            let _ = decode_cursor(Some(&cursor));
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        let id = ImageId::new();
+        assert_eq!(decode_cursor(Some(&encode_cursor(id))).unwrap(), Some(id));
+    }
+}
