@@ -328,6 +328,14 @@ pub fn person_entries(record: &ImageRecord) -> Result<Vec<Item>> {
     entries(record, persons.iter().map(|person| (person_sk(id, person), person_entry(user, person), PersonTerm { person_id: person })))
 }
 
+/// Every index entry of an analysed record: one per label, person and word.
+pub fn entries_of(record: &ImageRecord) -> Result<Vec<Item>> {
+    let mut entries = label_entries(record)?;
+    entries.extend(person_entries(record)?);
+    entries.extend(word_entries(record)?);
+    Ok(entries)
+}
+
 /// One entry per word an analysed record is found by.
 pub fn word_entries(record: &ImageRecord) -> Result<Vec<Item>> {
     let (id, user) = (record.id, &record.user_name);

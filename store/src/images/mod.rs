@@ -23,8 +23,8 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use self::keys::{
-    ImageItem, SAME_VERSION, face_items, face_items_prefix, label_entries, label_entries_prefix, person_entries, person_entries_prefix,
-    persons_of, record_sk, word_entries, word_entries_prefix,
+    ImageItem, SAME_VERSION, entries_of, face_items, face_items_prefix, label_entries_prefix, person_entries_prefix, persons_of,
+    record_sk, word_entries_prefix,
 };
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
 use crate::error::{Error, Result};
@@ -143,11 +143,7 @@ impl DynamoImages {
                 }
             }
         }
-        let entries = label_entries(record)?
-            .into_iter()
-            .chain(person_entries(record)?)
-            .chain(word_entries(record)?)
-            .chain(face_items(record, descriptors)?);
+        let entries = entries_of(record)?.into_iter().chain(face_items(record, descriptors)?);
         for entry in entries {
             writes.push(put_request(entry)?);
         }
@@ -261,8 +257,7 @@ impl ImageStore for DynamoImages {
                 Err(_) => continue,
             }
         };
-        let entries = label_entries(&record)?.into_iter().chain(person_entries(&record)?).chain(word_entries(&record)?);
-        let writes = entries.map(put_request).collect::<Result<Vec<_>>>()?;
+        let writes = entries_of(&record)?.into_iter().map(put_request).collect::<Result<Vec<_>>>()?;
         dynamo::batch_write(&self.client, &self.table, writes).await?;
         Ok(true)
     }

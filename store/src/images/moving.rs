@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use contract::{Features, NewImageEvent};
 
 use super::DynamoImages;
-use super::keys::{ImageItem, label_entries, person_entries, word_entries};
+use super::keys::{ImageItem, entries_of};
 use crate::dynamo::{self, Item, from_item, put_request, to_item};
 use crate::error::{Error, Result};
 use crate::model::{ImageId, ImageStatus, UserName, object_key};
@@ -139,9 +139,7 @@ impl Partition {
                     items.push(to_item(&record)?);
                     if listed {
                         let record = record.into_record()?;
-                        items.extend(label_entries(&record)?);
-                        items.extend(person_entries(&record)?);
-                        items.extend(word_entries(&record)?);
+                        items.extend(entries_of(&record)?);
                     }
                 }
             }
@@ -216,9 +214,7 @@ mod tests {
             color: Some("#808080".into()),
         };
         let mut items = vec![to_item(ImageItem::of(&record, 2)).unwrap()];
-        items.extend(label_entries(&record).unwrap());
-        items.extend(person_entries(&record).unwrap());
-        items.extend(word_entries(&record).unwrap());
+        items.extend(entries_of(&record).unwrap());
         let mut face = dynamo::key("ann", face_sk(record.id, 0));
         face.insert("descriptor".into(), s("..."));
         let mut person = dynamo::key("ann", "person#01P");
