@@ -15,7 +15,8 @@ use analyzer::poller::Poller;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use runtime::config::{LabelerEngine, stack_name_of_tier};
-use runtime::store::{DynamoImages, DynamoUsers, ImageStore, S3Photos, UserStore};
+use runtime::store::accounts::users_with_prefix;
+use runtime::store::{DynamoImages, DynamoUsers, ImageStore, S3Photos};
 use runtime::{api, services};
 
 #[derive(Debug, Parser)]
@@ -118,28 +119,17 @@ async fn backfill(stack: &str) -> anyhow::Result<()> {
     let images = DynamoImages::new(aws_sdk_dynamodb::Client::new(&aws), &config.images_table);
     let photos = S3Photos::new(services::s3_client(&aws), &config.photo_bucket);
     let (mut seen, mut made) = (0usize, 0usize);
-    // Every user name starts with a letter: one prefix query per initial.
-    for initial in 'a'..='z' {
-        let mut after_user = None;
+    for user in users_with_prefix(&users, "").await? {
+        let mut after = None;
         loop {
-            let page = users.search_prefix(&initial.to_string(), 100, after_user.as_ref()).await?;
-            for user in &page.items {
-                let mut after = None;
-                loop {
-                    let listed = images.list(&user.user_name, 100, after).await?;
-                    for record in &listed.items {
-                        seen += 1;
-                        made += usize::from(analyzer::renditions::backfill(&images, &photos, record).await?);
-                    }
-                    eprint!("\rphotos looked at: {seen}, thumbnails made: {made}");
-                    match listed.next {
-                        Some(next) => after = Some(next),
-                        None => break,
-                    }
-                }
+            let listed = images.list(&user.user_name, 100, after).await?;
+            for record in &listed.items {
+                seen += 1;
+                made += usize::from(analyzer::renditions::backfill(&images, &photos, record).await?);
             }
-            match page.next {
-                Some(next) => after_user = Some(next),
+            eprint!("\rphotos looked at: {seen}, thumbnails made: {made}");
+            match listed.next {
+                Some(next) => after = Some(next),
                 None => break,
             }
         }

@@ -72,8 +72,9 @@ pub async fn describe(clients: &Clients, name: &str) -> Result<Option<StackInfo>
 pub const TIER_TAG: &str = "smart-album:tier";
 pub const TENANT_TAG: &str = "smart-album:tenant";
 
-/// The dedicated stacks of `tier`, by their tags, sorted.
-pub async fn dedicated_stacks(clients: &Clients, tier: &TierName) -> Result<Vec<StackId>> {
+/// Every dedicated stack, of any tier, by their tags, sorted: one listing of the account's
+/// stacks, however many tiers the caller looks at.
+pub async fn dedicated_stacks(clients: &Clients) -> Result<Vec<StackId>> {
     let mut found = Vec::new();
     let mut pages = clients.cloudformation.describe_stacks().into_paginator().items().send();
     while let Some(stack) = pages.next().await {
@@ -85,14 +86,12 @@ pub async fn dedicated_stacks(clients: &Clients, tier: &TierName) -> Result<Vec<
                 .find(|tag| tag.key() == Some(key))
                 .and_then(|tag| tag.value().map(str::to_owned))
         };
-        if tag(TIER_TAG).as_deref() != Some(tier.as_str()) {
+        let (Some(Ok(tier)), Some(Ok(tenant))) = (tag(TIER_TAG).map(TierName::try_from), tag(TENANT_TAG).map(TenantName::try_from)) else {
             continue;
-        }
-        if let Some(Ok(tenant)) = tag(TENANT_TAG).map(TenantName::try_from) {
-            let id = StackId { tier: tier.clone(), tenant: Some(tenant) };
-            if stack.stack_name() == Some(id.stack_name().as_str()) {
-                found.push(id);
-            }
+        };
+        let id = StackId { tier, tenant: Some(tenant) };
+        if stack.stack_name() == Some(id.stack_name().as_str()) {
+            found.push(id);
         }
     }
     found.sort();

@@ -452,9 +452,10 @@ async fn ops_credential(clients: &Clients, stack: &Stack) -> Result<()> {
 }
 
 async fn status(clients: &Clients, tiers: &[TierName]) -> Result<()> {
+    let dedicated = apply::dedicated_stacks(clients).await?;
     for tier in tiers {
-        let mut stacks = vec![StackId { tier: tier.clone(), tenant: None }];
-        stacks.extend(apply::dedicated_stacks(clients, tier).await?);
+        let mut stacks = vec![StackId::pooled(tier.clone())];
+        stacks.extend(dedicated.iter().filter(|id| id.tier == *tier).cloned());
         for id in stacks {
             let name = id.stack_name();
             let label = match &id.tenant {

@@ -145,6 +145,28 @@ impl AccountData<'_> {
     }
 }
 
+/// Every account whose name starts with `prefix` (all when empty), in name order, through the
+/// users table's name index: one Query per initial, as every user name starts with a letter.
+pub async fn users_with_prefix(users: &dyn UserStore, prefix: &str) -> Result<Vec<UserRecord>> {
+    let initials: Vec<String> = match prefix {
+        "" => ('a'..='z').map(String::from).collect(),
+        prefix => vec![prefix.to_owned()],
+    };
+    let mut found = Vec::new();
+    for initial in initials {
+        let mut after = None;
+        loop {
+            let page = users.search_prefix(&initial, 100, after.as_ref()).await?;
+            found.extend(page.items);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// The prefix of every object of the user in the stack's bucket.
 pub fn user_prefix(user: &UserName) -> String {
     format!("{user}/")

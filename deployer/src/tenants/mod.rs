@@ -117,7 +117,7 @@ pub async fn run(clients: &Clients, stacks: &StacksDir, command: TenantCommand) 
             let stacks = deployed(clients, stacks, tier.as_ref()).await?;
             let mut views = Vec::new();
             for stack in &stacks {
-                for user in stacks::users_of(stack, &prefix).await? {
+                for user in accounts::users_with_prefix(&stack.users, &prefix).await? {
                     views.push(TenantView::of(stack, &user).await?);
                 }
             }

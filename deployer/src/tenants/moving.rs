@@ -22,7 +22,7 @@ use store::accounts::user_prefix;
 use store::images::moving::{Adapted, sort_keys};
 use store::{AccountStatus, Events, ImageStore, UserName, UserRecord, UserStore, is_face_crop_key};
 
-use super::stacks::TenantStack;
+use super::stacks::{TenantStack, holders};
 use super::{audit, confirm, update_status};
 use crate::apply;
 use crate::aws::Clients;
@@ -38,12 +38,7 @@ pub async fn run(clients: &Clients, stacks: &[TenantStack], user: &UserName, to:
         .iter()
         .find(|stack| stack.id == *to)
         .ok_or_else(|| Error::Tenant(format!("the target stack {to} is not deployed (`deployer status` lists what is)")))?;
-    let mut sources = Vec::new();
-    for stack in stacks.iter().filter(|stack| stack.id != *to) {
-        if let Some(record) = stack.user(user).await? {
-            sources.push((stack, record));
-        }
-    }
+    let mut sources = holders(stacks.iter().filter(|stack| stack.id != *to), user).await?;
     let in_target = target.user(user).await?;
     let (source, source_record) = match (sources.len(), &in_target) {
         (0, None) => return Err(Error::Tenant(format!("no deployed stack has a user {user}"))),

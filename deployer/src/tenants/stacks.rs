@@ -78,11 +78,12 @@ pub async fn deployed(clients: &Clients, stacks: &StacksDir, only: Option<&TierN
         Some(tier) => vec![tier.clone()],
         None => stacks.tiers()?,
     };
+    let dedicated = apply::dedicated_stacks(clients).await?;
     let mut deployed = Vec::new();
     for tier in tiers {
         let config = stacks.load(&tier)?;
         let mut ids = vec![StackId::pooled(tier.clone())];
-        ids.extend(apply::dedicated_stacks(clients, &tier).await?);
+        ids.extend(dedicated.iter().filter(|id| id.tier == tier).cloned());
         for id in ids {
             if let Some(stack) = TenantStack::connect(clients, id, config.clone()).await? {
                 deployed.push(stack);
@@ -95,12 +96,7 @@ pub async fn deployed(clients: &Clients, stacks: &StacksDir, only: Option<&TierN
 /// The one stack that holds `user`, with the account. An unknown user, or one in two stacks
 /// (a move that did not finish), is a clear error.
 pub async fn holding<'a>(stacks: &'a [TenantStack], user: &UserName) -> Result<(&'a TenantStack, UserRecord)> {
-    let mut found = Vec::new();
-    for stack in stacks {
-        if let Some(record) = stack.user(user).await? {
-            found.push((stack, record));
-        }
-    }
+    let mut found = holders(stacks.iter(), user).await?;
     match found.len() {
         1 => Ok(found.remove(0)),
         0 => Err(Error::Tenant(format!(
@@ -115,32 +111,21 @@ pub async fn holding<'a>(stacks: &'a [TenantStack], user: &UserName) -> Result<(
     }
 }
 
+/// The stacks among `stacks` that have an account `user`, with it.
+pub async fn holders<'a>(stacks: impl Iterator<Item = &'a TenantStack>, user: &UserName) -> Result<Vec<(&'a TenantStack, UserRecord)>> {
+    let mut found = Vec::new();
+    for stack in stacks {
+        if let Some(record) = stack.user(user).await? {
+            found.push((stack, record));
+        }
+    }
+    Ok(found)
+}
+
 fn names(stacks: &[TenantStack]) -> String {
     if stacks.is_empty() {
         "no stack is deployed".into()
     } else {
         stacks.iter().map(|stack| stack.name.as_str()).collect::<Vec<_>>().join(", ")
     }
-}
-
-/// Every user of a stack whose name starts with `prefix` (all when empty), through the users
-/// table's name index (one Query per initial: every user name starts with a letter).
-pub async fn users_of(stack: &TenantStack, prefix: &str) -> Result<Vec<UserRecord>> {
-    let initials: Vec<String> = match prefix {
-        "" => ('a'..='z').map(String::from).collect(),
-        prefix => vec![prefix.to_owned()],
-    };
-    let mut users = Vec::new();
-    for initial in initials {
-        let mut after = None;
-        loop {
-            let page = stack.users.search_prefix(&initial, 100, after.as_ref()).await?;
-            users.extend(page.items);
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
-    }
-    Ok(users)
 }
