@@ -32,6 +32,7 @@ fn tier(labeler: LabelerSettings) -> TierSettings {
         quotas: QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 30 },
         faces: FaceSettings::default(),
         text: TextSettings::default(),
+        requests: None,
     }
 }
 

@@ -19,4 +19,4 @@ pub mod tier;
 
 pub use config::{ConfigError, StackConfig};
 pub use events::{NewImageEvent, NewUserEvent};
-pub use tier::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, TextSettings, TierSettings};
+pub use tier::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, RequestLimits, TextSettings, TierSettings};

@@ -16,6 +16,20 @@ pub struct TierSettings {
     pub faces: FaceSettings,
     #[serde(default)]
     pub text: TextSettings,
+    /// Each tenant's request limits; none: not limited (tests of other things).
+    #[serde(default)]
+    pub requests: Option<RequestLimits>,
+}
+
+/// What one tenant (signed-in user) may ask of the API: a steady rate with a burst above it
+/// (a token bucket: `burst` requests at once, refilled at `per_second`), and a number per UTC
+/// day. The same for every tenant of the tier, counted for each one apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestLimits {
+    pub per_second: u64,
+    pub burst: u64,
+    pub per_day: u64,
 }
 
 /// How text in photos is indexed (tiers with `features.text`).

@@ -2,7 +2,7 @@
 //! environment (in Lambda) or from the deployed API function's (for `runtime serve`).
 
 pub use contract::names::{Function, stack_name_of_tier};
-pub use contract::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, StackConfig, TextSettings, TierSettings, env};
+pub use contract::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, RequestLimits, StackConfig, TextSettings, TierSettings, env};
 
 use crate::error::{Error, Result};
 

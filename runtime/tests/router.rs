@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
-use runtime::config::{TextSettings, FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, StackConfig, TierSettings};
+use runtime::config::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, RequestLimits, StackConfig, TextSettings, TierSettings};
 use runtime::store::accounts::{self, NewAccount};
 use runtime::store::{AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, UserName, UserStore};
 use runtime::store::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
@@ -34,6 +34,7 @@ fn settings(photos_per_user: Limit, max_photo_bytes: u64) -> TierSettings {
         quotas: QuotaSettings { photos_per_user, bytes_per_user: Limit::Unlimited, max_photo_bytes },
         faces: FaceSettings::default(),
         text: TextSettings::default(),
+        requests: None,
     }
 }
 
@@ -474,4 +475,73 @@ async fn the_gallery_is_served_with_its_policy_and_photos_carry_their_renditions
     assert!(found["items"][0]["thumbnail_url"].is_string(), "{found}");
     let (_, view) = app.json(Method::GET, &format!("/images/{id}"), Some(&token), json!({})).await;
     assert!(view["preview_url"].as_str().unwrap().contains(&format!("gail/{id}/preview.jpg")), "{view}");
+}
+
+#[tokio::test]
+async fn a_tenant_over_its_rate_gets_429_while_another_is_served() {
+    let mut tier = settings(Limit::AtMost(1000), 10 * 1024 * 1024);
+    tier.requests = Some(RequestLimits { per_second: 1, burst: 3, per_day: 1000 });
+    let app = app_with(tier);
+    let (noisy, quiet) = (app.user("noisy").await, app.user("quiet").await);
+    for _ in 0..3 {
+        assert_eq!(app.send(Method::GET, "/images", Some(&noisy), None, vec![]).await.0, StatusCode::OK);
+    }
+    let request = Request::get("/images").header("authorization", format!("Bearer {noisy}")).body(Body::empty()).unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=1).contains(&retry_after), "Retry-After: {retry_after}");
+    let body: Value = serde_json::from_slice(&axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap()).unwrap();
+    assert_eq!(code(&body), "rate_limited");
+    // The other tenant, at the same moment, is served; so are sign-ins (not a tenant's call).
+    assert_eq!(app.send(Method::GET, "/images", Some(&quiet), None, vec![]).await.0, StatusCode::OK);
+    assert_eq!(app.send(Method::GET, "/health", None, None, vec![]).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_tenant_over_its_daily_quota_waits_for_utc_midnight() {
+    let mut tier = settings(Limit::AtMost(1000), 10 * 1024 * 1024);
+    tier.requests = Some(RequestLimits { per_second: 100, burst: 100, per_day: 2 });
+    let app = app_with(tier);
+    let token = app.user("daily").await;
+    for _ in 0..2 {
+        assert_eq!(app.send(Method::GET, "/users/me", Some(&token), None, vec![]).await.0, StatusCode::OK);
+    }
+    let request = Request::get("/users/me").header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: i64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let to_midnight = 86_400 - i64::from(now.hour()) * 3600 - i64::from(now.minute()) * 60 - i64::from(now.second());
+    assert!((to_midnight - 2..=to_midnight + 1).contains(&retry_after), "{retry_after} vs {to_midnight}");
+}
+
+/// The served document states what the handlers check (schemathesis holds the API to it in
+/// tests/tests/schema.rs); the completions land where they belong and invent nothing.
+#[tokio::test]
+async fn the_openapi_document_states_the_real_formats() {
+    let app = app();
+    let (status, document) = app.send(Method::GET, "/openapi.json", None, None, vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    let persons = &document["paths"]["/persons"]["get"];
+    let limit = persons["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "limit").unwrap();
+    assert_eq!((limit["in"].as_str(), &limit["schema"]["minimum"], &limit["schema"]["maximum"]), (Some("query"), &json!(1), &json!(100)));
+    assert!(persons["responses"]["429"]["headers"]["Retry-After"].is_object(), "{persons}");
+    assert_eq!(persons["responses"]["401"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Error");
+    let image = &document["paths"]["/images/{id}"]["get"]["parameters"][0]["schema"]["pattern"];
+    assert_eq!(ImageId::parse(&"0".repeat(26)).is_ok(), regex_like_ulid(image.as_str().unwrap()));
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(schemas["SignUp"]["properties"]["user_name"]["maxLength"], 32);
+    assert_eq!(schemas["StartUpload"]["properties"]["content_type"]["enum"], json!(["image/jpeg", "image/png", "image/webp"]));
+    assert_eq!(schemas["UpdateAccount"]["additionalProperties"], false);
+    for (name, schema) in schemas.as_object().unwrap() {
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            assert!(!property.is_null(), "{name}.{field} was invented by a completion");
+        }
+    }
+}
+
+/// The ULID pattern the document states, checked on the id the API would accept.
+fn regex_like_ulid(pattern: &str) -> bool {
+    pattern == "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
 }

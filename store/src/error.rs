@@ -23,6 +23,10 @@ pub enum Error {
     #[error("{0}")]
     QuotaExceeded(String),
 
+    /// The tenant asked more than its tier allows (per second or per day); `code` names which.
+    #[error("{message}")]
+    Throttled { code: &'static str, message: String, retry_after: std::time::Duration },
+
     /// No such thing for this user; never says whether it exists for someone else.
     #[error("{0}")]
     NotFound(String),

@@ -18,11 +18,13 @@ pub mod model;
 pub mod ops;
 pub mod password;
 pub mod photos;
+pub mod requests;
 pub mod users;
 
 use async_trait::async_trait;
 
-pub use contract::{NewImageEvent, NewUserEvent, QuotaSettings};
+pub use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
+use time::OffsetDateTime;
 pub use collections::{FaceCollections, NoCollections, RekognitionCollections};
 pub use error::{Error, Result};
 pub use events::SnsEvents;
@@ -38,7 +40,10 @@ pub trait UserStore: Send + Sync {
     async fn get(&self, user_name: &UserName) -> Result<Option<UserRecord>>;
     /// Replaces the user's record if its token generation is still `expected_generation`.
     async fn update(&self, user: &UserRecord, expected_generation: u64) -> Result<()>;
+    /// Deletes the account and its request allowance.
     async fn delete(&self, user_name: &UserName) -> Result<()>;
+    /// Counts one request of the user against `limits` at `now`; `Throttled` when over them.
+    async fn admit_request(&self, user_name: &UserName, limits: &RequestLimits, now: OffsetDateTime) -> Result<()>;
     /// Users whose name starts with `prefix`, in name order, after `after`.
     async fn search_prefix(&self, prefix: &str, limit: usize, after: Option<&UserName>) -> Result<Page<UserRecord, UserName>>;
     /// A stack-wide value (token key, ops credential digest).
@@ -111,6 +116,8 @@ pub trait PhotoStore: Send + Sync {
     async fn delete(&self, key: &str) -> Result<()>;
     /// Deletes every object under `prefix`; how many.
     async fn delete_prefix(&self, prefix: &str) -> Result<usize>;
+    /// The key of every object under `prefix`, in key order.
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>>;
     /// A URL to PUT the object with `content_type` and the pending-upload tag
     /// ([`photos::upload_tagging`], sent as `x-amz-tagging`): an object never completed expires.
     async fn presign_put(&self, key: &str, content_type: &str, expires_in: std::time::Duration) -> Result<String>;

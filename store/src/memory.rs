@@ -8,10 +8,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use contract::{NewImageEvent, NewUserEvent, QuotaSettings};
+use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
+use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
 use crate::images::quota_message;
+use crate::requests::{self, Allowance};
 use crate::grouping::{self, Centre, Member, PhotoFaces, assign};
 use crate::model::{
     Album, Analysis, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, UserRecord, Usage,
@@ -25,6 +27,7 @@ fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Default)]
 pub struct MemoryUsers {
     users: Mutex<BTreeMap<UserName, UserRecord>>,
+    allowances: Mutex<HashMap<UserName, Allowance>>,
     system: Mutex<HashMap<String, Vec<u8>>>,
 }
 
@@ -62,6 +65,15 @@ impl UserStore for MemoryUsers {
 
     async fn delete(&self, user_name: &UserName) -> Result<()> {
         locked(&self.users).remove(user_name);
+        locked(&self.allowances).remove(user_name);
+        Ok(())
+    }
+
+    async fn admit_request(&self, user_name: &UserName, limits: &RequestLimits, now: OffsetDateTime) -> Result<()> {
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let mut allowances = locked(&self.allowances);
+        let next = requests::admit(allowances.get(user_name).copied(), limits, now_ms)?;
+        allowances.insert(user_name.clone(), next);
         Ok(())
     }
 
@@ -506,6 +518,12 @@ impl PhotoStore for MemoryPhotos {
         let before = objects.len();
         objects.retain(|key, _| !key.starts_with(prefix));
         Ok(before - objects.len())
+    }
+
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut keys: Vec<String> = locked(&self.objects).keys().filter(|key| key.starts_with(prefix)).cloned().collect();
+        keys.sort();
+        Ok(keys)
     }
 
     async fn clear_upload_tag(&self, _key: &str) -> Result<()> {

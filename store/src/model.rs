@@ -377,6 +377,10 @@ pub fn words_of(lines: &[TextLine], max_words: usize) -> Vec<String> {
 
 /// Normalises a label as stored and searched: trimmed, lower-case, inner spaces kept single.
 pub fn normalize_label(raw: &str) -> Result<String> {
+    // As typed, too: a label is short, and what is refused must not depend on the spaces.
+    if raw.chars().count() > 64 {
+        return Err(Error::invalid("invalid_label", "a label has 1 to 64 letters, digits, spaces, '-' or '\''"));
+    }
     let label = raw.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
     let valid = !label.is_empty()
         && label.len() <= 64

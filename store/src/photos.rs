@@ -134,6 +134,16 @@ impl PhotoStore for S3Photos {
         Ok(())
     }
 
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut keys = Vec::new();
+        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(Error::aws("S3 ListObjectsV2"))?;
+            keys.extend(page.contents.unwrap_or_default().into_iter().filter_map(|object| object.key));
+        }
+        Ok(keys)
+    }
+
     async fn delete_prefix(&self, prefix: &str) -> Result<usize> {
         let mut deleted = 0;
         let mut pages = self

@@ -8,12 +8,18 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use contract::names::{USERS_NAME_PREFIX_INDEX, USERS_NAME_PREFIX_INDEX_KEY};
 use serde::{Deserialize, Serialize};
 
-use crate::UserStore;
+use crate::requests::{self, Allowance};
+use crate::{RequestLimits, UserStore};
+use time::OffsetDateTime;
 use crate::dynamo::{self, Item, condition_held, s};
 use crate::error::{Error, Result};
 use crate::model::{AccountStatus, Page, UserName, UserRecord, parse_rfc3339, rfc3339};
 
 const PROFILE: &str = "profile";
+/// The user's request allowance ([`crate::requests`]), beside the profile.
+const REQUESTS: &str = "requests";
+/// Concurrent requests of one user race for its allowance item: each retries on a lost race.
+const ALLOWANCE_ATTEMPTS: usize = 12;
 const SYSTEM_PK: &str = "#system";
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -75,6 +81,15 @@ impl TryFrom<UserItem> for UserRecord {
             last_sign_in: item.last_sign_in.as_deref().map(parse_rfc3339).transpose()?,
         })
     }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct AllowanceItem {
+    pk: String,
+    sk: String,
+    full_at_ms: i64,
+    day: i64,
+    requests: u64,
 }
 
 fn to_item(user: &UserRecord) -> Result<Item> {
@@ -154,14 +169,72 @@ impl UserStore for DynamoUsers {
     }
 
     async fn delete(&self, user_name: &UserName) -> Result<()> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(dynamo::key(user_name.as_str(), PROFILE)))
-            .send()
-            .await
-            .map_err(Error::aws("DeleteItem user"))?;
+        for sort_key in [PROFILE, REQUESTS] {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(dynamo::key(user_name.as_str(), sort_key)))
+                .send()
+                .await
+                .map_err(Error::aws("DeleteItem user"))?;
+        }
         Ok(())
+    }
+
+    async fn admit_request(&self, user_name: &UserName, limits: &RequestLimits, now: OffsetDateTime) -> Result<()> {
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        for attempt in 0..ALLOWANCE_ATTEMPTS {
+            if attempt > 0 {
+                // Lost a race with the same user's other requests: spread the retries apart.
+                let mut jitter = [0u8; 1];
+                getrandom::fill(&mut jitter).ok();
+                let spread_ms = 4 * attempt as u64;
+                tokio::time::sleep(std::time::Duration::from_millis(u64::from(jitter[0]) % spread_ms)).await;
+            }
+            let stored = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(dynamo::key(user_name.as_str(), REQUESTS)))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(Error::aws("GetItem request allowance"))?
+                .item
+                .map(dynamo::from_item::<AllowanceItem>)
+                .transpose()?
+                .map(|item| Allowance { full_at_ms: item.full_at_ms, day: item.day, requests: item.requests });
+            let next = requests::admit(stored, limits, now_ms)?;
+            let item = AllowanceItem {
+                pk: user_name.as_str().to_owned(),
+                sk: REQUESTS.to_owned(),
+                full_at_ms: next.full_at_ms,
+                day: next.day,
+                requests: next.requests,
+            };
+            let put = self.client.put_item().table_name(&self.table).set_item(Some(dynamo::to_item(item)?));
+            // Written only over what was read: a concurrent request of the same user makes
+            // this one read again.
+            let put = match stored {
+                None => put.condition_expression("attribute_not_exists(pk)"),
+                Some(read) => put
+                    .condition_expression("#full_at = :full_at AND #day = :day AND #requests = :requests")
+                    .expression_attribute_names("#full_at", "full_at_ms")
+                    .expression_attribute_names("#day", "day")
+                    .expression_attribute_names("#requests", "requests")
+                    .expression_attribute_values(":full_at", dynamo::n(read.full_at_ms))
+                    .expression_attribute_values(":day", dynamo::n(read.day))
+                    .expression_attribute_values(":requests", dynamo::n(read.requests)),
+            };
+            if condition_held(put.send().await, "PutItem request allowance")? {
+                return Ok(());
+            }
+        }
+        Err(Error::Throttled {
+            code: "rate_limited",
+            message: "too many requests at once; slow down".into(),
+            retry_after: std::time::Duration::from_secs(1),
+        })
     }
 
     async fn search_prefix(&self, prefix: &str, limit: usize, after: Option<&UserName>) -> Result<Page<UserRecord, UserName>> {

@@ -10,6 +10,7 @@ use super::AppState;
 use super::extract::{CurrentUser, QueryParams};
 use super::images::{ListQuery, SearchPage, SearchTerms, search_page};
 use super::error::ApiResult;
+use crate::error::Error;
 use crate::store::{object_key, thumbnail_key};
 
 const COVER_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 60);
@@ -59,12 +60,19 @@ pub async fn albums(State(state): State<AppState>, user: CurrentUser) -> ApiResu
 /// The photos of one album, newest first (the label search for one label).
 #[utoipa::path(get, path = "/albums/{label}", tag = "albums", security(("bearer" = [])),
     params(("label" = String, Path, description = "the album's label"), ListQuery),
-    responses((status = 200, body = SearchPage), (status = 400, description = "invalid label or cursor")))]
+    responses((status = 200, body = SearchPage), (status = 400, description = "invalid label or cursor"),
+        (status = 404, description = "no photo of the user has this label")))]
 pub async fn album(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(label): Path<String>,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<SearchPage>> {
-    Ok(Json(search_page(&state, user.name(), SearchTerms { labels: &[label], ..SearchTerms::default() }, query.limit, query.cursor.as_deref()).await?))
+    let first_page = query.cursor.as_deref().is_none_or(str::is_empty);
+    let page = search_page(&state, user.name(), SearchTerms { labels: &[label], ..SearchTerms::default() }, query.limit, query.cursor.as_deref()).await?;
+    // An album is a label of the user's photos: without a photo there is no album.
+    if first_page && page.items.is_empty() {
+        return Err(Error::NotFound("no such album: none of your photos has this label".into()).into());
+    }
+    Ok(Json(page))
 }

@@ -3,7 +3,8 @@
 //! answered with a generic message, so that no AWS detail reaches a client.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -30,6 +31,7 @@ impl ApiError {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict { .. } | Error::NameTaken { .. } => StatusCode::CONFLICT,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::NotAPhoto(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Config(_) | Error::Aws { .. } | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -38,7 +40,10 @@ impl ApiError {
     /// The stable, machine-readable code clients branch on.
     pub fn code(&self) -> &'static str {
         match &self.0 {
-            Error::Invalid { code, .. } | Error::Conflict { code, .. } | Error::Forbidden { code, .. } => code,
+            Error::Invalid { code, .. }
+            | Error::Conflict { code, .. }
+            | Error::Forbidden { code, .. }
+            | Error::Throttled { code, .. } => code,
             Error::Unauthenticated(_) => "unauthenticated",
             Error::QuotaExceeded(_) => "quota_exceeded",
             Error::NotFound(_) => "not_found",
@@ -63,7 +68,13 @@ impl IntoResponse for ApiError {
         if let Error::NameTaken { person_id } = &self.0 {
             body["error"]["person_id"] = json!(person_id);
         }
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Error::Throttled { retry_after, .. } = &self.0 {
+            // Whole seconds, rounded up: a client waiting this long is admitted.
+            let seconds = retry_after.as_millis().div_ceil(1000).max(1);
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds as u64));
+        }
+        response
     }
 }
 

@@ -68,6 +68,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
     }
 }
 
+/// A page's `limit` as sent: a number. An empty `limit=` is refused like any other non-number
+/// (the document says `limit` is an integer), not taken for "no limit given".
+pub fn limit_value<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+    text.parse()
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom(format!("limit must be a number from 1 to 100, got {text:?}")))
+}
+
 fn bearer(parts: &Parts) -> Result<&str> {
     let missing = || Error::Unauthenticated("sign in first: send Authorization: Bearer <token> (POST /sessions)".into());
     let header = parts.headers.get(AUTHORIZATION).ok_or_else(missing)?;
@@ -94,7 +103,8 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
-        let claims = state.tokens.verify(token, OffsetDateTime::now_utc())?;
+        let now = OffsetDateTime::now_utc();
+        let claims = state.tokens.verify(token, now)?;
         let revoked = || Error::Unauthenticated("the token is invalid or expired; sign in again".into());
         let user_name = UserName::parse(&claims.user_name).map_err(|_| revoked())?;
         let user = state.users.get(&user_name).await?.ok_or_else(revoked)?;
@@ -113,6 +123,9 @@ impl FromRequestParts<AppState> for CurrentUser {
                 .into());
             }
             AccountStatus::Moving => {}
+        }
+        if let Some(limits) = &state.config.settings.requests {
+            state.users.admit_request(&user.user_name, limits, now).await?;
         }
         Ok(CurrentUser(user))
     }

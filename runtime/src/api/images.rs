@@ -49,7 +49,7 @@ fn encode_cursor(id: ImageId) -> String {
     URL_SAFE_NO_PAD.encode(id.to_string())
 }
 
-fn decode_cursor(cursor: Option<&str>) -> Result<Option<ImageId>> {
+pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<ImageId>> {
     let invalid = || Error::invalid("invalid_cursor", "cursor must be a next_cursor returned by this API");
     cursor
         .map(|cursor| {
@@ -273,15 +273,18 @@ pub struct UploadTicket {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// 1-100, default 20.
+    #[serde(default, deserialize_with = "super::extract::limit_value")]
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// Labels; an image must carry all of them. Case-insensitive.
@@ -294,6 +297,7 @@ pub struct SearchQuery {
     /// punctuation dropped (`np.zeros_like` is `npzeroslike`).
     #[serde(default)]
     pub text: Vec<String>,
+    #[serde(default, deserialize_with = "super::extract::limit_value")]
     pub limit: Option<usize>,
     pub cursor: Option<String>,
 }

@@ -3,6 +3,7 @@
 //! drift apart.
 
 pub mod albums;
+pub mod document;
 pub mod error;
 pub mod extract;
 pub mod faces;
@@ -103,6 +104,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
 /// The whole API, ready to serve.
 pub fn router(services: Services) -> axum::Router {
     let (router, openapi) = api_routes().split_for_parts();
+    let mut openapi = serde_json::to_value(&openapi).unwrap_or_default();
+    document::complete(&mut openapi, &services.config.settings);
     let openapi = Arc::new(openapi);
     let policy = HeaderValue::from_str(&gallery::content_security_policy(&services.photo_origin))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));

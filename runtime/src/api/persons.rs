@@ -52,9 +52,11 @@ pub struct PersonPage {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PersonQuery {
     /// 1-100, default 20.
+    #[serde(default, deserialize_with = "super::extract::limit_value")]
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -217,7 +219,9 @@ pub async fn merge_persons(
     Path(id): Path<String>,
     JsonBody(request): JsonBody<MergeRequest>,
 ) -> ApiResult<Json<PersonView>> {
-    let into = PersonId::parse(&id)?;
+    // The person merged into exists first: a list naming it is a client's mistake about an
+    // existing person only.
+    let into = find(&state, &user, &id).await?.id;
     let from = request.ids(into)?;
     let person = state.images.merge_persons(user.name(), into, &from).await?;
     Ok(Json(PersonView::of(&state, user.name(), person).await?))

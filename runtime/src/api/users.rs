@@ -24,6 +24,7 @@ pub struct SignUp {
     pub first_name: String,
     pub last_name: String,
     /// 10-128 characters, not containing the user name.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
 }
 
@@ -33,7 +34,9 @@ pub struct UpdateAccount {
     pub email: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
-    /// A new password; needs `current_password`, and signs out every other session.
+    /// A new password (10-128 characters, not containing the user name); needs
+    /// `current_password`, and signs out every other session.
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: Option<String>,
     pub current_password: Option<String>,
 }
@@ -72,11 +75,13 @@ pub struct UpdatedAccount {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserSearch {
     /// The start of the user names wanted (at least one character).
     pub prefix: String,
     /// 1-100, default 20.
+    #[serde(default, deserialize_with = "super::extract::limit_value")]
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -4,6 +4,7 @@
 //! holds what they share and the [`ImageStore`] implementation that ties them together.
 
 mod albums;
+pub mod check;
 #[cfg(feature = "bulk")]
 pub mod bulk;
 mod keys;
