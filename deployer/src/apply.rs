@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{
-    Capability, Change, ChangeSetStatus, ChangeSetType, Parameter, ResourceStatus, StackEvent, StackStatus, Tag,
+    Capability, Change, ChangeSetStatus, ChangeSetType, Parameter, ResourceStatus, ResourceToImport, StackEvent, StackStatus, Tag,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::aws::Clients;
+use crate::data::Kept;
 use crate::config::{StackId, TenantName, TierName};
 use crate::error::{Error, Result};
 use crate::template::OUTPUTS;
@@ -139,6 +140,7 @@ impl Plan {
         for change in &self.resources {
             let (mark, verb) = match change.action.as_str() {
                 "Add" => ('+', "add"),
+                "Import" => ('<', "import"),
                 "Remove" => ('-', "remove"),
                 "Modify" => ('~', "modify"),
                 other => ('?', other),
@@ -188,12 +190,7 @@ pub async fn plan(
         Some(info) if !info.is_review_only() => ChangeSetType::Update,
         _ => ChangeSetType::Create,
     };
-    let name = format!(
-        "deployer-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_millis())
-    );
+    let name = change_set_name();
     let cfn_parameters = parameters
         .iter()
         .map(|(key, value)| match value {
@@ -259,6 +256,55 @@ pub async fn plan(
         return Ok(None);
     }
     Ok(Some(plan))
+}
+
+fn change_set_name() -> String {
+    format!(
+        "deployer-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis())
+    )
+}
+
+/// The change set that takes `kept` resources back into the new stack `stack` (CloudFormation
+/// resource import): `template` declares exactly them ([`crate::template::Template::for_import`]).
+pub async fn plan_import(clients: &Clients, stack: &str, template: &str, kept: &[Kept], tags: &[(&str, String)]) -> Result<Plan> {
+    let imports = kept
+        .iter()
+        .map(|kept| {
+            ResourceToImport::builder()
+                .resource_type(kept.kind.resource_type())
+                .logical_resource_id(&kept.logical_id)
+                .resource_identifier(kept.kind.identifier(), &kept.physical_id)
+                .build()
+        })
+        .collect();
+    let created = clients
+        .cloudformation
+        .create_change_set()
+        .stack_name(stack)
+        .change_set_name(change_set_name())
+        .change_set_type(ChangeSetType::Import)
+        .template_body(template)
+        .set_resources_to_import(Some(imports))
+        .set_tags((!tags.is_empty()).then(|| tags.iter().map(|(key, value)| Tag::builder().key(*key).value(value).build()).collect()))
+        .send()
+        .await
+        .map_err(Error::aws(format!("CreateChangeSet (IMPORT) for {stack}")))?;
+    let id = created.id.ok_or_else(|| Error::Aws { action: format!("CreateChangeSet (IMPORT) for {stack}"), message: "no change set id".into() })?;
+    let (status, reason, changes) = wait_for_change_set(clients, &id).await?;
+    if status == ChangeSetStatus::Failed {
+        delete_change_set(clients, &id).await?;
+        return Err(Error::Aws { action: format!("import into {stack}"), message: reason });
+    }
+    Ok(Plan {
+        stack: stack.to_owned(),
+        change_set_id: id,
+        kind: ChangeSetType::Import,
+        resources: changes.iter().filter_map(resource_change).collect(),
+        parameters: Vec::new(),
+    })
 }
 
 /// A template parameter's value in a change set.
@@ -341,6 +387,7 @@ pub async fn execute(clients: &Clients, plan: &Plan, timeout: Duration) -> Resul
         .map_err(Error::aws(format!("ExecuteChangeSet on {}", plan.stack)))?;
     let success = match plan.kind {
         ChangeSetType::Create => StackStatus::CreateComplete,
+        ChangeSetType::Import => StackStatus::ImportComplete,
         _ => StackStatus::UpdateComplete,
     };
     follow(clients, &plan.stack, &plan.stack, before, success, timeout).await

@@ -368,6 +368,16 @@ async fn up(
         }
     }
 
+    // A stack taken down keeps its data (DeletionPolicy Retain); a new one takes it back
+    // before anything else is created, so that the bucket's and tables' names are its own again.
+    if existing.as_ref().is_none_or(|info| info.is_review_only()) {
+        let kept = data::kept(clients, &stack.template, &stack.name).await?;
+        if !kept.is_empty() {
+            take_back(clients, stack, &kept, timeout).await?;
+            existing = apply::describe(clients, &stack.name).await?;
+        }
+    }
+
     let mut parameters = artifact_parameters(bucket, artifacts);
     parameters.insert(
         params::ANALYZER_QUEUE_MAPPING.to_owned(),
@@ -383,6 +393,39 @@ async fn up(
     println!("Outputs of {}:", stack.name);
     println!("{}", apply::format_outputs(&apply::outputs(clients, &stack.name).await?));
     Ok(())
+}
+
+/// Imports the data a previous stack of this name kept into the new one.
+async fn take_back(clients: &Clients, stack: &Stack, kept: &[data::Kept], timeout: Duration) -> Result<()> {
+    let retained = stack.template.retained_ids();
+    let missing: Vec<&str> = retained.iter().copied().filter(|id| !kept.iter().any(|kept| kept.logical_id == *id)).collect();
+    if !missing.is_empty() {
+        // The kept resources name each other (the tables and bucket are encrypted with the key):
+        // a part of them cannot be imported alone.
+        return Err(Error::Aws {
+            action: format!("taking back the data of {}", stack.name),
+            message: format!(
+                "only part of its data is left ({} missing); restore it, or `deployer down {} --purge` to start empty",
+                missing.join(", "),
+                stack.flags()
+            ),
+        });
+    }
+    let keys = kept.iter().filter(|kept| kept.kind == data::KeptKind::Key).count();
+    if keys > 1 {
+        return Err(Error::Aws {
+            action: format!("taking back the data of {}", stack.name),
+            message: format!("{keys} enabled keys are described as this stack's: keep one (schedule the others' deletion) and run up again"),
+        });
+    }
+    println!("{} keeps data from before it was taken down; taking it back:", stack.name);
+    for kept in kept {
+        println!("  < import  {:<32} {} {}", kept.logical_id, kept.kind.resource_type(), kept.physical_id);
+    }
+    let logical_ids: Vec<&str> = kept.iter().map(|kept| kept.logical_id.as_str()).collect();
+    let template = stack.template.for_import(&logical_ids).to_yaml()?;
+    let plan = apply::plan_import(clients, &stack.name, &template, kept, &stack.tags()).await?;
+    apply::execute(clients, &plan, timeout).await
 }
 
 async fn down(clients: &Clients, stack: &Stack, purge: bool, yes: bool, timeout: Duration) -> Result<()> {

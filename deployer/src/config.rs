@@ -125,10 +125,11 @@ impl From<FaceDistance> for f64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiLimits {
-    /// Steady-state requests per second, for the stage and the usage plan.
+    /// Each tenant's steady requests per second.
     pub rate_limit: Positive,
+    /// Each tenant's requests at once, above the steady rate.
     pub burst_limit: Positive,
-    /// Requests per day in the usage plan.
+    /// Each tenant's requests per UTC day.
     pub daily_quota: Positive,
 }
 

@@ -42,35 +42,83 @@ impl fmt::Display for RetainedData {
     }
 }
 
+/// A retained resource that exists now, under the logical id the template gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub logical_id: String,
+    pub kind: KeptKind,
+    pub physical_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptKind {
+    Bucket,
+    Table,
+    Key,
+}
+
+impl KeptKind {
+    pub fn resource_type(self) -> &'static str {
+        match self {
+            KeptKind::Bucket => "AWS::S3::Bucket",
+            KeptKind::Table => "AWS::DynamoDB::Table",
+            KeptKind::Key => "AWS::KMS::Key",
+        }
+    }
+
+    /// The property CloudFormation's resource import identifies this type by.
+    pub fn identifier(self) -> &'static str {
+        match self {
+            KeptKind::Bucket => "BucketName",
+            KeptKind::Table => "TableName",
+            KeptKind::Key => "KeyId",
+        }
+    }
+}
+
 /// Finds the retained resources of `stack` by the names the template gives them (and the key
 /// by its description), so they are found whether or not the stack still exists.
-pub async fn locate(clients: &Clients, template: &Template, stack: &str) -> Result<RetainedData> {
+pub async fn kept(clients: &Clients, template: &Template, stack: &str) -> Result<Vec<Kept>> {
     let account = clients.account_id().await?;
     let pseudo = Pseudo {
         stack_name: stack,
         account_id: &account,
         region: &clients.region,
     };
-    let mut found = RetainedData::default();
+    let mut found = Vec::new();
     for id in template.retained_ids() {
+        let kept = |kind, physical_id| Kept { logical_id: id.to_owned(), kind, physical_id };
         match &template.resources[id].kind {
             ResourceKind::Bucket(bucket) => {
                 let name = bucket.bucket_name.resolve_name(&pseudo).ok_or_else(|| unnamed(id))?;
                 if clients.s3.head_bucket().bucket(&name).send().await.is_ok() {
-                    found.buckets.push(name);
+                    found.push(kept(KeptKind::Bucket, name));
                 }
             }
             ResourceKind::Table(table) => {
                 let name = table.table_name.resolve_name(&pseudo).ok_or_else(|| unnamed(id))?;
                 if clients.dynamodb.describe_table().table_name(&name).send().await.is_ok() {
-                    found.tables.push(name);
+                    found.push(kept(KeptKind::Table, name));
                 }
             }
-            ResourceKind::KmsKey(_) => found.keys.extend(keys_of(clients, stack).await?),
+            ResourceKind::KmsKey(_) => found.extend(keys_of(clients, stack).await?.into_iter().map(|key| kept(KeptKind::Key, key))),
             _ => {}
         }
     }
     Ok(found)
+}
+
+/// The retained resources of `stack` that exist now, by kind.
+pub async fn locate(clients: &Clients, template: &Template, stack: &str) -> Result<RetainedData> {
+    let mut data = RetainedData::default();
+    for kept in kept(clients, template, stack).await? {
+        match kept.kind {
+            KeptKind::Bucket => data.buckets.push(kept.physical_id),
+            KeptKind::Table => data.tables.push(kept.physical_id),
+            KeptKind::Key => data.keys.push(kept.physical_id),
+        }
+    }
+    Ok(data)
 }
 
 fn unnamed(id: &str) -> Error {

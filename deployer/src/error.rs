@@ -68,6 +68,10 @@ pub enum Error {
     #[error("{0}")]
     Tenant(String),
 
+    /// `tenant check` found (or left) drifts: it printed them; the exit status says so.
+    #[error("{0}")]
+    Drift(String),
+
     /// From the stores the deployer shares with the runtime (users, the ops credential).
     #[error(transparent)]
     Store(#[from] store::Error),

@@ -64,7 +64,6 @@ fn every_tier_has_the_required_resources() {
         (ids::PROXY_METHOD, "AWS::ApiGateway::Method"),
         (ids::DEPLOYMENT, "AWS::ApiGateway::Deployment"),
         (ids::STAGE, "AWS::ApiGateway::Stage"),
-        (ids::USAGE_PLAN, "AWS::ApiGateway::UsagePlan"),
     ];
     for (config, template) in each_tier() {
         let yaml: serde_norway::Value = serde_norway::from_str(&template.to_yaml().unwrap()).unwrap();
@@ -198,6 +197,10 @@ fn tier_values_are_applied() {
             assert_eq!(settings["labeler"]["max_labels"], config.labeler.max_labels.0, "{tier}");
             assert_eq!(settings["quotas"]["max_photo_bytes"], config.quotas.max_photo_bytes.0, "{tier}");
             assert_eq!(settings["features"]["faces"], config.features.faces, "{tier}");
+            // Each tenant's request limits travel to the function that counts them.
+            assert_eq!(settings["requests"]["per_second"], config.api.rate_limit.0, "{tier}");
+            assert_eq!(settings["requests"]["burst"], config.api.burst_limit.0, "{tier}");
+            assert_eq!(settings["requests"]["per_day"], config.api.daily_quota.0, "{tier}");
         }
         let ResourceKind::Queue(queue) = kind(&template, ids::ANALYSIS_QUEUE) else { panic!() };
         assert_eq!(queue.visibility_timeout, config.analysis.visibility_timeout_seconds.0);
@@ -216,12 +219,9 @@ fn tier_values_are_applied() {
 
         let ResourceKind::Stage(stage) = kind(&template, ids::STAGE) else { panic!() };
         assert_eq!(stage.stage_name, "prod");
-        assert_eq!(stage.method_settings[0].throttling_rate_limit, config.api.rate_limit.0);
-        assert_eq!(stage.method_settings[0].throttling_burst_limit, config.api.burst_limit.0);
-        let ResourceKind::UsagePlan(plan) = kind(&template, ids::USAGE_PLAN) else { panic!() };
-        assert_eq!(plan.quota.limit, config.api.daily_quota.0);
-        assert_eq!(plan.quota.period, "DAY");
-        assert_eq!(plan.throttle.rate_limit, config.api.rate_limit.0);
+        // No usage plan: it would limit only API keys, which no request carries.
+        let yaml = template.to_yaml().unwrap();
+        assert!(!yaml.contains("AWS::ApiGateway::UsagePlan") && !yaml.contains("ThrottlingRateLimit"), "{tier}");
 
         let ResourceKind::Role(analyzer) = kind(&template, ids::ANALYZER_ROLE) else { panic!() };
         let may_detect_labels = analyzer.policies[0]
@@ -455,7 +455,7 @@ fn only_tiers_that_allow_it_have_dedicated_stacks() {
 fn the_bucket_takes_presigned_uploads_only_from_the_gallery() {
     let template = render(&config("CORE_USER"), None);
     let ResourceKind::Bucket(bucket) = kind(&template, ids::BUCKET) else { panic!("the bucket is not a bucket") };
-    let [rule] = bucket.cors_configuration.cors_rules.as_slice() else { panic!("one CORS rule") };
+    let [rule] = bucket.cors_configuration.as_ref().unwrap().cors_rules.as_slice() else { panic!("one CORS rule") };
     assert_eq!((rule.allowed_methods.as_slice(), rule.allowed_headers.as_slice()), (&["PUT"][..], &["content-type", "x-amz-tagging"][..]));
     let local = |origin: &str| {
         Expr::If("ServedLocally".into(), Box::new(Expr::str(origin)), Box::new(Expr::reference("AWS::NoValue")))
@@ -470,4 +470,41 @@ fn the_bucket_takes_presigned_uploads_only_from_the_gallery() {
         ]
     );
     assert!(template.conditions.contains_key("ServedLocally"));
+}
+
+/// Every logical id a rendered template names (`!Ref X`, `!GetAtt X.Y`, `${X}` in `!Sub`).
+fn names_in(yaml: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for line in yaml.lines() {
+        for (tag, end) in [("!Ref ", ' '), ("!GetAtt ", '.')] {
+            if let Some(rest) = line.split(tag).nth(1) {
+                names.insert(rest.split([end, ' ']).next().unwrap().trim().to_owned());
+            }
+        }
+        for part in line.split("${").skip(1) {
+            let name = part.split(['}', '.']).next().unwrap();
+            if !name.starts_with("AWS::") && !name.starts_with('!') {
+                names.insert(name.to_owned());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn the_import_template_takes_back_only_the_kept_data_and_names_nothing_else() {
+    for (config, template) in each_tier() {
+        let retained = template.retained_ids();
+        assert_eq!(retained.len(), 4, "{}: bucket, two tables, key", config.tier);
+        let import = template.for_import(&retained);
+        let kept: BTreeSet<String> = import.resources.keys().cloned().collect();
+        assert_eq!(kept, retained.iter().map(|id| (*id).to_owned()).collect());
+        let yaml = import.to_yaml().unwrap();
+        assert!(names_in(&yaml).is_subset(&kept), "{}: the import names {:?}", config.tier, names_in(&yaml));
+        assert!(import.resources.values().all(|resource| resource.is_retained()), "an import needs DeletionPolicy");
+        assert!(!yaml.contains("Parameters:") && !yaml.contains("Outputs:"), "{yaml}");
+        // The full template still has the bucket's CORS rule for the update after the import.
+        let ResourceKind::Bucket(bucket) = kind(&template, ids::BUCKET) else { panic!() };
+        assert!(bucket.cors_configuration.is_some());
+    }
 }

@@ -1,10 +1,13 @@
-//! The REST API: `ANY /` and `ANY /{proxy+}` proxied to the API function, stage `prod`
-//! throttled per tier, and a usage plan carrying the tier's daily quota.
+//! The REST API: `ANY /` and `ANY /{proxy+}` proxied to the API function, stage `prod`.
+//!
+//! The tier's request limits are per tenant, and API Gateway cannot tell tenants apart without
+//! an API key per user (a usage plan's throttle and quota apply per key): the API function
+//! counts each signed-in user's requests in the users table instead (`store::requests`), the
+//! same code on AWS and in `runtime serve`. The stage is left to the account's throttle.
 
 use serde::Serialize;
 
 use super::{Expr, Resource, ResourceKind, STAGE_NAME, ids};
-use crate::config::TierConfig;
 
 /// Photo uploads go through the proxy as binary bodies (base64 in the Lambda event).
 const BINARY_MEDIA_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "application/octet-stream"];
@@ -65,47 +68,6 @@ pub struct Stage {
     pub stage_name: &'static str,
     pub rest_api_id: Expr,
     pub deployment_id: Expr,
-    pub method_settings: Vec<MethodSetting>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct MethodSetting {
-    pub resource_path: &'static str,
-    pub http_method: &'static str,
-    pub throttling_rate_limit: u64,
-    pub throttling_burst_limit: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct UsagePlan {
-    pub usage_plan_name: Expr,
-    pub description: &'static str,
-    pub api_stages: Vec<ApiStage>,
-    pub throttle: Throttle,
-    pub quota: Quota,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ApiStage {
-    pub api_id: Expr,
-    pub stage: Expr,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Throttle {
-    pub rate_limit: u64,
-    pub burst_limit: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Quota {
-    pub limit: u64,
-    pub period: &'static str,
 }
 
 fn proxy_method(resource_id: Expr) -> Method {
@@ -125,8 +87,7 @@ fn proxy_method(resource_id: Expr) -> Method {
     }
 }
 
-pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
-    let limits = config.api;
+pub fn resources() -> Vec<(&'static str, Resource)> {
     vec![
         (
             ids::REST_API,
@@ -172,31 +133,6 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
                 stage_name: STAGE_NAME,
                 rest_api_id: Expr::reference(ids::REST_API),
                 deployment_id: Expr::reference(ids::DEPLOYMENT),
-                method_settings: vec![MethodSetting {
-                    resource_path: "/*",
-                    http_method: "*",
-                    throttling_rate_limit: limits.rate_limit.0,
-                    throttling_burst_limit: limits.burst_limit.0,
-                }],
-            })),
-        ),
-        (
-            ids::USAGE_PLAN,
-            Resource::new(ResourceKind::UsagePlan(UsagePlan {
-                usage_plan_name: Expr::sub("${AWS::StackName}"),
-                description: "Tier throttling and daily quota, applied per API key",
-                api_stages: vec![ApiStage {
-                    api_id: Expr::reference(ids::REST_API),
-                    stage: Expr::reference(ids::STAGE),
-                }],
-                throttle: Throttle {
-                    rate_limit: limits.rate_limit.0,
-                    burst_limit: limits.burst_limit.0,
-                },
-                quota: Quota {
-                    limit: limits.daily_quota.0,
-                    period: "DAY",
-                },
             })),
         ),
     ]

@@ -11,7 +11,7 @@ use crate::config::TierConfig;
 
 pub use contract::env;
 use contract::names::Function as FunctionRole;
-use contract::{FaceSettings, LabelerSettings, QuotaSettings, TextSettings, TierSettings};
+use contract::{FaceSettings, LabelerSettings, QuotaSettings, RequestLimits, TextSettings, TierSettings};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -100,6 +100,11 @@ pub fn tier_settings(config: &TierConfig) -> TierSettings {
             bytes_per_user: config.quotas.bytes_per_user,
             max_photo_bytes: config.quotas.max_photo_bytes.0,
         },
+        requests: Some(RequestLimits {
+            per_second: config.api.rate_limit.0,
+            burst: config.api.burst_limit.0,
+            per_day: config.api.daily_quota.0,
+        }),
     }
 }
 

@@ -54,7 +54,6 @@ pub mod ids {
     pub const PROXY_METHOD: &str = "RestApiAnyMethodProxy";
     pub const DEPLOYMENT: &str = "RestApiDeployment";
     pub const STAGE: &str = "RestApiStage";
-    pub const USAGE_PLAN: &str = "RestApiUsagePlan";
     pub const API_INVOKE_PERMISSION: &str = "ApiFunctionInvokePermission";
 }
 
@@ -315,8 +314,6 @@ pub enum ResourceKind {
     Deployment(api::Deployment),
     #[serde(rename = "AWS::ApiGateway::Stage")]
     Stage(api::Stage),
-    #[serde(rename = "AWS::ApiGateway::UsagePlan")]
-    UsagePlan(api::UsagePlan),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -345,13 +342,13 @@ pub struct Template {
     pub format_version: &'static str,
     #[serde(rename = "Description")]
     pub description: String,
-    #[serde(rename = "Parameters")]
+    #[serde(rename = "Parameters", skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<&'static str, Parameter>,
-    #[serde(rename = "Conditions")]
+    #[serde(rename = "Conditions", skip_serializing_if = "BTreeMap::is_empty")]
     pub conditions: BTreeMap<&'static str, Expr>,
     #[serde(rename = "Resources")]
     pub resources: BTreeMap<String, Resource>,
-    #[serde(rename = "Outputs")]
+    #[serde(rename = "Outputs", skip_serializing_if = "BTreeMap::is_empty")]
     pub outputs: BTreeMap<&'static str, Output>,
 }
 
@@ -363,6 +360,33 @@ impl Template {
 
     pub fn to_yaml(&self) -> Result<String> {
         serde_norway::to_string(self).map_err(|err| Error::Render(err.to_string()))
+    }
+
+    /// The template that takes kept data back into a new stack (a CloudFormation IMPORT change
+    /// set): only the retained resources in `kept`, as this template declares them, less what
+    /// names resources the import does not have (the bucket's CORS rule names the REST API);
+    /// the update that follows the import adds the rest.
+    pub fn for_import(&self, kept: &[&str]) -> Template {
+        let resources = self
+            .resources
+            .iter()
+            .filter(|(id, resource)| resource.is_retained() && kept.contains(&id.as_str()))
+            .map(|(id, resource)| {
+                let mut resource = resource.clone();
+                if let ResourceKind::Bucket(bucket) = &mut resource.kind {
+                    bucket.cors_configuration = None;
+                }
+                (id.clone(), resource)
+            })
+            .collect();
+        Template {
+            format_version: self.format_version,
+            description: self.description.clone(),
+            parameters: BTreeMap::new(),
+            conditions: BTreeMap::new(),
+            resources,
+            outputs: BTreeMap::new(),
+        }
     }
 
     /// Logical ids of the resources that outlive the stack (DeletionPolicy Retain).
@@ -446,7 +470,7 @@ pub fn render(config: &TierConfig, tenant: Option<&TenantName>) -> Template {
         .chain(messaging::resources(config))
         .chain(iam::resources(config))
         .chain(functions::resources(config))
-        .chain(api::resources(config))
+        .chain(api::resources())
     {
         template.add(id, resource);
     }

@@ -85,6 +85,20 @@ pub enum TenantCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Recount a tenant from the bucket and the tables and report every drift: orphan objects,
+    /// records whose photo is gone, missing or extra index entries, wrong usage, album and
+    /// person counts. Exits 1 when there is any (after --repair: any left).
+    Check {
+        /// The user name.
+        user: String,
+        /// Repair what was found: delete orphans and lost photos' records, write derived items
+        /// and counters again from the records.
+        #[arg(long)]
+        repair: bool,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a tenant with everything, as DELETE /users/me does.
     Remove {
         /// The user name.
@@ -137,6 +151,23 @@ pub async fn run(clients: &Clients, stacks: &StacksDir, command: TenantCommand) 
             let all = deployed(clients, stacks, None).await?;
             let target = StackId { tier: to, tenant: stack };
             moving::run(clients, &all, &user, &target, yes).await
+        }
+        TenantCommand::Check { user, repair, json } => {
+            let user = parse_user(&user)?;
+            let stacks = deployed(clients, stacks, None).await?;
+            let (stack, _) = holding(&stacks, &user).await?;
+            let (found, left) = if repair {
+                audit(clients, "tenant check --repair", &user, &stack.name).await;
+                let (found, left) = stack.images.repair(&user, &stack.photos).await?;
+                (found, Some(left))
+            } else {
+                (stack.images.check(&user, &stack.photos).await?, None)
+            };
+            report::print_check(&stack.name, &found, left.as_ref(), json)?;
+            match left.as_ref().unwrap_or(&found).drifts.len() {
+                0 => Ok(()),
+                drifts => Err(Error::Drift(format!("{drifts} drift(s) in {user}"))),
+            }
         }
         TenantCommand::Remove { user, yes } => {
             let user = parse_user(&user)?;

@@ -1,6 +1,7 @@
 //! What `tenant list` and `tenant show` print: a table for people, JSON for tools.
 
 use serde::Serialize;
+use store::images::check::{Drift, Report as CheckReport};
 use store::{ImageStore, UserRecord, rfc3339};
 
 use super::stacks::TenantStack;
@@ -140,4 +141,47 @@ pub fn print_one(view: &TenantView, json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What `tenant check` prints: each drift found, and after a repair what is left.
+pub fn print_check(stack: &str, found: &CheckReport, left: Option<&CheckReport>, json: bool) -> Result<()> {
+    if json {
+        let value = serde_json::json!({"stack": stack, "found": found, "left": left});
+        println!("{}", to_json(&value)?);
+        return Ok(());
+    }
+    println!(
+        "{} in {stack}: {} records, {} objects, {} drift(s)",
+        found.user,
+        found.records,
+        found.objects,
+        found.drifts.len()
+    );
+    for drift in &found.drifts {
+        println!("  {}", describe(drift));
+    }
+    if let Some(left) = left {
+        println!("Repaired {} drift(s); {} left.", found.drifts.len() - left.drifts.len().min(found.drifts.len()), left.drifts.len());
+        for drift in &left.drifts {
+            println!("  left: {}", describe(drift));
+        }
+    }
+    Ok(())
+}
+
+fn describe(drift: &Drift) -> String {
+    match drift {
+        Drift::OrphanObject { key } => format!("orphan object {key} (no record)"),
+        Drift::RecordWithoutObject { image } => format!("image {image} is counted but its photo is gone"),
+        Drift::MissingEntry { sk } => format!("index entry {sk} missing or stale"),
+        Drift::ExtraItem { sk } => format!("item {sk} belongs to no record"),
+        Drift::MissingFace { sk } => format!("face {sk} lost its descriptor (upload the photo again to restore it)"),
+        Drift::Usage { stored_photos, stored_bytes, photos, bytes } => {
+            format!("usage says {stored_photos} photos / {stored_bytes} bytes; counted {photos} / {bytes}")
+        }
+        Drift::Album { label, stored, photos } => format!("album {label} says {stored} photos; counted {photos}"),
+        Drift::Person { person, stored_faces, stored_photos, faces, photos } => {
+            format!("person {person} says {stored_faces} faces in {stored_photos} photos; counted {faces} in {photos}")
+        }
+    }
 }
