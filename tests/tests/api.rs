@@ -491,3 +491,55 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
     }
     api.tear_down().await;
 }
+
+#[tokio::test]
+async fn one_tenant_over_its_rate_is_refused_while_another_is_served() {
+    let api = Api::deploy(
+        "BASIC_USER",
+        "API_RATE_LIMITS",
+        &[("rate_limit: 10", "rate_limit: 1"), ("burst_limit: 20", "burst_limit: 4")],
+    )
+    .await;
+    let (noisy, quiet) = (api.user("noisy").await, api.user("quiet").await);
+    // At once, as a client's parallel requests come: the burst passes, the rest is refused,
+    // whichever Lambda instance (here: task) answers, since the count is in the users table.
+    let replies = join_all((0..10).map(|_| api.call(Method::GET, "/images", Some(&noisy), None))).await;
+    let served = replies.iter().filter(|reply| reply.status == StatusCode::OK).count();
+    let refused: Vec<_> = replies.iter().filter(|reply| reply.status == StatusCode::TOO_MANY_REQUESTS).collect();
+    assert!((4..=5).contains(&served), "served {served} of 10 with a burst of 4 at 1 a second");
+    assert_eq!(served + refused.len(), 10, "{replies:?}");
+    assert!(refused.iter().all(|reply| reply.error_code() == "rate_limited"));
+    assert_eq!(api.call(Method::GET, "/images", Some(&quiet), None).await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(api.call(Method::GET, "/images", Some(&noisy), None).await.status, StatusCode::OK, "a second refills one");
+    api.tear_down().await;
+}
+
+/// `down` then `up`: the new stack takes the kept bucket, tables and key back (an IMPORT change
+/// set naming each) before it creates the rest. The emulator runs an IMPORT change set as a
+/// plain create, which fails on what exists (a table's ResourceInUseException, the bucket's
+/// BucketAlreadyExists), so here `up` is
+/// seen finding the data and asking for the import, and the data is seen untouched by the
+/// refused import; the import itself only AWS shows (README, "What only AWS can show").
+#[tokio::test]
+async fn up_after_down_asks_to_take_the_kept_data_back_and_loses_nothing() {
+    let api = Api::deploy("BASIC_USER", "KEPT_DATA", &[]).await;
+    let token = api.user("keeper").await;
+    let photo = api.upload(&token, "image/png", png(4, 4, 9)).await;
+    let before = api.state().await;
+    let down = api.files.deployer(&["down", "--tier", "KEPT_DATA"]).expect_success("down");
+    assert!(down.stdout.contains("Kept the data"), "{}", down.stdout);
+
+    let artifacts = common::artifacts();
+    let up = api.files.deployer(&["up", "--tier", "KEPT_DATA", "--artifacts", artifacts.to_str().unwrap(), "--analyzer", "local"]);
+    assert!(up.stdout.contains("keeps data from before it was taken down"), "{}\n{}", up.stdout, up.stderr);
+    for logical_id in ["PhotoBucket", "UsersTable", "ImagesTable", "Key"] {
+        assert!(up.stdout.lines().any(|line| line.contains("< import") && line.contains(logical_id)), "{logical_id}: {}", up.stdout);
+    }
+    if !up.success {
+        assert!(up.stderr.contains("already exists") || up.stderr.contains("BucketAlreadyExists"), "only the emulator's create-instead-of-import may stop it:\n{}", up.stderr);
+    }
+    assert_eq!(api.state().await, before, "the data is as it was");
+    assert!(api.object_keys().await.contains(&format!("keeper/{photo}")));
+    api.tear_down().await;
+}

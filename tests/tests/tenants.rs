@@ -234,3 +234,75 @@ async fn a_dedicated_stack_for_one_tenant_is_deployed_listed_served_and_taken_do
     let gone = files.deployer(&["tenant", "create", "bob", "--tier", "TENANT_SILO", "--stack", tenant_name, "--email", "bob@example.org"]);
     assert!(!gone.success && gone.stderr.contains("is not deployed"), "{}", gone.stderr);
 }
+
+/// `tenant check` on a tenant damaged on purpose in every way it recounts: it reports each
+/// drift (exit 1), `--repair` mends them (exit 0), and the user sees a consistent account.
+#[tokio::test]
+async fn tenant_check_finds_and_repairs_a_damaged_tenant() {
+    let api = Api::deploy("CORE_USER", "TENANT_CHECK", &[]).await;
+    let dir = stacks_dir(&[&api], None);
+    let token = api.user("damaged").await;
+    let group = api.upload(&token, "image/jpeg", fixture("sample2.jpg")).await;
+    let cat = api.upload(&token, "image/png", fixture("chelsea.png")).await;
+    let coffee = api.upload(&token, "image/png", fixture("coffee.png")).await;
+    let poller = api.poller();
+    api.analyse_all(&token, &poller).await;
+    let clean = tenant(&dir, &["check", "damaged"]);
+    assert!(clean.success, "a fresh tenant has no drift:\n{}\n{}", clean.stdout, clean.stderr);
+    let before = seen_by_user(&api, &token).await;
+
+    // The damage: an orphan object, a lost photo, a lost entry, an entry of no record, and
+    // counters that say otherwise.
+    let (table, bucket, db, s3) = (&api.config.images_table, &api.config.photo_bucket, &api.aws.dynamodb, &api.aws.s3);
+    let orphan = format!("damaged/{}", ulid::Ulid::new());
+    s3.put_object().bucket(bucket).key(&orphan).body(fixture("coffee.png").into()).send().await.unwrap();
+    s3.delete_object().bucket(bucket).key(format!("damaged/{coffee}")).send().await.unwrap();
+    let cat_entry = items_of(&api, "damaged").await.into_iter().find(|sk| sk.starts_with(&format!("image#{cat}#label#"))).unwrap();
+    let key = |sk: &str| {
+        [("pk", "damaged"), ("sk", sk)]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(value.to_owned())))
+            .collect::<std::collections::HashMap<_, _>>()
+    };
+    db.delete_item().table_name(table).set_key(Some(key(&cat_entry))).send().await.unwrap();
+    let ghost_entry = format!("image#{}#label#ghost", ulid::Ulid::new());
+    db.put_item().table_name(table).set_item(Some(key(&ghost_entry))).send().await.unwrap();
+    db.update_item()
+        .table_name(table)
+        .set_key(Some(key("usage")))
+        .update_expression("SET photos = :wrong")
+        .expression_attribute_values(":wrong", aws_sdk_dynamodb::types::AttributeValue::N("99".into()))
+        .send()
+        .await
+        .unwrap();
+
+    let found = tenant(&dir, &["check", "damaged", "--json"]);
+    assert!(!found.success, "drifts exit non-zero");
+    let report = json_of(&found);
+    let kinds: Vec<&str> = report["found"]["drifts"].as_array().unwrap().iter().map(|drift| drift["kind"].as_str().unwrap()).collect();
+    for kind in ["orphan_object", "record_without_object", "missing_entry", "extra_item", "usage"] {
+        assert!(kinds.contains(&kind), "{kind} not reported: {}", found.stdout);
+    }
+    let text = tenant(&dir, &["check", "damaged"]);
+    assert!(text.stdout.contains(&orphan) && text.stdout.contains(&coffee) && text.stdout.contains("usage says 99 photos"), "{}", text.stdout);
+
+    let repaired = tenant(&dir, &["check", "damaged", "--repair"]);
+    assert!(repaired.success, "{}\n{}", repaired.stdout, repaired.stderr);
+    assert!(repaired.stdout.contains("0 left"), "{}", repaired.stdout);
+    assert!(repaired.stderr.contains("\"audit\":\"tenant check --repair\""), "{}", repaired.stderr);
+    assert!(tenant(&dir, &["check", "damaged"]).success, "nothing left after the repair");
+
+    // The user sees the lost photo gone and every count agreeing with the photos left.
+    let after = seen_by_user(&api, &token).await;
+    assert_eq!(after.0, before.0 - 1);
+    let shown = json_of(&tenant(&dir, &["show", "damaged", "--json"]));
+    assert_eq!(shown["photos"], json!(after.0), "{shown}");
+    assert_eq!(api.call(Method::GET, &format!("/images/{coffee}"), Some(&token), None).await.status, StatusCode::NOT_FOUND);
+    let cat_labels = api.call(Method::GET, &format!("/images/{cat}"), Some(&token), None).await.body["labels"].clone();
+    let label = cat_labels[0]["name"].as_str().unwrap().to_owned();
+    let found = api.call(Method::GET, &format!("/images/search?label={}", label.replace(' ', "%20").replace(',', "%2C")), Some(&token), None).await;
+    assert!(found.raw.contains(&cat), "the rewritten entry finds the photo again: {}", found.raw);
+    assert!(api.object_keys().await.iter().all(|key| key != &orphan));
+    assert_eq!(api.call(Method::GET, &format!("/images/{group}"), Some(&token), None).await.status, StatusCode::OK);
+    api.tear_down().await;
+}

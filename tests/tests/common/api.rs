@@ -99,6 +99,14 @@ impl Api {
         }
     }
 
+    /// The same stack served and analysed through `sdk` (another HTTP client under it, say).
+    pub async fn reconnect(mut self, sdk: aws_config::SdkConfig) -> Api {
+        let services = runtime::services::connect(self.config.clone(), &sdk).await.expect("services");
+        self.router = runtime::api::router(services);
+        self.sdk = sdk;
+        self
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
@@ -201,13 +209,15 @@ impl Api {
         keys
     }
 
-    /// A snapshot of all stored state: items of both tables and the objects.
+    /// A snapshot of all stored state: items of both tables and the objects. Each signed-in
+    /// request counts against its user's request allowance (`sk = requests`): that count is
+    /// not data a request may or may not change, so it is left out.
     pub async fn state(&self) -> String {
         let mut items: Vec<String> = self
             .image_items()
             .await
             .into_iter()
-            .chain(self.user_items().await)
+            .chain(self.user_items().await.into_iter().filter(|item| item["sk"].as_s().is_ok_and(|sk| sk != "requests")))
             .map(|item| rendered(&aws_sdk_dynamodb::types::AttributeValue::M(item)))
             .collect();
         items.sort();

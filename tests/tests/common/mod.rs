@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod faults;
 pub mod server;
 
 use std::path::{Path, PathBuf};
