@@ -26,20 +26,9 @@ impl S3Photos {
     }
 }
 
-/// Copying objects between stacks' buckets (a tenant move): every key, and objects with their
+/// Copying objects between stacks' buckets (a tenant move): objects with their
 /// content type, written with a SHA-256 that S3 checks on receipt.
 impl S3Photos {
-    /// Every key under `prefix`.
-    pub async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
-        let mut keys = Vec::new();
-        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(Error::aws("S3 ListObjectsV2"))?;
-            keys.extend(page.contents.unwrap_or_default().into_iter().filter_map(|object| object.key));
-        }
-        Ok(keys)
-    }
-
     /// The object's bytes and content type, or `None` when there is none.
     pub async fn read_with_type(&self, key: &str) -> Result<Option<(Vec<u8>, String)>> {
         let object = match self.client.get_object().bucket(&self.bucket).key(key).send().await {

@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
-use common::api::{Api, fixture, png, put_as_ticket};
+use common::api::{Api, Reply, fixture, png, put_as_ticket};
 use common::deployer;
 use common::faults::Faults;
 use futures::future::join_all;
@@ -38,6 +38,15 @@ fn photo(user: usize, n: usize) -> (Vec<u8>, &'static str) {
         0 => (fixture("sample2.jpg"), "image/jpeg"),
         5 => (fixture("chelsea.png"), "image/png"),
         _ => (png(48 + n as u32, 40 + user as u32, (user * 31 + n) as u8), "image/png"),
+    }
+}
+
+/// A photo as `GET /images/{id}` shows it lists no label, face or word twice.
+fn assert_nothing_twice(image: &Reply) {
+    for field in ["labels", "faces", "words"] {
+        let values: Vec<String> = image.body[field].as_array().into_iter().flatten().map(|value| value.to_string()).collect();
+        let distinct: BTreeSet<&String> = values.iter().collect();
+        assert_eq!(values.len(), distinct.len(), "{field} twice on {}", image.raw);
     }
 }
 
@@ -191,11 +200,7 @@ async fn uploads_and_analyses_under_failing_aws_calls_lose_and_double_nothing() 
         let listed = api.call(Method::GET, "/images?limit=100", Some(token), None).await;
         for item in listed.body["items"].as_array().unwrap() {
             let image = api.call(Method::GET, &format!("/images/{}", item["id"].as_str().unwrap()), Some(token), None).await;
-            for field in ["labels", "faces", "words"] {
-                let values: Vec<String> = image.body[field].as_array().into_iter().flatten().map(|value| value.to_string()).collect();
-                let distinct: BTreeSet<&String> = values.iter().collect();
-                assert_eq!(values.len(), distinct.len(), "{field} twice on {}", image.raw);
-            }
+            assert_nothing_twice(&image);
         }
         let check = deployer(api.files.dir.path(), &["tenant", "check", &format!("faulty{user}")]);
         assert!(check.success, "faulty{user} drifted:\n{}\n{}", check.stdout, check.stderr);
@@ -252,10 +257,7 @@ async fn the_analyzer_killed_mid_batch_finishes_after_a_restart() {
     for id in &ids {
         let image = api.call(Method::GET, &format!("/images/{id}"), Some(&token), None).await;
         assert_eq!(image.body["status"], "ready", "{}", image.raw);
-        for field in ["labels", "faces", "words"] {
-            let values: Vec<String> = image.body[field].as_array().into_iter().flatten().map(|value| value.to_string()).collect();
-            assert_eq!(values.len(), values.iter().collect::<BTreeSet<_>>().len(), "{field} twice on {}", image.raw);
-        }
+        assert_nothing_twice(&image);
     }
     let check = deployer(api.files.dir.path(), &["tenant", "check", "restarted"]);
     assert!(check.success, "{}\n{}", check.stdout, check.stderr);

@@ -20,7 +20,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use store::accounts::user_prefix;
 use store::images::moving::{Adapted, sort_keys};
-use store::{AccountStatus, Events, ImageStore, UserName, UserRecord, UserStore, is_face_crop_key};
+use store::{AccountStatus, Events, ImageStore, PhotoStore, UserName, UserRecord, UserStore, is_face_crop_key};
 
 use super::stacks::{TenantStack, holders};
 use super::{audit, confirm, update_status};
