@@ -1,7 +1,7 @@
 # Smart Album. The README's two commands: `make up` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help venv onnxruntime nasm build package test bench peer wrk browser up down clean
+.PHONY: help venv onnxruntime nasm build package test bench peer wrk browser fuzz up down clean
 
 VENV := .venv
 # Tools installed into the venv (moto_server, cfn-lint, cargo-lambda, sccache) come first.
@@ -27,6 +27,7 @@ help:
 	@echo "make down     stop what make up started"
 	@echo "make test     install what is needed, start a local AWS, run every test, stop it"
 	@echo "make bench    measure what users feel (release build, local AWS, wrk); figures in target/bench/"
+	@echo "make fuzz     run every cargo-fuzz target for FUZZ_SECONDS (30) each on its committed corpus"
 	@echo "make package  build the two Lambda artifacts ($(ARTIFACTS)/{api,analyzer}/bootstrap.zip) with cargo-lambda"
 	@echo "make venv     install the pinned Python tools (requirements.txt) into $(VENV)"
 	@echo "make onnxruntime  put the pinned ONNX Runtime library beside the debug and release binaries"
@@ -102,6 +103,25 @@ tests/browser/node_modules/.installed: tests/browser/package-lock.json
 	@command -v npm >/dev/null || { sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); $$sudo apt-get update -q && $$sudo apt-get install -y -q nodejs npm; }
 	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 	touch $@
+
+# cargo-fuzz's targets (fuzz/fuzz_targets/), each for FUZZ_SECONDS from its committed seed corpus
+# (fuzz/corpus/); the inputs it finds go to $(TARGET_DIR)/fuzz/corpus/ and are reused by the next
+# run (copy one into fuzz/corpus/ to keep it). libFuzzer's coverage needs the
+# compiler's unstable flags: RUSTC_BOOTSTRAP lets the one stable toolchain take them. A crash
+# stops the run with its input in fuzz/artifacts/: it becomes a regression test.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := photo token cursor names message tier
+CARGO_FUZZ := $(CURDIR)/$(VENV)/bin/cargo-fuzz
+fuzz: venv
+	@[ -x $(CARGO_FUZZ) ] || cargo install cargo-fuzz --version 0.13.1 --locked --root $(VENV)
+	@cd fuzz && for target in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$target for $(FUZZ_SECONDS) s"; \
+		mkdir -p $(TARGET_DIR)/fuzz/corpus/$$target; \
+		RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$(TARGET_DIR)/fuzz $(CARGO_FUZZ) run --sanitizer none $$target \
+			$(TARGET_DIR)/fuzz/corpus/$$target corpus/$$target -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 2>&1 | grep -E '^(stat::number_of_executed_units|stat::new_units_added|==|SUMMARY|Done)|panicked|Test unit written|ERROR' ; \
+		[ "$${PIPESTATUS[0]}" = 0 ] || exit 1; \
+	done
 
 # TIER (default CORE_USER), PORT (3000) and MOTO_PORT (4566) can be set: make up TIER=BASIC_USER
 up: build

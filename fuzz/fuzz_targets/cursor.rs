@@ -1,0 +1,6 @@
+//! Page cursors as any client may send them back.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|text: &str| {
+    let _ = runtime::api::images::decode_cursor(Some(text));
+});

@@ -1,0 +1,15 @@
+//! Names and ids from paths, queries and bodies: user names, image, person and face ids,
+//! labels, words, email addresses.
+#![no_main]
+
+use store::{FaceId, ImageId, PersonId, UserName, normalize_label, normalize_word};
+
+libfuzzer_sys::fuzz_target!(|text: &str| {
+    let _ = UserName::parse(text);
+    let _ = ImageId::parse(text);
+    let _ = PersonId::parse(text);
+    let _ = FaceId::parse(text);
+    let _ = normalize_label(text);
+    let _ = normalize_word(text);
+    let _ = store::accounts::check_email(text);
+});
