@@ -402,21 +402,19 @@ async fn take_back(clients: &Clients, stack: &Stack, kept: &[data::Kept], timeou
     if !missing.is_empty() {
         // The kept resources name each other (the tables and bucket are encrypted with the key):
         // a part of them cannot be imported alone.
-        return Err(Error::Aws {
-            action: format!("taking back the data of {}", stack.name),
-            message: format!(
-                "only part of its data is left ({} missing); restore it, or `deployer down {} --purge` to start empty",
-                missing.join(", "),
-                stack.flags()
-            ),
-        });
+        return Err(Error::KeptData(format!(
+            "{} keeps only part of its data ({} missing): restore it, or `deployer down {} --purge` to start empty",
+            stack.name,
+            missing.join(", "),
+            stack.flags()
+        )));
     }
     let keys = kept.iter().filter(|kept| kept.kind == data::KeptKind::Key).count();
     if keys > 1 {
-        return Err(Error::Aws {
-            action: format!("taking back the data of {}", stack.name),
-            message: format!("{keys} enabled keys are described as this stack's: keep one (schedule the others' deletion) and run up again"),
-        });
+        return Err(Error::KeptData(format!(
+            "{keys} enabled keys are described as {}'s: keep one (schedule the others' deletion) and run up again",
+            stack.name
+        )));
     }
     println!("{} keeps data from before it was taken down; taking it back:", stack.name);
     for kept in kept {

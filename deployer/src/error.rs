@@ -68,6 +68,10 @@ pub enum Error {
     #[error("{0}")]
     Tenant(String),
 
+    /// A stack's kept data cannot be taken back as it is (part of it gone, two keys).
+    #[error("{0}")]
+    KeptData(String),
+
     /// `tenant check` found (or left) drifts: it printed them; the exit status says so.
     #[error("{0}")]
     Drift(String),
