@@ -79,6 +79,28 @@ impl Http {
         accepted["id"].as_str().map(str::to_owned).context("POST /images: no id in the reply")
     }
 
+    /// Every photo of the user with its status (following the pages).
+    pub async fn list_statuses(&self, token: &str) -> Result<std::collections::HashMap<String, String>> {
+        let mut statuses = std::collections::HashMap::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(cursor) => format!("/images?limit=100&cursor={cursor}"),
+                None => "/images?limit=100".to_owned(),
+            };
+            let page = self.send(Method::GET, &path, Some(token), None, Vec::new()).await?.json("GET /images")?;
+            for item in page["items"].as_array().into_iter().flatten() {
+                if let (Some(id), Some(status)) = (item["id"].as_str(), item["status"].as_str()) {
+                    statuses.insert(id.to_owned(), status.to_owned());
+                }
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return Ok(statuses),
+            }
+        }
+    }
+
     /// The ids on the first page of a one-label search.
     pub async fn search_ids(&self, token: &str, label: &str, limit: usize) -> Result<Vec<String>> {
         let page = self

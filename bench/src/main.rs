@@ -17,6 +17,7 @@ mod render;
 mod search;
 mod stats;
 mod text;
+mod uploads;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -72,6 +73,12 @@ struct Cli {
     /// Uploads timed from upload to searchable.
     #[arg(long, default_value_t = 100)]
     uploads: usize,
+    /// Users uploading at once in the many-tenants section.
+    #[arg(long, default_value_t = 50)]
+    tenants: usize,
+    /// Photos each of them uploads.
+    #[arg(long, default_value_t = 20)]
+    uploads_per_tenant: usize,
     /// Photos analysed for photos per second.
     #[arg(long, default_value_t = 30)]
     analysed: usize,
@@ -99,6 +106,8 @@ enum Section {
     Load,
     Search,
     Gallery,
+    /// Many tenants uploading at once, with the analyzer.
+    Tenants,
 }
 
 struct Bench {
@@ -277,6 +286,21 @@ impl Bench {
         served.stop().await
     }
 
+    /// 1,000 uploads from 50 users at once, each analysed; peak memory of the server.
+    async fn many_tenants(&self, report: &mut Report) -> Result<()> {
+        self.drain_queue().await?;
+        let (served, _) = self.serve(&[], "serve-many-tenants.log").await?;
+        let result = uploads::measure(report, &served.http, self.photo("chelsea")?, self.cli.tenants, self.cli.uploads_per_tenant).await;
+        report.add(
+            "runtime.peak_rss_mib.many_tenants",
+            served.peak_rss_mib()?,
+            "MiB",
+            "peak resident memory of `runtime serve` (API and analyzer) through the many tenants' uploads",
+        );
+        served.stop().await?;
+        result
+    }
+
     /// The gallery's first screen for a user with 1,000 photos.
     async fn gallery(&self, report: &mut Report) -> Result<()> {
         let (served, _) = self.serve(&["--no-analyzer"], "serve-gallery.log").await?;
@@ -323,11 +347,36 @@ impl Bench {
 
 /// Deploys a tier with the release deployer as `make up` does (placeholder artifact, analyzer
 /// run locally), then reads the stack's settings back.
+/// The tier files as deployed for the bench: each tenant's request limits raised out of the way,
+/// since wrk loads the API with one user's token (the limits are tested in `make test`).
+fn bench_stacks(cli: &Cli) -> Result<PathBuf> {
+    let dir = cli.out.join("stacks");
+    std::fs::create_dir_all(&dir)?;
+    for entry in std::fs::read_dir(&cli.stacks_dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|extension| extension == "yaml") {
+            let text = std::fs::read_to_string(&path)?;
+            let raised: Vec<String> = text
+                .lines()
+                .map(|line| {
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    match line.trim_start().split_once(':') {
+                        Some((key @ ("rate_limit" | "burst_limit" | "daily_quota"), _)) => format!("{indent}{key}: 1000000000"),
+                        _ => line.to_owned(),
+                    }
+                })
+                .collect();
+            std::fs::write(dir.join(path.file_name().context("a file name")?), raised.join("\n") + "\n")?;
+        }
+    }
+    Ok(dir)
+}
+
 async fn deploy(cli: &Cli, tier: &str, aws: &aws_config::SdkConfig) -> Result<StackConfig> {
     let log = cli.out.join(format!("deploy-{tier}.log"));
     let output = std::process::Command::new(cli.bin_dir.join("deployer"))
         .arg("--stacks-dir")
-        .arg(&cli.stacks_dir)
+        .arg(bench_stacks(cli)?)
         .args(["up", "--tier", tier, "--skip-build", "--analyzer", "local"])
         .output()
         .context("running the deployer")?;
@@ -353,6 +402,10 @@ async fn main() -> Result<()> {
     let mut report = Report::new(machine::describe());
     report.context.insert("emulator".into(), "moto server on 127.0.0.1 (local AWS)".into());
     report.context.insert("tier".into(), cli.tier.clone());
+    report.context.insert(
+        "request limits".into(),
+        "each tenant's rate, burst and daily quota raised to 10^9: wrk loads the API with one user's token".into(),
+    );
 
     let aws = runtime::services::aws_config().await;
     println!("deploying {} to the local emulator", cli.tier);
@@ -373,6 +426,7 @@ async fn main() -> Result<()> {
         (Section::Load, "API under load (wrk)"),
         (Section::Search, "search cost as a tenant grows"),
         (Section::Gallery, "gallery: the first screen in a browser"),
+        (Section::Tenants, "many tenants uploading at once"),
     ];
     for (section, title) in sections {
         if !bench.runs(section) {
@@ -390,6 +444,7 @@ async fn main() -> Result<()> {
                 search::measure(&mut report, &bench.aws, &bench.config.images_table, &bench.cli.tenant_sizes).await
             }
             Section::Gallery => bench.gallery(&mut report).await,
+            Section::Tenants => bench.many_tenants(&mut report).await,
             Section::Render => {
                 render::measure(&mut report, &bench.cli.stacks_dir, &bench.binary("deployer"), 200, 20)
             }
