@@ -217,7 +217,9 @@ impl ImageStore for DynamoImages {
             record.text.clone_from(&analysis.text);
             record.words.clone_from(&analysis.words);
             record.color.clone_from(&analysis.color);
-            record.status = ImageStatus::Ready;
+            // Still pending until its entries are written (below): were that write to fail, the
+            // redelivery would find the photo analysed and skip it, its entries missing for good.
+            record.status = ImageStatus::Pending;
             record.failure_reason = None;
             let same_version = HashMap::from([(":version".to_owned(), n(version))]);
             let put = self.put(to_item(ImageItem::of(&record, version + 1))?, SAME_VERSION, &[], same_version)?;
@@ -229,16 +231,30 @@ impl ImageStore for DynamoImages {
                 transaction.push(self.count_in_album(user, removed, id, -1)?);
             }
             match self.transact(transaction, "TransactWriteItems analysed image").await? {
-                Ok(()) => break record,
+                Ok(()) => break (record, version + 1),
                 Err(_) => continue,
             }
         };
+        let (record, version) = record;
 
         let descriptors: Vec<Vec<f32>> = analysis.faces.iter().map(|face| face.descriptor.clone()).collect();
         self.write_entries(user, &record, &descriptors).await?;
 
-        // The image may have been deleted while its entries were written: leave nothing behind.
-        if self.get_item(user, id).await?.is_none() {
+        // Ready, unless the image changed meanwhile: deleted (leave nothing behind), or written
+        // by another delivery of the same message, which makes it ready itself.
+        let answer = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, record_sk(id))))
+            .update_expression("SET #status = :ready")
+            .condition_expression("attribute_exists(pk) AND analysis_version = :version")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":ready", value_of(ImageStatus::Ready)?)
+            .expression_attribute_values(":version", n(version))
+            .send()
+            .await;
+        if !condition_held(answer, "UpdateItem analysed image ready")? && self.get_item(user, id).await?.is_none() {
             self.delete(user, id).await?;
             return Ok(false);
         }
