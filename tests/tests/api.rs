@@ -506,10 +506,27 @@ async fn one_tenant_over_its_rate_is_refused_while_another_is_served() {
     let replies = join_all((0..10).map(|_| api.call(Method::GET, "/images", Some(&noisy), None))).await;
     let served = replies.iter().filter(|reply| reply.status == StatusCode::OK).count();
     let refused: Vec<_> = replies.iter().filter(|reply| reply.status == StatusCode::TOO_MANY_REQUESTS).collect();
-    assert!((4..=5).contains(&served), "served {served} of 10 with a burst of 4 at 1 a second");
+    // Never more than the burst (and what a second refills); requests racing for the same
+    // allowance may lose more than the bucket says when the writes are slow (the emulator's).
+    assert!((1..=5).contains(&served), "served {served} of 10 with a burst of 4 at 1 a second");
     assert_eq!(served + refused.len(), 10, "{replies:?}");
     assert!(refused.iter().all(|reply| reply.error_code() == "rate_limited"));
     assert_eq!(api.call(Method::GET, "/images", Some(&quiet), None).await.status, StatusCode::OK);
+    // One after another, from a full bucket: the whole burst passes, then only what the rate
+    // refills in the time taken, then 429.
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
+    let started = std::time::Instant::now();
+    let mut served = 0;
+    let over = loop {
+        let reply = api.call(Method::GET, "/images", Some(&noisy), None).await;
+        if reply.status != StatusCode::OK || served == 20 {
+            break reply;
+        }
+        served += 1;
+    };
+    assert_eq!((over.status, over.error_code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    let refilled = started.elapsed().as_secs() as usize;
+    assert!((4..=5 + refilled).contains(&served), "served {served} in a row in {:?}", started.elapsed());
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(api.call(Method::GET, "/images", Some(&noisy), None).await.status, StatusCode::OK, "a second refills one");
     api.tear_down().await;
