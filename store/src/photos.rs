@@ -134,28 +134,14 @@ impl PhotoStore for S3Photos {
     }
 
     async fn delete_prefix(&self, prefix: &str) -> Result<usize> {
-        let mut deleted = 0;
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(prefix)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(Error::aws("S3 ListObjectsV2"))?;
-            let objects = page
-                .contents
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|object| object.key)
+        let keys = self.keys(prefix).await?;
+        // DeleteObjects takes at most 1,000 keys per request.
+        for batch in keys.chunks(1000) {
+            let objects = batch
+                .iter()
                 .map(|key| ObjectIdentifier::builder().key(key).build())
                 .collect::<std::result::Result<Vec<_>, _>>()
                 .map_err(|err| Error::Internal(err.to_string()))?;
-            if objects.is_empty() {
-                continue;
-            }
-            deleted += objects.len();
             let delete = Delete::builder()
                 .set_objects(Some(objects))
                 .quiet(true)
@@ -177,7 +163,7 @@ impl PhotoStore for S3Photos {
                 )));
             }
         }
-        Ok(deleted)
+        Ok(keys.len())
     }
 
     async fn presign_put(&self, key: &str, content_type: &str, expires_in: Duration) -> Result<String> {
