@@ -38,6 +38,14 @@ struct Refusal {
     index: usize,
 }
 
+/// What a status change expects the record still to be; otherwise it changes nothing.
+enum Seen {
+    /// The analysis version the caller wrote.
+    Version(u64),
+    /// Not analysed yet.
+    Pending,
+}
+
 pub struct DynamoImages {
     client: Client,
     table: String,
@@ -155,6 +163,33 @@ impl DynamoImages {
         let requests = items.iter().map(|item| delete_request(key_of(item))).collect::<Result<Vec<_>>>()?;
         dynamo::batch_write(&self.client, &self.table, requests).await
     }
+
+    /// One conditional update of a record's status (and failure reason); false when the record
+    /// is gone or no longer what the caller saw.
+    async fn set_status(&self, user: &UserName, id: ImageId, status: ImageStatus, reason: Option<&str>, seen: Seen) -> Result<bool> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, record_sk(id))))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", value_of(status)?);
+        request = match reason {
+            Some(reason) => request
+                .update_expression("SET #status = :status, failure_reason = :reason")
+                .expression_attribute_values(":reason", dynamo::s(reason)),
+            None => request.update_expression("SET #status = :status"),
+        };
+        request = match seen {
+            Seen::Version(version) => request
+                .condition_expression("attribute_exists(pk) AND analysis_version = :version")
+                .expression_attribute_values(":version", n(version)),
+            Seen::Pending => request
+                .condition_expression("attribute_exists(pk) AND #status = :pending")
+                .expression_attribute_values(":pending", value_of(ImageStatus::Pending)?),
+        };
+        condition_held(request.send().await, "UpdateItem image status")
+    }
 }
 
 #[async_trait]
@@ -242,19 +277,7 @@ impl ImageStore for DynamoImages {
 
         // Ready, unless the image changed meanwhile: deleted (leave nothing behind), or written
         // by another delivery of the same message, which makes it ready itself.
-        let answer = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(self.key(user, record_sk(id))))
-            .update_expression("SET #status = :ready")
-            .condition_expression("attribute_exists(pk) AND analysis_version = :version")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":ready", value_of(ImageStatus::Ready)?)
-            .expression_attribute_values(":version", n(version))
-            .send()
-            .await;
-        if !condition_held(answer, "UpdateItem analysed image ready")? && self.get_item(user, id).await?.is_none() {
+        if !self.set_status(user, id, ImageStatus::Ready, None, Seen::Version(version)).await? && self.get_item(user, id).await?.is_none() {
             self.delete(user, id).await?;
             return Ok(false);
         }
@@ -280,20 +303,7 @@ impl ImageStore for DynamoImages {
     }
 
     async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool> {
-        let answer = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(self.key(user, record_sk(id))))
-            .update_expression("SET #status = :failed, failure_reason = :reason")
-            .condition_expression("attribute_exists(pk) AND #status = :pending")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":failed", value_of(ImageStatus::Failed)?)
-            .expression_attribute_values(":pending", value_of(ImageStatus::Pending)?)
-            .expression_attribute_values(":reason", dynamo::s(reason))
-            .send()
-            .await;
-        condition_held(answer, "UpdateItem failed image")
+        self.set_status(user, id, ImageStatus::Failed, Some(reason), Seen::Pending).await
     }
 
     async fn albums(&self, user: &UserName) -> Result<Vec<Album>> {
