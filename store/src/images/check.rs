@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::DynamoImages;
 use super::keys::{ALBUM_PREFIX, AlbumItem, ImageItem, USAGE_SK, album_sk, entries_of, face_sk, record_sk};
 use crate::PhotoStore;
-use crate::dynamo::{self, Item, from_item, n, number, s};
+use crate::dynamo::{self, Item, from_item, n, number};
 use crate::error::{Error, Result};
 use crate::model::{ImageId, ImageRecord, ImageStatus, UserName};
 
@@ -257,8 +257,8 @@ impl DynamoImages {
                         .rev()
                         .find(|record| record.status != ImageStatus::Uploading && record.labels.iter().any(|l| l.name == label))
                         .map(|record| record.id.to_string());
-                    self.set_numbers(user, &album_sk(&label), &[("photos", photos)]).await?;
-                    self.set_album_details(user, &label, cover).await?;
+                    let sk = album_sk(&label);
+                    puts.push(dynamo::to_item(AlbumItem { pk: user.as_str().to_owned(), sk, label, photos, cover })?);
                 }
                 Drift::Person { person, faces: 0, .. } => deletes.push(self.key(user, format!("{PERSON_PREFIX}{person}"))),
                 Drift::Person { person, faces, photos, .. } => {
@@ -291,21 +291,6 @@ impl DynamoImages {
                 .expression_attribute_values(format!(":v{i}"), n(value));
         }
         update.send().await.map_err(Error::aws("UpdateItem recount"))?;
-        Ok(())
-    }
-
-    async fn set_album_details(&self, user: &UserName, label: &str, cover: Option<String>) -> Result<()> {
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(self.key(user, album_sk(label))))
-            .update_expression("SET label = :label")
-            .expression_attribute_values(":label", s(label));
-        if let Some(cover) = cover {
-            update = update.update_expression("SET label = :label, cover = :cover").expression_attribute_values(":cover", s(cover));
-        }
-        update.send().await.map_err(Error::aws("UpdateItem album"))?;
         Ok(())
     }
 }
