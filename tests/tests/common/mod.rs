@@ -17,7 +17,7 @@ pub fn endpoint() -> String {
     let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") else {
         panic!(
             "these tests need the local AWS emulator. Run them with `make test` (it starts one), \
-             or start `.venv/bin/moto_server -H 127.0.0.1 -p 5000` and set \
+             or start `.venv/bin/python3 scripts/moto-server -H 127.0.0.1 -p 5000` and set \
              AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_REGION=us-east-1 \
              AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
         )
