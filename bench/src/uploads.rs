@@ -14,7 +14,7 @@ use crate::figures::Report;
 use crate::http::Http;
 
 /// Longest wait for the analyzer to finish every photo. The emulator slows as its table grows
-/// (it copies the whole table for each transaction): 1,000 photos take it about half an hour.
+/// (it copies the whole table for each transaction): 1,000 photos took it 46 minutes.
 const PATIENCE: Duration = Duration::from_secs(3600);
 const POLL_EVERY: Duration = Duration::from_secs(5);
 
