@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
+use deployer::config::{ApiLimits, Positive, StacksDir};
 use runtime::config::{StackConfig, stack_name_of_tier};
 use analyzer::labeler::builtin::BuiltinLabeler;
 use runtime::api::images::DEFAULT_PAGE;
@@ -112,6 +113,8 @@ enum Section {
 
 struct Bench {
     cli: Cli,
+    /// The tier files deployed (`bench_stacks`).
+    stacks: PathBuf,
     aws: aws_config::SdkConfig,
     config: StackConfig,
     photos: Vec<Photo>,
@@ -141,7 +144,7 @@ impl Bench {
         let photo = self.photo("chelsea")?;
         let runtime = self.binary("runtime");
         for tier in TIERS {
-            deploy(&self.cli, tier, &self.aws).await?;
+            deploy(&self.cli, &self.stacks, tier, &self.aws).await?;
             // Queued by a server without a poller: a killed poller's long poll goes on
             // receiving in the emulator for up to 20 s, and would hide the message.
             let (served, _) = Served::start(&runtime, tier, &["--no-analyzer"], &self.cli.out.join(format!("serve-queue-{tier}.log"))).await?;
@@ -345,38 +348,30 @@ impl Bench {
     }
 }
 
-/// Deploys a tier with the release deployer as `make up` does (placeholder artifact, analyzer
-/// run locally), then reads the stack's settings back.
-/// The tier files as deployed for the bench: each tenant's request limits raised out of the way,
-/// since wrk loads the API with one user's token (the limits are tested in `make test`).
+/// The tier files as deployed for the bench, in `<out>/stacks`: each tenant's request limits
+/// raised out of the way, since wrk loads the API with one user's token (the limits are tested
+/// in `make test`). Read and written as the deployer's typed tier files, so they stay valid.
 fn bench_stacks(cli: &Cli) -> Result<PathBuf> {
+    let unlimited = Positive(1_000_000_000);
+    let source = StacksDir::new(&cli.stacks_dir);
     let dir = cli.out.join("stacks");
     std::fs::create_dir_all(&dir)?;
-    for entry in std::fs::read_dir(&cli.stacks_dir)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|extension| extension == "yaml") {
-            let text = std::fs::read_to_string(&path)?;
-            let raised: Vec<String> = text
-                .lines()
-                .map(|line| {
-                    let indent = &line[..line.len() - line.trim_start().len()];
-                    match line.trim_start().split_once(':') {
-                        Some((key @ ("rate_limit" | "burst_limit" | "daily_quota"), _)) => format!("{indent}{key}: 1000000000"),
-                        _ => line.to_owned(),
-                    }
-                })
-                .collect();
-            std::fs::write(dir.join(path.file_name().context("a file name")?), raised.join("\n") + "\n")?;
-        }
+    let raised = StacksDir::new(&dir);
+    for tier in source.tiers()? {
+        let mut config = source.load(&tier)?;
+        config.api = ApiLimits { rate_limit: unlimited, burst_limit: unlimited, daily_quota: unlimited };
+        std::fs::write(raised.path_of(&tier), serde_norway::to_string(&config)?)?;
     }
     Ok(dir)
 }
 
-async fn deploy(cli: &Cli, tier: &str, aws: &aws_config::SdkConfig) -> Result<StackConfig> {
+/// Deploys a tier with the release deployer as `make up` does (placeholder artifact, analyzer
+/// run locally) from the bench's tier files, then reads the stack's settings back.
+async fn deploy(cli: &Cli, stacks: &Path, tier: &str, aws: &aws_config::SdkConfig) -> Result<StackConfig> {
     let log = cli.out.join(format!("deploy-{tier}.log"));
     let output = std::process::Command::new(cli.bin_dir.join("deployer"))
         .arg("--stacks-dir")
-        .arg(bench_stacks(cli)?)
+        .arg(stacks)
         .args(["up", "--tier", tier, "--skip-build", "--analyzer", "local"])
         .output()
         .context("running the deployer")?;
@@ -409,9 +404,10 @@ async fn main() -> Result<()> {
 
     let aws = runtime::services::aws_config().await;
     println!("deploying {} to the local emulator", cli.tier);
-    let config = deploy(&cli, &cli.tier, &aws).await?;
+    let stacks = bench_stacks(&cli)?;
+    let config = deploy(&cli, &stacks, &cli.tier, &aws).await?;
     let photos = analysis::fixtures(&cli.photos_dir)?;
-    let bench = Bench { cli, aws, config, photos };
+    let bench = Bench { cli, stacks, aws, config, photos };
 
     let sections = [
         (Section::Render, "deployer render"),
