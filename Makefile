@@ -46,18 +46,15 @@ onnxruntime: venv
 build: venv onnxruntime nasm
 	$(SCCACHE) cargo build --locked --workspace --bins
 
-# One build of both functions (their shared crates compiled once): the `api` binary comes from
-# the `runtime` crate, which has no vision dependency; `analyzer` from the `analyzer` crate,
-# whose zip gets ONNX Runtime beside its bootstrap.
+# One build of both functions, by the deployer's own packaging (the path `deployer up` takes
+# when it builds them itself): the `api` binary from the `runtime` crate, which has no vision
+# dependency; `analyzer` from the `analyzer` crate, with ONNX Runtime's library put in its zip.
 package: venv nasm
 	@start=$$(date +%s); \
-	$(SCCACHE) cargo lambda build --release --locked --bin api --bin analyzer --output-format zip && \
-	scripts/zip-add $(ARTIFACTS)/analyzer/bootstrap.zip "$(ONNXRUNTIME_LIB)" libonnxruntime.so && \
-	echo "Built $(ARTIFACTS)/api/bootstrap.zip ($$(du -k $(ARTIFACTS)/api/bootstrap.zip | cut -f1) KiB) and" \
-	     "$(ARTIFACTS)/analyzer/bootstrap.zip ($$(du -k $(ARTIFACTS)/analyzer/bootstrap.zip | cut -f1) KiB)" \
-	     "in $$(( $$(date +%s) - start )) s"
+	$(SCCACHE) cargo run --locked --quiet -p deployer -- package && \
+	echo "Packaged in $$(( $$(date +%s) - start )) s"
 
-# The binaries are built first: tests run them (deployer, runtime serve, runtime label), and
+# The binaries are built first: tests run them (deployer, smart-album serve, smart-album label), and
 # cargo builds a package's binaries for its own integration tests only. Every test binary runs
 # (--no-fail-fast), so one failure does not hide others.
 test: venv package build browser

@@ -15,10 +15,10 @@ use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::value::Tensor;
 
-use store::{Error, Result};
+use domain::{Error, Result};
 
 /// The library's file name, beside the executable.
-pub const LIBRARY: &str = "libonnxruntime.so";
+pub const LIBRARY: &str = contract::names::ONNX_RUNTIME_LIBRARY;
 /// Where the library is when it is not beside the executable (`ort`'s own variable).
 pub const LIBRARY_VARIABLE: &str = "ORT_DYLIB_PATH";
 

@@ -11,7 +11,7 @@ use crate::{Message, services};
 /// The analyzer in Lambda: every message of a batch is handled; only those to retry are
 /// reported in `batchItemFailures`, so SQS deletes the others.
 pub async fn run_analyzer() -> std::result::Result<(), lambda_runtime::Error> {
-    let aws = runtime::services::aws_config().await;
+    let aws = aws_adapters::sdk::config().await;
     let config = StackConfig::from_env()?;
     let engines = services::engines(&config, config.settings.labeler.engine, &aws)?;
     let analyzer = Arc::new(services::analyzer(&config, &aws, engines));

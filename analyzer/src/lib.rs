@@ -2,7 +2,7 @@
 //! tier's labeler and stores the labels where search and albums read them.
 //!
 //! The same [`Analyzer::handle_batch`] serves Lambda (an SQS event with partial batch failure
-//! reporting) and `runtime serve` ([`poller`], long polling the queue the way an event-source
+//! reporting) and `smart-album serve` ([`poller`], long polling the queue the way an event-source
 //! mapping does). A message whose handling fails is left on the queue, so it comes back after
 //! the visibility timeout and, after the tier's max receive count, lands in the dead-letter
 //! queue. A photo that cannot be decoded is marked failed and its message acknowledged.
@@ -24,7 +24,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use contract::TierSettings;
-use store::{Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key, words_of};
+use domain::{Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key, words_of};
 
 use crate::engine::off_async;
 use crate::faces::{FaceFinder, NoFaces, PhotoOf, crop};

@@ -3,7 +3,7 @@
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::RgbImage;
 
-use store::{Error, Result};
+use domain::{Error, Result};
 
 /// `image` resized to `width` x `height` (at least 1 x 1), bilinear as the models were trained
 /// with. With SIMD it is 6-10x faster than `image::imageops::resize`, which took a third of a

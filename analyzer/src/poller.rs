@@ -1,4 +1,4 @@
-//! `runtime serve`'s stand-in for Lambda's SQS event-source mapping: long-polls QueueAnalysis,
+//! `smart-album serve`'s stand-in for Lambda's SQS event-source mapping: long-polls QueueAnalysis,
 //! hands each batch to [`Analyzer::handle_batch`], and deletes the messages that succeeded.
 //! Failed ones stay, so they come back after the queue's visibility timeout and reach the
 //! dead-letter queue after the tier's max receive count, as with the mapping.
@@ -12,12 +12,12 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 
 use super::{Analyzer, Message};
-use store::{Error, Result};
+use domain::Result;
 
 /// SQS's longest wait: fewest empty receives.
 const LONG_POLL_SECONDS: i32 = 20;
 const MAX_BATCH: i32 = 10;
-/// Photos analysed at once by `runtime serve` unless told otherwise: one per core of a small
+/// Photos analysed at once by `smart-album serve` unless told otherwise: one per core of a small
 /// machine, as the models are single-threaded.
 pub const DEFAULT_CONCURRENCY: usize = 2;
 
@@ -51,7 +51,7 @@ impl Poller {
             .wait_time_seconds(self.wait_seconds)
             .send()
             .await
-            .map_err(Error::aws("SQS ReceiveMessage"))?;
+            .map_err(aws_adapters::aws_error("SQS ReceiveMessage"))?;
         let mut messages = Vec::new();
         let mut receipts = HashMap::new();
         for message in received.messages.unwrap_or_default() {
@@ -83,7 +83,7 @@ impl Poller {
                 .set_entries(Some(done))
                 .send()
                 .await
-                .map_err(Error::aws("SQS DeleteMessageBatch"))?;
+                .map_err(aws_adapters::aws_error("SQS DeleteMessageBatch"))?;
         }
         Ok(count)
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use image::RgbImage;
-use store::{Error, ImageRecord, ImageStatus, ImageStore, ImageId, PhotoStore, Result, UserName, preview_key, thumbnail_key};
+use domain::{Error, ImageRecord, ImageStatus, ImageStore, ImageId, PhotoStore, Result, UserName, preview_key, thumbnail_key};
 
 use crate::engine::off_async;
 use crate::{decode, pixels};

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use contract::{Features, LabelerEngine, StackConfig};
-use runtime::services::{rekognition_collections, s3_client};
-use store::{DynamoImages, Result, S3Photos};
+use aws_adapters::sdk::{rekognition_collections, s3_client};
+use domain::Result;
+use aws_adapters::{DynamoImages, S3Photos};
 
 use crate::text::builtin::BuiltinText;
 use crate::text::rekognition::RekognitionText;

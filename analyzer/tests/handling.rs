@@ -10,8 +10,8 @@ use analyzer::{Analyzer, Engines, Message, Outcome};
 use async_trait::async_trait;
 use contract::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, NewImageEvent, QuotaSettings, TextSettings, TierSettings};
 use image::RgbImage;
-use store::memory::{MemoryImages, MemoryPhotos};
-use store::{ImageId, ImageRecord, ImageStatus, ImageStore, Label, PhotoStore, UserName};
+use domain::memory::{MemoryImages, MemoryPhotos};
+use domain::{ImageId, ImageRecord, ImageStatus, ImageStore, Label, PhotoStore, UserName};
 
 const PHOTO: &[u8] = include_bytes!("../../tests/fixtures/photos/chelsea.png");
 
@@ -19,7 +19,7 @@ struct SeesACat;
 
 #[async_trait]
 impl Labeler for SeesACat {
-    async fn labels(&self, _: &Arc<RgbImage>, _: usize, _: f32) -> store::Result<Vec<Label>> {
+    async fn labels(&self, _: &Arc<RgbImage>, _: usize, _: f32) -> domain::Result<Vec<Label>> {
         Ok(vec![Label { name: "cat".into(), confidence: 99.0 }])
     }
 }
@@ -96,7 +96,7 @@ async fn a_batch_retries_only_what_it_should() {
 
     // A redelivery of an analysed photo changes nothing.
     assert!(analyzer.handle_batch(vec![message("again", &good)], 1).await.is_empty());
-    assert_eq!(images.search(&user, &store::Search::labels(&["cat".to_owned()]), 10, None).await.unwrap().items.len(), 1);
+    assert_eq!(images.search(&user, &domain::Search::labels(&["cat".to_owned()]), 10, None).await.unwrap().items.len(), 1);
 }
 
 #[tokio::test]
@@ -118,7 +118,7 @@ struct SeesOnePerson;
 
 #[async_trait]
 impl FaceFinder for SeesOnePerson {
-    async fn faces(&self, _: &Arc<RgbImage>, _: PhotoOf<'_>) -> store::Result<Vec<FoundFace>> {
+    async fn faces(&self, _: &Arc<RgbImage>, _: PhotoOf<'_>) -> domain::Result<Vec<FoundFace>> {
         let face = |side: f32, score: f32| FoundFace::described(FaceBox { left: 0.0, top: 0.0, width: side, height: side }, score, vec![0.25; 128]);
         Ok(vec![face(0.5, 0.9), face(0.01, 0.9)])
     }
@@ -192,7 +192,7 @@ async fn rekognition_faces_join_the_person_of_their_best_match() {
         SearchFacesOutput::builder().face_matches(FaceMatch::builder().similarity(similarity).face(face("a1", &earlier, 0.1)).build()).build()
     });
     let client = mock_client!(aws_sdk_rekognition, RuleMode::MatchAny, [&index, &search]);
-    let faces = RekognitionFaces::new(store::RekognitionCollections::new(client, "smart-album-full-platform-user"), 90.0);
+    let faces = RekognitionFaces::new(aws_adapters::RekognitionCollections::new(client, "smart-album-full-platform-user"), 90.0);
     let settings = LabelerSettings { engine: LabelerEngine::Rekognition, max_labels: 10, min_confidence: 50 };
     let analyzer = Analyzer::new(images.clone(), photos.clone(), Engines { faces: Arc::new(faces), ..Engines::labels_only(Arc::new(SeesACat)) }, tier(settings));
     for (event, count) in [(&first, 1), (&second, 2)] {

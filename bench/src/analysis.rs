@@ -14,7 +14,8 @@ use analyzer::poller::{DEFAULT_CONCURRENCY, Poller};
 use runtime::config::{LabelerEngine, StackConfig};
 use analyzer::labeler::builtin::BuiltinLabeler;
 use analyzer::labeler::rank;
-use runtime::store::{DynamoImages, ImageId, ImageStatus, ImageStore, UserName};
+use domain::{ImageId, ImageStatus, ImageStore, UserName};
+use aws_adapters::DynamoImages;
 
 use crate::figures::Report;
 use crate::http::Http;
@@ -166,7 +167,7 @@ pub fn run_peer(python: &Path, script: &str, args: &[String], photos: &[&Photo],
 }
 
 /// Uploads `count` photos through the API (with no analyzer running), then analyses them with
-/// `runtime serve`'s poller at its default concurrency: photos per second, queue to labels.
+/// `smart-album serve`'s poller at its default concurrency: photos per second, queue to labels.
 pub async fn throughput(
     report: &mut Report,
     config: &StackConfig,
@@ -213,7 +214,7 @@ pub async fn throughput(
         "photos/s",
         format!(
             "{count} queued photos (the fixtures in turn) read from S3, labelled and written back, \
-             {DEFAULT_CONCURRENCY} at a time as `runtime serve` does"
+             {DEFAULT_CONCURRENCY} at a time as `smart-album serve` does"
         ),
     );
     Ok(())

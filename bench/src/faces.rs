@@ -13,10 +13,10 @@ use anyhow::{Context, Result};
 use futures::{StreamExt, TryStreamExt};
 use image::imageops::FilterType;
 use indicatif::{ProgressBar, ProgressStyle};
-use runtime::store::grouping::{self, Member};
+use domain::grouping::{self, Member};
 use runtime::config::Limit;
-use runtime::store::{FaceBox, FoundFace, ImageId, ImageRecord, ImageStatus, ImageStore, PersonId, QuotaSettings, UserName};
-use store::images::bulk::people_items;
+use domain::{FaceBox, FoundFace, ImageId, ImageRecord, ImageStatus, ImageStore, PersonId, QuotaSettings, UserName};
+use aws_adapters::images::bulk::people_items;
 
 use crate::analysis::{Photo, run_peer};
 use crate::figures::Report;
@@ -123,7 +123,7 @@ impl Noise {
 /// them), then one new photo of one of them grouped: the items read and the time it takes.
 pub async fn grouping_cost(report: &mut Report, aws: &aws_config::SdkConfig, table: &str) -> Result<()> {
     let (counted, reads) = counted_images(aws, table);
-    let writer = runtime::store::DynamoImages::new(aws_sdk_dynamodb::Client::new(aws), table);
+    let writer = aws_adapters::DynamoImages::new(aws_sdk_dynamodb::Client::new(aws), table);
     let mut noise = Noise(0x2545_f491);
     let progress = ProgressBar::new(0).with_style(ProgressStyle::with_template("seeding {msg}: {pos}/{len} items [{elapsed}, eta {eta}]")?);
     for (persons, faces) in TENANTS {
@@ -136,7 +136,7 @@ pub async fn grouping_cost(report: &mut Report, aws: &aws_config::SdkConfig, tab
             let descriptor = noise.near(&centres[person], 0.01);
             let image = ImageId::new();
             let (member, centre) = &mut members[person];
-            grouping::join(member, centre, &descriptor, runtime::store::FaceId { image, index: 0 });
+            grouping::join(member, centre, &descriptor, domain::FaceId { image, index: 0 });
             seeded.push((image, member.id, descriptor));
         }
         let items = people_items(&user, &members, &seeded)?;

@@ -7,8 +7,9 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use futures::{StreamExt, TryStreamExt};
-use runtime::store::{DynamoImages, ImageId, ImageRecord, ImageStatus, Label, UserName, thumbnail_key};
-use store::images::bulk::analysed_items;
+use domain::{ImageId, ImageRecord, ImageStatus, Label, UserName, thumbnail_key};
+use aws_adapters::DynamoImages;
+use aws_adapters::images::bulk::analysed_items;
 
 use crate::analysis::Photo;
 use crate::figures::Report;
@@ -45,7 +46,7 @@ async fn seed(aws: &aws_config::SdkConfig, images_table: &str, bucket: &str, use
         items.extend(analysed_items(&record)?);
     }
     DynamoImages::new(aws_sdk_dynamodb::Client::new(aws), images_table).bulk_put(items).await?;
-    let s3 = runtime::services::s3_client(aws);
+    let s3 = aws_adapters::sdk::s3_client(aws);
     futures::stream::iter(ids)
         .map(|id| {
             let s3 = s3.clone();
@@ -85,7 +86,7 @@ pub async fn measure(
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/browser/first-screen.mjs");
     let output = Command::new("node")
         .arg(&script)
-        .args([&format!("{}/", served.http.base), &token, &runtime::store::rfc3339(expires), &runs.to_string()])
+        .args([&format!("{}/", served.http.base), &token, &domain::rfc3339(expires), &runs.to_string()])
         .output()
         .context("running node (make bench installs it with chromium)")?;
     if !output.status.success() {

@@ -1,5 +1,5 @@
 //! API latency and throughput under concurrent load from a second process: wrk, at fixed
-//! concurrency levels, against `runtime serve`.
+//! concurrency levels, against `smart-album serve`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

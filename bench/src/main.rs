@@ -28,7 +28,8 @@ use deployer::config::{ApiLimits, Positive, StacksDir};
 use runtime::config::{StackConfig, stack_name_of_tier};
 use analyzer::labeler::builtin::BuiltinLabeler;
 use runtime::api::images::DEFAULT_PAGE;
-use runtime::store::{DynamoImages, ImageStore, Search, UserName};
+use domain::{ImageStore, Search, UserName};
+use aws_adapters::DynamoImages;
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 
 use crate::analysis::Photo;
@@ -45,7 +46,7 @@ struct Cli {
     /// Where results.json, results.md and the logs go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
-    /// Where the release `deployer` and `runtime` binaries are.
+    /// Where the release `deployer` and `smart-album` binaries are.
     #[arg(long, default_value = "target/release")]
     bin_dir: PathBuf,
     #[arg(long, default_value = "stacks")]
@@ -134,15 +135,15 @@ impl Bench {
     }
 
     async fn serve(&self, extra: &[&str], log: &str) -> Result<(Served, Duration)> {
-        Served::start(&self.binary("runtime"), &self.cli.tier, extra, &self.cli.out.join(log)).await
+        Served::start(&self.binary("smart-album"), &self.cli.tier, extra, &self.cli.out.join(log)).await
     }
 
-    /// Per tier: `runtime serve` spawned to its first photo analysed, the photo waiting on the
+    /// Per tier: `smart-album serve` spawned to its first photo analysed, the photo waiting on the
     /// queue (a cold analyzer's first message handled), and spawned to its first /health 200
     /// (the models of the tier's features loaded; built-in engines, see [`LOCAL_ENGINES`]).
     async fn startup(&self, report: &mut Report) -> Result<()> {
         let photo = self.photo("chelsea")?;
-        let runtime = self.binary("runtime");
+        let runtime = self.binary("smart-album");
         for tier in TIERS {
             deploy(&self.cli, &self.stacks, tier, &self.aws).await?;
             // Queued by a server without a poller: a killed poller's long poll goes on
@@ -162,7 +163,7 @@ impl Bench {
                 format!("runtime.start_to_first_photo_ms.{tier}"),
                 to_photo,
                 "ms",
-                format!("`runtime serve --tier {tier} --engine builtin` spawned to the photo ({}) waiting on the queue analysed: a cold analyzer's first message (once)", photo.name),
+                format!("`smart-album serve --tier {tier} --engine builtin` spawned to the photo ({}) waiting on the queue analysed: a cold analyzer's first message (once)", photo.name),
             );
             let mut to_health = Vec::new();
             for run in 0..5 {
@@ -175,7 +176,7 @@ impl Bench {
                 format!("runtime.start_to_health_ms.{tier}"),
                 stats::median(&to_health),
                 "ms",
-                format!("`runtime serve --tier {tier} --engine builtin` spawned to its first /health 200, the models of the tier's features loaded (median of 5)"),
+                format!("`smart-album serve --tier {tier} --engine builtin` spawned to its first /health 200, the models of the tier's features loaded (median of 5)"),
             );
         }
         Ok(())
@@ -207,7 +208,7 @@ impl Bench {
             "runtime.peak_rss_mib.api_load",
             served.peak_rss_mib()?,
             "MiB",
-            "peak resident memory of `runtime serve --no-analyzer` through the API load",
+            "peak resident memory of `smart-album serve --no-analyzer` through the API load",
         );
         served.stop().await
     }
@@ -284,7 +285,7 @@ impl Bench {
             "runtime.peak_rss_mib.analysing",
             served.peak_rss_mib()?,
             "MiB",
-            "peak resident memory of `runtime serve` (API and analyzer) through the uploads to searchable",
+            "peak resident memory of `smart-album serve` (API and analyzer) through the uploads to searchable",
         );
         served.stop().await
     }
@@ -298,7 +299,7 @@ impl Bench {
             "runtime.peak_rss_mib.many_tenants",
             served.peak_rss_mib()?,
             "MiB",
-            "peak resident memory of `runtime serve` (API and analyzer) through the many tenants' uploads",
+            "peak resident memory of `smart-album serve` (API and analyzer) through the many tenants' uploads",
         );
         served.stop().await?;
         result
@@ -380,7 +381,7 @@ async fn deploy(cli: &Cli, stacks: &Path, tier: &str, aws: &aws_config::SdkConfi
         bail!("deployer up failed; see {}", log.display());
     }
     let lambda = aws_sdk_lambda::Client::new(aws);
-    Ok(runtime::config::from_deployed(&lambda, &stack_name_of_tier(tier)).await?)
+    Ok(aws_adapters::stack::from_deployed(&lambda, &stack_name_of_tier(tier)).await?)
 }
 
 #[tokio::main]
@@ -389,7 +390,7 @@ async fn main() -> Result<()> {
     if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
         bail!("the benchmarks deploy a stack and load it: run them against a local emulator with `make bench`");
     }
-    for binary in ["deployer", "runtime"] {
+    for binary in ["deployer", "smart-album"] {
         let path = cli.bin_dir.join(binary);
         anyhow::ensure!(path.exists(), "{} is missing: `make bench` builds it (cargo build --release)", path.display());
     }
@@ -402,7 +403,7 @@ async fn main() -> Result<()> {
         "each tenant's rate, burst and daily quota raised to 10^9: wrk loads the API with one user's token".into(),
     );
 
-    let aws = runtime::services::aws_config().await;
+    let aws = aws_adapters::sdk::config().await;
     println!("deploying {} to the local emulator", cli.tier);
     let stacks = bench_stacks(&cli)?;
     let config = deploy(&cli, &stacks, &cli.tier, &aws).await?;

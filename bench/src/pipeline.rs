@@ -1,5 +1,5 @@
 //! Upload to searchable: from sending a photo to the moment a search finds it, with
-//! `runtime serve` analysing as `make up` runs it.
+//! `smart-album serve` analysing as `make up` runs it.
 
 use std::time::{Duration, Instant};
 

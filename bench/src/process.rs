@@ -1,4 +1,4 @@
-//! `runtime serve` as its own process, the way `make up` runs it: started, timed to its first
+//! `smart-album serve` as its own process, the way `make up` runs it: started, timed to its first
 //! `/health` 200, measured (peak resident memory) and stopped.
 
 use std::path::{Path, PathBuf};
@@ -20,7 +20,7 @@ pub struct Served {
 }
 
 impl Served {
-    /// Spawns `runtime serve --tier <tier>` with `extra` arguments on a free port; returns it
+    /// Spawns `smart-album serve --tier <tier>` with `extra` arguments on a free port; returns it
     /// with the time from spawn to the first `/health` 200.
     pub async fn start(runtime: &Path, tier: &str, extra: &[&str], log: &Path) -> Result<(Self, Duration)> {
         let port = free_port()?;
@@ -43,10 +43,10 @@ impl Served {
                 break;
             }
             if let Some(status) = child.try_wait()? {
-                bail!("runtime serve exited ({status}) before answering /health; see {}", log.display());
+                bail!("smart-album serve exited ({status}) before answering /health; see {}", log.display());
             }
             if started.elapsed() > START_TIMEOUT {
-                bail!("runtime serve did not answer /health within {START_TIMEOUT:?}; see {}", log.display());
+                bail!("smart-album serve did not answer /health within {START_TIMEOUT:?}; see {}", log.display());
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
@@ -56,7 +56,7 @@ impl Served {
 
     /// The most memory the process has held resident since it started (VmHWM), in MiB.
     pub fn peak_rss_mib(&self) -> Result<f64> {
-        let pid = self.child.id().context("runtime serve has exited")?;
+        let pid = self.child.id().context("smart-album serve has exited")?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
         let kib = peak_rss_kib(&status).with_context(|| format!("no VmHWM in /proc/{pid}/status"))?;
         Ok(kib as f64 / 1024.0)
@@ -64,7 +64,7 @@ impl Served {
 
     pub async fn stop(mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
-            bail!("runtime serve had exited ({status}); see {}", self.log.display());
+            bail!("smart-album serve had exited ({status}); see {}", self.log.display());
         }
         self.child.kill().await?;
         Ok(())

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_smithy_runtime_api::box_error::BoxError;
-use runtime::store::DynamoImages;
+use aws_adapters::DynamoImages;
 
 #[derive(Debug, Default)]
 pub struct ItemReads {

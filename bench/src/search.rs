@@ -1,6 +1,6 @@
 //! Search cost as a tenant grows: DynamoDB items read (Count + ScannedCount of every Query the
 //! store sends) per search, with ten neighbours of the same size in the same table. Photos are
-//! bulk-loaded as the analyzer would have left them (`store::images::bulk::analysed_items`).
+//! bulk-loaded as the analyzer would have left them (`aws_adapters::images::bulk::analysed_items`).
 
 use std::collections::BTreeMap;
 
@@ -9,8 +9,9 @@ use aws_sdk_dynamodb::Client;
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use runtime::api::images::{DEFAULT_PAGE, MAX_PAGE};
-use store::images::bulk::{album_items, analysed_items};
-use runtime::store::{Album, DynamoImages, ImageId, ImageRecord, ImageStatus, ImageStore, Label, Search, UserName};
+use aws_adapters::images::bulk::{album_items, analysed_items};
+use domain::{Album, ImageId, ImageRecord, ImageStatus, ImageStore, Label, Search, UserName};
+use aws_adapters::DynamoImages;
 
 use crate::figures::Report;
 use crate::reads::{ItemReads, counted_images};

@@ -11,7 +11,7 @@ use analyzer::decode;
 use analyzer::text::builtin::BuiltinText;
 use anyhow::{Context, Result};
 use image::imageops::FilterType;
-use runtime::store::words_of;
+use domain::words_of;
 
 use crate::analysis::{Photo, run_peer};
 use crate::figures::Report;

@@ -1,5 +1,5 @@
 //! Many tenants at once: `users` users each upload `per_user` photos, all users at the same
-//! time, to `runtime serve` with its analyzer; then every photo is waited for. What a
+//! time, to `smart-album serve` with its analyzer; then every photo is waited for. What a
 //! multi-tenant service is trusted for: none lost, every one `ready`.
 
 use std::collections::VecDeque;

@@ -1,5 +1,5 @@
 //! [`StackConfig`]: the stack's resources and the tier's settings, read from the environment
-//! the template gives the functions (or, for `runtime serve`, the same variables read off the
+//! the template gives the functions (or, for `smart-album serve`, the same variables read off the
 //! deployed API function).
 
 use crate::env;

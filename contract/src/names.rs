@@ -39,7 +39,20 @@ impl Function {
     pub fn name_in(self, stack: &str) -> String {
         format!("{stack}-{}", self.suffix())
     }
+
+    /// The shared libraries the function loads from beside its `bootstrap`: its zip must hold
+    /// them, or the function cannot start.
+    pub fn bundled_libraries(self) -> &'static [&'static str] {
+        match self {
+            Function::Api => &[],
+            Function::Analyzer => &[ONNX_RUNTIME_LIBRARY],
+        }
+    }
 }
+
+/// ONNX Runtime's shared library, which the analyzer loads at run time from beside its
+/// executable (the built-in models run on it).
+pub const ONNX_RUNTIME_LIBRARY: &str = "libonnxruntime.so";
 
 /// Table names are `<stack>-<suffix>`.
 pub const USERS_TABLE_SUFFIX: &str = "users";

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::apply::{self, ParameterValue};
 use crate::aws::{Clients, Target};
-use crate::config::{StackId, StacksDir, Tenancy, TenantName, TierConfig, TierName};
+use crate::config::{Architecture, StackId, StacksDir, Tenancy, TenantName, TierConfig, TierName};
 use crate::data;
 use crate::error::{Error, Result};
 use crate::package::{self, Artifacts};
@@ -17,7 +17,8 @@ use crate::template::{self, Template, params};
 use crate::tenants::{self, TenantCommand};
 use aws_sdk_cloudformation::types::StackStatus;
 use contract::names::Function;
-use store::{DynamoUsers, UserStore, ops};
+use domain::{UserStore, ops};
+use aws_adapters::DynamoUsers;
 
 #[derive(Debug, Parser)]
 #[command(name = "deployer", version, about = "Render and apply the Smart Album tier stacks")]
@@ -68,8 +69,10 @@ pub enum Command {
         /// instead of building the runtime with cargo-lambda.
         #[arg(long)]
         skip_build: bool,
+        #[command(flatten)]
+        onnx_runtime: OnnxRuntimeArg,
         /// Who consumes the analysis queue: the analyzer Lambda function, or a local
-        /// `runtime serve` (the function's queue mapping is then disabled).
+        /// `smart-album serve` (the function's queue mapping is then disabled).
         #[arg(long, value_enum, default_value_t = AnalyzerChoice::Lambda)]
         analyzer: AnalyzerChoice,
         /// Give up waiting for the stack after this many seconds.
@@ -77,6 +80,16 @@ pub enum Command {
         timeout: u64,
         #[command(flatten)]
         aws: AwsArgs,
+    },
+    /// Build both functions' zips with cargo-lambda, as `up` deploys them (the analyzer's with
+    /// ONNX Runtime's library beside its bootstrap), into <target>/lambda/{api,analyzer}/.
+    Package {
+        /// Build for arm64 (Graviton) instead of x86_64; needs the aarch64-unknown-linux-gnu
+        /// target and an arm64 ONNX Runtime library.
+        #[arg(long)]
+        arm64: bool,
+        #[command(flatten)]
+        onnx_runtime: OnnxRuntimeArg,
     },
     /// Delete a tier's stack; its bucket, tables and key stay unless --purge is given.
     Down {
@@ -119,7 +132,7 @@ pub enum Command {
 pub enum AnalyzerChoice {
     /// The stack's analyzer function, through its SQS event-source mapping.
     Lambda,
-    /// `runtime serve` on one machine; the function's mapping is disabled.
+    /// `smart-album serve` on one machine; the function's mapping is disabled.
     Local,
 }
 
@@ -130,6 +143,14 @@ impl AnalyzerChoice {
             AnalyzerChoice::Local => params::MAPPING_DISABLED,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct OnnxRuntimeArg {
+    /// ONNX Runtime's shared library for the analyzer's zip (default: the one `make venv`
+    /// installs under .venv).
+    #[arg(long = "onnx-runtime", env = "ORT_DYLIB_PATH")]
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -241,21 +262,25 @@ pub async fn run(cli: Cli) -> Result<()> {
             let clients = Clients::load(&aws.target()).await?;
             diff(&clients, &stack, artifacts, analyzer).await
         }
-        Command::Up { tier, artifacts, skip_build, analyzer, timeout, aws } => {
+        Command::Up { tier, artifacts, skip_build, onnx_runtime, analyzer, timeout, aws } => {
             let stack = Stack::load(&stacks, &tier.stack())?;
             let artifacts = match (artifacts, skip_build) {
                 (_, true) => Artifacts::both(package::placeholder(&std::env::temp_dir().join("smart-album"))?),
                 (Some(dir), false) => Artifacts::from_dir(&dir)?,
-                (None, false) => {
-                    let workspace = std::env::current_dir().map_err(|source| Error::Read {
-                        path: PathBuf::from("."),
-                        source,
-                    })?;
-                    Artifacts::from_dir(&package::build(&workspace, stack.config.lambda.architecture)?)?
-                }
+                (None, false) => Artifacts::from_dir(&build(stack.config.lambda.architecture, onnx_runtime)?)?,
             };
             let clients = Clients::load(&aws.target()).await?;
             up(&clients, &stack, &artifacts, analyzer, Duration::from_secs(timeout)).await
+        }
+        Command::Package { arm64, onnx_runtime } => {
+            let architecture = if arm64 { Architecture::Arm64 } else { Architecture::X86_64 };
+            let artifacts = Artifacts::from_dir(&build(architecture, onnx_runtime)?)?;
+            for function in Function::ALL {
+                let artifact = artifacts.of(function);
+                let size = std::fs::metadata(&artifact.path).map(|m| m.len() / 1024).unwrap_or(0);
+                println!("{}: {} ({size} KiB, sha256 {})", function.suffix(), artifact.path.display(), artifact.sha256);
+            }
+            Ok(())
         }
         Command::Down { tier, purge, yes, timeout, aws } => {
             let stack = Stack::load(&stacks, &tier.stack())?;
@@ -335,6 +360,16 @@ fn artifact_parameters(bucket: String, artifacts: &Artifacts) -> BTreeMap<String
         parameters.insert(params::artifact_key(function).to_owned(), ParameterValue::Set(artifacts.of(function).key()));
     }
     parameters
+}
+
+/// Builds both functions in the current folder (the workspace) for `architecture`.
+fn build(architecture: Architecture, onnx_runtime: OnnxRuntimeArg) -> Result<PathBuf> {
+    let workspace = std::env::current_dir().map_err(|source| Error::Read {
+        path: PathBuf::from("."),
+        source,
+    })?;
+    let library = package::onnx_runtime_library(&workspace, onnx_runtime.path)?;
+    package::build(&workspace, architecture, &library)
 }
 
 async fn up(

@@ -78,7 +78,7 @@ pub enum Error {
 
     /// From the stores the deployer shares with the runtime (users, the ops credential).
     #[error(transparent)]
-    Store(#[from] store::Error),
+    Store(#[from] domain::Error),
 }
 
 impl Error {

@@ -10,7 +10,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use sha2::{Digest, Sha256};
 
-use contract::names::Function;
+use contract::names::{Function, ONNX_RUNTIME_LIBRARY};
 
 use crate::aws::Clients;
 use crate::config::Architecture;
@@ -80,10 +80,19 @@ impl Artifacts {
         dir.join(function.binary()).join("bootstrap.zip")
     }
 
+    /// The zips built for `dir` (by `deployer package` or an earlier `up`), each checked to
+    /// hold what its function needs to start: a zip that would deploy a function unable to
+    /// start is refused here, not found later in a dead-letter queue.
     pub fn from_dir(dir: &Path) -> Result<Self> {
+        let checked = |function| {
+            let path = Self::zip_in(dir, function);
+            let artifact = Artifact::from_file(&path)?;
+            check_contents(&path, function)?;
+            Ok::<_, Error>(artifact)
+        };
         Ok(Self {
-            api: Artifact::from_file(&Self::zip_in(dir, Function::Api))?,
-            analyzer: Artifact::from_file(&Self::zip_in(dir, Function::Analyzer))?,
+            api: checked(Function::Api)?,
+            analyzer: checked(Function::Analyzer)?,
         })
     }
 
@@ -112,8 +121,13 @@ pub fn target_dir(workspace: &Path) -> PathBuf {
 }
 
 /// Builds both functions for `provided.al2023` with cargo-lambda in `workspace` (one build,
-/// so their shared crates compile once), returning the folder that holds their zips.
-pub fn build(workspace: &Path, architecture: Architecture) -> Result<PathBuf> {
+/// so their shared crates compile once), puts the libraries each loads at run time beside its
+/// `bootstrap` ([`Function::bundled_libraries`]: ONNX Runtime's, from `onnx_runtime`, in the
+/// analyzer's), and returns the folder that holds their zips. `deployer package` (and so
+/// `make package`) and `deployer up` both build through here, so what is tested is what deploys.
+pub fn build(workspace: &Path, architecture: Architecture, onnx_runtime: &Path) -> Result<PathBuf> {
+    // Checked before minutes of building: a library of another architecture cannot load.
+    check_library_architecture(onnx_runtime, architecture)?;
     let mut command = Command::new("cargo");
     command.current_dir(workspace).args(["lambda", "build", "--release", "--locked"]);
     for function in Function::ALL {
@@ -141,8 +155,136 @@ pub fn build(workspace: &Path, architecture: Architecture) -> Result<PathBuf> {
         if !zip.exists() {
             return Err(Error::Package(format!("cargo-lambda finished but {} is missing", zip.display())));
         }
+        for library in function.bundled_libraries() {
+            add_to_zip(&zip, onnx_runtime, library)?;
+        }
     }
     Ok(dir)
+}
+
+/// Where ONNX Runtime's shared library is taken from for the analyzer's zip: `explicit`
+/// (`--onnx-runtime`, or `ORT_DYLIB_PATH`, the variable the analyzer itself honours), else the
+/// library of the `onnxruntime` wheel that `make venv` installs from requirements.txt.
+pub fn onnx_runtime_library(workspace: &Path, explicit: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(path) = explicit {
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(Error::Package(format!("ONNX Runtime's library {} does not exist", path.display())))
+        };
+    }
+    let site_packages = workspace.join(".venv/lib");
+    let found = std::fs::read_dir(&site_packages)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|python| python.path().join("site-packages/onnxruntime/capi"))
+        .filter_map(|capi| std::fs::read_dir(capi).ok())
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with(&format!("{ONNX_RUNTIME_LIBRARY}.")))
+        })
+        .max();
+    found.ok_or_else(|| {
+        Error::Package(format!(
+            "the analyzer's zip needs ONNX Runtime's library ({ONNX_RUNTIME_LIBRARY}) and none was found \
+             under {}: run `make venv` (it installs the pinned onnxruntime wheel), or pass \
+             --onnx-runtime (or set ORT_DYLIB_PATH) with the library's path",
+            site_packages.display()
+        ))
+    })
+}
+
+/// The names of a zip's entries.
+fn entry_names(zip: &Path) -> Result<Vec<String>> {
+    let file = std::fs::File::open(zip).map_err(|source| Error::Read { path: zip.to_owned(), source })?;
+    let archive = zip::ZipArchive::new(file)
+        .map_err(|err| Error::Package(format!("{} is not a readable zip: {err}", zip.display())))?;
+    let names: std::result::Result<Vec<String>, _> = archive.file_names().map(|name| name.map(|name| name.into_owned())).collect();
+    names.map_err(|err| Error::Package(format!("{} has an unreadable entry name: {err}", zip.display())))
+}
+
+/// Refuses a function's zip that lacks its `bootstrap` or a library it loads at start.
+fn check_contents(zip: &Path, function: Function) -> Result<()> {
+    let names = entry_names(zip)?;
+    let required = std::iter::once(&"bootstrap").chain(function.bundled_libraries());
+    let missing: Vec<&str> = required.filter(|name| !names.iter().any(|entry| entry == *name)).copied().collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Package(format!(
+        "{} lacks {}: the {} function could not start. Build the artifacts with `deployer package` \
+         (or `make package`), which puts them in",
+        zip.display(),
+        missing.join(", "),
+        function.suffix()
+    )))
+}
+
+/// The machine an ELF shared library is built for (its `e_machine`), as Lambda names it.
+fn library_architecture(library: &Path) -> Result<Option<Architecture>> {
+    let mut header = [0u8; 20];
+    let mut file = std::fs::File::open(library).map_err(|source| Error::Read { path: library.to_owned(), source })?;
+    file.read_exact(&mut header)
+        .map_err(|source| Error::Read { path: library.to_owned(), source })?;
+    if &header[..4] != b"\x7fELF" {
+        return Err(Error::Package(format!("{} is not an ELF shared library", library.display())));
+    }
+    // e_machine, little-endian on both architectures Lambda runs.
+    Ok(match u16::from_le_bytes([header[18], header[19]]) {
+        0x3e => Some(Architecture::X86_64),
+        0xb7 => Some(Architecture::Arm64),
+        _ => None,
+    })
+}
+
+fn check_library_architecture(library: &Path, architecture: Architecture) -> Result<()> {
+    match library_architecture(library)? {
+        Some(found) if found == architecture => Ok(()),
+        found => Err(Error::Package(format!(
+            "{} is built for {}, but the functions are built for {}: pass the library of an \
+             onnxruntime wheel for {} with --onnx-runtime",
+            library.display(),
+            found.map_or("another machine", Architecture::as_aws),
+            architecture.as_aws(),
+            architecture.as_aws()
+        ))),
+    }
+}
+
+/// Puts `file` into the zip at `zip` as `name` (deflated, executable like the bootstrap, with a
+/// fixed time so that the same inputs give the same bytes and the same content address),
+/// replacing an entry of that name and copying the others as they are.
+pub fn add_to_zip(zip: &Path, file: &Path, name: &str) -> Result<()> {
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+
+    let zip_error = |err: zip::result::ZipError| Error::Package(format!("adding {name} to {}: {err}", zip.display()));
+    let rewritten = zip.with_extension("zip.partial");
+    let write_error = |source| Error::Write { path: rewritten.clone(), source };
+    let source = std::fs::File::open(zip).map_err(|source| Error::Read { path: zip.to_owned(), source })?;
+    let mut source = zip::ZipArchive::new(source).map_err(zip_error)?;
+    let mut target = zip::ZipWriter::new(std::fs::File::create(&rewritten).map_err(write_error)?);
+    for index in 0..source.len() {
+        let entry = source.by_index_raw(index).map_err(zip_error)?;
+        if entry.name().map_err(zip_error)? != name {
+            target.raw_copy_file(entry).map_err(zip_error)?;
+        }
+    }
+    let bytes = std::fs::read(file).map_err(|source| Error::Read { path: file.to_owned(), source })?;
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .unix_permissions(0o755)
+        .last_modified_time(zip::DateTime::default())
+        .large_file(bytes.len() >= u32::MAX as usize);
+    target.start_file(name, options).map_err(zip_error)?;
+    target.write_all(&bytes).map_err(write_error)?;
+    target.finish().map_err(zip_error)?;
+    std::fs::rename(&rewritten, zip).map_err(|source| Error::Write { path: zip.to_owned(), source })
 }
 
 /// What the placeholder's `bootstrap` says if anything ever runs it.
@@ -258,4 +400,96 @@ async fn ensure_asset_bucket(clients: &Clients, bucket: &str) -> Result<()> {
         .map_err(Error::aws(format!("blocking public access to {bucket}")))?;
     eprintln!("Created the asset bucket {bucket}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A zip holding `bootstrap` (and `extra` entries) as cargo-lambda leaves one.
+    fn zip_with(dir: &Path, entries: &[(&str, &[u8])]) -> PathBuf {
+        use std::io::Write;
+        let path = dir.join("bootstrap.zip");
+        let mut archive = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        for (name, bytes) in entries {
+            archive.start_file(*name, zip::write::SimpleFileOptions::default().unix_permissions(0o755)).unwrap();
+            archive.write_all(bytes).unwrap();
+        }
+        archive.finish().unwrap();
+        path
+    }
+
+    fn read_entry(zip: &Path, name: &str) -> (Vec<u8>, Option<u32>) {
+        let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+        let mut entry = archive.by_name(name).unwrap();
+        let mode = entry.unix_mode();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        (bytes, mode)
+    }
+
+    #[test]
+    fn the_library_goes_beside_the_bootstrap_replacing_an_older_one_and_the_same_inputs_give_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = zip_with(dir.path(), &[("bootstrap", b"\x7fELF binary"), ("libonnxruntime.so", b"old")]);
+        let library = dir.path().join("libonnxruntime.so.1.22.0");
+        std::fs::write(&library, b"\x7fELF the library").unwrap();
+
+        add_to_zip(&zip, &library, ONNX_RUNTIME_LIBRARY).unwrap();
+        assert_eq!(entry_names(&zip).unwrap(), ["bootstrap", ONNX_RUNTIME_LIBRARY]);
+        assert_eq!(read_entry(&zip, "bootstrap").0, b"\x7fELF binary");
+        let (bytes, mode) = read_entry(&zip, ONNX_RUNTIME_LIBRARY);
+        assert_eq!(bytes, b"\x7fELF the library");
+        assert_eq!(mode.map(|mode| mode & 0o777), Some(0o755));
+        check_contents(&zip, Function::Analyzer).unwrap();
+
+        let first = Artifact::from_file(&zip).unwrap().sha256;
+        add_to_zip(&zip, &library, ONNX_RUNTIME_LIBRARY).unwrap();
+        assert_eq!(Artifact::from_file(&zip).unwrap().sha256, first, "the content address must not change");
+    }
+
+    #[test]
+    fn an_analyzer_zip_without_onnx_runtime_is_refused_and_the_api_needs_only_its_bootstrap() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = zip_with(dir.path(), &[("bootstrap", b"\x7fELF binary")]);
+        check_contents(&zip, Function::Api).unwrap();
+        let refused = check_contents(&zip, Function::Analyzer).unwrap_err().to_string();
+        assert!(refused.contains("lacks libonnxruntime.so") && refused.contains("deployer package"), "{refused}");
+        let empty = zip_with(dir.path(), &[("README", b"no bootstrap")]);
+        assert!(check_contents(&empty, Function::Api).unwrap_err().to_string().contains("lacks bootstrap"));
+    }
+
+    #[test]
+    fn a_library_of_another_architecture_is_refused_before_building() {
+        let dir = tempfile::tempdir().unwrap();
+        let elf = |machine: u16| {
+            let mut header = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0".to_vec();
+            header.extend_from_slice(&machine.to_le_bytes());
+            header
+        };
+        let x86 = dir.path().join("x86.so");
+        std::fs::write(&x86, elf(0x3e)).unwrap();
+        check_library_architecture(&x86, Architecture::X86_64).unwrap();
+        let refused = check_library_architecture(&x86, Architecture::Arm64).unwrap_err().to_string();
+        assert!(refused.contains("built for x86_64") && refused.contains("built for arm64"), "{refused}");
+        let text = dir.path().join("text.so");
+        std::fs::write(&text, b"not a library at all").unwrap();
+        assert!(check_library_architecture(&text, Architecture::X86_64).is_err());
+    }
+
+    #[test]
+    fn onnx_runtime_is_found_in_the_venv_or_where_it_is_named() {
+        let workspace = tempfile::tempdir().unwrap();
+        let missing = onnx_runtime_library(workspace.path(), None).unwrap_err().to_string();
+        assert!(missing.contains("make venv"), "{missing}");
+        let capi = workspace.path().join(".venv/lib/python3.13/site-packages/onnxruntime/capi");
+        std::fs::create_dir_all(&capi).unwrap();
+        std::fs::write(capi.join("libonnxruntime.so.1.22.0"), b"lib").unwrap();
+        std::fs::write(capi.join("onnxruntime_pybind11_state.so"), b"other").unwrap();
+        assert_eq!(onnx_runtime_library(workspace.path(), None).unwrap(), capi.join("libonnxruntime.so.1.22.0"));
+        let named = workspace.path().join("elsewhere.so");
+        assert!(onnx_runtime_library(workspace.path(), Some(named.clone())).is_err());
+        std::fs::write(&named, b"lib").unwrap();
+        assert_eq!(onnx_runtime_library(workspace.path(), Some(named.clone())).unwrap(), named);
+    }
 }

@@ -464,7 +464,7 @@ fn the_bucket_takes_presigned_uploads_only_from_the_gallery() {
         rule.allowed_origins,
         [
             Expr::sub("https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
-            // The local machine only where runtime serve serves the stack (deployer up --analyzer local).
+            // The local machine only where smart-album serve serves the stack (deployer up --analyzer local).
             local("http://127.0.0.1:*"),
             local("http://localhost:*"),
         ]

@@ -2,7 +2,7 @@
 //! labels, words, email addresses.
 #![no_main]
 
-use store::{FaceId, ImageId, PersonId, UserName, normalize_label, normalize_word};
+use domain::{FaceId, ImageId, PersonId, UserName, normalize_label, normalize_word};
 
 libfuzzer_sys::fuzz_target!(|text: &str| {
     let _ = UserName::parse(text);
@@ -11,5 +11,5 @@ libfuzzer_sys::fuzz_target!(|text: &str| {
     let _ = FaceId::parse(text);
     let _ = normalize_label(text);
     let _ = normalize_word(text);
-    let _ = store::accounts::check_email(text);
+    let _ = domain::accounts::check_email(text);
 });

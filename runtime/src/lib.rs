@@ -1,6 +1,6 @@
 //! The Smart Album runtime's HTTP API: one axum router for every endpoint, served by lambda_http
 //! behind the REST API proxy in Lambda (the `api` binary is that function's `bootstrap`), or
-//! over plain HTTP by `runtime serve` (in the `analyzer` crate, which adds the analyzer).
+//! over plain HTTP by `smart-album serve` (the `local` crate, which adds the analyzer).
 //!
 //! Nothing here depends on the inference engine or the vision models: the API function's
 //! artifact carries neither, and its cold start does not load them.
@@ -13,6 +13,6 @@ pub mod lambda;
 pub mod services;
 
 /// The domain's types, stores and error, shared with the deployer.
-pub use store;
-pub use store::error;
-pub use store::{Error, Result};
+pub use domain;
+pub use domain::error;
+pub use domain::{Error, Result};

@@ -2,27 +2,14 @@
 
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_adapters::sdk::{face_collections, s3_client};
+use aws_config::SdkConfig;
 
 use crate::api::Services;
 use crate::auth::token::TokenSigner;
 use crate::config::StackConfig;
 use crate::error::Result;
-use crate::store::{DynamoImages, DynamoUsers, FaceCollections, RekognitionCollections, S3Photos, SnsEvents, collections};
-
-/// The AWS configuration from the standard chain (environment, profile, instance role).
-pub async fn aws_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
-}
-
-/// An S3 client; custom endpoints (S3-compatible stores, emulators) get path-style addressing,
-/// which every endpoint serves.
-pub fn s3_client(aws: &SdkConfig) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::config::Builder::from(aws)
-        .force_path_style(aws.endpoint_url().is_some())
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
+use aws_adapters::{DynamoImages, DynamoUsers, S3Photos, SnsEvents};
 
 /// Everything the API handlers use, connected to the stack's resources.
 pub async fn connect(config: StackConfig, aws: &SdkConfig) -> Result<Services> {
@@ -47,14 +34,4 @@ pub async fn connect(config: StackConfig, aws: &SdkConfig) -> Result<Services> {
         collections,
         tokens,
     })
-}
-
-/// The stack's face collections where its tier's engine keeps faces (Rekognition), else none.
-pub fn face_collections(config: &StackConfig, aws: &SdkConfig) -> Arc<dyn FaceCollections> {
-    collections::of_stack(&config.settings, aws_sdk_rekognition::Client::new(aws), &config.stack_name)
-}
-
-/// The stack's Rekognition face collections (named after the stack, as its roles allow).
-pub fn rekognition_collections(config: &StackConfig, aws: &SdkConfig) -> RekognitionCollections {
-    RekognitionCollections::new(aws_sdk_rekognition::Client::new(aws), &config.stack_name)
 }

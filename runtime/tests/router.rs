@@ -10,9 +10,9 @@ use axum::http::{Method, Request, StatusCode};
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
 use runtime::config::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, RequestLimits, StackConfig, TextSettings, TierSettings};
-use runtime::store::accounts::{self, NewAccount};
-use runtime::store::{AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, UserName, UserStore};
-use runtime::store::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
+use domain::accounts::{self, NewAccount};
+use domain::{AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, UserName, UserStore};
+use domain::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -73,12 +73,12 @@ struct Collections(std::sync::Mutex<Vec<String>>);
 
 #[async_trait::async_trait]
 impl FaceCollections for Collections {
-    async fn delete_faces(&self, user: &UserName, engine_ids: &[String]) -> runtime::store::Result<()> {
+    async fn delete_faces(&self, user: &UserName, engine_ids: &[String]) -> domain::Result<()> {
         self.0.lock().unwrap().push(format!("faces of {user}: {}", engine_ids.join(",")));
         Ok(())
     }
 
-    async fn delete_user(&self, user: &UserName) -> runtime::store::Result<()> {
+    async fn delete_user(&self, user: &UserName) -> domain::Result<()> {
         self.0.lock().unwrap().push(format!("collection of {user}"));
         Ok(())
     }
@@ -247,7 +247,7 @@ async fn another_users_image_is_a_404_and_crafted_ids_are_400() {
 /// faces change together; bad requests are 400s, other users' ids 404s.
 #[tokio::test]
 async fn persons_merge_and_faces_move_on_the_users_word() {
-    use runtime::store::{Analysis, FaceBox, FoundFace, ImageId, ImageStore, UserName};
+    use domain::{Analysis, FaceBox, FoundFace, ImageId, ImageStore, UserName};
     let app = app();
     let alice = app.user("alice").await;
     let mallory = app.user("mallory").await;
@@ -326,7 +326,7 @@ async fn persons_merge_and_faces_move_on_the_users_word() {
 /// account deletes the user's collection.
 #[tokio::test]
 async fn deletions_reach_the_engines_face_collection() {
-    use runtime::store::{Analysis, FaceBox, FoundFace, ImageId, ImageStore};
+    use domain::{Analysis, FaceBox, FoundFace, ImageId, ImageStore};
     let app = app();
     let alice = app.user("alice").await;
     let user = UserName::parse("alice").unwrap();

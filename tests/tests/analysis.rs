@@ -12,8 +12,9 @@ use analyzer::{Analyzer, Outcome};
 use runtime::config::LabelerEngine;
 use analyzer::labeler::Labeler;
 use analyzer::labeler::rekognition::RekognitionLabeler;
-use store::images::bulk::{album_items, analysed_items};
-use runtime::store::{Analysis, DynamoImages, FoundFace, ImageId, ImageStore, PersonId, UserName};
+use aws_adapters::images::bulk::{album_items, analysed_items};
+use domain::{Analysis, FoundFace, ImageId, ImageStore, PersonId, UserName};
+use aws_adapters::DynamoImages;
 use serde_json::{Value, json};
 
 fn ids(reply: &common::api::Reply) -> Vec<String> {
@@ -271,7 +272,7 @@ async fn the_rekognition_engine_sends_detect_labels_with_the_tier_limits() {
 
 #[test]
 fn runtime_label_prints_the_builtin_labels_as_json() {
-    let binary = common::deployer_binary().with_file_name("runtime");
+    let binary = common::deployer_binary().with_file_name("smart-album");
     let output = std::process::Command::new(binary)
         .args(["label"])
         .arg(common::repo_root().join("tests/fixtures/photos/chelsea.png"))

@@ -10,7 +10,8 @@ use axum::http::{Method, StatusCode};
 use common::api::{Api, captured_logs, fixture, http, png, put_as_ticket};
 use futures::future::join_all;
 use runtime::auth::token::TokenSigner;
-use runtime::store::{Analysis, DynamoImages, ImageId, ImageStore, Label, UserName};
+use domain::{Analysis, ImageId, ImageStore, Label, UserName};
+use aws_adapters::DynamoImages;
 use serde_json::json;
 
 fn label(name: &str) -> Label {
@@ -311,7 +312,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     let api = Api::deploy("BASIC_USER", "API_BAD_INPUT", &[("photos_per_user: 1000", "photos_per_user: 1")]).await;
     let token = api.user("dave").await;
     let signer = TokenSigner::load(
-        &runtime::store::DynamoUsers::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.users_table),
+        &aws_adapters::DynamoUsers::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.users_table),
         &aws_sdk_kms::Client::new(&api.sdk),
         &api.config.key_arn,
     )

@@ -194,7 +194,7 @@ async fn diff_shows_a_changed_tier_value_and_up_applies_it() {
     assert_eq!(stack_status(&aws, &stack).await.as_deref(), Some("UPDATE_COMPLETE"));
     assert_eq!(queue_attribute(&aws, &queue, QueueAttributeName::VisibilityTimeout).await, "240");
 
-    // Handing the queue to a local `runtime serve` disables the analyzer function's mapping.
+    // Handing the queue to a local `smart-album serve` disables the analyzer function's mapping.
     let local = files.deployer(&["diff", "--tier", "DIFF_TEST", "--analyzer", "local"]).expect_success("diff --analyzer local");
     assert!(local.stdout.contains("~ parameter AnalyzerQueueMapping: Enabled -> Disabled"), "{}", local.stdout);
     assert!(mapping_enabled(&stack).await, "diff changed the mapping");
@@ -208,7 +208,7 @@ async fn diff_shows_a_changed_tier_value_and_up_applies_it() {
     // (The emulator applies a parameter-only update to no resource, so the choice is checked
     // on a new stack.)
     files.deployer(&["up", "--tier", "DIFF_TEST", "--artifacts", artifact, "--analyzer", "local"]).expect_success("up --analyzer local");
-    assert!(!mapping_enabled(&stack).await, "the mapping is enabled although runtime serve consumes the queue");
+    assert!(!mapping_enabled(&stack).await, "the mapping is enabled although smart-album serve consumes the queue");
     files.deployer(&["down", "--tier", "DIFF_TEST", "--purge", "--yes"]).expect_success("cleanup");
     let status = files.deployer(&["status"]).expect_success("status");
     assert!(status.stdout.contains("not deployed") || status.stdout.contains("DELETE_COMPLETE"), "{}", status.stdout);

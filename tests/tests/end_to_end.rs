@@ -1,5 +1,5 @@
 //! What a new user would do, end to end: the deployer puts a tier stack on a fresh emulator the
-//! way `make up` does, `runtime serve` runs as a process, and everything goes over HTTP. Then
+//! way `make up` does, `smart-album serve` runs as a process, and everything goes over HTTP. Then
 //! S3 and DynamoDB are checked directly for exactly what should be there.
 
 mod common;

@@ -208,7 +208,7 @@ async fn uploads_and_analyses_under_failing_aws_calls_lose_and_double_nothing() 
     api.tear_down().await;
 }
 
-/// `runtime serve` killed (SIGKILL) while its analyzer has a batch in hand, then started again:
+/// `smart-album serve` killed (SIGKILL) while its analyzer has a batch in hand, then started again:
 /// the photos in that batch come back after the visibility timeout, every photo ends `ready`,
 /// nothing is doubled.
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! The web gallery in a real browser: Debian's chromium driven by playwright-core
-//! (`tests/browser/journey.mjs`) through a person's whole journey against `runtime serve` on
+//! (`tests/browser/journey.mjs`) through a person's whole journey against `smart-album serve` on
 //! the emulator. Screenshots of the grid, the photo view and the albums page are left in
 //! `target/gallery/`.
 
@@ -65,7 +65,7 @@ async fn a_person_goes_through_the_gallery_in_a_browser() {
     files.deployer(&["down", "--tier", "GALLERY", "--purge", "--yes"]).expect_success("deployer down --purge");
 }
 
-/// Photos analysed before thumbnails existed get them from `runtime backfill`, once.
+/// Photos analysed before thumbnails existed get them from `smart-album backfill`, once.
 #[tokio::test]
 async fn runtime_backfill_gives_older_photos_their_thumbnails() {
     let api = common::api::Api::deploy("BASIC_USER", "GALLERY_BACKFILL", &[]).await;
@@ -94,7 +94,7 @@ async fn runtime_backfill_gives_older_photos_their_thumbnails() {
     assert!(view.body["thumbnail_url"].is_null(), "{}", view.raw);
 
     let backfill = |expected: &'static str| {
-        let output = Command::new(common::deployer_binary().with_file_name("runtime"))
+        let output = Command::new(common::deployer_binary().with_file_name("smart-album"))
             .args(["backfill", "--tier", "GALLERY_BACKFILL"])
             .output()
             .unwrap();

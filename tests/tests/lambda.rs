@@ -1,8 +1,9 @@
-//! The Lambda entry points as AWS runs them: the real `bootstrap`s from `make package`, each
+//! The Lambda entry points as AWS runs them: the real `bootstrap`s `deployer up` deployed
+//! (read back from the emulator; built by `deployer package`, the path `up` builds with), each
 //! started against a Lambda Runtime API (a small one here, speaking the public protocol), with
 //! the environment the deployer set on the deployed function (read back from the emulator's
 //! Lambda with GetFunctionConfiguration). API Gateway REST proxy events come through stage
-//! `prod`, as AWS sends them; the answers must equal what the router gives `runtime serve`.
+//! `prod`, as AWS sends them; the answers must equal what the router gives `smart-album serve`.
 
 mod common;
 
@@ -10,6 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,6 +22,9 @@ use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::api::Api;
+use contract::names::Function;
+use deployer::template::params;
+use sha2::{Digest, Sha256};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, oneshot};
 
@@ -100,17 +105,28 @@ async fn init_error(State(api): State<RuntimeApi>, body: String) -> StatusCode {
     StatusCode::ACCEPTED
 }
 
-/// The `bootstrap` of a function's zip, extracted into `dir`.
-fn bootstrap(function: &str, dir: &Path) -> PathBuf {
-    let zip = common::artifacts().join(function).join("bootstrap.zip");
-    let target = dir.join(function);
-    let status = Command::new("python3")
-        .args(["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])"])
-        .arg(&zip)
-        .arg(&target)
-        .status()
-        .unwrap();
-    assert!(status.success(), "cannot extract {}", zip.display());
+/// The code the deployed function runs, read back from the emulator: the object its stack
+/// deployed it from (the asset bucket and key of the stack's parameters), checked against the
+/// SHA-256 Lambda reports for the function, and extracted into `dir`. So the test runs what
+/// `deployer up` deployed, as `deployer package` (the one packaging path) built it.
+async fn deployed_bootstrap(api: &Api, function: Function, dir: &Path) -> PathBuf {
+    let name = function.name_in(&api.files.stack_name());
+    let lambda = aws_sdk_lambda::Client::new(&api.sdk);
+    let deployed = lambda.get_function().function_name(&name).send().await.unwrap();
+    let code_sha256 = deployed.configuration.and_then(|c| c.code_sha256).expect("the function's CodeSha256");
+    let stacks = api.aws.cloudformation.describe_stacks().stack_name(api.files.stack_name()).send().await.unwrap();
+    let parameters: HashMap<String, String> = stacks.stacks().first().unwrap().parameters()
+        .iter()
+        .filter_map(|p| Some((p.parameter_key()?.to_owned(), p.parameter_value()?.to_owned())))
+        .collect();
+    let (bucket, key) = (&parameters[params::ARTIFACT_BUCKET], &parameters[params::artifact_key(function)]);
+    let object = api.aws.s3.get_object().bucket(bucket).key(key).send().await.unwrap();
+    let zip = object.body.collect().await.unwrap().into_bytes();
+    assert_eq!(STANDARD.encode(Sha256::digest(&zip)), code_sha256, "s3://{bucket}/{key} is not what {name} runs");
+
+    let target = dir.join(function.suffix());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap();
+    archive.extract(&target).unwrap();
     let binary = target.join("bootstrap");
     std::fs::set_permissions(&binary, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     binary
@@ -223,7 +239,7 @@ async fn the_lambda_entry_points_answer_as_runtime_serve_does() {
 
     // The API function, through stage prod.
     let (api_runtime, address) = RuntimeApi::start().await;
-    let api_bootstrap = bootstrap("api", dir.path());
+    let api_bootstrap = deployed_bootstrap(&api, Function::Api, dir.path()).await;
     let started = std::time::Instant::now();
     let _api_function = Running(start_function(&api, "api", &api_bootstrap, address).await);
 
@@ -285,7 +301,7 @@ async fn the_lambda_entry_points_answer_as_runtime_serve_does() {
 
     // The analyzer function: one good message and one poison message in a batch.
     let (analyzer_runtime, address) = RuntimeApi::start().await;
-    let analyzer_bootstrap = bootstrap("analyzer", dir.path());
+    let analyzer_bootstrap = deployed_bootstrap(&api, Function::Analyzer, dir.path()).await;
     let _analyzer_function = Running(start_function(&api, "analyzer", &analyzer_bootstrap, address).await);
     let event = json!({
         "user_name": "lambda-user", "image_id": image_id, "object_key": format!("lambda-user/{image_id}"),

@@ -1,4 +1,4 @@
-//! Load, for correctness: many users upload at once to `runtime serve` with its analyzer, as
+//! Load, for correctness: many users upload at once to `smart-album serve` with its analyzer, as
 //! `make bench` does at ten times the size (where the figures are). None is lost, every photo
 //! ends `ready`, every tenant recounts clean.
 

@@ -183,7 +183,8 @@ async fn photos_of_one_face_make_one_person_and_a_group_one_each() {
 /// (a redelivery), it gives the same person and counts nothing twice.
 #[tokio::test]
 async fn concurrent_grouping_of_one_new_face_makes_one_person_and_redelivery_adds_nothing() {
-    use runtime::store::{DynamoImages, FaceBox, FoundFace, ImageId, ImageStore, UserName};
+    use domain::{FaceBox, FoundFace, ImageId, ImageStore, UserName};
+    use aws_adapters::DynamoImages;
     let api = Api::deploy("CORE_USER", "PEOPLE_LOCK", &[]).await;
     let token = api.user("nina").await;
     let mut ids = Vec::new();

@@ -1,5 +1,5 @@
 //! Generated hostile input: schemathesis (pinned in requirements.txt) against `GET /openapi.json`
-//! of `runtime serve`, signed in, on every operation with every check: no 5xx, no undocumented
+//! of `smart-album serve`, signed in, on every operation with every check: no 5xx, no undocumented
 //! status, header or body, no schema-valid request refused, no invalid one accepted. A fixed
 //! seed and a bounded number of examples make the run the same each time.
 

@@ -216,7 +216,7 @@ async fn a_dedicated_stack_for_one_tenant_is_deployed_listed_served_and_taken_do
 
     // The runtime serves the dedicated stack from its functions' configuration.
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(common::endpoint()).load().await;
-    let config = runtime::config::from_deployed(&aws_sdk_lambda::Client::new(&sdk), &stack).await.unwrap();
+    let config = aws_adapters::stack::from_deployed(&aws_sdk_lambda::Client::new(&sdk), &stack).await.unwrap();
     assert_eq!((config.stack_name.as_str(), config.photo_bucket.as_str()), (stack.as_str(), bucket.as_str()));
     let router = runtime::api::router(runtime::services::connect(config, &sdk).await.unwrap());
     let sign_in = axum::http::Request::post("/sessions")

@@ -2,6 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    runtime::lambda::init_logging();
+    aws_adapters::logging::init();
     analyzer::lambda::run_analyzer().await
 }

@@ -17,7 +17,7 @@ use super::{FaceBox, FaceFinder, FoundFace, PhotoOf};
 use crate::engine::{Model, off_async};
 use crate::geometry::{Bounds, suppress};
 use crate::pixels::resize;
-use store::{Error, Result};
+use domain::{Error, Result};
 
 const DETECTOR: &[u8] = include_bytes!("../../../models/face_detect_blazeface_full.onnx");
 const DESCRIBER: &[u8] = include_bytes!("../../../models/face_embed_dlib_resnet.onnx");

@@ -5,7 +5,7 @@ use image::RgbImage;
 
 use super::FaceBox;
 use crate::pixels::{jpeg, resize};
-use store::Result;
+use domain::Result;
 
 pub const CROP_SIDE: u32 = 160;
 /// The square around the face, as a multiple of its box's longer side.

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use image::RgbImage;
 
-pub use store::grouping::distance;
-pub use store::{FaceBox, FoundFace};
-use store::{ImageId, Result, UserName};
+pub use domain::grouping::distance;
+pub use domain::{FaceBox, FoundFace};
+use domain::{ImageId, Result, UserName};
 
 /// Which photo of whose the faces are: an engine that keeps faces (Rekognition) files them
 /// under it and matches them against the user's earlier ones.

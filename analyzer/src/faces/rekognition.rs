@@ -1,7 +1,7 @@
 //! The Rekognition engine's faces: the photo is indexed in the user's face collection
 //! (IndexFaces), and each indexed face is searched for among the user's earlier faces
 //! (SearchFaces, at the tier's `faces.min_similarity`). Rekognition keeps the faces; grouping
-//! then places each face with the person of its most similar match (store::grouping).
+//! then places each face with the person of its most similar match (domain::grouping).
 
 use std::sync::Arc;
 
@@ -11,8 +11,9 @@ use image::RgbImage;
 use super::{FaceFinder, FoundFace, PhotoOf};
 use crate::labeler::rekognition::JPEG_QUALITY;
 use crate::pixels::jpeg;
-use store::grouping::MAX_GROUPED_FACES;
-use store::{RekognitionCollections, Result};
+use domain::grouping::MAX_GROUPED_FACES;
+use domain::Result;
+use aws_adapters::RekognitionCollections;
 
 /// The photo's longest side as sent: a JPEG of it stays under IndexFaces' 5 MB, and faces
 /// down to Rekognition's 40 px minimum in a group photo are still there.

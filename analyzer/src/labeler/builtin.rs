@@ -22,8 +22,8 @@ use super::{Labeler, rank};
 use crate::engine::{Model, off_async};
 use crate::geometry::suppress;
 use crate::pixels::resize;
-use store::{Error, Result};
-use store::Label;
+use domain::{Error, Result};
+use domain::Label;
 
 const CLASSIFIER: &[u8] = include_bytes!("../../../models/imagenet_efficientnet_lite0.onnx");
 const DETECTOR: &[u8] = include_bytes!("../../../models/coco_nanodet.onnx");

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use store::{Error, Result};
+use domain::{Error, Result};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClassLabel {

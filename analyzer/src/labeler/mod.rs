@@ -12,8 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use image::RgbImage;
 
-use store::Result;
-use store::Label;
+use domain::Result;
+use domain::Label;
 
 /// The most labels one image keeps (engines' labels plus parents). It bounds the DynamoDB
 /// transactions that count albums (100 items at most) and the index entries per image.

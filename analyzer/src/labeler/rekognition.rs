@@ -12,8 +12,8 @@ use image::RgbImage;
 
 use super::{Labeler, rank};
 use crate::pixels::jpeg;
-use store::{Error, Result};
-use store::Label;
+use domain::Result;
+use domain::Label;
 
 pub const JPEG_QUALITY: u8 = 90;
 
@@ -39,7 +39,7 @@ impl Labeler for RekognitionLabeler {
             .min_confidence(min_confidence)
             .send()
             .await
-            .map_err(Error::aws("Rekognition DetectLabels"))?;
+            .map_err(aws_adapters::aws_error("Rekognition DetectLabels"))?;
         let mut labels = Vec::new();
         for label in answer.labels.unwrap_or_default() {
             let (Some(name), Some(confidence)) = (label.name, label.confidence) else { continue };

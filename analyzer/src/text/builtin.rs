@@ -14,7 +14,7 @@ use ndarray::Array4;
 use super::{TextFinder, TextLine};
 use crate::engine::{Model, off_async};
 use crate::pixels::resize;
-use store::{Error, FaceBox, Result};
+use domain::{Error, FaceBox, Result};
 
 const DETECTOR: &[u8] = include_bytes!("../../../models/text_detect_ppocrv6_small.onnx");
 const RECOGNISER: &[u8] = include_bytes!("../../../models/text_recognise_ppocrv6_small.onnx");

@@ -12,7 +12,7 @@ use image::RgbImage;
 use super::{TextFinder, TextLine};
 use crate::labeler::rekognition::JPEG_QUALITY;
 use crate::pixels::jpeg;
-use store::{Error, FaceBox, Result};
+use domain::{FaceBox, Result};
 
 /// The photo's longest side as sent: its JPEG stays under DetectText's 5 MB.
 pub const PHOTO_SIDE: u32 = 1920;
@@ -36,7 +36,7 @@ impl TextFinder for RekognitionText {
             .image(Image::builder().bytes(Blob::new(jpeg(photo, JPEG_QUALITY)?)).build())
             .send()
             .await
-            .map_err(Error::aws("Rekognition DetectText"))?;
+            .map_err(aws_adapters::aws_error("Rekognition DetectText"))?;
         let side = |value: Option<f32>| value.unwrap_or(0.0).clamp(0.0, 1.0);
         Ok(answer
             .text_detections()

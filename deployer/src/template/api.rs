@@ -2,8 +2,8 @@
 //!
 //! The tier's request limits are per tenant, and API Gateway cannot tell tenants apart without
 //! an API key per user (a usage plan's throttle and quota apply per key): the API function
-//! counts each signed-in user's requests in the users table instead (`store::requests`), the
-//! same code on AWS and in `runtime serve`. The stage is left to the account's throttle.
+//! counts each signed-in user's requests in the users table instead (`domain::requests`), the
+//! same code on AWS and in `smart-album serve`. The stage is left to the account's throttle.
 
 use serde::Serialize;
 

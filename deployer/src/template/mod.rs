@@ -75,7 +75,7 @@ pub mod params {
         }
     }
     /// `Enabled` (the analyzer function consumes QueueAnalysis) or `Disabled` (something else
-    /// does, such as `runtime serve` on one machine).
+    /// does, such as `smart-album serve` on one machine).
     pub const ANALYZER_QUEUE_MAPPING: &str = "AnalyzerQueueMapping";
     pub const MAPPING_ENABLED: &str = "Enabled";
     pub const MAPPING_DISABLED: &str = "Disabled";
@@ -84,7 +84,7 @@ pub mod params {
 /// Template conditions.
 pub mod conditions {
     pub const ANALYZER_MAPPING_ENABLED: &str = "AnalyzerMappingEnabled";
-    /// `runtime serve` serves the stack on one machine (the analyzer mapping is disabled).
+    /// `smart-album serve` serves the stack on one machine (the analyzer mapping is disabled).
     pub const SERVED_LOCALLY: &str = "ServedLocally";
 }
 
@@ -438,7 +438,7 @@ pub fn render(config: &TierConfig, tenant: Option<&TenantName>) -> Template {
                 params::ANALYZER_QUEUE_MAPPING,
                 Parameter {
                     kind: "String",
-                    description: "Whether the analyzer function consumes QueueAnalysis (Disabled when runtime serve does)",
+                    description: "Whether the analyzer function consumes QueueAnalysis (Disabled when smart-album serve does)",
                     default: Some(params::MAPPING_ENABLED),
                     allowed_values: vec![params::MAPPING_ENABLED, params::MAPPING_DISABLED],
                 },

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use store::accounts::{self, NewAccount};
-use store::{AccountStatus, UserName, UserRecord, UserStore};
+use domain::accounts::{self, NewAccount};
+use domain::{AccountStatus, UserName, UserRecord, UserStore};
 use time::OffsetDateTime;
 
 use self::report::TenantView;
@@ -206,7 +206,7 @@ async fn create(clients: &Clients, target: &TenantStack, account: NewAccount<'_>
     accounts::create(&target.users, &target.events, &user, target.tier_name().as_str())
         .await
         .map_err(|err| match err {
-            store::Error::Conflict { code: "user_name_taken", .. } => {
+            domain::Error::Conflict { code: "user_name_taken", .. } => {
                 Error::Tenant(format!("user name {} is taken in {}", user.user_name, target.name))
             }
             other => other.into(),
@@ -255,7 +255,7 @@ pub(crate) async fn update_status(users: &dyn UserStore, record: &UserRecord, st
 /// One structured line on stderr: who (the credentials' identity) did what to whom, and when.
 pub(crate) async fn audit(clients: &Clients, action: &str, user: &UserName, stack: &str) {
     let by = clients.caller_arn().await.unwrap_or_else(|err| format!("(unknown: {err})"));
-    let at = store::rfc3339(OffsetDateTime::now_utc());
+    let at = domain::rfc3339(OffsetDateTime::now_utc());
     eprintln!("{}", json!({"audit": action, "user": user.as_str(), "stack": stack, "by": by, "at": at}));
 }
 

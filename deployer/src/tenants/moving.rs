@@ -6,7 +6,7 @@
 //! 3. every object is copied and read back: skipped when the target's bytes already hash the
 //!    same, so a second run copies only what the first did not;
 //! 4. every item of the user's partition is written as it is, adapted to the target tier
-//!    (`store::images::moving`), and the target's sort keys are compared with what was written;
+//!    (`aws_adapters::images::moving`), and the target's sort keys are compared with what was written;
 //! 5. photos the target tier analyses further (faces, text) are queued on the target's topic;
 //! 6. the target account becomes `active`; only then is the source removed, account last.
 //!
@@ -18,9 +18,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
-use store::accounts::user_prefix;
-use store::images::moving::{Adapted, sort_keys};
-use store::{AccountStatus, Events, ImageStore, PhotoStore, UserName, UserRecord, UserStore, is_face_crop_key};
+use domain::accounts::user_prefix;
+use aws_adapters::images::moving::{Adapted, sort_keys};
+use domain::{AccountStatus, Events, ImageStore, PhotoStore, UserName, UserRecord, UserStore, is_face_crop_key};
 
 use super::stacks::{TenantStack, holders};
 use super::{audit, confirm, update_status};

@@ -1,8 +1,8 @@
 //! What `tenant list` and `tenant show` print: a table for people, JSON for tools.
 
 use serde::Serialize;
-use store::images::check::{Drift, Report as CheckReport};
-use store::{ImageStore, UserRecord, rfc3339};
+use aws_adapters::images::check::{Drift, Report as CheckReport};
+use domain::{ImageStore, UserRecord, rfc3339};
 
 use super::stacks::TenantStack;
 use crate::config::Limit;

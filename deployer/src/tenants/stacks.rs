@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use store::accounts::AccountData;
-use store::{DynamoImages, DynamoUsers, FaceCollections, S3Photos, SnsEvents, UserName, UserRecord, UserStore, collections};
+use domain::accounts::AccountData;
+use domain::{FaceCollections, UserName, UserRecord, UserStore};
+use aws_adapters::{DynamoImages, DynamoUsers, S3Photos, SnsEvents};
 
 use crate::apply;
 use crate::aws::Clients;
@@ -45,7 +46,7 @@ impl TenantStack {
             images: DynamoImages::new(clients.dynamodb.clone(), resource(ids::IMAGES_TABLE)?),
             photos: S3Photos::new(clients.s3.clone(), &bucket),
             events: SnsEvents::new(clients.sns.clone(), resource(ids::NEW_USER_TOPIC)?, resource(ids::NEW_IMAGE_TOPIC)?),
-            collections: collections::of_stack(&tier_settings(&tier), clients.rekognition.clone(), &name),
+            collections: aws_adapters::rekognition::of_stack(&tier_settings(&tier), clients.rekognition.clone(), &name),
             bucket,
             id,
             name,

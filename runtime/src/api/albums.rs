@@ -11,7 +11,7 @@ use super::extract::{CurrentUser, QueryParams};
 use super::images::{ListQuery, SearchPage, SearchTerms, search_page};
 use super::error::ApiResult;
 use crate::error::Error;
-use crate::store::{object_key, thumbnail_key};
+use domain::{object_key, thumbnail_key};
 
 const COVER_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
@@ -24,7 +24,7 @@ pub struct AlbumView {
     /// A short-lived URL of the cover photo.
     pub cover_url: Option<String>,
     /// A short-lived URL of the cover's thumbnail (WebP, about 250 px; photos analysed before
-    /// thumbnails existed have none until `runtime backfill`).
+    /// thumbnails existed have none until `smart-album backfill`).
     pub cover_thumbnail_url: Option<String>,
 }
 

@@ -10,9 +10,9 @@ use time::OffsetDateTime;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::store::ops;
+use domain::ops;
 use crate::error::{Error, Result};
-use crate::store::{AccountStatus, UserName, UserRecord};
+use domain::{AccountStatus, UserName, UserRecord};
 
 /// What every call of a suspended account gets, sign-in included.
 pub fn suspended() -> Error {

@@ -10,7 +10,7 @@ use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody};
 use super::images::FaceView;
 use crate::error::{Error, Result};
-use crate::store::{FaceId, PersonId};
+use domain::{FaceId, PersonId};
 
 /// What `PUT /faces/{id}` sets: the face's person, or null for a new person of its own.
 #[derive(Debug, Deserialize, ToSchema)]

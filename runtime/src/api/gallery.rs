@@ -9,7 +9,7 @@ use axum::http::header::{CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYP
 use axum::response::Response;
 
 use crate::error::{Error, Result};
-use crate::store::PhotoStore;
+use domain::PhotoStore;
 
 /// The gallery's files; `/` is its page.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {

@@ -18,11 +18,11 @@ use super::extract::{CurrentUser, JsonBody, QueryParams};
 use super::error::ApiResult;
 use crate::error::{Error, Result};
 use crate::photo::{self, PhotoFacts};
-use crate::store::{
+use domain::{
     Face, FaceBox, ImageId, ImageRecord, ImageStatus, Label, MAX_WORD_CHARS, NewImageEvent, PersonId, Search, TextLine, UserName, normalize_label,
     normalize_word, object_key, preview_key, rfc3339, thumbnail_key,
 };
-use crate::store::photos::upload_tagging;
+use aws_adapters::photos::upload_tagging;
 
 /// Presigned URLs are short-lived.
 const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);

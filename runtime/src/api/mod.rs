@@ -32,7 +32,7 @@ use crate::auth::token::TokenSigner;
 use crate::config::StackConfig;
 use self::error::ApiError;
 use crate::error::Error;
-use crate::store::{Events, FaceCollections, ImageStore, PhotoStore, UserStore};
+use domain::{Events, FaceCollections, ImageStore, PhotoStore, UserStore};
 
 /// JSON bodies are small; photo uploads read their body with the tier's `max_photo_bytes`.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;

@@ -12,7 +12,7 @@ use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
 use super::images::{ListQuery, SearchPage, SearchTerms, page_limit, search_page};
 use crate::error::{Error, Result};
-use crate::store::{Person, PersonChange, PersonId, UserName, face_crop_key};
+use domain::{Person, PersonChange, PersonId, UserName, face_crop_key};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonView {

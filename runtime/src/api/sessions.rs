@@ -12,7 +12,7 @@ use super::extract::{JsonBody, suspended};
 use crate::auth::password;
 use super::error::ApiResult;
 use crate::error::Error;
-use crate::store::{AccountStatus, UserName, UserRecord, rfc3339};
+use domain::{AccountStatus, UserName, UserRecord, rfc3339};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

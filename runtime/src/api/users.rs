@@ -12,8 +12,8 @@ use super::{AppState, images};
 use crate::auth::password;
 use super::error::ApiResult;
 use crate::error::Error;
-use crate::store::accounts::{self, AccountData, MAX_NAME_CHARS, NewAccount};
-use crate::store::{UserName, UserRecord, rfc3339};
+use domain::accounts::{self, AccountData, MAX_NAME_CHARS, NewAccount};
+use domain::{UserName, UserRecord, rfc3339};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -13,7 +13,7 @@ use sha2::Sha256;
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
-use crate::store::UserStore;
+use domain::UserStore;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -61,7 +61,7 @@ impl TokenSigner {
             .encryption_context(context.0, context.1)
             .send()
             .await
-            .map_err(Error::aws("KMS GenerateDataKey for the token key"))?;
+            .map_err(aws_adapters::aws_error("KMS GenerateDataKey for the token key"))?;
         let (Some(plaintext), Some(ciphertext)) = (generated.plaintext, generated.ciphertext_blob) else {
             return Err(Error::Internal("GenerateDataKey returned no key".into()));
         };
@@ -84,7 +84,7 @@ impl TokenSigner {
             .encryption_context(context.0, context.1)
             .send()
             .await
-            .map_err(Error::aws("KMS Decrypt of the token key"))?;
+            .map_err(aws_adapters::aws_error("KMS Decrypt of the token key"))?;
         let plaintext = decrypted
             .plaintext
             .ok_or_else(|| Error::Internal("Decrypt returned no plaintext".into()))?;

@@ -2,6 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    runtime::lambda::init_logging();
+    aws_adapters::logging::init();
     runtime::lambda::run_api().await
 }

@@ -70,7 +70,7 @@ impl Reply {
 
 impl Api {
     /// Deploys a copy of repository tier `from` as `tier` (after `edits` of its file), and
-    /// serves it the way `runtime serve` does.
+    /// serves it the way `smart-album serve` does.
     pub async fn deploy(from: &str, tier: &str, edits: &[(&str, &str)]) -> Api {
         log_buffer();
         let files = TierFiles::copy_of(from, tier);
@@ -86,7 +86,7 @@ impl Api {
             .endpoint_url(super::endpoint())
             .load()
             .await;
-        let config = runtime::config::from_deployed(&aws_sdk_lambda::Client::new(&sdk), &files.stack_name())
+        let config = aws_adapters::stack::from_deployed(&aws_sdk_lambda::Client::new(&sdk), &files.stack_name())
             .await
             .expect("the deployed stack's configuration");
         let services: Services = runtime::services::connect(config.clone(), &sdk).await.expect("services");
@@ -224,7 +224,7 @@ impl Api {
         format!("{items:#?}\n{:#?}", self.object_keys().await)
     }
 
-    /// The analyzer on this stack's queue, as `runtime serve` runs it (built-in engine).
+    /// The analyzer on this stack's queue, as `smart-album serve` runs it (built-in engine).
     pub fn poller(&self) -> analyzer::poller::Poller {
         let engines = analyzer::services::engines(&self.config, runtime::config::LabelerEngine::Builtin, &self.sdk).unwrap();
         let analyzer = std::sync::Arc::new(analyzer::services::analyzer(&self.config, &self.sdk, engines));

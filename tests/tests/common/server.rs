@@ -1,4 +1,4 @@
-//! `runtime serve` as a process, the way `make up` runs it.
+//! `smart-album serve` as a process, the way `make up` runs it.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 
 use super::api::http;
 
-/// `runtime serve`, stopped when dropped.
+/// `smart-album serve`, stopped when dropped.
 pub struct Server {
     child: Child,
     pub url: String,
@@ -26,7 +26,7 @@ pub fn free_port() -> u16 {
 
 pub async fn serve(tier: &str) -> Server {
     let port = free_port();
-    let child = Command::new(super::deployer_binary().with_file_name("runtime"))
+    let child = Command::new(super::deployer_binary().with_file_name("smart-album"))
         .args(["serve", "--tier", tier, "--port", &port.to_string(), "--engine", "builtin"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -42,7 +42,7 @@ pub async fn serve(tier: &str) -> Server {
                 return server;
             }
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "runtime serve did not answer /health within 60 s");
+        assert!(started.elapsed() < Duration::from_secs(60), "smart-album serve did not answer /health within 60 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

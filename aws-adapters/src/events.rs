@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
 
-use crate::{Events, NewImageEvent, NewUserEvent};
-use crate::error::{Error, Result};
+use domain::{Events, NewImageEvent, NewUserEvent};
+use domain::error::{Error, Result};
+use crate::aws_error;
 
 pub struct SnsEvents {
     client: Client,
@@ -29,7 +30,7 @@ impl SnsEvents {
             .message(message)
             .send()
             .await
-            .map_err(Error::aws(format!("SNS Publish {subject}")))?;
+            .map_err(aws_error(format!("SNS Publish {subject}")))?;
         Ok(())
     }
 }

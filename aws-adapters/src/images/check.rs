@@ -10,10 +10,11 @@ use serde::Serialize;
 
 use super::DynamoImages;
 use super::keys::{ALBUM_PREFIX, AlbumItem, ImageItem, USAGE_SK, album_sk, entries_of, face_sk, record_sk};
-use crate::PhotoStore;
+use domain::PhotoStore;
 use crate::dynamo::{self, Item, from_item, n, number};
-use crate::error::{Error, Result};
-use crate::model::{ImageId, ImageRecord, ImageStatus, UserName};
+use domain::error::Result;
+use domain::model::{ImageId, ImageRecord, ImageStatus, UserName};
+use crate::aws_error;
 
 const PERSON_PREFIX: &str = "person#";
 
@@ -229,8 +230,8 @@ impl DynamoImages {
                 Drift::OrphanObject { key } => photos.delete(key).await?,
                 Drift::RecordWithoutObject { image } => {
                     let id = ImageId::parse(image)?;
-                    crate::ImageStore::delete(self, user, id).await?;
-                    photos.delete_prefix(&format!("{}/", crate::model::object_key(user, id))).await?;
+                    domain::ImageStore::delete(self, user, id).await?;
+                    photos.delete_prefix(&format!("{}/", domain::model::object_key(user, id))).await?;
                 }
                 _ => {}
             }
@@ -290,7 +291,7 @@ impl DynamoImages {
                 .expression_attribute_names(format!("#n{i}"), *name)
                 .expression_attribute_values(format!(":v{i}"), n(value));
         }
-        update.send().await.map_err(Error::aws("UpdateItem recount"))?;
+        update.send().await.map_err(aws_error("UpdateItem recount"))?;
         Ok(())
     }
 }

@@ -1,8 +1,8 @@
-//! `runtime`: on one machine, `runtime serve` serves a deployed stack's router over HTTP and runs
-//! the analyzer on its queue (the same handler code as the two Lambda functions, whose
-//! `bootstrap`s are the `api` and `analyzer` binaries); `runtime label` prints the built-in
-//! engine's labels of local photos; `runtime backfill` gives photos analysed before the gallery
-//! existed their thumbnails.
+//! `smart-album`: on one machine, `smart-album serve` serves a deployed stack's router over HTTP
+//! and runs the analyzer on its queue (the same handler code as the two Lambda functions, whose
+//! `bootstrap`s are the `api` and `analyzer` binaries); `smart-album label` prints the built-in
+//! engine's labels of local photos; `smart-album backfill` gives photos analysed before the
+//! gallery existed their thumbnails.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -14,13 +14,17 @@ use analyzer::labeler::rank;
 use analyzer::poller::Poller;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use runtime::config::{LabelerEngine, stack_name_of_tier};
-use runtime::store::accounts::users_with_prefix;
-use runtime::store::{DynamoImages, DynamoUsers, ImageStore, S3Photos};
+use aws_adapters::stack::from_deployed;
+use contract::LabelerEngine;
+use contract::names::stack_name_of_tier;
+use domain::accounts::users_with_prefix;
+use domain::ImageStore;
+use aws_adapters::{DynamoImages, DynamoUsers, S3Photos};
+use aws_adapters::sdk;
 use runtime::{api, services};
 
 #[derive(Debug, Parser)]
-#[command(name = "runtime", version, about = "The Smart Album HTTP API and analyzer")]
+#[command(name = "smart-album", version, about = "Smart Album on one machine: the HTTP API and the analyzer of a deployed stack")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -90,7 +94,7 @@ struct StackChoice {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    runtime::lambda::init_logging();
+    aws_adapters::logging::init();
     match Cli::parse().command {
         Command::Serve { stack, port, engine, analysis_concurrency, no_analyzer } => {
             let stack = stack.name()?;
@@ -113,11 +117,11 @@ impl StackChoice {
 }
 
 async fn backfill(stack: &str) -> anyhow::Result<()> {
-    let aws = services::aws_config().await;
-    let config = runtime::config::from_deployed(&aws_sdk_lambda::Client::new(&aws), stack).await?;
+    let aws = sdk::config().await;
+    let config = from_deployed(&aws_sdk_lambda::Client::new(&aws), stack).await?;
     let users = DynamoUsers::new(aws_sdk_dynamodb::Client::new(&aws), &config.users_table);
     let images = DynamoImages::new(aws_sdk_dynamodb::Client::new(&aws), &config.images_table);
-    let photos = S3Photos::new(services::s3_client(&aws), &config.photo_bucket);
+    let photos = S3Photos::new(sdk::s3_client(&aws), &config.photo_bucket);
     let (mut seen, mut made) = (0usize, 0usize);
     for user in users_with_prefix(&users, "").await? {
         let mut after = None;
@@ -140,8 +144,8 @@ async fn backfill(stack: &str) -> anyhow::Result<()> {
 }
 
 async fn serve(stack: &str, port: u16, analysis: Option<(Option<LabelerEngine>, usize)>) -> anyhow::Result<()> {
-    let aws = services::aws_config().await;
-    let config = runtime::config::from_deployed(&aws_sdk_lambda::Client::new(&aws), stack).await?;
+    let aws = sdk::config().await;
+    let config = from_deployed(&aws_sdk_lambda::Client::new(&aws), stack).await?;
     let poller = match analysis {
         Some((engine, concurrency)) => {
             let engine = engine.unwrap_or(config.settings.labeler.engine);

@@ -13,8 +13,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dynamo::{Item, to_item};
-use crate::error::Result;
-use crate::model::{Face, TextLine, ImageId, ImageRecord, ImageStatus, Label, UserName, parse_rfc3339, rfc3339};
+use domain::error::Result;
+use domain::model::{Face, TextLine, ImageId, ImageRecord, ImageStatus, Label, UserName, parse_rfc3339, rfc3339};
 
 pub const USAGE_SK: &str = "usage";
 pub const ALBUM_PREFIX: &str = "album#";

@@ -14,8 +14,8 @@ use contract::{Features, NewImageEvent};
 use super::DynamoImages;
 use super::keys::{ImageItem, entries_of};
 use crate::dynamo::{self, Item, from_item, put_request, to_item};
-use crate::error::{Error, Result};
-use crate::model::{ImageId, ImageStatus, UserName, object_key};
+use domain::error::{Error, Result};
+use domain::model::{ImageId, ImageStatus, UserName, object_key};
 
 /// Every item of one user's partition, as read.
 pub struct Partition {
@@ -186,7 +186,7 @@ mod tests {
     use super::*;
     use crate::dynamo::s;
     use crate::images::keys::face_sk;
-    use crate::model::{Face, FaceBox, ImageRecord, Label, TextLine};
+    use domain::model::{Face, FaceBox, ImageRecord, Label, TextLine};
 
     fn features(faces: bool, text: bool) -> Features {
         Features { labels: true, faces, text }

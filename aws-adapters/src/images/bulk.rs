@@ -6,9 +6,9 @@ use super::DynamoImages;
 use super::keys::{AlbumItem, FaceItem, ImageItem, album_sk, face_sk, label_entries};
 use super::persons::{grouped_item, person_item};
 use crate::dynamo::{self, Item, put_request, to_item};
-use crate::error::{Error, Result};
-use crate::grouping::Member;
-use crate::model::{Album, Face, FaceBox, ImageId, ImageRecord, ImageStatus, PersonId, UserName};
+use domain::error::{Error, Result};
+use domain::grouping::Member;
+use domain::model::{Album, Face, FaceBox, ImageId, ImageRecord, ImageStatus, PersonId, UserName};
 
 /// The items of an analysed photo (its record and one index entry per label), exactly as an
 /// upload followed by its analysis leaves them. The user's usage and album counters are not

@@ -13,7 +13,8 @@ use aws_sdk_rekognition::operation::search_faces::SearchFacesOutput;
 use aws_sdk_rekognition::types::error::{AccessDeniedException, ResourceNotFoundException};
 use aws_sdk_rekognition::types::{BoundingBox, Face, FaceDetail, FaceMatch, FaceRecord, QualityFilter, UnindexedFace};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use store::{FaceBox, FaceCollections, ImageId, RekognitionCollections, UserName};
+use aws_adapters::RekognitionCollections;
+use domain::{FaceBox, FaceCollections, ImageId, UserName};
 
 const STACK: &str = "smart-album-full-platform-user";
 

@@ -8,15 +8,16 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use contract::names::{USERS_NAME_PREFIX_INDEX, USERS_NAME_PREFIX_INDEX_KEY};
 use serde::{Deserialize, Serialize};
 
-use crate::requests::{self, Allowance};
-use crate::{RequestLimits, UserStore};
+use domain::requests::{self, Allowance};
+use domain::{RequestLimits, UserStore};
 use time::OffsetDateTime;
 use crate::dynamo::{self, Item, condition_held, s};
-use crate::error::{Error, Result};
-use crate::model::{AccountStatus, Page, UserName, UserRecord, parse_rfc3339, rfc3339};
+use domain::error::{Error, Result};
+use domain::model::{AccountStatus, Page, UserName, UserRecord, parse_rfc3339, rfc3339};
+use crate::aws_error;
 
 const PROFILE: &str = "profile";
-/// The user's request allowance ([`crate::requests`]), beside the profile.
+/// The user's request allowance ([`domain::requests`]), beside the profile.
 const REQUESTS: &str = "requests";
 /// Concurrent requests of one user race for its allowance item: each retries on a lost race.
 const ALLOWANCE_ATTEMPTS: usize = 12;
@@ -144,7 +145,7 @@ impl UserStore for DynamoUsers {
             .consistent_read(true)
             .send()
             .await
-            .map_err(Error::aws("GetItem user"))?;
+            .map_err(aws_error("GetItem user"))?;
         answer.item.map(from_item).transpose()
     }
 
@@ -176,7 +177,7 @@ impl UserStore for DynamoUsers {
                 .set_key(Some(dynamo::key(user_name.as_str(), sort_key)))
                 .send()
                 .await
-                .map_err(Error::aws("DeleteItem user"))?;
+                .map_err(aws_error("DeleteItem user"))?;
         }
         Ok(())
     }
@@ -199,7 +200,7 @@ impl UserStore for DynamoUsers {
                 .consistent_read(true)
                 .send()
                 .await
-                .map_err(Error::aws("GetItem request allowance"))?
+                .map_err(aws_error("GetItem request allowance"))?
                 .item
                 .map(dynamo::from_item::<AllowanceItem>)
                 .transpose()?
@@ -260,7 +261,7 @@ impl UserStore for DynamoUsers {
                 index_values,
             )));
         }
-        let answer = query.send().await.map_err(Error::aws("Query users by prefix"))?;
+        let answer = query.send().await.map_err(aws_error("Query users by prefix"))?;
         let items = answer
             .items
             .unwrap_or_default()
@@ -283,7 +284,7 @@ impl UserStore for DynamoUsers {
             .consistent_read(true)
             .send()
             .await
-            .map_err(Error::aws("GetItem system value"))?;
+            .map_err(aws_error("GetItem system value"))?;
         Ok(answer
             .item
             .and_then(|mut item| item.remove("value"))
@@ -311,7 +312,7 @@ impl UserStore for DynamoUsers {
             .item("value", AttributeValue::B(Blob::new(value)))
             .send()
             .await
-            .map_err(Error::aws("PutItem system value"))?;
+            .map_err(aws_error("PutItem system value"))?;
         Ok(())
     }
 }

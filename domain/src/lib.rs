@@ -1,37 +1,28 @@
-//! Smart Album's data behind small traits: users and images in DynamoDB, photo objects in
-//! S3, events to SNS (and the same traits in memory, for fast tests). The runtime's HTTP
-//! handlers and analyzer, and the deployer's ops commands, see only these traits and types.
-//!
-//! The key design is described in the README ("Table keys"); the names both the template and
-//! the stores spell come from the `contract` crate.
+//! Smart Album's domain: its types, its one error, its rules (accounts, passwords, request
+//! limits, grouping faces into persons) and the traits its data is kept behind (users, images,
+//! photo bytes, events, face collections). No AWS SDK: the DynamoDB, S3, SNS and Rekognition
+//! implementations are the `aws-adapters` crate's; `memory` (feature) keeps the same traits in
+//! memory for fast tests. The runtime's handlers, the analyzer and the deployer's ops commands
+//! see only these traits and types.
 
 pub mod accounts;
 pub mod collections;
-mod dynamo;
 pub mod error;
-pub mod events;
 pub mod grouping;
-pub mod images;
 #[cfg(feature = "memory")]
 pub mod memory;
 pub mod model;
 pub mod ops;
 pub mod password;
-pub mod photos;
 pub mod requests;
-pub mod users;
 
 use async_trait::async_trait;
 
 pub use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
 use time::OffsetDateTime;
-pub use collections::{FaceCollections, NoCollections, RekognitionCollections};
+pub use collections::{FaceCollections, NoCollections};
 pub use error::{Error, Result};
-pub use events::SnsEvents;
-pub use images::DynamoImages;
 pub use model::*;
-pub use photos::S3Photos;
-pub use users::DynamoUsers;
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -90,7 +81,7 @@ pub trait ImageStore: Send + Sync {
     /// `NotFound` for a face or person the user does not have.
     async fn move_face(&self, user: &UserName, face: FaceId, to: Option<PersonId>) -> Result<Face>;
     /// Records that an analysed photo's thumbnail and preview exist, with its colour (photos
-    /// analysed before they existed: `runtime backfill`); its index entries carry it too.
+    /// analysed before they existed: `smart-album backfill`); its index entries carry it too.
     /// False when the image is gone.
     async fn set_color(&self, user: &UserName, id: ImageId, color: &str) -> Result<bool>;
     /// Marks a pending image failed with a reason; false when it is not pending (or gone).
@@ -119,7 +110,7 @@ pub trait PhotoStore: Send + Sync {
     /// The key of every object under `prefix`, in key order.
     async fn keys(&self, prefix: &str) -> Result<Vec<String>>;
     /// A URL to PUT the object with `content_type` and the pending-upload tag
-    /// ([`photos::upload_tagging`], sent as `x-amz-tagging`): an object never completed expires.
+    /// (`aws_adapters::photos::upload_tagging`, sent as `x-amz-tagging`): an object never completed expires.
     async fn presign_put(&self, key: &str, content_type: &str, expires_in: std::time::Duration) -> Result<String>;
     /// Removes the pending-upload tag of a completed upload's object, so that it stays.
     async fn clear_upload_tag(&self, key: &str) -> Result<()>;

@@ -13,8 +13,6 @@ mod persons;
 mod quotas;
 mod search;
 
-pub use quotas::quota_message;
-
 use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
@@ -28,10 +26,11 @@ use self::keys::{
     record_sk, word_entries_prefix,
 };
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
-use crate::error::{Error, Result};
-use crate::model::{Album, Analysis, Face, FaceId, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, Usage};
-use crate::ImageStore;
+use domain::error::{Error, Result};
+use domain::model::{Album, Analysis, Face, FaceId, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, Usage};
+use domain::ImageStore;
 use contract::QuotaSettings;
+use crate::aws_error;
 
 /// Which condition of a transaction failed (its index in the transaction).
 struct Refusal {
@@ -94,7 +93,7 @@ impl DynamoImages {
             .consistent_read(true)
             .send()
             .await
-            .map_err(Error::aws(what))?;
+            .map_err(aws_error(what))?;
         answer.item.map(from_item::<T>).transpose()
     }
 
@@ -127,7 +126,7 @@ impl DynamoImages {
                     message: format!("{}: {}", other.code().unwrap_or("?"), other.message().unwrap_or("")),
                 }),
             },
-            Err(err) => Err(Error::aws(action.to_owned())(err)),
+            Err(err) => Err(aws_error(action.to_owned())(err)),
         }
     }
 
@@ -211,7 +210,7 @@ impl ImageStore for DynamoImages {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
-            .map_err(Error::aws("PutItem upload record"))?;
+            .map_err(aws_error("PutItem upload record"))?;
         Ok(())
     }
 

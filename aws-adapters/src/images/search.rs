@@ -10,8 +10,9 @@ use contract::names::{IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY};
 use super::DynamoImages;
 use super::keys::{ImageItem, SearchEntry, images_entry, label_entry, label_sk, person_entry, person_sk, record_sk, word_entry, word_sk};
 use crate::dynamo::{self, from_item, s};
-use crate::error::{Error, Result};
-use crate::model::{ImageId, ImageRecord, LabelHit, Page, Search, UserName, parse_rfc3339};
+use domain::error::Result;
+use domain::model::{ImageId, ImageRecord, LabelHit, Page, Search, UserName, parse_rfc3339};
+use crate::aws_error;
 
 impl DynamoImages {
     /// A newest-first Query of one partition of the `entries` index, resuming after image
@@ -52,7 +53,7 @@ impl DynamoImages {
             .entries_query(user, images_entry(user), limit, after, record_sk)
             .send()
             .await
-            .map_err(Error::aws("Query images"))?;
+            .map_err(aws_error("Query images"))?;
         let items = answer
             .items
             .unwrap_or_default()
@@ -126,7 +127,7 @@ impl DynamoImages {
                     query = query.expression_attribute_values(value.clone(), s(term.as_str()));
                 }
             }
-            let answer = query.send().await.map_err(Error::aws("Query entries index"))?;
+            let answer = query.send().await.map_err(aws_error("Query entries index"))?;
             for item in answer.items.unwrap_or_default() {
                 let entry: SearchEntry = from_item(item)?;
                 hits.push(LabelHit {

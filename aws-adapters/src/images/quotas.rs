@@ -7,9 +7,10 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use super::keys::USAGE_SK;
 use super::{DynamoImages, Refusal};
 use crate::dynamo::{Item, n, number};
-use crate::error::{Error, Result};
-use crate::model::{ImageRecord, UserName, Usage};
+use domain::error::{Error, Result};
+use domain::model::{ImageRecord, UserName, Usage};
 use contract::QuotaSettings;
+use crate::aws_error;
 
 impl DynamoImages {
     /// Adds one photo of `size` bytes to the user's counters, on condition that the quotas hold.
@@ -66,7 +67,7 @@ impl DynamoImages {
         match self.transact(items, "TransactWriteItems counted image").await? {
             Ok(()) => Ok(()),
             Err(Refusal { index: 0 }) => Err(conflict),
-            Err(Refusal { .. }) => Err(Error::QuotaExceeded(quota_message(quotas))),
+            Err(Refusal { .. }) => Err(Error::quota_exceeded(quotas)),
         }
     }
 
@@ -79,7 +80,7 @@ impl DynamoImages {
             .consistent_read(true)
             .send()
             .await
-            .map_err(Error::aws("GetItem usage"))?;
+            .map_err(aws_error("GetItem usage"))?;
         let count = |item: &Item, name: &str| u64::try_from(number(item, name)).unwrap_or(0);
         Ok(answer
             .item
@@ -89,11 +90,4 @@ impl DynamoImages {
             })
             .unwrap_or_default())
     }
-}
-
-pub fn quota_message(quotas: &QuotaSettings) -> String {
-    format!(
-        "this upload would pass your quota ({} photos, {} bytes); delete photos to make room",
-        quotas.photos_per_user, quotas.bytes_per_user
-    )
 }

@@ -12,7 +12,6 @@ use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
-use crate::images::quota_message;
 use crate::requests::{self, Allowance};
 use crate::grouping::{self, Centre, Member, PhotoFaces, assign};
 use crate::model::{
@@ -206,7 +205,7 @@ impl MemoryImages {
         if photos_fit && bytes_fit {
             Ok(())
         } else {
-            Err(Error::QuotaExceeded(quota_message(quotas)))
+            Err(Error::quota_exceeded(quotas))
         }
     }
 

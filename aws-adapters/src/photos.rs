@@ -9,8 +9,9 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
-use crate::PhotoStore;
-use crate::error::{Error, Result};
+use domain::PhotoStore;
+use domain::error::{Error, Result};
+use crate::aws_error;
 
 pub struct S3Photos {
     client: Client,
@@ -34,7 +35,7 @@ impl S3Photos {
         let object = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(object) => object,
             Err(err) if err.code() == Some("NoSuchKey") => return Ok(None),
-            Err(err) => return Err(Error::aws("S3 GetObject")(err)),
+            Err(err) => return Err(aws_error("S3 GetObject")(err)),
         };
         let content_type = object.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
         Ok(Some((body_bytes(object).await?, content_type)))
@@ -55,7 +56,7 @@ impl S3Photos {
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(Error::aws("S3 PutObject"))?;
+            .map_err(aws_error("S3 PutObject"))?;
         Ok(())
     }
 }
@@ -91,7 +92,7 @@ impl PhotoStore for S3Photos {
             Ok(head) => Ok(Some(head.content_length.unwrap_or(0).max(0) as u64)),
             Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
             Err(err) if err.code() == Some("NotFound") || err.code() == Some("NoSuchKey") => Ok(None),
-            Err(err) => Err(Error::aws("S3 HeadObject")(err)),
+            Err(err) => Err(aws_error("S3 HeadObject")(err)),
         }
     }
 
@@ -108,7 +109,7 @@ impl PhotoStore for S3Photos {
             .range(format!("bytes=0-{}", max_bytes.saturating_sub(1)))
             .send()
             .await
-            .map_err(Error::aws("S3 GetObject"))?;
+            .map_err(aws_error("S3 GetObject"))?;
         body_bytes(object).await
     }
 
@@ -119,7 +120,7 @@ impl PhotoStore for S3Photos {
             .key(key)
             .send()
             .await
-            .map_err(Error::aws("S3 DeleteObject"))?;
+            .map_err(aws_error("S3 DeleteObject"))?;
         Ok(())
     }
 
@@ -127,7 +128,7 @@ impl PhotoStore for S3Photos {
         let mut keys = Vec::new();
         let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(Error::aws("S3 ListObjectsV2"))?;
+            let page = page.map_err(aws_error("S3 ListObjectsV2"))?;
             keys.extend(page.contents.unwrap_or_default().into_iter().filter_map(|object| object.key));
         }
         Ok(keys)
@@ -154,7 +155,7 @@ impl PhotoStore for S3Photos {
                 .delete(delete)
                 .send()
                 .await
-                .map_err(Error::aws("S3 DeleteObjects"))?;
+                .map_err(aws_error("S3 DeleteObjects"))?;
             if let Some(failed) = answer.errors.unwrap_or_default().first() {
                 return Err(Error::Internal(format!(
                     "S3 did not delete {}: {}",
@@ -187,7 +188,7 @@ impl PhotoStore for S3Photos {
             .key(key)
             .send()
             .await
-            .map_err(Error::aws("S3 DeleteObjectTagging"))?;
+            .map_err(aws_error("S3 DeleteObjectTagging"))?;
         Ok(())
     }
 

@@ -68,20 +68,12 @@ impl Error {
         }
     }
 
-    /// Wraps an AWS SDK error with what was being done: the service's error code and message
-    /// when it sent one, otherwise the SDK's full context (a connection or parsing failure).
-    pub fn aws<E>(action: impl Into<String>) -> impl FnOnce(E) -> Error
-    where
-        E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata,
-    {
-        let action = action.into();
-        move |err| {
-            let message = match (err.code(), err.message()) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                _ => aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string(),
-            };
-            Error::Aws { action, message }
-        }
+    /// The upload that would pass the tier's per-user quotas.
+    pub fn quota_exceeded(quotas: &contract::QuotaSettings) -> Self {
+        Error::QuotaExceeded(format!(
+            "this upload would pass your quota ({} photos, {} bytes); delete photos to make room",
+            quotas.photos_per_user, quotas.bytes_per_user
+        ))
     }
 
     /// Whether the service is at fault (as opposed to the input or the caller).

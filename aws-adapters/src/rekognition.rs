@@ -12,31 +12,11 @@ use aws_sdk_rekognition::Client;
 use aws_sdk_rekognition::primitives::Blob;
 use aws_sdk_rekognition::types::{BoundingBox, Image, QualityFilter};
 
-use crate::error::{Error, Result};
-use crate::model::{FaceBox, FaceMatch, ImageId, UserName};
+use domain::collections::{FaceCollections, NoCollections};
+use domain::model::{FaceBox, FaceMatch, ImageId, UserName};
+use domain::Result;
 
-/// What a user's faces need kept beside the tables and the bucket, and removed with them.
-#[async_trait]
-pub trait FaceCollections: Send + Sync {
-    /// Removes faces (the engine's ids) of a deleted photo from the user's collection.
-    async fn delete_faces(&self, user: &UserName, engine_ids: &[String]) -> Result<()>;
-    /// Removes the user's collection: the account is deleted.
-    async fn delete_user(&self, user: &UserName) -> Result<()>;
-}
-
-/// Tiers whose faces are the built-in engine's keep nothing outside the table.
-pub struct NoCollections;
-
-#[async_trait]
-impl FaceCollections for NoCollections {
-    async fn delete_faces(&self, _: &UserName, _: &[String]) -> Result<()> {
-        Ok(())
-    }
-
-    async fn delete_user(&self, _: &UserName) -> Result<()> {
-        Ok(())
-    }
-}
+use crate::aws_error;
 
 /// A face Rekognition found in a photo: indexed (with its id) or left out by its quality filter.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,9 +80,9 @@ impl RekognitionCollections {
         let answer = match request().send().await.map_err(aws_sdk_rekognition::Error::from) {
             Err(aws_sdk_rekognition::Error::ResourceNotFoundException(_)) => {
                 self.create(&collection).await?;
-                request().send().await.map_err(Error::aws("Rekognition IndexFaces"))?
+                request().send().await.map_err(aws_error("Rekognition IndexFaces"))?
             }
-            other => other.map_err(Error::aws("Rekognition IndexFaces"))?,
+            other => other.map_err(aws_error("Rekognition IndexFaces"))?,
         };
         let mut indexed: Vec<IndexedFace> = answer
             .face_records()
@@ -126,7 +106,7 @@ impl RekognitionCollections {
         match self.client.create_collection().collection_id(collection).send().await.map_err(aws_sdk_rekognition::Error::from) {
             // Another photo of the user created it a moment before.
             Ok(_) | Err(aws_sdk_rekognition::Error::ResourceAlreadyExistsException(_)) => Ok(()),
-            Err(err) => Err(Error::aws("Rekognition CreateCollection")(err)),
+            Err(err) => Err(aws_error("Rekognition CreateCollection")(err)),
         }
     }
 
@@ -142,7 +122,7 @@ impl RekognitionCollections {
             .max_faces(MAX_MATCHES)
             .send()
             .await
-            .map_err(Error::aws("Rekognition SearchFaces"))?;
+            .map_err(aws_error("Rekognition SearchFaces"))?;
         let mut matches: Vec<FaceMatch> = answer
             .face_matches()
             .iter()
@@ -167,7 +147,7 @@ impl FaceCollections for RekognitionCollections {
             let answer = self.client.delete_faces().collection_id(self.collection(user)).set_face_ids(Some(chunk.to_vec())).send().await;
             match answer.map_err(aws_sdk_rekognition::Error::from) {
                 Ok(_) | Err(aws_sdk_rekognition::Error::ResourceNotFoundException(_)) => {}
-                Err(err) => return Err(Error::aws("Rekognition DeleteFaces")(err)),
+                Err(err) => return Err(aws_error("Rekognition DeleteFaces")(err)),
             }
         }
         Ok(())
@@ -177,7 +157,7 @@ impl FaceCollections for RekognitionCollections {
         match self.client.delete_collection().collection_id(self.collection(user)).send().await.map_err(aws_sdk_rekognition::Error::from) {
             // A user who never had a face has no collection.
             Ok(_) | Err(aws_sdk_rekognition::Error::ResourceNotFoundException(_)) => Ok(()),
-            Err(err) => Err(Error::aws("Rekognition DeleteCollection")(err)),
+            Err(err) => Err(aws_error("Rekognition DeleteCollection")(err)),
         }
     }
 }

@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 use super::DynamoImages;
 use super::keys::{FaceItem, ImageItem, SAME_VERSION, face_items_prefix, face_sk, record_sk};
 use crate::dynamo::{self, Item, from_item, n, to_item};
-use crate::error::{Error, Result};
-use crate::grouping::{self, Centre, Member, Merged, PhotoFaces, assign};
-use crate::model::{Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, Person, PersonChange, PersonId, Search, UserName};
+use domain::error::{Error, Result};
+use domain::grouping::{self, Centre, Member, Merged, PhotoFaces, assign};
+use domain::model::{Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, Person, PersonChange, PersonId, Search, UserName};
 
 const PEOPLE_SK: &str = "people";
 const PERSON_PREFIX: &str = "person#";
@@ -256,7 +256,7 @@ impl DynamoImages {
         }
     }
 
-    /// Groups a photo's faces into the user's persons, once (see [`crate::ImageStore::group_faces`]).
+    /// Groups a photo's faces into the user's persons, once (see [`domain::ImageStore::group_faces`]).
     pub(super) async fn group(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Vec<Option<PersonId>>> {
         let matched = self.matched_persons(user, faces).await?;
         loop {
@@ -378,7 +378,7 @@ impl DynamoImages {
         Ok(persons)
     }
 
-    /// Moves a face to another person or a new one (see [`crate::ImageStore::move_face`]).
+    /// Moves a face to another person or a new one (see [`domain::ImageStore::move_face`]).
     pub(super) async fn reassign_face(&self, user: &UserName, face: FaceId, to: Option<PersonId>) -> Result<Face> {
         let not_found = || Error::NotFound(format!("no face {face}"));
         let index = face.index as usize;
@@ -417,7 +417,7 @@ impl DynamoImages {
         record.faces.get(index).cloned().ok_or_else(not_found)
     }
 
-    /// Merges persons into one (see [`crate::ImageStore::merge_persons`]): the persons change
+    /// Merges persons into one (see [`domain::ImageStore::merge_persons`]): the persons change
     /// in one transaction under the lock, then each photo of the merged persons is rewritten.
     pub(super) async fn merge(&self, user: &UserName, into: PersonId, from: &[PersonId]) -> Result<Person> {
         let mut photos: BTreeSet<ImageId> = BTreeSet::new();

@@ -10,7 +10,8 @@ use contract::names::{PARTITION_KEY, SORT_KEY};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, Result};
+use domain::error::{Error, Result};
+use crate::aws_error;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -70,7 +71,7 @@ where
     match answer {
         Ok(_) => Ok(true),
         Err(err) if err.code() == Some("ConditionalCheckFailedException") => Ok(false),
-        Err(err) => Err(Error::aws(action)(err)),
+        Err(err) => Err(aws_error(action)(err)),
     }
 }
 
@@ -112,7 +113,7 @@ pub async fn batch_write(client: &Client, table: &str, requests: Vec<WriteReques
                 .set_request_items(Some(pending))
                 .send()
                 .await
-                .map_err(Error::aws(format!("BatchWriteItem {table}")))?;
+                .map_err(aws_error(format!("BatchWriteItem {table}")))?;
             pending = answer.unprocessed_items.unwrap_or_default();
             pending.retain(|_, requests| !requests.is_empty());
             attempt += 1;
@@ -141,7 +142,7 @@ pub async fn batch_get(client: &Client, table: &str, keys: Vec<Item>) -> Result<
             .set_request_items(Some(pending))
             .send()
             .await
-            .map_err(Error::aws(format!("BatchGetItem {table}")))?;
+            .map_err(aws_error(format!("BatchGetItem {table}")))?;
         items.extend(answer.responses.unwrap_or_default().remove(table).unwrap_or_default());
         pending = answer.unprocessed_keys.unwrap_or_default();
         attempt += 1;
@@ -167,7 +168,7 @@ pub async fn partition(client: &Client, table: &str, pk: &str, prefix: Option<&s
     let mut items = Vec::new();
     let mut pages = query.into_paginator().items().send();
     while let Some(item) = pages.next().await {
-        items.push(item.map_err(Error::aws(format!("Query {table}")))?);
+        items.push(item.map_err(aws_error(format!("Query {table}")))?);
     }
     Ok(items)
 }

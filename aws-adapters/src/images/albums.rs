@@ -8,8 +8,9 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use super::DynamoImages;
 use super::keys::{ALBUM_PREFIX, AlbumItem, album_sk};
 use crate::dynamo::{self, condition_held, from_item, n, s};
-use crate::error::{Error, Result};
-use crate::model::{Album, ImageId, Label, Search, UserName};
+use domain::error::{Error, Result};
+use domain::model::{Album, ImageId, Label, Search, UserName};
+use crate::aws_error;
 
 impl DynamoImages {
     /// Counts the image in (`delta` 1, and it becomes the cover) or out of (`delta` -1) an album.
@@ -51,7 +52,7 @@ impl DynamoImages {
                 .consistent_read(true)
                 .send()
                 .await
-                .map_err(Error::aws("GetItem album"))?;
+                .map_err(aws_error("GetItem album"))?;
             let Some(album) = answer.item.map(from_item::<AlbumItem>).transpose()? else { continue };
             if album.photos <= 0 {
                 let deleted = self
