@@ -24,8 +24,7 @@ pub struct Undecodable(pub String);
 
 /// Decodes, orients and downscales a photo so that its longest side is at most `longest`.
 pub fn decode(bytes: &[u8], longest: u32) -> Result<RgbImage, Undecodable> {
-    let format = image::guess_format(bytes)
-        .map_err(|_| Undecodable("the object is not a JPEG, PNG or WebP photo".into()))?;
+    let format = image::guess_format(bytes).map_err(|_| Undecodable("the object is not a JPEG, PNG or WebP photo".into()))?;
     let image = match format {
         ImageFormat::Jpeg => decode_jpeg(bytes, longest)?,
         ImageFormat::Png | ImageFormat::WebP => {
@@ -33,10 +32,7 @@ pub fn decode(bytes: &[u8], longest: u32) -> Result<RgbImage, Undecodable> {
             let mut limits = image::Limits::default();
             limits.max_alloc = Some(MAX_DECODED_BYTES);
             reader.limits(limits);
-            reader
-                .decode()
-                .map_err(|err| Undecodable(format!("the {format:?} photo cannot be decoded: {err}")))?
-                .to_rgb8()
+            reader.decode().map_err(|err| Undecodable(format!("the {format:?} photo cannot be decoded: {err}")))?.to_rgb8()
         }
         other => return Err(Undecodable(format!("{other:?} is not a supported photo format"))),
     };

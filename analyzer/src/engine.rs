@@ -114,9 +114,6 @@ impl Model {
         let input = Tensor::from_array(input).map_err(failed)?;
         let mut session = self.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let outputs = session.run(ort::inputs![input]).map_err(failed)?;
-        outputs
-            .values()
-            .map(|output| Ok(output.try_extract_array::<f32>().map_err(failed)?.to_owned()))
-            .collect()
+        outputs.values().map(|output| Ok(output.try_extract_array::<f32>().map_err(failed)?.to_owned())).collect()
     }
 }

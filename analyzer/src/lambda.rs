@@ -39,4 +39,3 @@ pub async fn run_analyzer() -> std::result::Result<(), lambda_runtime::Error> {
     }))
     .await
 }
-

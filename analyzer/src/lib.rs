@@ -24,7 +24,10 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use contract::TierSettings;
-use domain::{Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key, words_of};
+use domain::{
+    Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key,
+    words_of,
+};
 
 use crate::engine::off_async;
 use crate::faces::{FaceFinder, NoFaces, PhotoOf, crop};
@@ -51,8 +54,7 @@ pub struct Message {
 
 /// The NewImage event in a message body: SNS's envelope, or the event itself (raw delivery).
 pub fn parse_event(body: &str) -> Result<NewImageEvent> {
-    NewImageEvent::from_message_body(body)
-        .map_err(|err| Error::invalid("invalid_message", format!("not a NewImage event: {err}")))
+    NewImageEvent::from_message_body(body).map_err(|err| Error::invalid("invalid_message", format!("not a NewImage event: {err}")))
 }
 
 /// What becomes of a message whose handling failed: the one place where domain errors turn

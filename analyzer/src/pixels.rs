@@ -14,9 +14,7 @@ pub fn resize(image: &RgbImage, width: u32, height: u32) -> Result<RgbImage> {
         return Ok(image.clone());
     }
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
-    Resizer::new()
-        .resize(image, &mut resized, &options)
-        .map_err(|err| Error::Internal(format!("resizing to {width}x{height}: {err}")))?;
+    Resizer::new().resize(image, &mut resized, &options).map_err(|err| Error::Internal(format!("resizing to {width}x{height}: {err}")))?;
     Ok(resized)
 }
 

@@ -32,13 +32,7 @@ pub struct Poller {
 
 impl Poller {
     pub fn new(analyzer: Arc<Analyzer>, sqs: Client, queue_url: impl Into<String>, concurrency: usize) -> Self {
-        Self {
-            analyzer,
-            sqs,
-            queue_url: queue_url.into(),
-            concurrency: concurrency.max(1),
-            wait_seconds: LONG_POLL_SECONDS,
-        }
+        Self { analyzer, sqs, queue_url: queue_url.into(), concurrency: concurrency.max(1), wait_seconds: LONG_POLL_SECONDS }
     }
 
     /// Receives and handles one batch; how many messages it received.
@@ -57,10 +51,7 @@ impl Poller {
         for message in received.messages.unwrap_or_default() {
             let (Some(id), Some(receipt)) = (message.message_id, message.receipt_handle) else { continue };
             receipts.insert(id.clone(), receipt);
-            messages.push(Message {
-                id,
-                body: message.body.unwrap_or_default(),
-            });
+            messages.push(Message { id, body: message.body.unwrap_or_default() });
         }
         let count = messages.len();
         let failed = self.analyzer.handle_batch(messages, self.concurrency).await;
@@ -69,11 +60,7 @@ impl Poller {
             .filter(|(id, _)| !failed.contains(id))
             .enumerate()
             .filter_map(|(index, (_, receipt))| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(index.to_string())
-                    .receipt_handle(receipt)
-                    .build()
-                    .ok()
+                DeleteMessageBatchRequestEntry::builder().id(index.to_string()).receipt_handle(receipt).build().ok()
             })
             .collect();
         if !done.is_empty() {

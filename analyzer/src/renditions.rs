@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use domain::{Error, ImageId, ImageRecord, ImageStatus, ImageStore, PhotoStore, Result, UserName, preview_key, thumbnail_key};
 use image::RgbImage;
-use domain::{Error, ImageRecord, ImageStatus, ImageStore, ImageId, PhotoStore, Result, UserName, preview_key, thumbnail_key};
 
 use crate::engine::off_async;
 use crate::{decode, pixels};
@@ -47,11 +47,7 @@ pub fn render(photo: &RgbImage) -> Result<Renditions> {
         .encode_simple(false, THUMBNAIL_QUALITY)
         .map_err(|err| Error::Internal(format!("encoding a WebP thumbnail: {err:?}")))?
         .to_vec();
-    Ok(Renditions {
-        thumbnail_webp,
-        preview_jpeg: pixels::jpeg(&preview, PREVIEW_QUALITY)?,
-        color: average_color(&thumbnail),
-    })
+    Ok(Renditions { thumbnail_webp, preview_jpeg: pixels::jpeg(&preview, PREVIEW_QUALITY)?, color: average_color(&thumbnail) })
 }
 
 /// Makes and stores the thumbnail and preview of a decoded photo; its colour.

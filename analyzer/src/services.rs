@@ -2,22 +2,22 @@
 
 use std::sync::Arc;
 
+use aws_adapters::sdk::{rekognition_collections, s3_client};
+use aws_adapters::{DynamoImages, S3Photos};
 use aws_config::SdkConfig;
 use contract::{Features, LabelerEngine, StackConfig};
-use aws_adapters::sdk::{rekognition_collections, s3_client};
 use domain::Result;
-use aws_adapters::{DynamoImages, S3Photos};
 
-use crate::text::builtin::BuiltinText;
-use crate::text::rekognition::RekognitionText;
-use crate::text::{NoText, TextFinder};
-use crate::{Analyzer, Engines};
 use crate::faces::builtin::BuiltinFaces;
 use crate::faces::rekognition::RekognitionFaces;
 use crate::faces::{FaceFinder, NoFaces};
 use crate::labeler::builtin::BuiltinLabeler;
-use crate::labeler::{Labeler, NoLabels};
 use crate::labeler::rekognition::RekognitionLabeler;
+use crate::labeler::{Labeler, NoLabels};
+use crate::text::builtin::BuiltinText;
+use crate::text::rekognition::RekognitionText;
+use crate::text::{NoText, TextFinder};
+use crate::{Analyzer, Engines};
 
 /// The labeler of an engine (the tier's, unless the operator chose another for local runs).
 pub fn labeler(engine: LabelerEngine, aws: &SdkConfig) -> Result<Arc<dyn Labeler>> {
@@ -42,7 +42,9 @@ pub fn faces_for(config: &StackConfig, engine: LabelerEngine, aws: &SdkConfig) -
     }
     Ok(match engine {
         LabelerEngine::Builtin => Arc::new(BuiltinFaces::load()?),
-        LabelerEngine::Rekognition => Arc::new(RekognitionFaces::new(rekognition_collections(config, aws), config.settings.faces.min_similarity)),
+        LabelerEngine::Rekognition => {
+            Arc::new(RekognitionFaces::new(rekognition_collections(config, aws), config.settings.faces.min_similarity))
+        }
     })
 }
 

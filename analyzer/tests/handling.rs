@@ -9,9 +9,9 @@ use analyzer::labeler::Labeler;
 use analyzer::{Analyzer, Engines, Message, Outcome};
 use async_trait::async_trait;
 use contract::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, NewImageEvent, QuotaSettings, TextSettings, TierSettings};
-use image::RgbImage;
 use domain::memory::{MemoryImages, MemoryPhotos};
 use domain::{ImageId, ImageRecord, ImageStatus, ImageStore, Label, PhotoStore, UserName};
+use image::RgbImage;
 
 const PHOTO: &[u8] = include_bytes!("../../tests/fixtures/photos/chelsea.png");
 
@@ -119,7 +119,9 @@ struct SeesOnePerson;
 #[async_trait]
 impl FaceFinder for SeesOnePerson {
     async fn faces(&self, _: &Arc<RgbImage>, _: PhotoOf<'_>) -> domain::Result<Vec<FoundFace>> {
-        let face = |side: f32, score: f32| FoundFace::described(FaceBox { left: 0.0, top: 0.0, width: side, height: side }, score, vec![0.25; 128]);
+        let face = |side: f32, score: f32| {
+            FoundFace::described(FaceBox { left: 0.0, top: 0.0, width: side, height: side }, score, vec![0.25; 128])
+        };
         Ok(vec![face(0.5, 0.9), face(0.01, 0.9)])
     }
 
@@ -135,7 +137,12 @@ async fn faces_are_grouped_past_the_quality_gate_and_leave_their_person_with_the
     let first = stored_photo(&images, &photos, &user, PHOTO).await;
     let second = stored_photo(&images, &photos, &user, PHOTO).await;
     let settings = LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 };
-    let analyzer = Analyzer::new(images.clone(), photos.clone(), Engines { faces: Arc::new(SeesOnePerson), ..Engines::labels_only(Arc::new(SeesACat)) }, tier(settings));
+    let analyzer = Analyzer::new(
+        images.clone(),
+        photos.clone(),
+        Engines { faces: Arc::new(SeesOnePerson), ..Engines::labels_only(Arc::new(SeesACat)) },
+        tier(settings),
+    );
     for event in [&first, &second] {
         let body = serde_json::to_string(event).unwrap();
         assert!(matches!(analyzer.handle(&body).await.unwrap(), Outcome::Analysed { labels: 1, faces: 2 }));
@@ -189,12 +196,19 @@ async fn rekognition_faces_join_the_person_of_their_best_match() {
             Some("b2") => 99.0,
             _ => return SearchFacesOutput::builder().build(),
         };
-        SearchFacesOutput::builder().face_matches(FaceMatch::builder().similarity(similarity).face(face("a1", &earlier, 0.1)).build()).build()
+        SearchFacesOutput::builder()
+            .face_matches(FaceMatch::builder().similarity(similarity).face(face("a1", &earlier, 0.1)).build())
+            .build()
     });
     let client = mock_client!(aws_sdk_rekognition, RuleMode::MatchAny, [&index, &search]);
     let faces = RekognitionFaces::new(aws_adapters::RekognitionCollections::new(client, "smart-album-full-platform-user"), 90.0);
     let settings = LabelerSettings { engine: LabelerEngine::Rekognition, max_labels: 10, min_confidence: 50 };
-    let analyzer = Analyzer::new(images.clone(), photos.clone(), Engines { faces: Arc::new(faces), ..Engines::labels_only(Arc::new(SeesACat)) }, tier(settings));
+    let analyzer = Analyzer::new(
+        images.clone(),
+        photos.clone(),
+        Engines { faces: Arc::new(faces), ..Engines::labels_only(Arc::new(SeesACat)) },
+        tier(settings),
+    );
     for (event, count) in [(&first, 1), (&second, 2)] {
         let body = serde_json::to_string(event).unwrap();
         let outcome = analyzer.handle(&body).await.unwrap();

@@ -64,10 +64,17 @@ async fn rekognition_text_is_its_lines() {
 
     let detection = |text: &str, kind: TextTypes, top: f32| {
         let bounds = BoundingBox::builder().left(0.1).top(top).width(0.5).height(0.05).build();
-        TextDetection::builder().detected_text(text).r#type(kind).confidence(98.5).geometry(Geometry::builder().bounding_box(bounds).build()).build()
+        TextDetection::builder()
+            .detected_text(text)
+            .r#type(kind)
+            .confidence(98.5)
+            .geometry(Geometry::builder().bounding_box(bounds).build())
+            .build()
     };
     let detect = mock!(aws_sdk_rekognition::Client::detect_text)
-        .match_requests(|request| request.image().and_then(|image| image.bytes()).is_some_and(|bytes| bytes.as_ref().starts_with(&[0xff, 0xd8])))
+        .match_requests(|request| {
+            request.image().and_then(|image| image.bytes()).is_some_and(|bytes| bytes.as_ref().starts_with(&[0xff, 0xd8]))
+        })
         .then_output(move || {
             DetectTextOutput::builder()
                 .text_detections(detection("Region-based segmentation", TextTypes::Line, 0.05))

@@ -10,8 +10,8 @@ use contract::names::{PARTITION_KEY, SORT_KEY};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use domain::error::{Error, Result};
 use crate::aws_error;
+use domain::error::{Error, Result};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -56,10 +56,7 @@ pub fn index_start_key(pk: &str, sk: impl Into<String>, index_key: (&str, &str),
 
 /// The primary key of an item read back.
 pub fn key_of(item: &Item) -> Item {
-    item.iter()
-        .filter(|(name, _)| *name == PARTITION_KEY || *name == SORT_KEY)
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect()
+    item.iter().filter(|(name, _)| *name == PARTITION_KEY || *name == SORT_KEY).map(|(name, value)| (name.clone(), value.clone())).collect()
 }
 
 /// Whether a conditional write's condition held: a failed condition is an answer (false),
@@ -77,25 +74,16 @@ where
 
 /// A number attribute of an item, 0 when absent.
 pub fn number(item: &Item, name: &str) -> i64 {
-    item.get(name)
-        .and_then(|value| value.as_n().ok())
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(0)
+    item.get(name).and_then(|value| value.as_n().ok()).and_then(|value| value.parse().ok()).unwrap_or(0)
 }
 
 pub fn put_request(item: Item) -> Result<WriteRequest> {
-    let put = PutRequest::builder()
-        .set_item(Some(item))
-        .build()
-        .map_err(|err| Error::Internal(err.to_string()))?;
+    let put = PutRequest::builder().set_item(Some(item)).build().map_err(|err| Error::Internal(err.to_string()))?;
     Ok(WriteRequest::builder().put_request(put).build())
 }
 
 pub fn delete_request(key: Item) -> Result<WriteRequest> {
-    let delete = DeleteRequest::builder()
-        .set_key(Some(key))
-        .build()
-        .map_err(|err| Error::Internal(err.to_string()))?;
+    let delete = DeleteRequest::builder().set_key(Some(key)).build().map_err(|err| Error::Internal(err.to_string()))?;
     Ok(WriteRequest::builder().delete_request(delete).build())
 }
 
@@ -125,11 +113,8 @@ pub async fn batch_write(client: &Client, table: &str, requests: Vec<WriteReques
 /// Reads items by key (at most 100, BatchGetItem's limit), consistently, retrying what
 /// DynamoDB leaves unprocessed.
 pub async fn batch_get(client: &Client, table: &str, keys: Vec<Item>) -> Result<Vec<Item>> {
-    let request = KeysAndAttributes::builder()
-        .set_keys(Some(keys))
-        .consistent_read(true)
-        .build()
-        .map_err(|err| Error::Internal(err.to_string()))?;
+    let request =
+        KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().map_err(|err| Error::Internal(err.to_string()))?;
     let mut pending = HashMap::from([(table.to_owned(), request)]);
     let mut items = Vec::new();
     let mut attempt = 0u32;
@@ -137,12 +122,8 @@ pub async fn batch_get(client: &Client, table: &str, keys: Vec<Item>) -> Result<
         if attempt > 0 {
             back_off(attempt).await;
         }
-        let answer = client
-            .batch_get_item()
-            .set_request_items(Some(pending))
-            .send()
-            .await
-            .map_err(aws_error(format!("BatchGetItem {table}")))?;
+        let answer =
+            client.batch_get_item().set_request_items(Some(pending)).send().await.map_err(aws_error(format!("BatchGetItem {table}")))?;
         items.extend(answer.responses.unwrap_or_default().remove(table).unwrap_or_default());
         pending = answer.unprocessed_keys.unwrap_or_default();
         attempt += 1;

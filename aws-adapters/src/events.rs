@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
 
-use domain::{Events, NewImageEvent, NewUserEvent};
-use domain::error::{Error, Result};
 use crate::aws_error;
+use domain::error::{Error, Result};
+use domain::{Events, NewImageEvent, NewUserEvent};
 
 pub struct SnsEvents {
     client: Client,
@@ -15,11 +15,7 @@ pub struct SnsEvents {
 
 impl SnsEvents {
     pub fn new(client: Client, new_user_topic: impl Into<String>, new_image_topic: impl Into<String>) -> Self {
-        Self {
-            client,
-            new_user_topic: new_user_topic.into(),
-            new_image_topic: new_image_topic.into(),
-        }
+        Self { client, new_user_topic: new_user_topic.into(), new_image_topic: new_image_topic.into() }
     }
 
     async fn publish(&self, topic: &str, subject: &str, message: String) -> Result<()> {

@@ -9,9 +9,9 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
+use crate::aws_error;
 use domain::PhotoStore;
 use domain::error::{Error, Result};
-use crate::aws_error;
 
 pub struct S3Photos {
     client: Client,
@@ -20,10 +20,7 @@ pub struct S3Photos {
 
 impl S3Photos {
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
-        Self {
-            client,
-            bucket: bucket.into(),
-        }
+        Self { client, bucket: bucket.into() }
     }
 }
 
@@ -73,11 +70,7 @@ fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
 }
 
 async fn body_bytes(object: aws_sdk_s3::operation::get_object::GetObjectOutput) -> Result<Vec<u8>> {
-    let bytes = object
-        .body
-        .collect()
-        .await
-        .map_err(|err| Error::Internal(format!("reading an S3 object: {err}")))?;
+    let bytes = object.body.collect().await.map_err(|err| Error::Internal(format!("reading an S3 object: {err}")))?;
     Ok(bytes.into_bytes().to_vec())
 }
 
@@ -114,13 +107,7 @@ impl PhotoStore for S3Photos {
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        self.client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(aws_error("S3 DeleteObject"))?;
+        self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(aws_error("S3 DeleteObject"))?;
         Ok(())
     }
 
@@ -143,19 +130,10 @@ impl PhotoStore for S3Photos {
                 .map(|key| ObjectIdentifier::builder().key(key).build())
                 .collect::<std::result::Result<Vec<_>, _>>()
                 .map_err(|err| Error::Internal(err.to_string()))?;
-            let delete = Delete::builder()
-                .set_objects(Some(objects))
-                .quiet(true)
-                .build()
-                .map_err(|err| Error::Internal(err.to_string()))?;
-            let answer = self
-                .client
-                .delete_objects()
-                .bucket(&self.bucket)
-                .delete(delete)
-                .send()
-                .await
-                .map_err(aws_error("S3 DeleteObjects"))?;
+            let delete =
+                Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|err| Error::Internal(err.to_string()))?;
+            let answer =
+                self.client.delete_objects().bucket(&self.bucket).delete(delete).send().await.map_err(aws_error("S3 DeleteObjects"))?;
             if let Some(failed) = answer.errors.unwrap_or_default().first() {
                 return Err(Error::Internal(format!(
                     "S3 did not delete {}: {}",
@@ -182,13 +160,7 @@ impl PhotoStore for S3Photos {
     }
 
     async fn clear_upload_tag(&self, key: &str) -> Result<()> {
-        self.client
-            .delete_object_tagging()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(aws_error("S3 DeleteObjectTagging"))?;
+        self.client.delete_object_tagging().bucket(&self.bucket).key(key).send().await.map_err(aws_error("S3 DeleteObjectTagging"))?;
         Ok(())
     }
 

@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use contract::{LabelerEngine, TierSettings};
 use aws_sdk_rekognition::Client;
 use aws_sdk_rekognition::primitives::Blob;
 use aws_sdk_rekognition::types::{BoundingBox, Image, QualityFilter};
+use contract::{LabelerEngine, TierSettings};
 
+use domain::Result;
 use domain::collections::{FaceCollections, NoCollections};
 use domain::model::{FaceBox, FaceMatch, ImageId, UserName};
-use domain::Result;
 
 use crate::aws_error;
 
@@ -88,14 +88,22 @@ impl RekognitionCollections {
             .face_records()
             .iter()
             .filter_map(|record| record.face())
-            .map(|face| IndexedFace { engine_id: face.face_id().map(str::to_owned), bounds: bounds(face.bounding_box()), score: face.confidence().unwrap_or(0.0) / 100.0 })
+            .map(|face| IndexedFace {
+                engine_id: face.face_id().map(str::to_owned),
+                bounds: bounds(face.bounding_box()),
+                score: face.confidence().unwrap_or(0.0) / 100.0,
+            })
             .collect();
         indexed.sort_by(|a, b| b.score.total_cmp(&a.score));
         let mut left_out: Vec<IndexedFace> = answer
             .unindexed_faces()
             .iter()
             .filter_map(|unindexed| unindexed.face_detail())
-            .map(|detail| IndexedFace { engine_id: None, bounds: bounds(detail.bounding_box()), score: detail.confidence().unwrap_or(0.0) / 100.0 })
+            .map(|detail| IndexedFace {
+                engine_id: None,
+                bounds: bounds(detail.bounding_box()),
+                score: detail.confidence().unwrap_or(0.0) / 100.0,
+            })
             .collect();
         left_out.sort_by(|a, b| b.score.total_cmp(&a.score));
         indexed.extend(left_out);

@@ -16,9 +16,7 @@ pub async fn config() -> SdkConfig {
 /// An S3 client; custom endpoints (S3-compatible stores, emulators) get path-style addressing,
 /// which every endpoint serves.
 pub fn s3_client(aws: &SdkConfig) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::config::Builder::from(aws)
-        .force_path_style(aws.endpoint_url().is_some())
-        .build();
+    let config = aws_sdk_s3::config::Builder::from(aws).force_path_style(aws.endpoint_url().is_some()).build();
     aws_sdk_s3::Client::from_conf(config)
 }
 

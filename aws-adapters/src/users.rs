@@ -8,13 +8,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use contract::names::{USERS_NAME_PREFIX_INDEX, USERS_NAME_PREFIX_INDEX_KEY};
 use serde::{Deserialize, Serialize};
 
-use domain::requests::{self, Allowance};
-use domain::{RequestLimits, UserStore};
-use time::OffsetDateTime;
+use crate::aws_error;
 use crate::dynamo::{self, Item, condition_held, s};
 use domain::error::{Error, Result};
 use domain::model::{AccountStatus, Page, UserName, UserRecord, parse_rfc3339, rfc3339};
-use crate::aws_error;
+use domain::requests::{self, Allowance};
+use domain::{RequestLimits, UserStore};
+use time::OffsetDateTime;
 
 const PROFILE: &str = "profile";
 /// The user's request allowance ([`domain::requests`]), beside the profile.
@@ -108,10 +108,7 @@ pub struct DynamoUsers {
 
 impl DynamoUsers {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 }
 
@@ -129,10 +126,7 @@ impl UserStore for DynamoUsers {
         if condition_held(answer, "PutItem user")? {
             Ok(())
         } else {
-            Err(Error::Conflict {
-                code: "user_name_taken",
-                message: format!("the user name {} is taken", user.user_name),
-            })
+            Err(Error::Conflict { code: "user_name_taken", message: format!("the user name {} is taken", user.user_name) })
         }
     }
 
@@ -254,20 +248,10 @@ impl UserStore for DynamoUsers {
         if let Some(after) = after {
             let name = after.as_str();
             let index_values = (name[..1].to_owned(), name.to_owned());
-            query = query.set_exclusive_start_key(Some(dynamo::index_start_key(
-                name,
-                PROFILE,
-                USERS_NAME_PREFIX_INDEX_KEY,
-                index_values,
-            )));
+            query = query.set_exclusive_start_key(Some(dynamo::index_start_key(name, PROFILE, USERS_NAME_PREFIX_INDEX_KEY, index_values)));
         }
         let answer = query.send().await.map_err(aws_error("Query users by prefix"))?;
-        let items = answer
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<Vec<_>>>()?;
+        let items = answer.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<_>>>()?;
         let next = match answer.last_evaluated_key {
             Some(_) => items.last().map(|user| user.user_name.clone()),
             None => None,
@@ -285,10 +269,7 @@ impl UserStore for DynamoUsers {
             .send()
             .await
             .map_err(aws_error("GetItem system value"))?;
-        Ok(answer
-            .item
-            .and_then(|mut item| item.remove("value"))
-            .and_then(|value| value.as_b().ok().map(|blob| blob.as_ref().to_vec())))
+        Ok(answer.item.and_then(|mut item| item.remove("value")).and_then(|value| value.as_b().ok().map(|blob| blob.as_ref().to_vec())))
     }
 
     async fn put_system_value_if_absent(&self, name: &str, value: &[u8]) -> Result<bool> {

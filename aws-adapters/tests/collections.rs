@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use aws_adapters::RekognitionCollections;
 use aws_sdk_rekognition::Client;
 use aws_sdk_rekognition::operation::create_collection::CreateCollectionOutput;
 use aws_sdk_rekognition::operation::delete_collection::{DeleteCollectionError, DeleteCollectionOutput};
@@ -13,7 +14,6 @@ use aws_sdk_rekognition::operation::search_faces::SearchFacesOutput;
 use aws_sdk_rekognition::types::error::{AccessDeniedException, ResourceNotFoundException};
 use aws_sdk_rekognition::types::{BoundingBox, Face, FaceDetail, FaceMatch, FaceRecord, QualityFilter, UnindexedFace};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use aws_adapters::RekognitionCollections;
 use domain::{FaceBox, FaceCollections, ImageId, UserName};
 
 const STACK: &str = "smart-album-full-platform-user";
@@ -48,7 +48,11 @@ async fn a_photo_is_indexed_in_its_users_collection_made_on_first_use() {
             IndexFacesOutput::builder()
                 .face_records(FaceRecord::builder().face(face("less-sure", &photo.to_string(), 91.0)).build())
                 .face_records(FaceRecord::builder().face(face("surer", &photo.to_string(), 99.5)).build())
-                .unindexed_faces(UnindexedFace::builder().face_detail(FaceDetail::builder().bounding_box(bounding(0.7, 0.7, 0.05)).confidence(80.0).build()).build())
+                .unindexed_faces(
+                    UnindexedFace::builder()
+                        .face_detail(FaceDetail::builder().bounding_box(bounding(0.7, 0.7, 0.05)).confidence(80.0).build())
+                        .build(),
+                )
                 .build()
         })
         .build();
@@ -62,7 +66,16 @@ async fn a_photo_is_indexed_in_its_users_collection_made_on_first_use() {
     let faces = collections.index(&alice, photo, b"jpeg bytes".to_vec(), 97).await.unwrap();
     assert_eq!((index.num_calls(), create.num_calls()), (2, 1), "indexed again once the collection was made");
     let sent = sent.lock().unwrap();
-    assert_eq!(sent[1], ("smart-album-full-platform-user-faces-alice".to_owned(), photo.to_string(), Some(97), Some(QualityFilter::Auto), Some(b"jpeg bytes".to_vec())));
+    assert_eq!(
+        sent[1],
+        (
+            "smart-album-full-platform-user-faces-alice".to_owned(),
+            photo.to_string(),
+            Some(97),
+            Some(QualityFilter::Auto),
+            Some(b"jpeg bytes".to_vec())
+        )
+    );
     // The indexed faces, most confident first, then the one Rekognition would not index.
     let ids: Vec<Option<&str>> = faces.iter().map(|face| face.engine_id.as_deref()).collect();
     assert_eq!(ids, [Some("surer"), Some("less-sure"), None]);
@@ -100,7 +113,9 @@ async fn a_face_is_searched_among_the_users_other_photos_at_the_tiers_similarity
 #[tokio::test]
 async fn faces_go_with_their_photo_and_the_collection_with_the_account() {
     let delete_faces = mock!(Client::delete_faces)
-        .match_requests(|request| request.collection_id() == Some("smart-album-full-platform-user-faces-carol") && request.face_ids() == ["a", "b"])
+        .match_requests(|request| {
+            request.collection_id() == Some("smart-album-full-platform-user-faces-carol") && request.face_ids() == ["a", "b"]
+        })
         .then_output(|| DeleteFacesOutput::builder().build());
     let delete_collection = mock!(Client::delete_collection)
         .match_requests(|request| request.collection_id() == Some("smart-album-full-platform-user-faces-carol"))

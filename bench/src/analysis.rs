@@ -6,16 +6,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use image::codecs::jpeg::JpegEncoder;
-use image::{Rgb, RgbImage};
 use analyzer::decode;
-use analyzer::poller::{DEFAULT_CONCURRENCY, Poller};
-use runtime::config::{LabelerEngine, StackConfig};
 use analyzer::labeler::builtin::BuiltinLabeler;
 use analyzer::labeler::rank;
-use domain::{ImageId, ImageStatus, ImageStore, UserName};
+use analyzer::poller::{DEFAULT_CONCURRENCY, Poller};
+use anyhow::{Context, Result};
 use aws_adapters::DynamoImages;
+use domain::{ImageId, ImageStatus, ImageStore, UserName};
+use image::codecs::jpeg::JpegEncoder;
+use image::{Rgb, RgbImage};
+use runtime::config::{LabelerEngine, StackConfig};
 
 use crate::figures::Report;
 use crate::http::Http;
@@ -186,12 +186,7 @@ pub async fn throughput(
     let mut engines = analyzer::services::engines(config, LabelerEngine::Builtin, aws)?;
     engines.labeler = Arc::new(labeler);
     let analyzer = analyzer::services::analyzer(config, aws, engines);
-    let mut poller = Poller::new(
-        Arc::new(analyzer),
-        aws_sdk_sqs::Client::new(aws),
-        &config.analysis_queue_url,
-        DEFAULT_CONCURRENCY,
-    );
+    let mut poller = Poller::new(Arc::new(analyzer), aws_sdk_sqs::Client::new(aws), &config.analysis_queue_url, DEFAULT_CONCURRENCY);
     poller.wait_seconds = 1;
     let started = Instant::now();
     let mut received = 0;

@@ -10,13 +10,13 @@ use std::time::Instant;
 use analyzer::decode;
 use analyzer::faces::builtin::BuiltinFaces;
 use anyhow::{Context, Result};
+use aws_adapters::images::bulk::people_items;
+use domain::grouping::{self, Member};
+use domain::{FaceBox, FoundFace, ImageId, ImageRecord, ImageStatus, ImageStore, PersonId, QuotaSettings, UserName};
 use futures::{StreamExt, TryStreamExt};
 use image::imageops::FilterType;
 use indicatif::{ProgressBar, ProgressStyle};
-use domain::grouping::{self, Member};
 use runtime::config::Limit;
-use domain::{FaceBox, FoundFace, ImageId, ImageRecord, ImageStatus, ImageStore, PersonId, QuotaSettings, UserName};
-use aws_adapters::images::bulk::people_items;
 
 use crate::analysis::{Photo, run_peer};
 use crate::figures::Report;
@@ -91,7 +91,12 @@ pub fn peer(report: &mut Report, python: &Path, photos: &[Photo], ours: &BTreeMa
             "ms",
             format!("the peer (Python face_recognition 1.3.0, dlib {version}: HOG + the same descriptor) on the same file at the same 1920 px (median of {runs})"),
         );
-        report.add(format!("faces.peer.found.{}", photo.name), figures["faces"].as_f64().unwrap_or(f64::NAN), "faces", "faces the peer found");
+        report.add(
+            format!("faces.peer.found.{}", photo.name),
+            figures["faces"].as_f64().unwrap_or(f64::NAN),
+            "faces",
+            "faces the peer found",
+        );
         report.add(
             format!("faces.ratio_to_peer.{}", photo.name),
             ours.get(&photo.name).copied().unwrap_or(f64::NAN) / peer_ms,

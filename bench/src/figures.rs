@@ -38,8 +38,7 @@ impl Report {
 
     pub fn to_json(&self) -> serde_json::Value {
         let figures: BTreeMap<&str, &Figure> = self.figures.iter().map(|(key, figure)| (key.as_str(), figure)).collect();
-        let failures: BTreeMap<&str, &str> =
-            self.failures.iter().map(|(section, why)| (section.as_str(), why.as_str())).collect();
+        let failures: BTreeMap<&str, &str> = self.failures.iter().map(|(section, why)| (section.as_str(), why.as_str())).collect();
         serde_json::json!({ "context": self.context, "figures": figures, "failures": failures })
     }
 

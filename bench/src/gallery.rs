@@ -6,10 +6,10 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use futures::{StreamExt, TryStreamExt};
-use domain::{ImageId, ImageRecord, ImageStatus, Label, UserName, thumbnail_key};
 use aws_adapters::DynamoImages;
 use aws_adapters::images::bulk::analysed_items;
+use domain::{ImageId, ImageRecord, ImageStatus, Label, UserName, thumbnail_key};
+use futures::{StreamExt, TryStreamExt};
 
 use crate::analysis::Photo;
 use crate::figures::Report;
@@ -92,15 +92,34 @@ pub async fn measure(
     if !output.status.success() {
         bail!("{} failed: {}", script.display(), String::from_utf8_lossy(&output.stderr));
     }
-    let runs: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(serde_json::from_str)
-        .collect::<std::result::Result<_, _>>()?;
+    let runs: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&output.stdout).lines().map(serde_json::from_str).collect::<std::result::Result<_, _>>()?;
     let figure = |key: &str| runs.iter().filter_map(|run| run[key].as_f64()).collect::<Vec<f64>>();
-    let what = format!("a user with {count} photos opening the gallery signed in, cold cache, Debian chromium 1280x900, median of {}", runs.len());
-    report.add("gallery.first_thumbnail_ms", stats::median(&figure("first_thumbnail_ms")), "ms", format!("page request to the first thumbnail painted in the grid: {what}"));
-    report.add("gallery.first_screen_ms", stats::median(&figure("first_screen_ms")), "ms", format!("page request to every thumbnail in view loaded: {what}"));
-    report.add("gallery.first_screen_kib", stats::median(&figure("bytes")) / 1024.0, "KiB", format!("bytes transferred (bodies and headers: page, scripts, API, thumbnails) for the first screen: {what}"));
-    report.add("gallery.first_screen_requests", stats::median(&figure("requests")), "requests", format!("requests made for the first screen: {what}"));
+    let what =
+        format!("a user with {count} photos opening the gallery signed in, cold cache, Debian chromium 1280x900, median of {}", runs.len());
+    report.add(
+        "gallery.first_thumbnail_ms",
+        stats::median(&figure("first_thumbnail_ms")),
+        "ms",
+        format!("page request to the first thumbnail painted in the grid: {what}"),
+    );
+    report.add(
+        "gallery.first_screen_ms",
+        stats::median(&figure("first_screen_ms")),
+        "ms",
+        format!("page request to every thumbnail in view loaded: {what}"),
+    );
+    report.add(
+        "gallery.first_screen_kib",
+        stats::median(&figure("bytes")) / 1024.0,
+        "KiB",
+        format!("bytes transferred (bodies and headers: page, scripts, API, thumbnails) for the first screen: {what}"),
+    );
+    report.add(
+        "gallery.first_screen_requests",
+        stats::median(&figure("requests")),
+        "requests",
+        format!("requests made for the first screen: {what}"),
+    );
     Ok(())
 }

@@ -32,10 +32,7 @@ impl Reply {
 
 impl Http {
     pub fn new(base: impl Into<String>) -> Self {
-        Self {
-            client: Client::builder(TokioExecutor::new()).build_http(),
-            base: base.into(),
-        }
+        Self { client: Client::builder(TokioExecutor::new()).build_http(), base: base.into() }
     }
 
     pub async fn send(&self, method: Method, path: &str, token: Option<&str>, content_type: Option<&str>, body: Vec<u8>) -> Result<Reply> {
@@ -53,9 +50,7 @@ impl Http {
     }
 
     async fn post_json(&self, path: &str, token: Option<&str>, value: &Value) -> Result<Value> {
-        self.send(Method::POST, path, token, Some("application/json"), serde_json::to_vec(value)?)
-            .await?
-            .json(&format!("POST {path}"))
+        self.send(Method::POST, path, token, Some("application/json"), serde_json::to_vec(value)?).await?.json(&format!("POST {path}"))
     }
 
     /// Creates the user and signs in: a bearer token.
@@ -72,10 +67,7 @@ impl Http {
 
     /// Uploads a photo in the request body: its id.
     pub async fn upload(&self, token: &str, content_type: &str, bytes: Vec<u8>) -> Result<String> {
-        let accepted = self
-            .send(Method::POST, "/images", Some(token), Some(content_type), bytes)
-            .await?
-            .json("POST /images")?;
+        let accepted = self.send(Method::POST, "/images", Some(token), Some(content_type), bytes).await?.json("POST /images")?;
         accepted["id"].as_str().map(str::to_owned).context("POST /images: no id in the reply")
     }
 

@@ -72,10 +72,7 @@ impl Wrk<'_> {
         if let Some((file, content_type)) = &endpoint.body {
             command.env("BENCH_BODY_FILE", file).env("BENCH_CONTENT_TYPE", content_type);
         }
-        let output = command
-            .output()
-            .await
-            .context("running wrk (make bench installs it; or apt-get install wrk)")?;
+        let output = command.output().await.context("running wrk (make bench installs it; or apt-get install wrk)")?;
         if !output.status.success() {
             bail!("wrk failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr));
         }

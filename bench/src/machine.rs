@@ -28,8 +28,7 @@ pub fn describe() -> BTreeMap<String, String> {
 
 /// The value of `name: value` in /proc-style text.
 fn field(text: &str, name: &str) -> Option<String> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.trim_start().strip_prefix(':').map(|v| v.trim().to_owned()))
+    text.lines().find_map(|line| line.strip_prefix(name)?.trim_start().strip_prefix(':').map(|v| v.trim().to_owned()))
 }
 
 /// The first line a command prints, or "unknown".

@@ -22,15 +22,15 @@ mod uploads;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
-use clap::{Parser, ValueEnum};
-use deployer::config::{ApiLimits, Positive, StacksDir};
-use runtime::config::{StackConfig, stack_name_of_tier};
 use analyzer::labeler::builtin::BuiltinLabeler;
-use runtime::api::images::DEFAULT_PAGE;
-use domain::{ImageStore, Search, UserName};
+use anyhow::{Context, Result, bail};
 use aws_adapters::DynamoImages;
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+use clap::{Parser, ValueEnum};
+use deployer::config::{ApiLimits, Positive, StacksDir};
+use domain::{ImageStore, Search, UserName};
+use runtime::api::images::DEFAULT_PAGE;
+use runtime::config::{StackConfig, stack_name_of_tier};
 
 use crate::analysis::Photo;
 use crate::figures::Report;
@@ -148,7 +148,8 @@ impl Bench {
             deploy(&self.cli, &self.stacks, tier, &self.aws).await?;
             // Queued by a server without a poller: a killed poller's long poll goes on
             // receiving in the emulator for up to 20 s, and would hide the message.
-            let (served, _) = Served::start(&runtime, tier, &["--no-analyzer"], &self.cli.out.join(format!("serve-queue-{tier}.log"))).await?;
+            let (served, _) =
+                Served::start(&runtime, tier, &["--no-analyzer"], &self.cli.out.join(format!("serve-queue-{tier}.log"))).await?;
             let token = served.http.user_token("bench-start").await?;
             let id = served.http.upload(&token, photo.content_type, photo.bytes.clone()).await?;
             served.stop().await?;
@@ -226,7 +227,9 @@ impl Bench {
             images.search(user, &Search::labels(&cat), DEFAULT_PAGE, None).await?;
             search.push(stats::ms(started.elapsed()));
         }
-        let what = format!("median of 20, made from the bench process: the emulator's share of the request ({LOAD_USER_PHOTOS} photos of the user)");
+        let what = format!(
+            "median of 20, made from the bench process: the emulator's share of the request ({LOAD_USER_PHOTOS} photos of the user)"
+        );
         report.add("api.list.store_only_ms", stats::median(&list), "ms", format!("the Query behind GET /images alone, {what}"));
         report.add("api.search.store_only_ms", stats::median(&search), "ms", format!("the Query behind the search alone, {what}"));
         Ok(())
@@ -246,10 +249,9 @@ impl Bench {
         let token = served.http.user_token("bench-analyzer").await?;
         self.drain_queue().await?;
         let user = UserName::parse("bench-analyzer")?;
-        let result = analysis::throughput(
-            report, &self.config, &self.aws, labeler, &served.http, &token, &user, &self.photos, self.cli.analysed,
-        )
-        .await;
+        let result =
+            analysis::throughput(report, &self.config, &self.aws, labeler, &served.http, &token, &user, &self.photos, self.cli.analysed)
+                .await;
         served.stop().await?;
         result
     }
@@ -437,14 +439,10 @@ async fn main() -> Result<()> {
             Section::Faces => bench.faces(&mut report).await,
             Section::Text => bench.text(&mut report),
             Section::Pipeline => bench.pipeline(&mut report).await,
-            Section::Search => {
-                search::measure(&mut report, &bench.aws, &bench.config.images_table, &bench.cli.tenant_sizes).await
-            }
+            Section::Search => search::measure(&mut report, &bench.aws, &bench.config.images_table, &bench.cli.tenant_sizes).await,
             Section::Gallery => bench.gallery(&mut report).await,
             Section::Tenants => bench.many_tenants(&mut report).await,
-            Section::Render => {
-                render::measure(&mut report, &bench.cli.stacks_dir, &bench.binary("deployer"), 200, 20)
-            }
+            Section::Render => render::measure(&mut report, &bench.cli.stacks_dir, &bench.binary("deployer"), 200, 20),
         };
         if let Err(error) = result {
             eprintln!("{title}: {error:#}");

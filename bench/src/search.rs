@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
+use aws_adapters::DynamoImages;
+use aws_adapters::images::bulk::{album_items, analysed_items};
 use aws_sdk_dynamodb::Client;
+use domain::{Album, ImageId, ImageRecord, ImageStatus, ImageStore, Label, Search, UserName};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use runtime::api::images::{DEFAULT_PAGE, MAX_PAGE};
-use aws_adapters::images::bulk::{album_items, analysed_items};
-use domain::{Album, ImageId, ImageRecord, ImageStatus, ImageStore, Label, Search, UserName};
-use aws_adapters::DynamoImages;
 
 use crate::figures::Report;
 use crate::reads::{ItemReads, counted_images};
@@ -86,7 +86,13 @@ async fn grow(images: &DynamoImages, users: &[UserName], from: usize, to: usize,
 
 /// Items read and results of one search: its first page at the API's default size, or every
 /// page at the largest.
-async fn search(images: &DynamoImages, reads: &ItemReads, user: &UserName, labels: &[String], every_page: bool) -> Result<(u64, u64, usize)> {
+async fn search(
+    images: &DynamoImages,
+    reads: &ItemReads,
+    user: &UserName,
+    labels: &[String],
+    every_page: bool,
+) -> Result<(u64, u64, usize)> {
     reads.take();
     let limit = if every_page { MAX_PAGE } else { DEFAULT_PAGE };
     let mut results = 0;
@@ -114,9 +120,8 @@ pub async fn measure(report: &mut Report, aws: &aws_config::SdkConfig, table: &s
     let cat = vec!["cat".to_owned()];
     // As the API sends them: sorted, so the broad label comes first.
     let animal_and_cat = vec!["animal".to_owned(), "cat".to_owned()];
-    let progress = ProgressBar::new(0).with_style(ProgressStyle::with_template(
-        "seeding {msg}: {pos}/{len} items [{elapsed}, {per_sec}, eta {eta}]",
-    )?);
+    let progress =
+        ProgressBar::new(0).with_style(ProgressStyle::with_template("seeding {msg}: {pos}/{len} items [{elapsed}, {per_sec}, eta {eta}]")?);
     let mut have = 0;
     for &size in sizes {
         progress.set_message(format!("{size} photos per user"));

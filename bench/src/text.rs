@@ -10,8 +10,8 @@ use std::time::Instant;
 use analyzer::decode;
 use analyzer::text::builtin::BuiltinText;
 use anyhow::{Context, Result};
-use image::imageops::FilterType;
 use domain::words_of;
+use image::imageops::FilterType;
 
 use crate::analysis::{Photo, run_peer};
 use crate::figures::Report;
@@ -33,7 +33,12 @@ pub fn photos(photos_dir: &Path) -> Result<Vec<Photo>> {
     let page = std::fs::read(photos_dir.join("page.png")).context("reading page.png")?;
     let decoded = image::load_from_memory(&page)?.to_rgb8();
     let scale = (12_000_000.0 / f64::from(decoded.width() * decoded.height())).sqrt();
-    let large = image::imageops::resize(&decoded, (f64::from(decoded.width()) * scale) as u32, (f64::from(decoded.height()) * scale) as u32, FilterType::CatmullRom);
+    let large = image::imageops::resize(
+        &decoded,
+        (f64::from(decoded.width()) * scale) as u32,
+        (f64::from(decoded.height()) * scale) as u32,
+        FilterType::CatmullRom,
+    );
     let mut large_bytes = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut large_bytes, 90).encode_image(&large)?;
     Ok(vec![
@@ -71,9 +76,17 @@ pub fn per_photo(report: &mut Report, photos: &[Photo], max_words: usize, runs: 
             format!("text.words_indexed.{}", photo.name),
             words_of(&lines, max_words).len() as f64,
             "words",
-            format!("distinct words the photo is found by (the tier's text.max_words: {max_words}); {} in all", words_of(&lines, usize::MAX).len()),
+            format!(
+                "distinct words the photo is found by (the tier's text.max_words: {max_words}); {} in all",
+                words_of(&lines, usize::MAX).len()
+            ),
         );
-        report.add(format!("text.accuracy.{}", photo.name), accuracy(&read.join("\n"), &known), "share", "characters of the page's known text read right (1 - edit distance / length)");
+        report.add(
+            format!("text.accuracy.{}", photo.name),
+            accuracy(&read.join("\n"), &known),
+            "share",
+            "characters of the page's known text read right (1 - edit distance / length)",
+        );
         medians.insert(photo.name.clone(), median(&times));
     }
     Ok(medians)
@@ -87,14 +100,20 @@ pub fn peer(report: &mut Report, python: &Path, photos: &[Photo], ours: &BTreeMa
     for photo in photos {
         let figures = &answer["photos"][&photo.name];
         let peer_ms = figures["ms_per_photo"].as_f64().with_context(|| format!("the text peer has no figure for {}", photo.name))?;
-        let lines: Vec<&str> = figures["lines"].as_array().map(|lines| lines.iter().filter_map(|line| line.as_str()).collect()).unwrap_or_default();
+        let lines: Vec<&str> =
+            figures["lines"].as_array().map(|lines| lines.iter().filter_map(|line| line.as_str()).collect()).unwrap_or_default();
         report.add(
             format!("text.peer.ms_per_photo.{}", photo.name),
             peer_ms,
             "ms",
             format!("the peer (Python rapidocr 3.10.0, the same PP-OCRv6 files, onnxruntime on one thread) on the same file (median of {runs}); read: {:?}", lines.join(" / ")),
         );
-        report.add(format!("text.peer.accuracy.{}", photo.name), accuracy(&lines.join("\n"), &known), "share", "the peer's characters of the page's known text read right");
+        report.add(
+            format!("text.peer.accuracy.{}", photo.name),
+            accuracy(&lines.join("\n"), &known),
+            "share",
+            "the peer's characters of the page's known text read right",
+        );
         report.add(
             format!("text.ratio_to_peer.{}", photo.name),
             ours.get(&photo.name).copied().unwrap_or(f64::NAN) / peer_ms,

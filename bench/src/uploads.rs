@@ -70,7 +70,12 @@ pub async fn measure(report: &mut Report, http: &Http, photo: &Photo, users: usi
     report.add("many_tenants.accepted", accepted as f64, "uploads", format!("answered 202, {what}"));
     report.add("many_tenants.refused", refused as f64, "uploads", "answered with an error (none expected)");
     report.add("many_tenants.accept_s", accepting.as_secs_f64(), "s", "until every upload was answered");
-    report.add("many_tenants.all_ready_s", started.elapsed().as_secs_f64(), "s", "from the first upload until every accepted photo was analysed");
+    report.add(
+        "many_tenants.all_ready_s",
+        started.elapsed().as_secs_f64(),
+        "s",
+        "from the first upload until every accepted photo was analysed",
+    );
     report.add("many_tenants.ready", ready as f64, "photos", "accepted photos that ended ready");
     report.add(
         "many_tenants.lost",

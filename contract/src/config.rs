@@ -29,14 +29,9 @@ pub struct StackConfig {
 impl StackConfig {
     /// From variables looked up by name (the process environment, or a function's).
     pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &str| {
-            lookup(name)
-                .filter(|value| !value.is_empty())
-                .ok_or_else(|| ConfigError(format!("{name} is not set")))
-        };
+        let var = |name: &str| lookup(name).filter(|value| !value.is_empty()).ok_or_else(|| ConfigError(format!("{name} is not set")));
         let settings = var(env::TIER_SETTINGS)?;
-        let settings = serde_json::from_str(&settings)
-            .map_err(|err| ConfigError(format!("{} is not valid: {err}", env::TIER_SETTINGS)))?;
+        let settings = serde_json::from_str(&settings).map_err(|err| ConfigError(format!("{} is not valid: {err}", env::TIER_SETTINGS)))?;
         Ok(Self {
             tier: var(env::TIER)?,
             stack_name: var(env::STACK_NAME)?,

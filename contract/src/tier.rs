@@ -156,27 +156,18 @@ impl<'de> Deserialize<'de> for Limit {
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Limit, E> {
                 if v == 0 {
-                    Err(E::custom(
-                        "a quota of 0 would refuse every upload; use a positive integer or `unlimited`",
-                    ))
+                    Err(E::custom("a quota of 0 would refuse every upload; use a positive integer or `unlimited`"))
                 } else {
                     Ok(Limit::AtMost(v))
                 }
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Limit, E> {
-                u64::try_from(v)
-                    .map_err(|_| E::custom(format!("a quota cannot be negative, got {v}")))
-                    .and_then(|v| self.visit_u64(v))
+                u64::try_from(v).map_err(|_| E::custom(format!("a quota cannot be negative, got {v}"))).and_then(|v| self.visit_u64(v))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Limit, E> {
-                if v == "unlimited" {
-                    Ok(Limit::Unlimited)
-                } else {
-                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
-                }
+                if v == "unlimited" { Ok(Limit::Unlimited) } else { Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)) }
             }
         }
         d.deserialize_any(LimitVisitor)
     }
 }
-

@@ -13,8 +13,8 @@ use aws_sdk_cloudformation::types::{
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::aws::Clients;
-use crate::data::Kept;
 use crate::config::{StackId, TenantName, TierName};
+use crate::data::Kept;
 use crate::error::{Error, Result};
 use crate::template::OUTPUTS;
 
@@ -52,9 +52,7 @@ pub async fn describe(clients: &Clients, name: &str) -> Result<Option<StackInfo>
         StackInfo {
             name: stack.stack_name.unwrap_or_else(|| name.to_owned()),
             id: stack.stack_id.unwrap_or_default(),
-            status: stack
-                .stack_status
-                .unwrap_or_else(|| StackStatus::from("(no status)")),
+            status: stack.stack_status.unwrap_or_else(|| StackStatus::from("(no status)")),
             last_changed: changed
                 .and_then(|time| time.fmt(aws_sdk_cloudformation::primitives::DateTimeFormat::DateTime).ok())
                 .unwrap_or_default(),
@@ -80,13 +78,7 @@ pub async fn dedicated_stacks(clients: &Clients) -> Result<Vec<StackId>> {
     let mut pages = clients.cloudformation.describe_stacks().into_paginator().items().send();
     while let Some(stack) = pages.next().await {
         let stack = stack.map_err(Error::aws("DescribeStacks"))?;
-        let tag = |key: &str| {
-            stack
-                .tags()
-                .iter()
-                .find(|tag| tag.key() == Some(key))
-                .and_then(|tag| tag.value().map(str::to_owned))
-        };
+        let tag = |key: &str| stack.tags().iter().find(|tag| tag.key() == Some(key)).and_then(|tag| tag.value().map(str::to_owned));
         let (Some(Ok(tier)), Some(Ok(tenant))) = (tag(TIER_TAG).map(TierName::try_from), tag(TENANT_TAG).map(TenantName::try_from)) else {
             continue;
         };
@@ -145,10 +137,7 @@ impl Plan {
                 "Modify" => ('~', "modify"),
                 other => ('?', other),
             };
-            let mut line = format!(
-                "  {mark} {verb:<7} {:<32} {}",
-                change.logical_id, change.resource_type
-            );
+            let mut line = format!("  {mark} {verb:<7} {:<32} {}", change.logical_id, change.resource_type);
             match change.replacement.as_deref() {
                 Some("True") => line.push_str("  [REPLACEMENT: the resource is recreated]"),
                 Some("Conditional") => line.push_str("  [replacement possible]"),
@@ -160,12 +149,7 @@ impl Plan {
             lines.push(line);
         }
         for change in &self.parameters {
-            lines.push(format!(
-                "  ~ parameter {}: {} -> {}",
-                change.name,
-                change.from.as_deref().unwrap_or("(none)"),
-                change.to
-            ));
+            lines.push(format!("  ~ parameter {}: {} -> {}", change.name, change.from.as_deref().unwrap_or("(none)"), change.to));
         }
         lines.join("\n")
     }
@@ -195,9 +179,7 @@ pub async fn plan(
         .iter()
         .map(|(key, value)| match value {
             ParameterValue::Set(v) => Parameter::builder().parameter_key(key).parameter_value(v).build(),
-            ParameterValue::Previous => {
-                Parameter::builder().parameter_key(key).use_previous_value(true).build()
-            }
+            ParameterValue::Previous => Parameter::builder().parameter_key(key).use_previous_value(true).build(),
         })
         .collect::<Vec<_>>();
     let created = match clients
@@ -226,10 +208,7 @@ pub async fn plan(
         if means_no_changes(&reason) {
             return Ok(None);
         }
-        return Err(Error::Aws {
-            action: format!("change set for {stack}"),
-            message: reason,
-        });
+        return Err(Error::Aws { action: format!("change set for {stack}"), message: reason });
     }
 
     let parameter_changes = parameters
@@ -237,11 +216,7 @@ pub async fn plan(
         .filter_map(|(key, value)| {
             let ParameterValue::Set(to) = value else { return None };
             let from = existing.and_then(|info| info.parameters.get(key)).cloned();
-            (from.as_ref() != Some(to)).then(|| ParameterChange {
-                name: key.clone(),
-                from,
-                to: to.clone(),
-            })
+            (from.as_ref() != Some(to)).then(|| ParameterChange { name: key.clone(), from, to: to.clone() })
         })
         .collect();
     let plan = Plan {
@@ -259,12 +234,7 @@ pub async fn plan(
 }
 
 fn change_set_name() -> String {
-    format!(
-        "deployer-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_millis())
-    )
+    format!("deployer-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis()))
 }
 
 /// The change set that takes `kept` resources back into the new stack `stack` (CloudFormation
@@ -292,7 +262,9 @@ pub async fn plan_import(clients: &Clients, stack: &str, template: &str, kept: &
         .send()
         .await
         .map_err(Error::aws(format!("CreateChangeSet (IMPORT) for {stack}")))?;
-    let id = created.id.ok_or_else(|| Error::Aws { action: format!("CreateChangeSet (IMPORT) for {stack}"), message: "no change set id".into() })?;
+    let id = created
+        .id
+        .ok_or_else(|| Error::Aws { action: format!("CreateChangeSet (IMPORT) for {stack}"), message: "no change set id".into() })?;
     let (status, reason, changes) = wait_for_change_set(clients, &id).await?;
     if status == ChangeSetStatus::Failed {
         delete_change_set(clients, &id).await?;
@@ -317,13 +289,8 @@ pub enum ParameterValue {
 
 fn resource_change(change: &Change) -> Option<ResourceChange> {
     let rc = change.resource_change.as_ref()?;
-    let mut details: Vec<String> = rc
-        .details
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|detail| detail.target.as_ref()?.name.clone())
-        .collect();
+    let mut details: Vec<String> =
+        rc.details.as_deref().unwrap_or_default().iter().filter_map(|detail| detail.target.as_ref()?.name.clone()).collect();
     details.sort();
     details.dedup();
     Some(ResourceChange {
@@ -365,13 +332,7 @@ async fn wait_for_change_set(clients: &Clients, id: &str) -> Result<(ChangeSetSt
 }
 
 pub async fn delete_change_set(clients: &Clients, id: &str) -> Result<()> {
-    clients
-        .cloudformation
-        .delete_change_set()
-        .change_set_name(id)
-        .send()
-        .await
-        .map_err(Error::aws("DeleteChangeSet"))?;
+    clients.cloudformation.delete_change_set().change_set_name(id).send().await.map_err(Error::aws("DeleteChangeSet"))?;
     Ok(())
 }
 
@@ -396,23 +357,13 @@ pub async fn execute(clients: &Clients, plan: &Plan, timeout: Duration) -> Resul
 /// Deletes a stack and follows it until it is gone.
 pub async fn delete_stack(clients: &Clients, stack: &StackInfo, timeout: Duration) -> Result<()> {
     let before = seen_event_ids(clients, &stack.id).await?;
-    clients
-        .cloudformation
-        .delete_stack()
-        .stack_name(&stack.id)
-        .send()
-        .await
-        .map_err(Error::aws(format!("DeleteStack {}", stack.name)))?;
+    clients.cloudformation.delete_stack().stack_name(&stack.id).send().await.map_err(Error::aws(format!("DeleteStack {}", stack.name)))?;
     // Deleted stacks are found only by id.
     follow(clients, &stack.id, &stack.name, before, StackStatus::DeleteComplete, timeout).await
 }
 
 async fn seen_event_ids(clients: &Clients, stack: &str) -> Result<HashSet<String>> {
-    Ok(recent_events(clients, stack)
-        .await?
-        .into_iter()
-        .filter_map(|event| event.event_id)
-        .collect())
+    Ok(recent_events(clients, stack).await?.into_iter().filter_map(|event| event.event_id).collect())
 }
 
 /// The newest page of a stack's events, newest first (empty when the stack does not exist).
@@ -463,10 +414,7 @@ fn is_failure(status: &ResourceStatus) -> bool {
 }
 
 fn format_event(event: &StackEvent) -> String {
-    let time = event
-        .timestamp
-        .and_then(|t| t.fmt(aws_sdk_cloudformation::primitives::DateTimeFormat::DateTime).ok())
-        .unwrap_or_default();
+    let time = event.timestamp.and_then(|t| t.fmt(aws_sdk_cloudformation::primitives::DateTimeFormat::DateTime).ok()).unwrap_or_default();
     let mut line = format!(
         "{time}  {:<22} {:<32} {}",
         event.resource_status.as_ref().map(|s| s.as_str()).unwrap_or_default(),
@@ -504,10 +452,7 @@ async fn follow(
     timeout: Duration,
 ) -> Result<()> {
     let spinner = ProgressBar::new_spinner();
-    spinner.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
+    spinner.set_style(ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
     spinner.enable_steady_tick(Duration::from_millis(120));
     let started = Instant::now();
     let mut failures = Vec::new();
@@ -534,11 +479,7 @@ async fn follow(
         }
         if started.elapsed() > timeout {
             spinner.finish_and_clear();
-            return Err(Error::Timeout {
-                stack: name.to_owned(),
-                status: status.to_string(),
-                seconds: timeout.as_secs(),
-            });
+            return Err(Error::Timeout { stack: name.to_owned(), status: status.to_string(), seconds: timeout.as_secs() });
         }
         tokio::time::sleep(POLL_INTERVAL).await;
     };
@@ -550,11 +491,7 @@ async fn follow(
         if failures.is_empty() {
             failures.push("  (no resource reported a failure; see the stack's events)".into());
         }
-        Err(Error::StackFailed {
-            stack: name.to_owned(),
-            status: outcome.to_string(),
-            failures: failures.join("\n"),
-        })
+        Err(Error::StackFailed { stack: name.to_owned(), status: outcome.to_string(), failures: failures.join("\n") })
     }
 }
 
@@ -589,11 +526,7 @@ pub async fn outputs(clients: &Clients, stack: &str) -> Result<Vec<(&'static str
 }
 
 pub fn format_outputs(outputs: &[(&'static str, String)]) -> String {
-    outputs
-        .iter()
-        .map(|(name, value)| format!("  {name:<20} {value}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    outputs.iter().map(|(name, value)| format!("  {name:<20} {value}")).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
@@ -610,14 +543,8 @@ mod tests {
             .resource_status(ResourceStatus::CreateFailed)
             .resource_status_reason("smart-album-x already exists")
             .build();
-        assert_eq!(
-            failure_of(&failed).as_deref(),
-            Some("  PhotoBucket (AWS::S3::Bucket): smart-album-x already exists")
-        );
-        let fine = StackEvent::builder()
-            .logical_resource_id("PhotoBucket")
-            .resource_status(ResourceStatus::CreateComplete)
-            .build();
+        assert_eq!(failure_of(&failed).as_deref(), Some("  PhotoBucket (AWS::S3::Bucket): smart-album-x already exists"));
+        let fine = StackEvent::builder().logical_resource_id("PhotoBucket").resource_status(ResourceStatus::CreateComplete).build();
         assert_eq!(failure_of(&fine), None);
     }
 

@@ -39,18 +39,13 @@ impl Clients {
             loader = loader.endpoint_url(endpoint);
         }
         let config = loader.load().await;
-        let region = config
-            .region()
-            .map(ToString::to_string)
-            .ok_or_else(|| Error::Aws {
-                action: "choosing a region".into(),
-                message: "no region configured: pass --region, set AWS_REGION, or set one in the profile".into(),
-            })?;
+        let region = config.region().map(ToString::to_string).ok_or_else(|| Error::Aws {
+            action: "choosing a region".into(),
+            message: "no region configured: pass --region, set AWS_REGION, or set one in the profile".into(),
+        })?;
         // Custom endpoints (S3-compatible stores, emulators) rarely serve virtual-hosted
         // bucket names; path-style works on every endpoint.
-        let s3_config = aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(config.endpoint_url().is_some())
-            .build();
+        let s3_config = aws_sdk_s3::config::Builder::from(&config).force_path_style(config.endpoint_url().is_some()).build();
         Ok(Self {
             region,
             cloudformation: aws_sdk_cloudformation::Client::new(&config),
@@ -64,11 +59,7 @@ impl Clients {
     }
 
     async fn identity(&self) -> Result<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput> {
-        self.sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(Error::aws("GetCallerIdentity"))
+        self.sts.get_caller_identity().send().await.map_err(Error::aws("GetCallerIdentity"))
     }
 
     /// Who the credentials are (an ARN), for audit lines.
@@ -78,9 +69,9 @@ impl Clients {
 
     /// The account the credentials belong to.
     pub async fn account_id(&self) -> Result<String> {
-        self.identity().await?.account.ok_or_else(|| Error::Aws {
-            action: "GetCallerIdentity".into(),
-            message: "the answer named no account".into(),
-        })
+        self.identity()
+            .await?
+            .account
+            .ok_or_else(|| Error::Aws { action: "GetCallerIdentity".into(), message: "the answer named no account".into() })
     }
 }

@@ -15,10 +15,10 @@ use crate::error::{Error, Result};
 use crate::package::{self, Artifacts};
 use crate::template::{self, Template, params};
 use crate::tenants::{self, TenantCommand};
+use aws_adapters::DynamoUsers;
 use aws_sdk_cloudformation::types::StackStatus;
 use contract::names::Function;
 use domain::{UserStore, ops};
-use aws_adapters::DynamoUsers;
 
 #[derive(Debug, Parser)]
 #[command(name = "deployer", version, about = "Render and apply the Smart Album tier stacks")]
@@ -185,11 +185,7 @@ pub struct AwsArgs {
 
 impl AwsArgs {
     fn target(&self) -> Target {
-        Target {
-            region: self.region.clone(),
-            profile: self.profile.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-        }
+        Target { region: self.region.clone(), profile: self.profile.clone(), endpoint_url: self.endpoint_url.clone() }
     }
 }
 
@@ -215,13 +211,7 @@ impl Stack {
         }
         let template = template::render(&config, id.tenant.as_ref());
         let body = template.to_yaml()?;
-        Ok(Self {
-            name: id.stack_name(),
-            id: id.clone(),
-            config,
-            template,
-            body,
-        })
+        Ok(Self { name: id.stack_name(), id: id.clone(), config, template, body })
     }
 
     /// The tags of a dedicated stack, which `status` and the tenant commands find it by.
@@ -247,8 +237,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Render { tier, out } => {
             let stack = Stack::load(&stacks, &tier.stack())?;
             match out {
-                Some(path) => std::fs::write(&path, &stack.body)
-                    .map_err(|source| Error::Write { path, source }),
+                Some(path) => std::fs::write(&path, &stack.body).map_err(|source| Error::Write { path, source }),
                 None => {
                     print!("{}", stack.body);
                     Ok(())
@@ -304,25 +293,14 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-async fn diff(
-    clients: &Clients,
-    stack: &Stack,
-    artifacts: Option<Artifacts>,
-    analyzer: Option<AnalyzerChoice>,
-) -> Result<()> {
+async fn diff(clients: &Clients, stack: &Stack, artifacts: Option<Artifacts>, analyzer: Option<AnalyzerChoice>) -> Result<()> {
     let existing = apply::describe(clients, &stack.name).await?;
     let deployed = existing.as_ref().is_some_and(|info| !info.is_review_only());
     let mut parameters = match artifacts {
         Some(artifacts) => artifact_parameters(package::asset_bucket(clients).await?, &artifacts),
-        None if deployed => params::ARTIFACTS
-            .iter()
-            .map(|name| (name.to_string(), ParameterValue::Previous))
-            .collect(),
+        None if deployed => params::ARTIFACTS.iter().map(|name| (name.to_string(), ParameterValue::Previous)).collect(),
         // A change set needs values; these are never deployed.
-        None => params::ARTIFACTS
-            .iter()
-            .map(|name| (name.to_string(), ParameterValue::Set("(built by up)".into())))
-            .collect(),
+        None => params::ARTIFACTS.iter().map(|name| (name.to_string(), ParameterValue::Set("(built by up)".into()))).collect(),
     };
     let mapping = match analyzer {
         Some(choice) => ParameterValue::Set(choice.mapping().to_owned()),
@@ -364,21 +342,12 @@ fn artifact_parameters(bucket: String, artifacts: &Artifacts) -> BTreeMap<String
 
 /// Builds both functions in the current folder (the workspace) for `architecture`.
 fn build(architecture: Architecture, onnx_runtime: OnnxRuntimeArg) -> Result<PathBuf> {
-    let workspace = std::env::current_dir().map_err(|source| Error::Read {
-        path: PathBuf::from("."),
-        source,
-    })?;
+    let workspace = std::env::current_dir().map_err(|source| Error::Read { path: PathBuf::from("."), source })?;
     let library = package::onnx_runtime_library(&workspace, onnx_runtime.path)?;
     package::build(&workspace, architecture, &library)
 }
 
-async fn up(
-    clients: &Clients,
-    stack: &Stack,
-    artifacts: &Artifacts,
-    analyzer: AnalyzerChoice,
-    timeout: Duration,
-) -> Result<()> {
+async fn up(clients: &Clients, stack: &Stack, artifacts: &Artifacts, analyzer: AnalyzerChoice, timeout: Duration) -> Result<()> {
     let bucket = package::upload(clients, artifacts).await?;
 
     let mut existing = apply::describe(clients, &stack.name).await?;
@@ -414,10 +383,7 @@ async fn up(
     }
 
     let mut parameters = artifact_parameters(bucket, artifacts);
-    parameters.insert(
-        params::ANALYZER_QUEUE_MAPPING.to_owned(),
-        ParameterValue::Set(analyzer.mapping().to_owned()),
-    );
+    parameters.insert(params::ANALYZER_QUEUE_MAPPING.to_owned(), ParameterValue::Set(analyzer.mapping().to_owned()));
     match apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &parameters, &stack.tags()).await? {
         None => println!("{}: no changes", stack.name),
         Some(plan) => {
@@ -498,26 +464,15 @@ fn confirm_purge(stack: &str) -> Result<()> {
     eprint!("This deletes every photo, table and the key of {stack} for good. Type the stack name to confirm: ");
     std::io::stderr().flush().ok();
     let mut answer = String::new();
-    stdin.lock().read_line(&mut answer).map_err(|source| Error::Read {
-        path: PathBuf::from("<stdin>"),
-        source,
-    })?;
-    if answer.trim() == stack {
-        Ok(())
-    } else {
-        Err(Error::NotConfirmed("not confirmed; nothing was deleted".into()))
-    }
+    stdin.lock().read_line(&mut answer).map_err(|source| Error::Read { path: PathBuf::from("<stdin>"), source })?;
+    if answer.trim() == stack { Ok(()) } else { Err(Error::NotConfirmed("not confirmed; nothing was deleted".into())) }
 }
 
 async fn ops_credential(clients: &Clients, stack: &Stack) -> Result<()> {
     let ids = apply::physical_ids(clients, &stack.name).await?;
-    let table = ids
-        .get(template::ids::USERS_TABLE)
-        .ok_or_else(|| Error::NoSuchStack(stack.name.clone()))?;
+    let table = ids.get(template::ids::USERS_TABLE).ok_or_else(|| Error::NoSuchStack(stack.name.clone()))?;
     let (secret, digest) = ops::new_secret()?;
-    DynamoUsers::new(clients.dynamodb.clone(), table)
-        .put_system_value(ops::OPS_CREDENTIAL_NAME, &digest)
-        .await?;
+    DynamoUsers::new(clients.dynamodb.clone(), table).put_system_value(ops::OPS_CREDENTIAL_NAME, &digest).await?;
     eprintln!(
         "The ops credential of {} (shown once; any earlier one no longer works). Send it as
          `Authorization: Bearer <credential>` to GET /users?prefix=...:",

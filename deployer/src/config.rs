@@ -155,11 +155,7 @@ impl LambdaSettings {
 
 impl Default for LambdaSettings {
     fn default() -> Self {
-        Self {
-            memory_mb: Self::default_memory(),
-            timeout_seconds: Self::default_timeout(),
-            architecture: Architecture::default(),
-        }
+        Self { memory_mb: Self::default_memory(), timeout_seconds: Self::default_timeout(), architecture: Architecture::default() }
     }
 }
 
@@ -286,10 +282,8 @@ bounded!(
     PhotoBytes(u64), 1024..=5 * 1024 * 1024 * 1024);
 
 /// CloudWatch Logs accepts only these retention periods.
-const LOG_RETENTION_DAYS: &[u32] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-];
+const LOG_RETENTION_DAYS: &[u32] =
+    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "u32", into = "u32")]
@@ -301,9 +295,7 @@ impl TryFrom<u32> for LogRetentionDays {
         if LOG_RETENTION_DAYS.contains(&days) {
             Ok(Self(days))
         } else {
-            Err(format!(
-                "log_retention_days must be one of CloudWatch's periods {LOG_RETENTION_DAYS:?}, got {days}"
-            ))
+            Err(format!("log_retention_days must be one of CloudWatch's periods {LOG_RETENTION_DAYS:?}, got {days}"))
         }
     }
 }
@@ -330,18 +322,11 @@ impl TryFrom<String> for Email {
     fn try_from(value: String) -> std::result::Result<Self, String> {
         let valid = match value.split_once('@') {
             Some((local, domain)) => {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.contains('@')
-                    && !value.chars().any(char::is_whitespace)
+                !local.is_empty() && domain.contains('.') && !domain.contains('@') && !value.chars().any(char::is_whitespace)
             }
             None => false,
         };
-        if valid {
-            Ok(Self(value))
-        } else {
-            Err(format!("ops_email is not an email address: {value:?}"))
-        }
+        if valid { Ok(Self(value)) } else { Err(format!("ops_email is not an email address: {value:?}")) }
     }
 }
 
@@ -372,15 +357,11 @@ impl TryFrom<String> for TierName {
     fn try_from(value: String) -> std::result::Result<Self, String> {
         let valid = value.len() <= 40
             && value.starts_with(|c: char| c.is_ascii_uppercase())
-            && value
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            && value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if valid {
             Ok(Self(value))
         } else {
-            Err(format!(
-                "tier name {value:?} must be upper-case letters, digits and underscores, starting with a letter"
-            ))
+            Err(format!("tier name {value:?} must be upper-case letters, digits and underscores, starting with a letter"))
         }
     }
 }
@@ -500,23 +481,13 @@ impl StacksDir {
 
     /// Every tier that has a file here, sorted.
     pub fn tiers(&self) -> Result<Vec<TierName>> {
-        let entries = std::fs::read_dir(&self.0).map_err(|source| Error::Read {
-            path: self.0.clone(),
-            source,
-        })?;
+        let entries = std::fs::read_dir(&self.0).map_err(|source| Error::Read { path: self.0.clone(), source })?;
         let mut tiers = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|source| Error::Read {
-                path: self.0.clone(),
-                source,
-            })?;
+            let entry = entry.map_err(|source| Error::Read { path: self.0.clone(), source })?;
             let path = entry.path();
             if path.extension().is_some_and(|ext| ext == "yaml") {
-                if let Some(tier) = path
-                    .file_stem()
-                    .and_then(|stem| stem.to_str())
-                    .and_then(|stem| stem.parse().ok())
-                {
+                if let Some(tier) = path.file_stem().and_then(|stem| stem.to_str()).and_then(|stem| stem.parse().ok()) {
                     tiers.push(tier);
                 }
             }
@@ -536,10 +507,7 @@ impl StacksDir {
                 known: known.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
             });
         }
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read { path: path.clone(), source })?;
         parse_tier(&path, &text, tier)
     }
 }
@@ -547,31 +515,18 @@ impl StacksDir {
 /// Parses a tier file's text; `path` and `expected` are for the error messages and the name check.
 pub fn parse_tier(path: &Path, text: &str, expected: &TierName) -> Result<TierConfig> {
     let config: TierConfig = serde_norway::from_str(text).map_err(|err| {
-        let (line, column) = err
-            .location()
-            .map(|loc| (loc.line(), loc.column()))
-            .unwrap_or((0, 0));
-        Error::InvalidTierFile {
-            path: path.to_owned(),
-            line,
-            column,
-            message: strip_location(&err.to_string()),
-        }
+        let (line, column) = err.location().map(|loc| (loc.line(), loc.column())).unwrap_or((0, 0));
+        Error::InvalidTierFile { path: path.to_owned(), line, column, message: strip_location(&err.to_string()) }
     })?;
     if &config.tier != expected {
         return Err(Error::InvalidTierFile {
             path: path.to_owned(),
             line: line_of(text, "tier:"),
             column: 1,
-            message: format!(
-                "`tier: {}` does not match the file name (expected `tier: {expected}`)",
-                config.tier
-            ),
+            message: format!("`tier: {}` does not match the file name (expected `tier: {expected}`)", config.tier),
         });
     }
-    if u64::from(config.analysis.visibility_timeout_seconds)
-        < u64::from(config.lambda.timeout_seconds)
-    {
+    if u64::from(config.analysis.visibility_timeout_seconds) < u64::from(config.lambda.timeout_seconds) {
         // SQS event-source mappings refuse a queue whose visibility timeout is shorter than the
         // function timeout: the message would reappear while it is still being analysed.
         return Err(Error::InvalidTierFile {
@@ -597,9 +552,7 @@ fn strip_location(message: &str) -> String {
 
 /// The 1-based line on which `needle` first starts a (trimmed) line, or 0.
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|line| line.trim_start().starts_with(needle))
-        .map_or(0, |index| index + 1)
+    text.lines().position(|line| line.trim_start().starts_with(needle)).map_or(0, |index| index + 1)
 }
 
 #[cfg(test)]
@@ -681,8 +634,7 @@ log_retention_days: 30
 
     #[test]
     fn invalid_log_retention_and_email_are_refused() {
-        assert!(error_of(&VALID.replace("log_retention_days: 30", "log_retention_days: 31"))
-            .contains("CloudWatch's periods"));
+        assert!(error_of(&VALID.replace("log_retention_days: 30", "log_retention_days: 31")).contains("CloudWatch's periods"));
         let text = format!("{VALID}ops_email: not-an-address\n");
         assert!(error_of(&text).contains("not an email address"));
     }
@@ -691,10 +643,7 @@ log_retention_days: 30
     fn tier_names_cannot_escape_the_stacks_folder() {
         assert!("../etc/passwd".parse::<TierName>().is_err());
         assert!("core_user".parse::<TierName>().is_err());
-        assert_eq!(
-            "FULL_PLATFORM_USER".parse::<TierName>().unwrap().stack_name(),
-            "smart-album-full-platform-user"
-        );
+        assert_eq!("FULL_PLATFORM_USER".parse::<TierName>().unwrap().stack_name(), "smart-album-full-platform-user");
     }
 
     #[test]

@@ -80,11 +80,7 @@ impl KeptKind {
 /// by its description), so they are found whether or not the stack still exists.
 pub async fn kept(clients: &Clients, template: &Template, stack: &str) -> Result<Vec<Kept>> {
     let account = clients.account_id().await?;
-    let pseudo = Pseudo {
-        stack_name: stack,
-        account_id: &account,
-        region: &clients.region,
-    };
+    let pseudo = Pseudo { stack_name: stack, account_id: &account, region: &clients.region };
     let mut found = Vec::new();
     for id in template.retained_ids() {
         let kept = |kind, physical_id| Kept { logical_id: id.to_owned(), kind, physical_id };
@@ -134,13 +130,7 @@ async fn keys_of(clients: &Clients, stack: &str) -> Result<Vec<String>> {
         let page = page.map_err(Error::aws("ListKeys"))?;
         for entry in page.keys.unwrap_or_default() {
             let Some(key_id) = entry.key_id else { continue };
-            let described = clients
-                .kms
-                .describe_key()
-                .key_id(&key_id)
-                .send()
-                .await
-                .map_err(Error::aws(format!("DescribeKey {key_id}")))?;
+            let described = clients.kms.describe_key().key_id(&key_id).send().await.map_err(Error::aws(format!("DescribeKey {key_id}")))?;
             let Some(metadata) = described.key_metadata else { continue };
             let enabled = metadata.key_state.as_ref().is_some_and(|s| s.as_str() == "Enabled");
             if enabled && metadata.description.as_deref() == Some(description.as_str()) {
@@ -156,23 +146,11 @@ async fn keys_of(clients: &Clients, stack: &str) -> Result<Vec<String>> {
 pub async fn purge(clients: &Clients, data: &RetainedData) -> Result<()> {
     for bucket in &data.buckets {
         empty_bucket(clients, bucket).await?;
-        clients
-            .s3
-            .delete_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(Error::aws(format!("DeleteBucket {bucket}")))?;
+        clients.s3.delete_bucket().bucket(bucket).send().await.map_err(Error::aws(format!("DeleteBucket {bucket}")))?;
         eprintln!("Deleted bucket {bucket}");
     }
     for table in &data.tables {
-        clients
-            .dynamodb
-            .delete_table()
-            .table_name(table)
-            .send()
-            .await
-            .map_err(Error::aws(format!("DeleteTable {table}")))?;
+        clients.dynamodb.delete_table().table_name(table).send().await.map_err(Error::aws(format!("DeleteTable {table}")))?;
         eprintln!("Deleted table {table}");
     }
     for key in &data.keys {
@@ -237,11 +215,7 @@ async fn empty_bucket(clients: &Clients, bucket: &str) -> Result<()> {
         if let Some(error) = answer.errors.unwrap_or_default().first() {
             return Err(Error::Aws {
                 action: format!("DeleteObjects in {bucket}"),
-                message: format!(
-                    "{}: {}",
-                    error.key.as_deref().unwrap_or("?"),
-                    error.message.as_deref().unwrap_or("not deleted")
-                ),
+                message: format!("{}: {}", error.key.as_deref().unwrap_or("?"), error.message.as_deref().unwrap_or("not deleted")),
             });
         }
         deleted += count;
@@ -250,13 +224,8 @@ async fn empty_bucket(clients: &Clients, bucket: &str) -> Result<()> {
             break;
         }
     }
-    let uploads = clients
-        .s3
-        .list_multipart_uploads()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(Error::aws(format!("ListMultipartUploads {bucket}")))?;
+    let uploads =
+        clients.s3.list_multipart_uploads().bucket(bucket).send().await.map_err(Error::aws(format!("ListMultipartUploads {bucket}")))?;
     for upload in uploads.uploads.unwrap_or_default() {
         clients
             .s3

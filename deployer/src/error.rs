@@ -9,31 +9,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
 
     #[error("cannot write {}: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
 
     #[error("{}:{line}:{column}: {message}", path.display())]
-    InvalidTierFile {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    InvalidTierFile { path: PathBuf, line: usize, column: usize, message: String },
 
     #[error("no tier {tier}: there is no {tier}.yaml in {}; known tiers: {known}", dir.display())]
-    UnknownTier {
-        tier: String,
-        dir: PathBuf,
-        known: String,
-    },
+    UnknownTier { tier: String, dir: PathBuf, known: String },
 
     #[error("cannot render the template: {0}")]
     Render(String),
@@ -42,18 +27,10 @@ pub enum Error {
     Aws { action: String, message: String },
 
     #[error("stack {stack} failed ({status}):\n{failures}")]
-    StackFailed {
-        stack: String,
-        status: String,
-        failures: String,
-    },
+    StackFailed { stack: String, status: String, failures: String },
 
     #[error("stack {stack} is still {status} after {seconds} s; see its events in the CloudFormation console")]
-    Timeout {
-        stack: String,
-        status: String,
-        seconds: u64,
-    },
+    Timeout { stack: String, status: String, seconds: u64 },
 
     #[error("stack {0} does not exist")]
     NoSuchStack(String),

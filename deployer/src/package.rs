@@ -26,10 +26,7 @@ pub struct Artifact {
 impl Artifact {
     /// Reads and hashes a zip; refuses files that are not zip archives.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let read_error = |source| Error::Read {
-            path: path.to_owned(),
-            source,
-        };
+        let read_error = |source| Error::Read { path: path.to_owned(), source };
         let mut file = std::fs::File::open(path).map_err(read_error)?;
         let mut hasher = Sha256::new();
         let mut buffer = vec![0u8; 1 << 16];
@@ -50,15 +47,8 @@ impl Artifact {
                 path.display()
             )));
         }
-        let sha256 = hasher
-            .finalize()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
-        Ok(Self {
-            path: path.to_owned(),
-            sha256,
-        })
+        let sha256 = hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect();
+        Ok(Self { path: path.to_owned(), sha256 })
     }
 
     /// Content-addressed, so an unchanged build is neither uploaded nor redeployed.
@@ -90,18 +80,12 @@ impl Artifacts {
             check_contents(&path, function)?;
             Ok::<_, Error>(artifact)
         };
-        Ok(Self {
-            api: checked(Function::Api)?,
-            analyzer: checked(Function::Analyzer)?,
-        })
+        Ok(Self { api: checked(Function::Api)?, analyzer: checked(Function::Analyzer)? })
     }
 
     /// One zip for both functions (the placeholder).
     pub fn both(artifact: Artifact) -> Self {
-        Self {
-            api: artifact.clone(),
-            analyzer: artifact,
-        }
+        Self { api: artifact.clone(), analyzer: artifact }
     }
 
     pub fn of(&self, function: Function) -> &Artifact {
@@ -137,10 +121,7 @@ pub fn build(workspace: &Path, architecture: Architecture, onnx_runtime: &Path) 
     if architecture == Architecture::Arm64 {
         command.arg("--arm64");
     }
-    eprintln!(
-        "Building the functions with cargo-lambda ({}); a clean release build takes several minutes",
-        architecture.as_aws()
-    );
+    eprintln!("Building the functions with cargo-lambda ({}); a clean release build takes several minutes", architecture.as_aws());
     let status = command.status().map_err(|err| Error::Package(format!("cannot run `cargo lambda`: {err}")))?;
     if !status.success() {
         return Err(Error::Package(format!(
@@ -184,9 +165,7 @@ pub fn onnx_runtime_library(workspace: &Path, explicit: Option<PathBuf>) -> Resu
         .flatten()
         .map(|entry| entry.path())
         .filter(|path| {
-            path.file_name()
-                .and_then(|name| name.to_str())
-                .is_some_and(|name| name.starts_with(&format!("{ONNX_RUNTIME_LIBRARY}.")))
+            path.file_name().and_then(|name| name.to_str()).is_some_and(|name| name.starts_with(&format!("{ONNX_RUNTIME_LIBRARY}.")))
         })
         .max();
     found.ok_or_else(|| {
@@ -202,8 +181,7 @@ pub fn onnx_runtime_library(workspace: &Path, explicit: Option<PathBuf>) -> Resu
 /// The names of a zip's entries.
 fn entry_names(zip: &Path) -> Result<Vec<String>> {
     let file = std::fs::File::open(zip).map_err(|source| Error::Read { path: zip.to_owned(), source })?;
-    let archive = zip::ZipArchive::new(file)
-        .map_err(|err| Error::Package(format!("{} is not a readable zip: {err}", zip.display())))?;
+    let archive = zip::ZipArchive::new(file).map_err(|err| Error::Package(format!("{} is not a readable zip: {err}", zip.display())))?;
     let names: std::result::Result<Vec<String>, _> = archive.file_names().map(|name| name.map(|name| name.into_owned())).collect();
     names.map_err(|err| Error::Package(format!("{} has an unreadable entry name: {err}", zip.display())))
 }
@@ -229,8 +207,7 @@ fn check_contents(zip: &Path, function: Function) -> Result<()> {
 fn library_architecture(library: &Path) -> Result<Option<Architecture>> {
     let mut header = [0u8; 20];
     let mut file = std::fs::File::open(library).map_err(|source| Error::Read { path: library.to_owned(), source })?;
-    file.read_exact(&mut header)
-        .map_err(|source| Error::Read { path: library.to_owned(), source })?;
+    file.read_exact(&mut header).map_err(|source| Error::Read { path: library.to_owned(), source })?;
     if &header[..4] != b"\x7fELF" {
         return Err(Error::Package(format!("{} is not an ELF shared library", library.display())));
     }
@@ -372,9 +349,7 @@ async fn ensure_asset_bucket(clients: &Clients, bucket: &str) -> Result<()> {
     // us-east-1 is the one region that refuses an explicit location constraint.
     if clients.region != "us-east-1" {
         create = create.create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(clients.region.as_str().into())
-                .build(),
+            aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(clients.region.as_str().into()).build(),
         );
     }
     match create.send().await {

@@ -26,11 +26,15 @@ fn clients(cloudformation: Client) -> Clients {
         region: "eu-west-1".into(),
         cloudformation,
         s3: aws_sdk_s3::Client::from_conf(aws_sdk_s3::Config::builder().behavior_version(behavior).region(region.clone()).build()),
-        dynamodb: aws_sdk_dynamodb::Client::from_conf(aws_sdk_dynamodb::Config::builder().behavior_version(behavior).region(region.clone()).build()),
+        dynamodb: aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::Config::builder().behavior_version(behavior).region(region.clone()).build(),
+        ),
         kms: aws_sdk_kms::Client::from_conf(aws_sdk_kms::Config::builder().behavior_version(behavior).region(region.clone()).build()),
         sts: aws_sdk_sts::Client::from_conf(aws_sdk_sts::Config::builder().behavior_version(behavior).region(region.clone()).build()),
         sns: aws_sdk_sns::Client::from_conf(aws_sdk_sns::Config::builder().behavior_version(behavior).region(region.clone()).build()),
-        rekognition: aws_sdk_rekognition::Client::from_conf(aws_sdk_rekognition::Config::builder().behavior_version(behavior).region(region).build()),
+        rekognition: aws_sdk_rekognition::Client::from_conf(
+            aws_sdk_rekognition::Config::builder().behavior_version(behavior).region(region).build(),
+        ),
     }
 }
 
@@ -63,14 +67,29 @@ async fn kept_data_is_imported_with_an_import_change_set_naming_each_resource() 
                     (import.resource_type().unwrap_or("").to_owned(), import.logical_resource_id().unwrap_or("").to_owned(), identifier)
                 })
                 .collect();
-            seen.lock().unwrap().push((request.change_set_type().cloned(), request.stack_name().map(str::to_owned), request.template_body().map(str::to_owned), imports));
+            seen.lock().unwrap().push((
+                request.change_set_type().cloned(),
+                request.stack_name().map(str::to_owned),
+                request.template_body().map(str::to_owned),
+                imports,
+            ));
             true
         })
         .then_output(|| CreateChangeSetOutput::builder().id("arn:cs/import").stack_id("arn:stack/new").build());
     let described = mock!(Client::describe_change_set).then_output(|| {
         DescribeChangeSetOutput::builder()
             .status(ChangeSetStatus::CreateComplete)
-            .changes(Change::builder().resource_change(ResourceChange::builder().action("Import".into()).logical_resource_id("PhotoBucket").resource_type("AWS::S3::Bucket").build()).build())
+            .changes(
+                Change::builder()
+                    .resource_change(
+                        ResourceChange::builder()
+                            .action("Import".into())
+                            .logical_resource_id("PhotoBucket")
+                            .resource_type("AWS::S3::Bucket")
+                            .build(),
+                    )
+                    .build(),
+            )
             .build()
     });
     let executed = mock!(Client::execute_change_set)

@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use contract::names::stack_name_of_tier;
 use deployer::config::{Email, LabelerEngine, StackId, StacksDir, Tenancy, TenantName, TierConfig, TierName};
 use deployer::template::functions::env;
 use deployer::template::iam::{ACTIONS_WITHOUT_RESOURCES, Effect, PolicyDocument, Principal, Statement, own_face_collections};
 use deployer::template::{Expr, Pseudo, ResourceKind, Template, ids, key::key_policy, render};
-use contract::names::stack_name_of_tier;
 
 const TIERS: [&str; 3] = ["BASIC_USER", "CORE_USER", "FULL_PLATFORM_USER"];
 
@@ -29,11 +29,7 @@ fn each_tier() -> impl Iterator<Item = (TierConfig, Template)> {
 }
 
 fn kind<'t>(template: &'t Template, id: &str) -> &'t ResourceKind {
-    &template
-        .resources
-        .get(id)
-        .unwrap_or_else(|| panic!("resource {id} is missing"))
-        .kind
+    &template.resources.get(id).unwrap_or_else(|| panic!("resource {id} is missing")).kind
 }
 
 #[test]
@@ -71,7 +67,16 @@ fn every_tier_has_the_required_resources() {
             let actual = &yaml["Resources"][id]["Type"];
             assert_eq!(actual.as_str(), Some(expected_type), "{}: {id}", config.tier);
         }
-        for output in ["ApiUrl", "PhotoBucket", "UsersTable", "ImagesTable", "NewUserTopic", "NewImageTopic", "AnalysisQueueUrl", "DeadLetterQueueUrl"] {
+        for output in [
+            "ApiUrl",
+            "PhotoBucket",
+            "UsersTable",
+            "ImagesTable",
+            "NewUserTopic",
+            "NewImageTopic",
+            "AnalysisQueueUrl",
+            "DeadLetterQueueUrl",
+        ] {
             assert!(template.outputs.contains_key(output), "{}: output {output}", config.tier);
         }
     }
@@ -224,11 +229,8 @@ fn tier_values_are_applied() {
         assert!(!yaml.contains("AWS::ApiGateway::UsagePlan") && !yaml.contains("ThrottlingRateLimit"), "{tier}");
 
         let ResourceKind::Role(analyzer) = kind(&template, ids::ANALYZER_ROLE) else { panic!() };
-        let may_detect_labels = analyzer.policies[0]
-            .policy_document
-            .statement
-            .iter()
-            .any(|s| s.action.contains(&"rekognition:DetectLabels"));
+        let may_detect_labels =
+            analyzer.policies[0].policy_document.statement.iter().any(|s| s.action.contains(&"rekognition:DetectLabels"));
         assert_eq!(may_detect_labels, config.labeler.engine == LabelerEngine::Rekognition, "{tier}");
         let may_detect_text = analyzer.policies[0].policy_document.statement.iter().any(|s| s.action.contains(&"rekognition:DetectText"));
         assert_eq!(may_detect_text, config.labeler.engine == LabelerEngine::Rekognition && config.features.text, "{tier}");
@@ -240,7 +242,8 @@ fn tier_values_are_applied() {
             (analyzer, ["rekognition:CreateCollection", "rekognition:IndexFaces", "rekognition:SearchFaces"].as_slice()),
             (api, ["rekognition:DeleteFaces", "rekognition:DeleteCollection"].as_slice()),
         ] {
-            let granted: Vec<&Statement> = role.policies[0].policy_document.statement.iter().filter(|s| s.action.iter().any(|a| actions.contains(a))).collect();
+            let granted: Vec<&Statement> =
+                role.policies[0].policy_document.statement.iter().filter(|s| s.action.iter().any(|a| actions.contains(a))).collect();
             assert_eq!(granted.len(), usize::from(rekognition_faces), "{tier}");
             for statement in granted {
                 assert_eq!(statement.action, actions);
@@ -320,7 +323,12 @@ fn data_resources_outlive_the_stack_and_nothing_else_does() {
     for (config, template) in each_tier() {
         assert_eq!(
             template.retained_ids(),
-            [ids::KEY, ids::BUCKET, ids::IMAGES_TABLE, ids::USERS_TABLE].iter().copied().collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>(),
+            [ids::KEY, ids::BUCKET, ids::IMAGES_TABLE, ids::USERS_TABLE]
+                .iter()
+                .copied()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>(),
             "{}",
             config.tier
         );
@@ -383,8 +391,15 @@ fn every_tier_matches_the_contract_with_the_runtime() {
         for (id, function) in [(ids::API_FUNCTION, Function::Api), (ids::ANALYZER_FUNCTION, Function::Analyzer)] {
             let lambda = properties(id);
             assert_eq!(lambda["Handler"], function.handler(), "{tier} {id}");
-            assert!(lambda["FunctionName"].to_string().contains(&format!("-{}\"", function.suffix())), "{tier} {id}: {}", lambda["FunctionName"]);
-            assert_eq!(lambda["Code"]["S3Key"], serde_json::to_value(Expr::reference(deployer::template::params::artifact_key(function))).unwrap());
+            assert!(
+                lambda["FunctionName"].to_string().contains(&format!("-{}\"", function.suffix())),
+                "{tier} {id}: {}",
+                lambda["FunctionName"]
+            );
+            assert_eq!(
+                lambda["Code"]["S3Key"],
+                serde_json::to_value(Expr::reference(deployer::template::params::artifact_key(function))).unwrap()
+            );
             let variables = lambda["Environment"]["Variables"].as_object().unwrap();
             for name in contract::env::STACK_CONFIG {
                 assert!(variables.contains_key(name), "{tier} {id} lacks {name}");
@@ -448,7 +463,10 @@ fn only_tiers_that_allow_it_have_dedicated_stacks() {
         assert_eq!(loaded.is_ok(), allowed, "{tier}");
         assert_eq!(config(tier).tenancy == Tenancy::SiloAllowed, allowed);
     }
-    assert_eq!(StackId { tier: "FULL_PLATFORM_USER".parse().unwrap(), tenant: Some("acme".parse().unwrap()) }.stack_name(), "smart-album-full-platform-user-acme");
+    assert_eq!(
+        StackId { tier: "FULL_PLATFORM_USER".parse().unwrap(), tenant: Some("acme".parse().unwrap()) }.stack_name(),
+        "smart-album-full-platform-user-acme"
+    );
 }
 
 #[test]
@@ -457,9 +475,7 @@ fn the_bucket_takes_presigned_uploads_only_from_the_gallery() {
     let ResourceKind::Bucket(bucket) = kind(&template, ids::BUCKET) else { panic!("the bucket is not a bucket") };
     let [rule] = bucket.cors_configuration.as_ref().unwrap().cors_rules.as_slice() else { panic!("one CORS rule") };
     assert_eq!((rule.allowed_methods.as_slice(), rule.allowed_headers.as_slice()), (&["PUT"][..], &["content-type", "x-amz-tagging"][..]));
-    let local = |origin: &str| {
-        Expr::If("ServedLocally".into(), Box::new(Expr::str(origin)), Box::new(Expr::reference("AWS::NoValue")))
-    };
+    let local = |origin: &str| Expr::If("ServedLocally".into(), Box::new(Expr::str(origin)), Box::new(Expr::reference("AWS::NoValue")));
     assert_eq!(
         rule.allowed_origins,
         [

@@ -67,10 +67,7 @@ pub async fn create(users: &dyn UserStore, events: &dyn Events, user: &UserRecor
 pub fn check_text(field: &str, value: &str, max: usize) -> Result<String> {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "invalid_field",
-            format!("{field} must have 1 to {max} printable characters"),
-        ));
+        return Err(Error::invalid("invalid_field", format!("{field} must have 1 to {max} printable characters")));
     }
     Ok(value.to_owned())
 }
@@ -78,16 +75,10 @@ pub fn check_text(field: &str, value: &str, max: usize) -> Result<String> {
 pub fn check_email(value: &str) -> Result<String> {
     let email = check_text("email", value, MAX_EMAIL_CHARS)?;
     let valid = match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.contains('@') && !email.contains(char::is_whitespace)
-        }
+        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !domain.contains('@') && !email.contains(char::is_whitespace),
         None => false,
     };
-    if valid {
-        Ok(email)
-    } else {
-        Err(Error::invalid("invalid_email", "email is not an email address"))
-    }
+    if valid { Ok(email) } else { Err(Error::invalid("invalid_email", "email is not an email address")) }
 }
 
 /// A random password for ops to hand over once: 24 URL-safe characters (144 bits), drawn again

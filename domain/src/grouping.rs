@@ -151,7 +151,14 @@ fn position(members: &[Member], id: PersonId) -> Result<usize> {
 /// longer drawn to that person by it, and joins the other's. The persons changed, by id: one
 /// left with no face (`face_count` 0) is to be deleted. `NotFound` for an unknown `to`;
 /// `Conflict` `same_photo` when `to` has another face of this photo.
-pub fn move_face(members: &mut Vec<Member>, image: ImageId, faces: &mut PhotoFaces, index: usize, descriptor: &[f32], to: Option<PersonId>) -> Result<Vec<PersonId>> {
+pub fn move_face(
+    members: &mut Vec<Member>,
+    image: ImageId,
+    faces: &mut PhotoFaces,
+    index: usize,
+    descriptor: &[f32],
+    to: Option<PersonId>,
+) -> Result<Vec<PersonId>> {
     let from = faces[index].0;
     if to.is_some() && to == from {
         return Ok(Vec::new());
@@ -236,7 +243,13 @@ type Pair = (f32, usize, usize);
 /// a descriptor may join a person whose centre is closer than `max_distance`; a face with the
 /// engine's matches, the person of a match (`person_of`: its index in `persons`), as far as
 /// the match is dissimilar.
-pub fn assign(faces: &[FoundFace], to_group: &[bool], persons: &[Centre], max_distance: f32, person_of: impl Fn(&FaceMatch) -> Option<usize>) -> Vec<Option<usize>> {
+pub fn assign(
+    faces: &[FoundFace],
+    to_group: &[bool],
+    persons: &[Centre],
+    max_distance: f32,
+    person_of: impl Fn(&FaceMatch) -> Option<usize>,
+) -> Vec<Option<usize>> {
     let means: Vec<Vec<f32>> = persons.iter().map(Centre::mean).collect();
     let mut pairs: Vec<Pair> = Vec::new();
     for (index, face) in faces.iter().enumerate().filter(|(index, _)| to_group[*index]) {

@@ -18,11 +18,11 @@ pub mod requests;
 
 use async_trait::async_trait;
 
-pub use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
-use time::OffsetDateTime;
 pub use collections::{FaceCollections, NoCollections};
+pub use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
 pub use error::{Error, Result};
 pub use model::*;
+use time::OffsetDateTime;
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -67,7 +67,14 @@ pub trait ImageStore: Send + Sync {
     /// user's persons: each joins the nearest person closer than `max_distance`, else starts
     /// one; two faces of one photo never share a person. Once per photo: asked again, it gives
     /// the same answer. The person of each face; `NotFound` when the image is gone.
-    async fn group_faces(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Vec<Option<PersonId>>>;
+    async fn group_faces(
+        &self,
+        user: &UserName,
+        id: ImageId,
+        faces: &[FoundFace],
+        grouped: &[bool],
+        max_distance: f32,
+    ) -> Result<Vec<Option<PersonId>>>;
     /// The user's persons, most photos first.
     async fn persons(&self, user: &UserName) -> Result<Vec<Person>>;
     /// Names (trimmed, unique among the user's persons: `NameTaken` otherwise) and/or hides a
@@ -122,4 +129,3 @@ pub trait Events: Send + Sync {
     async fn new_user(&self, event: &NewUserEvent<'_>) -> Result<()>;
     async fn new_image(&self, event: &NewImageEvent) -> Result<()>;
 }
-

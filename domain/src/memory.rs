@@ -12,11 +12,12 @@ use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
-use crate::requests::{self, Allowance};
 use crate::grouping::{self, Centre, Member, PhotoFaces, assign};
 use crate::model::{
-    Album, Analysis, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, UserRecord, Usage,
+    Album, Analysis, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId,
+    Search, Usage, UserName, UserRecord,
 };
+use crate::requests::{self, Allowance};
 use crate::{Events, ImageStore, PhotoStore, UserStore};
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -35,10 +36,7 @@ impl UserStore for MemoryUsers {
     async fn create(&self, user: &UserRecord) -> Result<()> {
         let mut users = locked(&self.users);
         if users.contains_key(&user.user_name) {
-            return Err(Error::Conflict {
-                code: "user_name_taken",
-                message: format!("the user name {} is taken", user.user_name),
-            });
+            return Err(Error::Conflict { code: "user_name_taken", message: format!("the user name {} is taken", user.user_name) });
         }
         users.insert(user.user_name.clone(), user.clone());
         Ok(())
@@ -192,21 +190,14 @@ impl MemoryImages {
         images
             .values()
             .filter(|record| &record.user_name == user && record.status != ImageStatus::Uploading)
-            .fold(Usage::default(), |usage, record| Usage {
-                photos: usage.photos + 1,
-                bytes: usage.bytes + record.size,
-            })
+            .fold(Usage::default(), |usage, record| Usage { photos: usage.photos + 1, bytes: usage.bytes + record.size })
     }
 
     fn check_quota(images: &BTreeMap<(UserName, ImageId), ImageRecord>, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
         let usage = Self::counted(images, &record.user_name);
         let photos_fit = quotas.photos_per_user.as_option().is_none_or(|max| usage.photos < max);
         let bytes_fit = quotas.bytes_per_user.as_option().is_none_or(|max| usage.bytes + record.size <= max);
-        if photos_fit && bytes_fit {
-            Ok(())
-        } else {
-            Err(Error::quota_exceeded(quotas))
-        }
+        if photos_fit && bytes_fit { Ok(()) } else { Err(Error::quota_exceeded(quotas)) }
     }
 
     /// The user's listed images, newest first, after `after`.
@@ -236,10 +227,7 @@ impl ImageStore for MemoryImages {
         let mut images = locked(&self.images);
         let key = (record.user_name.clone(), record.id);
         if images.contains_key(&key) {
-            return Err(Error::Conflict {
-                code: "image_exists",
-                message: format!("image {} exists already", record.id),
-            });
+            return Err(Error::Conflict { code: "image_exists", message: format!("image {} exists already", record.id) });
         }
         Self::check_quota(&images, record, quotas)?;
         images.insert(key, record.clone());
@@ -356,7 +344,14 @@ impl ImageStore for MemoryImages {
         Ok(locked(&self.images).remove(&(user.clone(), id)))
     }
 
-    async fn group_faces(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Vec<Option<PersonId>>> {
+    async fn group_faces(
+        &self,
+        user: &UserName,
+        id: ImageId,
+        faces: &[FoundFace],
+        grouped: &[bool],
+        max_distance: f32,
+    ) -> Result<Vec<Option<PersonId>>> {
         if !locked(&self.images).contains_key(&(user.clone(), id)) {
             return Err(Error::NotFound(format!("image {id} was deleted")));
         }

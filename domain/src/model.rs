@@ -17,9 +17,7 @@ impl UserName {
     pub fn parse(value: &str) -> Result<Self> {
         let valid = (3..=32).contains(&value.len())
             && value.starts_with(|c: char| c.is_ascii_lowercase())
-            && value
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
         if valid {
             Ok(Self(value.to_owned()))
         } else {
@@ -289,7 +287,9 @@ impl PersonChange {
     /// Applies the change, refusing a name another person of `persons` has (case aside).
     pub fn apply(&self, person: &mut Person, persons: &[Person]) -> Result<()> {
         if let Some(name) = &self.name {
-            let taken = persons.iter().find(|other| other.id != person.id && other.name.as_deref().is_some_and(|n| n.to_lowercase() == name.to_lowercase()));
+            let taken = persons
+                .iter()
+                .find(|other| other.id != person.id && other.name.as_deref().is_some_and(|n| n.to_lowercase() == name.to_lowercase()));
             if let Some(other) = taken {
                 return Err(Error::NameTaken { person_id: other.id.to_string() });
             }
@@ -382,17 +382,8 @@ pub fn normalize_label(raw: &str) -> Result<String> {
         return Err(Error::invalid("invalid_label", "a label has 1 to 64 letters, digits, spaces, '-' or '\''"));
     }
     let label = raw.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    let valid = !label.is_empty()
-        && label.len() <= 64
-        && label.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '-' || c == '\'');
-    if valid {
-        Ok(label)
-    } else {
-        Err(Error::invalid(
-            "invalid_label",
-            "a label has 1 to 64 letters, digits, spaces, '-' or '\''",
-        ))
-    }
+    let valid = !label.is_empty() && label.len() <= 64 && label.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '-' || c == '\'');
+    if valid { Ok(label) } else { Err(Error::invalid("invalid_label", "a label has 1 to 64 letters, digits, spaces, '-' or '\''")) }
 }
 
 /// An image as stored.
@@ -505,8 +496,7 @@ pub struct Usage {
 
 /// RFC 3339, as every timestamp of the API is written.
 pub fn rfc3339(time: OffsetDateTime) -> String {
-    time.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| time.unix_timestamp().to_string())
+    time.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| time.unix_timestamp().to_string())
 }
 
 pub fn parse_rfc3339(value: &str) -> Result<OffsetDateTime> {
@@ -530,7 +520,11 @@ mod tests {
 
     #[test]
     fn a_photos_words_are_distinct_most_confident_lines_first_and_bounded() {
-        let line = |text: &str, confidence: f32| TextLine { text: text.into(), bounds: FaceBox { left: 0.0, top: 0.0, width: 1.0, height: 0.1 }, confidence };
+        let line = |text: &str, confidence: f32| TextLine {
+            text: text.into(),
+            bounds: FaceBox { left: 0.0, top: 0.0, width: 1.0, height: 0.1 },
+            confidence,
+        };
         let lines = [line("the coins and the", 0.7), line("The Markers!", 0.99)];
         assert_eq!(words_of(&lines, 10), ["the", "markers", "coins", "and"]);
         assert_eq!(words_of(&lines, 2), ["the", "markers"]);

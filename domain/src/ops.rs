@@ -7,8 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::{Error, Result};
 use crate::UserStore;
+use crate::error::{Error, Result};
 
 /// Ops secrets start with this, so that they are never mistaken for user tokens.
 pub const OPS_SECRET_PREFIX: &str = "sao_";
@@ -27,18 +27,11 @@ pub fn new_secret() -> Result<(String, Vec<u8>)> {
 
 /// Whether `secret` is the stack's ops credential.
 pub async fn check(users: &dyn UserStore, secret: &str) -> Result<()> {
-    let refused = || Error::Forbidden {
-        code: "forbidden",
-        message: "this endpoint needs the stack's ops credential".into(),
-    };
+    let refused = || Error::Forbidden { code: "forbidden", message: "this endpoint needs the stack's ops credential".into() };
     if !secret.starts_with(OPS_SECRET_PREFIX) {
         return Err(refused());
     }
     let stored = users.system_value(OPS_CREDENTIAL_NAME).await?.ok_or_else(refused)?;
     let presented = Sha256::digest(secret.as_bytes());
-    if bool::from(stored.as_slice().ct_eq(presented.as_slice())) {
-        Ok(())
-    } else {
-        Err(refused())
-    }
+    if bool::from(stored.as_slice().ct_eq(presented.as_slice())) { Ok(()) } else { Err(refused()) }
 }

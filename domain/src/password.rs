@@ -1,7 +1,7 @@
 //! Passwords: the rules, and Argon2id hashes (never stored or logged in any other form).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 
 use crate::error::{Error, Result};
 
@@ -13,16 +13,10 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 pub fn check_rules(password: &str, user_name: &str) -> Result<()> {
     let length = password.chars().count();
     if length < MIN_PASSWORD_CHARS {
-        return Err(Error::invalid(
-            "weak_password",
-            format!("a password needs at least {MIN_PASSWORD_CHARS} characters"),
-        ));
+        return Err(Error::invalid("weak_password", format!("a password needs at least {MIN_PASSWORD_CHARS} characters")));
     }
     if length > MAX_PASSWORD_CHARS {
-        return Err(Error::invalid(
-            "invalid_password",
-            format!("a password has at most {MAX_PASSWORD_CHARS} characters"),
-        ));
+        return Err(Error::invalid("invalid_password", format!("a password has at most {MAX_PASSWORD_CHARS} characters")));
     }
     if password.to_lowercase().contains(&user_name.to_lowercase()) {
         return Err(Error::invalid("weak_password", "a password must not contain the user name"));
@@ -57,8 +51,7 @@ pub async fn verify(password: String, hash: Option<String>) -> bool {
 }
 
 /// A hash of a random password nobody knows, with the default parameters.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0XmmlZSkBVnGfrj7JFiSYP3WmqNQPv0qTrHPgU1lLuk";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0XmmlZSkBVnGfrj7JFiSYP3WmqNQPv0qTrHPgU1lLuk";
 
 #[cfg(test)]
 mod tests {

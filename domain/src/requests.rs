@@ -49,10 +49,7 @@ pub fn admit(previous: Option<Allowance>, limits: &RequestLimits, now_ms: i64) -
     if over_ms > 0 {
         return Err(Error::Throttled {
             code: "rate_limited",
-            message: format!(
-                "more than {} requests a second (bursts of {}); slow down",
-                limits.per_second, limits.burst
-            ),
+            message: format!("more than {} requests a second (bursts of {}); slow down", limits.per_second, limits.burst),
             retry_after: Duration::from_millis(over_ms as u64),
         });
     }

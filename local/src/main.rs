@@ -13,14 +13,14 @@ use analyzer::labeler::builtin::BuiltinLabeler;
 use analyzer::labeler::rank;
 use analyzer::poller::Poller;
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use aws_adapters::sdk;
 use aws_adapters::stack::from_deployed;
+use aws_adapters::{DynamoImages, DynamoUsers, S3Photos};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use contract::LabelerEngine;
 use contract::names::stack_name_of_tier;
-use domain::accounts::users_with_prefix;
 use domain::ImageStore;
-use aws_adapters::{DynamoImages, DynamoUsers, S3Photos};
-use aws_adapters::sdk;
+use domain::accounts::users_with_prefix;
 use runtime::{api, services};
 
 #[derive(Debug, Parser)]
@@ -158,9 +158,7 @@ async fn serve(stack: &str, port: u16, analysis: Option<(Option<LabelerEngine>, 
     };
     let router = api::router(services::connect(config, &aws).await?);
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .with_context(|| format!("cannot listen on {address}"))?;
+    let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
     tracing::info!("serving stack {stack} on http://{address}");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let shutdown = move |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
@@ -174,10 +172,7 @@ async fn serve(stack: &str, port: u16, analysis: Option<(Option<LabelerEngine>, 
         tokio::signal::ctrl_c().await.ok();
         stop.send(true).ok();
     });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown(stopped))
-        .await
-        .context("serving the API")?;
+    axum::serve(listener, router).with_graceful_shutdown(shutdown(stopped)).await.context("serving the API")?;
     if let Some(analyzing) = analyzing {
         analyzing.await.ok();
     }
@@ -189,7 +184,8 @@ fn label(files: &[PathBuf], max_labels: usize, min_confidence: f32) -> anyhow::R
     let mut results = Vec::new();
     for file in files {
         let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let photo = decode::decode(&bytes, decode::LABELS_SIDE).map_err(|decode::Undecodable(reason)| anyhow::anyhow!("{}: {reason}", file.display()))?;
+        let photo = decode::decode(&bytes, decode::LABELS_SIDE)
+            .map_err(|decode::Undecodable(reason)| anyhow::anyhow!("{}: {reason}", file.display()))?;
         let labels = rank(labeler.all_labels(&photo)?, max_labels, min_confidence);
         results.push(serde_json::json!({"file": file.display().to_string(), "labels": labels}));
     }

@@ -3,4 +3,7 @@
 //! `aws_adapters::stack::from_deployed`).
 
 pub use contract::names::{Function, stack_name_of_tier};
-pub use contract::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, RequestLimits, StackConfig, TextSettings, TierSettings, env};
+pub use contract::{
+    FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, RequestLimits, StackConfig, TextSettings, TierSettings,
+    env,
+};

@@ -8,8 +8,8 @@
 pub mod api;
 pub mod auth;
 pub mod config;
-pub mod photo;
 pub mod lambda;
+pub mod photo;
 pub mod services;
 
 /// The domain's types, stores and error, shared with the deployer.

@@ -9,11 +9,8 @@ use image::ImageFormat;
 use crate::error::{Error, Result};
 
 /// The content types accepted, with their formats.
-pub const SUPPORTED: &[(&str, ImageFormat)] = &[
-    ("image/jpeg", ImageFormat::Jpeg),
-    ("image/png", ImageFormat::Png),
-    ("image/webp", ImageFormat::WebP),
-];
+pub const SUPPORTED: &[(&str, ImageFormat)] =
+    &[("image/jpeg", ImageFormat::Jpeg), ("image/png", ImageFormat::Png), ("image/webp", ImageFormat::WebP)];
 
 /// How much of an object is read to inspect it: enough for headers and EXIF.
 pub const INSPECT_BYTES: u64 = 1024 * 1024;
@@ -34,20 +31,10 @@ fn unsupported_message() -> String {
 
 /// Checks a declared content type (parameters such as `; charset` ignored).
 pub fn check_content_type(declared: Option<&str>) -> Result<&'static str> {
-    let declared = declared
-        .and_then(|value| value.split(';').next())
-        .map(|value| value.trim().to_ascii_lowercase());
-    SUPPORTED
-        .iter()
-        .find(|(name, _)| Some(*name) == declared.as_deref())
-        .map(|(name, _)| *name)
-        .ok_or_else(|| {
-            Error::NotAPhoto(format!(
-                "content type {} is not accepted: {}",
-                declared.as_deref().unwrap_or("(none)"),
-                unsupported_message()
-            ))
-        })
+    let declared = declared.and_then(|value| value.split(';').next()).map(|value| value.trim().to_ascii_lowercase());
+    SUPPORTED.iter().find(|(name, _)| Some(*name) == declared.as_deref()).map(|(name, _)| *name).ok_or_else(|| {
+        Error::NotAPhoto(format!("content type {} is not accepted: {}", declared.as_deref().unwrap_or("(none)"), unsupported_message()))
+    })
 }
 
 /// Inspects the start of a photo (all of it, or at least [`INSPECT_BYTES`]).
@@ -61,12 +48,7 @@ pub fn inspect(bytes: &[u8]) -> Result<PhotoFacts> {
     let (width, height) = image::ImageReader::with_format(Cursor::new(bytes), format.unwrap_or(ImageFormat::Jpeg))
         .into_dimensions()
         .map_err(|err| Error::NotAPhoto(format!("this {content_type} photo cannot be read: {err}")))?;
-    Ok(PhotoFacts {
-        content_type,
-        width,
-        height,
-        taken_at: taken_at(bytes),
-    })
+    Ok(PhotoFacts { content_type, width, height, taken_at: taken_at(bytes) })
 }
 
 fn taken_at(bytes: &[u8]) -> Option<String> {
@@ -74,10 +56,7 @@ fn taken_at(bytes: &[u8]) -> Option<String> {
     let field = exif.get_field(exif::Tag::DateTimeOriginal, exif::In::PRIMARY)?;
     let exif::Value::Ascii(values) = &field.value else { return None };
     let when = exif::DateTime::from_ascii(values.first()?).ok()?;
-    Some(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        when.year, when.month, when.day, when.hour, when.minute, when.second
-    ))
+    Some(format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", when.year, when.month, when.day, when.hour, when.minute, when.second))
 }
 
 #[cfg(test)]
@@ -86,9 +65,7 @@ mod tests {
 
     fn png(width: u32, height: u32) -> Vec<u8> {
         let mut bytes = Vec::new();
-        image::RgbImage::new(width, height)
-            .write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
-            .unwrap();
+        image::RgbImage::new(width, height).write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).unwrap();
         bytes
     }
 

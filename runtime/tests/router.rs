@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use domain::accounts::{self, NewAccount};
+use domain::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
+use domain::{AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, UserName, UserStore};
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
-use runtime::config::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, RequestLimits, StackConfig, TextSettings, TierSettings};
-use domain::accounts::{self, NewAccount};
-use domain::{AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, UserName, UserStore};
-use domain::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
+use runtime::config::{
+    FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, RequestLimits, StackConfig, TextSettings, TierSettings,
+};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -39,7 +41,8 @@ fn settings(photos_per_user: Limit, max_photo_bytes: u64) -> TierSettings {
 }
 
 fn app_with(settings: TierSettings) -> App {
-    let (images, photos, events) = (Arc::new(MemoryImages::default()), Arc::new(MemoryPhotos::default()), Arc::new(MemoryEvents::default()));
+    let (images, photos, events) =
+        (Arc::new(MemoryImages::default()), Arc::new(MemoryPhotos::default()), Arc::new(MemoryEvents::default()));
     let collections = Arc::new(Collections::default());
     let users = Arc::new(MemoryUsers::default());
     let config = StackConfig {
@@ -89,7 +92,14 @@ fn app() -> App {
 }
 
 impl App {
-    async fn send(&self, method: Method, path: &str, token: Option<&str>, content_type: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
@@ -110,8 +120,13 @@ impl App {
     async fn user(&self, name: &str) -> String {
         let password = "correct horse battery staple".to_owned();
         let (status, body) = self
-            .json(Method::POST, "/users", None, json!({"user_name": name, "email": format!("{name}@example.org"),
-                "first_name": "A", "last_name": "B", "password": password}))
+            .json(
+                Method::POST,
+                "/users",
+                None,
+                json!({"user_name": name, "email": format!("{name}@example.org"),
+                "first_name": "A", "last_name": "B", "password": password}),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let (status, body) = self.json(Method::POST, "/sessions", None, json!({"user_name": name, "password": password})).await;
@@ -265,7 +280,12 @@ async fn persons_merge_and_faces_move_on_the_users_word() {
     let person_of = |id: ImageId| {
         let app = &app;
         let alice = alice.clone();
-        async move { app.send(Method::GET, &format!("/images/{id}"), Some(&alice), None, vec![]).await.1["faces"][0]["person_id"].as_str().unwrap().to_owned() }
+        async move {
+            app.send(Method::GET, &format!("/images/{id}"), Some(&alice), None, vec![]).await.1["faces"][0]["person_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
     };
     let (first, second) = (person_of(photos[0]).await, person_of(photos[1]).await);
     assert_ne!(first, second);
@@ -274,7 +294,12 @@ async fn persons_merge_and_faces_move_on_the_users_word() {
         let app = &app;
         async move { app.json(Method::POST, &format!("/persons/{into}/merge"), Some(&token), json!({"from": from})).await }
     };
-    for (from, expected) in [(json!([first]), "invalid_merge"), (json!([]), "invalid_merge"), (json!(["x/../y"]), "invalid_person_id"), (json!("one"), "invalid_request")] {
+    for (from, expected) in [
+        (json!([first]), "invalid_merge"),
+        (json!([]), "invalid_merge"),
+        (json!(["x/../y"]), "invalid_person_id"),
+        (json!("one"), "invalid_request"),
+    ] {
         let (status, reply) = merge(alice.clone(), first.clone(), from.clone()).await;
         assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, expected), "{from}");
     }
@@ -332,7 +357,10 @@ async fn deletions_reach_the_engines_face_collection() {
     let user = UserName::parse("alice").unwrap();
     let (_, reply) = app.upload(&alice).await;
     let id = ImageId::parse(reply["id"].as_str().unwrap()).unwrap();
-    let face = FoundFace { engine_id: Some("rekognition-face".into()), ..FoundFace::described(FaceBox { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, 0.9, Vec::new()) };
+    let face = FoundFace {
+        engine_id: Some("rekognition-face".into()),
+        ..FoundFace::described(FaceBox { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, 0.9, Vec::new())
+    };
     app.images.put_analysis(&user, id, &Analysis { faces: vec![face], ..Analysis::default() }).await.unwrap();
     let (status, _) = app.send(Method::DELETE, &format!("/images/{id}"), Some(&alice), None, vec![]).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -415,7 +443,8 @@ async fn a_suspended_account_is_refused_everywhere_until_resumed() {
         let (status, body) = app.json(method.clone(), &path, Some(&token), json!({})).await;
         assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "suspended"), "{method} {path}: {body}");
     }
-    let (status, body) = app.json(Method::POST, "/sessions", None, json!({"user_name": "sue", "password": "correct horse battery staple"})).await;
+    let (status, body) =
+        app.json(Method::POST, "/sessions", None, json!({"user_name": "sue", "password": "correct horse battery staple"})).await;
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "suspended"), "{body}");
     assert_eq!(app.photos.keys().len(), 1, "a suspension deleted something");
 
@@ -464,7 +493,8 @@ async fn the_gallery_is_served_with_its_policy_and_photos_carry_their_renditions
     assert!(listed["items"][0]["thumbnail_url"].is_null(), "no thumbnail before the analysis made it");
     assert_eq!((listed["items"][0]["width"].as_u64(), listed["items"][0]["height"].as_u64()), (Some(451), Some(300)));
     let user = UserName::parse("gail").unwrap();
-    let analysis = Analysis { labels: vec![Label { name: "cat".into(), confidence: 90.0 }], color: Some("#806040".into()), ..Analysis::default() };
+    let analysis =
+        Analysis { labels: vec![Label { name: "cat".into(), confidence: 90.0 }], color: Some("#806040".into()), ..Analysis::default() };
     app.images.put_analysis(&user, ImageId::parse(&id).unwrap(), &analysis).await.unwrap();
     let (_, listed) = app.json(Method::GET, "/images", Some(&token), json!({})).await;
     let item = &listed["items"][0];

@@ -6,15 +6,15 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use axum::http::{Method, StatusCode};
-use common::api::{Api, fixture, http};
-use analyzer::{Analyzer, Outcome};
-use runtime::config::LabelerEngine;
 use analyzer::labeler::Labeler;
 use analyzer::labeler::rekognition::RekognitionLabeler;
-use aws_adapters::images::bulk::{album_items, analysed_items};
-use domain::{Analysis, FoundFace, ImageId, ImageStore, PersonId, UserName};
+use analyzer::{Analyzer, Outcome};
 use aws_adapters::DynamoImages;
+use aws_adapters::images::bulk::{album_items, analysed_items};
+use axum::http::{Method, StatusCode};
+use common::api::{Api, fixture, http};
+use domain::{Analysis, FoundFace, ImageId, ImageStore, PersonId, UserName};
+use runtime::config::LabelerEngine;
 use serde_json::{Value, json};
 
 fn ids(reply: &common::api::Reply) -> Vec<String> {
@@ -116,11 +116,8 @@ async fn bulk_loaded_items_are_those_an_upload_and_its_analysis_write() {
     let images = DynamoImages::new(api.aws.dynamodb.clone(), &api.config.images_table);
     let record = images.get(&UserName::parse("iris").unwrap(), ImageId::parse(&id).unwrap()).await.unwrap().unwrap();
     assert!(record.labels.iter().any(|label| label.name == "cat"), "{:?}", record.labels);
-    let sort_key = |item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>| {
-        item["sk"].as_s().unwrap().clone()
-    };
-    let mut written: Vec<_> =
-        api.image_items().await.into_iter().filter(|item| sort_key(item).starts_with("image#")).collect();
+    let sort_key = |item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>| item["sk"].as_s().unwrap().clone();
+    let mut written: Vec<_> = api.image_items().await.into_iter().filter(|item| sort_key(item).starts_with("image#")).collect();
     written.sort_by_key(sort_key);
     let mut loaded = analysed_items(&record).unwrap();
     loaded.sort_by_key(sort_key);
@@ -128,8 +125,7 @@ async fn bulk_loaded_items_are_those_an_upload_and_its_analysis_write() {
     assert_eq!(loaded, written);
 
     let user = UserName::parse("iris").unwrap();
-    let mut albums: Vec<_> =
-        api.image_items().await.into_iter().filter(|item| sort_key(item).starts_with("album#")).collect();
+    let mut albums: Vec<_> = api.image_items().await.into_iter().filter(|item| sort_key(item).starts_with("album#")).collect();
     albums.sort_by_key(sort_key);
     let mut loaded = album_items(&user, &images.albums(&user).await.unwrap()).unwrap();
     loaded.sort_by_key(sort_key);
@@ -172,7 +168,8 @@ async fn undecodable_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
     let analyzer = analyzer::services::analyzer(&api.config, &api.sdk, engines);
     let items = api.image_items().await.len();
     let counts = albums(&api, &token).await;
-    let event = json!({"user_name": "iris", "image_id": good, "object_key": format!("iris/{good}"), "content_type": "image/png", "size": 1});
+    let event =
+        json!({"user_name": "iris", "image_id": good, "object_key": format!("iris/{good}"), "content_type": "image/png", "size": 1});
     let envelope = json!({"Type": "Notification", "Message": event.to_string()}).to_string();
     assert!(matches!(analyzer.handle(&envelope).await.unwrap(), Outcome::Skipped(_)));
     // Even labels written again through the store (a redelivery racing the first) add nothing.
@@ -219,14 +216,7 @@ async fn a_message_that_keeps_failing_reaches_the_dead_letter_queue() {
         .unwrap()
         .queue_url
         .unwrap();
-    api.aws
-        .sqs
-        .send_message()
-        .queue_url(&api.config.analysis_queue_url)
-        .message_body("poison: not a NewImage event")
-        .send()
-        .await
-        .unwrap();
+    api.aws.sqs.send_message().queue_url(&api.config.analysis_queue_url).message_body("poison: not a NewImage event").send().await.unwrap();
     let poller = api.poller();
     let mut receives = 0;
     for _ in 0..10 {
@@ -309,7 +299,8 @@ async fn faces_of_a_group_photo_are_stored_rewritten_and_deleted_with_it() {
         assert!(persons.insert(face["person_id"].as_str().unwrap().to_owned()), "{}", view.raw);
         assert!(face["score"].as_f64().unwrap() >= 0.7, "{face}");
         let b = &face["box"];
-        let (left, top, width, height) = (b["left"].as_f64().unwrap(), b["top"].as_f64().unwrap(), b["width"].as_f64().unwrap(), b["height"].as_f64().unwrap());
+        let (left, top, width, height) =
+            (b["left"].as_f64().unwrap(), b["top"].as_f64().unwrap(), b["width"].as_f64().unwrap(), b["height"].as_f64().unwrap());
         assert!(left >= 0.0 && top >= 0.0 && width > 0.05 && height > 0.05 && left + width <= 1.0 && top + height <= 1.0, "{face}");
     }
     let cat_view = api.call(Method::GET, &format!("/images/{cat}"), Some(&token), None).await;

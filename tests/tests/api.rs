@@ -6,12 +6,12 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use aws_adapters::DynamoImages;
 use axum::http::{Method, StatusCode};
 use common::api::{Api, captured_logs, fixture, http, png, put_as_ticket};
+use domain::{Analysis, ImageId, ImageStore, Label, UserName};
 use futures::future::join_all;
 use runtime::auth::token::TokenSigner;
-use domain::{Analysis, ImageId, ImageStore, Label, UserName};
-use aws_adapters::DynamoImages;
 use serde_json::json;
 
 fn label(name: &str) -> Label {
@@ -35,18 +35,11 @@ async fn a_user_signs_up_signs_in_updates_changes_password_and_deletes_the_accou
         .attributes
         .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
         .clone();
-    api.aws
-        .sns
-        .subscribe()
-        .topic_arn(&api.config.new_user_topic_arn)
-        .protocol("sqs")
-        .endpoint(&queue_arn)
-        .send()
-        .await
-        .unwrap();
+    api.aws.sns.subscribe().topic_arn(&api.config.new_user_topic_arn).protocol("sqs").endpoint(&queue_arn).send().await.unwrap();
 
     let password = "a long and private passphrase";
-    let signup = json!({"user_name": "alice", "email": "alice@example.org", "first_name": "Alice", "last_name": "Liddell", "password": password});
+    let signup =
+        json!({"user_name": "alice", "email": "alice@example.org", "first_name": "Alice", "last_name": "Liddell", "password": password});
     let created = api.call(Method::POST, "/users", None, Some(signup.clone())).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.raw);
     assert_eq!(created.body["user_name"], "alice");
@@ -78,7 +71,8 @@ async fn a_user_signs_up_signs_in_updates_changes_password_and_deletes_the_accou
     let me = api.call(Method::GET, "/users/me", Some(&token), None).await;
     assert_eq!((me.status, me.body["first_name"].as_str()), (StatusCode::OK, Some("Alice")));
 
-    let renamed = api.call(Method::PUT, "/users/me", Some(&token), Some(json!({"first_name": "Alicia", "email": "alicia@example.org"}))).await;
+    let renamed =
+        api.call(Method::PUT, "/users/me", Some(&token), Some(json!({"first_name": "Alicia", "email": "alicia@example.org"}))).await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.raw);
     assert_eq!(renamed.body["user"]["first_name"], "Alicia");
     assert_eq!(api.call(Method::GET, "/users/me", Some(&token), None).await.body["email"], "alicia@example.org");
@@ -86,11 +80,21 @@ async fn a_user_signs_up_signs_in_updates_changes_password_and_deletes_the_accou
     let no_current = api.call(Method::PUT, "/users/me", Some(&token), Some(json!({"new_password": "another long passphrase"}))).await;
     assert_eq!((no_current.status, no_current.error_code()), (StatusCode::BAD_REQUEST, "current_password_required"));
     let bad_current = api
-        .call(Method::PUT, "/users/me", Some(&token), Some(json!({"new_password": "another long passphrase", "current_password": "wrong wrong wrong"})))
+        .call(
+            Method::PUT,
+            "/users/me",
+            Some(&token),
+            Some(json!({"new_password": "another long passphrase", "current_password": "wrong wrong wrong"})),
+        )
         .await;
     assert_eq!(bad_current.status, StatusCode::UNAUTHORIZED);
     let changed = api
-        .call(Method::PUT, "/users/me", Some(&token), Some(json!({"new_password": "another long passphrase", "current_password": password})))
+        .call(
+            Method::PUT,
+            "/users/me",
+            Some(&token),
+            Some(json!({"new_password": "another long passphrase", "current_password": password})),
+        )
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.raw);
     let new_token = changed.body["session"]["token"].as_str().unwrap().to_owned();
@@ -132,9 +136,8 @@ async fn photos_upload_both_ways_and_list_newest_first_over_pages() {
 
     // Presigned: ticket, PUT to S3, complete.
     let photo = fixture("sample2.jpg");
-    let ticket = api
-        .call(Method::POST, "/images/uploads", Some(&token), Some(json!({"content_type": "image/jpeg", "size": photo.len()})))
-        .await;
+    let ticket =
+        api.call(Method::POST, "/images/uploads", Some(&token), Some(json!({"content_type": "image/jpeg", "size": photo.len()}))).await;
     assert_eq!(ticket.status, StatusCode::CREATED, "{}", ticket.raw);
     let id = ticket.body["id"].as_str().unwrap();
     let early = api.call(Method::POST, &format!("/images/{id}/complete"), Some(&token), None).await;
@@ -160,7 +163,8 @@ async fn photos_upload_both_ways_and_list_newest_first_over_pages() {
     // Both were announced on NewImage, which delivers to QueueAnalysis.
     let mut announced = BTreeSet::new();
     for _ in 0..5 {
-        let received = api.aws.sqs.receive_message().queue_url(&api.config.analysis_queue_url).max_number_of_messages(10).send().await.unwrap();
+        let received =
+            api.aws.sqs.receive_message().queue_url(&api.config.analysis_queue_url).max_number_of_messages(10).send().await.unwrap();
         for message in received.messages.unwrap_or_default() {
             let envelope: serde_json::Value = serde_json::from_str(message.body.as_deref().unwrap()).unwrap();
             let event: serde_json::Value = serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
@@ -254,12 +258,7 @@ async fn search_finds_images_by_every_label_from_the_index_and_delete_leaves_not
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert_eq!(api.call(Method::DELETE, &format!("/images/{cat}"), Some(&token), None).await.status, StatusCode::NOT_FOUND);
     assert!(!api.object_keys().await.contains(&format!("carol/{cat}")));
-    let leftovers: Vec<_> = api
-        .image_items()
-        .await
-        .into_iter()
-        .filter(|item| item["sk"].as_s().unwrap().contains(&cat))
-        .collect();
+    let leftovers: Vec<_> = api.image_items().await.into_iter().filter(|item| item["sk"].as_s().unwrap().contains(&cat)).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert_eq!(ids(&api.call(Method::GET, "/images/search?label=animal", Some(&token), None).await), [dog.clone()]);
     let usage = store.usage(&user).await.unwrap();
@@ -327,23 +326,53 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
 
     let signup = |value: serde_json::Value| (Method::POST, "/users".to_owned(), None, "application/json", value.to_string().into_bytes());
     let raw_signup = |bytes: &[u8]| (Method::POST, "/users".to_owned(), None, "application/json", bytes.to_vec());
-    let body = |method: Method, path: &str, content_type: &'static str, bytes: Vec<u8>| (method, path.to_owned(), Some(token.clone()), content_type, bytes);
+    let body = |method: Method, path: &str, content_type: &'static str, bytes: Vec<u8>| {
+        (method, path.to_owned(), Some(token.clone()), content_type, bytes)
+    };
     let with_token = |token: &str| (Method::GET, "/users/me".to_owned(), Some(token.to_owned()), "application/json", Vec::new());
     let cases: Vec<(&str, (Method, String, Option<String>, &str, Vec<u8>), StatusCode)> = vec![
         ("malformed JSON", raw_signup(b"{\"user_name\": "), StatusCode::BAD_REQUEST),
         ("missing field", signup(json!({"user_name": "erin", "password": "a long enough one"})), StatusCode::BAD_REQUEST),
-        ("extra field", signup(json!({"user_name": "erin", "email": "e@x.org", "first_name": "E", "last_name": "F", "password": "a long enough one", "admin": true})), StatusCode::BAD_REQUEST),
-        ("wrong type", signup(json!({"user_name": 42, "email": "e@x.org", "first_name": "E", "last_name": "F", "password": "a long enough one"})), StatusCode::BAD_REQUEST),
-        ("invalid user name", signup(json!({"user_name": "../etc", "email": "e@x.org", "first_name": "E", "last_name": "F", "password": "a long enough one"})), StatusCode::BAD_REQUEST),
-        ("short password", signup(json!({"user_name": "erin", "email": "e@x.org", "first_name": "E", "last_name": "F", "password": "short"})), StatusCode::BAD_REQUEST),
+        (
+            "extra field",
+            signup(
+                json!({"user_name": "erin", "email": "e@x.org", "first_name": "E", "last_name": "F", "password": "a long enough one", "admin": true}),
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "wrong type",
+            signup(json!({"user_name": 42, "email": "e@x.org", "first_name": "E", "last_name": "F", "password": "a long enough one"})),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "invalid user name",
+            signup(
+                json!({"user_name": "../etc", "email": "e@x.org", "first_name": "E", "last_name": "F", "password": "a long enough one"}),
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "short password",
+            signup(json!({"user_name": "erin", "email": "e@x.org", "first_name": "E", "last_name": "F", "password": "short"})),
+            StatusCode::BAD_REQUEST,
+        ),
         ("empty JSON body", raw_signup(b""), StatusCode::BAD_REQUEST),
         ("empty photo", body(Method::POST, "/images", "image/png", Vec::new()), StatusCode::BAD_REQUEST),
         ("50 MB photo", body(Method::POST, "/images", "image/png", vec![0u8; 50 * 1024 * 1024]), StatusCode::PAYLOAD_TOO_LARGE),
         ("50 MB JSON", body(Method::PUT, "/users/me", "application/json", vec![b' '; 50 * 1024 * 1024]), StatusCode::PAYLOAD_TOO_LARGE),
-        ("non-image bytes", body(Method::POST, "/images", "image/png", b"I am not a photo at all".to_vec()), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (
+            "non-image bytes",
+            body(Method::POST, "/images", "image/png", b"I am not a photo at all".to_vec()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
         ("unknown content type", body(Method::POST, "/images", "application/pdf", png(2, 2, 7)), StatusCode::UNSUPPORTED_MEDIA_TYPE),
         ("declared type differs", body(Method::POST, "/images", "image/jpeg", png(2, 2, 7)), StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("unknown upload type", body(Method::POST, "/images/uploads", "application/json", json!({"content_type": "text/html"}).to_string().into_bytes()), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (
+            "unknown upload type",
+            body(Method::POST, "/images/uploads", "application/json", json!({"content_type": "text/html"}).to_string().into_bytes()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
         ("bad limit", body(Method::GET, "/images?limit=0", "application/json", Vec::new()), StatusCode::BAD_REQUEST),
         ("bad cursor", body(Method::GET, "/images?cursor=%%%", "application/json", Vec::new()), StatusCode::BAD_REQUEST),
         ("no search label", body(Method::GET, "/images/search", "application/json", Vec::new()), StatusCode::BAD_REQUEST),
@@ -436,7 +465,12 @@ async fn tokens_and_password_hashes_never_reach_responses_or_logs() {
     let api = Api::deploy("CORE_USER", "API_SECRETS", &[]).await;
     let password = "the quiet secret passphrase";
     let created = api
-        .call(Method::POST, "/users", None, Some(json!({"user_name": "grace", "email": "g@example.org", "first_name": "G", "last_name": "H", "password": password})))
+        .call(
+            Method::POST,
+            "/users",
+            None,
+            Some(json!({"user_name": "grace", "email": "g@example.org", "first_name": "G", "last_name": "H", "password": password})),
+        )
         .await;
     let session = api.call(Method::POST, "/sessions", None, Some(json!({"user_name": "grace", "password": password}))).await;
     let token = session.body["token"].as_str().unwrap().to_owned();
@@ -471,10 +505,27 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
         }
     }
     let expected: BTreeSet<String> = [
-        "GET /health", "POST /users", "GET /users", "GET /users/me", "PUT /users/me", "DELETE /users/me",
-        "POST /sessions", "POST /images", "GET /images", "POST /images/uploads", "POST /images/{id}/complete",
-        "GET /images/search", "GET /images/{id}", "DELETE /images/{id}", "GET /albums", "GET /albums/{label}",
-        "GET /persons", "GET /persons/{id}", "PATCH /persons/{id}", "GET /persons/{id}/images", "POST /persons/{id}/merge",
+        "GET /health",
+        "POST /users",
+        "GET /users",
+        "GET /users/me",
+        "PUT /users/me",
+        "DELETE /users/me",
+        "POST /sessions",
+        "POST /images",
+        "GET /images",
+        "POST /images/uploads",
+        "POST /images/{id}/complete",
+        "GET /images/search",
+        "GET /images/{id}",
+        "DELETE /images/{id}",
+        "GET /albums",
+        "GET /albums/{label}",
+        "GET /persons",
+        "GET /persons/{id}",
+        "PATCH /persons/{id}",
+        "GET /persons/{id}/images",
+        "POST /persons/{id}/merge",
         "PUT /faces/{id}",
     ]
     .into_iter()
@@ -495,12 +546,8 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
 
 #[tokio::test]
 async fn one_tenant_over_its_rate_is_refused_while_another_is_served() {
-    let api = Api::deploy(
-        "BASIC_USER",
-        "API_RATE_LIMITS",
-        &[("rate_limit: 10", "rate_limit: 1"), ("burst_limit: 20", "burst_limit: 4")],
-    )
-    .await;
+    let api =
+        Api::deploy("BASIC_USER", "API_RATE_LIMITS", &[("rate_limit: 10", "rate_limit: 1"), ("burst_limit: 20", "burst_limit: 4")]).await;
     let (noisy, quiet) = (api.user("noisy").await, api.user("quiet").await);
     // At once, as a client's parallel requests come: the burst passes, the rest is refused,
     // whichever Lambda instance (here: task) answers, since the count is in the users table.
@@ -555,7 +602,11 @@ async fn up_after_down_asks_to_take_the_kept_data_back_and_loses_nothing() {
         assert!(up.stdout.lines().any(|line| line.contains("< import") && line.contains(logical_id)), "{logical_id}: {}", up.stdout);
     }
     if !up.success {
-        assert!(up.stderr.contains("already exists") || up.stderr.contains("BucketAlreadyExists"), "only the emulator's create-instead-of-import may stop it:\n{}", up.stderr);
+        assert!(
+            up.stderr.contains("already exists") || up.stderr.contains("BucketAlreadyExists"),
+            "only the emulator's create-instead-of-import may stop it:\n{}",
+            up.stderr
+        );
     }
     assert_eq!(api.state().await, before, "the data is as it was");
     assert!(api.object_keys().await.contains(&format!("keeper/{photo}")));

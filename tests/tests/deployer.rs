@@ -7,37 +7,17 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use common::{Aws, TierFiles, aws, bucket_exists, printed_outputs, repo_root, stack_status, table_exists};
 
 async fn queue_attribute(aws: &Aws, url: &str, name: QueueAttributeName) -> String {
-    let attributes = aws
-        .sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(name.clone())
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap();
+    let attributes = aws.sqs.get_queue_attributes().queue_url(url).attribute_names(name.clone()).send().await.unwrap().attributes.unwrap();
     attributes[&name].clone()
 }
 
 async fn stack_event_count(aws: &Aws, stack: &str) -> usize {
-    aws.cloudformation
-        .describe_stack_events()
-        .stack_name(stack)
-        .send()
-        .await
-        .unwrap()
-        .stack_events
-        .unwrap_or_default()
-        .len()
+    aws.cloudformation.describe_stack_events().stack_name(stack).send().await.unwrap().stack_events.unwrap_or_default().len()
 }
 
 /// Whether the stack's analyzer function consumes its queue.
 async fn mapping_enabled(stack: &str) -> bool {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(common::endpoint())
-        .load()
-        .await;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(common::endpoint()).load().await;
     let mappings = aws_sdk_lambda::Client::new(&config)
         .list_event_source_mappings()
         .function_name(format!("{stack}-analyzer"))
@@ -67,7 +47,17 @@ async fn core_user_stack_goes_up_stays_put_and_comes_down_keeping_or_purging_dat
     assert!(first.stdout.contains("+ add"), "{}", first.stdout);
     assert_eq!(stack_status(&aws, stack).await.as_deref(), Some("CREATE_COMPLETE"));
     let outputs = printed_outputs(&first.stdout);
-    for name in ["ApiUrl", "PhotoBucket", "UsersTable", "ImagesTable", "NewUserTopic", "NewImageTopic", "AnalysisQueueUrl", "DeadLetterQueueUrl", "KeyId"] {
+    for name in [
+        "ApiUrl",
+        "PhotoBucket",
+        "UsersTable",
+        "ImagesTable",
+        "NewUserTopic",
+        "NewImageTopic",
+        "AnalysisQueueUrl",
+        "DeadLetterQueueUrl",
+        "KeyId",
+    ] {
         assert!(outputs.contains_key(name), "output {name} missing from:\n{}", first.stdout);
     }
 
@@ -92,22 +82,14 @@ async fn core_user_stack_goes_up_stays_put_and_comes_down_keeping_or_purging_dat
     }
     let queue = &outputs["AnalysisQueueUrl"];
     let queue_arn = queue_attribute(&aws, queue, QueueAttributeName::QueueArn).await;
-    let subscriptions = aws
-        .sns
-        .list_subscriptions_by_topic()
-        .topic_arn(&outputs["NewImageTopic"])
-        .send()
-        .await
-        .unwrap()
-        .subscriptions
-        .unwrap();
+    let subscriptions =
+        aws.sns.list_subscriptions_by_topic().topic_arn(&outputs["NewImageTopic"]).send().await.unwrap().subscriptions.unwrap();
     assert!(
         subscriptions.iter().any(|s| s.protocol.as_deref() == Some("sqs") && s.endpoint.as_deref() == Some(queue_arn.as_str())),
         "NewImage does not deliver to QueueAnalysis: {subscriptions:?}"
     );
     assert_eq!(queue_attribute(&aws, queue, QueueAttributeName::VisibilityTimeout).await, "360");
-    let redrive: serde_json::Value =
-        serde_json::from_str(&queue_attribute(&aws, queue, QueueAttributeName::RedrivePolicy).await).unwrap();
+    let redrive: serde_json::Value = serde_json::from_str(&queue_attribute(&aws, queue, QueueAttributeName::RedrivePolicy).await).unwrap();
     assert_eq!(redrive["maxReceiveCount"].to_string().trim_matches('"'), "3");
     let dead_letter_arn = queue_attribute(&aws, &outputs["DeadLetterQueueUrl"], QueueAttributeName::QueueArn).await;
     assert_eq!(redrive["deadLetterTargetArn"], dead_letter_arn.as_str());
@@ -131,14 +113,7 @@ async fn core_user_stack_goes_up_stays_put_and_comes_down_keeping_or_purging_dat
     assert!(pending.is_empty(), "a change set was left behind: {pending:?}");
 
     // A photo, so that purging has something to empty.
-    aws.s3
-        .put_object()
-        .bucket(bucket)
-        .key("alice/photo.jpg")
-        .body(b"not really a photo".to_vec().into())
-        .send()
-        .await
-        .unwrap();
+    aws.s3.put_object().bucket(bucket).key("alice/photo.jpg").body(b"not really a photo".to_vec().into()).send().await.unwrap();
 
     // down keeps the data.
     let down = run(&["down", "--tier", "CORE_USER"]).expect_success("down");

@@ -153,11 +153,8 @@ async fn a_new_user_deploys_uploads_finds_browses_and_deletes() {
     let coffee_labels = images.iter().filter(|item| item["sk"].as_s().unwrap().starts_with(&format!("image#{coffee}#label#"))).count();
     assert!(coffee_labels >= 4, "the coffee's index entries are missing");
     let users = scan(users_table).await.unwrap().items.unwrap_or_default();
-    let names: Vec<&str> = users
-        .iter()
-        .filter(|u| u["sk"].as_s().unwrap() == "profile")
-        .map(|u| u["pk"].as_s().unwrap().as_str())
-        .collect();
+    let names: Vec<&str> =
+        users.iter().filter(|u| u["sk"].as_s().unwrap() == "profile").map(|u| u["pk"].as_s().unwrap().as_str()).collect();
     assert_eq!(names, ["ann"]);
 
     drop(server);

@@ -29,7 +29,10 @@ const COMPLETE_ATTEMPTS: usize = 3;
 enum Outcome {
     Accepted(String),
     /// An error answer; a presigned upload's id when it got that far.
-    Refused { status: StatusCode, upload: Option<String> },
+    Refused {
+        status: StatusCode,
+        upload: Option<String>,
+    },
 }
 
 fn photo(user: usize, n: usize) -> (Vec<u8>, &'static str) {
@@ -59,9 +62,8 @@ async fn upload(api: &Api, token: &str, user: usize, n: usize) -> Outcome {
             status => Outcome::Refused { status, upload: None },
         };
     }
-    let started = api
-        .call(Method::POST, "/images/uploads", Some(token), Some(json!({"content_type": content_type, "size": bytes.len()})))
-        .await;
+    let started =
+        api.call(Method::POST, "/images/uploads", Some(token), Some(json!({"content_type": content_type, "size": bytes.len()}))).await;
     if started.status != StatusCode::CREATED {
         return Outcome::Refused { status: started.status, upload: None };
     }
@@ -120,10 +122,8 @@ async fn uploads_and_analyses_under_failing_aws_calls_lose_and_double_nothing() 
     let outcomes: Vec<&Outcome> = per_user.iter().flatten().collect();
     let accepted: BTreeSet<String> =
         outcomes.iter().filter_map(|outcome| if let Outcome::Accepted(id) = outcome { Some(id.clone()) } else { None }).collect();
-    let unfinished: BTreeSet<String> = outcomes
-        .iter()
-        .filter_map(|outcome| if let Outcome::Refused { upload, .. } = outcome { upload.clone() } else { None })
-        .collect();
+    let unfinished: BTreeSet<String> =
+        outcomes.iter().filter_map(|outcome| if let Outcome::Refused { upload, .. } = outcome { upload.clone() } else { None }).collect();
     for outcome in &outcomes {
         if let Outcome::Refused { status, .. } = outcome {
             assert!(status.is_server_error(), "a fault is the service's, never a 4xx: {outcome:?}");

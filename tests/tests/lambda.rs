@@ -24,8 +24,8 @@ use base64::engine::general_purpose::STANDARD;
 use common::api::Api;
 use contract::names::Function;
 use deployer::template::params;
-use sha2::{Digest, Sha256};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, oneshot};
 
 /// A Lambda Runtime API serving queued events to one function process.
@@ -74,10 +74,7 @@ async fn next(State(api): State<RuntimeApi>) -> (HeaderMap, String) {
             headers.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
             let deadline = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap() + Duration::from_secs(300);
             headers.insert("lambda-runtime-deadline-ms", deadline.as_millis().to_string().parse().unwrap());
-            headers.insert(
-                "lambda-runtime-invoked-function-arn",
-                "arn:aws:lambda:us-east-1:123456789012:function:test".parse().unwrap(),
-            );
+            headers.insert("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:test".parse().unwrap());
             return (headers, event.to_string());
         }
         waiting.await;
@@ -115,7 +112,11 @@ async fn deployed_bootstrap(api: &Api, function: Function, dir: &Path) -> PathBu
     let deployed = lambda.get_function().function_name(&name).send().await.unwrap();
     let code_sha256 = deployed.configuration.and_then(|c| c.code_sha256).expect("the function's CodeSha256");
     let stacks = api.aws.cloudformation.describe_stacks().stack_name(api.files.stack_name()).send().await.unwrap();
-    let parameters: HashMap<String, String> = stacks.stacks().first().unwrap().parameters()
+    let parameters: HashMap<String, String> = stacks
+        .stacks()
+        .first()
+        .unwrap()
+        .parameters()
         .iter()
         .filter_map(|p| Some((p.parameter_key()?.to_owned(), p.parameter_value()?.to_owned())))
         .collect();
@@ -271,27 +272,20 @@ async fn the_lambda_entry_points_answer_as_runtime_serve_does() {
                "password": "a long enough passphrase"})
     };
     let body = sign_up("lambda-user").to_string();
-    let created = api_runtime
-        .invoke(rest_event("POST", "/users", None, Some("application/json"), Some(body.as_bytes()), false))
-        .await
-        .unwrap();
+    let created =
+        api_runtime.invoke(rest_event("POST", "/users", None, Some("application/json"), Some(body.as_bytes()), false)).await.unwrap();
     let served = api.call(Method::POST, "/users", None, Some(sign_up("served-user"))).await;
     assert_eq!(created["statusCode"], served.status.as_u16(), "{created}");
     same_shape(&response_body(&created), &served.body, &["user_name", "email", "registration_date"]);
     let sign_in = json!({"user_name": "lambda-user", "password": "a long enough passphrase"}).to_string();
-    let session = api_runtime
-        .invoke(rest_event("POST", "/sessions", None, Some("application/json"), Some(sign_in.as_bytes()), false))
-        .await
-        .unwrap();
+    let session =
+        api_runtime.invoke(rest_event("POST", "/sessions", None, Some("application/json"), Some(sign_in.as_bytes()), false)).await.unwrap();
     assert_eq!(session["statusCode"], 201, "{session}");
     let token = response_body(&session)["token"].as_str().unwrap().to_owned();
 
     // A binary upload, base64-encoded by API Gateway.
     let photo = std::fs::read(common::repo_root().join("tests/fixtures/photos/chelsea.png")).unwrap();
-    let uploaded = api_runtime
-        .invoke(rest_event("POST", "/images", Some(&token), Some("image/png"), Some(&photo), true))
-        .await
-        .unwrap();
+    let uploaded = api_runtime.invoke(rest_event("POST", "/images", Some(&token), Some("image/png"), Some(&photo), true)).await.unwrap();
     let served_token = api.user("served-uploader").await;
     let served = api.call_raw(Method::POST, "/images", Some(&served_token), "image/png", photo.clone()).await;
     assert_eq!(uploaded["statusCode"], served.status.as_u16(), "{uploaded}");

@@ -77,7 +77,8 @@ async fn uploads_from_many_users_at_once_are_all_analysed() {
             assert!(started.elapsed() < Duration::from_secs(600), "photos still waiting after 10 minutes");
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        let ids: std::collections::BTreeSet<String> = listed(&url, token).await.iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect();
+        let ids: std::collections::BTreeSet<String> =
+            listed(&url, token).await.iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect();
         assert_eq!(ids, accepted[user].iter().cloned().collect(), "loaded{user}'s photos are the ones accepted");
     }
     eprintln!(

@@ -118,8 +118,17 @@ async fn photos_of_one_face_make_one_person_and_a_group_one_each() {
     assert_eq!((named.status, named.body["name"].as_str()), (StatusCode::OK, Some("Eileen Collins")), "{}", named.raw);
     let taken = patch(in_group[0].clone(), serde_json::json!({"name": "eileen collins"})).await;
     assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.raw);
-    assert_eq!((taken.body["error"]["code"].as_str(), taken.body["error"]["person_id"].as_str()), (Some("name_taken"), Some(astronaut.as_str())));
-    for bad in [serde_json::json!({"name": "   "}), serde_json::json!({"name": "x".repeat(65)}), serde_json::json!({}), serde_json::json!({"colour": "red"}), serde_json::json!({"hidden": "yes"})] {
+    assert_eq!(
+        (taken.body["error"]["code"].as_str(), taken.body["error"]["person_id"].as_str()),
+        (Some("name_taken"), Some(astronaut.as_str()))
+    );
+    for bad in [
+        serde_json::json!({"name": "   "}),
+        serde_json::json!({"name": "x".repeat(65)}),
+        serde_json::json!({}),
+        serde_json::json!({"colour": "red"}),
+        serde_json::json!({"hidden": "yes"}),
+    ] {
         assert_eq!(patch(in_group[0].clone(), bad.clone()).await.status, StatusCode::BAD_REQUEST, "{bad}");
     }
     let hidden = patch(in_group[2].clone(), serde_json::json!({"hidden": true})).await;
@@ -129,7 +138,13 @@ async fn photos_of_one_face_make_one_person_and_a_group_one_each() {
     assert_eq!(all.body["persons"].as_array().unwrap().len(), 4);
     assert_eq!(patch(in_group[2].clone(), serde_json::json!({"hidden": false})).await.status, StatusCode::OK);
     // The name survives later grouping: a fifth photo of the face joins the named person.
-    let fifth = api.upload(&token, "image/png", encoded(&imageops::resize(&person_fixture("astronaut.png"), 400, 400, FilterType::Triangle), ImageFormat::Png)).await;
+    let fifth = api
+        .upload(
+            &token,
+            "image/png",
+            encoded(&imageops::resize(&person_fixture("astronaut.png"), 400, 400, FilterType::Triangle), ImageFormat::Png),
+        )
+        .await;
     api.analyse_all(&token, &poller).await;
     assert_eq!(face_persons(&api, &token, &fifth).await, [astronaut.clone()]);
     let one = api.call(Method::GET, &format!("/persons/{astronaut}"), Some(&token), None).await;
@@ -183,8 +198,8 @@ async fn photos_of_one_face_make_one_person_and_a_group_one_each() {
 /// (a redelivery), it gives the same person and counts nothing twice.
 #[tokio::test]
 async fn concurrent_grouping_of_one_new_face_makes_one_person_and_redelivery_adds_nothing() {
-    use domain::{FaceBox, FoundFace, ImageId, ImageStore, UserName};
     use aws_adapters::DynamoImages;
+    use domain::{FaceBox, FoundFace, ImageId, ImageStore, UserName};
     let api = Api::deploy("CORE_USER", "PEOPLE_LOCK", &[]).await;
     let token = api.user("nina").await;
     let mut ids = Vec::new();
@@ -195,7 +210,11 @@ async fn concurrent_grouping_of_one_new_face_makes_one_person_and_redelivery_add
     let store = DynamoImages::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.images_table);
     let user = UserName::parse("nina").unwrap();
     let face = |offset: f32| {
-        FoundFace::described(FaceBox { left: 0.1, top: 0.1, width: 0.5, height: 0.5 }, 0.9, (0..128).map(|i| if i == 0 { offset } else { 0.0 }).collect())
+        FoundFace::described(
+            FaceBox { left: 0.1, top: 0.1, width: 0.5, height: 0.5 },
+            0.9,
+            (0..128).map(|i| if i == 0 { offset } else { 0.0 }).collect(),
+        )
     };
     let groupings = ids.iter().zip([0.0, 0.01, 0.02, 0.03]).map(|(id, offset)| {
         let (store, user, faces) = (&store, &user, vec![face(offset)]);
@@ -239,7 +258,8 @@ async fn merges_and_moved_faces_hold() {
         let (api, token) = (&api, token.clone());
         async move { api.call(Method::GET, &format!("/persons/{id}"), Some(&token), None).await }
     };
-    let counts = |reply: &common::api::Reply| (reply.body["face_count"].as_u64().unwrap_or(0), reply.body["photo_count"].as_u64().unwrap_or(0));
+    let counts =
+        |reply: &common::api::Reply| (reply.body["face_count"].as_u64().unwrap_or(0), reply.body["photo_count"].as_u64().unwrap_or(0));
     let found = |id: String| {
         let (api, token) = (&api, token.clone());
         async move {
@@ -253,7 +273,10 @@ async fn merges_and_moved_faces_hold() {
     assert_eq!(call(Method::PATCH, format!("/persons/{}", in_group[1]), serde_json::json!({"name": "Bea"})).await.status, StatusCode::OK);
     let merged = call(Method::POST, format!("/persons/{astronaut}/merge"), serde_json::json!({"from": [in_group[1]]})).await;
     assert_eq!(merged.status, StatusCode::OK, "{}", merged.raw);
-    assert_eq!((merged.body["id"].as_str(), merged.body["name"].as_str(), counts(&merged)), (Some(astronaut.as_str()), Some("Bea"), (3, 3)));
+    assert_eq!(
+        (merged.body["id"].as_str(), merged.body["name"].as_str(), counts(&merged)),
+        (Some(astronaut.as_str()), Some("Bea"), (3, 3))
+    );
     assert_eq!(person(in_group[1].clone()).await.status, StatusCode::NOT_FOUND);
     assert_eq!(face_persons(&api, &token, &group).await, [in_group[0].clone(), astronaut.clone(), in_group[2].clone()]);
     assert_eq!(found(astronaut.clone()).await, [group.clone(), second.clone(), first.clone()]);

@@ -116,5 +116,10 @@ fn cfn_lint_finds_nothing_in_the_import_templates() {
         files.push(file);
     }
     let lint = Command::new("cfn-lint").args(&files).output().expect("cfn-lint runs (make test installs it)");
-    assert!(lint.status.success() && lint.stdout.is_empty(), "{}{}", String::from_utf8_lossy(&lint.stdout), String::from_utf8_lossy(&lint.stderr));
+    assert!(
+        lint.status.success() && lint.stdout.is_empty(),
+        "{}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
 }

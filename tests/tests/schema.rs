@@ -28,7 +28,8 @@ async fn generated_requests_hold_to_the_openapi_document() {
     let server = serve("SCHEMA").await;
 
     let password = "correct horse battery staple";
-    let sign_up = json!({"user_name": "schema", "email": "schema@example.org", "first_name": "Schema", "last_name": "Tester", "password": password});
+    let sign_up =
+        json!({"user_name": "schema", "email": "schema@example.org", "first_name": "Schema", "last_name": "Tester", "password": password});
     let json_header = [("content-type", "application/json")];
     let (status, body) = http(Method::POST, &format!("{}/users", server.url), &json_header, sign_up.to_string().into_bytes()).await;
     assert_eq!(status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&body));

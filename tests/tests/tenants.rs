@@ -125,7 +125,12 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     // Suspend: every call refused at once, nothing deleted; resume restores the same token.
     let suspended = tenant(&dir, &["suspend", "olga"]).expect_success("tenant suspend");
     assert!(suspended.stderr.contains(r#""audit":"tenant suspend""#) && suspended.stderr.contains(r#""by":"#), "{}", suspended.stderr);
-    for (method, path) in [(Method::GET, "/images".to_owned()), (Method::GET, format!("/images/{cat}")), (Method::DELETE, format!("/images/{cat}")), (Method::GET, "/albums".to_owned())] {
+    for (method, path) in [
+        (Method::GET, "/images".to_owned()),
+        (Method::GET, format!("/images/{cat}")),
+        (Method::DELETE, format!("/images/{cat}")),
+        (Method::GET, "/albums".to_owned()),
+    ] {
         let reply = basic.call(method, &path, Some(&token), None).await;
         assert_eq!((reply.status, reply.error_code()), (StatusCode::FORBIDDEN, "suspended"), "{path}: {}", reply.raw);
     }
@@ -143,7 +148,11 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     assert!(!has_account(&core, "olga").await && items_of(&core, "olga").await.is_empty());
     let unconfirmed = tenant(&dir, &["move", "olga", "--to", "TENANT_CORE"]);
     assert!(!unconfirmed.success && unconfirmed.stderr.contains("--yes"), "{}", unconfirmed.stderr);
-    assert!(unconfirmed.stderr.contains("computes faces and persons as well"), "the move does not say what it adds: {}", unconfirmed.stderr);
+    assert!(
+        unconfirmed.stderr.contains("computes faces and persons as well"),
+        "the move does not say what it adds: {}",
+        unconfirmed.stderr
+    );
 
     // A move killed after one object: the account is read-only and in two stacks; the same
     // command again finishes it.
@@ -284,7 +293,11 @@ async fn tenant_check_finds_and_repairs_a_damaged_tenant() {
         assert!(kinds.contains(&kind), "{kind} not reported: {}", found.stdout);
     }
     let text = tenant(&dir, &["check", "damaged"]);
-    assert!(text.stdout.contains(&orphan) && text.stdout.contains(&coffee) && text.stdout.contains("usage says 99 photos"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains(&orphan) && text.stdout.contains(&coffee) && text.stdout.contains("usage says 99 photos"),
+        "{}",
+        text.stdout
+    );
 
     let repaired = tenant(&dir, &["check", "damaged", "--repair"]);
     assert!(repaired.success, "{}\n{}", repaired.stdout, repaired.stderr);
@@ -300,7 +313,8 @@ async fn tenant_check_finds_and_repairs_a_damaged_tenant() {
     assert_eq!(api.call(Method::GET, &format!("/images/{coffee}"), Some(&token), None).await.status, StatusCode::NOT_FOUND);
     let cat_labels = api.call(Method::GET, &format!("/images/{cat}"), Some(&token), None).await.body["labels"].clone();
     let label = cat_labels[0]["name"].as_str().unwrap().to_owned();
-    let found = api.call(Method::GET, &format!("/images/search?label={}", label.replace(' ', "%20").replace(',', "%2C")), Some(&token), None).await;
+    let found =
+        api.call(Method::GET, &format!("/images/search?label={}", label.replace(' ', "%20").replace(',', "%2C")), Some(&token), None).await;
     assert!(found.raw.contains(&cat), "the rewritten entry finds the photo again: {}", found.raw);
     assert!(api.object_keys().await.iter().all(|key| key != &orphan));
     assert_eq!(api.call(Method::GET, &format!("/images/{group}"), Some(&token), None).await.status, StatusCode::OK);

@@ -72,8 +72,8 @@ async fn words_in_photos_are_shown_searched_and_deleted_with_them() {
 
     // A redelivery writes the same words again and adds no item; one that reads fewer words
     // leaves none of the others behind.
-    use domain::{Analysis, ImageId, ImageStore, UserName};
     use aws_adapters::DynamoImages;
+    use domain::{Analysis, ImageId, ImageStore, UserName};
     let store = DynamoImages::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.images_table);
     let (user, id) = (UserName::parse("tina").unwrap(), ImageId::parse(&page).unwrap());
     let record = store.get(&user, id).await.unwrap().unwrap();

@@ -33,10 +33,8 @@ mod tests {
     #[test]
     fn a_crop_is_a_small_square_jpeg_even_at_the_edge() {
         let photo = RgbImage::from_pixel(1000, 600, image::Rgb([10, 200, 30]));
-        for bounds in [
-            FaceBox { left: 0.4, top: 0.3, width: 0.2, height: 0.3 },
-            FaceBox { left: 0.95, top: 0.9, width: 0.05, height: 0.1 },
-        ] {
+        for bounds in [FaceBox { left: 0.4, top: 0.3, width: 0.2, height: 0.3 }, FaceBox { left: 0.95, top: 0.9, width: 0.05, height: 0.1 }]
+        {
             let crop = image::load_from_memory(&face_crop(&photo, &bounds).unwrap()).unwrap();
             assert_eq!((crop.width(), crop.height()), (CROP_SIDE, CROP_SIDE), "{bounds:?}");
         }

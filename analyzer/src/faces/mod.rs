@@ -44,4 +44,3 @@ impl FaceFinder for NoFaces {
         None
     }
 }
-

@@ -11,9 +11,9 @@ use image::RgbImage;
 use super::{FaceFinder, FoundFace, PhotoOf};
 use crate::labeler::rekognition::JPEG_QUALITY;
 use crate::pixels::jpeg;
-use domain::grouping::MAX_GROUPED_FACES;
-use domain::Result;
 use aws_adapters::RekognitionCollections;
+use domain::Result;
+use domain::grouping::MAX_GROUPED_FACES;
 
 /// The photo's longest side as sent: a JPEG of it stays under IndexFaces' 5 MB, and faces
 /// down to Rekognition's 40 px minimum in a group photo are still there.

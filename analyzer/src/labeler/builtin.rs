@@ -22,8 +22,8 @@ use super::{Labeler, rank};
 use crate::engine::{Model, off_async};
 use crate::geometry::suppress;
 use crate::pixels::resize;
-use domain::{Error, Result};
 use domain::Label;
+use domain::{Error, Result};
 
 const CLASSIFIER: &[u8] = include_bytes!("../../../models/imagenet_efficientnet_lite0.onnx");
 const DETECTOR: &[u8] = include_bytes!("../../../models/coco_nanodet.onnx");
@@ -106,9 +106,8 @@ impl Models {
         let top = (resized.height() - CLASSIFIER_SIDE) / 2;
         let crop = imageops::crop_imm(&resized, left, top, CLASSIFIER_SIDE, CLASSIFIER_SIDE).to_image();
         let side = CLASSIFIER_SIDE as usize;
-        let input = Array4::from_shape_fn((1, 3, side, side), |(_, c, y, x)| {
-            (f32::from(crop.get_pixel(x as u32, y as u32)[c]) - 127.0) / 128.0
-        });
+        let input =
+            Array4::from_shape_fn((1, 3, side, side), |(_, c, y, x)| (f32::from(crop.get_pixel(x as u32, y as u32)[c]) - 127.0) / 128.0);
         let outputs = self.classifier.run(input)?;
         let logits = outputs.first().ok_or_else(|| Error::Internal("the classifier has no output".into()))?;
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -143,9 +142,7 @@ impl Models {
                 let centre_x = ((cell % grid) as f32 + 0.5) * stride as f32;
                 let centre_y = ((cell / grid) as f32 + 0.5) * stride as f32;
                 let distance = |side_index: usize| {
-                    let bins: Vec<f32> = (0..DETECTOR_BINS)
-                        .map(|bin| boxes[[0, cell, side_index * DETECTOR_BINS + bin]])
-                        .collect();
+                    let bins: Vec<f32> = (0..DETECTOR_BINS).map(|bin| boxes[[0, cell, side_index * DETECTOR_BINS + bin]]).collect();
                     let max = bins.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                     let exps: Vec<f32> = bins.iter().map(|v| (v - max).exp()).collect();
                     let sum: f32 = exps.iter().sum();
@@ -203,10 +200,7 @@ impl Models {
         if persons >= 3 {
             combined.insert("group", person);
         }
-        Ok(combined
-            .into_iter()
-            .map(|(name, confidence)| Label { name: name.to_owned(), confidence: confidence * 100.0 })
-            .collect())
+        Ok(combined.into_iter().map(|(name, confidence)| Label { name: name.to_owned(), confidence: confidence * 100.0 }).collect())
     }
 }
 

@@ -23,8 +23,7 @@ pub struct Hierarchy {
 
 impl Hierarchy {
     pub fn parse(json: &str) -> Result<Self> {
-        let hierarchy: Hierarchy =
-            serde_json::from_str(json).map_err(|err| Error::Config(format!("label hierarchy: {err}")))?;
+        let hierarchy: Hierarchy = serde_json::from_str(json).map_err(|err| Error::Config(format!("label hierarchy: {err}")))?;
         if hierarchy.imagenet.len() != 1000 || hierarchy.coco.len() != 80 {
             return Err(Error::Config(format!(
                 "label hierarchy has {} ImageNet and {} COCO classes, expected 1000 and 80",

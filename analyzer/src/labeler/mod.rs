@@ -12,8 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use image::RgbImage;
 
-use domain::Result;
 use domain::Label;
+use domain::Result;
 
 /// The most labels one image keeps (engines' labels plus parents). It bounds the DynamoDB
 /// transactions that count albums (100 items at most) and the index entries per image.
@@ -64,11 +64,8 @@ mod tests {
 
     #[test]
     fn ranking_merges_filters_orders_and_caps() {
-        let ranked = rank(
-            [label("cat", 60.0), label("animal", 90.0), label("cat", 80.0), label("sofa", 10.0), label("pet", 80.0)],
-            2,
-            50.0,
-        );
+        let ranked =
+            rank([label("cat", 60.0), label("animal", 90.0), label("cat", 80.0), label("sofa", 10.0), label("pet", 80.0)], 2, 50.0);
         assert_eq!(ranked, [label("animal", 90.0), label("cat", 80.0)]);
     }
 }

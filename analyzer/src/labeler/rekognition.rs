@@ -12,8 +12,8 @@ use image::RgbImage;
 
 use super::{Labeler, rank};
 use crate::pixels::jpeg;
-use domain::Result;
 use domain::Label;
+use domain::Result;
 
 pub const JPEG_QUALITY: u8 = 90;
 

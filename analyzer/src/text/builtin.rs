@@ -67,9 +67,8 @@ impl BuiltinText {
     pub fn load() -> Result<Self> {
         let detector = Model::load("text detector", DETECTOR)?;
         let recogniser = Model::load("text recogniser", RECOGNISER)?;
-        let dictionary = recogniser
-            .metadata("character")?
-            .ok_or_else(|| Error::Config("the text recogniser has no character dictionary".into()))?;
+        let dictionary =
+            recogniser.metadata("character")?.ok_or_else(|| Error::Config("the text recogniser has no character dictionary".into()))?;
         let mut characters: Vec<String> = dictionary.split('\n').map(str::to_owned).collect();
         characters.push(" ".into());
         Ok(Self(Arc::new(Models { detector, recogniser, characters })))
@@ -240,7 +239,8 @@ fn greedy_ctc(scores: &[f32], classes: usize, characters: &[String]) -> (String,
     let mut kept = Vec::new();
     let mut previous = 0;
     for step in scores.chunks(classes) {
-        let (class, score) = step.iter().enumerate().fold((0, f32::MIN), |best, (class, score)| if *score > best.1 { (class, *score) } else { best });
+        let (class, score) =
+            step.iter().enumerate().fold((0, f32::MIN), |best, (class, score)| if *score > best.1 { (class, *score) } else { best });
         if class != 0 && class != previous {
             if let Some(character) = characters.get(class - 1) {
                 text.push_str(character);

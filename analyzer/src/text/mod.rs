@@ -9,8 +9,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use image::RgbImage;
 
-pub use domain::TextLine;
 use domain::Result;
+pub use domain::TextLine;
 
 #[async_trait]
 pub trait TextFinder: Send + Sync {

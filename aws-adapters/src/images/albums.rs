@@ -7,10 +7,10 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::DynamoImages;
 use super::keys::{ALBUM_PREFIX, AlbumItem, album_sk};
+use crate::aws_error;
 use crate::dynamo::{self, condition_held, from_item, n, s};
 use domain::error::{Error, Result};
 use domain::model::{Album, ImageId, Label, Search, UserName};
-use crate::aws_error;
 
 impl DynamoImages {
     /// Counts the image in (`delta` 1, and it becomes the cover) or out of (`delta` -1) an album.

@@ -53,7 +53,13 @@ pub fn people_items(user: &UserName, members: &[Member], faces: &[(ImageId, Pers
             person_id: Some(person.to_string()),
             engine_id: None,
         };
-        items.push(to_item(FaceItem { pk: user.to_string(), sk: face_sk(*image, 0), image_id: image.to_string(), face, descriptor: descriptor.clone() })?);
+        items.push(to_item(FaceItem {
+            pk: user.to_string(),
+            sk: face_sk(*image, 0),
+            image_id: image.to_string(),
+            face,
+            descriptor: descriptor.clone(),
+        })?);
     }
     Ok(items)
 }

@@ -10,11 +10,11 @@ use serde::Serialize;
 
 use super::DynamoImages;
 use super::keys::{ALBUM_PREFIX, AlbumItem, ImageItem, USAGE_SK, album_sk, entries_of, face_sk, record_sk};
-use domain::PhotoStore;
+use crate::aws_error;
 use crate::dynamo::{self, Item, from_item, n, number};
+use domain::PhotoStore;
 use domain::error::Result;
 use domain::model::{ImageId, ImageRecord, ImageStatus, UserName};
-use crate::aws_error;
 
 const PERSON_PREFIX: &str = "person#";
 
@@ -212,12 +212,7 @@ impl DynamoImages {
     /// Recounts the user and reports every drift.
     pub async fn check(&self, user: &UserName, photos: &dyn PhotoStore) -> Result<Report> {
         let stored = self.stored(user, photos).await?;
-        Ok(Report {
-            user: user.to_string(),
-            records: stored.records.len(),
-            objects: stored.objects.len(),
-            drifts: stored.drifts(user)?,
-        })
+        Ok(Report { user: user.to_string(), records: stored.records.len(), objects: stored.objects.len(), drifts: stored.drifts(user)? })
     }
 
     /// Makes the stored state agree with itself: orphan objects and the records of lost photos
@@ -268,11 +263,8 @@ impl DynamoImages {
                 Drift::OrphanObject { .. } | Drift::RecordWithoutObject { .. } | Drift::MissingFace { .. } => {}
             }
         }
-        let requests = puts
-            .into_iter()
-            .map(dynamo::put_request)
-            .chain(deletes.into_iter().map(dynamo::delete_request))
-            .collect::<Result<Vec<_>>>()?;
+        let requests =
+            puts.into_iter().map(dynamo::put_request).chain(deletes.into_iter().map(dynamo::delete_request)).collect::<Result<Vec<_>>>()?;
         dynamo::batch_write(&self.client, &self.table, requests).await?;
         let left = self.check(user, photos).await?;
         Ok((found, left))
@@ -287,9 +279,7 @@ impl DynamoImages {
             .set_key(Some(self.key(user, sk)))
             .update_expression(format!("SET {}", assignments.join(", ")));
         for (i, (name, value)) in values.iter().enumerate() {
-            update = update
-                .expression_attribute_names(format!("#n{i}"), *name)
-                .expression_attribute_values(format!(":v{i}"), n(value));
+            update = update.expression_attribute_names(format!("#n{i}"), *name).expression_attribute_values(format!(":v{i}"), n(value));
         }
         update.send().await.map_err(aws_error("UpdateItem recount"))?;
         Ok(())

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dynamo::{Item, to_item};
 use domain::error::Result;
-use domain::model::{Face, TextLine, ImageId, ImageRecord, ImageStatus, Label, UserName, parse_rfc3339, rfc3339};
+use domain::model::{Face, ImageId, ImageRecord, ImageStatus, Label, TextLine, UserName, parse_rfc3339, rfc3339};
 
 pub const USAGE_SK: &str = "usage";
 pub const ALBUM_PREFIX: &str = "album#";
@@ -24,8 +24,7 @@ pub const ALBUM_PREFIX: &str = "album#";
 pub const UPLOAD_RECORD_LIFETIME: time::Duration = time::Duration::hours(24);
 
 /// The condition that the record is still the version that was read.
-pub const SAME_VERSION: &str =
-    "attribute_exists(pk) AND (attribute_not_exists(analysis_version) OR analysis_version = :version)";
+pub const SAME_VERSION: &str = "attribute_exists(pk) AND (attribute_not_exists(analysis_version) OR analysis_version = :version)";
 
 pub fn record_sk(id: ImageId) -> String {
     format!("image#{id}")
@@ -317,7 +316,9 @@ pub fn label_entries(record: &ImageRecord) -> Result<Vec<Item>> {
     let (id, user) = (record.id, &record.user_name);
     entries(
         record,
-        record.labels.iter().map(|label| (label_sk(id, &label.name), label_entry(user, &label.name), LabelTerm { label: &label.name, confidence: label.confidence })),
+        record.labels.iter().map(|label| {
+            (label_sk(id, &label.name), label_entry(user, &label.name), LabelTerm { label: &label.name, confidence: label.confidence })
+        }),
     )
 }
 

@@ -4,9 +4,9 @@
 //! holds what they share and the [`ImageStore`] implementation that ties them together.
 
 mod albums;
-pub mod check;
 #[cfg(feature = "bulk")]
 pub mod bulk;
+pub mod check;
 mod keys;
 pub mod moving;
 mod persons;
@@ -22,15 +22,18 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use self::keys::{
-    ImageItem, SAME_VERSION, entries_of, face_items, face_items_prefix, label_entries_prefix, person_entries_prefix, persons_of,
-    record_sk, word_entries_prefix,
+    ImageItem, SAME_VERSION, entries_of, face_items, face_items_prefix, label_entries_prefix, person_entries_prefix, persons_of, record_sk,
+    word_entries_prefix,
 };
-use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
-use domain::error::{Error, Result};
-use domain::model::{Album, Analysis, Face, FaceId, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search, UserName, Usage};
-use domain::ImageStore;
-use contract::QuotaSettings;
 use crate::aws_error;
+use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
+use contract::QuotaSettings;
+use domain::ImageStore;
+use domain::error::{Error, Result};
+use domain::model::{
+    Album, Analysis, Face, FaceId, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search,
+    Usage, UserName,
+};
 
 /// Which condition of a transaction failed (its index in the transaction).
 struct Refusal {
@@ -52,10 +55,7 @@ pub struct DynamoImages {
 
 impl DynamoImages {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     fn key(&self, user: &UserName, sk: impl Into<String>) -> Item {
@@ -64,10 +64,7 @@ impl DynamoImages {
 
     /// A conditional put within a transaction; `names` and `values` are the condition's.
     fn put(&self, item: Item, condition: &str, names: &[(&str, &str)], values: Item) -> Result<TransactWriteItem> {
-        let mut put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(condition);
+        let mut put = Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression(condition);
         if !values.is_empty() {
             put = put.set_expression_attribute_values(Some(values));
         }
@@ -99,20 +96,12 @@ impl DynamoImages {
 
     /// Runs a transaction; a cancelled one says which of its conditions failed.
     async fn transact(&self, items: Vec<TransactWriteItem>, action: &str) -> Result<std::result::Result<(), Refusal>> {
-        let answer = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
+        let answer = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match answer {
             Ok(_) => Ok(Ok(())),
             Err(SdkError::ServiceError(service)) => match service.err() {
                 TransactWriteItemsError::TransactionCanceledException(cancelled) => {
-                    let failed = cancelled
-                        .cancellation_reasons()
-                        .iter()
-                        .position(|reason| reason.code() == Some("ConditionalCheckFailed"));
+                    let failed = cancelled.cancellation_reasons().iter().position(|reason| reason.code() == Some("ConditionalCheckFailed"));
                     match failed {
                         Some(index) => Ok(Err(Refusal { index })),
                         None => Err(Error::Aws {
@@ -195,10 +184,7 @@ impl DynamoImages {
 impl ImageStore for DynamoImages {
     async fn create(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
         let put = self.put(to_item(ImageItem::of(record, 0))?, "attribute_not_exists(pk)", &[], Item::new())?;
-        let conflict = Error::Conflict {
-            code: "image_exists",
-            message: format!("image {} exists already", record.id),
-        };
+        let conflict = Error::Conflict { code: "image_exists", message: format!("image {} exists already", record.id) };
         self.put_counted(put, record, quotas, conflict).await
     }
 
@@ -345,7 +331,14 @@ impl ImageStore for DynamoImages {
         Ok(deleted)
     }
 
-    async fn group_faces(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Vec<Option<PersonId>>> {
+    async fn group_faces(
+        &self,
+        user: &UserName,
+        id: ImageId,
+        faces: &[FoundFace],
+        grouped: &[bool],
+        max_distance: f32,
+    ) -> Result<Vec<Option<PersonId>>> {
         self.group(user, id, faces, grouped, max_distance).await
     }
 

@@ -157,9 +157,8 @@ impl DynamoImages {
 
     /// Writes `items` as they are (a second write of the same items changes nothing).
     pub async fn import(&self, user: &UserName, items: &[Item]) -> Result<()> {
-        let foreign = items
-            .iter()
-            .any(|item| item.get(contract::names::PARTITION_KEY).and_then(|v| v.as_s().ok()) != Some(&user.to_string()));
+        let foreign =
+            items.iter().any(|item| item.get(contract::names::PARTITION_KEY).and_then(|v| v.as_s().ok()) != Some(&user.to_string()));
         if foreign {
             return Err(Error::Internal(format!("an item to import is not in {user}'s partition")));
         }
@@ -224,7 +223,10 @@ mod tests {
     }
 
     fn keys(adapted: &Adapted) -> Vec<String> {
-        sort_keys(&adapted.items).into_iter().map(|sk| sk.split('#').filter(|part| !part.starts_with("01")).collect::<Vec<_>>().join("#")).collect()
+        sort_keys(&adapted.items)
+            .into_iter()
+            .map(|sk| sk.split('#').filter(|part| !part.starts_with("01")).collect::<Vec<_>>().join("#"))
+            .collect()
     }
 
     #[test]

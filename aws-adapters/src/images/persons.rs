@@ -159,7 +159,11 @@ pub(super) fn person_item(user: &UserName, member: &Member) -> Result<Item> {
 pub(super) fn grouped_item(user: &UserName, id: ImageId, faces: &PhotoFaces) -> Result<Item> {
     let faces = faces
         .iter()
-        .map(|(person, descriptor)| GroupedFace { person_id: person.map(|person| person.to_string()), descriptor: descriptor.clone(), engine_id: None })
+        .map(|(person, descriptor)| GroupedFace {
+            person_id: person.map(|person| person.to_string()),
+            descriptor: descriptor.clone(),
+            engine_id: None,
+        })
         .collect();
     to_item(GroupedItem { pk: user.to_string(), sk: grouped_sk(id), faces })
 }
@@ -252,12 +256,21 @@ impl DynamoImages {
         let next = to_item(PeopleItem { pk: user.to_string(), sk: PEOPLE_SK.into(), version: version.map_or(1, |v| v + 1) })?;
         match version {
             None => self.put(next, "attribute_not_exists(pk)", &[], Item::new()),
-            Some(version) => self.put(next, "#version = :version", &[("#version", "version")], Item::from([(":version".to_owned(), n(version))])),
+            Some(version) => {
+                self.put(next, "#version = :version", &[("#version", "version")], Item::from([(":version".to_owned(), n(version))]))
+            }
         }
     }
 
     /// Groups a photo's faces into the user's persons, once (see [`domain::ImageStore::group_faces`]).
-    pub(super) async fn group(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Vec<Option<PersonId>>> {
+    pub(super) async fn group(
+        &self,
+        user: &UserName,
+        id: ImageId,
+        faces: &[FoundFace],
+        grouped: &[bool],
+        max_distance: f32,
+    ) -> Result<Vec<Option<PersonId>>> {
         let matched = self.matched_persons(user, faces).await?;
         loop {
             let marker = self.marker(user, id).await?;
@@ -305,7 +318,12 @@ impl DynamoImages {
             let mut transaction = vec![
                 self.take_lock(user, version)?,
                 TransactWriteItem::builder().condition_check(record).build(),
-                self.put(to_item(GroupedItem { pk: user.to_string(), sk: grouped_sk(id), faces: marker })?, "attribute_not_exists(pk)", &[], Item::new())?,
+                self.put(
+                    to_item(GroupedItem { pk: user.to_string(), sk: grouped_sk(id), faces: marker })?,
+                    "attribute_not_exists(pk)",
+                    &[],
+                    Item::new(),
+                )?,
             ];
             for index in &touched {
                 transaction.push(self.put_member(user, &members[*index])?);
@@ -338,10 +356,8 @@ impl DynamoImages {
             for person_id in &changed {
                 self.recover(user, members.get_mut(person_id).expect("changed persons are members"), id, &people.merged).await?;
             }
-            let mut transaction = vec![
-                self.take_lock(user, version)?,
-                self.delete_in_transaction(user, grouped_sk(id), Some("attribute_exists(pk)"))?,
-            ];
+            let mut transaction =
+                vec![self.take_lock(user, version)?, self.delete_in_transaction(user, grouped_sk(id), Some("attribute_exists(pk)"))?];
             for person_id in &changed {
                 transaction.push(self.write_member(user, &members[person_id])?);
             }
@@ -390,7 +406,11 @@ impl DynamoImages {
             // A face left out of grouping has its descriptor on its face item only.
             let descriptor = match &faces[index].1 {
                 grouped if !grouped.is_empty() => grouped.clone(),
-                _ => self.get_sk::<FaceItem>(user, face_sk(face.image, face.index), "GetItem face").await?.map(|item| item.descriptor).unwrap_or_default(),
+                _ => self
+                    .get_sk::<FaceItem>(user, face_sk(face.image, face.index), "GetItem face")
+                    .await?
+                    .map(|item| item.descriptor)
+                    .unwrap_or_default(),
             };
             let changed = grouping::move_face(&mut people.members, face.image, &mut faces, index, &descriptor, to)?;
             if changed.is_empty() {
@@ -446,7 +466,8 @@ impl DynamoImages {
             let kept = people.member(into).ok_or_else(|| Error::NotFound(format!("no person {into}")))?;
             let mut transaction = vec![self.take_lock(user, version)?, self.put_member(user, kept)?];
             for id in from {
-                let item = MergedItem { pk: user.to_string(), sk: person_sk(*id), person_id: id.to_string(), merged_into: into.to_string() };
+                let item =
+                    MergedItem { pk: user.to_string(), sk: person_sk(*id), person_id: id.to_string(), merged_into: into.to_string() };
                 transaction.push(self.plain_put(to_item(item)?)?);
                 people.merged.insert(*id, into);
             }

@@ -6,11 +6,11 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::keys::USAGE_SK;
 use super::{DynamoImages, Refusal};
-use crate::dynamo::{Item, n, number};
-use domain::error::{Error, Result};
-use domain::model::{ImageRecord, UserName, Usage};
-use contract::QuotaSettings;
 use crate::aws_error;
+use crate::dynamo::{Item, n, number};
+use contract::QuotaSettings;
+use domain::error::{Error, Result};
+use domain::model::{ImageRecord, Usage, UserName};
 
 impl DynamoImages {
     /// Adds one photo of `size` bytes to the user's counters, on condition that the quotas hold.
@@ -82,12 +82,6 @@ impl DynamoImages {
             .await
             .map_err(aws_error("GetItem usage"))?;
         let count = |item: &Item, name: &str| u64::try_from(number(item, name)).unwrap_or(0);
-        Ok(answer
-            .item
-            .map(|item| Usage {
-                photos: count(&item, "photos"),
-                bytes: count(&item, "bytes"),
-            })
-            .unwrap_or_default())
+        Ok(answer.item.map(|item| Usage { photos: count(&item, "photos"), bytes: count(&item, "bytes") }).unwrap_or_default())
     }
 }

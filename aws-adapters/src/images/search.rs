@@ -9,10 +9,10 @@ use contract::names::{IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY};
 
 use super::DynamoImages;
 use super::keys::{ImageItem, SearchEntry, images_entry, label_entry, label_sk, person_entry, person_sk, record_sk, word_entry, word_sk};
+use crate::aws_error;
 use crate::dynamo::{self, from_item, s};
 use domain::error::Result;
 use domain::model::{ImageId, ImageRecord, LabelHit, Page, Search, UserName, parse_rfc3339};
-use crate::aws_error;
 
 impl DynamoImages {
     /// A newest-first Query of one partition of the `entries` index, resuming after image
@@ -49,11 +49,8 @@ impl DynamoImages {
     }
 
     pub(super) async fn list_images(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
-        let answer = self
-            .entries_query(user, images_entry(user), limit, after, record_sk)
-            .send()
-            .await
-            .map_err(aws_error("Query images"))?;
+        let answer =
+            self.entries_query(user, images_entry(user), limit, after, record_sk).send().await.map_err(aws_error("Query images"))?;
         let items = answer
             .items
             .unwrap_or_default()
@@ -117,11 +114,8 @@ impl DynamoImages {
                 .chain(other_words.iter().enumerate().map(|(i, word)| (format!(":word{i}"), "words", word)))
                 .collect();
             if !filters.is_empty() {
-                let filter = filters
-                    .iter()
-                    .map(|(value, attribute, _)| format!("contains({attribute}, {value})"))
-                    .collect::<Vec<_>>()
-                    .join(" AND ");
+                let filter =
+                    filters.iter().map(|(value, attribute, _)| format!("contains({attribute}, {value})")).collect::<Vec<_>>().join(" AND ");
                 query = query.filter_expression(filter);
                 for (value, _, term) in &filters {
                     query = query.expression_attribute_values(value.clone(), s(term.as_str()));

@@ -94,9 +94,7 @@ pub fn resources() -> Vec<(&'static str, Resource)> {
             Resource::new(ResourceKind::RestApi(RestApi {
                 name: Expr::sub("${AWS::StackName}"),
                 description: "Smart Album HTTP API",
-                endpoint_configuration: EndpointConfiguration {
-                    types: vec!["REGIONAL"],
-                },
+                endpoint_configuration: EndpointConfiguration { types: vec!["REGIONAL"] },
                 binary_media_types: BINARY_MEDIA_TYPES.to_vec(),
             })),
         ),
@@ -108,17 +106,8 @@ pub fn resources() -> Vec<(&'static str, Resource)> {
                 path_part: "{proxy+}",
             })),
         ),
-        (
-            ids::ROOT_METHOD,
-            Resource::new(ResourceKind::Method(proxy_method(Expr::get_att(
-                ids::REST_API,
-                "RootResourceId",
-            )))),
-        ),
-        (
-            ids::PROXY_METHOD,
-            Resource::new(ResourceKind::Method(proxy_method(Expr::reference(ids::PROXY_RESOURCE)))),
-        ),
+        (ids::ROOT_METHOD, Resource::new(ResourceKind::Method(proxy_method(Expr::get_att(ids::REST_API, "RootResourceId"))))),
+        (ids::PROXY_METHOD, Resource::new(ResourceKind::Method(proxy_method(Expr::reference(ids::PROXY_RESOURCE))))),
         (
             ids::DEPLOYMENT,
             Resource::new(ResourceKind::Deployment(Deployment {

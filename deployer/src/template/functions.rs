@@ -121,10 +121,7 @@ fn environment(config: &TierConfig, role: FunctionRole) -> Environment {
         (env::NEW_IMAGE_TOPIC_ARN, Expr::reference(ids::NEW_IMAGE_TOPIC)),
         (env::ANALYSIS_QUEUE_URL, Expr::reference(ids::ANALYSIS_QUEUE)),
         (env::KEY_ARN, Expr::arn_of(ids::KEY)),
-        (
-            env::TIER_SETTINGS,
-            Expr::str(serde_json::to_string(&tier_settings(config)).unwrap_or_default()),
-        ),
+        (env::TIER_SETTINGS, Expr::str(serde_json::to_string(&tier_settings(config)).unwrap_or_default())),
     ]);
     // lambda_http checks that the variable is present, whatever its value.
     if role == FunctionRole::Api {
@@ -149,16 +146,10 @@ fn function(config: &TierConfig, which: FunctionRole, description: &'static str,
         memory_size: config.lambda.memory_mb.0,
         timeout: config.lambda.timeout_seconds.0,
         role: Expr::arn_of(role),
-        code: Code {
-            s3_bucket: Expr::reference(params::ARTIFACT_BUCKET),
-            s3_key: Expr::reference(params::artifact_key(which)),
-        },
+        code: Code { s3_bucket: Expr::reference(params::ARTIFACT_BUCKET), s3_key: Expr::reference(params::artifact_key(which)) },
         environment: environment(config, which),
         kms_key_arn: Expr::arn_of(ids::KEY),
-        logging_config: LoggingConfig {
-            log_group: Expr::reference(log_group),
-            log_format: "JSON",
-        },
+        logging_config: LoggingConfig { log_group: Expr::reference(log_group), log_format: "JSON" },
     }
 }
 
@@ -200,11 +191,7 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
                 event_source_arn: Expr::arn_of(ids::ANALYSIS_QUEUE),
                 function_name: Expr::reference(ids::ANALYZER_FUNCTION),
                 batch_size: config.analysis.batch_size.0,
-                enabled: Expr::If(
-                    conditions::ANALYZER_MAPPING_ENABLED.to_owned(),
-                    Box::new(Expr::Bool(true)),
-                    Box::new(Expr::Bool(false)),
-                ),
+                enabled: Expr::If(conditions::ANALYZER_MAPPING_ENABLED.to_owned(), Box::new(Expr::Bool(true)), Box::new(Expr::Bool(false))),
                 function_response_types: vec!["ReportBatchItemFailures"],
             })),
         ),

@@ -17,10 +17,7 @@ pub struct PolicyDocument {
 
 impl PolicyDocument {
     pub fn new(statement: Vec<Statement>) -> Self {
-        Self {
-            version: "2012-10-17",
-            statement,
-        }
+        Self { version: "2012-10-17", statement }
     }
 }
 
@@ -67,14 +64,7 @@ pub struct Statement {
 impl Statement {
     /// An identity-policy Allow of `action` on `resource`.
     pub fn allow(sid: &'static str, action: &[&'static str], resource: Vec<Expr>) -> Self {
-        Self {
-            sid,
-            effect: Effect::Allow,
-            principal: None,
-            action: action.to_vec(),
-            resource,
-            condition: None,
-        }
+        Self { sid, effect: Effect::Allow, principal: None, action: action.to_vec(), resource, condition: None }
     }
 }
 
@@ -107,30 +97,17 @@ fn lambda_role(description: &str, statements: Vec<Statement>) -> Resource {
     };
     Resource::new(ResourceKind::Role(Role {
         description: description.to_owned(),
-        assume_role_policy_document: PolicyDocument {
-            version: "2012-10-17",
-            statement: vec![trust],
-        },
-        policies: vec![InlinePolicy {
-            policy_name: "least-privilege",
-            policy_document: PolicyDocument::new(statements),
-        }],
+        assume_role_policy_document: PolicyDocument { version: "2012-10-17", statement: vec![trust] },
+        policies: vec![InlinePolicy { policy_name: "least-privilege", policy_document: PolicyDocument::new(statements) }],
     }))
 }
 
 fn write_own_logs(log_group: &str) -> Statement {
-    Statement::allow(
-        "WriteOwnLogs",
-        &["logs:CreateLogStream", "logs:PutLogEvents"],
-        vec![Expr::arn_of(log_group)],
-    )
+    Statement::allow("WriteOwnLogs", &["logs:CreateLogStream", "logs:PutLogEvents"], vec![Expr::arn_of(log_group)])
 }
 
 fn tables_and_indexes(tables: &[&str]) -> Vec<Expr> {
-    tables
-        .iter()
-        .flat_map(|table| [Expr::arn_of(table), Expr::sub(format!("${{{table}.Arn}}/index/*"))])
-        .collect()
+    tables.iter().flat_map(|table| [Expr::arn_of(table), Expr::sub(format!("${{{table}.Arn}}/index/*"))]).collect()
 }
 
 /// The ARN pattern of the stack's per-user face collections (`contract::names`).
@@ -180,12 +157,7 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
         write_own_logs(ids::ANALYZER_LOGS),
         Statement::allow(
             "ConsumeAnalysisQueue",
-            &[
-                "sqs:ReceiveMessage",
-                "sqs:DeleteMessage",
-                "sqs:ChangeMessageVisibility",
-                "sqs:GetQueueAttributes",
-            ],
+            &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
             vec![Expr::arn_of(ids::ANALYSIS_QUEUE)],
         ),
         // Reads the photo; writes its face crops, thumbnail and preview beside it, and removes
@@ -212,10 +184,11 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
         use_key(&["kms:Decrypt", "kms:GenerateDataKey"]),
     ];
     if config.labeler.engine == LabelerEngine::Rekognition {
-        let detections: Vec<&'static str> = [(config.features.labels, "rekognition:DetectLabels"), (config.features.text, "rekognition:DetectText")]
-            .into_iter()
-            .filter_map(|(used, action)| used.then_some(action))
-            .collect();
+        let detections: Vec<&'static str> =
+            [(config.features.labels, "rekognition:DetectLabels"), (config.features.text, "rekognition:DetectText")]
+                .into_iter()
+                .filter_map(|(used, action)| used.then_some(action))
+                .collect();
         if !detections.is_empty() {
             analyzer.push(Statement::allow("DetectOnPhotos", &detections, vec![Expr::str("*")]));
         }

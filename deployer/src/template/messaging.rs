@@ -57,26 +57,12 @@ fn named(suffix: &str) -> Expr {
 }
 
 pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
-    let ops_email = config
-        .ops_email
-        .iter()
-        .map(|email| Subscription {
-            protocol: "email",
-            endpoint: Expr::str(email.as_str()),
-        })
-        .collect();
-    let new_user = Topic {
-        topic_name: named("NewUser"),
-        kms_master_key_id: Expr::arn_of(ids::KEY),
-        subscription: ops_email,
-    };
+    let ops_email = config.ops_email.iter().map(|email| Subscription { protocol: "email", endpoint: Expr::str(email.as_str()) }).collect();
+    let new_user = Topic { topic_name: named("NewUser"), kms_master_key_id: Expr::arn_of(ids::KEY), subscription: ops_email };
     let new_image = Topic {
         topic_name: named("NewImage"),
         kms_master_key_id: Expr::arn_of(ids::KEY),
-        subscription: vec![Subscription {
-            protocol: "sqs",
-            endpoint: Expr::arn_of(ids::ANALYSIS_QUEUE),
-        }],
+        subscription: vec![Subscription { protocol: "sqs", endpoint: Expr::arn_of(ids::ANALYSIS_QUEUE) }],
     };
     let analysis = Queue {
         queue_name: named("QueueAnalysis"),
@@ -101,9 +87,7 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
         principal: Some(Principal::Service("sns.amazonaws.com".into())),
         action: vec!["sqs:SendMessage"],
         resource: vec![Expr::arn_of(ids::ANALYSIS_QUEUE)],
-        condition: Some(
-            [("ArnEquals", [("aws:SourceArn", Expr::reference(ids::NEW_IMAGE_TOPIC))].into())].into(),
-        ),
+        condition: Some([("ArnEquals", [("aws:SourceArn", Expr::reference(ids::NEW_IMAGE_TOPIC))].into())].into()),
     };
     vec![
         (ids::NEW_USER_TOPIC, Resource::new(ResourceKind::Topic(new_user))),

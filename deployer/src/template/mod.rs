@@ -211,18 +211,12 @@ impl Serialize for Expr {
         match self {
             Expr::Str(value) => s.serialize_str(value),
             Expr::Ref(name) => s.serialize_newtype_variant("Fn", 0, "Ref", name),
-            Expr::GetAtt(resource, attribute) => {
-                s.serialize_newtype_variant("Fn", 1, "GetAtt", &format!("{resource}.{attribute}"))
-            }
+            Expr::GetAtt(resource, attribute) => s.serialize_newtype_variant("Fn", 1, "GetAtt", &format!("{resource}.{attribute}")),
             Expr::Sub(template) => s.serialize_newtype_variant("Fn", 2, "Sub", template),
-            Expr::Join(delimiter, parts) => {
-                s.serialize_newtype_variant("Fn", 3, "Join", &(delimiter, parts))
-            }
+            Expr::Join(delimiter, parts) => s.serialize_newtype_variant("Fn", 3, "Join", &(delimiter, parts)),
             Expr::Bool(value) => s.serialize_bool(*value),
             Expr::Equals(a, b) => s.serialize_newtype_variant("Fn", 4, "Equals", &(a, b)),
-            Expr::If(condition, then, otherwise) => {
-                s.serialize_newtype_variant("Fn", 5, "If", &(condition, then, otherwise))
-            }
+            Expr::If(condition, then, otherwise) => s.serialize_newtype_variant("Fn", 5, "If", &(condition, then, otherwise)),
         }
     }
 }
@@ -249,12 +243,7 @@ pub struct Resource {
 
 impl Resource {
     pub fn new(kind: impl Into<ResourceKind>) -> Self {
-        Self {
-            kind: kind.into(),
-            depends_on: Vec::new(),
-            deletion_policy: None,
-            update_replace_policy: None,
-        }
+        Self { kind: kind.into(), depends_on: Vec::new(), deletion_policy: None, update_replace_policy: None }
     }
 
     /// For data that must outlive the stack: bucket, tables, key.
@@ -391,11 +380,7 @@ impl Template {
 
     /// Logical ids of the resources that outlive the stack (DeletionPolicy Retain).
     pub fn retained_ids(&self) -> Vec<&str> {
-        self.resources
-            .iter()
-            .filter(|(_, resource)| resource.is_retained())
-            .map(|(id, _)| id.as_str())
-            .collect()
+        self.resources.iter().filter(|(_, resource)| resource.is_retained()).map(|(id, _)| id.as_str()).collect()
     }
 }
 
@@ -447,17 +432,11 @@ pub fn render(config: &TierConfig, tenant: Option<&TenantName>) -> Template {
         conditions: BTreeMap::from([
             (
                 conditions::ANALYZER_MAPPING_ENABLED,
-                Expr::Equals(
-                    Box::new(Expr::reference(params::ANALYZER_QUEUE_MAPPING)),
-                    Box::new(Expr::str(params::MAPPING_ENABLED)),
-                ),
+                Expr::Equals(Box::new(Expr::reference(params::ANALYZER_QUEUE_MAPPING)), Box::new(Expr::str(params::MAPPING_ENABLED))),
             ),
             (
                 conditions::SERVED_LOCALLY,
-                Expr::Equals(
-                    Box::new(Expr::reference(params::ANALYZER_QUEUE_MAPPING)),
-                    Box::new(Expr::str(params::MAPPING_DISABLED)),
-                ),
+                Expr::Equals(Box::new(Expr::reference(params::ANALYZER_QUEUE_MAPPING)), Box::new(Expr::str(params::MAPPING_DISABLED))),
             ),
         ]),
         resources: BTreeMap::new(),
@@ -497,9 +476,6 @@ mod tests {
             Expr::Join(",".into(), vec![Expr::str("a"), Expr::reference("C")]),
         ];
         let yaml = serde_norway::to_string(&values).unwrap();
-        assert_eq!(
-            yaml,
-            "- !Ref A\n- !GetAtt B.Arn\n- !Sub ${AWS::StackName}-x\n- !Join\n  - ','\n  - - a\n    - !Ref C\n"
-        );
+        assert_eq!(yaml, "- !Ref A\n- !GetAtt B.Arn\n- !Sub ${AWS::StackName}-x\n- !Join\n  - ','\n  - - a\n    - !Ref C\n");
     }
 }

@@ -24,21 +24,11 @@ pub struct StackOutput {
 }
 
 const fn output(name: &'static str, description: &'static str, logical_id: &'static str) -> StackOutput {
-    StackOutput {
-        name,
-        description,
-        logical_id,
-        value: OutputValue::PhysicalId,
-    }
+    StackOutput { name, description, logical_id, value: OutputValue::PhysicalId }
 }
 
 pub const OUTPUTS: &[StackOutput] = &[
-    StackOutput {
-        name: "ApiUrl",
-        description: "Base URL of the HTTP API",
-        logical_id: ids::REST_API,
-        value: OutputValue::StageUrl,
-    },
+    StackOutput { name: "ApiUrl", description: "Base URL of the HTTP API", logical_id: ids::REST_API, value: OutputValue::StageUrl },
     output("PhotoBucket", "Bucket holding the photos, under <user>/", ids::BUCKET),
     output("UsersTable", "DynamoDB table of users", ids::USERS_TABLE),
     output("ImagesTable", "DynamoDB table of images and their index entries", ids::IMAGES_TABLE),
@@ -63,25 +53,13 @@ impl StackOutput {
     fn expr(&self) -> Expr {
         match self.value {
             OutputValue::PhysicalId => Expr::reference(self.logical_id),
-            OutputValue::StageUrl => Expr::sub(format!(
-                "https://${{{}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{STAGE_NAME}/",
-                self.logical_id
-            )),
+            OutputValue::StageUrl => {
+                Expr::sub(format!("https://${{{}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{STAGE_NAME}/", self.logical_id))
+            }
         }
     }
 }
 
 pub fn outputs() -> BTreeMap<&'static str, Output> {
-    OUTPUTS
-        .iter()
-        .map(|output| {
-            (
-                output.name,
-                Output {
-                    description: output.description,
-                    value: output.expr(),
-                },
-            )
-        })
-        .collect()
+    OUTPUTS.iter().map(|output| (output.name, Output { description: output.description, value: output.expr() })).collect()
 }

@@ -168,11 +168,7 @@ pub fn resources(stack: &StackId) -> Vec<(&'static str, Resource)> {
             ignore_public_acls: true,
             restrict_public_buckets: true,
         },
-        ownership_controls: OwnershipControls {
-            rules: vec![OwnershipRule {
-                object_ownership: "BucketOwnerEnforced",
-            }],
-        },
+        ownership_controls: OwnershipControls { rules: vec![OwnershipRule { object_ownership: "BucketOwnerEnforced" }] },
         lifecycle_configuration: LifecycleConfiguration {
             rules: vec![
                 LifecycleRule {
@@ -207,13 +203,8 @@ pub fn resources(stack: &StackId) -> Vec<(&'static str, Resource)> {
         effect: Effect::Deny,
         principal: Some(Principal::Anyone),
         action: vec!["s3:*"],
-        resource: vec![
-            Expr::arn_of(ids::BUCKET),
-            Expr::sub(format!("${{{}.Arn}}/*", ids::BUCKET)),
-        ],
-        condition: Some(
-            [("Bool", [("aws:SecureTransport", Expr::str("false"))].into())].into(),
-        ),
+        resource: vec![Expr::arn_of(ids::BUCKET), Expr::sub(format!("${{{}.Arn}}/*", ids::BUCKET))],
+        condition: Some([("Bool", [("aws:SecureTransport", Expr::str("false"))].into())].into()),
     };
     vec![
         (ids::BUCKET, Resource::new(ResourceKind::Bucket(bucket)).retained()),

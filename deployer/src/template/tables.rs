@@ -91,16 +91,7 @@ pub struct PointInTimeRecovery {
 }
 
 fn key(hash: &'static str, range: &'static str) -> Vec<KeyElement> {
-    vec![
-        KeyElement {
-            attribute_name: hash,
-            key_type: "HASH",
-        },
-        KeyElement {
-            attribute_name: range,
-            key_type: "RANGE",
-        },
-    ]
+    vec![KeyElement { attribute_name: hash, key_type: "HASH" }, KeyElement { attribute_name: range, key_type: "RANGE" }]
 }
 
 fn table(
@@ -115,33 +106,19 @@ fn table(
         billing_mode: "PAY_PER_REQUEST",
         attribute_definitions: [primary.0, primary.1, index_hash, index_range]
             .into_iter()
-            .map(|attribute_name| AttributeDefinition {
-                attribute_name,
-                attribute_type: "S",
-            })
+            .map(|attribute_name| AttributeDefinition { attribute_name, attribute_type: "S" })
             .collect(),
         key_schema: key(primary.0, primary.1),
         global_secondary_indexes: vec![GlobalSecondaryIndex {
             index_name,
             key_schema: key(index_hash, index_range),
-            projection: Projection {
-                projection_type: "ALL",
-            },
+            projection: Projection { projection_type: "ALL" },
         }],
-        sse_specification: SseSpecification {
-            sse_enabled: true,
-            sse_type: "KMS",
-            kms_master_key_id: Expr::arn_of(ids::KEY),
-        },
-        point_in_time_recovery_specification: PointInTimeRecovery {
-            point_in_time_recovery_enabled: true,
-        },
+        sse_specification: SseSpecification { sse_enabled: true, sse_type: "KMS", kms_master_key_id: Expr::arn_of(ids::KEY) },
+        point_in_time_recovery_specification: PointInTimeRecovery { point_in_time_recovery_enabled: true },
         // `deployer down --purge` is the one way to delete user data, and it deletes tables itself.
         deletion_protection_enabled: false,
-        time_to_live_specification: expires_at.map(|attribute_name| TimeToLive {
-            attribute_name,
-            enabled: true,
-        }),
+        time_to_live_specification: expires_at.map(|attribute_name| TimeToLive { attribute_name, enabled: true }),
     }
 }
 
@@ -149,13 +126,8 @@ pub fn resources() -> Vec<(&'static str, Resource)> {
     vec![
         (
             ids::USERS_TABLE,
-            Resource::new(ResourceKind::Table(table(
-                USERS_TABLE_SUFFIX,
-                USERS_NAME_PREFIX_INDEX,
-                USERS_NAME_PREFIX_INDEX_KEY,
-                None,
-            )))
-            .retained(),
+            Resource::new(ResourceKind::Table(table(USERS_TABLE_SUFFIX, USERS_NAME_PREFIX_INDEX, USERS_NAME_PREFIX_INDEX_KEY, None)))
+                .retained(),
         ),
         (
             ids::IMAGES_TABLE,

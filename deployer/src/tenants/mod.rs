@@ -9,9 +9,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use serde_json::json;
 use domain::accounts::{self, NewAccount};
 use domain::{AccountStatus, UserName, UserRecord, UserStore};
+use serde_json::json;
 use time::OffsetDateTime;
 
 use self::report::TenantView;
@@ -203,14 +203,12 @@ async fn connect(clients: &Clients, stacks: &StacksDir, id: StackId) -> Result<T
 async fn create(clients: &Clients, target: &TenantStack, account: NewAccount<'_>) -> Result<()> {
     let password = accounts::one_time_password(account.user_name.trim())?;
     let user = account.record(password.clone(), true).await?;
-    accounts::create(&target.users, &target.events, &user, target.tier_name().as_str())
-        .await
-        .map_err(|err| match err {
-            domain::Error::Conflict { code: "user_name_taken", .. } => {
-                Error::Tenant(format!("user name {} is taken in {}", user.user_name, target.name))
-            }
-            other => other.into(),
-        })?;
+    accounts::create(&target.users, &target.events, &user, target.tier_name().as_str()).await.map_err(|err| match err {
+        domain::Error::Conflict { code: "user_name_taken", .. } => {
+            Error::Tenant(format!("user name {} is taken in {}", user.user_name, target.name))
+        }
+        other => other.into(),
+    })?;
     audit(clients, "tenant create", &user.user_name, &target.name).await;
     eprintln!(
         "Created {} in {} (published to its NewUser topic). The one-time password follows, shown \
@@ -228,9 +226,7 @@ async fn set_status(clients: &Clients, stacks: &StacksDir, user: &str, status: A
     let (stack, record) = holding(&stacks, &user).await?;
     match (record.status, status) {
         (AccountStatus::Moving, _) => {
-            return Err(Error::Tenant(format!(
-                "{user} is being moved; finish the move first (run the same `deployer tenant move` again)"
-            )));
+            return Err(Error::Tenant(format!("{user} is being moved; finish the move first (run the same `deployer tenant move` again)")));
         }
         (from, to) if from == to => {
             println!("{user} in {} is {to} already.", stack.name);
@@ -271,9 +267,5 @@ pub(crate) fn confirm(what: &str, expected: &str) -> Result<()> {
     std::io::stderr().flush().ok();
     let mut answer = String::new();
     stdin.lock().read_line(&mut answer).map_err(|source| Error::Read { path: PathBuf::from("<stdin>"), source })?;
-    if answer.trim() == expected {
-        Ok(())
-    } else {
-        Err(Error::NotConfirmed("not confirmed; nothing was changed".into()))
-    }
+    if answer.trim() == expected { Ok(()) } else { Err(Error::NotConfirmed("not confirmed; nothing was changed".into())) }
 }

@@ -14,13 +14,13 @@
 //! absent or `moving` (copy again: nothing doubles, as every write is a put of the same key), or
 //! the target `active` (remove the source), or no source left (done).
 
+use aws_adapters::images::moving::{Adapted, sort_keys};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use domain::accounts::user_prefix;
+use domain::{AccountStatus, Events, ImageStore, PhotoStore, UserName, UserRecord, UserStore, is_face_crop_key};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
-use domain::accounts::user_prefix;
-use aws_adapters::images::moving::{Adapted, sort_keys};
-use domain::{AccountStatus, Events, ImageStore, PhotoStore, UserName, UserRecord, UserStore, is_face_crop_key};
 
 use super::stacks::{TenantStack, holders};
 use super::{audit, confirm, update_status};
@@ -135,34 +135,22 @@ async fn check_quotas(source: &TenantStack, target: &TenantStack, user: &UserNam
         Limit::AtMost(max) if used > max => Some(format!("{used} {what} (the limit is {max})")),
         _ => None,
     };
-    let refusals: Vec<String> = [
-        over(usage.photos, quotas.photos_per_user, "photos"),
-        over(usage.bytes, quotas.bytes_per_user, "bytes"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let refusals: Vec<String> = [over(usage.photos, quotas.photos_per_user, "photos"), over(usage.bytes, quotas.bytes_per_user, "bytes")]
+        .into_iter()
+        .flatten()
+        .collect();
     if refusals.is_empty() {
         Ok(())
     } else {
-        Err(Error::Tenant(format!(
-            "{user} does not fit tier {}: {}; nothing was moved",
-            target.tier_name(),
-            refusals.join(" and ")
-        )))
+        Err(Error::Tenant(format!("{user} does not fit tier {}: {}; nothing was moved", target.tier_name(), refusals.join(" and "))))
     }
 }
 
 /// What the move will add and drop, said before it starts.
 fn describe(source: &TenantStack, target: &TenantStack, adapted: &Adapted) -> String {
     let (from, to) = (source.tier.features, target.tier.features);
-    let mut lines = vec![format!(
-        "Moving from {} (tier {}) to {} (tier {}):",
-        source.name,
-        source.tier_name(),
-        target.name,
-        target.tier_name()
-    )];
+    let mut lines =
+        vec![format!("Moving from {} (tier {}) to {} (tier {}):", source.name, source.tier_name(), target.name, target.tier_name())];
     let added: Vec<&str> = gained(from, to);
     if !added.is_empty() {
         lines.push(format!(
@@ -188,7 +176,10 @@ fn describe(source: &TenantStack, target: &TenantStack, adapted: &Adapted) -> St
     if added.is_empty() && dropped.is_empty() {
         lines.push("- everything is kept as it is.".into());
     }
-    lines.push(format!("- the account is read-only (uploads answer 409) until the move ends; its tokens work only on {}'s API afterwards.", target.name));
+    lines.push(format!(
+        "- the account is read-only (uploads answer 409) until the move ends; its tokens work only on {}'s API afterwards.",
+        target.name
+    ));
     lines.join("\n")
 }
 
@@ -207,13 +198,8 @@ fn gained(from: Features, to: Features) -> Vec<&'static str> {
 /// SHA-256; objects already there with the same bytes are skipped. How many objects there are.
 async fn copy_objects(source: &TenantStack, target: &TenantStack, user: &UserName) -> Result<usize> {
     let keep_crops = target.tier.features.faces;
-    let keys: Vec<String> = source
-        .photos
-        .keys(&user_prefix(user))
-        .await?
-        .into_iter()
-        .filter(|key| keep_crops || !is_face_crop_key(key))
-        .collect();
+    let keys: Vec<String> =
+        source.photos.keys(&user_prefix(user)).await?.into_iter().filter(|key| keep_crops || !is_face_crop_key(key)).collect();
     let progress = ProgressBar::new(keys.len() as u64).with_style(
         ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} objects ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
@@ -231,7 +217,8 @@ async fn copy_objects(source: &TenantStack, target: &TenantStack, user: &UserNam
             .await?
             .ok_or_else(|| Error::Tenant(format!("{key} vanished from {} during the move", source.bucket)))?;
         let digest = STANDARD.encode(Sha256::digest(&bytes));
-        let same = |copy: &Option<(Vec<u8>, String)>| copy.as_ref().is_some_and(|(copy, _)| STANDARD.encode(Sha256::digest(copy)) == digest);
+        let same =
+            |copy: &Option<(Vec<u8>, String)>| copy.as_ref().is_some_and(|(copy, _)| STANDARD.encode(Sha256::digest(copy)) == digest);
         if !same(&target.photos.read_with_type(key).await?) {
             target.photos.put_with_checksum(key, bytes, &content_type, &digest).await?;
             if !same(&target.photos.read_with_type(key).await?) {
@@ -245,19 +232,12 @@ async fn copy_objects(source: &TenantStack, target: &TenantStack, user: &UserNam
 }
 
 fn stop_after() -> Option<usize> {
-    if cfg!(debug_assertions) {
-        std::env::var(STOP_AFTER_OBJECTS).ok().and_then(|value| value.parse().ok())
-    } else {
-        None
-    }
+    if cfg!(debug_assertions) { std::env::var(STOP_AFTER_OBJECTS).ok().and_then(|value| value.parse().ok()) } else { None }
 }
 
 async fn remove_source(clients: &Clients, source: &TenantStack, record: &UserRecord, target: &TenantStack, user: &UserName) -> Result<()> {
     let removed = source.account_data().remove(record).await?;
-    eprintln!(
-        "Removed {user} from {}: {} photos, {} objects, {} items.",
-        source.name, removed.photos, removed.objects, removed.items
-    );
+    eprintln!("Removed {user} from {}: {} photos, {} objects, {} items.", source.name, removed.photos, removed.objects, removed.items);
     finished(clients, target, user).await
 }
 

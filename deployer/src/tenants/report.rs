@@ -1,8 +1,8 @@
 //! What `tenant list` and `tenant show` print: a table for people, JSON for tools.
 
-use serde::Serialize;
 use aws_adapters::images::check::{Drift, Report as CheckReport};
 use domain::{ImageStore, UserRecord, rfc3339};
+use serde::Serialize;
 
 use super::stacks::TenantStack;
 use crate::config::Limit;
@@ -150,13 +150,7 @@ pub fn print_check(stack: &str, found: &CheckReport, left: Option<&CheckReport>,
         println!("{}", to_json(&value)?);
         return Ok(());
     }
-    println!(
-        "{} in {stack}: {} records, {} objects, {} drift(s)",
-        found.user,
-        found.records,
-        found.objects,
-        found.drifts.len()
-    );
+    println!("{} in {stack}: {} records, {} objects, {} drift(s)", found.user, found.records, found.objects, found.drifts.len());
     for drift in &found.drifts {
         println!("  {}", describe(drift));
     }

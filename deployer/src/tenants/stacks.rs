@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use aws_adapters::{DynamoImages, DynamoUsers, S3Photos, SnsEvents};
 use domain::accounts::AccountData;
 use domain::{FaceCollections, UserName, UserRecord, UserStore};
-use aws_adapters::{DynamoImages, DynamoUsers, S3Photos, SnsEvents};
 
 use crate::apply;
 use crate::aws::Clients;
@@ -36,9 +36,10 @@ impl TenantStack {
         }
         let resources = apply::physical_ids(clients, &name).await?;
         let resource = |logical: &str| {
-            resources.get(logical).cloned().ok_or_else(|| {
-                Error::Tenant(format!("stack {name} has no {logical} (is it still being created? see `deployer status`)"))
-            })
+            resources
+                .get(logical)
+                .cloned()
+                .ok_or_else(|| Error::Tenant(format!("stack {name} has no {logical} (is it still being created? see `deployer status`)")))
         };
         let bucket = resource(ids::BUCKET)?;
         Ok(Some(Self {
@@ -59,12 +60,7 @@ impl TenantStack {
     }
 
     pub fn account_data(&self) -> AccountData<'_> {
-        AccountData {
-            users: &self.users,
-            images: &self.images,
-            photos: &self.photos,
-            collections: self.collections.as_ref(),
-        }
+        AccountData { users: &self.users, images: &self.images, photos: &self.photos, collections: self.collections.as_ref() }
     }
 
     /// The user's account here, if any.
@@ -100,10 +96,7 @@ pub async fn holding<'a>(stacks: &'a [TenantStack], user: &UserName) -> Result<(
     let mut found = holders(stacks.iter(), user).await?;
     match found.len() {
         1 => Ok(found.remove(0)),
-        0 => Err(Error::Tenant(format!(
-            "no deployed stack has a user {user} (looked in: {})",
-            names(stacks)
-        ))),
+        0 => Err(Error::Tenant(format!("no deployed stack has a user {user} (looked in: {})", names(stacks)))),
         _ => Err(Error::Tenant(format!(
             "user {user} is in more than one stack ({}): a move did not finish; run the same \
              `deployer tenant move` again to finish it",

@@ -7,9 +7,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::error::ApiResult;
 use super::extract::{CurrentUser, QueryParams};
 use super::images::{ListQuery, SearchPage, SearchTerms, search_page};
-use super::error::ApiResult;
 use crate::error::Error;
 use domain::{object_key, thumbnail_key};
 
@@ -69,7 +69,9 @@ pub async fn album(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<SearchPage>> {
     let first_page = query.cursor.as_deref().is_none_or(str::is_empty);
-    let page = search_page(&state, user.name(), SearchTerms { labels: &[label], ..SearchTerms::default() }, query.limit, query.cursor.as_deref()).await?;
+    let page =
+        search_page(&state, user.name(), SearchTerms { labels: &[label], ..SearchTerms::default() }, query.limit, query.cursor.as_deref())
+            .await?;
     // An album is a label of the user's photos: without a photo there is no album.
     if first_page && page.items.is_empty() {
         return Err(Error::NotFound("no such album: none of your photos has this label".into()).into());

@@ -40,10 +40,9 @@ impl ApiError {
     /// The stable, machine-readable code clients branch on.
     pub fn code(&self) -> &'static str {
         match &self.0 {
-            Error::Invalid { code, .. }
-            | Error::Conflict { code, .. }
-            | Error::Forbidden { code, .. }
-            | Error::Throttled { code, .. } => code,
+            Error::Invalid { code, .. } | Error::Conflict { code, .. } | Error::Forbidden { code, .. } | Error::Throttled { code, .. } => {
+                code
+            }
             Error::Unauthenticated(_) => "unauthenticated",
             Error::QuotaExceeded(_) => "quota_exceeded",
             Error::NotFound(_) => "not_found",

@@ -10,16 +10,13 @@ use time::OffsetDateTime;
 
 use super::AppState;
 use super::error::ApiError;
-use domain::ops;
 use crate::error::{Error, Result};
+use domain::ops;
 use domain::{AccountStatus, UserName, UserRecord};
 
 /// What every call of a suspended account gets, sign-in included.
 pub fn suspended() -> Error {
-    Error::Forbidden {
-        code: "suspended",
-        message: "the account is suspended; contact the service's operators".into(),
-    }
+    Error::Forbidden { code: "suspended", message: "the account is suspended; contact the service's operators".into() }
 }
 
 /// A JSON body; malformed JSON, wrong types, missing or unknown fields are 400s.
@@ -37,9 +34,7 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => {
                 Error::invalid("invalid_request", "send the body as Content-Type: application/json")
             }
-            JsonRejection::BytesRejection(err) => {
-                Error::TooLarge(format!("the body cannot be read: {}", err.body_text()))
-            }
+            JsonRejection::BytesRejection(err) => Error::TooLarge(format!("the body cannot be read: {}", err.body_text())),
             other => Error::invalid("invalid_request", other.body_text()),
         })
     }
@@ -72,9 +67,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 /// (the document says `limit` is an integer), not taken for "no limit given".
 pub fn limit_value<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
     let text = <String as serde::Deserialize>::deserialize(deserializer)?;
-    text.parse()
-        .map(Some)
-        .map_err(|_| serde::de::Error::custom(format!("limit must be a number from 1 to 100, got {text:?}")))
+    text.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("limit must be a number from 1 to 100, got {text:?}")))
 }
 
 fn bearer(parts: &Parts) -> Result<&str> {

@@ -29,7 +29,8 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Op
 
 impl FaceAssignment {
     fn person(self) -> Result<Option<PersonId>> {
-        let person = self.person_id.ok_or_else(|| Error::invalid("invalid_request", "send person_id: a person's id, or null for a new person"))?;
+        let person =
+            self.person_id.ok_or_else(|| Error::invalid("invalid_request", "send person_id: a person's id, or null for a new person"))?;
         person.as_deref().map(PersonId::parse).transpose()
     }
 }

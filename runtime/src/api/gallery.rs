@@ -28,9 +28,7 @@ pub fn content_security_policy(photo_origin: &str) -> String {
 /// virtual-hosted names and for any endpoint alike.
 pub async fn photo_origin(photos: &dyn PhotoStore) -> Result<String> {
     let url = photos.presign_get("origin-probe", std::time::Duration::from_secs(60)).await?;
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| Error::Internal(format!("a presigned URL without a scheme: {url}")))?;
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| Error::Internal(format!("a presigned URL without a scheme: {url}")))?;
     let host = rest.split(['/', '?']).next().unwrap_or_default();
     Ok(format!("{scheme}://{host}"))
 }

@@ -14,15 +14,15 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::extract::{CurrentUser, JsonBody, QueryParams};
 use super::error::ApiResult;
+use super::extract::{CurrentUser, JsonBody, QueryParams};
 use crate::error::{Error, Result};
 use crate::photo::{self, PhotoFacts};
-use domain::{
-    Face, FaceBox, ImageId, ImageRecord, ImageStatus, Label, MAX_WORD_CHARS, NewImageEvent, PersonId, Search, TextLine, UserName, normalize_label,
-    normalize_word, object_key, preview_key, rfc3339, thumbnail_key,
-};
 use aws_adapters::photos::upload_tagging;
+use domain::{
+    Face, FaceBox, ImageId, ImageRecord, ImageStatus, Label, MAX_WORD_CHARS, NewImageEvent, PersonId, Search, TextLine, UserName,
+    normalize_label, normalize_word, object_key, preview_key, rfc3339, thumbnail_key,
+};
 
 /// Presigned URLs are short-lived.
 const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -118,7 +118,12 @@ pub struct FaceView {
 impl FaceView {
     pub fn of(image: ImageId, face: &Face) -> Self {
         let FaceBox { left, top, width, height } = face.bounds;
-        Self { id: face.id(image).to_string(), bounds: FaceBoxView { left, top, width, height }, person_id: face.person_id.clone(), score: face.score }
+        Self {
+            id: face.id(image).to_string(),
+            bounds: FaceBoxView { left, top, width, height },
+            person_id: face.person_id.clone(),
+            score: face.score,
+        }
     }
 }
 
@@ -135,7 +140,14 @@ pub struct GridFacts {
 }
 
 impl GridFacts {
-    async fn of(state: &AppState, user: &UserName, id: ImageId, width: Option<u32>, height: Option<u32>, color: Option<String>) -> Result<Self> {
+    async fn of(
+        state: &AppState,
+        user: &UserName,
+        id: ImageId,
+        width: Option<u32>,
+        height: Option<u32>,
+        color: Option<String>,
+    ) -> Result<Self> {
         let thumbnail_url = rendition_url(state, &color, &thumbnail_key(user, id)).await?;
         Ok(Self { width, height, color, thumbnail_url })
     }
@@ -405,10 +417,7 @@ pub async fn upload_photo(
     }
     let facts = photo::inspect(&bytes)?;
     if facts.content_type != declared {
-        return Err(Error::NotAPhoto(format!(
-            "the body is {} but Content-Type says {declared}",
-            facts.content_type
-        )).into());
+        return Err(Error::NotAPhoto(format!("the body is {} but Content-Type says {declared}", facts.content_type)).into());
     }
     let mut record = new_record(user.name(), ImageStatus::Pending, facts.content_type);
     apply_facts(&mut record, &facts, bytes.len() as u64);
@@ -436,10 +445,7 @@ pub async fn start_upload(
     }
     let record = new_record(user.name(), ImageStatus::Uploading, content_type);
     state.images.create_upload(&record).await?;
-    let upload_url = state
-        .photos
-        .presign_put(&record.object_key(), content_type, UPLOAD_URL_LIFETIME)
-        .await?;
+    let upload_url = state.photos.presign_put(&record.object_key(), content_type, UPLOAD_URL_LIFETIME).await?;
     Ok((
         StatusCode::CREATED,
         Json(UploadTicket {
@@ -466,10 +472,7 @@ pub async fn complete_upload(
     let id = image_id(&id)?;
     let mut record = state.images.get(user.name(), id).await?.ok_or_else(|| not_found(id))?;
     if record.status != ImageStatus::Uploading {
-        return Err(Error::Conflict {
-            code: "upload_not_pending",
-            message: format!("image {id} was completed already"),
-        }.into());
+        return Err(Error::Conflict { code: "upload_not_pending", message: format!("image {id} was completed already") }.into());
     }
     let key = object_key(user.name(), id);
     let size = state.photos.size(&key).await?.ok_or_else(|| Error::Conflict {
@@ -532,7 +535,13 @@ pub async fn search(
 
 /// A page of the user's images carrying every label, showing every person and every word of
 /// `terms`.
-pub async fn search_page(state: &AppState, user: &UserName, terms: SearchTerms<'_>, limit: Option<usize>, cursor: Option<&str>) -> Result<SearchPage> {
+pub async fn search_page(
+    state: &AppState,
+    user: &UserName,
+    terms: SearchTerms<'_>,
+    limit: Option<usize>,
+    cursor: Option<&str>,
+) -> Result<SearchPage> {
     let mut labels = terms.labels.iter().map(|label| normalize_label(label)).collect::<Result<Vec<_>>>()?;
     labels.sort();
     labels.dedup();
@@ -542,7 +551,10 @@ pub async fn search_page(state: &AppState, user: &UserName, terms: SearchTerms<'
     let mut words = terms
         .words
         .iter()
-        .map(|word| normalize_word(word).ok_or_else(|| Error::invalid("invalid_text", format!("a word has 1 to {MAX_WORD_CHARS} letters or digits"))))
+        .map(|word| {
+            normalize_word(word)
+                .ok_or_else(|| Error::invalid("invalid_text", format!("a word has 1 to {MAX_WORD_CHARS} letters or digits")))
+        })
         .collect::<Result<Vec<_>>>()?;
     words.sort();
     words.dedup();
@@ -565,10 +577,7 @@ pub async fn search_page(state: &AppState, user: &UserName, terms: SearchTerms<'
             created_at: rfc3339(hit.created_at),
         })
     });
-    Ok(SearchPage {
-        items: futures::future::try_join_all(items).await?,
-        next_cursor: page.next.map(encode_cursor),
-    })
+    Ok(SearchPage { items: futures::future::try_join_all(items).await?, next_cursor: page.next.map(encode_cursor) })
 }
 
 /// One photo: status, labels, facts and a short-lived download URL.

@@ -80,7 +80,11 @@ fn decode_cursor(cursor: &str) -> Result<(u64, PersonId)> {
 #[utoipa::path(get, path = "/persons", tag = "persons", security(("bearer" = [])),
     params(PersonQuery),
     responses((status = 200, body = PersonPage), (status = 400, description = "invalid limit or cursor")))]
-pub async fn persons(State(state): State<AppState>, user: CurrentUser, QueryParams(query): QueryParams<PersonQuery>) -> ApiResult<Json<PersonPage>> {
+pub async fn persons(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(query): QueryParams<PersonQuery>,
+) -> ApiResult<Json<PersonPage>> {
     let limit = page_limit(query.limit)?;
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let with_hidden = query.hidden.unwrap_or(false);
@@ -115,7 +119,16 @@ pub async fn person_images(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<SearchPage>> {
     let person = find(&state, &user, &id).await?;
-    Ok(Json(search_page(&state, user.name(), SearchTerms { persons: &[person.id.to_string()], ..SearchTerms::default() }, query.limit, query.cursor.as_deref()).await?))
+    Ok(Json(
+        search_page(
+            &state,
+            user.name(),
+            SearchTerms { persons: &[person.id.to_string()], ..SearchTerms::default() },
+            query.limit,
+            query.cursor.as_deref(),
+        )
+        .await?,
+    ))
 }
 
 /// The user's person of that id: another user's, or none, is a 404.

@@ -8,9 +8,9 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::error::ApiResult;
 use super::extract::{JsonBody, suspended};
 use crate::auth::password;
-use super::error::ApiResult;
 use crate::error::Error;
 use domain::{AccountStatus, UserName, UserRecord, rfc3339};
 
@@ -35,14 +35,8 @@ pub struct SessionView {
 
 impl SessionView {
     pub fn issue(state: &AppState, user: &UserRecord) -> Self {
-        let (token, expires_at) = state
-            .tokens
-            .issue(user.user_name.as_str(), user.token_generation, OffsetDateTime::now_utc());
-        Self {
-            token,
-            token_type: "Bearer",
-            expires_at: rfc3339(expires_at),
-        }
+        let (token, expires_at) = state.tokens.issue(user.user_name.as_str(), user.token_generation, OffsetDateTime::now_utc());
+        Self { token, token_type: "Bearer", expires_at: rfc3339(expires_at) }
     }
 }
 

@@ -6,11 +6,11 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, OpsCaller, QueryParams};
 use super::sessions::SessionView;
 use super::{AppState, images};
 use crate::auth::password;
-use super::error::ApiResult;
 use crate::error::Error;
 use domain::accounts::{self, AccountData, MAX_NAME_CHARS, NewAccount};
 use domain::{UserName, UserRecord, rfc3339};
@@ -97,12 +97,7 @@ pub struct UserPage {
 #[utoipa::path(post, path = "/users", tag = "users", request_body = SignUp,
     responses((status = 201, body = UserView), (status = 400, description = "invalid fields"), (status = 409, description = "user name taken")))]
 pub async fn sign_up(State(state): State<AppState>, JsonBody(body): JsonBody<SignUp>) -> ApiResult<(StatusCode, Json<UserView>)> {
-    let account = NewAccount {
-        user_name: &body.user_name,
-        email: &body.email,
-        first_name: &body.first_name,
-        last_name: &body.last_name,
-    };
+    let account = NewAccount { user_name: &body.user_name, email: &body.email, first_name: &body.first_name, last_name: &body.last_name };
     let user = account.record(body.password, false).await?;
     accounts::create(state.users.as_ref(), state.events.as_ref(), &user, &state.config.tier).await?;
     Ok((StatusCode::CREATED, Json(UserView::of(&user, &state.config.tier))))
@@ -135,9 +130,9 @@ pub async fn update_me(
     }
     let mut session = None;
     if let Some(new_password) = body.new_password {
-        let current_password = body.current_password.ok_or_else(|| {
-            Error::invalid("current_password_required", "changing the password needs current_password")
-        })?;
+        let current_password = body
+            .current_password
+            .ok_or_else(|| Error::invalid("current_password_required", "changing the password needs current_password"))?;
         if !password::verify(current_password, Some(current.password_hash.clone())).await {
             return Err(Error::Unauthenticated("current_password is wrong".into()).into());
         }
@@ -149,10 +144,7 @@ pub async fn update_me(
         return Err(Error::invalid("invalid_request", "current_password is only needed with new_password").into());
     }
     state.users.update(&updated, current.token_generation).await?;
-    Ok(Json(UpdatedAccount {
-        user: UserView::of(&updated, &state.config.tier),
-        session,
-    }))
+    Ok(Json(UpdatedAccount { user: UserView::of(&updated, &state.config.tier), session }))
 }
 
 /// Delete the account with every photo, object and index entry (the original `/users/delete`).

@@ -69,10 +69,7 @@ impl TokenSigner {
             Ok(Self::new(to_key(plaintext.as_ref())?))
         } else {
             // Another process stored its key first: everyone uses that one.
-            let stored = users
-                .system_value(TOKEN_KEY_NAME)
-                .await?
-                .ok_or_else(|| Error::Internal("the token key vanished".into()))?;
+            let stored = users.system_value(TOKEN_KEY_NAME).await?.ok_or_else(|| Error::Internal("the token key vanished".into()))?;
             Self::decrypt(kms, stored, context).await
         }
     }
@@ -85,9 +82,7 @@ impl TokenSigner {
             .send()
             .await
             .map_err(aws_adapters::aws_error("KMS Decrypt of the token key"))?;
-        let plaintext = decrypted
-            .plaintext
-            .ok_or_else(|| Error::Internal("Decrypt returned no plaintext".into()))?;
+        let plaintext = decrypted.plaintext.ok_or_else(|| Error::Internal("Decrypt returned no plaintext".into()))?;
         Ok(Self::new(to_key(plaintext.as_ref())?))
     }
 
@@ -111,43 +106,29 @@ impl TokenSigner {
     pub fn verify(&self, token: &str, now: OffsetDateTime) -> Result<Claims> {
         let invalid = || Error::Unauthenticated("the token is invalid or expired; sign in again".into());
         let mut parts = token.split('.');
-        let (Some("v1"), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some("v1"), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(invalid());
         };
         let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| invalid())?;
         let mut mac = self.mac();
         mac.update(payload.as_bytes());
         mac.verify_slice(&signature).map_err(|_| invalid())?;
-        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?)
-            .map_err(|_| invalid())?;
+        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?).map_err(|_| invalid())?;
         let mut fields = payload.split(':');
-        let (Some(user_name), Some(generation), Some(expires), None) =
-            (fields.next(), fields.next(), fields.next(), fields.next())
-        else {
+        let (Some(user_name), Some(generation), Some(expires), None) = (fields.next(), fields.next(), fields.next(), fields.next()) else {
             return Err(invalid());
         };
-        let expires_at = expires
-            .parse::<i64>()
-            .ok()
-            .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok())
-            .ok_or_else(invalid)?;
+        let expires_at =
+            expires.parse::<i64>().ok().and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok()).ok_or_else(invalid)?;
         if expires_at <= now {
             return Err(invalid());
         }
-        Ok(Claims {
-            user_name: user_name.to_owned(),
-            generation: generation.parse().map_err(|_| invalid())?,
-            expires_at,
-        })
+        Ok(Claims { user_name: user_name.to_owned(), generation: generation.parse().map_err(|_| invalid())?, expires_at })
     }
 }
 
 fn to_key(bytes: &[u8]) -> Result<[u8; 32]> {
-    bytes
-        .try_into()
-        .map_err(|_| Error::Internal(format!("the token key has {} bytes, not 32", bytes.len())))
+    bytes.try_into().map_err(|_| Error::Internal(format!("the token key has {} bytes, not 32", bytes.len())))
 }
 
 #[cfg(test)]

@@ -82,21 +82,12 @@ impl Api {
             .deployer(&["up", "--tier", tier, "--artifacts", artifact.to_str().unwrap(), "--analyzer", "local"])
             .expect_success("deployer up");
         let aws = aws().await;
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(super::endpoint())
-            .load()
-            .await;
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(super::endpoint()).load().await;
         let config = aws_adapters::stack::from_deployed(&aws_sdk_lambda::Client::new(&sdk), &files.stack_name())
             .await
             .expect("the deployed stack's configuration");
         let services: Services = runtime::services::connect(config.clone(), &sdk).await.expect("services");
-        Api {
-            router: runtime::api::router(services),
-            aws,
-            config,
-            files,
-            sdk,
-        }
+        Api { router: runtime::api::router(services), aws, config, files, sdk }
     }
 
     /// The same stack served and analysed through `sdk` (another HTTP client under it, say).
@@ -123,10 +114,7 @@ impl Api {
             request = request.header("authorization", format!("Bearer {token}"));
         }
         let request = match body {
-            Some(body) => request
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
+            Some(body) => request.header("content-type", "application/json").body(Body::from(body.to_string())).unwrap(),
             None => request.body(Body::empty()).unwrap(),
         };
         self.send(request).await
@@ -160,9 +148,7 @@ impl Api {
     }
 
     pub async fn sign_in(&self, name: &str, password: &str) -> String {
-        let session = self
-            .call(Method::POST, "/sessions", None, Some(serde_json::json!({"user_name": name, "password": password})))
-            .await;
+        let session = self.call(Method::POST, "/sessions", None, Some(serde_json::json!({"user_name": name, "password": password}))).await;
         assert_eq!(session.status, StatusCode::CREATED, "{}", session.raw);
         session.body["token"].as_str().unwrap().to_owned()
     }
@@ -195,13 +181,7 @@ impl Api {
     /// Every object key in the photo bucket.
     pub async fn object_keys(&self) -> Vec<String> {
         let mut keys = Vec::new();
-        let mut pages = self
-            .aws
-            .s3
-            .list_objects_v2()
-            .bucket(&self.config.photo_bucket)
-            .into_paginator()
-            .send();
+        let mut pages = self.aws.s3.list_objects_v2().bucket(&self.config.photo_bucket).into_paginator().send();
         while let Some(page) = pages.next().await {
             keys.extend(page.unwrap().contents.unwrap_or_default().into_iter().filter_map(|o| o.key));
         }
@@ -228,12 +208,7 @@ impl Api {
     pub fn poller(&self) -> analyzer::poller::Poller {
         let engines = analyzer::services::engines(&self.config, runtime::config::LabelerEngine::Builtin, &self.sdk).unwrap();
         let analyzer = std::sync::Arc::new(analyzer::services::analyzer(&self.config, &self.sdk, engines));
-        let mut poller = analyzer::poller::Poller::new(
-            analyzer,
-            aws_sdk_sqs::Client::new(&self.sdk),
-            &self.config.analysis_queue_url,
-            2,
-        );
+        let mut poller = analyzer::poller::Poller::new(analyzer, aws_sdk_sqs::Client::new(&self.sdk), &self.config.analysis_queue_url, 2);
         poller.wait_seconds = 1;
         poller
     }
@@ -242,11 +217,7 @@ impl Api {
     pub async fn analyse_all(&self, token: &str, poller: &analyzer::poller::Poller) {
         for _ in 0..60 {
             let listed = self.call(Method::GET, "/images?limit=100", Some(token), None).await;
-            let waiting = listed.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|item| item["status"] == "pending");
+            let waiting = listed.body["items"].as_array().unwrap().iter().any(|item| item["status"] == "pending");
             if !waiting {
                 return;
             }
@@ -259,9 +230,7 @@ impl Api {
 
     /// Removes the stack and its data.
     pub async fn tear_down(self) {
-        self.files
-            .deployer(&["down", "--tier", &self.files.tier, "--purge", "--yes"])
-            .expect_success("deployer down --purge");
+        self.files.deployer(&["down", "--tier", &self.files.tier, "--purge", "--yes"]).expect_success("deployer down --purge");
     }
 }
 
@@ -294,16 +263,12 @@ pub fn fixture(name: &str) -> Vec<u8> {
 /// Sends a request to an absolute URL (a presigned S3 URL) with hyper.
 pub async fn http(method: Method, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (StatusCode, Vec<u8>) {
     use http_body_util::{BodyExt, Full};
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Full<axum::body::Bytes>>();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<Full<axum::body::Bytes>>();
     let mut request = hyper::Request::builder().method(method).uri(url);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = client
-        .request(request.body(Full::new(axum::body::Bytes::from(body))).unwrap())
-        .await
-        .unwrap();
+    let response = client.request(request.body(Full::new(axum::body::Bytes::from(body))).unwrap()).await.unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
     (status, bytes)

@@ -30,9 +30,9 @@ pub fn endpoint() -> String {
 /// The folder of the functions' Lambda artifacts built by `make package`
 /// (`api/bootstrap.zip`, `analyzer/bootstrap.zip`).
 pub fn artifacts() -> PathBuf {
-    let path = std::env::var_os("SMART_ALBUM_ARTIFACTS").map(PathBuf::from).unwrap_or_else(|| {
-        panic!("SMART_ALBUM_ARTIFACTS is not set: run `make test`, or `make package` and point it at target/lambda")
-    });
+    let path = std::env::var_os("SMART_ALBUM_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("SMART_ALBUM_ARTIFACTS is not set: run `make test`, or `make package` and point it at target/lambda"));
     for function in ["api", "analyzer"] {
         let zip = path.join(function).join("bootstrap.zip");
         assert!(zip.exists(), "{} does not exist: run `make package`", zip.display());
@@ -65,10 +65,7 @@ pub struct Aws {
 
 pub async fn aws() -> Aws {
     let endpoint = endpoint();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&endpoint)
-        .load()
-        .await;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(&endpoint).load().await;
     let s3 = aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build();
     Aws {
         cloudformation: aws_sdk_cloudformation::Client::new(&config),

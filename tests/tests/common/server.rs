@@ -46,4 +46,3 @@ pub async fn serve(tier: &str) -> Server {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
-
