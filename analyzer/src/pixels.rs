@@ -18,6 +18,15 @@ pub fn resize(image: &RgbImage, width: u32, height: u32) -> Result<RgbImage> {
     Ok(resized)
 }
 
+/// `image` as a JPEG of `quality` (1-100): face crops, and photos sent to Rekognition.
+pub fn jpeg(image: &RgbImage, quality: u8) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality)
+        .encode_image(image)
+        .map_err(|err| Error::Internal(format!("encoding a JPEG: {err}")))?;
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,13 +46,4 @@ mod tests {
         assert_eq!(resized.dimensions(), (5, 5));
         assert!(resized.pixels().all(|pixel| pixel.0 == [0, 0, 0]));
     }
-}
-
-/// `image` as a JPEG of `quality` (1-100): face crops, and photos sent to Rekognition.
-pub fn jpeg(image: &RgbImage, quality: u8) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality)
-        .encode_image(image)
-        .map_err(|err| Error::Internal(format!("encoding a JPEG: {err}")))?;
-    Ok(bytes)
 }

@@ -79,7 +79,7 @@ fn average_color(image: &RgbImage) -> String {
             *sum += u64::from(value);
         }
     }
-    let [r, g, b] = sums.map(|sum| if count == 0 { 0 } else { sum / count });
+    let [r, g, b] = sums.map(|sum| sum.checked_div(count).unwrap_or(0));
     format!("#{r:02x}{g:02x}{b:02x}")
 }
 

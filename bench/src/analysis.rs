@@ -54,7 +54,7 @@ pub fn synthetic_12mp() -> Result<Photo> {
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
-        let noise = (state & 0x1f) as u32;
+        let noise = state & 0x1f;
         Rgb([
             ((x * 255 / width + noise) % 256) as u8,
             ((y * 255 / height + noise) % 256) as u8,
@@ -166,22 +166,24 @@ pub fn run_peer(python: &Path, script: &str, args: &[String], photos: &[&Photo],
     serde_json::from_slice(&output.stdout).with_context(|| format!("the answer of the peer {script}"))
 }
 
-/// Uploads `count` photos through the API (with no analyzer running), then analyses them with
-/// `smart-album serve`'s poller at its default concurrency: photos per second, queue to labels.
+/// Uploads `count` photos through the API as a new user (with no analyzer running), then
+/// analyses them with `smart-album serve`'s poller at its default concurrency: photos per
+/// second, queue to labels.
 pub async fn throughput(
     report: &mut Report,
     config: &StackConfig,
     aws: &aws_config::SdkConfig,
     labeler: BuiltinLabeler,
     http: &Http,
-    token: &str,
-    user: &UserName,
     photos: &[Photo],
     count: usize,
 ) -> Result<()> {
+    const USER: &str = "bench-analyzer";
+    let token = http.user_token(USER).await?;
+    let user = UserName::parse(USER)?;
     let mut ids = Vec::new();
     for photo in photos.iter().cycle().take(count) {
-        ids.push(ImageId::parse(&http.upload(token, photo.content_type, photo.bytes.clone()).await?)?);
+        ids.push(ImageId::parse(&http.upload(&token, photo.content_type, photo.bytes.clone()).await?)?);
     }
     let mut engines = analyzer::services::engines(config, LabelerEngine::Builtin, aws)?;
     engines.labeler = Arc::new(labeler);
@@ -198,7 +200,7 @@ pub async fn throughput(
     let images = DynamoImages::new(aws_sdk_dynamodb::Client::new(aws), &config.images_table);
     let mut ready = 0;
     for id in ids {
-        if images.get(user, id).await?.is_some_and(|record| record.status == ImageStatus::Ready) {
+        if images.get(&user, id).await?.is_some_and(|record| record.status == ImageStatus::Ready) {
             ready += 1;
         }
     }

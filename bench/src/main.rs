@@ -246,12 +246,8 @@ impl Bench {
         }
 
         let (served, _) = self.serve(&["--no-analyzer"], "serve-analyzer.log").await?;
-        let token = served.http.user_token("bench-analyzer").await?;
         self.drain_queue().await?;
-        let user = UserName::parse("bench-analyzer")?;
-        let result =
-            analysis::throughput(report, &self.config, &self.aws, labeler, &served.http, &token, &user, &self.photos, self.cli.analysed)
-                .await;
+        let result = analysis::throughput(report, &self.config, &self.aws, labeler, &served.http, &self.photos, self.cli.analysed).await;
         served.stop().await?;
         result
     }

@@ -25,7 +25,7 @@ const ITEMS_PER_WRITE: usize = 250;
 const WRITES_IN_FLIGHT: usize = 4;
 
 fn labels_of(index: usize) -> Vec<Label> {
-    let kind = if index % MATCH_EVERY == 0 { "cat" } else { "dog" };
+    let kind = if index.is_multiple_of(MATCH_EVERY) { "cat" } else { "dog" };
     [kind, "animal"].map(|name| Label { name: name.into(), confidence: 90.0 }).into()
 }
 

@@ -317,16 +317,10 @@ async fn diff(clients: &Clients, stack: &Stack, artifacts: Option<Artifacts>, an
         }
     }
     // A change set for a new stack leaves an empty stack in REVIEW_IN_PROGRESS behind.
-    if let Some(info) = apply::describe(clients, &stack.name).await? {
-        if info.is_review_only() {
-            clients
-                .cloudformation
-                .delete_stack()
-                .stack_name(&info.id)
-                .send()
-                .await
-                .map_err(Error::aws("DeleteStack (review-only stack)"))?;
-        }
+    if let Some(info) = apply::describe(clients, &stack.name).await?
+        && info.is_review_only()
+    {
+        clients.cloudformation.delete_stack().stack_name(&info.id).send().await.map_err(Error::aws("DeleteStack (review-only stack)"))?;
     }
     Ok(())
 }

@@ -486,10 +486,10 @@ impl StacksDir {
         for entry in entries {
             let entry = entry.map_err(|source| Error::Read { path: self.0.clone(), source })?;
             let path = entry.path();
-            if path.extension().is_some_and(|ext| ext == "yaml") {
-                if let Some(tier) = path.file_stem().and_then(|stem| stem.to_str()).and_then(|stem| stem.parse().ok()) {
-                    tiers.push(tier);
-                }
+            if path.extension().is_some_and(|ext| ext == "yaml")
+                && let Some(tier) = path.file_stem().and_then(|stem| stem.to_str()).and_then(|stem| stem.parse().ok())
+            {
+                tiers.push(tier);
             }
         }
         tiers.sort();

@@ -13,6 +13,9 @@ use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
 use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
 use aws_sdk_cloudformation::types::{Change, ChangeSetStatus, ChangeSetType, ResourceChange, Stack, StackStatus};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+/// A resource a change set imports, as sent: type, logical id, sorted identifier.
+type Import = (String, String, Vec<(String, String)>);
 use deployer::apply;
 use deployer::aws::Clients;
 use deployer::config::{StacksDir, TierName};
@@ -57,7 +60,7 @@ async fn kept_data_is_imported_with_an_import_change_set_naming_each_resource() 
     let seen = sent.clone();
     let create = mock!(Client::create_change_set)
         .match_requests(move |request| {
-            let imports: Vec<(String, String, Vec<(String, String)>)> = request
+            let imports: Vec<Import> = request
                 .resources_to_import()
                 .iter()
                 .map(|import| {

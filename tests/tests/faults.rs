@@ -55,7 +55,7 @@ fn assert_nothing_twice(image: &Reply) {
 
 async fn upload(api: &Api, token: &str, user: usize, n: usize) -> Outcome {
     let (bytes, content_type) = photo(user, n);
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let reply = api.call_raw(Method::POST, "/images", Some(token), content_type, bytes).await;
         return match reply.status {
             StatusCode::ACCEPTED => Outcome::Accepted(reply.body["id"].as_str().unwrap().to_owned()),
@@ -195,8 +195,7 @@ async fn uploads_and_analyses_under_failing_aws_calls_lose_and_double_nothing() 
     }
 
     // No photo lists anything twice; every tenant recounts clean.
-    for user in 0..USERS {
-        let token = &tokens[user];
+    for (user, token) in tokens.iter().enumerate() {
         let listed = api.call(Method::GET, "/images?limit=100", Some(token), None).await;
         for item in listed.body["items"].as_array().unwrap() {
             let image = api.call(Method::GET, &format!("/images/{}", item["id"].as_str().unwrap()), Some(token), None).await;

@@ -28,12 +28,15 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Notify, oneshot};
 
+/// What a function answered an invocation: its response, or the error it reported.
+type Answer = Result<Value, Value>;
+
 /// A Lambda Runtime API serving queued events to one function process.
 #[derive(Clone, Default)]
 struct RuntimeApi {
     queue: Arc<Mutex<VecDeque<(String, Value)>>>,
     queued: Arc<Notify>,
-    answers: Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, Value>>>>>,
+    answers: Arc<Mutex<HashMap<String, oneshot::Sender<Answer>>>>,
     init_error: Arc<Mutex<Option<Value>>>,
 }
 

@@ -18,11 +18,11 @@ fn stacks_dir(apis: &[&Api], edit: Option<(&str, &str, &str)>) -> TempDir {
     let dir = TempDir::new().unwrap();
     for api in apis {
         let mut text = std::fs::read_to_string(api.files.path()).unwrap();
-        if let Some((tier, from, to)) = edit {
-            if tier == api.files.tier {
-                assert!(text.contains(from), "{from:?}");
-                text = text.replacen(from, to, 1);
-            }
+        if let Some((tier, from, to)) = edit
+            && tier == api.files.tier
+        {
+            assert!(text.contains(from), "{from:?}");
+            text = text.replacen(from, to, 1);
         }
         std::fs::write(dir.path().join(format!("{}.yaml", api.files.tier)), text).unwrap();
     }

@@ -64,7 +64,7 @@ async fn words_in_photos_are_shown_searched_and_deleted_with_them() {
     assert!(found(&api, &token, "text=giraffe").await.is_empty());
     assert!(found(&api, &token, "text=segmentation&text=giraffe").await.is_empty());
     // With a label: the cat beside the page is the one photo with both.
-    assert_eq!(found(&api, &token, "text=segmentation&label=cat").await, [cat_and_page.clone()]);
+    assert_eq!(found(&api, &token, "text=segmentation&label=cat").await, [cat_and_page.as_str()]);
     assert_eq!(found(&api, &token, "label=cat").await, [cat_and_page.clone(), cat.clone()]);
     assert!(found(&api, &token, "text=giraffe&label=cat").await.is_empty());
     let bad = api.call(Method::GET, "/images/search?text=%21%21%21", Some(&token), None).await;

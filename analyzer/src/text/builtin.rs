@@ -241,11 +241,12 @@ fn greedy_ctc(scores: &[f32], classes: usize, characters: &[String]) -> (String,
     for step in scores.chunks(classes) {
         let (class, score) =
             step.iter().enumerate().fold((0, f32::MIN), |best, (class, score)| if *score > best.1 { (class, *score) } else { best });
-        if class != 0 && class != previous {
-            if let Some(character) = characters.get(class - 1) {
-                text.push_str(character);
-                kept.push(score);
-            }
+        if class != 0
+            && class != previous
+            && let Some(character) = characters.get(class - 1)
+        {
+            text.push_str(character);
+            kept.push(score);
         }
         previous = class;
     }

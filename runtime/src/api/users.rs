@@ -172,7 +172,7 @@ pub async fn search_users(
         return Err(Error::invalid("invalid_prefix", "prefix has 1 to 32 characters of a user name").into());
     }
     let limit = images::page_limit(query.limit)?;
-    let after = query.cursor.as_deref().map(|cursor| UserName::parse(cursor)).transpose()?;
+    let after = query.cursor.as_deref().map(UserName::parse).transpose()?;
     let page = state.users.search_prefix(&prefix, limit, after.as_ref()).await?;
     Ok(Json(UserPage {
         items: page.items.iter().map(|user| UserView::of(user, &state.config.tier)).collect(),

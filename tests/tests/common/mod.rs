@@ -1,6 +1,7 @@
 //! Shared helpers of the end-to-end tests: the emulator's clients, the deployer binary, and
 //! tier files written for one test each (unique tier names keep parallel tests apart).
 
+// Each test binary compiles this module whole and uses a part of it: the rest is not dead.
 #![allow(dead_code)]
 
 pub mod api;
