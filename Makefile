@@ -1,7 +1,7 @@
 # Smart Album. The README's two commands: `make up` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help venv onnxruntime nasm build package test bench peer wrk browser fuzz up down clean
+.PHONY: help venv onnxruntime nasm build package lint check test bench peer wrk browser fuzz up down clean
 
 VENV := .venv
 # Tools installed into the venv (moto_server, cfn-lint, cargo-lambda, sccache) come first.
@@ -26,6 +26,8 @@ help:
 	@echo "make up       run the whole product locally (local AWS + API + analyzer); TIER=, PORT="
 	@echo "make down     stop what make up started"
 	@echo "make test     install what is needed, start a local AWS, run every test, stop it"
+	@echo "make lint     rustfmt check and clippy (warnings denied) on every crate and target"
+	@echo "make check    lint, then every test that needs no emulator (under a minute on a warm build)"
 	@echo "make bench    measure what users feel (release build, local AWS, wrk); figures in target/bench/"
 	@echo "make fuzz     run every cargo-fuzz target for FUZZ_SECONDS (30) each on its committed corpus"
 	@echo "make package  build the two Lambda artifacts ($(ARTIFACTS)/{api,analyzer}/bootstrap.zip) with cargo-lambda"
@@ -54,10 +56,25 @@ package: venv nasm
 	$(SCCACHE) cargo run --locked --quiet -p deployer -- package && \
 	echo "Packaged in $$(( $$(date +%s) - start )) s"
 
-# The binaries are built first: tests run them (deployer, smart-album serve, smart-album label), and
+# rustfmt (rustfmt.toml) and clippy with warnings denied, on every crate and target, the fuzz
+# workspace's formatting included. First in `make test`: a style slip fails in seconds.
+lint:
+	cargo fmt --all --check
+	cargo fmt --manifest-path fuzz/Cargo.toml --check
+	$(SCCACHE) cargo clippy --locked --workspace --all-targets -- -D warnings
+
+# Every crate's tests that need no emulator: the domain's rules, the adapters' request shapes
+# (the SDK's mock client), the router over the in-memory stores, the analyzer's batches and
+# engines, the rendered templates and the deployer's packaging. The `tests` crate (the
+# emulator's) is left to `make test`.
+FAST_CRATES := contract domain aws-adapters runtime analyzer deployer local bench
+check: lint onnxruntime
+	$(SCCACHE) cargo test --locked $(addprefix -p ,$(FAST_CRATES))
+
+# Lint first; then the binaries are built: tests run them (deployer, smart-album serve, smart-album label), and
 # cargo builds a package's binaries for its own integration tests only. Every test binary runs
 # (--no-fail-fast), so one failure does not hide others.
-test: venv package build browser
+test: lint venv package build browser
 	SMART_ALBUM_ARTIFACTS=$(ARTIFACTS) $(SCCACHE) scripts/with-moto cargo test --locked --workspace --no-fail-fast
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
 
