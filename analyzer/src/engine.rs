@@ -4,7 +4,7 @@
 //! the Makefile installs from the pinned requirements and puts beside the executables (and the
 //! Lambda `bootstrap`); it is loaded at run time (`ort`'s `load-dynamic`), so nothing is
 //! downloaded at build or run time. Measured against tract on the same models, it is 2.9x
-//! faster on one thread (README, "Inference engine").
+//! faster on one thread (docs/analysis.md, "Inference engine").
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};

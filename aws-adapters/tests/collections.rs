@@ -1,6 +1,6 @@
 //! The Rekognition face collections' requests and answers, with the SDK's mock client: the
 //! emulator answers 500 to these calls, so what only AWS can show (real faces, similarities,
-//! the IAM policy's effect) is listed in the README instead.
+//! the IAM policy's effect) is listed in docs/analysis.md instead.
 
 use std::sync::{Arc, Mutex};
 

@@ -588,7 +588,7 @@ async fn one_tenant_over_its_rate_is_refused_while_another_is_served() {
 /// plain create, which fails on what exists (a table's ResourceInUseException, the bucket's
 /// BucketAlreadyExists), so here `up` is
 /// seen finding the data and asking for the import, and the data is seen untouched by the
-/// refused import; the import itself only AWS shows (README, "What only AWS can show").
+/// refused import; the import itself only AWS shows (docs/operations.md, "Where the emulator differs").
 #[tokio::test]
 async fn up_after_down_asks_to_take_the_kept_data_back_and_loses_nothing() {
     let api = Api::deploy("BASIC_USER", "KEPT_DATA", &[]).await;

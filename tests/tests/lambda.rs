@@ -248,7 +248,7 @@ async fn the_lambda_entry_points_answer_as_runtime_serve_does() {
     let _api_function = Running(start_function(&api, "api", &api_bootstrap, address).await);
 
     let health = api_runtime.invoke(rest_event("GET", "/health", None, None, None, false)).await.unwrap();
-    // Reported, never asserted (speed is measured in `make bench`): the README quotes it.
+    // Reported, never asserted (speed is measured in `make bench`): docs/architecture.md quotes it.
     eprintln!("api bootstrap: process start to first answered request {} ms", started.elapsed().as_millis());
     assert_eq!(health["statusCode"], 200, "GET /health through stage prod: {health}");
     let served = api.call(Method::GET, "/health", None, None).await;
