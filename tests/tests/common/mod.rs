@@ -7,6 +7,7 @@
 pub mod api;
 pub mod faults;
 pub mod server;
+pub mod traffic;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
