@@ -175,7 +175,7 @@ impl Analyzer {
         }
         let color = renditions::store(self.photos.as_ref(), &user, id, Arc::clone(&photo)).await?;
         let analysis = Analysis { labels, faces, persons, text, words, color: Some(color) };
-        if self.images.put_analysis(&user, id, &analysis).await? {
+        if self.images.put_analysis(&record, &analysis).await? {
             Ok(Outcome::Analysed { labels: analysis.labels.len(), faces: analysis.faces.len() })
         } else {
             // The photo's deletion did not see the crops written meanwhile.

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use analyzer::faces::{FaceBox, FaceFinder, FoundFace, PhotoOf};
+use analyzer::faces::{FaceFinder, FoundFace, PhotoOf, PhotoRegion};
 use analyzer::labeler::Labeler;
 use analyzer::{Analyzer, Engines, Message, Outcome};
 use async_trait::async_trait;
-use contract::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, NewImageEvent, QuotaSettings, TextSettings, TierSettings};
+use contract::{FaceSettings, Features, LabelerSettings, Limit, NewImageEvent, QuotaSettings, TextSettings, TierSettings, VisionEngine};
 use domain::memory::{MemoryImages, MemoryPhotos};
-use domain::{ImageId, ImageRecord, ImageStatus, ImageStore, Label, PhotoStore, UserName};
+use domain::{ImageId, ImageIndex, ImageRecord, ImageStatus, ImageStore, Label, PersonStore, PhotoStore, UserName};
 use image::RgbImage;
 
 const PHOTO: &[u8] = include_bytes!("../../tests/fixtures/photos/chelsea.png");
@@ -53,6 +53,7 @@ async fn stored_photo(images: &MemoryImages, photos: &MemoryPhotos, user: &UserN
         text: Vec::new(),
         words: Vec::new(),
         color: None,
+        revision: 0,
     };
     let quotas = QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 30 };
     photos.put(&record.object_key(), bytes.to_vec(), "image/png").await.unwrap();
@@ -72,7 +73,7 @@ async fn a_batch_retries_only_what_it_should() {
     let user = UserName::parse("alice").unwrap();
     let good = stored_photo(&images, &photos, &user, PHOTO).await;
     let not_a_photo = stored_photo(&images, &photos, &user, b"these bytes are no photo").await;
-    let settings = LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 };
+    let settings = LabelerSettings { engine: VisionEngine::Builtin, max_labels: 10, min_confidence: 50 };
     let analyzer = Analyzer::new(images.clone(), photos.clone(), Engines::labels_only(Arc::new(SeesACat)), tier(settings));
     let deleted = NewImageEvent { image_id: ImageId::new().to_string(), ..good.clone() };
     let message = |id: &str, event: &NewImageEvent| {
@@ -103,11 +104,11 @@ async fn a_batch_retries_only_what_it_should() {
 async fn a_tier_without_labels_loads_no_model_and_finds_none() {
     let aws = aws_config::SdkConfig::builder().build();
     let features = contract::Features { labels: false, faces: false, text: false };
-    let labeler = analyzer::services::labeler_for(features, LabelerEngine::Builtin, &aws).unwrap();
+    let labeler = analyzer::services::labeler_for(features, VisionEngine::Builtin, &aws).unwrap();
     let photo = Arc::new(analyzer::decode::decode(PHOTO, analyzer::decode::LABELS_SIDE).unwrap());
     assert!(labeler.labels(&photo, 10, 0.0).await.unwrap().is_empty());
     let features = contract::Features { labels: true, ..features };
-    let labeler = analyzer::services::labeler_for(features, LabelerEngine::Builtin, &aws).unwrap();
+    let labeler = analyzer::services::labeler_for(features, VisionEngine::Builtin, &aws).unwrap();
     let labels = labeler.labels(&photo, 10, 50.0).await.unwrap();
     assert!(labels.iter().any(|label| label.name == "cat"), "{labels:?}");
 }
@@ -120,7 +121,7 @@ struct SeesOnePerson;
 impl FaceFinder for SeesOnePerson {
     async fn faces(&self, _: &Arc<RgbImage>, _: PhotoOf<'_>) -> domain::Result<Vec<FoundFace>> {
         let face = |side: f32, score: f32| {
-            FoundFace::described(FaceBox { left: 0.0, top: 0.0, width: side, height: side }, score, vec![0.25; 128])
+            FoundFace::described(PhotoRegion { left: 0.0, top: 0.0, width: side, height: side }, score, vec![0.25; 128])
         };
         Ok(vec![face(0.5, 0.9), face(0.01, 0.9)])
     }
@@ -136,7 +137,7 @@ async fn faces_are_grouped_past_the_quality_gate_and_leave_their_person_with_the
     let user = UserName::parse("alice").unwrap();
     let first = stored_photo(&images, &photos, &user, PHOTO).await;
     let second = stored_photo(&images, &photos, &user, PHOTO).await;
-    let settings = LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 };
+    let settings = LabelerSettings { engine: VisionEngine::Builtin, max_labels: 10, min_confidence: 50 };
     let analyzer = Analyzer::new(
         images.clone(),
         photos.clone(),
@@ -202,7 +203,7 @@ async fn rekognition_faces_join_the_person_of_their_best_match() {
     });
     let client = mock_client!(aws_sdk_rekognition, RuleMode::MatchAny, [&index, &search]);
     let faces = RekognitionFaces::new(aws_adapters::RekognitionCollections::new(client, "smart-album-full-platform-user"), 90.0);
-    let settings = LabelerSettings { engine: LabelerEngine::Rekognition, max_labels: 10, min_confidence: 50 };
+    let settings = LabelerSettings { engine: VisionEngine::Rekognition, max_labels: 10, min_confidence: 50 };
     let analyzer = Analyzer::new(
         images.clone(),
         photos.clone(),

@@ -58,13 +58,6 @@ impl S3Photos {
     }
 }
 
-/// The `x-amz-tagging` value of a presigned upload: the pending tag the bucket's lifecycle rule
-/// expires objects by ([`contract::names::UPLOAD_TAG`]).
-pub fn upload_tagging() -> String {
-    let (key, value) = contract::names::UPLOAD_TAG;
-    format!("{key}={value}")
-}
-
 fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
     PresigningConfig::expires_in(expires_in).map_err(|err| Error::Internal(format!("presigning: {err}")))
 }
@@ -152,7 +145,7 @@ impl PhotoStore for S3Photos {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
-            .tagging(upload_tagging())
+            .tagging(contract::names::upload_tagging())
             .presigned(presigning(expires_in)?)
             .await
             .map_err(|err| Error::Internal(format!("presigning a PUT: {err}")))?;

@@ -10,11 +10,11 @@ use async_trait::async_trait;
 use aws_sdk_rekognition::Client;
 use aws_sdk_rekognition::primitives::Blob;
 use aws_sdk_rekognition::types::{BoundingBox, Image, QualityFilter};
-use contract::{LabelerEngine, TierSettings};
+use contract::{TierSettings, VisionEngine};
 
 use domain::Result;
 use domain::collections::{FaceCollections, NoCollections};
-use domain::model::{FaceBox, FaceMatch, ImageId, UserName};
+use domain::model::{FaceMatch, ImageId, PhotoRegion, UserName};
 
 use crate::aws_error;
 
@@ -22,7 +22,7 @@ use crate::aws_error;
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexedFace {
     pub engine_id: Option<String>,
-    pub bounds: FaceBox,
+    pub bounds: PhotoRegion,
     /// 0 to 1.
     pub score: f32,
 }
@@ -37,16 +37,16 @@ pub struct RekognitionCollections {
     stack: String,
 }
 
-fn bounds(bounding: Option<&BoundingBox>) -> FaceBox {
+fn bounds(bounding: Option<&BoundingBox>) -> PhotoRegion {
     let side = |value: Option<f32>| value.unwrap_or(0.0).clamp(0.0, 1.0);
     let bounding = bounding.cloned().unwrap_or_else(|| BoundingBox::builder().build());
-    FaceBox { left: side(bounding.left), top: side(bounding.top), width: side(bounding.width), height: side(bounding.height) }
+    PhotoRegion { left: side(bounding.left), top: side(bounding.top), width: side(bounding.width), height: side(bounding.height) }
 }
 
 /// The face collections of stack `stack`: Rekognition's where its tier's engine keeps faces
 /// there, else none.
 pub fn of_stack(settings: &TierSettings, client: Client, stack: impl Into<String>) -> Arc<dyn FaceCollections> {
-    if settings.features.faces && settings.labeler.engine == LabelerEngine::Rekognition {
+    if settings.features.faces && settings.labeler.engine == VisionEngine::Rekognition {
         Arc::new(RekognitionCollections::new(client, stack))
     } else {
         Arc::new(NoCollections)

@@ -123,11 +123,7 @@ impl UserStore for DynamoUsers {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        if condition_held(answer, "PutItem user")? {
-            Ok(())
-        } else {
-            Err(Error::Conflict { code: "user_name_taken", message: format!("the user name {} is taken", user.user_name) })
-        }
+        if condition_held(answer, "PutItem user")? { Ok(()) } else { Err(Error::user_name_taken(&user.user_name)) }
     }
 
     async fn get(&self, user_name: &UserName) -> Result<Option<UserRecord>> {
@@ -153,14 +149,7 @@ impl UserStore for DynamoUsers {
             .expression_attribute_values(":expected", AttributeValue::N(expected_generation.to_string()))
             .send()
             .await;
-        if condition_held(answer, "PutItem user")? {
-            Ok(())
-        } else {
-            Err(Error::Conflict {
-                code: "concurrent_change",
-                message: "the account changed meanwhile (or was deleted); sign in again and retry".into(),
-            })
-        }
+        if condition_held(answer, "PutItem user")? { Ok(()) } else { Err(Error::account_changed()) }
     }
 
     async fn delete(&self, user_name: &UserName) -> Result<()> {

@@ -14,7 +14,7 @@ use aws_sdk_rekognition::operation::search_faces::SearchFacesOutput;
 use aws_sdk_rekognition::types::error::{AccessDeniedException, ResourceNotFoundException};
 use aws_sdk_rekognition::types::{BoundingBox, Face, FaceDetail, FaceMatch, FaceRecord, QualityFilter, UnindexedFace};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use domain::{FaceBox, FaceCollections, ImageId, UserName};
+use domain::{FaceCollections, ImageId, PhotoRegion, UserName};
 
 const STACK: &str = "smart-album-full-platform-user";
 
@@ -79,7 +79,7 @@ async fn a_photo_is_indexed_in_its_users_collection_made_on_first_use() {
     // The indexed faces, most confident first, then the one Rekognition would not index.
     let ids: Vec<Option<&str>> = faces.iter().map(|face| face.engine_id.as_deref()).collect();
     assert_eq!(ids, [Some("surer"), Some("less-sure"), None]);
-    assert_eq!(faces[0].bounds, FaceBox { left: 0.1, top: 0.2, width: 0.3, height: 0.3 });
+    assert_eq!(faces[0].bounds, PhotoRegion { left: 0.1, top: 0.2, width: 0.3, height: 0.3 });
     assert!((faces[0].score - 0.995).abs() < 1e-6);
 }
 

@@ -15,7 +15,7 @@ use aws_adapters::DynamoImages;
 use domain::{ImageId, ImageStatus, ImageStore, UserName};
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
-use runtime::config::{LabelerEngine, StackConfig};
+use runtime::config::{StackConfig, VisionEngine};
 
 use crate::figures::Report;
 use crate::http::Http;
@@ -185,7 +185,7 @@ pub async fn throughput(
     for photo in photos.iter().cycle().take(count) {
         ids.push(ImageId::parse(&http.upload(&token, photo.content_type, photo.bytes.clone()).await?)?);
     }
-    let mut engines = analyzer::services::engines(config, LabelerEngine::Builtin, aws)?;
+    let mut engines = analyzer::services::engines(config, VisionEngine::Builtin, aws)?;
     engines.labeler = Arc::new(labeler);
     let analyzer = analyzer::services::analyzer(config, aws, engines);
     let mut poller = Poller::new(Arc::new(analyzer), aws_sdk_sqs::Client::new(aws), &config.analysis_queue_url, DEFAULT_CONCURRENCY);

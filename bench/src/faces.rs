@@ -12,7 +12,7 @@ use analyzer::faces::builtin::BuiltinFaces;
 use anyhow::{Context, Result};
 use aws_adapters::images::bulk::people_items;
 use domain::grouping::{self, Member};
-use domain::{FaceBox, FoundFace, ImageId, ImageRecord, ImageStatus, ImageStore, PersonId, QuotaSettings, UserName};
+use domain::{FoundFace, ImageId, ImageRecord, ImageStatus, ImageStore, PersonId, PersonStore, PhotoRegion, QuotaSettings, UserName};
 use futures::{StreamExt, TryStreamExt};
 use image::imageops::FilterType;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -165,7 +165,7 @@ pub async fn grouping_cost(report: &mut Report, aws: &aws_config::SdkConfig, tab
         let record = new_photo(&user);
         let quotas = QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 30 };
         writer.create(&record, &quotas).await?;
-        let face = FoundFace::described(FaceBox { left: 0.3, top: 0.3, width: 0.3, height: 0.3 }, 0.99, noise.near(&centres[0], 0.01));
+        let face = FoundFace::described(PhotoRegion { left: 0.3, top: 0.3, width: 0.3, height: 0.3 }, 0.99, noise.near(&centres[0], 0.01));
         reads.take();
         let started = Instant::now();
         let joined = counted.group_faces(&user, record.id, &[face], &[true], MAX_DISTANCE).await?;
@@ -223,5 +223,6 @@ fn new_photo(user: &UserName) -> ImageRecord {
         text: Vec::new(),
         words: Vec::new(),
         color: None,
+        revision: 0,
     }
 }

@@ -41,6 +41,7 @@ async fn seed(aws: &aws_config::SdkConfig, images_table: &str, bucket: &str, use
             text: Vec::new(),
             words: Vec::new(),
             color: Some(made.color.clone()),
+            revision: 0,
         };
         ids.push(record.id);
         items.extend(analysed_items(&record)?);

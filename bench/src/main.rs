@@ -27,9 +27,9 @@ use anyhow::{Context, Result, bail};
 use aws_adapters::DynamoImages;
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use clap::{Parser, ValueEnum};
-use deployer::config::{ApiLimits, Positive, StacksDir};
-use domain::{ImageStore, Search, UserName};
-use runtime::api::images::DEFAULT_PAGE;
+use deployer::config::{RequestLimits, StacksDir};
+use domain::{ImageIndex, Search, UserName};
+use runtime::api::paging::DEFAULT_PAGE;
 use runtime::config::{StackConfig, stack_name_of_tier};
 
 use crate::analysis::Photo;
@@ -351,14 +351,14 @@ impl Bench {
 /// raised out of the way, since wrk loads the API with one user's token (the limits are tested
 /// in `make test`). Read and written as the deployer's typed tier files, so they stay valid.
 fn bench_stacks(cli: &Cli) -> Result<PathBuf> {
-    let unlimited = Positive(1_000_000_000);
+    let unlimited = 1_000_000_000;
     let source = StacksDir::new(&cli.stacks_dir);
     let dir = cli.out.join("stacks");
     std::fs::create_dir_all(&dir)?;
     let raised = StacksDir::new(&dir);
     for tier in source.tiers()? {
         let mut config = source.load(&tier)?;
-        config.api = ApiLimits { rate_limit: unlimited, burst_limit: unlimited, daily_quota: unlimited };
+        config.api = RequestLimits { per_second: unlimited, burst: unlimited, per_day: unlimited };
         std::fs::write(raised.path_of(&tier), serde_norway::to_string(&config)?)?;
     }
     Ok(dir)

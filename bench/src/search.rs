@@ -8,10 +8,10 @@ use anyhow::{Context, Result};
 use aws_adapters::DynamoImages;
 use aws_adapters::images::bulk::{album_items, analysed_items};
 use aws_sdk_dynamodb::Client;
-use domain::{Album, ImageId, ImageRecord, ImageStatus, ImageStore, Label, Search, UserName};
+use domain::{Album, ImageId, ImageIndex, ImageRecord, ImageStatus, Label, Search, UserName};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
-use runtime::api::images::{DEFAULT_PAGE, MAX_PAGE};
+use runtime::api::paging::{DEFAULT_PAGE, MAX_PAGE};
 
 use crate::figures::Report;
 use crate::reads::{ItemReads, counted_images};
@@ -63,6 +63,7 @@ async fn grow(images: &DynamoImages, users: &[UserName], from: usize, to: usize,
                 text: Vec::new(),
                 words: Vec::new(),
                 color: None,
+                revision: 0,
             };
             for label in &record.labels {
                 albums.get_mut(&label.name).context("every label has its album")?.cover = Some(record.id);

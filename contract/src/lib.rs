@@ -11,6 +11,7 @@
 //! and a change to the runtime never rebuilds the deployer. The deployer's tests render every
 //! tier and check the template against these names, so the two sides cannot drift apart.
 
+pub mod checked;
 pub mod config;
 pub mod env;
 pub mod events;
@@ -19,4 +20,4 @@ pub mod tier;
 
 pub use config::{ConfigError, StackConfig};
 pub use events::{NewImageEvent, NewUserEvent};
-pub use tier::{FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, RequestLimits, TextSettings, TierSettings};
+pub use tier::{FaceSettings, Features, LabelerSettings, Limit, QuotaSettings, RequestLimits, TextSettings, TierSettings, VisionEngine};

@@ -77,6 +77,13 @@ pub const IMAGES_EXPIRES_AT: &str = "expires_at";
 /// lifecycle rule expires such objects; completing the upload removes the tag.
 pub const UPLOAD_TAG: (&str, &str) = ("smart-album-upload", "pending");
 
+/// The `x-amz-tagging` value of a presigned upload ([`UPLOAD_TAG`]): the client sends it with
+/// its PUT, as the presigned URL requires.
+pub fn upload_tagging() -> String {
+    let (key, value) = UPLOAD_TAG;
+    format!("{key}={value}")
+}
+
 /// Rekognition face collections (tiers whose engine is Rekognition): one per user, named
 /// `<stack>-faces-<user>`, created by the analyzer on first use. The stack's roles may touch
 /// only collections under this prefix.

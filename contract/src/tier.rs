@@ -1,5 +1,7 @@
-//! The tier settings the runtime reads at run time, from [`crate::env::TIER_SETTINGS`]. The
-//! deployer parses them (with their limits checked) from `stacks/<TIER>.yaml`.
+//! The tier settings the runtime reads at run time, from [`crate::env::TIER_SETTINGS`]: the
+//! same types the deployer parses from `stacks/<TIER>.yaml` (its `TierConfig` holds them), so
+//! a setting is named and checked once. Values are checked while they are parsed, so that a
+//! bad value in a tier file is reported with its line and field, like a syntax error.
 
 use std::fmt;
 
@@ -23,12 +25,16 @@ pub struct TierSettings {
 
 /// What one tenant (signed-in user) may ask of the API: a steady rate with a burst above it
 /// (a token bucket: `burst` requests at once, refilled at `per_second`), and a number per UTC
-/// day. The same for every tenant of the tier, counted for each one apart.
+/// day. The same for every tenant of the tier, counted for each one apart. (Tier files name
+/// them `rate_limit`, `burst_limit` and `daily_quota`, after API Gateway's throttling.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestLimits {
+    #[serde(rename = "rate_limit", deserialize_with = "at_least_one")]
     pub per_second: u64,
+    #[serde(rename = "burst_limit", deserialize_with = "at_least_one")]
     pub burst: u64,
+    #[serde(rename = "daily_quota", deserialize_with = "at_least_one")]
     pub per_day: u64,
 }
 
@@ -37,7 +43,9 @@ pub struct RequestLimits {
 #[serde(deny_unknown_fields)]
 pub struct TextSettings {
     /// The most distinct words a photo is found by (the most confident lines' first): a page
-    /// of text must not write thousands of index entries. The record keeps every line.
+    /// of text must not write thousands of index entries. The record keeps every line. Each is
+    /// an index entry written with the photo: at most 200.
+    #[serde(deserialize_with = "within::<1, 200, _, _>")]
     pub max_words: u32,
 }
 
@@ -51,19 +59,23 @@ impl Default for TextSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaceSettings {
-    /// Faces whose descriptors are closer than this (Euclidean) are one person.
+    /// Faces whose descriptors are closer than this (Euclidean) are one person: between 0.2
+    /// (nothing would match) and 0.8 (everyone would).
+    #[serde(deserialize_with = "face_distance")]
     pub max_distance: f32,
     /// Faces whose box is smaller than this, in the photo's own pixels, are listed on their
-    /// photo but grouped only by the user (too small to tell people apart).
+    /// photo but grouped only by the user (too small to tell people apart); 8 to 1000 (the
+    /// descriptor model sees 150x150).
+    #[serde(deserialize_with = "within::<8, 1000, _, _>")]
     pub min_face_px: u32,
-    /// Where the engine is Rekognition: faces matching at this similarity (percent) or more are
-    /// one person (SearchFaces' FaceMatchThreshold).
-    #[serde(default = "FaceSettings::default_min_similarity")]
-    pub min_similarity: f32,
+    /// Where the engine is Rekognition: faces matching at this similarity (percent, 50 to 100:
+    /// below 50 strangers match) or more are one person (SearchFaces' FaceMatchThreshold).
+    #[serde(default = "FaceSettings::default_min_similarity", deserialize_with = "within::<50, 100, _, _>")]
+    pub min_similarity: u32,
 }
 
 impl FaceSettings {
-    fn default_min_similarity() -> f32 {
+    fn default_min_similarity() -> u32 {
         Self::default().min_similarity
     }
 }
@@ -71,7 +83,7 @@ impl FaceSettings {
 impl Default for FaceSettings {
     /// The values of stacks/*.yaml, measured on the shared photos (see there).
     fn default() -> Self {
-        Self { max_distance: 0.4, min_face_px: 40, min_similarity: 90.0 }
+        Self { max_distance: 0.4, min_face_px: 40, min_similarity: 90 }
     }
 }
 
@@ -86,9 +98,10 @@ pub struct Features {
     pub text: bool,
 }
 
+/// What finds labels, faces and text in a tier's photos (the tier file's `labeler.engine`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum LabelerEngine {
+pub enum VisionEngine {
     /// The vision models shipped in `models/`, run in-process.
     Builtin,
     /// Amazon Rekognition DetectLabels.
@@ -98,8 +111,12 @@ pub enum LabelerEngine {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabelerSettings {
-    pub engine: LabelerEngine,
+    pub engine: VisionEngine,
+    /// DetectLabels accepts up to 1000; more than 100 is never useful to people.
+    #[serde(deserialize_with = "within::<1, 100, _, _>")]
     pub max_labels: u32,
+    /// Percent, as Rekognition reports confidence.
+    #[serde(deserialize_with = "within::<0, 100, _, _>")]
     pub min_confidence: u32,
 }
 
@@ -108,8 +125,61 @@ pub struct LabelerSettings {
 pub struct QuotaSettings {
     pub photos_per_user: Limit,
     pub bytes_per_user: Limit,
-    /// Largest single photo accepted.
+    /// Largest single photo accepted: at least 1 KiB, at most 5 GiB (one S3 PUT).
+    #[serde(deserialize_with = "within::<1024, { 5 * 1024 * 1024 * 1024 }, _, _>")]
     pub max_photo_bytes: u64,
+}
+
+/// Reads an integer in `min..=max`. Checking inside the visitor (rather than after it, as
+/// `serde(try_from)` does) makes the error carry the value's own line and field path.
+pub struct BoundedVisitor {
+    pub min: u64,
+    pub max: u64,
+}
+
+impl serde::de::Visitor<'_> for BoundedVisitor {
+    type Value = u64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an integer between {} and {}", self.min, self.max)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<u64, E> {
+        if (self.min..=self.max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(E::custom(format!("must be between {} and {}, got {v}", self.min, self.max)))
+        }
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<u64, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::custom(format!("must be between {} and {}, got {v}", self.min, self.max))),
+        }
+    }
+}
+
+/// An integer setting in `MIN..=MAX` (`deserialize_with`).
+pub fn within<'de, const MIN: u64, const MAX: u64, D, T>(d: D) -> std::result::Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    let value = d.deserialize_u64(BoundedVisitor { min: MIN, max: MAX })?;
+    T::try_from(value).map_err(|_| serde::de::Error::custom(format!("{value} is too large")))
+}
+
+/// A count or rate that must be at least one.
+fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    within::<1, { u64::MAX }, D, u64>(d)
+}
+
+/// A distance between face descriptors, between 0.2 (nothing would match) and 0.8 (everyone).
+fn face_distance<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f32, D::Error> {
+    let value = f64::deserialize(d)?;
+    if (0.2..=0.8).contains(&value) {
+        Ok(value as f32)
+    } else {
+        Err(serde::de::Error::custom(format!("faces.max_distance must be between 0.2 and 0.8, got {value}")))
+    }
 }
 
 /// A per-user quota: a number, or `unlimited`.

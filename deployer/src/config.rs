@@ -10,8 +10,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 
-// The parts of a tier the runtime reads too are the contract's types.
-pub use contract::{Features, LabelerEngine, Limit};
+// The parts of a tier the runtime reads too are the contract's types: one type per setting,
+// parsed and checked here, read there.
+pub use contract::tier::BoundedVisitor;
+pub use contract::{
+    FaceSettings, Features, LabelerSettings, Limit, QuotaSettings, RequestLimits, TextSettings, TierSettings, VisionEngine,
+};
 
 /// One tier, as declared in its stacks file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -20,15 +24,16 @@ pub struct TierConfig {
     /// Must equal the file's name without `.yaml`.
     pub tier: TierName,
     pub features: Features,
-    pub labeler: LabelerConfig,
-    pub quotas: Quotas,
+    pub labeler: LabelerSettings,
+    pub quotas: QuotaSettings,
     /// How faces are grouped; the measured defaults when absent.
     #[serde(default)]
-    pub faces: FaceConfig,
+    pub faces: FaceSettings,
     /// How text is indexed; the defaults when absent.
     #[serde(default)]
-    pub text: TextConfig,
-    pub api: ApiLimits,
+    pub text: TextSettings,
+    /// Each tenant's request limits (rate_limit, burst_limit, daily_quota).
+    pub api: RequestLimits,
     #[serde(default)]
     pub lambda: LambdaSettings,
     pub analysis: AnalysisSettings,
@@ -41,6 +46,21 @@ pub struct TierConfig {
     pub tenancy: Tenancy,
 }
 
+impl TierConfig {
+    /// What the runtime reads of the tier (the functions' `TIER_SETTINGS`): the same values,
+    /// of the same types.
+    pub fn settings(&self) -> TierSettings {
+        TierSettings {
+            features: self.features,
+            labeler: self.labeler,
+            quotas: self.quotas,
+            faces: self.faces,
+            text: self.text,
+            requests: Some(self.api),
+        }
+    }
+}
+
 /// Who shares a tier's stacks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,87 +70,6 @@ pub enum Tenancy {
     Pooled,
     /// The pooled stack, and dedicated (silo) stacks for tenants who need their own.
     SiloAllowed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct LabelerConfig {
-    pub engine: LabelerEngine,
-    pub max_labels: MaxLabels,
-    pub min_confidence: Confidence,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Quotas {
-    pub photos_per_user: Limit,
-    pub bytes_per_user: Limit,
-    /// Largest single photo accepted.
-    pub max_photo_bytes: PhotoBytes,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaceConfig {
-    pub max_distance: FaceDistance,
-    pub min_face_px: FacePixels,
-    pub min_similarity: Similarity,
-}
-
-impl Default for FaceConfig {
-    fn default() -> Self {
-        let defaults = contract::FaceSettings::default();
-        Self {
-            max_distance: FaceDistance(defaults.max_distance),
-            min_face_px: FacePixels(defaults.min_face_px),
-            min_similarity: Similarity(defaults.min_similarity as u32),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct TextConfig {
-    pub max_words: MaxWords,
-}
-
-impl Default for TextConfig {
-    fn default() -> Self {
-        Self { max_words: MaxWords(contract::TextSettings::default().max_words) }
-    }
-}
-
-/// A distance between face descriptors: below 0.2 nothing would match, above 0.8 everyone.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "f64", into = "f64")]
-pub struct FaceDistance(pub f32);
-
-impl TryFrom<f64> for FaceDistance {
-    type Error = String;
-    fn try_from(value: f64) -> std::result::Result<Self, String> {
-        if (0.2..=0.8).contains(&value) {
-            Ok(Self(value as f32))
-        } else {
-            Err(format!("faces.max_distance must be between 0.2 and 0.8, got {value}"))
-        }
-    }
-}
-
-impl From<FaceDistance> for f64 {
-    fn from(value: FaceDistance) -> f64 {
-        f64::from(value.0)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiLimits {
-    /// Each tenant's steady requests per second.
-    pub rate_limit: Positive,
-    /// Each tenant's requests at once, above the steady rate.
-    pub burst_limit: Positive,
-    /// Each tenant's requests per UTC day.
-    pub daily_quota: Positive,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -187,33 +126,6 @@ pub struct AnalysisSettings {
     pub max_receive_count: MaxReceiveCount,
 }
 
-/// Reads an integer in `min..=max`. Checking inside the visitor (rather than after it, as
-/// `serde(try_from)` does) makes the error carry the value's own line and field path.
-struct BoundedVisitor {
-    min: u64,
-    max: u64,
-}
-
-impl serde::de::Visitor<'_> for BoundedVisitor {
-    type Value = u64;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "an integer between {} and {}", self.min, self.max)
-    }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<u64, E> {
-        if (self.min..=self.max).contains(&v) {
-            Ok(v)
-        } else {
-            Err(E::custom(format!("must be between {} and {}, got {v}", self.min, self.max)))
-        }
-    }
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<u64, E> {
-        match u64::try_from(v) {
-            Ok(v) => self.visit_u64(v),
-            Err(_) => Err(E::custom(format!("must be between {} and {}, got {v}", self.min, self.max))),
-        }
-    }
-}
-
 /// Defines a validated number type: `$name($inner)` accepting `$range`.
 macro_rules! bounded {
     ($(#[$doc:meta])* $name:ident($inner:ty), $range:expr) => {
@@ -245,12 +157,6 @@ macro_rules! bounded {
 }
 
 bounded!(
-    /// DetectLabels accepts up to 1000; more than 100 is never useful to people.
-    MaxLabels(u32), 1..=100);
-bounded!(
-    /// Percent, as Rekognition reports confidence.
-    Confidence(u32), 0..=100);
-bounded!(
     /// Lambda's own limits.
     MemoryMb(u32), 128..=10_240);
 bounded!(
@@ -265,21 +171,6 @@ bounded!(
 bounded!(
     /// SQS redrive accepts 1..=1000.
     MaxReceiveCount(u32), 1..=1000);
-bounded!(
-    /// A count or rate that must be at least one.
-    Positive(u64), 1..=u64::MAX);
-bounded!(
-    /// A face's side in pixels: the descriptor model sees 150x150.
-    FacePixels(u32), 8..=1000);
-bounded!(
-    /// Words indexed per photo: each is an index entry written with the photo.
-    MaxWords(u32), 1..=200);
-bounded!(
-    /// Percent, as Rekognition's SearchFaces reports similarity: below 50 strangers match.
-    Similarity(u32), 50..=100);
-bounded!(
-    /// One photo: at least 1 KiB, at most 5 GiB (one S3 PUT).
-    PhotoBytes(u64), 1024..=5 * 1024 * 1024 * 1024);
 
 /// CloudWatch Logs accepts only these retention periods.
 const LOG_RETENTION_DAYS: &[u32] =
@@ -306,138 +197,71 @@ impl From<LogRetentionDays> for u32 {
     }
 }
 
-/// An email address, checked only for the shape SNS needs (one `@`, no spaces).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Email(String);
+fn check_email(value: &str) -> std::result::Result<(), String> {
+    let valid = match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@') && !value.chars().any(char::is_whitespace)
+        }
+        None => false,
+    };
+    if valid { Ok(()) } else { Err(format!("ops_email is not an email address: {value:?}")) }
+}
 
-impl Email {
-    pub fn as_str(&self) -> &str {
-        &self.0
+contract::checked_string! {
+    /// An email address, checked only for the shape SNS needs (one `@`, no spaces).
+    pub struct Email, checked by check_email;
+}
+
+fn check_tier_name(value: &str) -> std::result::Result<(), String> {
+    let valid = value.len() <= 40
+        && value.starts_with(|c: char| c.is_ascii_uppercase())
+        && value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("tier name {value:?} must be upper-case letters, digits and underscores, starting with a letter"))
     }
 }
 
-impl TryFrom<String> for Email {
-    type Error = String;
-    fn try_from(value: String) -> std::result::Result<Self, String> {
-        let valid = match value.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty() && domain.contains('.') && !domain.contains('@') && !value.chars().any(char::is_whitespace)
-            }
-            None => false,
-        };
-        if valid { Ok(Self(value)) } else { Err(format!("ops_email is not an email address: {value:?}")) }
-    }
+contract::checked_string! {
+    /// A tier's name: upper-case letters, digits and underscores (it names a file and a stack).
+    pub struct TierName, checked by check_tier_name;
 }
-
-impl From<Email> for String {
-    fn from(value: Email) -> String {
-        value.0
-    }
-}
-
-/// A tier's name: upper-case letters, digits and underscores (it names a file and a stack).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TierName(String);
 
 impl TierName {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The CloudFormation stack of this tier, e.g. `smart-album-core-user`.
     pub fn stack_name(&self) -> String {
-        contract::names::stack_name_of_tier(&self.0)
+        contract::names::stack_name_of_tier(self.as_str())
     }
 }
 
-impl TryFrom<String> for TierName {
-    type Error = String;
-    fn try_from(value: String) -> std::result::Result<Self, String> {
-        let valid = value.len() <= 40
-            && value.starts_with(|c: char| c.is_ascii_uppercase())
-            && value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-        if valid {
-            Ok(Self(value))
-        } else {
-            Err(format!("tier name {value:?} must be upper-case letters, digits and underscores, starting with a letter"))
-        }
+fn check_tenant_name(value: &str) -> std::result::Result<(), String> {
+    let valid = (3..=TenantName::MAX_CHARS).contains(&value.len())
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && !value.ends_with('-')
+        && !value.contains("--")
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "tenant name {value:?} must have 3 to {} lower-case letters, digits and single '-', \
+             starting with a letter and not ending with '-'",
+            TenantName::MAX_CHARS
+        ))
     }
 }
 
-impl std::str::FromStr for TierName {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Self::try_from(s.to_owned())
-    }
+contract::checked_string! {
+    /// The tenant of a dedicated (silo) stack, which is named `<tier stack>-<tenant>`: 3 to 20
+    /// lower-case letters, digits and `-`, starting with a letter. 20 keeps every name of the
+    /// stack within AWS's limits (functions 64 characters; the bucket has its own scheme, see
+    /// `template::storage`).
+    pub struct TenantName, checked by check_tenant_name;
 }
-
-impl From<TierName> for String {
-    fn from(value: TierName) -> String {
-        value.0
-    }
-}
-
-impl fmt::Display for TierName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&self.0)
-    }
-}
-
-/// The tenant of a dedicated (silo) stack, which is named `<tier stack>-<tenant>`: 3 to 20
-/// lower-case letters, digits and `-`, starting with a letter. 20 keeps every name of the stack
-/// within AWS's limits (functions 64 characters; the bucket has its own scheme, see
-/// `template::storage`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TenantName(String);
 
 impl TenantName {
     pub const MAX_CHARS: usize = 20;
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for TenantName {
-    type Error = String;
-    fn try_from(value: String) -> std::result::Result<Self, String> {
-        let valid = (3..=Self::MAX_CHARS).contains(&value.len())
-            && value.starts_with(|c: char| c.is_ascii_lowercase())
-            && !value.ends_with('-')
-            && !value.contains("--")
-            && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if valid {
-            Ok(Self(value))
-        } else {
-            Err(format!(
-                "tenant name {value:?} must have 3 to {} lower-case letters, digits and single '-', \
-                 starting with a letter and not ending with '-'",
-                Self::MAX_CHARS
-            ))
-        }
-    }
-}
-
-impl std::str::FromStr for TenantName {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Self::try_from(s.to_owned())
-    }
-}
-
-impl From<TenantName> for String {
-    fn from(value: TenantName) -> String {
-        value.0
-    }
-}
-
-impl fmt::Display for TenantName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&self.0)
-    }
 }
 
 /// Which stack: a tier's pooled stack, or a tenant's dedicated one of that tier.
@@ -601,6 +425,20 @@ log_retention_days: 30
         let message = error_of(&text);
         assert!(message.starts_with("stacks/TEST_TIER.yaml:6:"), "{message}");
         assert!(message.contains("analysis.max_receive_count: must be between 1 and 1000, got 0"), "{message}");
+    }
+
+    #[test]
+    fn the_settings_the_runtime_reads_are_checked_here_too() {
+        let message = error_of(&VALID.replace("max_labels: 10", "max_labels: 500"));
+        assert!(message.starts_with("stacks/TEST_TIER.yaml:3:"), "{message}");
+        assert!(message.contains("labeler.max_labels: must be between 1 and 100, got 500"), "{message}");
+        let message = error_of(&VALID.replace("burst_limit: 20", "burst_limit: 0"));
+        assert!(message.contains("api.burst_limit: must be between 1 and"), "{message}");
+        let message = error_of(&format!("{VALID}faces: {{max_distance: 0.9, min_face_px: 40}}\n"));
+        assert!(message.contains("faces.max_distance must be between 0.2 and 0.8, got 0.9"), "{message}");
+        let settings = parse(VALID).unwrap().settings();
+        assert_eq!(settings.requests, Some(RequestLimits { per_second: 10, burst: 20, per_day: 10_000 }));
+        assert_eq!(settings.faces, FaceSettings::default());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use contract::names::stack_name_of_tier;
-use deployer::config::{Email, LabelerEngine, StackId, StacksDir, Tenancy, TenantName, TierConfig, TierName};
+use deployer::config::{Email, StackId, StacksDir, Tenancy, TenantName, TierConfig, TierName, VisionEngine};
 use deployer::template::functions::env;
 use deployer::template::iam::{ACTIONS_WITHOUT_RESOURCES, Effect, PolicyDocument, Principal, Statement, own_face_collections};
 use deployer::template::{Expr, Pseudo, ResourceKind, Template, ids, key::key_policy, render};
@@ -199,13 +199,13 @@ fn tier_values_are_applied() {
             assert_eq!(function.environment.variables[env::TIER], Expr::str(tier));
             let Expr::Str(settings) = &function.environment.variables[env::TIER_SETTINGS] else { panic!() };
             let settings: serde_json::Value = serde_json::from_str(settings).unwrap();
-            assert_eq!(settings["labeler"]["max_labels"], config.labeler.max_labels.0, "{tier}");
-            assert_eq!(settings["quotas"]["max_photo_bytes"], config.quotas.max_photo_bytes.0, "{tier}");
+            // What the runtime reads back is the tier file's, value for value (one type on
+            // both sides), each tenant's request limits included.
+            let read: contract::TierSettings = serde_json::from_value(settings.clone()).unwrap();
+            assert_eq!(read, config.settings(), "{tier}");
+            assert_eq!(read.requests, Some(config.api), "{tier}");
+            assert_eq!(settings["labeler"]["max_labels"], config.labeler.max_labels, "{tier}");
             assert_eq!(settings["features"]["faces"], config.features.faces, "{tier}");
-            // Each tenant's request limits travel to the function that counts them.
-            assert_eq!(settings["requests"]["per_second"], config.api.rate_limit.0, "{tier}");
-            assert_eq!(settings["requests"]["burst"], config.api.burst_limit.0, "{tier}");
-            assert_eq!(settings["requests"]["per_day"], config.api.daily_quota.0, "{tier}");
         }
         let ResourceKind::Queue(queue) = kind(&template, ids::ANALYSIS_QUEUE) else { panic!() };
         assert_eq!(queue.visibility_timeout, config.analysis.visibility_timeout_seconds.0);
@@ -231,12 +231,12 @@ fn tier_values_are_applied() {
         let ResourceKind::Role(analyzer) = kind(&template, ids::ANALYZER_ROLE) else { panic!() };
         let may_detect_labels =
             analyzer.policies[0].policy_document.statement.iter().any(|s| s.action.contains(&"rekognition:DetectLabels"));
-        assert_eq!(may_detect_labels, config.labeler.engine == LabelerEngine::Rekognition, "{tier}");
+        assert_eq!(may_detect_labels, config.labeler.engine == VisionEngine::Rekognition, "{tier}");
         let may_detect_text = analyzer.policies[0].policy_document.statement.iter().any(|s| s.action.contains(&"rekognition:DetectText"));
-        assert_eq!(may_detect_text, config.labeler.engine == LabelerEngine::Rekognition && config.features.text, "{tier}");
+        assert_eq!(may_detect_text, config.labeler.engine == VisionEngine::Rekognition && config.features.text, "{tier}");
         // Where Rekognition keeps faces: the analyzer indexes and searches, the API deletes, and
         // both only in the collections named after this stack (the runtime's names, resolved).
-        let rekognition_faces = config.labeler.engine == LabelerEngine::Rekognition && config.features.faces;
+        let rekognition_faces = config.labeler.engine == VisionEngine::Rekognition && config.features.faces;
         let ResourceKind::Role(api) = kind(&template, ids::API_ROLE) else { panic!() };
         for (role, actions) in [
             (analyzer, ["rekognition:CreateCollection", "rekognition:IndexFaces", "rekognition:SearchFaces"].as_slice()),

@@ -65,6 +65,32 @@ impl Error {
         Error::Invalid { code, message: message.into() }
     }
 
+    /// The user name of a new account belongs to another.
+    pub fn user_name_taken(user_name: &impl std::fmt::Display) -> Self {
+        Error::Conflict { code: "user_name_taken", message: format!("the user name {user_name} is taken") }
+    }
+
+    /// An account changed (or went) between its read and a write conditioned on it.
+    pub fn account_changed() -> Self {
+        Error::Conflict {
+            code: "concurrent_change",
+            message: "the account changed meanwhile (or was deleted); sign in again and retry".into(),
+        }
+    }
+
+    /// A photo recorded with an id already taken.
+    pub fn image_exists(id: &impl std::fmt::Display) -> Self {
+        Error::Conflict { code: "image_exists", message: format!("image {id} exists already") }
+    }
+
+    /// A presigned upload completed twice, or after its photo was deleted.
+    pub fn upload_not_pending(id: &impl std::fmt::Display) -> Self {
+        Error::Conflict {
+            code: "upload_not_pending",
+            message: format!("image {id} is not waiting for its upload (completed or deleted already)"),
+        }
+    }
+
     /// The upload that would pass the tier's per-user quotas.
     pub fn quota_exceeded(quotas: &contract::QuotaSettings) -> Self {
         Error::QuotaExceeded(format!(

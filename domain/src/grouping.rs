@@ -288,7 +288,7 @@ mod tests {
     }
 
     fn face(descriptor: Vec<f32>) -> FoundFace {
-        FoundFace::described(crate::model::FaceBox { left: 0.0, top: 0.0, width: 0.5, height: 0.5 }, 0.9, descriptor)
+        FoundFace::described(crate::model::PhotoRegion { left: 0.0, top: 0.0, width: 0.5, height: 0.5 }, 0.9, descriptor)
     }
 
     fn by_descriptor(faces: &[FoundFace], to_group: &[bool], persons: &[Centre]) -> Vec<Option<usize>> {

@@ -14,6 +14,7 @@ pub mod memory;
 pub mod model;
 pub mod ops;
 pub mod password;
+pub mod photos;
 pub mod requests;
 
 use async_trait::async_trait;
@@ -45,8 +46,10 @@ pub trait UserStore: Send + Sync {
     async fn put_system_value(&self, name: &str, value: &[u8]) -> Result<()>;
 }
 
+/// The records of a user's photos and what their analysis stores: the whole of what the
+/// runtime and the analyzer ask of a photo's data, each concern its own trait.
 #[async_trait]
-pub trait ImageStore: Send + Sync {
+pub trait ImageStore: ImageIndex + PersonStore + AlbumStore + UsageStore + Send + Sync {
     /// Records a stored photo (status pending) and counts it, refusing with `QuotaExceeded`
     /// when the user's counters would pass the quotas. Exact under concurrency.
     async fn create(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()>;
@@ -55,14 +58,36 @@ pub trait ImageStore: Send + Sync {
     /// Turns an uploading record into a pending, counted one (quota checked as in `create`).
     async fn complete_upload(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()>;
     async fn get(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>>;
+    /// Stores the analysis of `record`, as the analyzer read it: labels, faces, text and their
+    /// index entries (replacing earlier ones: a redelivery adds nothing twice), then the record,
+    /// ready, written once (again only if another write came between). False when the photo
+    /// is gone, leaving nothing of it behind.
+    async fn put_analysis(&self, record: &ImageRecord, analysis: &Analysis) -> Result<bool>;
+    /// Records that an analysed photo's thumbnail and preview exist, with its colour (photos
+    /// analysed before they existed: `smart-album backfill`); its index entries carry it too.
+    /// False when the image is gone.
+    async fn set_color(&self, user: &UserName, id: ImageId, color: &str) -> Result<bool>;
+    /// Marks a pending image failed with a reason; false when it is not pending (or gone).
+    async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool>;
+    /// Deletes the record, its index entries and its share of the counters; the deleted record.
+    async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>>;
+    /// Deletes every item of the user; how many (the in-memory store counts records).
+    async fn delete_all(&self, user: &UserName) -> Result<usize>;
+}
+
+/// Finding a user's photos: listed newest first, and searched.
+#[async_trait]
+pub trait ImageIndex: Send + Sync {
     /// The user's images, newest first, after `after`.
     async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>>;
-    /// Images carrying every label (normalised) and showing every person of `search`, newest
-    /// first; reads the index only.
-    async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>>;
-    /// Stores the analysis: labels and faces (replacing earlier ones: a redelivery adds
-    /// nothing twice), status ready. Does nothing and returns false when the image is gone.
-    async fn put_analysis(&self, user: &UserName, id: ImageId, analysis: &Analysis) -> Result<bool>;
+    /// Images carrying every label (normalised) and showing every person and word of
+    /// `search`, newest first; reads the index only.
+    async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<SearchMatch, ImageId>>;
+}
+
+/// A user's persons: the faces of their photos grouped, named, merged and corrected.
+#[async_trait]
+pub trait PersonStore: Send + Sync {
     /// Groups the faces of an analysed photo (those `grouped` says: the quality gate) into the
     /// user's persons: each joins the nearest person closer than `max_distance`, else starts
     /// one; two faces of one photo never share a person. Once per photo: asked again, it gives
@@ -87,18 +112,18 @@ pub trait ImageStore: Send + Sync {
     /// grouping never undoes it (see [`grouping::move_face`]). The face as its photo now lists it;
     /// `NotFound` for a face or person the user does not have.
     async fn move_face(&self, user: &UserName, face: FaceId, to: Option<PersonId>) -> Result<Face>;
-    /// Records that an analysed photo's thumbnail and preview exist, with its colour (photos
-    /// analysed before they existed: `smart-album backfill`); its index entries carry it too.
-    /// False when the image is gone.
-    async fn set_color(&self, user: &UserName, id: ImageId, color: &str) -> Result<bool>;
-    /// Marks a pending image failed with a reason; false when it is not pending (or gone).
-    async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool>;
+}
+
+/// The albums a user's labels make.
+#[async_trait]
+pub trait AlbumStore: Send + Sync {
     /// The user's albums (labels with a photo count and a cover), most photos first.
     async fn albums(&self, user: &UserName) -> Result<Vec<Album>>;
-    /// Deletes the record, its index entries and its share of the counters; the deleted record.
-    async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>>;
-    /// Deletes every item of the user; how many (the in-memory store counts records).
-    async fn delete_all(&self, user: &UserName) -> Result<usize>;
+}
+
+/// What a user's photos take of the tier's quotas.
+#[async_trait]
+pub trait UsageStore: Send + Sync {
     async fn usage(&self, user: &UserName) -> Result<Usage>;
 }
 
@@ -117,7 +142,7 @@ pub trait PhotoStore: Send + Sync {
     /// The key of every object under `prefix`, in key order.
     async fn keys(&self, prefix: &str) -> Result<Vec<String>>;
     /// A URL to PUT the object with `content_type` and the pending-upload tag
-    /// (`aws_adapters::photos::upload_tagging`, sent as `x-amz-tagging`): an object never completed expires.
+    /// (`contract::names::upload_tagging`, sent as `x-amz-tagging`): an object never completed expires.
     async fn presign_put(&self, key: &str, content_type: &str, expires_in: std::time::Duration) -> Result<String>;
     /// Removes the pending-upload tag of a completed upload's object, so that it stays.
     async fn clear_upload_tag(&self, key: &str) -> Result<()>;

@@ -14,11 +14,11 @@ use time::OffsetDateTime;
 use crate::error::{Error, Result};
 use crate::grouping::{self, Centre, Member, PhotoFaces, assign};
 use crate::model::{
-    Album, Analysis, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId,
-    Search, Usage, UserName, UserRecord,
+    Album, Analysis, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, Page, Person, PersonChange, PersonId, Search,
+    SearchMatch, Usage, UserName, UserRecord,
 };
 use crate::requests::{self, Allowance};
-use crate::{Events, ImageStore, PhotoStore, UserStore};
+use crate::{AlbumStore, Events, ImageIndex, ImageStore, PersonStore, PhotoStore, UsageStore, UserStore};
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -36,7 +36,7 @@ impl UserStore for MemoryUsers {
     async fn create(&self, user: &UserRecord) -> Result<()> {
         let mut users = locked(&self.users);
         if users.contains_key(&user.user_name) {
-            return Err(Error::Conflict { code: "user_name_taken", message: format!("the user name {} is taken", user.user_name) });
+            return Err(Error::user_name_taken(&user.user_name));
         }
         users.insert(user.user_name.clone(), user.clone());
         Ok(())
@@ -53,10 +53,7 @@ impl UserStore for MemoryUsers {
                 *stored = user.clone();
                 Ok(())
             }
-            _ => Err(Error::Conflict {
-                code: "concurrent_change",
-                message: "the account changed meanwhile (or was deleted); sign in again and retry".into(),
-            }),
+            _ => Err(Error::account_changed()),
         }
     }
 
@@ -227,7 +224,7 @@ impl ImageStore for MemoryImages {
         let mut images = locked(&self.images);
         let key = (record.user_name.clone(), record.id);
         if images.contains_key(&key) {
-            return Err(Error::Conflict { code: "image_exists", message: format!("image {} exists already", record.id) });
+            return Err(Error::image_exists(&record.id));
         }
         Self::check_quota(&images, record, quotas)?;
         images.insert(key, record.clone());
@@ -243,10 +240,7 @@ impl ImageStore for MemoryImages {
         let mut images = locked(&self.images);
         let key = (record.user_name.clone(), record.id);
         if images.get(&key).map(|stored| stored.status) != Some(ImageStatus::Uploading) {
-            return Err(Error::Conflict {
-                code: "upload_not_pending",
-                message: format!("image {} is not waiting for its upload (completed or deleted already)", record.id),
-            });
+            return Err(Error::upload_not_pending(&record.id));
         }
         Self::check_quota(&images, record, quotas)?;
         images.insert(key, record.clone());
@@ -257,43 +251,12 @@ impl ImageStore for MemoryImages {
         Ok(locked(&self.images).get(&(user.clone(), id)).cloned())
     }
 
-    async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
-        let images = locked(&self.images);
-        Ok(page(Self::listed(&images, user, after).cloned(), limit, |record| record.id))
-    }
-
-    async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>> {
-        let images = locked(&self.images);
-        let hits = Self::listed(&images, user, after)
-            .filter(|record| search.labels.iter().all(|wanted| record.labels.iter().any(|label| &label.name == wanted)))
-            .filter(|record| {
-                let on = |person: &PersonId| record.faces.iter().any(|face| face.person_id.as_deref() == Some(&person.to_string()));
-                search.persons.iter().all(on)
-            })
-            .filter(|record| search.words.iter().all(|word| record.words.contains(word)))
-            .filter(|_| !(search.labels.is_empty() && search.persons.is_empty() && search.words.is_empty()))
-            .map(|record| LabelHit {
-                id: record.id,
-                labels: record.labels.iter().map(|label| label.name.clone()).collect(),
-                content_type: record.content_type.clone(),
-                created_at: record.created_at,
-                width: record.width,
-                height: record.height,
-                color: record.color.clone(),
-            });
-        Ok(page(hits, limit, |hit| hit.id))
-    }
-
-    async fn put_analysis(&self, user: &UserName, id: ImageId, analysis: &Analysis) -> Result<bool> {
+    async fn put_analysis(&self, record: &ImageRecord, analysis: &Analysis) -> Result<bool> {
+        let (user, id) = (&record.user_name, record.id);
         let mut images = locked(&self.images);
-        let Some(record) = images.get_mut(&(user.clone(), id)) else { return Ok(false) };
-        record.labels = analysis.labels.clone();
-        record.faces = analysis.face_records();
-        record.text.clone_from(&analysis.text);
-        record.words.clone_from(&analysis.words);
-        record.color.clone_from(&analysis.color);
-        record.status = ImageStatus::Ready;
-        record.failure_reason = None;
+        // No write comes between in memory: the stored record is the one read.
+        let Some(stored) = images.get_mut(&(user.clone(), id)) else { return Ok(false) };
+        *stored = stored.analysed(analysis);
         let descriptors = analysis.faces.iter().map(|face| face.descriptor.clone()).collect();
         locked(&self.people).descriptors.insert((user.clone(), id), descriptors);
         Ok(true)
@@ -303,6 +266,7 @@ impl ImageStore for MemoryImages {
         match locked(&self.images).get_mut(&(user.clone(), id)) {
             Some(record) => {
                 record.color = Some(color.to_owned());
+                record.revision += 1;
                 Ok(true)
             }
             None => Ok(false),
@@ -321,29 +285,58 @@ impl ImageStore for MemoryImages {
         }
     }
 
-    async fn albums(&self, user: &UserName) -> Result<Vec<Album>> {
-        let images = locked(&self.images);
-        let mut albums: BTreeMap<String, Album> = BTreeMap::new();
-        for record in Self::listed(&images, user, None) {
-            for label in &record.labels {
-                let album = albums.entry(label.name.clone()).or_insert_with(|| Album {
-                    label: label.name.clone(),
-                    photos: 0,
-                    cover: Some(record.id),
-                });
-                album.photos += 1;
-            }
-        }
-        let mut albums: Vec<Album> = albums.into_values().collect();
-        albums.sort_by(|a, b| b.photos.cmp(&a.photos).then_with(|| a.label.cmp(&b.label)));
-        Ok(albums)
-    }
-
     async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
         locked(&self.people).ungroup(user, id);
         Ok(locked(&self.images).remove(&(user.clone(), id)))
     }
 
+    async fn delete_all(&self, user: &UserName) -> Result<usize> {
+        let mut images = locked(&self.images);
+        let before = images.len();
+        images.retain(|(owner, _), _| owner != user);
+        let removed = before - images.len();
+        drop(images);
+        let mut people = locked(&self.people);
+        people.persons.retain(|(owner, _), _| owner != user);
+        people.grouped.retain(|(owner, _), _| owner != user);
+        people.descriptors.retain(|(owner, _), _| owner != user);
+        people.engine_faces.retain(|(owner, _), _| owner != user);
+        Ok(removed)
+    }
+}
+
+#[async_trait]
+impl ImageIndex for MemoryImages {
+    async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
+        let images = locked(&self.images);
+        Ok(page(Self::listed(&images, user, after).cloned(), limit, |record| record.id))
+    }
+
+    async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<SearchMatch, ImageId>> {
+        let images = locked(&self.images);
+        let hits = Self::listed(&images, user, after)
+            .filter(|record| search.labels.iter().all(|wanted| record.labels.iter().any(|label| &label.name == wanted)))
+            .filter(|record| {
+                let on = |person: &PersonId| record.faces.iter().any(|face| face.person_id.as_deref() == Some(&person.to_string()));
+                search.persons.iter().all(on)
+            })
+            .filter(|record| search.words.iter().all(|word| record.words.contains(word)))
+            .filter(|_| !(search.labels.is_empty() && search.persons.is_empty() && search.words.is_empty()))
+            .map(|record| SearchMatch {
+                id: record.id,
+                labels: record.labels.iter().map(|label| label.name.clone()).collect(),
+                content_type: record.content_type.clone(),
+                created_at: record.created_at,
+                width: record.width,
+                height: record.height,
+                color: record.color.clone(),
+            });
+        Ok(page(hits, limit, |hit| hit.id))
+    }
+}
+
+#[async_trait]
+impl PersonStore for MemoryImages {
     async fn group_faces(
         &self,
         user: &UserName,
@@ -448,21 +441,31 @@ impl ImageStore for MemoryImages {
         }
         record.faces.get(index).cloned().ok_or_else(not_found)
     }
+}
 
-    async fn delete_all(&self, user: &UserName) -> Result<usize> {
-        let mut images = locked(&self.images);
-        let before = images.len();
-        images.retain(|(owner, _), _| owner != user);
-        let removed = before - images.len();
-        drop(images);
-        let mut people = locked(&self.people);
-        people.persons.retain(|(owner, _), _| owner != user);
-        people.grouped.retain(|(owner, _), _| owner != user);
-        people.descriptors.retain(|(owner, _), _| owner != user);
-        people.engine_faces.retain(|(owner, _), _| owner != user);
-        Ok(removed)
+#[async_trait]
+impl AlbumStore for MemoryImages {
+    async fn albums(&self, user: &UserName) -> Result<Vec<Album>> {
+        let images = locked(&self.images);
+        let mut albums: BTreeMap<String, Album> = BTreeMap::new();
+        for record in Self::listed(&images, user, None) {
+            for label in &record.labels {
+                let album = albums.entry(label.name.clone()).or_insert_with(|| Album {
+                    label: label.name.clone(),
+                    photos: 0,
+                    cover: Some(record.id),
+                });
+                album.photos += 1;
+            }
+        }
+        let mut albums: Vec<Album> = albums.into_values().collect();
+        albums.sort_by(|a, b| b.photos.cmp(&a.photos).then_with(|| a.label.cmp(&b.label)));
+        Ok(albums)
     }
+}
 
+#[async_trait]
+impl UsageStore for MemoryImages {
     async fn usage(&self, user: &UserName) -> Result<Usage> {
         Ok(Self::counted(&locked(&self.images), user))
     }

@@ -7,48 +7,26 @@ use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
 
-/// A user name: 3 to 32 characters, lower-case letters, digits, `-` and `_`, starting with a
-/// letter. It is the user's key everywhere (partition, S3 prefix), so it never changes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct UserName(String);
+/// What a user name may be.
+const USER_NAME_RULE: &str = "a user name has 3 to 32 characters: lower-case letters, digits, '-' and '_', starting with a letter";
+
+fn check_user_name(value: &str) -> std::result::Result<(), String> {
+    let valid = (3..=32).contains(&value.len())
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if valid { Ok(()) } else { Err(USER_NAME_RULE.to_owned()) }
+}
+
+contract::checked_string! {
+    /// A user name: 3 to 32 characters, lower-case letters, digits, `-` and `_`, starting with
+    /// a letter. It is the user's key everywhere (partition, S3 prefix), so it never changes.
+    pub struct UserName, checked by check_user_name;
+}
 
 impl UserName {
+    /// A user name from outside input; `invalid_user_name` otherwise.
     pub fn parse(value: &str) -> Result<Self> {
-        let valid = (3..=32).contains(&value.len())
-            && value.starts_with(|c: char| c.is_ascii_lowercase())
-            && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-        if valid {
-            Ok(Self(value.to_owned()))
-        } else {
-            Err(Error::invalid(
-                "invalid_user_name",
-                "a user name has 3 to 32 characters: lower-case letters, digits, '-' and '_', starting with a letter",
-            ))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for UserName {
-    type Error = String;
-    fn try_from(value: String) -> std::result::Result<Self, String> {
-        Self::parse(&value).map_err(|err| err.to_string())
-    }
-}
-
-impl From<UserName> for String {
-    fn from(value: UserName) -> String {
-        value.0
-    }
-}
-
-impl fmt::Display for UserName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        value.parse().map_err(|_| Error::invalid("invalid_user_name", USER_NAME_RULE))
     }
 }
 
@@ -169,9 +147,10 @@ pub struct Label {
     pub confidence: f32,
 }
 
-/// A face's box, as fractions of the photo's width and height (so it holds at any size).
+/// A region of a photo (a face's box, a line of text's), as fractions of the photo's width
+/// and height, so that it holds at any size.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct FaceBox {
+pub struct PhotoRegion {
     pub left: f32,
     pub top: f32,
     pub width: f32,
@@ -181,7 +160,7 @@ pub struct FaceBox {
 /// A face an engine found, before it is stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoundFace {
-    pub bounds: FaceBox,
+    pub bounds: PhotoRegion,
     /// The detector's confidence, 0 to 1.
     pub score: f32,
     /// Where faces of one person lie close (Euclidean distance); empty when the engine keeps
@@ -195,7 +174,7 @@ pub struct FoundFace {
 
 impl FoundFace {
     /// A face found by a descriptor (the built-in engine).
-    pub fn described(bounds: FaceBox, score: f32, descriptor: Vec<f32>) -> Self {
+    pub fn described(bounds: PhotoRegion, score: f32, descriptor: Vec<f32>) -> Self {
         Self { bounds, score, descriptor, engine_id: None, matches: Vec::new() }
     }
 
@@ -220,7 +199,7 @@ pub struct FaceMatch {
 pub struct Face {
     pub index: u32,
     #[serde(rename = "box")]
-    pub bounds: FaceBox,
+    pub bounds: PhotoRegion,
     pub score: f32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub person_id: Option<String>,
@@ -340,7 +319,7 @@ pub struct TextLine {
     pub text: String,
     /// As fractions of the photo's width and height, like a face's box.
     #[serde(rename = "box")]
-    pub bounds: FaceBox,
+    pub bounds: PhotoRegion,
     /// 0 to 1.
     pub confidence: f32,
 }
@@ -411,9 +390,29 @@ pub struct ImageRecord {
     /// The average colour (`#rrggbb`), set by the analysis that wrote the thumbnail and preview
     /// ([`thumbnail_key`], [`preview_key`]); none before (photos analysed earlier have none).
     pub color: Option<String>,
+    /// How many times the record was written since its upload: a store writes a record read
+    /// at revision n only if it is still at n (and makes it n + 1), so that an analysis, a
+    /// correction and a deletion racing each other can neither lose a write nor count twice.
+    pub revision: u64,
 }
 
 impl ImageRecord {
+    /// The record once `analysis` is stored: what was found in the photo, and ready. The one
+    /// place an analysis becomes a record, whichever store keeps it.
+    pub fn analysed(&self, analysis: &Analysis) -> ImageRecord {
+        ImageRecord {
+            labels: analysis.labels.clone(),
+            faces: analysis.face_records(),
+            text: analysis.text.clone(),
+            words: analysis.words.clone(),
+            color: analysis.color.clone(),
+            status: ImageStatus::Ready,
+            failure_reason: None,
+            revision: self.revision + 1,
+            ..self.clone()
+        }
+    }
+
     /// The object's key: always under the owner's prefix, never from client input.
     pub fn object_key(&self) -> String {
         object_key(&self.user_name, self.id)
@@ -444,9 +443,9 @@ pub fn is_face_crop_key(key: &str) -> bool {
     key.rsplit_once('/').is_some_and(|(photo, name)| photo.contains('/') && name.starts_with("face-"))
 }
 
-/// One match of a label search.
+/// One photo a search found (by labels, persons and words): what a result shows of it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LabelHit {
+pub struct SearchMatch {
     pub id: ImageId,
     pub labels: Vec<String>,
     pub content_type: String,
@@ -466,9 +465,35 @@ pub struct Search {
     pub words: Vec<String>,
 }
 
+/// An AND search over more terms (labels, persons and words together) than this is refused.
+pub const MAX_SEARCH_TERMS: usize = 10;
+
 impl Search {
     pub fn labels(labels: &[String]) -> Self {
         Self { labels: labels.to_vec(), ..Self::default() }
+    }
+
+    /// A search from what a client asked: labels and words normalised ([`normalize_label`],
+    /// [`normalize_word`]), person ids parsed, each term once, 1 to [`MAX_SEARCH_TERMS`] in all.
+    pub fn of_terms(labels: &[String], persons: &[String], words: &[String]) -> Result<Search> {
+        let mut labels = labels.iter().map(|label| normalize_label(label)).collect::<Result<Vec<_>>>()?;
+        labels.sort();
+        labels.dedup();
+        let mut persons = persons.iter().map(|person| PersonId::parse(person)).collect::<Result<Vec<_>>>()?;
+        persons.sort();
+        persons.dedup();
+        let invalid_word = || Error::invalid("invalid_text", format!("a word has 1 to {MAX_WORD_CHARS} letters or digits"));
+        let mut words = words.iter().map(|word| normalize_word(word).ok_or_else(invalid_word)).collect::<Result<Vec<_>>>()?;
+        words.sort();
+        words.dedup();
+        let count = labels.len() + persons.len() + words.len();
+        if count == 0 || count > MAX_SEARCH_TERMS {
+            return Err(Error::invalid(
+                "invalid_labels",
+                format!("search takes 1 to {MAX_SEARCH_TERMS} labels, persons and words: ?label=cat&person=<id>&text=invoice"),
+            ));
+        }
+        Ok(Search { labels, persons, words })
     }
 }
 
@@ -522,7 +547,7 @@ mod tests {
     fn a_photos_words_are_distinct_most_confident_lines_first_and_bounded() {
         let line = |text: &str, confidence: f32| TextLine {
             text: text.into(),
-            bounds: FaceBox { left: 0.0, top: 0.0, width: 1.0, height: 0.1 },
+            bounds: PhotoRegion { left: 0.0, top: 0.0, width: 1.0, height: 0.1 },
             confidence,
         };
         let lines = [line("the coins and the", 0.7), line("The Markers!", 0.99)];

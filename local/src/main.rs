@@ -17,9 +17,9 @@ use aws_adapters::sdk;
 use aws_adapters::stack::from_deployed;
 use aws_adapters::{DynamoImages, DynamoUsers, S3Photos};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use contract::LabelerEngine;
+use contract::VisionEngine;
 use contract::names::stack_name_of_tier;
-use domain::ImageStore;
+use domain::ImageIndex;
 use domain::accounts::users_with_prefix;
 use runtime::{api, services};
 
@@ -72,11 +72,11 @@ enum Engine {
     Rekognition,
 }
 
-impl From<Engine> for LabelerEngine {
+impl From<Engine> for VisionEngine {
     fn from(engine: Engine) -> Self {
         match engine {
-            Engine::Builtin => LabelerEngine::Builtin,
-            Engine::Rekognition => LabelerEngine::Rekognition,
+            Engine::Builtin => VisionEngine::Builtin,
+            Engine::Rekognition => VisionEngine::Rekognition,
         }
     }
 }
@@ -143,7 +143,7 @@ async fn backfill(stack: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(stack: &str, port: u16, analysis: Option<(Option<LabelerEngine>, usize)>) -> anyhow::Result<()> {
+async fn serve(stack: &str, port: u16, analysis: Option<(Option<VisionEngine>, usize)>) -> anyhow::Result<()> {
     let aws = sdk::config().await;
     let config = from_deployed(&aws_sdk_lambda::Client::new(&aws), stack).await?;
     let poller = match analysis {

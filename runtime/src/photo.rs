@@ -15,14 +15,7 @@ pub const SUPPORTED: &[(&str, ImageFormat)] =
 /// How much of an object is read to inspect it: enough for headers and EXIF.
 pub const INSPECT_BYTES: u64 = 1024 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PhotoFacts {
-    pub content_type: &'static str,
-    pub width: u32,
-    pub height: u32,
-    /// EXIF DateTimeOriginal as `YYYY-MM-DDTHH:MM:SS` (local time of the camera).
-    pub taken_at: Option<String>,
-}
+pub use domain::photos::PhotoFacts;
 
 fn unsupported_message() -> String {
     let names: Vec<&str> = SUPPORTED.iter().map(|(name, _)| *name).collect();

@@ -9,11 +9,11 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use domain::accounts::{self, NewAccount};
 use domain::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
-use domain::{AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, UserName, UserStore};
+use domain::{AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, PersonStore, UserName, UserStore};
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
 use runtime::config::{
-    FaceSettings, Features, LabelerEngine, LabelerSettings, Limit, QuotaSettings, RequestLimits, StackConfig, TextSettings, TierSettings,
+    FaceSettings, Features, LabelerSettings, Limit, QuotaSettings, RequestLimits, StackConfig, TextSettings, TierSettings, VisionEngine,
 };
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -32,7 +32,7 @@ struct App {
 fn settings(photos_per_user: Limit, max_photo_bytes: u64) -> TierSettings {
     TierSettings {
         features: Features { labels: true, faces: false, text: false },
-        labeler: LabelerSettings { engine: LabelerEngine::Builtin, max_labels: 10, min_confidence: 50 },
+        labeler: LabelerSettings { engine: VisionEngine::Builtin, max_labels: 10, min_confidence: 50 },
         quotas: QuotaSettings { photos_per_user, bytes_per_user: Limit::Unlimited, max_photo_bytes },
         faces: FaceSettings::default(),
         text: TextSettings::default(),
@@ -262,7 +262,7 @@ async fn another_users_image_is_a_404_and_crafted_ids_are_400() {
 /// faces change together; bad requests are 400s, other users' ids 404s.
 #[tokio::test]
 async fn persons_merge_and_faces_move_on_the_users_word() {
-    use domain::{Analysis, FaceBox, FoundFace, ImageId, ImageStore, UserName};
+    use domain::{Analysis, FoundFace, ImageId, ImageStore, PhotoRegion, UserName};
     let app = app();
     let alice = app.user("alice").await;
     let mallory = app.user("mallory").await;
@@ -272,9 +272,15 @@ async fn persons_merge_and_faces_move_on_the_users_word() {
     for offset in [0.0, 5.0] {
         let (_, reply) = app.upload(&alice).await;
         let id = ImageId::parse(reply["id"].as_str().unwrap()).unwrap();
-        let face = FoundFace::described(FaceBox { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, 0.9, vec![offset; 128]);
+        let face = FoundFace::described(PhotoRegion { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, 0.9, vec![offset; 128]);
         let persons = app.images.group_faces(&user, id, std::slice::from_ref(&face), &[true], 0.4).await.unwrap();
-        app.images.put_analysis(&user, id, &Analysis { faces: vec![face], persons, ..Analysis::default() }).await.unwrap();
+        app.images
+            .put_analysis(
+                &app.images.get(&user, id).await.unwrap().unwrap(),
+                &Analysis { faces: vec![face], persons, ..Analysis::default() },
+            )
+            .await
+            .unwrap();
         photos.push(id);
     }
     let person_of = |id: ImageId| {
@@ -351,7 +357,7 @@ async fn persons_merge_and_faces_move_on_the_users_word() {
 /// account deletes the user's collection.
 #[tokio::test]
 async fn deletions_reach_the_engines_face_collection() {
-    use domain::{Analysis, FaceBox, FoundFace, ImageId, ImageStore};
+    use domain::{Analysis, FoundFace, ImageId, ImageStore, PhotoRegion};
     let app = app();
     let alice = app.user("alice").await;
     let user = UserName::parse("alice").unwrap();
@@ -359,9 +365,12 @@ async fn deletions_reach_the_engines_face_collection() {
     let id = ImageId::parse(reply["id"].as_str().unwrap()).unwrap();
     let face = FoundFace {
         engine_id: Some("rekognition-face".into()),
-        ..FoundFace::described(FaceBox { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, 0.9, Vec::new())
+        ..FoundFace::described(PhotoRegion { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, 0.9, Vec::new())
     };
-    app.images.put_analysis(&user, id, &Analysis { faces: vec![face], ..Analysis::default() }).await.unwrap();
+    app.images
+        .put_analysis(&app.images.get(&user, id).await.unwrap().unwrap(), &Analysis { faces: vec![face], ..Analysis::default() })
+        .await
+        .unwrap();
     let (status, _) = app.send(Method::DELETE, &format!("/images/{id}"), Some(&alice), None, vec![]).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = app.send(Method::DELETE, "/users/me", Some(&alice), None, vec![]).await;
@@ -495,7 +504,7 @@ async fn the_gallery_is_served_with_its_policy_and_photos_carry_their_renditions
     let user = UserName::parse("gail").unwrap();
     let analysis =
         Analysis { labels: vec![Label { name: "cat".into(), confidence: 90.0 }], color: Some("#806040".into()), ..Analysis::default() };
-    app.images.put_analysis(&user, ImageId::parse(&id).unwrap(), &analysis).await.unwrap();
+    app.images.put_analysis(&app.images.get(&user, ImageId::parse(&id).unwrap()).await.unwrap().unwrap(), &analysis).await.unwrap();
     let (_, listed) = app.json(Method::GET, "/images", Some(&token), json!({})).await;
     let item = &listed["items"][0];
     assert_eq!(item["color"], "#806040");

@@ -13,8 +13,8 @@ use aws_adapters::DynamoImages;
 use aws_adapters::images::bulk::{album_items, analysed_items};
 use axum::http::{Method, StatusCode};
 use common::api::{Api, fixture, http};
-use domain::{Analysis, FoundFace, ImageId, ImageStore, PersonId, UserName};
-use runtime::config::LabelerEngine;
+use domain::{AlbumStore, Analysis, FoundFace, ImageId, ImageStore, PersonId, UserName};
+use runtime::config::VisionEngine;
 use serde_json::{Value, json};
 
 fn ids(reply: &common::api::Reply) -> Vec<String> {
@@ -164,7 +164,7 @@ async fn undecodable_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
     assert!(queue.messages.unwrap_or_default().is_empty(), "failed photos' messages were not acknowledged");
 
     // The same NewImage message again: nothing is added or counted twice.
-    let engines = analyzer::services::engines(&api.config, LabelerEngine::Builtin, &api.sdk).unwrap();
+    let engines = analyzer::services::engines(&api.config, VisionEngine::Builtin, &api.sdk).unwrap();
     let analyzer = analyzer::services::analyzer(&api.config, &api.sdk, engines);
     let items = api.image_items().await.len();
     let counts = albums(&api, &token).await;
@@ -178,15 +178,15 @@ async fn undecodable_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
     let id = ImageId::parse(&good).unwrap();
     let record = store.get(&user, id).await.unwrap().unwrap();
     let again = Analysis { labels: record.labels.clone(), ..Analysis::default() };
-    assert!(store.put_analysis(&user, id, &again).await.unwrap());
+    assert!(store.put_analysis(&store.get(&user, id).await.unwrap().unwrap(), &again).await.unwrap());
     assert_eq!(api.image_items().await.len(), items);
     assert_eq!(albums(&api, &token).await, counts);
 
     // An image deleted before (or while) its analysis runs leaves nothing behind.
     let doomed = api.upload(&token, "image/png", fixture("motorcycle_left.png")).await;
+    let doomed_record = store.get(&user, ImageId::parse(&doomed).unwrap()).await.unwrap().unwrap();
     assert_eq!(api.call(Method::DELETE, &format!("/images/{doomed}"), Some(&token), None).await.status, StatusCode::NO_CONTENT);
-    let doomed_id = ImageId::parse(&doomed).unwrap();
-    assert!(!store.put_analysis(&user, doomed_id, &again).await.unwrap());
+    assert!(!store.put_analysis(&doomed_record, &again).await.unwrap());
     poller.poll_once().await.unwrap();
     let leftovers: Vec<_> = api.image_items().await.into_iter().filter(|item| format!("{item:?}").contains(&doomed)).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
@@ -250,7 +250,7 @@ async fn the_rekognition_engine_sends_detect_labels_with_the_tier_limits() {
         assert!(label.confidence >= settings.min_confidence as f32, "{label:?}");
     }
     // The tier's settings pick the engine: the analyzer of this stack uses Rekognition.
-    assert_eq!(settings.engine, LabelerEngine::Rekognition);
+    assert_eq!(settings.engine, VisionEngine::Rekognition);
     let analyzer: Analyzer =
         analyzer::services::analyzer(&api.config, &api.sdk, analyzer::Engines::labels_only(std::sync::Arc::new(labeler)));
     let token = api.user("jack").await;
@@ -326,9 +326,9 @@ async fn faces_of_a_group_photo_are_stored_rewritten_and_deleted_with_it() {
         ..Analysis::default()
     };
     let items = api.image_items().await.len();
-    assert!(store.put_analysis(&user, id, &found(3)).await.unwrap());
+    assert!(store.put_analysis(&store.get(&user, id).await.unwrap().unwrap(), &found(3)).await.unwrap());
     assert_eq!(api.image_items().await.len(), items);
-    assert!(store.put_analysis(&user, id, &found(2)).await.unwrap());
+    assert!(store.put_analysis(&store.get(&user, id).await.unwrap().unwrap(), &found(2)).await.unwrap());
     assert_eq!(face_items(&api.image_items().await), [128, 128]);
     assert_eq!(store.get(&user, id).await.unwrap().unwrap().faces.len(), 2);
 

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use aws_adapters::DynamoImages;
 use axum::http::{Method, StatusCode};
 use common::api::{Api, captured_logs, fixture, http, png, put_as_ticket};
-use domain::{Analysis, ImageId, ImageStore, Label, UserName};
+use domain::{Analysis, ImageId, ImageStore, Label, UsageStore, UserName};
 use futures::future::join_all;
 use runtime::auth::token::TokenSigner;
 use serde_json::json;
@@ -217,13 +217,13 @@ async fn search_finds_images_by_every_label_from_the_index_and_delete_leaves_not
     let cup = api.upload(&token, "image/png", png(2, 2, 3)).await;
     for (id, labels) in [(&cat, ["cat", "animal", "pet"]), (&dog, ["dog", "animal", "pet"]), (&cup, ["cup", "coffee", "drink"])] {
         let analysis = Analysis { labels: labels.map(label).to_vec(), ..Analysis::default() };
-        let written = store.put_analysis(&user, ImageId::parse(id).unwrap(), &analysis).await.unwrap();
+        let written = store.put_analysis(&store.get(&user, ImageId::parse(id).unwrap()).await.unwrap().unwrap(), &analysis).await.unwrap();
         assert!(written);
     }
     // Writing the same labels again (a redelivery) adds nothing.
     let items_before = api.image_items().await.len();
     let again = Analysis { labels: ["cat", "animal", "pet"].map(label).to_vec(), ..Analysis::default() };
-    store.put_analysis(&user, ImageId::parse(&cat).unwrap(), &again).await.unwrap();
+    store.put_analysis(&store.get(&user, ImageId::parse(&cat).unwrap()).await.unwrap().unwrap(), &again).await.unwrap();
     assert_eq!(api.image_items().await.len(), items_before);
 
     let ids = |reply: &common::api::Reply| -> Vec<String> {

@@ -199,7 +199,7 @@ async fn photos_of_one_face_make_one_person_and_a_group_one_each() {
 #[tokio::test]
 async fn concurrent_grouping_of_one_new_face_makes_one_person_and_redelivery_adds_nothing() {
     use aws_adapters::DynamoImages;
-    use domain::{FaceBox, FoundFace, ImageId, ImageStore, UserName};
+    use domain::{FoundFace, ImageId, PersonStore, PhotoRegion, UserName};
     let api = Api::deploy("CORE_USER", "PEOPLE_LOCK", &[]).await;
     let token = api.user("nina").await;
     let mut ids = Vec::new();
@@ -211,7 +211,7 @@ async fn concurrent_grouping_of_one_new_face_makes_one_person_and_redelivery_add
     let user = UserName::parse("nina").unwrap();
     let face = |offset: f32| {
         FoundFace::described(
-            FaceBox { left: 0.1, top: 0.1, width: 0.5, height: 0.5 },
+            PhotoRegion { left: 0.1, top: 0.1, width: 0.5, height: 0.5 },
             0.9,
             (0..128).map(|i| if i == 0 { offset } else { 0.0 }).collect(),
         )

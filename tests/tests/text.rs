@@ -79,9 +79,9 @@ async fn words_in_photos_are_shown_searched_and_deleted_with_them() {
     let record = store.get(&user, id).await.unwrap().unwrap();
     let again = |words: Vec<String>| Analysis { labels: record.labels.clone(), text: record.text.clone(), words, ..Analysis::default() };
     let items = api.image_items().await.len();
-    assert!(store.put_analysis(&user, id, &again(record.words.clone())).await.unwrap());
+    assert!(store.put_analysis(&store.get(&user, id).await.unwrap().unwrap(), &again(record.words.clone())).await.unwrap());
     assert_eq!(api.image_items().await.len(), items);
-    assert!(store.put_analysis(&user, id, &again(vec!["segmentation".into()])).await.unwrap());
+    assert!(store.put_analysis(&store.get(&user, id).await.unwrap().unwrap(), &again(vec!["segmentation".into()])).await.unwrap());
     assert_eq!(api.image_items().await.len(), items - (record.words.len() - 1));
     assert_eq!(found(&api, &token, "text=markers").await, [cat_and_page.clone(), turned.clone()]);
 

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use image::RgbImage;
 use ndarray::Array4;
 
-use super::{FaceBox, FaceFinder, FoundFace, PhotoOf};
+use super::{FaceFinder, FoundFace, PhotoOf, PhotoRegion};
 use crate::engine::{Model, off_async};
 use crate::geometry::{Bounds, suppress};
 use crate::pixels::resize;
@@ -174,7 +174,7 @@ impl BuiltinFaces {
                 let [x0, y0, x1, y1] = face.bounds;
                 let (x0, y0) = (x0.clamp(0.0, width), y0.clamp(0.0, height));
                 let (x1, y1) = (x1.clamp(0.0, width), y1.clamp(0.0, height));
-                let bounds = FaceBox { left: x0 / width, top: y0 / height, width: (x1 - x0) / width, height: (y1 - y0) / height };
+                let bounds = PhotoRegion { left: x0 / width, top: y0 / height, width: (x1 - x0) / width, height: (y1 - y0) / height };
                 Ok(FoundFace::described(bounds, face.score, self.describe(photo, &face)?))
             })
             .collect()

@@ -3,7 +3,7 @@
 
 use image::RgbImage;
 
-use super::FaceBox;
+use super::PhotoRegion;
 use crate::pixels::{jpeg, resize};
 use domain::Result;
 
@@ -13,7 +13,7 @@ const MARGIN: f32 = 1.6;
 const QUALITY: u8 = 85;
 
 /// The JPEG crop of a face of `photo`.
-pub fn face_crop(photo: &RgbImage, bounds: &FaceBox) -> Result<Vec<u8>> {
+pub fn face_crop(photo: &RgbImage, bounds: &PhotoRegion) -> Result<Vec<u8>> {
     let (width, height) = (photo.width() as f32, photo.height() as f32);
     let side = (bounds.width * width).max(bounds.height * height) * MARGIN;
     let side = side.clamp(1.0, width.min(height));
@@ -33,7 +33,8 @@ mod tests {
     #[test]
     fn a_crop_is_a_small_square_jpeg_even_at_the_edge() {
         let photo = RgbImage::from_pixel(1000, 600, image::Rgb([10, 200, 30]));
-        for bounds in [FaceBox { left: 0.4, top: 0.3, width: 0.2, height: 0.3 }, FaceBox { left: 0.95, top: 0.9, width: 0.05, height: 0.1 }]
+        for bounds in
+            [PhotoRegion { left: 0.4, top: 0.3, width: 0.2, height: 0.3 }, PhotoRegion { left: 0.95, top: 0.9, width: 0.05, height: 0.1 }]
         {
             let crop = image::load_from_memory(&face_crop(&photo, &bounds).unwrap()).unwrap();
             assert_eq!((crop.width(), crop.height()), (CROP_SIDE, CROP_SIDE), "{bounds:?}");

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use image::RgbImage;
 
 pub use domain::grouping::distance;
-pub use domain::{FaceBox, FoundFace};
+pub use domain::{FoundFace, PhotoRegion};
 use domain::{ImageId, Result, UserName};
 
 /// Which photo of whose the faces are: an engine that keeps faces (Rekognition) files them

@@ -14,7 +14,7 @@ use ndarray::Array4;
 use super::{TextFinder, TextLine};
 use crate::engine::{Model, off_async};
 use crate::pixels::resize;
-use domain::{Error, FaceBox, Result};
+use domain::{Error, PhotoRegion, Result};
 
 const DETECTOR: &[u8] = include_bytes!("../../../models/text_detect_ppocrv6_small.onnx");
 const RECOGNISER: &[u8] = include_bytes!("../../../models/text_recognise_ppocrv6_small.onnx");
@@ -80,7 +80,7 @@ impl BuiltinText {
         let mut lines = Vec::new();
         for region in self.detect(photo)? {
             let Some((text, confidence)) = self.read(photo, region)? else { continue };
-            let bounds = FaceBox {
+            let bounds = PhotoRegion {
                 left: region.left / width,
                 top: region.top / height,
                 width: (region.right - region.left) / width,

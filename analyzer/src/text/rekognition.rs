@@ -12,7 +12,7 @@ use image::RgbImage;
 use super::{TextFinder, TextLine};
 use crate::labeler::rekognition::JPEG_QUALITY;
 use crate::pixels::jpeg;
-use domain::{FaceBox, Result};
+use domain::{PhotoRegion, Result};
 
 /// The photo's longest side as sent: its JPEG stays under DetectText's 5 MB.
 pub const PHOTO_SIDE: u32 = 1920;
@@ -45,7 +45,7 @@ impl TextFinder for RekognitionText {
             .filter_map(|detection| {
                 let text = detection.detected_text()?.trim().to_owned();
                 let bounds = detection.geometry().and_then(|geometry| geometry.bounding_box());
-                let bounds = FaceBox {
+                let bounds = PhotoRegion {
                     left: side(bounds.and_then(|b| b.left)),
                     top: side(bounds.and_then(|b| b.top)),
                     width: side(bounds.and_then(|b| b.width)),

@@ -5,6 +5,9 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
+use async_trait::async_trait;
+use domain::{AlbumStore, ImageIndex};
+
 use super::DynamoImages;
 use super::keys::{ALBUM_PREFIX, AlbumItem, album_sk};
 use crate::aws_error;
@@ -69,7 +72,7 @@ impl DynamoImages {
                 continue;
             }
             if album.cover == Some(id.to_string()) {
-                let newest = self.search_entries(user, &Search::labels(std::slice::from_ref(&label.name)), 1, None).await?;
+                let newest = self.search(user, &Search::labels(std::slice::from_ref(&label.name)), 1, None).await?;
                 if let Some(hit) = newest.items.first() {
                     // Best effort: a cover that lags one deletion behind is harmless.
                     self.client
@@ -87,8 +90,11 @@ impl DynamoImages {
         }
         Ok(())
     }
+}
 
-    pub(super) async fn read_albums(&self, user: &UserName) -> Result<Vec<Album>> {
+#[async_trait]
+impl AlbumStore for DynamoImages {
+    async fn albums(&self, user: &UserName) -> Result<Vec<Album>> {
         let mut albums = Vec::new();
         for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(ALBUM_PREFIX)).await? {
             let album: AlbumItem = from_item(item)?;

@@ -8,7 +8,7 @@ use super::persons::{grouped_item, person_item};
 use crate::dynamo::{self, Item, put_request, to_item};
 use domain::error::{Error, Result};
 use domain::grouping::Member;
-use domain::model::{Album, Face, FaceBox, ImageId, ImageRecord, ImageStatus, PersonId, UserName};
+use domain::model::{Album, Face, ImageId, ImageRecord, ImageStatus, PersonId, PhotoRegion, UserName};
 
 /// The items of an analysed photo (its record and one index entry per label), exactly as an
 /// upload followed by its analysis leaves them. The user's usage and album counters are not
@@ -17,7 +17,7 @@ pub fn analysed_items(record: &ImageRecord) -> Result<Vec<Item>> {
     let mut record = record.clone();
     record.status = ImageStatus::Ready;
     record.failure_reason = None;
-    let mut items = vec![to_item(ImageItem::of(&record, 1))?];
+    let mut items = vec![to_item(ImageItem::of(&ImageRecord { revision: 1, ..record.clone() }))?];
     items.extend(label_entries(&record)?);
     Ok(items)
 }
@@ -48,7 +48,7 @@ pub fn people_items(user: &UserName, members: &[Member], faces: &[(ImageId, Pers
         items.push(grouped_item(user, *image, &vec![(Some(*person), descriptor.clone())])?);
         let face = Face {
             index: 0,
-            bounds: FaceBox { left: 0.25, top: 0.25, width: 0.5, height: 0.5 },
+            bounds: PhotoRegion { left: 0.25, top: 0.25, width: 0.5, height: 0.5 },
             score: 0.99,
             person_id: Some(person.to_string()),
             engine_id: None,

@@ -3,9 +3,9 @@
 //! - `image#<id>`: the record; listed through index `entries` under `<user>#image`
 //!   (uploading records have no `entry_pk`, so the sparse index leaves them out, and carry
 //!   `expires_at` for the table's TTL);
-//! - `image#<id>#label#<label>`: one entry per label, found through index `entries` under
-//!   `<user>#label#<label>`, carrying the image's whole label set for AND searches
-//!   (persons and words will be `#person#` and `#word#` entries, each in a file beside this);
+//! - `image#<id>#label#<label>`, `#person#<id>`, `#word#<word>`: one entry per label, person
+//!   and word, found through index `entries` under `<user>#label#<label>` (and `#person#`,
+//!   `#word#`), carrying what an AND search that reads it filters by ([`EntryItem`]);
 //! - `image#<id>#face#<n>`: one item per face (most confident first), with its descriptor;
 //! - `usage`: the user's photo and byte counters ([`super::quotas`]);
 //! - `album#<label>`: an album's photo count and cover ([`super::albums`]).
@@ -28,6 +28,12 @@ pub const SAME_VERSION: &str = "attribute_exists(pk) AND (attribute_not_exists(a
 
 pub fn record_sk(id: ImageId) -> String {
     format!("image#{id}")
+}
+
+/// The prefix of every item that belongs to an image besides its record: entries, faces, the
+/// grouping marker.
+pub fn items_prefix(id: ImageId) -> String {
+    format!("{}#", record_sk(id))
 }
 
 pub fn label_sk(id: ImageId, label: &str) -> String {
@@ -119,14 +125,15 @@ pub struct ImageItem {
     /// Epoch seconds; the table's TTL removes abandoned upload records. Named by the contract.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
-    /// Bumped by every write of labels: the condition that keeps album counts exact when an
-    /// analysis and a deletion (or two deliveries) race.
+    /// The record's revision ([`ImageRecord::revision`]): the condition that keeps album counts
+    /// exact when an analysis and a deletion (or two deliveries) race. (Its name predates the
+    /// revision's other uses; stored items keep it.)
     #[serde(default)]
     pub analysis_version: u64,
 }
 
 impl ImageItem {
-    pub fn of(record: &ImageRecord, analysis_version: u64) -> Self {
+    pub fn of(record: &ImageRecord) -> Self {
         let listed = record.status != ImageStatus::Uploading;
         Self {
             pk: record.user_name.to_string(),
@@ -148,7 +155,7 @@ impl ImageItem {
             entry_pk: listed.then(|| images_entry(&record.user_name)),
             entry_sk: listed.then(|| record.id.to_string()),
             expires_at: (!listed).then(|| (record.created_at + UPLOAD_RECORD_LIFETIME).unix_timestamp()),
-            analysis_version,
+            analysis_version: record.revision,
         }
     }
 
@@ -169,6 +176,7 @@ impl ImageItem {
             text: self.text,
             words: self.words,
             color: self.color,
+            revision: self.analysis_version,
         })
     }
 }
@@ -243,8 +251,12 @@ pub struct AlbumItem {
 }
 
 /// An image's entry in index `entries` under one of its labels, persons or words (`term`),
-/// carrying the image's whole label, person and word sets, so that an AND search reads one
-/// partition's entries and filters by the other terms.
+/// carrying what a search that reads it can filter by, so that an AND search reads one
+/// partition's entries ([`super::search`]) and no entry carries more: every entry the labels
+/// (a hit shows them); a person's also the persons after it in sort order and every word (a
+/// search naming persons reads its first person's entries, whatever else it names); a word's
+/// also the words after it (a search naming words and no person reads its first word's); a
+/// label's nothing more (only a search of labels alone reads a label's, the rarest one's).
 #[derive(Debug, Serialize)]
 struct EntryItem<'a, T: Serialize> {
     pk: &'a str,
@@ -255,8 +267,10 @@ struct EntryItem<'a, T: Serialize> {
     #[serde(flatten)]
     term: T,
     labels: &'a [String],
-    persons: &'a [String],
-    words: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    persons: Option<Vec<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    words: Option<Vec<&'a str>>,
     content_type: &'a str,
     created_at: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -283,14 +297,26 @@ struct WordTerm<'a> {
     word: &'a str,
 }
 
-/// The entries of an analysed record under `terms`: each its sort key, its index partition
-/// and its term.
-fn entries<T: Serialize>(record: &ImageRecord, terms: impl Iterator<Item = (String, String, T)>) -> Result<Vec<Item>> {
+/// What an entry carries besides the labels: the terms a search that reads it can filter by.
+#[derive(Debug, Default)]
+struct Carried<'a> {
+    persons: Option<Vec<&'a str>>,
+    words: Option<Vec<&'a str>>,
+}
+
+/// The terms after `term` in sort order: a search reads the entries of its first person (or
+/// word) in sort order and filters by the others, which all come after it.
+fn after<'a>(terms: &'a [String], term: &str) -> Vec<&'a str> {
+    terms.iter().map(String::as_str).filter(|other| *other > term).collect()
+}
+
+/// The entries of an analysed record under `terms`: each its sort key, its index partition,
+/// its term and what it carries.
+fn entries<'a, T: Serialize>(record: &ImageRecord, terms: impl Iterator<Item = (String, String, T, Carried<'a>)>) -> Result<Vec<Item>> {
     let (user, created_at) = (record.user_name.to_string(), rfc3339(record.created_at));
     let labels: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
-    let persons = persons_of(record);
     terms
-        .map(|(sk, entry_pk, term)| {
+        .map(|(sk, entry_pk, term, carried)| {
             to_item(EntryItem {
                 pk: &user,
                 sk,
@@ -299,8 +325,8 @@ fn entries<T: Serialize>(record: &ImageRecord, terms: impl Iterator<Item = (Stri
                 image_id: record.id.to_string(),
                 term,
                 labels: &labels,
-                persons: &persons,
-                words: &record.words,
+                persons: carried.persons,
+                words: carried.words,
                 content_type: &record.content_type,
                 created_at: &created_at,
                 width: record.width,
@@ -311,22 +337,31 @@ fn entries<T: Serialize>(record: &ImageRecord, terms: impl Iterator<Item = (Stri
         .collect()
 }
 
-/// One entry per label of an analysed record.
+/// One entry per label of an analysed record; a search of labels alone reads the rarest
+/// label's (not the first in sort order), so each carries every label and nothing more.
 pub fn label_entries(record: &ImageRecord) -> Result<Vec<Item>> {
     let (id, user) = (record.id, &record.user_name);
     entries(
         record,
         record.labels.iter().map(|label| {
-            (label_sk(id, &label.name), label_entry(user, &label.name), LabelTerm { label: &label.name, confidence: label.confidence })
+            let term = LabelTerm { label: &label.name, confidence: label.confidence };
+            (label_sk(id, &label.name), label_entry(user, &label.name), term, Carried::default())
         }),
     )
 }
 
-/// One entry per person on an analysed record.
+/// One entry per person on an analysed record, carrying the persons after it and every word.
 pub fn person_entries(record: &ImageRecord) -> Result<Vec<Item>> {
     let (id, user) = (record.id, &record.user_name);
     let persons = persons_of(record);
-    entries(record, persons.iter().map(|person| (person_sk(id, person), person_entry(user, person), PersonTerm { person_id: person })))
+    let words: Vec<&str> = record.words.iter().map(String::as_str).collect();
+    entries(
+        record,
+        persons.iter().map(|person| {
+            let carried = Carried { persons: Some(after(&persons, person)), words: Some(words.clone()) };
+            (person_sk(id, person), person_entry(user, person), PersonTerm { person_id: person }, carried)
+        }),
+    )
 }
 
 /// Every index entry of an analysed record: one per label, person and word.
@@ -337,10 +372,16 @@ pub fn entries_of(record: &ImageRecord) -> Result<Vec<Item>> {
     Ok(entries)
 }
 
-/// One entry per word an analysed record is found by.
+/// One entry per word an analysed record is found by, carrying the words after it.
 pub fn word_entries(record: &ImageRecord) -> Result<Vec<Item>> {
     let (id, user) = (record.id, &record.user_name);
-    entries(record, record.words.iter().map(|word| (word_sk(id, word), word_entry(user, word), WordTerm { word })))
+    entries(
+        record,
+        record.words.iter().map(|word| {
+            let carried = Carried { persons: None, words: Some(after(&record.words, word)) };
+            (word_sk(id, word), word_entry(user, word), WordTerm { word }, carried)
+        }),
+    )
 }
 
 #[cfg(test)]
@@ -367,16 +408,42 @@ mod tests {
             text: Vec::new(),
             words: Vec::new(),
             color: None,
+            revision: 0,
+        }
+    }
+
+    #[test]
+    fn entries_carry_only_what_the_searches_that_read_them_filter_by() {
+        let mut record = record(ImageStatus::Ready);
+        record.labels = vec![Label { name: "cat".into(), confidence: 90.0 }, Label { name: "pet".into(), confidence: 80.0 }];
+        record.words = vec!["zebra".into(), "apple".into(), "mango".into()];
+        let words_of = |item: &Item| -> Option<Vec<String>> {
+            item.get("words").map(|words| words.as_l().unwrap().iter().map(|word| word.as_s().unwrap().clone()).collect())
+        };
+        let words = word_entries(&record).unwrap();
+        let carried: Vec<(String, Option<Vec<String>>)> =
+            words.iter().map(|item| (item["word"].as_s().unwrap().clone(), words_of(item))).collect();
+        assert_eq!(
+            carried,
+            [
+                ("zebra".to_owned(), Some(vec![])),
+                ("apple".to_owned(), Some(vec!["zebra".to_owned(), "mango".to_owned()])),
+                ("mango".to_owned(), Some(vec!["zebra".to_owned()])),
+            ]
+        );
+        for item in label_entries(&record).unwrap() {
+            assert_eq!(item["labels"].as_l().unwrap().len(), 2, "every entry carries the labels a hit shows");
+            assert!(!item.contains_key("words") && !item.contains_key("persons"), "{item:?}");
         }
     }
 
     #[test]
     fn items_use_the_contracts_attribute_names() {
-        let uploading = to_item(ImageItem::of(&record(ImageStatus::Uploading), 0)).unwrap();
+        let uploading = to_item(ImageItem::of(&record(ImageStatus::Uploading))).unwrap();
         assert!(uploading.contains_key(PARTITION_KEY) && uploading.contains_key(SORT_KEY));
         assert!(uploading.contains_key(IMAGES_EXPIRES_AT), "an upload record expires by TTL");
         assert!(!uploading.contains_key(IMAGES_ENTRIES_INDEX_KEY.0), "not listed");
-        let pending = to_item(ImageItem::of(&record(ImageStatus::Pending), 0)).unwrap();
+        let pending = to_item(ImageItem::of(&record(ImageStatus::Pending))).unwrap();
         assert!(!pending.contains_key(IMAGES_EXPIRES_AT), "a confirmed photo never expires");
         assert!(pending.contains_key(IMAGES_ENTRIES_INDEX_KEY.0) && pending.contains_key(IMAGES_ENTRIES_INDEX_KEY.1));
     }

@@ -22,30 +22,25 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use self::keys::{
-    ImageItem, SAME_VERSION, entries_of, face_items, face_items_prefix, label_entries_prefix, person_entries_prefix, persons_of, record_sk,
-    word_entries_prefix,
+    ImageItem, SAME_VERSION, entries_of, face_items, face_items_prefix, items_prefix, label_entries_prefix, person_entries_prefix,
+    record_sk, word_entries_prefix,
 };
 use crate::aws_error;
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
 use contract::QuotaSettings;
+use contract::names::SORT_KEY;
 use domain::ImageStore;
 use domain::error::{Error, Result};
-use domain::model::{
-    Album, Analysis, Face, FaceId, FoundFace, ImageId, ImageRecord, ImageStatus, LabelHit, Page, Person, PersonChange, PersonId, Search,
-    Usage, UserName,
-};
+use domain::model::{Analysis, ImageId, ImageRecord, ImageStatus, UserName};
+
+/// The names of a record's labels.
+fn label_names(record: &ImageRecord) -> BTreeSet<&str> {
+    record.labels.iter().map(|label| label.name.as_str()).collect()
+}
 
 /// Which condition of a transaction failed (its index in the transaction).
 struct Refusal {
     index: usize,
-}
-
-/// What a status change expects the record still to be; otherwise it changes nothing.
-enum Seen {
-    /// The analysis version the caller wrote.
-    Version(u64),
-    /// Not analysed yet.
-    Pending,
 }
 
 pub struct DynamoImages {
@@ -73,11 +68,6 @@ impl DynamoImages {
         }
         let put = put.build().map_err(|err| Error::Internal(err.to_string()))?;
         Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    /// The record item with its version, read consistently.
-    async fn get_item(&self, user: &UserName, id: ImageId) -> Result<Option<ImageItem>> {
-        self.get_sk(user, record_sk(id), "GetItem image").await
     }
 
     /// One item of the user's partition, read consistently.
@@ -119,72 +109,72 @@ impl DynamoImages {
         }
     }
 
-    /// Writes the items that follow from an analysed record: its label and person entries and
-    /// its face items (with `descriptors`). A redelivery writes the same again; what an earlier
-    /// write had and this one has not goes.
+    /// Writes the items that follow from an analysed record: its label, person and word
+    /// entries and its face items (with `descriptors`). One Query reads what the photo has;
+    /// what an earlier write had and this one has not goes, and what is already there as it
+    /// should be is not written again (a redelivery writes nothing).
     async fn write_entries(&self, user: &UserName, record: &ImageRecord, descriptors: &[Vec<f32>]) -> Result<()> {
         let id = record.id;
-        let labels: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
-        let face_indexes: Vec<String> = (0..record.faces.len()).map(|index| index.to_string()).collect();
+        let wanted: Vec<Item> = entries_of(record)?.into_iter().chain(face_items(record, descriptors)?).collect();
+        let existing = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&items_prefix(id))).await?;
+        let derived = [label_entries_prefix(id), face_items_prefix(id), person_entries_prefix(id), word_entries_prefix(id)];
+        let sort_key = |item: &Item| item.get(SORT_KEY).and_then(|sk| sk.as_s().ok()).cloned().unwrap_or_default();
         let mut writes = Vec::new();
-        for (prefix, attribute, kept) in [
-            (label_entries_prefix(id), "label", labels),
-            (face_items_prefix(id), "index", face_indexes),
-            (person_entries_prefix(id), "person_id", persons_of(record)),
-            (word_entries_prefix(id), "word", record.words.clone()),
-        ] {
-            for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(&prefix)).await? {
-                let value = item.get(attribute).and_then(|v| v.as_s().or_else(|_| v.as_n()).ok());
-                if !value.is_some_and(|value| kept.contains(value)) {
-                    writes.push(delete_request(key_of(&item))?);
-                }
+        for item in &existing {
+            let sk = sort_key(item);
+            let stale = derived.iter().any(|prefix| sk.starts_with(prefix)) && !wanted.iter().any(|entry| sort_key(entry) == sk);
+            if stale {
+                writes.push(delete_request(key_of(item))?);
             }
         }
-        let entries = entries_of(record)?.into_iter().chain(face_items(record, descriptors)?);
-        for entry in entries {
-            writes.push(put_request(entry)?);
+        for entry in wanted {
+            if !existing.contains(&entry) {
+                writes.push(put_request(entry)?);
+            }
         }
         dynamo::batch_write(&self.client, &self.table, writes).await
+    }
+
+    /// The Put of `record` at its new revision, within a transaction, on condition that the
+    /// stored record is still at the revision before it.
+    fn put_revision(&self, record: &ImageRecord) -> Result<TransactWriteItem> {
+        let previous = HashMap::from([(":version".to_owned(), n(record.revision.saturating_sub(1)))]);
+        self.put(to_item(ImageItem::of(record))?, SAME_VERSION, &[], previous)
+    }
+
+    /// Reads the record and writes it as `change` leaves it, at its next revision, reading
+    /// again while other writes come between. The record as stored (unwritten when `change`
+    /// says nothing changed), or `None` when the photo is gone.
+    async fn revise(
+        &self,
+        user: &UserName,
+        id: ImageId,
+        action: &str,
+        change: impl Fn(&mut ImageRecord) -> bool,
+    ) -> Result<Option<ImageRecord>> {
+        loop {
+            let Some(mut record) = self.get(user, id).await? else { return Ok(None) };
+            if !change(&mut record) {
+                return Ok(Some(record));
+            }
+            record.revision += 1;
+            if self.transact(vec![self.put_revision(&record)?], action).await?.is_ok() {
+                return Ok(Some(record));
+            }
+        }
     }
 
     async fn delete_items(&self, items: &[Item]) -> Result<()> {
         let requests = items.iter().map(|item| delete_request(key_of(item))).collect::<Result<Vec<_>>>()?;
         dynamo::batch_write(&self.client, &self.table, requests).await
     }
-
-    /// One conditional update of a record's status (and failure reason); false when the record
-    /// is gone or no longer what the caller saw.
-    async fn set_status(&self, user: &UserName, id: ImageId, status: ImageStatus, reason: Option<&str>, seen: Seen) -> Result<bool> {
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(self.key(user, record_sk(id))))
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", value_of(status)?);
-        request = match reason {
-            Some(reason) => request
-                .update_expression("SET #status = :status, failure_reason = :reason")
-                .expression_attribute_values(":reason", dynamo::s(reason)),
-            None => request.update_expression("SET #status = :status"),
-        };
-        request = match seen {
-            Seen::Version(version) => request
-                .condition_expression("attribute_exists(pk) AND analysis_version = :version")
-                .expression_attribute_values(":version", n(version)),
-            Seen::Pending => request
-                .condition_expression("attribute_exists(pk) AND #status = :pending")
-                .expression_attribute_values(":pending", value_of(ImageStatus::Pending)?),
-        };
-        condition_held(request.send().await, "UpdateItem image status")
-    }
 }
 
 #[async_trait]
 impl ImageStore for DynamoImages {
     async fn create(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
-        let put = self.put(to_item(ImageItem::of(record, 0))?, "attribute_not_exists(pk)", &[], Item::new())?;
-        let conflict = Error::Conflict { code: "image_exists", message: format!("image {} exists already", record.id) };
+        let put = self.put(to_item(ImageItem::of(record))?, "attribute_not_exists(pk)", &[], Item::new())?;
+        let conflict = Error::image_exists(&record.id);
         self.put_counted(put, record, quotas, conflict).await
     }
 
@@ -192,7 +182,7 @@ impl ImageStore for DynamoImages {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(ImageItem::of(record, 0))?))
+            .set_item(Some(to_item(ImageItem::of(record))?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
@@ -202,110 +192,85 @@ impl ImageStore for DynamoImages {
 
     async fn complete_upload(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
         let uploading = HashMap::from([(":uploading".to_owned(), value_of(ImageStatus::Uploading)?)]);
-        let put = self.put(to_item(ImageItem::of(record, 0))?, "#status = :uploading", &[("#status", "status")], uploading)?;
-        let conflict = Error::Conflict {
-            code: "upload_not_pending",
-            message: format!("image {} is not waiting for its upload (completed or deleted already)", record.id),
-        };
+        let put = self.put(to_item(ImageItem::of(record))?, "#status = :uploading", &[("#status", "status")], uploading)?;
+        let conflict = Error::upload_not_pending(&record.id);
         self.put_counted(put, record, quotas, conflict).await
     }
 
     async fn get(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
-        self.get_item(user, id).await?.map(ImageItem::into_record).transpose()
+        self.get_sk::<ImageItem>(user, record_sk(id), "GetItem image").await?.map(ImageItem::into_record).transpose()
     }
 
-    async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
-        self.list_images(user, limit, after).await
-    }
-
-    async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<LabelHit, ImageId>> {
-        self.search_entries(user, search, limit, after).await
-    }
-
-    async fn put_analysis(&self, user: &UserName, id: ImageId, analysis: &Analysis) -> Result<bool> {
-        let names: BTreeSet<String> = analysis.labels.iter().map(|label| label.name.clone()).collect();
-
-        // The record, its version and the album counts change in one transaction, so a
-        // redelivery or a racing deletion can neither count an image twice nor lose a count.
-        let record = loop {
-            let Some(item) = self.get_item(user, id).await? else { return Ok(false) };
-            let version = item.analysis_version;
-            let mut record = item.into_record()?;
-            let previous: BTreeSet<String> = record.labels.iter().map(|label| label.name.clone()).collect();
-            record.labels = analysis.labels.clone();
-            record.faces = analysis.face_records();
-            record.text.clone_from(&analysis.text);
-            record.words.clone_from(&analysis.words);
-            record.color.clone_from(&analysis.color);
-            // Still pending until its entries are written (below): were that write to fail, the
-            // redelivery would find the photo analysed and skip it, its entries missing for good.
-            record.status = ImageStatus::Pending;
-            record.failure_reason = None;
-            let same_version = HashMap::from([(":version".to_owned(), n(version))]);
-            let put = self.put(to_item(ImageItem::of(&record, version + 1))?, SAME_VERSION, &[], same_version)?;
-            let mut transaction = vec![put];
-            for added in names.difference(&previous) {
+    async fn put_analysis(&self, pending: &ImageRecord, analysis: &Analysis) -> Result<bool> {
+        let (user, id) = (&pending.user_name, pending.id);
+        let descriptors: Vec<Vec<f32>> = analysis.faces.iter().map(|face| face.descriptor.clone()).collect();
+        let mut seen = pending.clone();
+        loop {
+            let record = seen.analysed(analysis);
+            // The entries first, so that the photo is ready only once it can be found: were
+            // this write to fail, the redelivery would find it still pending and write them again.
+            self.write_entries(user, &record, &descriptors).await?;
+            // Then the record, once, with the album counts, in one transaction on condition that
+            // the record is still the revision read: a redelivery or a racing deletion can
+            // neither count an image twice nor lose a count.
+            let (before, after) = (label_names(&seen), label_names(&record));
+            let mut transaction = vec![self.put_revision(&record)?];
+            for added in after.difference(&before) {
                 transaction.push(self.count_in_album(user, added, id, 1)?);
             }
-            for removed in previous.difference(&names) {
+            for removed in before.difference(&after) {
                 transaction.push(self.count_in_album(user, removed, id, -1)?);
             }
-            match self.transact(transaction, "TransactWriteItems analysed image").await? {
-                Ok(()) => break (record, version + 1),
-                Err(_) => continue,
+            if self.transact(transaction, "TransactWriteItems analysed image").await?.is_ok() {
+                return Ok(true);
             }
-        };
-        let (record, version) = record;
-
-        let descriptors: Vec<Vec<f32>> = analysis.faces.iter().map(|face| face.descriptor.clone()).collect();
-        self.write_entries(user, &record, &descriptors).await?;
-
-        // Ready, unless the image changed meanwhile: deleted (leave nothing behind), or written
-        // by another delivery of the same message, which makes it ready itself.
-        if !self.set_status(user, id, ImageStatus::Ready, None, Seen::Version(version)).await? && self.get_item(user, id).await?.is_none() {
-            self.delete(user, id).await?;
-            return Ok(false);
+            match self.get(user, id).await? {
+                // Written meanwhile (another delivery, a colour): the analysis again, on that.
+                Some(current) => seen = current,
+                // Deleted meanwhile: what was just written goes too.
+                None => {
+                    self.delete(user, id).await?;
+                    return Ok(false);
+                }
+            }
         }
-        Ok(true)
     }
 
     async fn set_color(&self, user: &UserName, id: ImageId, color: &str) -> Result<bool> {
-        let record = loop {
-            let Some(item) = self.get_item(user, id).await? else { return Ok(false) };
-            let version = item.analysis_version;
-            let mut record = item.into_record()?;
+        let colored = |record: &mut ImageRecord| {
             record.color = Some(color.to_owned());
-            let same_version = HashMap::from([(":version".to_owned(), n(version))]);
-            let put = self.put(to_item(ImageItem::of(&record, version + 1))?, SAME_VERSION, &[], same_version)?;
-            match self.transact(vec![put], "TransactWriteItems image colour").await? {
-                Ok(()) => break record,
-                Err(_) => continue,
-            }
+            true
         };
+        let Some(record) = self.revise(user, id, "TransactWriteItems image colour", colored).await? else { return Ok(false) };
         let writes = entries_of(&record)?.into_iter().map(put_request).collect::<Result<Vec<_>>>()?;
         dynamo::batch_write(&self.client, &self.table, writes).await?;
         Ok(true)
     }
 
     async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool> {
-        self.set_status(user, id, ImageStatus::Failed, Some(reason), Seen::Pending).await
-    }
-
-    async fn albums(&self, user: &UserName) -> Result<Vec<Album>> {
-        self.read_albums(user).await
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, record_sk(id))))
+            .update_expression("SET #status = :failed, failure_reason = :reason")
+            .condition_expression("attribute_exists(pk) AND #status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":failed", value_of(ImageStatus::Failed)?)
+            .expression_attribute_values(":reason", dynamo::s(reason))
+            .expression_attribute_values(":pending", value_of(ImageStatus::Pending)?);
+        condition_held(request.send().await, "UpdateItem image failed")
     }
 
     async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
         let record_key = record_sk(id);
         let deleted = loop {
-            let Some(item) = self.get_item(user, id).await? else { break None };
-            let version = item.analysis_version;
-            let record = item.into_record()?;
+            let Some(record) = self.get(user, id).await? else { break None };
             let delete = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(self.key(user, record_key.clone())))
                 .condition_expression(SAME_VERSION)
-                .expression_attribute_values(":version", n(version))
+                .expression_attribute_values(":version", n(record.revision))
                 .build()
                 .map_err(|err| Error::Internal(err.to_string()))?;
             let mut transaction = vec![TransactWriteItem::builder().delete(delete).build()];
@@ -331,40 +296,9 @@ impl ImageStore for DynamoImages {
         Ok(deleted)
     }
 
-    async fn group_faces(
-        &self,
-        user: &UserName,
-        id: ImageId,
-        faces: &[FoundFace],
-        grouped: &[bool],
-        max_distance: f32,
-    ) -> Result<Vec<Option<PersonId>>> {
-        self.group(user, id, faces, grouped, max_distance).await
-    }
-
-    async fn persons(&self, user: &UserName) -> Result<Vec<Person>> {
-        self.read_persons(user).await
-    }
-
-    async fn merge_persons(&self, user: &UserName, into: PersonId, from: &[PersonId]) -> Result<Person> {
-        self.merge(user, into, from).await
-    }
-
-    async fn move_face(&self, user: &UserName, face: FaceId, to: Option<PersonId>) -> Result<Face> {
-        self.reassign_face(user, face, to).await
-    }
-
-    async fn update_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person> {
-        self.change_person(user, id, change).await
-    }
-
     async fn delete_all(&self, user: &UserName) -> Result<usize> {
         let items = dynamo::partition(&self.client, &self.table, user.as_str(), None).await?;
         self.delete_items(&items).await?;
         Ok(items.len())
-    }
-
-    async fn usage(&self, user: &UserName) -> Result<Usage> {
-        self.read_usage(user).await
     }
 }

@@ -185,7 +185,7 @@ mod tests {
     use super::*;
     use crate::dynamo::s;
     use crate::images::keys::face_sk;
-    use domain::model::{Face, FaceBox, ImageRecord, Label, TextLine};
+    use domain::model::{Face, ImageRecord, Label, PhotoRegion, TextLine};
 
     fn features(faces: bool, text: bool) -> Features {
         Features { labels: true, faces, text }
@@ -194,7 +194,7 @@ mod tests {
     /// A user with one analysed photo of a named person and a word, as a FULL tier keeps it.
     fn partition(status: ImageStatus) -> Partition {
         let user = UserName::parse("ann").unwrap();
-        let bounds = FaceBox { left: 0.1, top: 0.1, width: 0.2, height: 0.2 };
+        let bounds = PhotoRegion { left: 0.1, top: 0.1, width: 0.2, height: 0.2 };
         let record = ImageRecord {
             user_name: user.clone(),
             id: ImageId::new(),
@@ -211,8 +211,9 @@ mod tests {
             text: vec![TextLine { text: "Menu".into(), bounds, confidence: 0.9 }],
             words: vec!["menu".into()],
             color: Some("#808080".into()),
+            revision: 0,
         };
-        let mut items = vec![to_item(ImageItem::of(&record, 2)).unwrap()];
+        let mut items = vec![to_item(ImageItem::of(&ImageRecord { revision: 2, ..record.clone() })).unwrap()];
         items.extend(entries_of(&record).unwrap());
         let mut face = dynamo::key("ann", face_sk(record.id, 0));
         face.insert("descriptor".into(), s("..."));

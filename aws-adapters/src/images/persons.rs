@@ -17,8 +17,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
+use async_trait::async_trait;
+use domain::{ImageIndex, PersonStore};
+
 use super::DynamoImages;
-use super::keys::{FaceItem, ImageItem, SAME_VERSION, face_items_prefix, face_sk, record_sk};
+use super::keys::{FaceItem, face_items_prefix, face_sk, record_sk};
 use crate::dynamo::{self, Item, from_item, n, to_item};
 use domain::error::{Error, Result};
 use domain::grouping::{self, Centre, Member, Merged, PhotoFaces, assign};
@@ -206,7 +209,7 @@ impl DynamoImages {
             return Ok(());
         }
         let search = Search { persons: vec![person.id], ..Search::default() };
-        let page = self.search_entries(user, &search, 2, None).await?;
+        let page = self.search(user, &search, 2, None).await?;
         let Some(photo) = page.items.iter().map(|hit| hit.id).find(|photo| *photo != left) else { return Ok(()) };
         let Some(marker) = self.marker(user, photo).await? else { return Ok(()) };
         person.cover = grouping::face_of(&marker.faces(merged)?, person.id).map(|index| FaceId { image: photo, index });
@@ -262,8 +265,67 @@ impl DynamoImages {
         }
     }
 
+    /// Takes a photo's grouped faces out of their persons (a person left with no face goes)
+    /// and removes the photo's grouping; nothing when the photo was never grouped.
+    pub(super) async fn ungroup(&self, user: &UserName, id: ImageId) -> Result<()> {
+        loop {
+            let Some(marker) = self.marker(user, id).await? else { return Ok(()) };
+            let version = self.version(user).await?;
+            let people = self.people(user).await?;
+            let faces = marker.faces(&people.merged)?;
+            let mut members: BTreeMap<PersonId, Member> = people.members.into_iter().map(|member| (member.0.id, member)).collect();
+            let mut changed: BTreeSet<PersonId> = BTreeSet::new();
+            for (person_id, descriptor) in &faces {
+                let Some(person_id) = person_id else { continue };
+                let Some((person, centre)) = members.get_mut(person_id) else { continue };
+                grouping::leave(person, centre, descriptor, id);
+                changed.insert(*person_id);
+            }
+            for person_id in &changed {
+                self.recover(user, members.get_mut(person_id).expect("changed persons are members"), id, &people.merged).await?;
+            }
+            let mut transaction =
+                vec![self.take_lock(user, version)?, self.delete_in_transaction(user, grouped_sk(id), Some("attribute_exists(pk)"))?];
+            for person_id in &changed {
+                transaction.push(self.write_member(user, &members[person_id])?);
+            }
+            match self.transact(transaction, "TransactWriteItems ungroup faces").await? {
+                Ok(()) => return Ok(()),
+                Err(_) => continue,
+            }
+        }
+    }
+
+    /// A photo's record, face items and entries say the persons `faces` says; the record as
+    /// written, or `None` when the photo is gone.
+    async fn regroup_photo(&self, user: &UserName, id: ImageId, faces: &PhotoFaces) -> Result<Option<ImageRecord>> {
+        let persons: Vec<Option<String>> = faces.iter().map(|(person, _)| person.map(|person| person.to_string())).collect();
+        let regrouped = |record: &mut ImageRecord| {
+            if record.faces.iter().map(|face| &face.person_id).eq(persons.iter()) {
+                return false;
+            }
+            for (face, person) in record.faces.iter_mut().zip(&persons) {
+                face.person_id.clone_from(person);
+            }
+            true
+        };
+        let Some(record) = self.revise(user, id, "TransactWriteItems regrouped image", regrouped).await? else { return Ok(None) };
+        let mut descriptors = vec![Vec::new(); record.faces.len()];
+        for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(&face_items_prefix(id))).await? {
+            let item = from_item::<FaceItem>(item)?;
+            if let Some(slot) = descriptors.get_mut(item.face.index as usize) {
+                *slot = item.descriptor;
+            }
+        }
+        self.write_entries(user, &record, &descriptors).await?;
+        Ok(Some(record))
+    }
+}
+
+#[async_trait]
+impl PersonStore for DynamoImages {
     /// Groups a photo's faces into the user's persons, once (see [`domain::ImageStore::group_faces`]).
-    pub(super) async fn group(
+    async fn group_faces(
         &self,
         user: &UserName,
         id: ImageId,
@@ -337,39 +399,8 @@ impl DynamoImages {
         }
     }
 
-    /// Takes a photo's grouped faces out of their persons (a person left with no face goes)
-    /// and removes the photo's grouping; nothing when the photo was never grouped.
-    pub(super) async fn ungroup(&self, user: &UserName, id: ImageId) -> Result<()> {
-        loop {
-            let Some(marker) = self.marker(user, id).await? else { return Ok(()) };
-            let version = self.version(user).await?;
-            let people = self.people(user).await?;
-            let faces = marker.faces(&people.merged)?;
-            let mut members: BTreeMap<PersonId, Member> = people.members.into_iter().map(|member| (member.0.id, member)).collect();
-            let mut changed: BTreeSet<PersonId> = BTreeSet::new();
-            for (person_id, descriptor) in &faces {
-                let Some(person_id) = person_id else { continue };
-                let Some((person, centre)) = members.get_mut(person_id) else { continue };
-                grouping::leave(person, centre, descriptor, id);
-                changed.insert(*person_id);
-            }
-            for person_id in &changed {
-                self.recover(user, members.get_mut(person_id).expect("changed persons are members"), id, &people.merged).await?;
-            }
-            let mut transaction =
-                vec![self.take_lock(user, version)?, self.delete_in_transaction(user, grouped_sk(id), Some("attribute_exists(pk)"))?];
-            for person_id in &changed {
-                transaction.push(self.write_member(user, &members[person_id])?);
-            }
-            match self.transact(transaction, "TransactWriteItems ungroup faces").await? {
-                Ok(()) => return Ok(()),
-                Err(_) => continue,
-            }
-        }
-    }
-
     /// Names or hides a person, under the lock (grouping rewrites person items too).
-    pub(super) async fn change_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person> {
+    async fn update_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person> {
         loop {
             let version = self.version(user).await?;
             let members = self.people(user).await?.members;
@@ -388,14 +419,14 @@ impl DynamoImages {
     }
 
     /// The user's persons, most photos first (then by id).
-    pub(super) async fn read_persons(&self, user: &UserName) -> Result<Vec<Person>> {
+    async fn persons(&self, user: &UserName) -> Result<Vec<Person>> {
         let mut persons: Vec<Person> = self.people(user).await?.members.into_iter().map(|(person, _)| person).collect();
         Person::sort_for_listing(&mut persons);
         Ok(persons)
     }
 
     /// Moves a face to another person or a new one (see [`domain::ImageStore::move_face`]).
-    pub(super) async fn reassign_face(&self, user: &UserName, face: FaceId, to: Option<PersonId>) -> Result<Face> {
+    async fn move_face(&self, user: &UserName, face: FaceId, to: Option<PersonId>) -> Result<Face> {
         let not_found = || Error::NotFound(format!("no face {face}"));
         let index = face.index as usize;
         let faces = loop {
@@ -439,13 +470,13 @@ impl DynamoImages {
 
     /// Merges persons into one (see [`domain::ImageStore::merge_persons`]): the persons change
     /// in one transaction under the lock, then each photo of the merged persons is rewritten.
-    pub(super) async fn merge(&self, user: &UserName, into: PersonId, from: &[PersonId]) -> Result<Person> {
+    async fn merge_persons(&self, user: &UserName, into: PersonId, from: &[PersonId]) -> Result<Person> {
         let mut photos: BTreeSet<ImageId> = BTreeSet::new();
         for id in from {
             let search = Search { persons: vec![*id], ..Search::default() };
             let mut after = None;
             loop {
-                let page = self.search_entries(user, &search, 1000, after).await?;
+                let page = self.search(user, &search, 1000, after).await?;
                 photos.extend(page.items.iter().map(|hit| hit.id));
                 match page.next {
                     Some(next) => after = Some(next),
@@ -482,37 +513,5 @@ impl DynamoImages {
             }
         }
         Ok(merged)
-    }
-
-    /// A photo's record, face items and entries say the persons `faces` says; the record as
-    /// written, or `None` when the photo is gone.
-    async fn regroup_photo(&self, user: &UserName, id: ImageId, faces: &PhotoFaces) -> Result<Option<ImageRecord>> {
-        let persons: Vec<Option<String>> = faces.iter().map(|(person, _)| person.map(|person| person.to_string())).collect();
-        let record = loop {
-            let Some(item) = self.get_item(user, id).await? else { return Ok(None) };
-            let version = item.analysis_version;
-            let mut record = item.into_record()?;
-            if record.faces.iter().map(|face| &face.person_id).eq(persons.iter()) {
-                break record;
-            }
-            for (face, person) in record.faces.iter_mut().zip(&persons) {
-                face.person_id.clone_from(person);
-            }
-            let same_version = Item::from([(":version".to_owned(), n(version))]);
-            let put = self.put(to_item(ImageItem::of(&record, version + 1))?, SAME_VERSION, &[], same_version)?;
-            match self.transact(vec![put], "TransactWriteItems regrouped image").await? {
-                Ok(()) => break record,
-                Err(_) => continue,
-            }
-        };
-        let mut descriptors = vec![Vec::new(); record.faces.len()];
-        for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(&face_items_prefix(id))).await? {
-            let item = from_item::<FaceItem>(item)?;
-            if let Some(slot) = descriptors.get_mut(item.face.index as usize) {
-                *slot = item.descriptor;
-            }
-        }
-        self.write_entries(user, &record, &descriptors).await?;
-        Ok(Some(record))
     }
 }

@@ -5,6 +5,9 @@
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::keys::USAGE_SK;
+use async_trait::async_trait;
+use domain::UsageStore;
+
 use super::{DynamoImages, Refusal};
 use crate::aws_error;
 use crate::dynamo::{Item, n, number};
@@ -70,8 +73,11 @@ impl DynamoImages {
             Err(Refusal { .. }) => Err(Error::quota_exceeded(quotas)),
         }
     }
+}
 
-    pub(super) async fn read_usage(&self, user: &UserName) -> Result<Usage> {
+#[async_trait]
+impl UsageStore for DynamoImages {
+    async fn usage(&self, user: &UserName) -> Result<Usage> {
         let answer = self
             .client
             .get_item()

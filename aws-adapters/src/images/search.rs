@@ -1,18 +1,22 @@
 //! Reading the `entries` index: a user's images newest first, and searches planned so that an
 //! AND search costs about the rarest term's photos, whatever the size of the table: a person's
 //! entries when the search names one (a person is on few photos), else a word's, else the
-//! rarest label's; every entry carries its image's labels, persons and words, so the other
-//! terms are filters.
+//! rarest label's; the entries of each carry what the other terms of such a search are (a
+//! person's the labels, persons and words; a word's the labels and words; a label's the
+//! labels), so the other terms are filters.
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use contract::names::{IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY};
+
+use async_trait::async_trait;
+use domain::ImageIndex;
 
 use super::DynamoImages;
 use super::keys::{ImageItem, SearchEntry, images_entry, label_entry, label_sk, person_entry, person_sk, record_sk, word_entry, word_sk};
 use crate::aws_error;
 use crate::dynamo::{self, from_item, s};
 use domain::error::Result;
-use domain::model::{ImageId, ImageRecord, LabelHit, Page, Search, UserName, parse_rfc3339};
+use domain::model::{ImageId, ImageRecord, Page, Search, SearchMatch, UserName, parse_rfc3339};
 
 impl DynamoImages {
     /// A newest-first Query of one partition of the `entries` index, resuming after image
@@ -47,8 +51,11 @@ impl DynamoImages {
         }
         query
     }
+}
 
-    pub(super) async fn list_images(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
+#[async_trait]
+impl ImageIndex for DynamoImages {
+    async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
         let answer =
             self.entries_query(user, images_entry(user), limit, after, record_sk).send().await.map_err(aws_error("Query images"))?;
         let items = answer
@@ -61,17 +68,18 @@ impl DynamoImages {
         Ok(Page { items, next })
     }
 
-    pub(super) async fn search_entries(
-        &self,
-        user: &UserName,
-        search: &Search,
-        limit: usize,
-        after: Option<ImageId>,
-    ) -> Result<Page<LabelHit, ImageId>> {
+    async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<SearchMatch, ImageId>> {
         let nothing = Page { items: Vec::new(), next: None };
         let mut labels = search.labels.clone();
-        let persons: Vec<String> = search.persons.iter().map(ToString::to_string).collect();
-        let words = &search.words;
+        // In sort order: the entries read are the first person's (or word's), which carry the
+        // persons (words) after them ([`super::keys::person_entries`]).
+        let mut persons: Vec<String> = search.persons.iter().map(ToString::to_string).collect();
+        persons.sort();
+        persons.dedup();
+        let mut words = search.words.clone();
+        words.sort();
+        words.dedup();
+        let words = &words;
         if persons.is_empty() && words.is_empty() && labels.len() > 1 {
             // Read the entries of the label with the fewest photos and filter by the others, so
             // the cost follows the rarest label, not the broadest. A label without photos
@@ -124,7 +132,7 @@ impl DynamoImages {
             let answer = query.send().await.map_err(aws_error("Query entries index"))?;
             for item in answer.items.unwrap_or_default() {
                 let entry: SearchEntry = from_item(item)?;
-                hits.push(LabelHit {
+                hits.push(SearchMatch {
                     id: ImageId::parse(&entry.image_id)?,
                     labels: entry.labels,
                     content_type: entry.content_type,

@@ -11,7 +11,6 @@ use crate::config::TierConfig;
 
 pub use contract::env;
 use contract::names::Function as FunctionRole;
-use contract::{FaceSettings, LabelerSettings, QuotaSettings, RequestLimits, TextSettings, TierSettings};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -80,34 +79,6 @@ pub struct Permission {
     pub source_arn: Expr,
 }
 
-/// The settings the runtime reads from [`env::TIER_SETTINGS`].
-pub fn tier_settings(config: &TierConfig) -> TierSettings {
-    TierSettings {
-        features: config.features,
-        labeler: LabelerSettings {
-            engine: config.labeler.engine,
-            max_labels: config.labeler.max_labels.0,
-            min_confidence: config.labeler.min_confidence.0,
-        },
-        faces: FaceSettings {
-            max_distance: config.faces.max_distance.0,
-            min_face_px: config.faces.min_face_px.0,
-            min_similarity: config.faces.min_similarity.0 as f32,
-        },
-        text: TextSettings { max_words: config.text.max_words.0 },
-        quotas: QuotaSettings {
-            photos_per_user: config.quotas.photos_per_user,
-            bytes_per_user: config.quotas.bytes_per_user,
-            max_photo_bytes: config.quotas.max_photo_bytes.0,
-        },
-        requests: Some(RequestLimits {
-            per_second: config.api.rate_limit.0,
-            burst: config.api.burst_limit.0,
-            per_day: config.api.daily_quota.0,
-        }),
-    }
-}
-
 /// The variables of `StackConfig` (both functions), plus lambda_http's stage switch for the
 /// API function behind the REST API.
 fn environment(config: &TierConfig, role: FunctionRole) -> Environment {
@@ -121,7 +92,7 @@ fn environment(config: &TierConfig, role: FunctionRole) -> Environment {
         (env::NEW_IMAGE_TOPIC_ARN, Expr::reference(ids::NEW_IMAGE_TOPIC)),
         (env::ANALYSIS_QUEUE_URL, Expr::reference(ids::ANALYSIS_QUEUE)),
         (env::KEY_ARN, Expr::arn_of(ids::KEY)),
-        (env::TIER_SETTINGS, Expr::str(serde_json::to_string(&tier_settings(config)).unwrap_or_default())),
+        (env::TIER_SETTINGS, Expr::str(serde_json::to_string(&config.settings()).unwrap_or_default())),
     ]);
     // lambda_http checks that the variable is present, whatever its value.
     if role == FunctionRole::Api {

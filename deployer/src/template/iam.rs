@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Serialize, Serializer};
 
 use super::{Expr, Resource, ResourceKind, ids};
-use crate::config::{LabelerEngine, TierConfig};
+use crate::config::{TierConfig, VisionEngine};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -183,7 +183,7 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
         ),
         use_key(&["kms:Decrypt", "kms:GenerateDataKey"]),
     ];
-    if config.labeler.engine == LabelerEngine::Rekognition {
+    if config.labeler.engine == VisionEngine::Rekognition {
         let detections: Vec<&'static str> =
             [(config.features.labels, "rekognition:DetectLabels"), (config.features.text, "rekognition:DetectText")]
                 .into_iter()

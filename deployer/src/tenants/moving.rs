@@ -18,7 +18,7 @@ use aws_adapters::images::moving::{Adapted, sort_keys};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use domain::accounts::user_prefix;
-use domain::{AccountStatus, Events, ImageStore, PhotoStore, UserName, UserRecord, UserStore, is_face_crop_key};
+use domain::{AccountStatus, Events, PhotoStore, UsageStore, UserName, UserRecord, UserStore, is_face_crop_key};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 

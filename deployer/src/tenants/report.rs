@@ -1,7 +1,7 @@
 //! What `tenant list` and `tenant show` print: a table for people, JSON for tools.
 
 use aws_adapters::images::check::{Drift, Report as CheckReport};
-use domain::{ImageStore, UserRecord, rfc3339};
+use domain::{AlbumStore, PersonStore, UsageStore, UserRecord, rfc3339};
 use serde::Serialize;
 
 use super::stacks::TenantStack;

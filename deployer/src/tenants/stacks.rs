@@ -11,7 +11,7 @@ use crate::apply;
 use crate::aws::Clients;
 use crate::config::{StackId, StacksDir, TierConfig, TierName};
 use crate::error::{Error, Result};
-use crate::template::{functions::tier_settings, ids};
+use crate::template::ids;
 
 /// One deployed stack and its stores.
 pub struct TenantStack {
@@ -47,7 +47,7 @@ impl TenantStack {
             images: DynamoImages::new(clients.dynamodb.clone(), resource(ids::IMAGES_TABLE)?),
             photos: S3Photos::new(clients.s3.clone(), &bucket),
             events: SnsEvents::new(clients.sns.clone(), resource(ids::NEW_USER_TOPIC)?, resource(ids::NEW_IMAGE_TOPIC)?),
-            collections: aws_adapters::rekognition::of_stack(&tier_settings(&tier), clients.rekognition.clone(), &name),
+            collections: aws_adapters::rekognition::of_stack(&tier.settings(), clients.rekognition.clone(), &name),
             bucket,
             id,
             name,

@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, QueryParams};
-use super::images::{ListQuery, SearchPage, SearchTerms, search_page};
+use super::images::{SearchPage, SearchTerms, search_page};
+use super::paging::ListQuery;
 use crate::error::Error;
 use domain::{object_key, thumbnail_key};
 

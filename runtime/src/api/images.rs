@@ -7,8 +7,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -16,12 +14,14 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
+use super::paging::{ListQuery, decode_cursor, encode_cursor, page_limit};
 use crate::error::{Error, Result};
-use crate::photo::{self, PhotoFacts};
-use aws_adapters::photos::upload_tagging;
+use crate::photo;
+use contract::names::upload_tagging;
+use domain::photos::Library;
 use domain::{
-    Face, FaceBox, ImageId, ImageRecord, ImageStatus, Label, MAX_WORD_CHARS, NewImageEvent, PersonId, Search, TextLine, UserName,
-    normalize_label, normalize_word, object_key, preview_key, rfc3339, thumbnail_key,
+    Face, ImageId, ImageRecord, ImageStatus, Label, PhotoRegion, Search, TextLine, UserName, object_key, preview_key, rfc3339,
+    thumbnail_key,
 };
 
 /// Presigned URLs are short-lived.
@@ -29,37 +29,6 @@ const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
 const DOWNLOAD_URL_LIFETIME: Duration = Duration::from_secs(5 * 60);
 /// Thumbnails and previews: a gallery page stays open a while before its images scroll in.
 const RENDITION_URL_LIFETIME: Duration = Duration::from_secs(60 * 60);
-/// Page sizes of listings and searches.
-pub const DEFAULT_PAGE: usize = 20;
-pub const MAX_PAGE: usize = 100;
-/// An AND search over more labels than this is refused.
-const MAX_SEARCH_LABELS: usize = 10;
-
-/// A page size from the query: 1 to 100, default 20.
-pub fn page_limit(requested: Option<usize>) -> Result<usize> {
-    match requested {
-        None => Ok(DEFAULT_PAGE),
-        Some(limit) if (1..=MAX_PAGE).contains(&limit) => Ok(limit),
-        Some(_) => Err(Error::invalid("invalid_limit", format!("limit must be between 1 and {MAX_PAGE}"))),
-    }
-}
-
-/// Cursors are opaque to clients: the last image id of the page, encoded.
-fn encode_cursor(id: ImageId) -> String {
-    URL_SAFE_NO_PAD.encode(id.to_string())
-}
-
-pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<ImageId>> {
-    let invalid = || Error::invalid("invalid_cursor", "cursor must be a next_cursor returned by this API");
-    cursor
-        .map(|cursor| {
-            let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-            let id = String::from_utf8(bytes).map_err(|_| invalid())?;
-            ImageId::parse(&id).map_err(|_| invalid())
-        })
-        .transpose()
-}
-
 fn image_id(raw: &str) -> Result<ImageId> {
     ImageId::parse(raw)
 }
@@ -117,7 +86,7 @@ pub struct FaceView {
 
 impl FaceView {
     pub fn of(image: ImageId, face: &Face) -> Self {
-        let FaceBox { left, top, width, height } = face.bounds;
+        let PhotoRegion { left, top, width, height } = face.bounds;
         Self {
             id: face.id(image).to_string(),
             bounds: FaceBoxView { left, top, width, height },
@@ -242,7 +211,7 @@ impl TextView {
         let lines = lines
             .iter()
             .map(|line| {
-                let FaceBox { left, top, width, height } = line.bounds;
+                let PhotoRegion { left, top, width, height } = line.bounds;
                 TextLineView { text: line.text.clone(), bounds: FaceBoxView { left, top, width, height }, confidence: line.confidence }
             })
             .collect();
@@ -282,17 +251,6 @@ pub struct UploadTicket {
     /// Headers the PUT must carry.
     pub headers: std::collections::BTreeMap<&'static str, String>,
     pub expires_at: String,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// 1-100, default 20.
-    #[serde(default, deserialize_with = "super::extract::limit_value")]
-    pub limit: Option<usize>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -338,61 +296,18 @@ pub struct SearchPage {
     pub next_cursor: Option<String>,
 }
 
-fn new_record(user: &UserName, status: ImageStatus, content_type: &str) -> ImageRecord {
-    ImageRecord {
-        user_name: user.clone(),
-        id: ImageId::new(),
-        status,
-        failure_reason: None,
-        content_type: content_type.to_owned(),
-        size: 0,
-        width: None,
-        height: None,
-        taken_at: None,
-        created_at: OffsetDateTime::now_utc(),
-        labels: Vec::new(),
-        faces: Vec::new(),
-        text: Vec::new(),
-        words: Vec::new(),
-        color: None,
-    }
-}
-
-fn apply_facts(record: &mut ImageRecord, facts: &PhotoFacts, size: u64) {
-    record.content_type = facts.content_type.to_owned();
-    record.size = size;
-    record.width = Some(facts.width);
-    record.height = Some(facts.height);
-    record.taken_at = facts.taken_at.clone();
-}
-
 fn too_large(size: u64, max: u64) -> Error {
     Error::TooLarge(format!("the photo has {size} bytes; this tier accepts at most {max} per photo"))
 }
 
-async fn announce(state: &AppState, record: &ImageRecord) -> Result<()> {
-    state
-        .events
-        .new_image(&NewImageEvent {
-            user_name: record.user_name.to_string(),
-            image_id: record.id.to_string(),
-            object_key: record.object_key(),
-            content_type: record.content_type.clone(),
-            size: record.size,
-        })
-        .await
-}
-
-/// Removes what an accepted-then-failed upload left, then returns the original error.
-async fn undo_upload(state: &AppState, record: &ImageRecord, error: Error) -> Error {
-    let user = &record.user_name;
-    if let Err(cleanup) = state.images.delete(user, record.id).await {
-        tracing::error!(error = %cleanup, image = %record.id, "cleaning up a failed upload");
+/// The stores a photo's steps touch ([`Library`]).
+fn library(state: &AppState) -> Library<'_> {
+    Library {
+        images: state.images.as_ref(),
+        photos: state.photos.as_ref(),
+        events: state.events.as_ref(),
+        collections: state.collections.as_ref(),
     }
-    if let Err(cleanup) = state.photos.delete(&record.object_key()).await {
-        tracing::error!(error = %cleanup, image = %record.id, "cleaning up a failed upload");
-    }
-    error
 }
 
 /// Upload a photo in the request body (the original `/images/post`); it is analysed next.
@@ -419,13 +334,8 @@ pub async fn upload_photo(
     if facts.content_type != declared {
         return Err(Error::NotAPhoto(format!("the body is {} but Content-Type says {declared}", facts.content_type)).into());
     }
-    let mut record = new_record(user.name(), ImageStatus::Pending, facts.content_type);
-    apply_facts(&mut record, &facts, bytes.len() as u64);
-    state.images.create(&record, &state.config.settings.quotas).await?;
-    let stored = state.photos.put(&record.object_key(), bytes.to_vec(), facts.content_type).await;
-    if let Err(error) = stored.and(announce(&state, &record).await) {
-        return Err(undo_upload(&state, &record, error).await.into());
-    }
+    let record = ImageRecord::new(user.name(), ImageStatus::Pending, facts.content_type).with_facts(&facts, bytes.len() as u64);
+    library(&state).accept(&record, bytes.to_vec(), &state.config.settings.quotas).await?;
     Ok((StatusCode::ACCEPTED, Json(Accepted { id: record.id.to_string(), status: record.status })))
 }
 
@@ -443,7 +353,7 @@ pub async fn start_upload(
     if let Some(size) = body.size.filter(|size| *size > max) {
         return Err(too_large(size, max).into());
     }
-    let record = new_record(user.name(), ImageStatus::Uploading, content_type);
+    let record = ImageRecord::new(user.name(), ImageStatus::Uploading, content_type);
     state.images.create_upload(&record).await?;
     let upload_url = state.photos.presign_put(&record.object_key(), content_type, UPLOAD_URL_LIFETIME).await?;
     Ok((
@@ -470,7 +380,7 @@ pub async fn complete_upload(
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     let id = image_id(&id)?;
-    let mut record = state.images.get(user.name(), id).await?.ok_or_else(|| not_found(id))?;
+    let record = state.images.get(user.name(), id).await?.ok_or_else(|| not_found(id))?;
     if record.status != ImageStatus::Uploading {
         return Err(Error::Conflict { code: "upload_not_pending", message: format!("image {id} was completed already") }.into());
     }
@@ -479,28 +389,17 @@ pub async fn complete_upload(
         code: "upload_missing",
         message: "nothing was uploaded yet: PUT the photo to upload_url first".into(),
     })?;
+    let library = library(&state);
     let max = state.config.settings.quotas.max_photo_bytes;
     if size > max {
-        return Err(undo_upload(&state, &record, too_large(size, max)).await.into());
+        return Err(library.undo(&record, too_large(size, max)).await.into());
     }
     let facts = match state.photos.read_start(&key, photo::INSPECT_BYTES).await.and_then(|bytes| photo::inspect(&bytes)) {
         Ok(facts) => facts,
-        Err(error) => return Err(undo_upload(&state, &record, error).await.into()),
+        Err(error) => return Err(library.undo(&record, error).await.into()),
     };
-    apply_facts(&mut record, &facts, size);
-    record.status = ImageStatus::Pending;
-    // Kept from now on: the bucket expires objects still tagged as pending uploads.
-    state.photos.clear_upload_tag(&key).await?;
-    if let Err(error) = state.images.complete_upload(&record, &state.config.settings.quotas).await {
-        return Err(match error {
-            Error::QuotaExceeded(_) => undo_upload(&state, &record, error).await,
-            other => other,
-        }
-        .into());
-    }
-    if let Err(error) = announce(&state, &record).await {
-        return Err(undo_upload(&state, &record, error).await.into());
-    }
+    let record = ImageRecord { status: ImageStatus::Pending, ..record.with_facts(&facts, size) };
+    library.complete(&record, &state.config.settings.quotas).await?;
     Ok((StatusCode::ACCEPTED, Json(Accepted { id: id.to_string(), status: record.status })))
 }
 
@@ -542,32 +441,10 @@ pub async fn search_page(
     limit: Option<usize>,
     cursor: Option<&str>,
 ) -> Result<SearchPage> {
-    let mut labels = terms.labels.iter().map(|label| normalize_label(label)).collect::<Result<Vec<_>>>()?;
-    labels.sort();
-    labels.dedup();
-    let mut persons = terms.persons.iter().map(|person| PersonId::parse(person)).collect::<Result<Vec<_>>>()?;
-    persons.sort();
-    persons.dedup();
-    let mut words = terms
-        .words
-        .iter()
-        .map(|word| {
-            normalize_word(word)
-                .ok_or_else(|| Error::invalid("invalid_text", format!("a word has 1 to {MAX_WORD_CHARS} letters or digits")))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    words.sort();
-    words.dedup();
-    let count = labels.len() + persons.len() + words.len();
-    if count == 0 || count > MAX_SEARCH_LABELS {
-        return Err(Error::invalid(
-            "invalid_labels",
-            format!("search takes 1 to {MAX_SEARCH_LABELS} labels, persons and words: ?label=cat&person=<id>&text=invoice"),
-        ));
-    }
+    let search = Search::of_terms(terms.labels, terms.persons, terms.words)?;
     let limit = page_limit(limit)?;
     let after = decode_cursor(cursor)?;
-    let page = state.images.search(user, &Search { labels, persons, words }, limit, after).await?;
+    let page = state.images.search(user, &search, limit, after).await?;
     let items = page.items.into_iter().map(|hit| async move {
         Ok::<_, Error>(SearchHit {
             id: hit.id.to_string(),
@@ -620,33 +497,6 @@ pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id
     responses((status = 204, description = "deleted"), (status = 404, description = "no such image")))]
 pub async fn delete_image(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id = image_id(&id)?;
-    let record = state.images.delete(user.name(), id).await?.ok_or_else(|| not_found(id))?;
-    // The photo and its face crops (keys under the photo's), and its faces where the engine keeps them.
-    state.photos.delete_prefix(&record.object_key()).await?;
-    let engine_ids: Vec<String> = record.faces.iter().filter_map(|face| face.engine_id.clone()).collect();
-    if !engine_ids.is_empty() {
-        state.collections.delete_faces(user.name(), &engine_ids).await?;
-    }
+    library(&state).delete(user.name(), id).await?.ok_or_else(|| not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[cfg(test)]
-mod properties {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    proptest! {
-        /// A cursor is the client's text: refused or read, never a panic; ours round-trip.
-        #[test]
-        fn any_cursor_is_read_or_refused_cleanly(cursor in ".{0,120}") {
-            let _ = decode_cursor(Some(&cursor));
-        }
-    }
-
-    #[test]
-    fn cursors_round_trip() {
-        let id = ImageId::new();
-        assert_eq!(decode_cursor(Some(&encode_cursor(id))).unwrap(), Some(id));
-    }
 }

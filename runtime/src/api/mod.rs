@@ -10,6 +10,7 @@ pub mod faces;
 pub mod gallery;
 pub mod health;
 pub mod images;
+pub mod paging;
 pub mod persons;
 pub mod sessions;
 pub mod users;

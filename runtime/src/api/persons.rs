@@ -10,7 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
-use super::images::{ListQuery, SearchPage, SearchTerms, page_limit, search_page};
+use super::images::{SearchPage, SearchTerms, search_page};
+use super::paging::{ListQuery, page_limit};
 use crate::error::{Error, Result};
 use domain::{Person, PersonChange, PersonId, UserName, face_crop_key};
 

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, OpsCaller, QueryParams};
 use super::sessions::SessionView;
-use super::{AppState, images};
+use super::{AppState, paging};
 use crate::auth::password;
 use crate::error::Error;
 use domain::accounts::{self, AccountData, MAX_NAME_CHARS, NewAccount};
@@ -171,7 +171,7 @@ pub async fn search_users(
     if !valid {
         return Err(Error::invalid("invalid_prefix", "prefix has 1 to 32 characters of a user name").into());
     }
-    let limit = images::page_limit(query.limit)?;
+    let limit = paging::page_limit(query.limit)?;
     let after = query.cursor.as_deref().map(UserName::parse).transpose()?;
     let page = state.users.search_prefix(&prefix, limit, after.as_ref()).await?;
     Ok(Json(UserPage {

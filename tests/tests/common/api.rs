@@ -206,7 +206,7 @@ impl Api {
 
     /// The analyzer on this stack's queue, as `smart-album serve` runs it (built-in engine).
     pub fn poller(&self) -> analyzer::poller::Poller {
-        let engines = analyzer::services::engines(&self.config, runtime::config::LabelerEngine::Builtin, &self.sdk).unwrap();
+        let engines = analyzer::services::engines(&self.config, runtime::config::VisionEngine::Builtin, &self.sdk).unwrap();
         let analyzer = std::sync::Arc::new(analyzer::services::analyzer(&self.config, &self.sdk, engines));
         let mut poller = analyzer::poller::Poller::new(analyzer, aws_sdk_sqs::Client::new(&self.sdk), &self.config.analysis_queue_url, 2);
         poller.wait_seconds = 1;

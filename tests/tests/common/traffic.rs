@@ -24,9 +24,9 @@ impl Call {
     pub fn items_written(&self) -> usize {
         match self.operation.as_str() {
             "PutItem" | "UpdateItem" | "DeleteItem" => 1,
-            "BatchWriteItem" => self.body["RequestItems"].as_object().map_or(0, |tables| {
-                tables.values().map(|requests| requests.as_array().map_or(0, Vec::len)).sum()
-            }),
+            "BatchWriteItem" => self.body["RequestItems"]
+                .as_object()
+                .map_or(0, |tables| tables.values().map(|requests| requests.as_array().map_or(0, Vec::len)).sum()),
             "TransactWriteItems" => self.body["TransactItems"]
                 .as_array()
                 .map_or(0, |items| items.iter().filter(|item| item.get("ConditionCheck").is_none()).count()),
