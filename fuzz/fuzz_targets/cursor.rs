@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|text: &str| {
-    let _ = runtime::api::images::decode_cursor(Some(text));
+    let _ = runtime::api::paging::decode_cursor(Some(text));
 });
