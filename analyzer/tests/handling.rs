@@ -37,24 +37,7 @@ fn tier(labeler: LabelerSettings) -> TierSettings {
 }
 
 async fn stored_photo(images: &MemoryImages, photos: &MemoryPhotos, user: &UserName, bytes: &[u8]) -> NewImageEvent {
-    let record = ImageRecord {
-        user_name: user.clone(),
-        id: ImageId::new(),
-        status: ImageStatus::Pending,
-        failure_reason: None,
-        content_type: "image/png".into(),
-        size: bytes.len() as u64,
-        width: None,
-        height: None,
-        taken_at: None,
-        created_at: time::OffsetDateTime::now_utc(),
-        labels: vec![],
-        faces: vec![],
-        text: Vec::new(),
-        words: Vec::new(),
-        color: None,
-        revision: 0,
-    };
+    let record = ImageRecord { size: bytes.len() as u64, ..ImageRecord::new(user, ImageStatus::Pending, "image/png") };
     let quotas = QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 30 };
     photos.put(&record.object_key(), bytes.to_vec(), "image/png").await.unwrap();
     images.create(&record, &quotas).await.unwrap();

@@ -207,22 +207,5 @@ pub async fn grouping_cost(report: &mut Report, aws: &aws_config::SdkConfig, tab
 }
 
 fn new_photo(user: &UserName) -> ImageRecord {
-    ImageRecord {
-        user_name: user.clone(),
-        id: ImageId::new(),
-        status: ImageStatus::Pending,
-        failure_reason: None,
-        content_type: "image/jpeg".into(),
-        size: 1_000_000,
-        width: Some(1920),
-        height: Some(1080),
-        taken_at: None,
-        created_at: time::OffsetDateTime::now_utc(),
-        labels: Vec::new(),
-        faces: Vec::new(),
-        text: Vec::new(),
-        words: Vec::new(),
-        color: None,
-        revision: 0,
-    }
+    ImageRecord { size: 1_000_000, width: Some(1920), height: Some(1080), ..ImageRecord::new(user, ImageStatus::Pending, "image/jpeg") }
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use aws_adapters::DynamoImages;
 use aws_adapters::images::bulk::analysed_items;
-use domain::{ImageId, ImageRecord, ImageStatus, Label, UserName, thumbnail_key};
+use domain::{ImageRecord, ImageStatus, Label, UserName, thumbnail_key};
 use futures::{StreamExt, TryStreamExt};
 
 use crate::analysis::Photo;
@@ -26,22 +26,12 @@ async fn seed(aws: &aws_config::SdkConfig, images_table: &str, bucket: &str, use
     let mut ids = Vec::new();
     for _ in 0..count {
         let record = ImageRecord {
-            user_name: user.clone(),
-            id: ImageId::new(),
-            status: ImageStatus::Ready,
-            failure_reason: None,
-            content_type: photo.content_type.into(),
             size: photo.bytes.len() as u64,
             width: Some(width),
             height: Some(height),
-            taken_at: None,
-            created_at: time::OffsetDateTime::now_utc(),
             labels: vec![Label { name: "cat".into(), confidence: 90.0 }],
-            faces: vec![],
-            text: Vec::new(),
-            words: Vec::new(),
             color: Some(made.color.clone()),
-            revision: 0,
+            ..ImageRecord::new(user, ImageStatus::Ready, photo.content_type)
         };
         ids.push(record.id);
         items.extend(analysed_items(&record)?);

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use aws_adapters::DynamoImages;
 use aws_adapters::images::bulk::{album_items, analysed_items};
 use aws_sdk_dynamodb::Client;
-use domain::{Album, ImageId, ImageIndex, ImageRecord, ImageStatus, Label, Search, UserName};
+use domain::{Album, ImageIndex, ImageRecord, ImageStatus, Label, Search, UserName};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use runtime::api::paging::{DEFAULT_PAGE, MAX_PAGE};
@@ -48,22 +48,11 @@ async fn grow(images: &DynamoImages, users: &[UserName], from: usize, to: usize,
         }
         for index in from..to {
             let record = ImageRecord {
-                user_name: user.clone(),
-                id: ImageId::new(),
-                status: ImageStatus::Ready,
-                failure_reason: None,
-                content_type: "image/jpeg".into(),
                 size: 2_000_000,
                 width: Some(4000),
                 height: Some(3000),
-                taken_at: None,
-                created_at: time::OffsetDateTime::now_utc(),
                 labels: labels_of(index),
-                faces: vec![],
-                text: Vec::new(),
-                words: Vec::new(),
-                color: None,
-                revision: 0,
+                ..ImageRecord::new(user, ImageStatus::Ready, "image/jpeg")
             };
             for label in &record.labels {
                 albums.get_mut(&label.name).context("every label has its album")?.cover = Some(record.id);

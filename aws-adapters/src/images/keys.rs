@@ -387,29 +387,11 @@ pub fn word_entries(record: &ImageRecord) -> Result<Vec<Item>> {
 #[cfg(test)]
 mod tests {
     use contract::names::{IMAGES_ENTRIES_INDEX_KEY, IMAGES_EXPIRES_AT, PARTITION_KEY, SORT_KEY};
-    use time::OffsetDateTime;
 
     use super::*;
 
     fn record(status: ImageStatus) -> ImageRecord {
-        ImageRecord {
-            user_name: UserName::parse("alice").unwrap(),
-            id: ImageId::new(),
-            status,
-            failure_reason: None,
-            content_type: "image/jpeg".into(),
-            size: 1,
-            width: None,
-            height: None,
-            taken_at: None,
-            created_at: OffsetDateTime::now_utc(),
-            labels: vec![],
-            faces: vec![],
-            text: Vec::new(),
-            words: Vec::new(),
-            color: None,
-            revision: 0,
-        }
+        ImageRecord { size: 1, ..ImageRecord::new(&UserName::parse("alice").unwrap(), status, "image/jpeg") }
     }
 
     #[test]

@@ -180,7 +180,6 @@ pub fn sort_keys(items: &[Item]) -> BTreeSet<String> {
 
 #[cfg(test)]
 mod tests {
-    use time::OffsetDateTime;
 
     use super::*;
     use crate::dynamo::s;
@@ -196,22 +195,15 @@ mod tests {
         let user = UserName::parse("ann").unwrap();
         let bounds = PhotoRegion { left: 0.1, top: 0.1, width: 0.2, height: 0.2 };
         let record = ImageRecord {
-            user_name: user.clone(),
-            id: ImageId::new(),
-            status,
-            failure_reason: None,
-            content_type: "image/jpeg".into(),
             size: 10,
             width: Some(4),
             height: Some(3),
-            taken_at: None,
-            created_at: OffsetDateTime::now_utc(),
             labels: vec![Label { name: "cat".into(), confidence: 90.0 }],
             faces: vec![Face { index: 0, bounds, score: 0.9, person_id: Some("01P".into()), engine_id: None }],
             text: vec![TextLine { text: "Menu".into(), bounds, confidence: 0.9 }],
             words: vec!["menu".into()],
             color: Some("#808080".into()),
-            revision: 0,
+            ..ImageRecord::new(&user, status, "image/jpeg")
         };
         let mut items = vec![to_item(ImageItem::of(&ImageRecord { revision: 2, ..record.clone() })).unwrap()];
         items.extend(entries_of(&record).unwrap());
