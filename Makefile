@@ -72,9 +72,13 @@ check: lint onnxruntime
 	$(SCCACHE) cargo test --locked $(addprefix -p ,$(FAST_CRATES))
 
 # Lint first; then the binaries are built: tests run them (deployer, smart-album serve, smart-album label), and
-# cargo builds a package's binaries for its own integration tests only. Every test binary runs
-# (--no-fail-fast), so one failure does not hide others.
-test: lint venv package build browser
+# cargo builds a package's binaries for its own integration tests only. The Lambda artifacts the
+# tests deploy are those same binaries, zipped by the deployer's packaging with ONNX Runtime's
+# library (`deployer package --binaries`), not a second, release build of the workspace
+# (`make package`: 13 minutes from cold on two cores). Every test binary runs (--no-fail-fast),
+# so one failure does not hide others.
+test: lint venv build browser
+	$(TARGET_DIR)/debug/deployer package --binaries $(TARGET_DIR)/debug
 	SMART_ALBUM_ARTIFACTS=$(ARTIFACTS) $(SCCACHE) scripts/with-moto cargo test --locked --workspace --no-fail-fast
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
 

@@ -88,6 +88,11 @@ pub enum Command {
         /// target and an arm64 ONNX Runtime library.
         #[arg(long)]
         arm64: bool,
+        /// Instead of building with cargo-lambda, zip the `api` and `analyzer` binaries that
+        /// `cargo build` left in this folder (x86_64, this machine's C library): what
+        /// `make test` deploys to the emulator, as the binaries it tests.
+        #[arg(long, value_name = "DIR", conflicts_with = "arm64")]
+        binaries: Option<PathBuf>,
         #[command(flatten)]
         onnx_runtime: OnnxRuntimeArg,
     },
@@ -261,9 +266,17 @@ pub async fn run(cli: Cli) -> Result<()> {
             let clients = Clients::load(&aws.target()).await?;
             up(&clients, &stack, &artifacts, analyzer, Duration::from_secs(timeout)).await
         }
-        Command::Package { arm64, onnx_runtime } => {
+        Command::Package { arm64, binaries, onnx_runtime } => {
             let architecture = if arm64 { Architecture::Arm64 } else { Architecture::X86_64 };
-            let artifacts = Artifacts::from_dir(&build(architecture, onnx_runtime)?)?;
+            let dir = match binaries {
+                Some(binaries) => {
+                    let workspace = workspace()?;
+                    let library = package::onnx_runtime_library(&workspace, onnx_runtime.path)?;
+                    package::from_binaries(&binaries, &package::target_dir(&workspace).join("lambda"), &library)?
+                }
+                None => build(architecture, onnx_runtime)?,
+            };
+            let artifacts = Artifacts::from_dir(&dir)?;
             for function in Function::ALL {
                 let artifact = artifacts.of(function);
                 let size = std::fs::metadata(&artifact.path).map(|m| m.len() / 1024).unwrap_or(0);
@@ -334,9 +347,14 @@ fn artifact_parameters(bucket: String, artifacts: &Artifacts) -> BTreeMap<String
     parameters
 }
 
+/// The workspace: the current folder.
+fn workspace() -> Result<PathBuf> {
+    std::env::current_dir().map_err(|source| Error::Read { path: PathBuf::from("."), source })
+}
+
 /// Builds both functions in the current folder (the workspace) for `architecture`.
 fn build(architecture: Architecture, onnx_runtime: OnnxRuntimeArg) -> Result<PathBuf> {
-    let workspace = std::env::current_dir().map_err(|source| Error::Read { path: PathBuf::from("."), source })?;
+    let workspace = workspace()?;
     let library = package::onnx_runtime_library(&workspace, onnx_runtime.path)?;
     package::build(&workspace, architecture, &library)
 }

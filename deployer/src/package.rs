@@ -136,11 +136,41 @@ pub fn build(workspace: &Path, architecture: Architecture, onnx_runtime: &Path) 
         if !zip.exists() {
             return Err(Error::Package(format!("cargo-lambda finished but {} is missing", zip.display())));
         }
+    }
+    bundle_libraries(&dir, onnx_runtime)?;
+    Ok(dir)
+}
+
+/// Zips binaries of this machine built by `cargo build` (`<binaries>/api`, `<binaries>/analyzer`)
+/// into `<out>/<binary>/bootstrap.zip` as [`build`] zips cargo-lambda's, the libraries included:
+/// `make test` packages the debug binaries it tests this way rather than compile the whole
+/// workspace a second time for release (see docs/testing.md).
+pub fn from_binaries(binaries: &Path, out: &Path, onnx_runtime: &Path) -> Result<PathBuf> {
+    check_library_architecture(onnx_runtime, Architecture::X86_64)?;
+    for function in Function::ALL {
+        let binary = binaries.join(function.binary());
+        if !binary.is_file() {
+            return Err(Error::Package(format!("{} is missing: build it first (`cargo build --bins`)", binary.display())));
+        }
+        let zip = Artifacts::zip_in(out, function);
+        let folder = zip.parent().unwrap_or(out);
+        std::fs::create_dir_all(folder).map_err(|source| Error::Write { path: folder.to_owned(), source })?;
+        let file = std::fs::File::create(&zip).map_err(|source| Error::Write { path: zip.clone(), source })?;
+        zip::ZipWriter::new(file).finish().map_err(|err| Error::Package(format!("writing {}: {err}", zip.display())))?;
+        add_to_zip(&zip, &binary, "bootstrap")?;
+    }
+    bundle_libraries(out, onnx_runtime)?;
+    Ok(out.to_owned())
+}
+
+/// Puts the libraries each function loads at run time beside its `bootstrap`.
+fn bundle_libraries(dir: &Path, onnx_runtime: &Path) -> Result<()> {
+    for function in Function::ALL {
         for library in function.bundled_libraries() {
-            add_to_zip(&zip, onnx_runtime, library)?;
+            add_to_zip(&Artifacts::zip_in(dir, function), onnx_runtime, library)?;
         }
     }
-    Ok(dir)
+    Ok(())
 }
 
 /// Where ONNX Runtime's shared library is taken from for the analyzer's zip: `explicit`
@@ -432,6 +462,31 @@ mod tests {
         assert!(refused.contains("lacks libonnxruntime.so") && refused.contains("deployer package"), "{refused}");
         let empty = zip_with(dir.path(), &[("README", b"no bootstrap")]);
         assert!(check_contents(&empty, Function::Api).unwrap_err().to_string().contains("lacks bootstrap"));
+    }
+
+    #[test]
+    fn binaries_built_by_cargo_are_zipped_as_bootstraps_with_the_analyzers_library() {
+        let dir = tempfile::tempdir().unwrap();
+        let (binaries, out) = (dir.path().join("debug"), dir.path().join("lambda"));
+        std::fs::create_dir_all(&binaries).unwrap();
+        let library = dir.path().join("libonnxruntime.so.1.22.0");
+        let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0".to_vec();
+        elf.extend_from_slice(&0x3e_u16.to_le_bytes());
+        std::fs::write(&library, &elf).unwrap();
+        std::fs::write(binaries.join("api"), b"\x7fELF api").unwrap();
+        let missing = from_binaries(&binaries, &out, &library).unwrap_err().to_string();
+        assert!(missing.contains("analyzer is missing"), "{missing}");
+
+        std::fs::write(binaries.join("analyzer"), b"\x7fELF analyzer").unwrap();
+        let artifacts = Artifacts::from_dir(&from_binaries(&binaries, &out, &library).unwrap()).unwrap();
+        for function in Function::ALL {
+            let zip = &artifacts.of(function).path;
+            check_contents(zip, function).unwrap();
+            let (bytes, mode) = read_entry(zip, "bootstrap");
+            assert_eq!(bytes, format!("\x7fELF {}", function.binary()).as_bytes());
+            assert_eq!(mode.map(|mode| mode & 0o777), Some(0o755), "Lambda runs bootstrap only if it is executable");
+        }
+        assert_eq!(entry_names(&artifacts.of(Function::Api).path).unwrap(), ["bootstrap"]);
     }
 
     #[test]
