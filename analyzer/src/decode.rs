@@ -8,6 +8,7 @@ use image::imageops;
 use image::{ImageFormat, RgbImage};
 
 use crate::pixels::resize;
+use contract::PhotoSettings;
 
 /// The longest side the labelers need: more than either model's input.
 pub const LABELS_SIDE: u32 = 640;
@@ -22,9 +23,23 @@ const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Undecodable(pub String);
 
-/// Decodes, orients and downscales a photo so that its longest side is at most `longest`.
+/// Decodes, orients and downscales a photo so that its longest side is at most `longest`,
+/// within the most pixels any tier accepts ([`decode_within`]).
 pub fn decode(bytes: &[u8], longest: u32) -> Result<RgbImage, Undecodable> {
+    decode_within(bytes, longest, PhotoSettings::MAX_PIXELS_CEILING)
+}
+
+/// [`decode`], refusing a photo whose header declares more than `max_pixels` before any decoder
+/// allocates for it (the upload checked the same; this holds for objects that changed since).
+pub fn decode_within(bytes: &[u8], longest: u32, max_pixels: u64) -> Result<RgbImage, Undecodable> {
     let format = image::guess_format(bytes).map_err(|_| Undecodable("the object is not a JPEG, PNG or WebP photo".into()))?;
+    let (width, height) = image::ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|err| Undecodable(format!("the {} photo's header cannot be read: {err}", name(format))))?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(Undecodable(format!("the photo is {width} x {height} = {pixels} pixels; this tier analyses at most {max_pixels}")));
+    }
     let image = match format {
         ImageFormat::Jpeg => decode_jpeg(bytes, longest)?,
         ImageFormat::Png | ImageFormat::WebP => {
@@ -37,6 +52,15 @@ pub fn decode(bytes: &[u8], longest: u32) -> Result<RgbImage, Undecodable> {
         other => return Err(Undecodable(format!("{other:?} is not a supported photo format"))),
     };
     downscale(orient(image, orientation(bytes)), longest)
+}
+
+fn name(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Jpeg => "JPEG",
+        ImageFormat::Png => "PNG",
+        ImageFormat::WebP => "WebP",
+        _ => "image",
+    }
 }
 
 /// JPEGs are decoded by libjpeg-turbo (through mozjpeg), scaled by n/8 in the DCT: 25% faster
@@ -170,6 +194,34 @@ mod tests {
         let decoded = decode(&cmyk, LABELS_SIDE).unwrap();
         assert_eq!(decoded.dimensions(), (16, 16));
         assert!(decoded.get_pixel(8, 8).0.iter().all(|&v| (i32::from(v) - 128).abs() < 6), "{:?}", decoded.get_pixel(8, 8));
+    }
+
+    #[test]
+    fn headers_declaring_more_pixels_than_allowed_are_refused_before_decoding() {
+        use domain::testing::declaring_size;
+        let photo = RgbImage::from_pixel(64, 48, image::Rgb([10, 20, 30]));
+        let jpeg = encoded(&photo, ImageFormat::Jpeg);
+        let webp = {
+            let mut bytes = Vec::new();
+            image::codecs::webp::WebPEncoder::new_lossless(&mut bytes)
+                .encode(photo.as_raw(), 64, 48, image::ExtendedColorType::Rgb8)
+                .unwrap();
+            bytes
+        };
+        let crafted = [
+            ("baseline JPEG", declaring_size(&jpeg, 65_500, 65_500, false).unwrap()),
+            ("progressive JPEG", declaring_size(&jpeg, 65_500, 65_500, true).unwrap()),
+            ("PNG", declaring_size(&encoded(&photo, ImageFormat::Png), 100_000, 100_000, false).unwrap()),
+            ("WebP", declaring_size(&webp, 16_383, 16_383, false).unwrap()),
+        ];
+        for (what, bytes) in crafted {
+            assert!(bytes.len() < 2000, "{what}: {} bytes", bytes.len());
+            let refused = decode_within(&bytes, LABELS_SIDE, 100_000_000).unwrap_err();
+            assert!(refused.0.contains("pixels; this tier analyses at most 100000000"), "{what}: {refused:?}");
+        }
+        // The same photo within the limit decodes as before.
+        assert_eq!(decode_within(&jpeg, LABELS_SIDE, 64 * 48).unwrap().dimensions(), (64, 48));
+        assert!(decode_within(&jpeg, LABELS_SIDE, 64 * 48 - 1).is_err());
     }
 
     #[test]

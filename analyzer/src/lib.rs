@@ -147,8 +147,8 @@ impl Analyzer {
             return Ok(Outcome::Skipped("the photo object is gone"));
         };
         // Decoded once, as large as the engine that needs the most pixels asks.
-        let side = self.engines.photo_side();
-        let decoded = off_async("decoding", move || Ok(decode::decode(&bytes, side))).await?;
+        let (side, max_pixels) = (self.engines.photo_side(), self.settings.photos.max_pixels);
+        let decoded = off_async("decoding", move || Ok(decode::decode_within(&bytes, side, max_pixels))).await?;
         // Shared by the engines, each on a blocking thread of its own.
         let photo = match decoded {
             Ok(photo) => Arc::new(photo),

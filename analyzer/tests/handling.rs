@@ -8,7 +8,10 @@ use analyzer::faces::{FaceFinder, FoundFace, PhotoOf, PhotoRegion};
 use analyzer::labeler::Labeler;
 use analyzer::{Analyzer, Engines, Message, Outcome};
 use async_trait::async_trait;
-use contract::{FaceSettings, Features, LabelerSettings, Limit, NewImageEvent, QuotaSettings, TextSettings, TierSettings, VisionEngine};
+use contract::{
+    FaceSettings, Features, LabelerSettings, Limit, NewImageEvent, PhotoSettings, QuotaSettings, SourceLimits, TextSettings, TierSettings,
+    VisionEngine,
+};
 use domain::memory::{MemoryImages, MemoryPhotos};
 use domain::{ImageId, ImageIndex, ImageRecord, ImageStatus, ImageStore, Label, PersonStore, PhotoStore, UserName};
 use image::RgbImage;
@@ -32,6 +35,8 @@ fn tier(labeler: LabelerSettings) -> TierSettings {
         quotas: QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 30 },
         faces: FaceSettings::default(),
         text: TextSettings::default(),
+        photos: PhotoSettings::default(),
+        per_source: SourceLimits::default(),
         requests: None,
     }
 }
@@ -56,6 +61,9 @@ async fn a_batch_retries_only_what_it_should() {
     let user = UserName::parse("alice").unwrap();
     let good = stored_photo(&images, &photos, &user, PHOTO).await;
     let not_a_photo = stored_photo(&images, &photos, &user, b"these bytes are no photo").await;
+    // Stored as if its object changed after the upload's check: the analyzer checks again.
+    let too_many_pixels =
+        stored_photo(&images, &photos, &user, &domain::testing::declaring_size(PHOTO, 60_000, 60_000, false).unwrap()).await;
     let settings = LabelerSettings { engine: VisionEngine::Builtin, max_labels: 10, min_confidence: 50 };
     let analyzer = Analyzer::new(images.clone(), photos.clone(), Engines::labels_only(Arc::new(SeesACat)), tier(settings));
     let deleted = NewImageEvent { image_id: ImageId::new().to_string(), ..good.clone() };
@@ -68,6 +76,7 @@ async fn a_batch_retries_only_what_it_should() {
         Message { id: "poison".into(), body: "{\"not\": \"an event\"}".into() },
         message("deleted-image", &deleted),
         message("not-a-photo", &not_a_photo),
+        message("too-many-pixels", &too_many_pixels),
     ];
     assert_eq!(analyzer.handle_batch(messages, 2).await, ["poison"], "only the malformed message stays on the queue");
 
@@ -77,6 +86,9 @@ async fn a_batch_retries_only_what_it_should() {
     let failed = images.get(&user, id(&not_a_photo)).await.unwrap().unwrap();
     assert_eq!(failed.status, ImageStatus::Failed);
     assert!(failed.failure_reason.is_some());
+    let refused = images.get(&user, id(&too_many_pixels)).await.unwrap().unwrap();
+    assert_eq!(refused.status, ImageStatus::Failed);
+    assert!(refused.failure_reason.as_deref().unwrap_or("").contains("60000 x 60000"), "{:?}", refused.failure_reason);
 
     // A redelivery of an analysed photo changes nothing.
     assert!(analyzer.handle_batch(vec![message("again", &good)], 1).await.is_empty());

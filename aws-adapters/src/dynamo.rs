@@ -72,6 +72,19 @@ where
     }
 }
 
+/// The item as it was when an UpdateItem's condition failed (asked for with
+/// `ReturnValuesOnConditionCheckFailure`; `None` where there was none); any other failure is
+/// an error naming `action`.
+pub fn failed_condition_item(
+    err: aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>,
+    action: &str,
+) -> Result<Option<Item>> {
+    match err.into_service_error() {
+        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(failed) => Ok(failed.item),
+        other => Err(aws_error(action)(other)),
+    }
+}
+
 /// A number attribute of an item, 0 when absent.
 pub fn number(item: &Item, name: &str) -> i64 {
     item.get(name).and_then(|value| value.as_n().ok()).and_then(|value| value.parse().ok()).unwrap_or(0)

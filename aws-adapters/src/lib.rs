@@ -13,6 +13,7 @@ pub mod logging;
 pub mod photos;
 pub mod rekognition;
 pub mod sdk;
+mod sign_ins;
 pub mod stack;
 pub mod users;
 

@@ -63,6 +63,25 @@ impl RekognitionCollections {
         contract::names::faces_collection(&self.stack, user.as_str())
     }
 
+    /// Deletes every face collection of the stack, whoever's (`deployer down --purge`: the
+    /// faces must not outlive the photos); how many there were.
+    pub async fn delete_all(&self) -> Result<usize> {
+        let prefix = contract::names::faces_collection_prefix(&self.stack);
+        let mut pages = self.client.list_collections().into_paginator().send();
+        let mut ours = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(aws_error("Rekognition ListCollections"))?;
+            ours.extend(page.collection_ids().iter().filter(|id| id.starts_with(&prefix)).cloned());
+        }
+        for collection in &ours {
+            match self.client.delete_collection().collection_id(collection).send().await.map_err(aws_sdk_rekognition::Error::from) {
+                Ok(_) | Err(aws_sdk_rekognition::Error::ResourceNotFoundException(_)) => {}
+                Err(err) => return Err(aws_error("Rekognition DeleteCollection")(err)),
+            }
+        }
+        Ok(ours.len())
+    }
+
     /// Indexes the faces of photo `image` (JPEG bytes, at most 5 MB) in the user's collection,
     /// creating it on first use; the indexed faces first, most confident first, then those
     /// Rekognition found but would not index (too small, blurred: listed, never grouped).

@@ -135,3 +135,33 @@ async fn faces_go_with_their_photo_and_the_collection_with_the_account() {
     let refused = collections.delete_user(&carol).await.unwrap_err();
     assert!(refused.to_string().contains("AccessDeniedException"), "{refused}");
 }
+
+#[tokio::test]
+async fn a_purge_deletes_every_collection_of_the_stack_and_no_other() {
+    use aws_sdk_rekognition::operation::list_collections::ListCollectionsOutput;
+    let list = mock!(Client::list_collections).match_requests(|request| request.next_token().is_none()).then_output(|| {
+        ListCollectionsOutput::builder()
+            .collection_ids("smart-album-full-platform-user-faces-ann")
+            .collection_ids("smart-album-core-user-faces-bob")
+            .next_token("page-2")
+            .build()
+    });
+    let next = mock!(Client::list_collections).match_requests(|request| request.next_token() == Some("page-2")).then_output(|| {
+        ListCollectionsOutput::builder()
+            .collection_ids("smart-album-full-platform-user-faces-cem")
+            .collection_ids("someone-elses-collection")
+            .build()
+    });
+    let deleted = Arc::new(Mutex::new(Vec::new()));
+    let seen = deleted.clone();
+    let delete = mock!(Client::delete_collection)
+        .match_requests(move |request| {
+            seen.lock().unwrap().push(request.collection_id().unwrap_or("").to_owned());
+            true
+        })
+        .then_output(|| DeleteCollectionOutput::builder().status_code(200).build());
+    let client = mock_client!(aws_sdk_rekognition, RuleMode::MatchAny, [&list, &next, &delete]);
+    let count = RekognitionCollections::new(client, STACK).delete_all().await.unwrap();
+    assert_eq!(count, 2);
+    assert_eq!(*deleted.lock().unwrap(), ["smart-album-full-platform-user-faces-ann", "smart-album-full-platform-user-faces-cem"]);
+}

@@ -27,7 +27,7 @@ use anyhow::{Context, Result, bail};
 use aws_adapters::DynamoImages;
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use clap::{Parser, ValueEnum};
-use deployer::config::{RequestLimits, StacksDir};
+use deployer::config::{RequestLimits, SourceLimits, StacksDir};
 use domain::{ImageIndex, Search, UserName};
 use runtime::api::paging::DEFAULT_PAGE;
 use runtime::config::{StackConfig, stack_name_of_tier};
@@ -348,7 +348,7 @@ impl Bench {
 }
 
 /// The tier files as deployed for the bench, in `<out>/stacks`: each tenant's request limits
-/// raised out of the way, since wrk loads the API with one user's token (the limits are tested
+/// and each source's sign-ins and sign-ups raised out of the way, since wrk loads the API with one user's token (the limits are tested
 /// in `make test`). Read and written as the deployer's typed tier files, so they stay valid.
 fn bench_stacks(cli: &Cli) -> Result<PathBuf> {
     let unlimited = 1_000_000_000;
@@ -359,6 +359,8 @@ fn bench_stacks(cli: &Cli) -> Result<PathBuf> {
     for tier in source.tiers()? {
         let mut config = source.load(&tier)?;
         config.api = RequestLimits { per_second: unlimited, burst: unlimited, per_day: unlimited };
+        // Its users all sign up and sign in from 127.0.0.1.
+        config.per_source = SourceLimits { sign_ins_per_hour: unlimited, sign_ups_per_hour: unlimited };
         std::fs::write(raised.path_of(&tier), serde_norway::to_string(&config)?)?;
     }
     Ok(dir)

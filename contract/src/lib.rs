@@ -20,4 +20,7 @@ pub mod tier;
 
 pub use config::{ConfigError, StackConfig};
 pub use events::{NewImageEvent, NewUserEvent};
-pub use tier::{FaceSettings, Features, LabelerSettings, Limit, QuotaSettings, RequestLimits, TextSettings, TierSettings, VisionEngine};
+pub use tier::{
+    FaceSettings, Features, LabelerSettings, Limit, PhotoSettings, QuotaSettings, RequestLimits, SourceLimits, TextSettings, TierSettings,
+    VisionEngine,
+};

@@ -70,6 +70,9 @@ pub const USERS_NAME_PREFIX_INDEX_KEY: (&str, &str) = ("name_initial", "user_nam
 pub const IMAGES_ENTRIES_INDEX: &str = "entries";
 pub const IMAGES_ENTRIES_INDEX_KEY: (&str, &str) = ("entry_pk", "entry_sk");
 
+/// The users table's TTL attribute (epoch seconds): sessions and sign-in attempt counts expire.
+pub const USERS_EXPIRES_AT: &str = "expires_at";
+
 /// The images table's TTL attribute (epoch seconds): abandoned presigned-upload records expire.
 pub const IMAGES_EXPIRES_AT: &str = "expires_at";
 

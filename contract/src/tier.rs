@@ -18,6 +18,10 @@ pub struct TierSettings {
     pub faces: FaceSettings,
     #[serde(default)]
     pub text: TextSettings,
+    #[serde(default)]
+    pub photos: PhotoSettings,
+    #[serde(default)]
+    pub per_source: SourceLimits,
     /// Each tenant's request limits; none: not limited (tests of other things).
     #[serde(default)]
     pub requests: Option<RequestLimits>,
@@ -38,6 +42,26 @@ pub struct RequestLimits {
     pub per_day: u64,
 }
 
+/// What one source address (API Gateway's `sourceIp`; the peer's address locally) may ask for
+/// without an account's token, counted per hour: password guesses spread over many names, and
+/// sign-ups in bulk. Many people behind one address (an office, a campus) share it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceLimits {
+    #[serde(deserialize_with = "at_least_one")]
+    pub sign_ins_per_hour: u64,
+    #[serde(deserialize_with = "at_least_one")]
+    pub sign_ups_per_hour: u64,
+}
+
+impl Default for SourceLimits {
+    /// A household or an office signs in a few dozen times an hour and signs up a few people;
+    /// a script guessing passwords across names, or making accounts, needs thousands.
+    fn default() -> Self {
+        Self { sign_ins_per_hour: 200, sign_ups_per_hour: 20 }
+    }
+}
+
 /// How text in photos is indexed (tiers with `features.text`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,6 +76,32 @@ pub struct TextSettings {
 impl Default for TextSettings {
     fn default() -> Self {
         Self { max_words: 50 }
+    }
+}
+
+/// What a photo may be, besides its size in bytes (`quotas.max_photo_bytes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoSettings {
+    /// The most pixels (width x height, from the header) a photo may have: a few hundred
+    /// bytes can declare 65,500 x 65,500, and decoders allocate by the header (a progressive
+    /// JPEG keeps every coefficient: about 6 bytes a pixel). Refused at upload (413
+    /// `too_many_pixels`) and again before the analyzer decodes. 1 to 1,000 megapixels.
+    #[serde(deserialize_with = "within::<1_000_000, 1_000_000_000, _, _>")]
+    pub max_pixels: u64,
+}
+
+impl PhotoSettings {
+    /// The largest `max_pixels` a tier file may give: what decoding is bounded by where no
+    /// tier is at hand (the bench, `smart-album label`).
+    pub const MAX_PIXELS_CEILING: u64 = 1_000_000_000;
+}
+
+impl Default for PhotoSettings {
+    /// 100 MP: above the largest camera sensors sold (about 100 MP in medium format), and a
+    /// progressive JPEG of it decodes within about 600 MB.
+    fn default() -> Self {
+        Self { max_pixels: 100_000_000 }
     }
 }
 

@@ -462,6 +462,13 @@ async fn down(clients: &Clients, stack: &Stack, purge: bool, yes: bool, timeout:
             stack.flags()
         );
     }
+    // Faces Rekognition keeps live outside the stack's data, and go with it.
+    let settings = stack.config.settings();
+    if purge && settings.features.faces && settings.labeler.engine == contract::VisionEngine::Rekognition {
+        let collections = aws_adapters::RekognitionCollections::new(clients.rekognition.clone(), &stack.name);
+        let deleted = collections.delete_all().await?;
+        println!("Deleted the {deleted} face collection(s) of {} from Rekognition.", stack.name);
+    }
     Ok(())
 }
 

@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 // parsed and checked here, read there.
 pub use contract::tier::BoundedVisitor;
 pub use contract::{
-    FaceSettings, Features, LabelerSettings, Limit, QuotaSettings, RequestLimits, TextSettings, TierSettings, VisionEngine,
+    FaceSettings, Features, LabelerSettings, Limit, PhotoSettings, QuotaSettings, RequestLimits, SourceLimits, TextSettings, TierSettings,
+    VisionEngine,
 };
 
 /// One tier, as declared in its stacks file.
@@ -32,10 +33,19 @@ pub struct TierConfig {
     /// How text is indexed; the defaults when absent.
     #[serde(default)]
     pub text: TextSettings,
+    /// What a photo may be (its pixels); the defaults when absent.
+    #[serde(default)]
+    pub photos: PhotoSettings,
+    /// Sign-ins and sign-ups per source address and hour; the defaults when absent.
+    #[serde(default)]
+    pub per_source: SourceLimits,
     /// Each tenant's request limits (rate_limit, burst_limit, daily_quota).
     pub api: RequestLimits,
     #[serde(default)]
     pub lambda: LambdaSettings,
+    /// The stage's throttling; absent: the account's (10,000 a second).
+    #[serde(default)]
+    pub stage: Option<StageThrottling>,
     pub analysis: AnalysisSettings,
     pub log_retention_days: LogRetentionDays,
     /// Ops address subscribed to NewUser by email; none when absent.
@@ -56,6 +66,8 @@ impl TierConfig {
             quotas: self.quotas,
             faces: self.faces,
             text: self.text,
+            photos: self.photos,
+            per_source: self.per_source,
             requests: Some(self.api),
         }
     }
@@ -81,6 +93,29 @@ pub struct LambdaSettings {
     pub timeout_seconds: TimeoutSeconds,
     #[serde(default)]
     pub architecture: Architecture,
+    /// Concurrency reserved for each function: a ceiling on what one stack can cost and on how
+    /// hard it can press its tables, and a floor no other function of the account can take.
+    /// Absent: none reserved (an account's unreserved pool must keep 100, so small accounts
+    /// cannot reserve).
+    #[serde(default)]
+    pub reserved_concurrency: Option<ReservedConcurrency>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReservedConcurrency {
+    pub api: Concurrency,
+    pub analyzer: Concurrency,
+}
+
+/// The whole stage's request rate and burst (API Gateway's stage throttling), above every
+/// tenant's own limits: what the stack serves at most, whoever asks, tokens or none (sign-in
+/// floods included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageThrottling {
+    pub rate_limit: StageRate,
+    pub burst_limit: StageRate,
 }
 
 impl LambdaSettings {
@@ -94,7 +129,12 @@ impl LambdaSettings {
 
 impl Default for LambdaSettings {
     fn default() -> Self {
-        Self { memory_mb: Self::default_memory(), timeout_seconds: Self::default_timeout(), architecture: Architecture::default() }
+        Self {
+            memory_mb: Self::default_memory(),
+            timeout_seconds: Self::default_timeout(),
+            architecture: Architecture::default(),
+            reserved_concurrency: None,
+        }
     }
 }
 
@@ -162,6 +202,12 @@ bounded!(
 bounded!(
     /// Lambda's own limit is 900 s; the API Gateway integration times out at 29 s anyway.
     TimeoutSeconds(u32), 1..=900);
+bounded!(
+    /// At least one (zero would stop the function); at most Lambda's default account quota.
+    Concurrency(u32), 1..=1000);
+bounded!(
+    /// Requests per second (rate) or at once (burst): API Gateway's account default is 10,000.
+    StageRate(u32), 1..=10_000);
 bounded!(
     /// SQS event-source mappings accept 1..=10 without a batching window.
     BatchSize(u32), 1..=10);

@@ -196,6 +196,9 @@ fn tier_values_are_applied() {
             assert_eq!(function.timeout, config.lambda.timeout_seconds.0, "{tier}");
             assert_eq!(function.architectures, [config.lambda.architecture.as_aws()], "{tier}");
             assert_eq!(function.runtime, "provided.al2023");
+            let reserved = config.lambda.reserved_concurrency.expect("every tier reserves concurrency");
+            let expected = if id == ids::API_FUNCTION { reserved.api.0 } else { reserved.analyzer.0 };
+            assert_eq!(function.reserved_concurrent_executions, Some(expected), "{tier} {id}");
             assert_eq!(function.environment.variables[env::TIER], Expr::str(tier));
             let Expr::Str(settings) = &function.environment.variables[env::TIER_SETTINGS] else { panic!() };
             let settings: serde_json::Value = serde_json::from_str(settings).unwrap();
@@ -224,9 +227,14 @@ fn tier_values_are_applied() {
 
         let ResourceKind::Stage(stage) = kind(&template, ids::STAGE) else { panic!() };
         assert_eq!(stage.stage_name, "prod");
+        // The whole stage is throttled as the tier file says, every method of every path.
+        let throttling = config.stage.expect("every tier throttles its stage");
+        let [setting] = stage.method_settings.as_slice() else { panic!("{tier}: {:?}", stage.method_settings) };
+        assert_eq!((setting.resource_path, setting.http_method), ("/*", "*"));
+        assert_eq!((setting.throttling_rate_limit, setting.throttling_burst_limit), (throttling.rate_limit.0, throttling.burst_limit.0));
         // No usage plan: it would limit only API keys, which no request carries.
         let yaml = template.to_yaml().unwrap();
-        assert!(!yaml.contains("AWS::ApiGateway::UsagePlan") && !yaml.contains("ThrottlingRateLimit"), "{tier}");
+        assert!(!yaml.contains("AWS::ApiGateway::UsagePlan"), "{tier}");
 
         let ResourceKind::Role(analyzer) = kind(&template, ids::ANALYZER_ROLE) else { panic!() };
         let may_detect_labels =
@@ -361,7 +369,13 @@ fn every_tier_matches_the_contract_with_the_runtime() {
         let properties = |id: &str| rendered["Resources"][id]["Properties"].clone();
 
         let tables = [
-            (ids::USERS_TABLE, names::USERS_TABLE_SUFFIX, names::USERS_NAME_PREFIX_INDEX, names::USERS_NAME_PREFIX_INDEX_KEY, None),
+            (
+                ids::USERS_TABLE,
+                names::USERS_TABLE_SUFFIX,
+                names::USERS_NAME_PREFIX_INDEX,
+                names::USERS_NAME_PREFIX_INDEX_KEY,
+                Some(names::USERS_EXPIRES_AT),
+            ),
             (
                 ids::IMAGES_TABLE,
                 names::IMAGES_TABLE_SUFFIX,

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
-use crate::model::{AccountStatus, UserName, UserRecord};
+use crate::model::{AccountId, AccountStatus, UserName, UserRecord};
 use crate::{Events, FaceCollections, ImageStore, NewUserEvent, PhotoStore, UserStore, password};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -34,6 +34,7 @@ impl NewAccount<'_> {
         let now = OffsetDateTime::now_utc();
         Ok(UserRecord {
             user_name,
+            account_id: AccountId::new(),
             email,
             first_name,
             last_name,
@@ -44,6 +45,84 @@ impl NewAccount<'_> {
             password_change_required: one_time,
             last_sign_in: None,
         })
+    }
+}
+
+/// One write to an account: only the fields it names change, under its [`Precondition`], so
+/// that two writers never undo each other (a sign-in cannot put back a status ops just set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountChange {
+    /// A successful sign-in, seen at this instant.
+    SignedIn {
+        at: OffsetDateTime,
+    },
+    Profile {
+        email: String,
+        first_name: String,
+        last_name: String,
+    },
+    /// A new password hash: every earlier session ends, and a one-time password is spent.
+    Password {
+        hash: String,
+    },
+    /// Ops set the status: every session ends (a suspended or moving account keeps none).
+    Status {
+        to: AccountStatus,
+    },
+    /// Every session ends (before the account is removed).
+    EndSessions,
+}
+
+/// What must still hold of the stored account for an [`AccountChange`] to apply; otherwise
+/// the store refuses with `Conflict` `concurrent_change` ([`Error::account_changed`]) and changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// Nothing that ends sessions happened since it was read at this generation, and it is active.
+    ActiveAt { generation: u64 },
+    /// Nothing that ends sessions happened since it was read at this generation.
+    At { generation: u64 },
+    /// It has this status (ops' changes: a move must not resume a suspended account).
+    Status(AccountStatus),
+    /// It exists.
+    Exists,
+}
+
+impl Precondition {
+    pub fn holds(self, stored: &UserRecord) -> bool {
+        match self {
+            Precondition::ActiveAt { generation } => stored.token_generation == generation && stored.status == AccountStatus::Active,
+            Precondition::At { generation } => stored.token_generation == generation,
+            Precondition::Status(status) => stored.status == status,
+            Precondition::Exists => true,
+        }
+    }
+}
+
+impl AccountChange {
+    /// Whether it ends every session of the account (its token generation goes up by one).
+    pub fn ends_sessions(&self) -> bool {
+        matches!(self, AccountChange::Password { .. } | AccountChange::Status { .. } | AccountChange::EndSessions)
+    }
+
+    /// The account after the change (what the stores write, each in its own way).
+    pub fn apply(&self, user: &mut UserRecord) {
+        match self {
+            AccountChange::SignedIn { at } => user.last_sign_in = Some(*at),
+            AccountChange::Profile { email, first_name, last_name } => {
+                user.email.clone_from(email);
+                user.first_name.clone_from(first_name);
+                user.last_name.clone_from(last_name);
+            }
+            AccountChange::Password { hash } => {
+                user.password_hash.clone_from(hash);
+                user.password_change_required = false;
+            }
+            AccountChange::Status { to } => user.status = *to,
+            AccountChange::EndSessions => {}
+        }
+        if self.ends_sessions() {
+            user.token_generation += 1;
+        }
     }
 }
 
@@ -118,9 +197,9 @@ impl AccountData<'_> {
     /// Removes the account with every photo, object, item and face collection. Every token is
     /// revoked first, so no upload can race with the removal.
     pub async fn remove(&self, current: &UserRecord) -> Result<Removed> {
-        let mut revoked = current.clone();
-        revoked.token_generation += 1;
-        self.users.update(&revoked, current.token_generation).await?;
+        self.users
+            .change(&current.user_name, &AccountChange::EndSessions, Precondition::At { generation: current.token_generation })
+            .await?;
         let removed = self.remove_data(&current.user_name).await?;
         self.users.delete(&current.user_name).await?;
         Ok(removed)
@@ -174,6 +253,34 @@ mod tests {
         assert_ne!(first, second);
         assert_eq!(first.len(), 24);
         password::check_rules(&first, "ann").unwrap();
+    }
+
+    #[cfg(feature = "memory")]
+    #[tokio::test]
+    async fn a_sign_in_read_before_a_suspension_cannot_undo_it() {
+        use crate::memory::MemoryUsers;
+        let users = MemoryUsers::default();
+        let account = NewAccount { user_name: "sia", email: "sia@example.org", first_name: "S", last_name: "A" };
+        let user = account.record("a long enough passphrase".into(), false).await.unwrap();
+        users.create(&user).await.unwrap();
+        // The sign-in read the account (active, generation 1); ops suspend it meanwhile.
+        let read = users.get(&user.user_name).await.unwrap().unwrap();
+        users
+            .change(&user.user_name, &AccountChange::Status { to: AccountStatus::Suspended }, Precondition::Status(AccountStatus::Active))
+            .await
+            .unwrap();
+        let signed_in = AccountChange::SignedIn { at: OffsetDateTime::now_utc() };
+        let refused = users.change(&user.user_name, &signed_in, Precondition::ActiveAt { generation: read.token_generation }).await;
+        assert!(matches!(refused, Err(Error::Conflict { code: "concurrent_change", .. })), "{refused:?}");
+        let stored = users.get(&user.user_name).await.unwrap().unwrap();
+        assert_eq!((stored.status, stored.token_generation, stored.last_sign_in), (AccountStatus::Suspended, 2, None));
+        // A profile change does not touch the generation; a password change does.
+        let profile = AccountChange::Profile { email: "new@example.org".into(), first_name: "S".into(), last_name: "A".into() };
+        users.change(&user.user_name, &profile, Precondition::At { generation: 2 }).await.unwrap();
+        users.change(&user.user_name, &AccountChange::Password { hash: "h".into() }, Precondition::At { generation: 2 }).await.unwrap();
+        let stored = users.get(&user.user_name).await.unwrap().unwrap();
+        assert_eq!((stored.email.as_str(), stored.token_generation, stored.status), ("new@example.org", 3, AccountStatus::Suspended));
+        assert_eq!(stored.account_id, user.account_id, "the account id changed");
     }
 
     #[test]

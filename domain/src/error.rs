@@ -43,6 +43,10 @@ pub enum Error {
     #[error("{0}")]
     TooLarge(String),
 
+    /// A photo whose header declares more pixels than the tier accepts (`photos.max_pixels`).
+    #[error("{0}")]
+    TooManyPixels(String),
+
     /// Bytes that are not a supported photo.
     #[error("{0}")]
     NotAPhoto(String),

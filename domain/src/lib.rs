@@ -16,9 +16,13 @@ pub mod ops;
 pub mod password;
 pub mod photos;
 pub mod requests;
+pub mod sign_ins;
+#[cfg(feature = "memory")]
+pub mod testing;
 
 use async_trait::async_trait;
 
+pub use accounts::{AccountChange, Precondition};
 pub use collections::{FaceCollections, NoCollections};
 pub use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
 pub use error::{Error, Result};
@@ -26,14 +30,22 @@ pub use model::*;
 use time::OffsetDateTime;
 
 #[async_trait]
-pub trait UserStore: Send + Sync {
+pub trait UserStore: SignInThrottle + Send + Sync {
     /// Creates the user; `Conflict` if the name is taken.
     async fn create(&self, user: &UserRecord) -> Result<()>;
     async fn get(&self, user_name: &UserName) -> Result<Option<UserRecord>>;
-    /// Replaces the user's record if its token generation is still `expected_generation`.
-    async fn update(&self, user: &UserRecord, expected_generation: u64) -> Result<()>;
-    /// Deletes the account and its request allowance.
+    /// Applies `change` to the stored account if `only_if` holds of it, else `Conflict`
+    /// `concurrent_change` (an unknown account included), changing nothing.
+    async fn change(&self, user_name: &UserName, change: &AccountChange, only_if: Precondition) -> Result<()>;
+    /// Deletes the account with its sessions and request allowance. Its name's sign-in failures
+    /// stay until forgotten: a lock outlives an account, so it tells nothing of whether one exists.
     async fn delete(&self, user_name: &UserName) -> Result<()>;
+    /// Records a session that a new token names, until it expires.
+    async fn start_session(&self, user_name: &UserName, session: SessionId, expires_at: OffsetDateTime) -> Result<()>;
+    /// Whether the session was started and has neither ended nor expired.
+    async fn session_is_open(&self, user_name: &UserName, session: SessionId, now: OffsetDateTime) -> Result<bool>;
+    /// Ends a session: its token stops working at once.
+    async fn end_session(&self, user_name: &UserName, session: SessionId) -> Result<()>;
     /// Counts one request of the user against `limits` at `now`; `Throttled` when over them.
     async fn admit_request(&self, user_name: &UserName, limits: &RequestLimits, now: OffsetDateTime) -> Result<()>;
     /// Users whose name starts with `prefix`, in name order, after `after`.
@@ -44,6 +56,22 @@ pub trait UserStore: Send + Sync {
     async fn put_system_value_if_absent(&self, name: &str, value: &[u8]) -> Result<bool>;
     /// Stores a stack-wide value, replacing any.
     async fn put_system_value(&self, name: &str, value: &[u8]) -> Result<()>;
+}
+
+/// What sign-in throttling counts ([`sign_ins`]): each count atomic, so that concurrent attempts
+/// are each counted.
+#[async_trait]
+pub trait SignInThrottle: Send + Sync {
+    /// The name's failed sign-ins, if any are stored (remembered or not).
+    async fn failures(&self, user_name: &UserName) -> Result<Option<sign_ins::Failures>>;
+    /// Counts one more failure at `now_ms` (starting again from one where the earlier ones
+    /// are forgotten), with the wait it earns; the failures after it.
+    async fn add_failure(&self, user_name: &UserName, now_ms: i64) -> Result<sign_ins::Failures>;
+    /// Forgets the name's failures (a successful sign-in).
+    async fn clear_failures(&self, user_name: &UserName) -> Result<()>;
+    /// Counts one `action` of `source` in the hour of `now_ms` if fewer than `limit` were;
+    /// whether it was counted.
+    async fn count_from_source(&self, source: &str, action: sign_ins::SourceAction, now_ms: i64, limit: u64) -> Result<bool>;
 }
 
 /// The records of a user's photos and what their analysis stores: the whole of what the

@@ -11,14 +11,16 @@ use async_trait::async_trait;
 use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
 use time::OffsetDateTime;
 
+use crate::accounts::{AccountChange, Precondition};
 use crate::error::{Error, Result};
 use crate::grouping::{self, Centre, Member, PhotoFaces, assign};
 use crate::model::{
     Album, Analysis, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, Page, Person, PersonChange, PersonId, Search,
-    SearchMatch, Usage, UserName, UserRecord,
+    SearchMatch, SessionId, Usage, UserName, UserRecord,
 };
 use crate::requests::{self, Allowance};
-use crate::{AlbumStore, Events, ImageIndex, ImageStore, PersonStore, PhotoStore, UsageStore, UserStore};
+use crate::sign_ins::{self, Failures, SourceAction};
+use crate::{AlbumStore, Events, ImageIndex, ImageStore, PersonStore, PhotoStore, SignInThrottle, UsageStore, UserStore};
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -28,7 +30,45 @@ fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct MemoryUsers {
     users: Mutex<BTreeMap<UserName, UserRecord>>,
     allowances: Mutex<HashMap<UserName, Allowance>>,
+    /// Open sessions and when each expires.
+    sessions: Mutex<HashMap<(UserName, SessionId), OffsetDateTime>>,
     system: Mutex<HashMap<String, Vec<u8>>>,
+    failures: Mutex<HashMap<UserName, Failures>>,
+    /// Counts by source address, action and hour.
+    sources: Mutex<HashMap<(String, &'static str, i64), u64>>,
+}
+
+#[async_trait]
+impl SignInThrottle for MemoryUsers {
+    async fn failures(&self, user_name: &UserName) -> Result<Option<Failures>> {
+        Ok(locked(&self.failures).get(user_name).copied())
+    }
+
+    async fn add_failure(&self, user_name: &UserName, now_ms: i64) -> Result<Failures> {
+        let mut all = locked(&self.failures);
+        let previous = all.get(user_name).filter(|failures| failures.remembered(now_ms)).copied();
+        let count = previous.map_or(0, |failures| failures.count).saturating_add(1);
+        let earned = sign_ins::lock_after(count).map(|wait| now_ms + wait.as_millis() as i64);
+        let locked_until_ms = earned.max(previous.and_then(|failures| failures.locked_until_ms));
+        let failures = Failures { count, last_ms: now_ms, locked_until_ms };
+        all.insert(user_name.clone(), failures);
+        Ok(failures)
+    }
+
+    async fn clear_failures(&self, user_name: &UserName) -> Result<()> {
+        locked(&self.failures).remove(user_name);
+        Ok(())
+    }
+
+    async fn count_from_source(&self, source: &str, action: SourceAction, now_ms: i64, limit: u64) -> Result<bool> {
+        let mut counts = locked(&self.sources);
+        let count = counts.entry((source.to_owned(), action.as_str(), sign_ins::hour_of(now_ms))).or_insert(0);
+        if *count >= limit {
+            return Ok(false);
+        }
+        *count += 1;
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -46,11 +86,11 @@ impl UserStore for MemoryUsers {
         Ok(locked(&self.users).get(user_name).cloned())
     }
 
-    async fn update(&self, user: &UserRecord, expected_generation: u64) -> Result<()> {
+    async fn change(&self, user_name: &UserName, change: &AccountChange, only_if: Precondition) -> Result<()> {
         let mut users = locked(&self.users);
-        match users.get_mut(&user.user_name) {
-            Some(stored) if stored.token_generation == expected_generation => {
-                *stored = user.clone();
+        match users.get_mut(user_name) {
+            Some(stored) if only_if.holds(stored) => {
+                change.apply(stored);
                 Ok(())
             }
             _ => Err(Error::account_changed()),
@@ -60,6 +100,21 @@ impl UserStore for MemoryUsers {
     async fn delete(&self, user_name: &UserName) -> Result<()> {
         locked(&self.users).remove(user_name);
         locked(&self.allowances).remove(user_name);
+        locked(&self.sessions).retain(|(user, _), _| user != user_name);
+        Ok(())
+    }
+
+    async fn start_session(&self, user_name: &UserName, session: SessionId, expires_at: OffsetDateTime) -> Result<()> {
+        locked(&self.sessions).insert((user_name.clone(), session), expires_at);
+        Ok(())
+    }
+
+    async fn session_is_open(&self, user_name: &UserName, session: SessionId, now: OffsetDateTime) -> Result<bool> {
+        Ok(locked(&self.sessions).get(&(user_name.clone(), session)).is_some_and(|expires_at| *expires_at > now))
+    }
+
+    async fn end_session(&self, user_name: &UserName, session: SessionId) -> Result<()> {
+        locked(&self.sessions).remove(&(user_name.clone(), session));
         Ok(())
     }
 

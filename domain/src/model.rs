@@ -35,6 +35,9 @@ impl UserName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
     pub user_name: UserName,
+    /// Given at creation and never changed (a move between stacks keeps it): tokens name it, so
+    /// a token of a removed account never opens another that takes the same name later.
+    pub account_id: AccountId,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -114,6 +117,15 @@ macro_rules! ulid_id {
         }
     };
 }
+
+ulid_id!(
+    /// An account's immutable id (see [`UserRecord::account_id`]).
+    AccountId, "invalid_account_id", "an account id is 26 letters and digits");
+
+ulid_id!(
+    /// One sign-in's session: its token names it, and it ends server-side (sign-out) before
+    /// the token expires.
+    SessionId, "invalid_session_id", "a session id is 26 letters and digits");
 
 ulid_id!(
     /// An image id, given at upload.

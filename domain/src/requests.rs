@@ -3,7 +3,8 @@
 //! its rate is refused while the others are served.
 //!
 //! The rate is a token bucket kept as one number (the generic cell rate algorithm): the time
-//! at which the bucket would be full again. The day's count sits beside it.
+//! at which the bucket would be full again. The day's count sits beside it, in one allowance
+//! per UTC day, so that a store can admit a request with one conditional update and no read.
 
 use std::time::Duration;
 
@@ -25,35 +26,51 @@ pub struct Allowance {
 
 const DAY_MS: i64 = 86_400_000;
 
-/// The allowance after one more request at `now_ms`, or the error that refuses it (429 with
-/// how long to wait).
-pub fn admit(previous: Option<Allowance>, limits: &RequestLimits, now_ms: i64) -> Result<Allowance, Error> {
-    let day = now_ms.div_euclid(DAY_MS);
-    let (full_at_ms, requests) = match previous {
-        Some(previous) if previous.day == day => (previous.full_at_ms, previous.requests),
-        Some(previous) => (previous.full_at_ms, 0),
-        None => (now_ms, 0),
-    };
-    if requests >= limits.per_day {
-        let midnight = (day + 1) * DAY_MS;
-        return Err(Error::Throttled {
+/// The bucket in milliseconds: one request's share (the refill interval) and the whole burst's.
+pub fn bucket_ms(limits: &RequestLimits) -> (i64, i64) {
+    let interval_ms = (1000 / limits.per_second.max(1)).max(1) as i64;
+    (interval_ms, interval_ms.saturating_mul(limits.burst.max(1) as i64))
+}
+
+/// The UTC day of `now_ms` (days since the epoch): a day's count, and its bucket, start afresh.
+pub fn day_of(now_ms: i64) -> i64 {
+    now_ms.div_euclid(DAY_MS)
+}
+
+/// Why one more request at `now_ms` is refused (429 with how long to wait), given the
+/// allowance stored for today, if it is.
+pub fn refusal(today: Option<Allowance>, limits: &RequestLimits, now_ms: i64) -> Option<Error> {
+    let today = today.filter(|allowance| allowance.day == day_of(now_ms))?;
+    if today.requests >= limits.per_day {
+        let midnight = (today.day + 1) * DAY_MS;
+        return Some(Error::Throttled {
             code: "daily_quota_exceeded",
             message: format!("the tier allows {} requests a day; the count starts again at 00:00 UTC", limits.per_day),
             retry_after: Duration::from_millis((midnight - now_ms).max(0) as u64),
         });
     }
-    let interval_ms = (1000 / limits.per_second.max(1)).max(1) as i64;
-    let capacity_ms = interval_ms.saturating_mul(limits.burst.max(1) as i64);
-    let next_full_at = full_at_ms.max(now_ms) + interval_ms;
-    let over_ms = next_full_at - now_ms - capacity_ms;
-    if over_ms > 0 {
-        return Err(Error::Throttled {
-            code: "rate_limited",
-            message: format!("more than {} requests a second (bursts of {}); slow down", limits.per_second, limits.burst),
-            retry_after: Duration::from_millis(over_ms as u64),
-        });
+    let (interval_ms, capacity_ms) = bucket_ms(limits);
+    let over_ms = today.full_at_ms.max(now_ms) + interval_ms - now_ms - capacity_ms;
+    (over_ms > 0).then(|| Error::Throttled {
+        code: "rate_limited",
+        message: format!("more than {} requests a second (bursts of {}); slow down", limits.per_second, limits.burst),
+        retry_after: Duration::from_millis(over_ms as u64),
+    })
+}
+
+/// The allowance after one more request at `now_ms`, or the error that refuses it (429 with
+/// how long to wait). A new UTC day starts with a full bucket and a count of zero.
+pub fn admit(previous: Option<Allowance>, limits: &RequestLimits, now_ms: i64) -> Result<Allowance, Error> {
+    if let Some(refused) = refusal(previous, limits, now_ms) {
+        return Err(refused);
     }
-    Ok(Allowance { full_at_ms: next_full_at, day, requests: requests + 1 })
+    let day = day_of(now_ms);
+    let (full_at_ms, requests) = match previous {
+        Some(previous) if previous.day == day => (previous.full_at_ms, previous.requests),
+        _ => (now_ms, 0),
+    };
+    let (interval_ms, _) = bucket_ms(limits);
+    Ok(Allowance { full_at_ms: full_at_ms.max(now_ms) + interval_ms, day, requests: requests + 1 })
 }
 
 #[cfg(test)]

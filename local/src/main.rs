@@ -172,7 +172,10 @@ async fn serve(stack: &str, port: u16, analysis: Option<(Option<VisionEngine>, u
         tokio::signal::ctrl_c().await.ok();
         stop.send(true).ok();
     });
-    axum::serve(listener, router).with_graceful_shutdown(shutdown(stopped)).await.context("serving the API")?;
+    // The peer's address is the request's source (per-source sign-in limits), as API Gateway's
+    // sourceIp is in Lambda.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown(stopped)).await.context("serving the API")?;
     if let Some(analyzing) = analyzing {
         analyzing.await.ok();
     }

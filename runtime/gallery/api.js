@@ -33,6 +33,16 @@ export function endSession(reason) {
   window.dispatchEvent(new CustomEvent('session-ended', { detail: reason }));
 }
 
+/** Signs out: the server ends the session (its token stops working everywhere), then the page
+ * forgets it. The page forgets it even when the server cannot be reached. */
+export async function signOut() {
+  const current = session();
+  if (current) {
+    await fetch(url('sessions/current'), { method: 'DELETE', headers: headers() }).catch(() => null);
+  }
+  endSession('You have signed out.');
+}
+
 export function scheduleExpiry() {
   clearTimeout(expiryTimer);
   const current = session();

@@ -2,7 +2,7 @@
 // `#/album/LABEL`, `#/people`, `#/person/ID`, `#/search?q=...`), search with suggestions,
 // and uploads by file picker or drag and drop.
 
-import { ApiError, call, endSession, scheduleExpiry, session, startSession } from './api.js';
+import { ApiError, call, endSession, scheduleExpiry, session, signOut, startSession } from './api.js';
 import { Grid } from './grid.js';
 import { uploadAll } from './upload.js';
 import * as viewer from './viewer.js';
@@ -72,7 +72,7 @@ document.getElementById('sign-up-form').addEventListener('submit', async (event)
   }
 });
 
-document.getElementById('sign-out').addEventListener('click', () => endSession('You have signed out.'));
+document.getElementById('sign-out').addEventListener('click', () => signOut());
 window.addEventListener('session-ended', (event) => showSignIn(event.detail));
 
 function enter() {

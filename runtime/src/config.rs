@@ -4,6 +4,6 @@
 
 pub use contract::names::{Function, stack_name_of_tier};
 pub use contract::{
-    FaceSettings, Features, LabelerSettings, Limit, QuotaSettings, RequestLimits, StackConfig, TextSettings, TierSettings, VisionEngine,
-    env,
+    FaceSettings, Features, LabelerSettings, Limit, PhotoSettings, QuotaSettings, RequestLimits, SourceLimits, StackConfig, TextSettings,
+    TierSettings, VisionEngine, env,
 };

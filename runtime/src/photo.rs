@@ -6,6 +6,7 @@ use std::io::Cursor;
 
 use image::ImageFormat;
 
+use crate::config::PhotoSettings;
 use crate::error::{Error, Result};
 
 /// The content types accepted, with their formats.
@@ -42,6 +43,19 @@ pub fn inspect(bytes: &[u8]) -> Result<PhotoFacts> {
         .into_dimensions()
         .map_err(|err| Error::NotAPhoto(format!("this {content_type} photo cannot be read: {err}")))?;
     Ok(PhotoFacts { content_type, width, height, taken_at: taken_at(bytes) })
+}
+
+/// Checks what [`inspect`] read against the tier's [`PhotoSettings`]: a photo whose header
+/// declares more pixels than `max_pixels` is refused before anything decodes it.
+pub fn check_pixels(facts: &PhotoFacts, settings: &PhotoSettings) -> Result<()> {
+    let pixels = u64::from(facts.width) * u64::from(facts.height);
+    if pixels > settings.max_pixels {
+        return Err(Error::TooManyPixels(format!(
+            "the photo is {} x {} = {pixels} pixels; this tier accepts at most {} per photo",
+            facts.width, facts.height, settings.max_pixels
+        )));
+    }
+    Ok(())
 }
 
 fn taken_at(bytes: &[u8]) -> Option<String> {

@@ -9,11 +9,15 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use domain::accounts::{self, NewAccount};
 use domain::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
-use domain::{AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, PersonStore, UserName, UserStore};
+use domain::{
+    AccountChange, AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, PersonStore, PhotoStore, Precondition,
+    SignInThrottle, UsageStore, UserName, UserStore,
+};
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
 use runtime::config::{
-    FaceSettings, Features, LabelerSettings, Limit, QuotaSettings, RequestLimits, StackConfig, TextSettings, TierSettings, VisionEngine,
+    FaceSettings, Features, LabelerSettings, Limit, PhotoSettings, QuotaSettings, RequestLimits, SourceLimits, StackConfig, TextSettings,
+    TierSettings, VisionEngine,
 };
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -36,6 +40,8 @@ fn settings(photos_per_user: Limit, max_photo_bytes: u64) -> TierSettings {
         quotas: QuotaSettings { photos_per_user, bytes_per_user: Limit::Unlimited, max_photo_bytes },
         faces: FaceSettings::default(),
         text: TextSettings::default(),
+        photos: PhotoSettings::default(),
+        per_source: SourceLimits::default(),
         requests: None,
     }
 }
@@ -129,6 +135,10 @@ impl App {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
+        self.sign_in(name, &password).await
+    }
+
+    async fn sign_in(&self, name: &str, password: &str) -> String {
         let (status, body) = self.json(Method::POST, "/sessions", None, json!({"user_name": name, "password": password})).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["token"].as_str().unwrap().to_owned()
@@ -220,6 +230,31 @@ async fn uploads_are_checked_by_their_bytes_and_published() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(listed["items"][0]["id"], id);
     assert_eq!(listed["items"][0]["status"], "pending");
+}
+
+#[tokio::test]
+async fn a_photo_declaring_too_many_pixels_is_refused_either_way_and_leaves_nothing() {
+    let app = app();
+    let token = app.user("pia").await;
+    let crafted = domain::testing::declaring_size(PHOTO, 65_500, 65_500, false).unwrap();
+    let (status, reply) = app.send(Method::POST, "/images", Some(&token), Some("image/png"), crafted.clone()).await;
+    assert_eq!((status, code(&reply)), (StatusCode::PAYLOAD_TOO_LARGE, "too_many_pixels"), "{reply}");
+    let message = reply["error"]["message"].as_str().unwrap();
+    assert!(message.contains("65500 x 65500") && message.contains("at most 100000000"), "{message}");
+
+    let (status, ticket) =
+        app.json(Method::POST, "/images/uploads", Some(&token), json!({"content_type": "image/png", "size": crafted.len()})).await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let id = ticket["id"].as_str().unwrap();
+    app.photos.put(&format!("pia/{id}"), crafted, "image/png").await.unwrap();
+    let (status, reply) = app.json(Method::POST, &format!("/images/{id}/complete"), Some(&token), json!({})).await;
+    assert_eq!((status, code(&reply)), (StatusCode::PAYLOAD_TOO_LARGE, "too_many_pixels"), "{reply}");
+
+    assert!(app.photos.keys().is_empty() && app.events.new_images.lock().unwrap().is_empty(), "a refused photo left something");
+    let usage = app.images.usage(&UserName::parse("pia").unwrap()).await.unwrap();
+    assert_eq!((usage.photos, usage.bytes), (0, 0), "usage counted a refused photo");
+    let (_, listed) = app.json(Method::GET, "/images", Some(&token), json!({})).await;
+    assert_eq!(listed["items"], json!([]));
 }
 
 #[tokio::test]
@@ -373,18 +408,65 @@ async fn deletions_reach_the_engines_face_collection() {
         .unwrap();
     let (status, _) = app.send(Method::DELETE, &format!("/images/{id}"), Some(&alice), None, vec![]).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = app.send(Method::DELETE, "/users/me", Some(&alice), None, vec![]).await;
+    let (status, _) = app.json(Method::DELETE, "/users/me", Some(&alice), json!({"password": "correct horse battery staple"})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(*app.collections.0.lock().unwrap(), ["faces of alice: rekognition-face", "collection of alice"]);
+}
+
+#[tokio::test]
+async fn signing_out_ends_that_session_only() {
+    let app = app();
+    let first = app.user("sam").await;
+    let second = app.sign_in("sam", "correct horse battery staple").await;
+    assert_eq!(app.send(Method::DELETE, "/sessions/current", Some(&first), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.json(Method::GET, "/users/me", Some(&first), json!({})).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.send(Method::DELETE, "/sessions/current", Some(&first), None, vec![]).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.json(Method::GET, "/users/me", Some(&second), json!({})).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_token_never_opens_another_account_that_takes_the_name() {
+    let app = app();
+    let first = app.user("nia").await;
+    let (status, body) = app.json(Method::DELETE, "/users/me", Some(&first), json!({"password": "correct horse battery staple"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let second = app.user("nia").await;
+    assert_eq!(app.json(Method::GET, "/users/me", Some(&second), json!({})).await.0, StatusCode::OK);
+    assert_eq!(app.json(Method::GET, "/users/me", Some(&first), json!({})).await.0, StatusCode::UNAUTHORIZED);
+    // Even a session the first account had that the store somehow kept: the account id differs.
+    let name = UserName::parse("nia").unwrap();
+    let signer = TokenSigner::new([7; 32]);
+    let session = domain::SessionId::new();
+    let generation = app.users.get(&name).await.unwrap().unwrap().token_generation;
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    app.users.start_session(&name, session, expires).await.unwrap();
+    let (forged, _) = signer.issue(&name, domain::AccountId::new(), session, generation, time::OffsetDateTime::now_utc()).unwrap();
+    assert_eq!(app.json(Method::GET, "/users/me", Some(&forged), json!({})).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn deleting_the_account_needs_its_password() {
+    let app = app();
+    let token = app.user("del").await;
+    let (status, body) = app.send(Method::DELETE, "/users/me", Some(&token), None, vec![]).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "password_required"), "{body}");
+    let (status, body) = app.json(Method::DELETE, "/users/me", Some(&token), json!({})).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "password_required"), "{body}");
+    let (status, body) = app.json(Method::DELETE, "/users/me", Some(&token), json!({"password": "not the password at all"})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = app.send(Method::DELETE, "/users/me", Some(&token), Some("application/json"), b"{\"password\":".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(app.json(Method::GET, "/users/me", Some(&token), json!({})).await.0, StatusCode::OK, "a refused deletion changed something");
+    let (status, body) = app.json(Method::DELETE, "/users/me", Some(&token), json!({"password": "correct horse battery staple"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(app.json(Method::GET, "/users/me", Some(&token), json!({})).await.0, StatusCode::UNAUTHORIZED);
 }
 
 /// Ops change an account's status the way `deployer tenant suspend/resume/move` does.
 async fn set_status(app: &App, name: &str, status: AccountStatus) {
     let name = UserName::parse(name).unwrap();
-    let mut user = app.users.get(&name).await.unwrap().unwrap();
-    let generation = user.token_generation;
-    user.status = status;
-    app.users.update(&user, generation).await.unwrap();
+    let user = app.users.get(&name).await.unwrap().unwrap();
+    app.users.change(&name, &AccountChange::Status { to: status }, Precondition::Status(user.status)).await.unwrap();
 }
 
 #[tokio::test]
@@ -441,7 +523,7 @@ async fn user_operations(app: &App) -> Vec<(Method, String)> {
 }
 
 #[tokio::test]
-async fn a_suspended_account_is_refused_everywhere_until_resumed() {
+async fn a_suspended_account_is_refused_everywhere_and_its_sessions_end() {
     let app = app();
     let token = app.user("sue").await;
     let (status, _) = app.upload(&token).await;
@@ -459,22 +541,120 @@ async fn a_suspended_account_is_refused_everywhere_until_resumed() {
 
     set_status(&app, "sue", AccountStatus::Active).await;
     let (status, body) = app.json(Method::GET, "/images", Some(&token), json!({})).await;
-    assert_eq!(status, StatusCode::OK, "the token does not work again after resume: {body}");
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a session from before the suspension came back: {body}");
+    let token = app.sign_in("sue", "correct horse battery staple").await;
+    let (status, body) = app.json(Method::GET, "/images", Some(&token), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["items"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
-async fn a_moving_account_reads_but_does_not_write() {
+async fn a_moving_account_has_no_session_until_the_move_is_done() {
     let app = app();
     let token = app.user("moe").await;
+    let (status, _) = app.upload(&token).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
     set_status(&app, "moe", AccountStatus::Moving).await;
-    let (status, body) = app.upload(&token).await;
+    for (method, path) in user_operations(&app).await {
+        let (status, body) = app.json(method.clone(), &path, Some(&token), json!({})).await;
+        assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "moving"), "{method} {path}: {body}");
+    }
+    let (status, body) =
+        app.json(Method::POST, "/sessions", None, json!({"user_name": "moe", "password": "correct horse battery staple"})).await;
     assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "moving"), "{body}");
-    let (status, body) = app.json(Method::POST, "/images/uploads", Some(&token), json!({"content_type": "image/png"})).await;
-    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "moving"), "{body}");
-    assert_eq!(app.json(Method::DELETE, "/users/me", Some(&token), json!({})).await.0, StatusCode::CONFLICT);
-    assert_eq!(app.json(Method::GET, "/images", Some(&token), json!({})).await.0, StatusCode::OK);
-    assert_eq!(app.json(Method::GET, "/users/me", Some(&token), json!({})).await.0, StatusCode::OK);
+    assert_eq!(app.photos.keys().len(), 1, "a move's start deleted something");
+}
+
+/// A JSON POST from `source` (as `smart-album serve` sees its peer), with the response's headers.
+async fn post_from(app: &App, source: [u8; 4], path: &str, body: Value) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut request = Request::post(path).header("content-type", "application/json").body(Body::from(body.to_string())).unwrap();
+    request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((source, 40000))));
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn wrong_passwords_make_a_name_wait_whatever_the_password_and_whether_or_not_it_exists() {
+    let app = app();
+    app.user("tom").await;
+    let right = "correct horse battery staple";
+    let attempt = |name: &'static str, password: &'static str| {
+        let app = &app;
+        async move { post_from(app, [198, 51, 100, 1], "/sessions", json!({"user_name": name, "password": password})).await }
+    };
+    for _ in 0..4 {
+        assert_eq!(attempt("tom", "wrong guess").await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(attempt("tom", right).await.0, StatusCode::CREATED, "four failures do not lock");
+    // The success forgot them: five more before the name waits.
+    for _ in 0..5 {
+        assert_eq!(attempt("tom", "wrong guess").await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (status, headers, body) = attempt("tom", right).await;
+    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "too_many_sign_ins"), "the right password passed a lock: {body}");
+    let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((29..=30).contains(&retry_after), "Retry-After {retry_after}");
+    // A name without an account answers the same, so a lock tells nothing of who exists.
+    for _ in 0..5 {
+        assert_eq!(attempt("nobody", "wrong guess").await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(code(&attempt("nobody", "wrong guess").await.2), "too_many_sign_ins");
+    // Each failure after the lock waits twice as long, up to 15 minutes; then the right
+    // password passes and forgets them (the store's clock, moved on by hand).
+    let tom = UserName::parse("tom").unwrap();
+    let mut now = app.users.failures(&tom).await.unwrap().unwrap().last_ms;
+    let mut waits = Vec::new();
+    for _ in 0..6 {
+        now = app.users.failures(&tom).await.unwrap().unwrap().locked_until_ms.unwrap();
+        waits.push(app.users.add_failure(&tom, now).await.unwrap().wait(now).unwrap().as_secs());
+    }
+    assert_eq!(waits, [60, 120, 240, 480, 900, 900]);
+    assert!(app.users.failures(&tom).await.unwrap().unwrap().wait(now + 900_000).is_none());
+}
+
+#[tokio::test]
+async fn one_address_signs_up_and_signs_in_only_so_often_an_hour() {
+    let mut limits = settings(Limit::AtMost(1000), 10 * 1024 * 1024);
+    limits.per_source = SourceLimits { sign_ins_per_hour: 3, sign_ups_per_hour: 2 };
+    let app = app_with(limits);
+    let sign_up = |name: &str| {
+        json!({"user_name": name, "email": format!("{name}@example.org"), "first_name": "A", "last_name": "B",
+            "password": "correct horse battery staple"})
+    };
+    let office = [203, 0, 113, 7];
+    assert_eq!(post_from(&app, office, "/users", sign_up("una")).await.0, StatusCode::CREATED);
+    assert_eq!(post_from(&app, office, "/users", sign_up("ulf")).await.0, StatusCode::CREATED);
+    let (status, headers, body) = post_from(&app, office, "/users", sign_up("uma")).await;
+    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "too_many_from_source"), "{body}");
+    assert!(headers.contains_key("retry-after"));
+    assert!(app.users.get(&UserName::parse("uma").unwrap()).await.unwrap().is_none(), "a refused sign-up made the account");
+    assert_eq!(post_from(&app, [203, 0, 113, 8], "/users", sign_up("uma")).await.0, StatusCode::CREATED, "another address");
+    // Sign-ins across names: three an hour from the office, whatever the names.
+    let sign_in = |name: &str| json!({"user_name": name, "password": "correct horse battery staple"});
+    for name in ["una", "ulf", "someone"] {
+        assert_ne!(post_from(&app, office, "/sessions", sign_in(name)).await.0, StatusCode::TOO_MANY_REQUESTS);
+    }
+    let (status, _, body) = post_from(&app, office, "/sessions", sign_in("una")).await;
+    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "too_many_from_source"));
+    assert_eq!(post_from(&app, [203, 0, 113, 8], "/sessions", sign_in("una")).await.0, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn answers_with_tokens_or_photo_urls_are_never_cached_and_https_is_asked_for() {
+    let app = app();
+    app.user("cora").await;
+    let request = Request::post("/sessions")
+        .header("content-type", "application/json")
+        .body(Body::from(json!({"user_name": "cora", "password": "correct horse battery staple"}).to_string()))
+        .unwrap();
+    let signed_in = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(signed_in.status(), StatusCode::CREATED);
+    assert_eq!(signed_in.headers()["cache-control"], "no-store", "a token must not stay in a cache");
+    assert!(signed_in.headers()["strict-transport-security"].to_str().unwrap().starts_with("max-age="));
+    let refused = app.router.clone().oneshot(Request::get("/images").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(refused.headers()["cache-control"], "no-store");
 }
 
 #[tokio::test]

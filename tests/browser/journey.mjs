@@ -2,7 +2,8 @@
 // browser download): sign up, upload three photos with the file input, see them become ready,
 // open one, the next with the arrow key, search `cat`, open an album, name a person (with a
 // name that is markup: it must show as text), upload a photo over 6 MB (straight to the
-// bucket), see an upload refused by the quota, delete a photo, sign out. Screenshots of the
+// bucket), see an upload refused by the quota, delete a photo, sign out (after which the
+// token no longer works). Screenshots of the
 // grid, the photo view and the albums page go to OUT.
 //
 // node journey.mjs URL OUT PHOTOS_DIR BIG_PHOTO
@@ -53,7 +54,8 @@ try {
   await form.locator('button[type=submit]').click();
   await page.locator('#bar').waitFor();
   const stored = await page.evaluate(() => JSON.stringify(sessionStorage));
-  if (page.url().includes('v1.') || !stored.includes('v1.')) fail('the token is in the URL, or not kept');
+  if (page.url().includes('v4.local.') || !stored.includes('v4.local.')) fail('the token is in the URL, or not kept');
+  const token = JSON.parse(JSON.parse(stored)['smart-album-session']).token;
 
   step('upload three photos');
   await page.setInputFiles('#file-input', ['chelsea.png', 'coffee.png', 'sample2.jpg'].map((name) => join(photos, name)));
@@ -142,6 +144,9 @@ try {
   step('sign out');
   await page.locator('#sign-out').click();
   await page.locator('#sign-in:not([hidden])').waitFor();
+  // Signing out ends the session on the server: the token a thief might have kept is dead.
+  const after = await page.evaluate(async (bearer) => (await fetch('users/me', { headers: { authorization: `Bearer ${bearer}` } })).status, token);
+  if (after !== 401) fail(`the signed-out token still answers ${after}`);
 
   if (dialogs.some((text) => text.startsWith('alert: 1'))) fail('a script ran from a name');
   if (outside.length) fail(`requests left the machine: ${outside.join(', ')}`);

@@ -125,7 +125,7 @@ async fn a_new_user_deploys_uploads_finds_browses_and_deletes() {
     // Ann deletes her cat, then ben his whole account.
     let (status, _) = call(&server, Method::DELETE, &format!("/images/{cat}"), Some(&ann), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = call(&server, Method::DELETE, "/users/me", Some(&ben), None).await;
+    let (status, _) = call(&server, Method::DELETE, "/users/me", Some(&ben), Some(json!({"password": "a long enough passphrase"}))).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     // S3 holds exactly ann's coffee, its thumbnail and preview.

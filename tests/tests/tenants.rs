@@ -122,7 +122,8 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     let unknown = tenant(&dir, &["show", "nobody"]);
     assert!(!unknown.success && unknown.stderr.contains("no deployed stack has a user nobody"), "{}", unknown.stderr);
 
-    // Suspend: every call refused at once, nothing deleted; resume restores the same token.
+    // Suspend: every call refused at once, every session ended, nothing deleted; after resume the
+    // old token stays refused and a new sign-in sees everything as it was.
     let suspended = tenant(&dir, &["suspend", "olga"]).expect_success("tenant suspend");
     assert!(suspended.stderr.contains(r#""audit":"tenant suspend""#) && suspended.stderr.contains(r#""by":"#), "{}", suspended.stderr);
     for (method, path) in [
@@ -139,6 +140,9 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     let listed = json_of(&tenant(&dir, &["list", "--json"]).expect_success("tenant list"));
     assert_eq!(listed[0]["status"], "suspended");
     tenant(&dir, &["resume", "olga"]).expect_success("tenant resume");
+    let ended = basic.call(Method::GET, "/images", Some(&token), None).await;
+    assert_eq!(ended.status, StatusCode::UNAUTHORIZED, "a session outlived the suspension: {}", ended.raw);
+    let token = basic.sign_in("olga", PASSWORD).await;
     assert_eq!(seen_by_user(&basic, &token).await, before, "the suspension changed something");
 
     // A move the target's quotas refuse, with the numbers; nothing moves.
@@ -161,9 +165,13 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     assert!(!killed.success, "the move was not stopped: {}", killed.stderr);
     let objects_copied = core.object_keys().await.iter().filter(|key| key.starts_with("olga/")).count();
     assert_eq!(objects_copied, 1, "{:?}", core.object_keys().await);
+    // Every call of the account's sessions, and a new sign-in, is 409 `moving` until it is done.
     let upload = basic.call_raw(Method::POST, "/images", Some(&token), "image/png", fixture("coffee.png")).await;
     assert_eq!((upload.status, upload.error_code()), (StatusCode::CONFLICT, "moving"), "{}", upload.raw);
-    assert_eq!(basic.call(Method::GET, "/images", Some(&token), None).await.status, StatusCode::OK, "reads stop while moving");
+    let read = basic.call(Method::GET, "/images", Some(&token), None).await;
+    assert_eq!((read.status, read.error_code()), (StatusCode::CONFLICT, "moving"), "{}", read.raw);
+    let sign_in = basic.call(Method::POST, "/sessions", None, Some(json!({"user_name": "olga", "password": PASSWORD}))).await;
+    assert_eq!((sign_in.status, sign_in.error_code()), (StatusCode::CONFLICT, "moving"), "{}", sign_in.raw);
     let half = tenant(&dir, &["show", "olga"]);
     assert!(!half.success && half.stderr.contains("more than one stack"), "{}", half.stderr);
     let finished = deployer(dir.path(), &args).expect_success("the move run again");

@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use super::{Expr, Resource, ResourceKind, STAGE_NAME, ids};
+use crate::config::TierConfig;
 
 /// Photo uploads go through the proxy as binary bodies (base64 in the Lambda event).
 const BINARY_MEDIA_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "application/octet-stream"];
@@ -68,6 +69,18 @@ pub struct Stage {
     pub stage_name: &'static str,
     pub rest_api_id: Expr,
     pub deployment_id: Expr,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub method_settings: Vec<MethodSetting>,
+}
+
+/// Settings of every method of the stage (`/*`, `*`): its throttling.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MethodSetting {
+    pub resource_path: &'static str,
+    pub http_method: &'static str,
+    pub throttling_rate_limit: u32,
+    pub throttling_burst_limit: u32,
 }
 
 fn proxy_method(resource_id: Expr) -> Method {
@@ -87,7 +100,17 @@ fn proxy_method(resource_id: Expr) -> Method {
     }
 }
 
-pub fn resources() -> Vec<(&'static str, Resource)> {
+pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
+    let method_settings = config
+        .stage
+        .map(|stage| MethodSetting {
+            resource_path: "/*",
+            http_method: "*",
+            throttling_rate_limit: stage.rate_limit.0,
+            throttling_burst_limit: stage.burst_limit.0,
+        })
+        .into_iter()
+        .collect();
     vec![
         (
             ids::REST_API,
@@ -122,6 +145,7 @@ pub fn resources() -> Vec<(&'static str, Resource)> {
                 stage_name: STAGE_NAME,
                 rest_api_id: Expr::reference(ids::REST_API),
                 deployment_id: Expr::reference(ids::DEPLOYMENT),
+                method_settings,
             })),
         ),
     ]

@@ -28,6 +28,8 @@ pub struct Function {
     /// Environment variables encrypted with the tier key rather than an AWS-managed key.
     pub kms_key_arn: Expr,
     pub logging_config: LoggingConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrent_executions: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +123,10 @@ fn function(config: &TierConfig, which: FunctionRole, description: &'static str,
         environment: environment(config, which),
         kms_key_arn: Expr::arn_of(ids::KEY),
         logging_config: LoggingConfig { log_group: Expr::reference(log_group), log_format: "JSON" },
+        reserved_concurrent_executions: config.lambda.reserved_concurrency.map(|reserved| match which {
+            FunctionRole::Api => reserved.api.0,
+            FunctionRole::Analyzer => reserved.analyzer.0,
+        }),
     }
 }
 
@@ -138,23 +144,23 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
         (ids::ANALYZER_LOGS, log_group(config, FunctionRole::Analyzer.suffix())),
         (
             ids::API_FUNCTION,
-            Resource::new(ResourceKind::Function(function(
+            Resource::new(ResourceKind::Function(Box::new(function(
                 config,
                 FunctionRole::Api,
                 "Smart Album HTTP API (REST API proxy)",
                 ids::API_ROLE,
                 ids::API_LOGS,
-            ))),
+            )))),
         ),
         (
             ids::ANALYZER_FUNCTION,
-            Resource::new(ResourceKind::Function(function(
+            Resource::new(ResourceKind::Function(Box::new(function(
                 config,
                 FunctionRole::Analyzer,
                 "Smart Album photo analyzer (QueueAnalysis consumer)",
                 ids::ANALYZER_ROLE,
                 ids::ANALYZER_LOGS,
-            ))),
+            )))),
         ),
         (
             ids::ANALYSIS_EVENTS,

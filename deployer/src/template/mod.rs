@@ -286,7 +286,7 @@ pub enum ResourceKind {
     #[serde(rename = "AWS::IAM::Role")]
     Role(iam::Role),
     #[serde(rename = "AWS::Lambda::Function")]
-    Function(functions::Function),
+    Function(Box<functions::Function>),
     #[serde(rename = "AWS::Lambda::EventSourceMapping")]
     EventSourceMapping(functions::EventSourceMapping),
     #[serde(rename = "AWS::Lambda::Permission")]
@@ -449,7 +449,7 @@ pub fn render(config: &TierConfig, tenant: Option<&TenantName>) -> Template {
         .chain(messaging::resources(config))
         .chain(iam::resources(config))
         .chain(functions::resources(config))
-        .chain(api::resources())
+        .chain(api::resources(config))
     {
         template.add(id, resource);
     }

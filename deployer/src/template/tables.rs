@@ -14,7 +14,7 @@
 //! with a label; persons and words of text will be `<user>#person#<id>` and `<user>#word#<word>`.
 
 use contract::names::{
-    IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY, IMAGES_EXPIRES_AT, IMAGES_TABLE_SUFFIX, PARTITION_KEY, SORT_KEY,
+    IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY, IMAGES_EXPIRES_AT, IMAGES_TABLE_SUFFIX, PARTITION_KEY, SORT_KEY, USERS_EXPIRES_AT,
     USERS_NAME_PREFIX_INDEX, USERS_NAME_PREFIX_INDEX_KEY, USERS_TABLE_SUFFIX,
 };
 use serde::Serialize;
@@ -126,8 +126,13 @@ pub fn resources() -> Vec<(&'static str, Resource)> {
     vec![
         (
             ids::USERS_TABLE,
-            Resource::new(ResourceKind::Table(table(USERS_TABLE_SUFFIX, USERS_NAME_PREFIX_INDEX, USERS_NAME_PREFIX_INDEX_KEY, None)))
-                .retained(),
+            Resource::new(ResourceKind::Table(table(
+                USERS_TABLE_SUFFIX,
+                USERS_NAME_PREFIX_INDEX,
+                USERS_NAME_PREFIX_INDEX_KEY,
+                Some(USERS_EXPIRES_AT),
+            )))
+            .retained(),
         ),
         (
             ids::IMAGES_TABLE,

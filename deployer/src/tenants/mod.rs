@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use domain::accounts::{self, NewAccount};
-use domain::{AccountStatus, UserName, UserRecord, UserStore};
+use domain::{AccountChange, AccountStatus, Precondition, UserName, UserRecord, UserStore};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -240,12 +240,15 @@ async fn set_status(clients: &Clients, stacks: &StacksDir, user: &str, status: A
     Ok(())
 }
 
-/// Sets an account's status; the record must not have changed since it was read.
-pub(crate) async fn update_status(users: &dyn UserStore, record: &UserRecord, status: AccountStatus) -> Result<()> {
+/// Sets an account's status, if it still has the status it was read with; every session of the
+/// account ends (a sign-in racing with it cannot undo it: sign-ins write only their own field).
+/// Returns the account as it is now.
+pub(crate) async fn update_status(users: &dyn UserStore, record: &UserRecord, status: AccountStatus) -> Result<UserRecord> {
+    let change = AccountChange::Status { to: status };
+    users.change(&record.user_name, &change, Precondition::Status(record.status)).await?;
     let mut changed = record.clone();
-    changed.status = status;
-    users.update(&changed, record.token_generation).await?;
-    Ok(())
+    change.apply(&mut changed);
+    Ok(changed)
 }
 
 /// One structured line on stderr: who (the credentials' identity) did what to whom, and when.

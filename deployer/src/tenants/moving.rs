@@ -1,7 +1,8 @@
 //! `deployer tenant move`: a tenant with everything to another stack, resumable and idempotent.
 //!
 //! The steps, each safe to run again:
-//! 1. the source account becomes `moving` (read-only: its API refuses writes with 409);
+//! 1. the source account becomes `moving` (its sessions end; its API answers every call, sign-in
+//!    included, with 409);
 //! 2. the account is created in the target, `moving` too, with the same password hash;
 //! 3. every object is copied and read back: skipped when the target's bytes already hash the
 //!    same, so a second run copies only what the first did not;
@@ -79,8 +80,9 @@ pub async fn run(clients: &Clients, stacks: &[TenantStack], user: &UserName, to:
 
     let partition = source.images.export(user).await?;
     let adapted = partition.adapt(source.tier.features, target.tier.features)?;
-    if resuming {
+    let source_record = if resuming {
         eprintln!("Resuming the move of {user} from {} to {}.", source.name, target.name);
+        source_record
     } else {
         check_quotas(source, target, user).await?;
         eprintln!("{}", describe(source, target, &adapted));
@@ -88,9 +90,8 @@ pub async fn run(clients: &Clients, stacks: &[TenantStack], user: &UserName, to:
             confirm(&format!("This moves {user} from {} to {}.", source.name, target.name), user.as_str())?;
         }
         audit(clients, "tenant move", user, &format!("{} -> {}", source.name, target.name)).await;
-        update_status(&source.users, &source_record, AccountStatus::Moving).await?;
-    }
-    let source_record = UserRecord { status: AccountStatus::Moving, ..source_record };
+        update_status(&source.users, &source_record, AccountStatus::Moving).await?
+    };
 
     if in_target.is_none() {
         target.users.create(&source_record).await?;
@@ -177,7 +178,7 @@ fn describe(source: &TenantStack, target: &TenantStack, adapted: &Adapted) -> St
         lines.push("- everything is kept as it is.".into());
     }
     lines.push(format!(
-        "- the account is read-only (uploads answer 409) until the move ends; its tokens work only on {}'s API afterwards.",
+        "- the account's sessions end and every call answers 409 `moving` until the move ends; then the user signs in on {}'s API.",
         target.name
     ));
     lines.join("\n")

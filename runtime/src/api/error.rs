@@ -30,7 +30,7 @@ impl ApiError {
             Error::Forbidden { .. } | Error::QuotaExceeded(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict { .. } | Error::NameTaken { .. } => StatusCode::CONFLICT,
-            Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooLarge(_) | Error::TooManyPixels(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::NotAPhoto(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Config(_) | Error::Aws { .. } | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -48,6 +48,7 @@ impl ApiError {
             Error::NotFound(_) => "not_found",
             Error::NameTaken { .. } => "name_taken",
             Error::TooLarge(_) => "payload_too_large",
+            Error::TooManyPixels(_) => "too_many_pixels",
             Error::NotAPhoto(_) => "unsupported_media_type",
             Error::Config(_) | Error::Aws { .. } | Error::Internal(_) => "internal",
         }

@@ -12,11 +12,17 @@ use super::AppState;
 use super::error::ApiError;
 use crate::error::{Error, Result};
 use domain::ops;
-use domain::{AccountStatus, UserName, UserRecord};
+use domain::{AccountStatus, SessionId, UserName, UserRecord};
 
 /// What every call of a suspended account gets, sign-in included.
 pub fn suspended() -> Error {
     Error::Forbidden { code: "suspended", message: "the account is suspended; contact the service's operators".into() }
+}
+
+/// What a sign-in or a call of an account being moved between stacks gets: the move ended its
+/// sessions, and the account signs in again on the target stack when the move is done.
+pub fn moving() -> Error {
+    Error::Conflict { code: "moving", message: "the account is being moved to another tier; sign in again when the move is done".into() }
 }
 
 /// A JSON body; malformed JSON, wrong types, missing or unknown fields are 400s.
@@ -81,7 +87,46 @@ fn bearer(parts: &Parts) -> Result<&str> {
     Ok(credential.trim())
 }
 
-/// The signed-in user, taken from the bearer token only (never from the body, query or path).
+/// A signed-in caller: the account and the session its bearer token names, taken from the
+/// token only (never from the body, query or path). The token must be genuine and unexpired,
+/// its session open, and the account the same one (its immutable id) at the same generation.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: UserRecord,
+    pub session: SessionId,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        let now = OffsetDateTime::now_utc();
+        let claims = state.tokens.verify(token, now)?;
+        let revoked = || Error::Unauthenticated("the token is invalid or expired; sign in again".into());
+        let (user, open) =
+            tokio::try_join!(state.users.get(&claims.user_name), state.users.session_is_open(&claims.user_name, claims.session, now))?;
+        let user = user.ok_or_else(revoked)?;
+        if !open || user.account_id != claims.account_id {
+            return Err(revoked().into());
+        }
+        // Before the generation, which a suspension or a move also changes: the caller learns why.
+        match user.status {
+            AccountStatus::Active => {}
+            AccountStatus::Suspended => return Err(suspended().into()),
+            AccountStatus::Moving => return Err(moving().into()),
+        }
+        if user.token_generation != claims.generation {
+            return Err(revoked().into());
+        }
+        if let Some(limits) = &state.config.settings.requests {
+            state.users.admit_request(&user.user_name, limits, now).await?;
+        }
+        Ok(SignedIn { user, session: claims.session })
+    }
+}
+
+/// The signed-in user (see [`SignedIn`]), for handlers that do not need the session.
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub UserRecord);
 
@@ -95,32 +140,7 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(parts)?;
-        let now = OffsetDateTime::now_utc();
-        let claims = state.tokens.verify(token, now)?;
-        let revoked = || Error::Unauthenticated("the token is invalid or expired; sign in again".into());
-        let user_name = UserName::parse(&claims.user_name).map_err(|_| revoked())?;
-        let user = state.users.get(&user_name).await?.ok_or_else(revoked)?;
-        if user.token_generation != claims.generation {
-            return Err(revoked().into());
-        }
-        match user.status {
-            AccountStatus::Active => {}
-            AccountStatus::Suspended => return Err(suspended().into()),
-            // A move copies what it reads: nothing may change under it.
-            AccountStatus::Moving if !parts.method.is_safe() => {
-                return Err(Error::Conflict {
-                    code: "moving",
-                    message: "the account is being moved to another tier; it is read-only until the move ends".into(),
-                }
-                .into());
-            }
-            AccountStatus::Moving => {}
-        }
-        if let Some(limits) = &state.config.settings.requests {
-            state.users.admit_request(&user.user_name, limits, now).await?;
-        }
-        Ok(CurrentUser(user))
+        Ok(CurrentUser(SignedIn::from_request_parts(parts, state).await?.user))
     }
 }
 
@@ -135,5 +155,44 @@ impl FromRequestParts<AppState> for OpsCaller {
         let secret = bearer(parts)?;
         ops::check(state.users.as_ref(), secret).await?;
         Ok(OpsCaller)
+    }
+}
+
+/// Where a request comes from: API Gateway's `sourceIp` in Lambda, the peer's address under
+/// `smart-album serve`; `None` where neither is known (a router driven in-process by tests),
+/// which per-source limits then leave alone. Never a client-sent header such as
+/// `X-Forwarded-For`, which anyone can write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Source {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        use lambda_http::request::RequestContext;
+        if let Some(RequestContext::ApiGatewayV1(context)) = parts.extensions.get::<RequestContext>() {
+            return Ok(Source(context.identity.source_ip.clone()));
+        }
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(Source(peer.map(|peer| peer.0.ip().to_string())))
+    }
+}
+
+impl Source {
+    /// Counts one `action` of this source against the tier's limits; 429 once its hour is used up.
+    pub async fn count(&self, state: &AppState, action: domain::sign_ins::SourceAction) -> Result<()> {
+        let Some(source) = &self.0 else { return Ok(()) };
+        let limits = &state.config.settings.per_source;
+        let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        if state.users.count_from_source(source, action, now_ms, action.limit(limits)).await? {
+            return Ok(());
+        }
+        tracing::warn!(security = "source_limited", action = action.as_str(), source = %source, "too many from one source");
+        Err(domain::sign_ins::source_exhausted(action, limits, now_ms))
+    }
+
+    /// How the security log names it.
+    pub fn as_str(&self) -> &str {
+        self.0.as_deref().unwrap_or("unknown")
     }
 }

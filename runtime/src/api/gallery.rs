@@ -5,7 +5,7 @@
 
 use axum::Router;
 use axum::http::HeaderValue;
-use axum::http::header::{CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS};
 use axum::response::Response;
 
 use crate::error::{Error, Result};
@@ -33,7 +33,7 @@ pub async fn photo_origin(photos: &dyn PhotoStore) -> Result<String> {
     Ok(format!("{scheme}://{host}"))
 }
 
-/// Adds the security headers to a response.
+/// Adds the security headers to every response, the API's and the gallery's.
 pub fn secure(policy: HeaderValue) -> impl Fn(Response) -> std::future::Ready<Response> + Clone {
     move |mut response: Response| {
         let headers = response.headers_mut();
@@ -41,6 +41,14 @@ pub fn secure(policy: HeaderValue) -> impl Fn(Response) -> std::future::Ready<Re
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         // Presigned URLs are credentials: never sent on as a referrer.
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        // HTTPS only from the first visit on (API Gateway serves only HTTPS; browsers ignore the
+        // header over plain HTTP, as `smart-album serve` answers on 127.0.0.1).
+        headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+        // API answers carry tokens and presigned URLs: no cache keeps them. The gallery's files
+        // keep the caching memory-serve gives them (they hold no secret).
+        if !headers.contains_key(CACHE_CONTROL) {
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
         std::future::ready(response)
     }
 }

@@ -85,6 +85,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::sign_up, users::search_users))
         .routes(routes!(users::me, users::update_me, users::delete_me))
         .routes(routes!(sessions::sign_in))
+        .routes(routes!(sessions::sign_out))
         .routes(routes!(images::upload_photo, images::list))
         .routes(routes!(images::start_upload))
         .routes(routes!(images::complete_upload))

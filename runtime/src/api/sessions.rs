@@ -1,4 +1,5 @@
-//! `/sessions`: sign in with a user name and password, get a bearer token.
+//! `/sessions`: sign in with a user name and password, get a bearer token naming a new
+//! session; sign out, ending that session.
 
 use axum::Json;
 use axum::extract::State;
@@ -9,10 +10,11 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::{JsonBody, suspended};
+use super::extract::{JsonBody, SignedIn, Source, moving, suspended};
 use crate::auth::password;
 use crate::error::Error;
-use domain::{AccountStatus, UserName, UserRecord, rfc3339};
+use domain::sign_ins::{self, SourceAction};
+use domain::{AccountChange, AccountStatus, Precondition, SessionId, UserName, UserRecord, rfc3339};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,35 +36,82 @@ pub struct SessionView {
 }
 
 impl SessionView {
-    pub fn issue(state: &AppState, user: &UserRecord) -> Self {
-        let (token, expires_at) = state.tokens.issue(user.user_name.as_str(), user.token_generation, OffsetDateTime::now_utc());
-        Self { token, token_type: "Bearer", expires_at: rfc3339(expires_at) }
+    /// Starts a new session of the account as it now is (its generation) and issues its token.
+    pub async fn start(state: &AppState, user: &UserRecord) -> Result<Self, Error> {
+        let session = SessionId::new();
+        let (token, expires_at) =
+            state.tokens.issue(&user.user_name, user.account_id, session, user.token_generation, OffsetDateTime::now_utc())?;
+        state.users.start_session(&user.user_name, session, expires_at).await?;
+        Ok(Self { token, token_type: "Bearer", expires_at: rfc3339(expires_at) })
     }
+}
+
+/// Checks a password given for `name` (a sign-in, or a signed-in user confirming a change),
+/// throttled per name ([`domain::sign_ins`]): while the name waits, 429 `too_many_sign_ins`
+/// before the password is looked at; a wrong one counts a failure (and is logged with the
+/// source), a right one forgets the failures. `hash` is the account's, `None` for a name
+/// without one, which costs a verification too, so that timing tells nothing.
+pub async fn check_password(
+    state: &AppState,
+    name: &UserName,
+    given: String,
+    hash: Option<String>,
+    source: &Source,
+) -> Result<bool, Error> {
+    let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let failures = state.users.failures(name).await?;
+    if let Some(wait) = failures.and_then(|failures| failures.wait(now_ms)) {
+        tracing::warn!(security = "sign_in_refused_while_locked", user = %name, source = source.as_str(), "sign-in refused");
+        return Err(sign_ins::locked(wait));
+    }
+    if password::verify(given, hash).await {
+        if failures.is_some() {
+            state.users.clear_failures(name).await?;
+        }
+        return Ok(true);
+    }
+    let failures = state.users.add_failure(name, now_ms).await?;
+    tracing::warn!(security = "sign_in_failed", user = %name, source = source.as_str(), failures = failures.count, "wrong password");
+    if let Some(wait) = failures.wait(now_ms) {
+        tracing::warn!(security = "sign_in_locked", user = %name, source = source.as_str(), seconds = wait.as_secs(), "sign-ins of the name wait");
+    }
+    Ok(false)
 }
 
 /// Sign in. An account ops provisioned with a one-time password first answers 403
 /// `password_change_required`; the same request with `new_password` added sets it and signs in.
+/// After 5 wrong passwords for a name its sign-ins wait (429 `too_many_sign_ins`, with
+/// `Retry-After` doubling from 30 s up to 15 minutes), the right password included; one
+/// address may try the tier's `per_source.sign_ins_per_hour` (429 `too_many_from_source`).
 #[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = SignIn,
     responses((status = 201, body = SessionView), (status = 400, description = "invalid new password"),
         (status = 401, description = "wrong user name or password"),
-        (status = 403, description = "`suspended`, or `password_change_required`: send new_password too")))]
-pub async fn sign_in(State(state): State<AppState>, JsonBody(body): JsonBody<SignIn>) -> ApiResult<(StatusCode, Json<SessionView>)> {
+        (status = 403, description = "`suspended`, or `password_change_required`: send new_password too"),
+        (status = 409, description = "`concurrent_change`: ops changed the account during the sign-in; sign in again"),
+        (status = 429, description = "`too_many_sign_ins` (this name) or `too_many_from_source` (this address): wait Retry-After")))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    source: Source,
+    JsonBody(body): JsonBody<SignIn>,
+) -> ApiResult<(StatusCode, Json<SessionView>)> {
     let refused = || Error::Unauthenticated("wrong user name or password".into());
-    // An unknown or malformed name costs a hash verification too, so timing tells nothing.
-    let user = match UserName::parse(body.user_name.trim()) {
-        Ok(name) => state.users.get(&name).await?,
-        Err(_) => None,
+    source.count(&state, SourceAction::SignIn).await?;
+    let Ok(name) = UserName::parse(body.user_name.trim()) else {
+        // No account can have this name: the same verification's time, and no failure to count.
+        let _ = password::verify(body.password, None).await;
+        return Err(refused().into());
     };
+    let user = state.users.get(&name).await?;
     let hash = user.as_ref().map(|user| user.password_hash.clone());
-    if !password::verify(body.password, hash).await {
+    if !check_password(&state, &name, body.password, hash, &source).await? {
         return Err(refused().into());
     }
-    let user = user.ok_or_else(refused)?;
-    if user.status == AccountStatus::Suspended {
-        return Err(suspended().into());
+    let mut user = user.ok_or_else(refused)?;
+    match user.status {
+        AccountStatus::Active => {}
+        AccountStatus::Suspended => return Err(suspended().into()),
+        AccountStatus::Moving => return Err(moving().into()),
     }
-    let mut signed_in = user.clone();
-    signed_in.last_sign_in = Some(OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc()));
     match (user.password_change_required, body.new_password) {
         (true, None) => {
             return Err(Error::Forbidden {
@@ -73,10 +122,9 @@ pub async fn sign_in(State(state): State<AppState>, JsonBody(body): JsonBody<Sig
         }
         (true, Some(new_password)) => {
             password::check_rules(&new_password, user.user_name.as_str())?;
-            signed_in.password_hash = password::hash(new_password).await?;
-            signed_in.password_change_required = false;
-            signed_in.token_generation += 1;
-            state.users.update(&signed_in, user.token_generation).await?;
+            let change = AccountChange::Password { hash: password::hash(new_password).await? };
+            state.users.change(&user.user_name, &change, Precondition::ActiveAt { generation: user.token_generation }).await?;
+            change.apply(&mut user);
         }
         (false, Some(_)) => {
             return Err(Error::invalid(
@@ -85,11 +133,24 @@ pub async fn sign_in(State(state): State<AppState>, JsonBody(body): JsonBody<Sig
             )
             .into());
         }
-        // Only when the sign-in was seen; a racing change of the account wins.
-        (false, None) => match state.users.update(&signed_in, user.token_generation).await {
-            Ok(()) | Err(Error::Conflict { .. }) => {}
-            Err(err) => return Err(err.into()),
-        },
+        (false, None) => {}
     }
-    Ok((StatusCode::CREATED, Json(SessionView::issue(&state, &signed_in))))
+    // Only what the sign-in changes is written, and only if nothing that ends sessions (a
+    // suspension, a move, a password change) came since the account was read: otherwise the
+    // sign-in fails rather than start a session ops have just ended.
+    let signed_in =
+        AccountChange::SignedIn { at: OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc()) };
+    state.users.change(&user.user_name, &signed_in, Precondition::ActiveAt { generation: user.token_generation }).await?;
+    signed_in.apply(&mut user);
+    Ok((StatusCode::CREATED, Json(SessionView::start(&state, &user).await?)))
+}
+
+/// Sign out: the session of this token ends at once, server-side (the token stops working
+/// everywhere); the account's other sessions go on.
+#[utoipa::path(delete, path = "/sessions/current", tag = "sessions", security(("bearer" = [])),
+    responses((status = 204, description = "signed out"), (status = 401, description = "not signed in")))]
+pub async fn sign_out(State(state): State<AppState>, source: Source, signed_in: SignedIn) -> ApiResult<StatusCode> {
+    state.users.end_session(&signed_in.user.user_name, signed_in.session).await?;
+    tracing::info!(security = "session_ended", user = %signed_in.user.user_name, source = source.as_str(), "signed out");
+    Ok(StatusCode::NO_CONTENT)
 }

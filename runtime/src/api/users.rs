@@ -7,13 +7,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiResult;
-use super::extract::{CurrentUser, JsonBody, OpsCaller, QueryParams};
-use super::sessions::SessionView;
+use super::extract::{CurrentUser, JsonBody, OpsCaller, QueryParams, Source};
+use super::sessions::{SessionView, check_password};
 use super::{AppState, paging};
 use crate::auth::password;
 use crate::error::Error;
+use axum::body::Bytes;
 use domain::accounts::{self, AccountData, MAX_NAME_CHARS, NewAccount};
-use domain::{UserName, UserRecord, rfc3339};
+use domain::sign_ins::SourceAction;
+use domain::{AccountChange, Precondition, UserName, UserRecord, rfc3339};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -94,9 +96,17 @@ pub struct UserPage {
 }
 
 /// Sign up (the original `/users/create`). The new user is published to NewUser.
+/// At most the tier's `per_source.sign_ups_per_hour` attempts from one address (429
+/// `too_many_from_source` past them).
 #[utoipa::path(post, path = "/users", tag = "users", request_body = SignUp,
-    responses((status = 201, body = UserView), (status = 400, description = "invalid fields"), (status = 409, description = "user name taken")))]
-pub async fn sign_up(State(state): State<AppState>, JsonBody(body): JsonBody<SignUp>) -> ApiResult<(StatusCode, Json<UserView>)> {
+    responses((status = 201, body = UserView), (status = 400, description = "invalid fields"), (status = 409, description = "user name taken"),
+        (status = 429, description = "`too_many_from_source`: too many sign-ups from this address this hour")))]
+pub async fn sign_up(
+    State(state): State<AppState>,
+    source: Source,
+    JsonBody(body): JsonBody<SignUp>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    source.count(&state, SourceAction::SignUp).await?;
     let account = NewAccount { user_name: &body.user_name, email: &body.email, first_name: &body.first_name, last_name: &body.last_name };
     let user = account.record(body.password, false).await?;
     accounts::create(state.users.as_ref(), state.events.as_ref(), &user, &state.config.tier).await?;
@@ -115,10 +125,12 @@ pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Json<UserVi
     responses((status = 200, body = UpdatedAccount), (status = 400, description = "invalid fields"), (status = 401, description = "not signed in, or wrong current password")))]
 pub async fn update_me(
     State(state): State<AppState>,
+    source: Source,
     CurrentUser(current): CurrentUser,
     JsonBody(body): JsonBody<UpdateAccount>,
 ) -> ApiResult<Json<UpdatedAccount>> {
     let mut updated = current.clone();
+    let profile_changed = body.email.is_some() || body.first_name.is_some() || body.last_name.is_some();
     if let Some(email) = &body.email {
         updated.email = accounts::check_email(email)?;
     }
@@ -128,30 +140,76 @@ pub async fn update_me(
     if let Some(last_name) = &body.last_name {
         updated.last_name = accounts::check_text("last_name", last_name, MAX_NAME_CHARS)?;
     }
-    let mut session = None;
+    // Every check before the first write, so that a refused request changes nothing.
+    let mut new_hash = None;
     if let Some(new_password) = body.new_password {
         let current_password = body
             .current_password
             .ok_or_else(|| Error::invalid("current_password_required", "changing the password needs current_password"))?;
-        if !password::verify(current_password, Some(current.password_hash.clone())).await {
+        let hash = Some(current.password_hash.clone());
+        if !check_password(&state, &current.user_name, current_password, hash, &source).await? {
             return Err(Error::Unauthenticated("current_password is wrong".into()).into());
         }
         password::check_rules(&new_password, current.user_name.as_str())?;
-        updated.password_hash = password::hash(new_password).await?;
-        updated.token_generation += 1;
-        session = Some(SessionView::issue(&state, &updated));
+        new_hash = Some(password::hash(new_password).await?);
     } else if body.current_password.is_some() {
         return Err(Error::invalid("invalid_request", "current_password is only needed with new_password").into());
     }
-    state.users.update(&updated, current.token_generation).await?;
+    let unchanged = Precondition::At { generation: current.token_generation };
+    if profile_changed {
+        let change = AccountChange::Profile {
+            email: updated.email.clone(),
+            first_name: updated.first_name.clone(),
+            last_name: updated.last_name.clone(),
+        };
+        state.users.change(&current.user_name, &change, unchanged).await?;
+    }
+    let mut session = None;
+    if let Some(hash) = new_hash {
+        let change = AccountChange::Password { hash };
+        state.users.change(&current.user_name, &change, unchanged).await?;
+        change.apply(&mut updated);
+        tracing::info!(security = "password_changed", user = %current.user_name, source = source.as_str(), "every other session ended");
+        session = Some(SessionView::start(&state, &updated).await?);
+    }
     Ok(Json(UpdatedAccount { user: UserView::of(&updated, &state.config.tier), session }))
 }
 
+/// What deleting the account asks for: the password again, so that a stolen token alone
+/// cannot erase an account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccount {
+    pub password: Option<String>,
+}
+
 /// Delete the account with every photo, object and index entry (the original `/users/delete`).
-#[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])),
-    responses((status = 204, description = "deleted, with everything of it"), (status = 401, description = "not signed in")))]
-pub async fn delete_me(State(state): State<AppState>, CurrentUser(current): CurrentUser) -> ApiResult<StatusCode> {
+/// Needs the account's password in the body.
+#[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])), request_body = DeleteAccount,
+    responses((status = 204, description = "deleted, with everything of it"), (status = 401, description = "not signed in, or a wrong password"),
+        (status = 403, description = "`password_required`: send {\"password\": ...}")))]
+pub async fn delete_me(
+    State(state): State<AppState>,
+    source: Source,
+    CurrentUser(current): CurrentUser,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let required = || Error::Forbidden {
+        code: "password_required",
+        message: "deleting the account needs its password: send {\"password\": ...}".into(),
+    };
+    let body: DeleteAccount = if body.iter().all(u8::is_ascii_whitespace) {
+        DeleteAccount { password: None }
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|err| Error::invalid("invalid_request", format!("the body is not {{\"password\": ...}}: {err}")))?
+    };
+    let password = body.password.ok_or_else(required)?;
+    if !check_password(&state, &current.user_name, password, Some(current.password_hash.clone()), &source).await? {
+        return Err(Error::Unauthenticated("the password is wrong".into()).into());
+    }
     account_data(&state).remove(&current).await?;
+    tracing::info!(security = "account_deleted", user = %current.user_name, source = source.as_str(), "every session ended");
     Ok(StatusCode::NO_CONTENT)
 }
 

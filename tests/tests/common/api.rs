@@ -165,6 +165,17 @@ impl Api {
         self.scan(&self.config.images_table).await
     }
 
+    /// The stack's accounts, through the same adapter the API and the deployer use.
+    pub fn users(&self) -> aws_adapters::DynamoUsers {
+        aws_adapters::DynamoUsers::new(aws_sdk_dynamodb::Client::new(&self.sdk), &self.config.users_table)
+    }
+
+    /// The account of `name` as the stack stores it.
+    pub async fn account(&self, name: &str) -> domain::UserRecord {
+        use domain::UserStore;
+        self.users().get(&domain::UserName::parse(name).unwrap()).await.unwrap().expect("no such account")
+    }
+
     pub async fn user_items(&self) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
         self.scan(&self.config.users_table).await
     }
@@ -189,15 +200,14 @@ impl Api {
         keys
     }
 
-    /// A snapshot of all stored state: items of both tables and the objects. Each signed-in
-    /// request counts against its user's request allowance (`sk = requests`): that count is
-    /// not data a request may or may not change, so it is left out.
+    /// A snapshot of all stored state: items of both tables and the objects, less the request
+    /// allowances (each signed-in request counts in its user's, whatever else it does).
     pub async fn state(&self) -> String {
         let mut items: Vec<String> = self
             .image_items()
             .await
             .into_iter()
-            .chain(self.user_items().await.into_iter().filter(|item| item["sk"].as_s().is_ok_and(|sk| sk != "requests")))
+            .chain(self.user_items().await.into_iter().filter(|item| item["sk"].as_s().is_ok_and(|sk| !sk.starts_with("requests"))))
             .map(|item| rendered(&aws_sdk_dynamodb::types::AttributeValue::M(item)))
             .collect();
         items.sort();
