@@ -57,7 +57,8 @@ package: venv nasm
 	echo "Packaged in $$(( $$(date +%s) - start )) s"
 
 # rustfmt (rustfmt.toml) and clippy with warnings denied, on every crate and target, the fuzz
-# workspace's formatting included. First in `make test`: a style slip fails in seconds.
+# workspace's formatting included. In `make test` right after the venv (whose sccache then
+# serves clippy's compilations too): a style slip fails in a minute, before any build.
 lint:
 	cargo fmt --all --check
 	cargo fmt --manifest-path fuzz/Cargo.toml --check
@@ -71,13 +72,13 @@ FAST_CRATES := contract domain aws-adapters runtime analyzer deployer local benc
 check: lint onnxruntime
 	$(SCCACHE) cargo test --locked $(addprefix -p ,$(FAST_CRATES))
 
-# Lint first; then the binaries are built: tests run them (deployer, smart-album serve, smart-album label), and
+# The venv and lint first; then the binaries are built: tests run them (deployer, smart-album serve, smart-album label), and
 # cargo builds a package's binaries for its own integration tests only. The Lambda artifacts the
 # tests deploy are those same binaries, zipped by the deployer's packaging with ONNX Runtime's
 # library (`deployer package --binaries`), not a second, release build of the workspace
 # (`make package`: 13 minutes from cold on two cores). Every test binary runs (--no-fail-fast),
 # so one failure does not hide others.
-test: lint venv build browser
+test: venv lint build browser
 	$(TARGET_DIR)/debug/deployer package --binaries $(TARGET_DIR)/debug
 	SMART_ALBUM_ARTIFACTS=$(ARTIFACTS) $(SCCACHE) scripts/with-moto cargo test --locked --workspace --no-fail-fast
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
