@@ -15,7 +15,7 @@ use crate::aws_error;
 use crate::dynamo::{self, Item, condition_held, failed_condition_item, s};
 use domain::accounts::{AccountChange, Precondition};
 use domain::error::{Error, Result};
-use domain::model::{AccountId, AccountStatus, Page, SessionId, UserName, UserRecord, parse_rfc3339, rfc3339};
+use domain::model::{AccountId, AccountStatus, Page, PasswordOrigin, SessionId, UserName, UserRecord, parse_rfc3339, rfc3339};
 use domain::requests::{self, Allowance};
 use domain::{RequestLimits, UserStore};
 use time::OffsetDateTime;
@@ -50,8 +50,13 @@ struct UserItem {
     /// Absent on items written before ops could suspend or move accounts.
     #[serde(default)]
     status: AccountStatus,
+    /// A one-time password (ops gave it): the first sign-in must choose one. Then
+    /// `one_time_password_expires_at` says until when it works; absent on items written before
+    /// one-time passwords expired, whose password works a day from registration.
     #[serde(default)]
     password_change_required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    one_time_password_expires_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_sign_in: Option<String>,
 }
@@ -72,7 +77,11 @@ impl From<&UserRecord> for UserItem {
             registration_date: rfc3339(user.registration_date),
             token_generation: user.token_generation,
             status: user.status,
-            password_change_required: user.password_change_required,
+            password_change_required: user.password.is_one_time(),
+            one_time_password_expires_at: match user.password {
+                PasswordOrigin::OneTime { expires_at } => Some(rfc3339(expires_at)),
+                PasswordOrigin::Chosen => None,
+            },
             last_sign_in: user.last_sign_in.map(rfc3339),
         }
     }
@@ -82,6 +91,12 @@ impl TryFrom<UserItem> for UserRecord {
     type Error = Error;
     fn try_from(item: UserItem) -> Result<Self> {
         let account_id = item.account_id.as_deref().ok_or_else(|| Error::Internal("the account has no id".into()))?;
+        let registration_date = parse_rfc3339(&item.registration_date)?;
+        let password = match (item.password_change_required, item.one_time_password_expires_at.as_deref()) {
+            (false, _) => PasswordOrigin::Chosen,
+            (true, Some(expires_at)) => PasswordOrigin::OneTime { expires_at: parse_rfc3339(expires_at)? },
+            (true, None) => PasswordOrigin::OneTime { expires_at: registration_date + PasswordOrigin::ONE_TIME_LIFETIME },
+        };
         Ok(Self {
             user_name: UserName::parse(&item.user_name)?,
             account_id: AccountId::parse(account_id)?,
@@ -89,10 +104,10 @@ impl TryFrom<UserItem> for UserRecord {
             first_name: item.first_name,
             last_name: item.last_name,
             password_hash: item.password_hash,
-            registration_date: parse_rfc3339(&item.registration_date)?,
+            registration_date,
             token_generation: item.token_generation,
             status: item.status,
-            password_change_required: item.password_change_required,
+            password,
             last_sign_in: item.last_sign_in.as_deref().map(parse_rfc3339).transpose()?,
         })
     }
@@ -187,6 +202,13 @@ impl UserStore for DynamoUsers {
                 sets.push("password_hash = :hash, password_change_required = :false");
                 update =
                     update.expression_attribute_values(":hash", s(hash)).expression_attribute_values(":false", AttributeValue::Bool(false));
+            }
+            AccountChange::OneTimePassword { hash, expires_at } => {
+                sets.push("password_hash = :hash, password_change_required = :true, one_time_password_expires_at = :expires_at");
+                update = update
+                    .expression_attribute_values(":hash", s(hash))
+                    .expression_attribute_values(":true", AttributeValue::Bool(true))
+                    .expression_attribute_values(":expires_at", s(rfc3339(*expires_at)));
             }
             AccountChange::Status { to } => {
                 sets.push("#status = :to");

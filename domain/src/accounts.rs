@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
-use crate::model::{AccountId, AccountStatus, UserName, UserRecord};
+use crate::model::{AccountId, AccountStatus, PasswordOrigin, UserName, UserRecord};
 use crate::{Events, FaceCollections, ImageStore, NewUserEvent, PhotoStore, UserStore, password};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -23,15 +23,19 @@ pub struct NewAccount<'a> {
 }
 
 impl NewAccount<'_> {
-    /// The account's record, every rule checked and the password hashed; `one_time` marks a
-    /// password that must be changed at the first sign-in.
-    pub async fn record(&self, password: String, one_time: bool) -> Result<UserRecord> {
+    /// The account's record, every rule checked and the password hashed; `one_time` gives how
+    /// long a password ops hand over works (it must be changed at the first sign-in).
+    pub async fn record(&self, password: String, one_time: Option<time::Duration>) -> Result<UserRecord> {
         let user_name = UserName::parse(self.user_name.trim())?;
         let email = check_email(self.email)?;
         let first_name = check_text("first_name", self.first_name, MAX_NAME_CHARS)?;
         let last_name = check_text("last_name", self.last_name, MAX_NAME_CHARS)?;
         password::check_rules(&password, user_name.as_str())?;
         let now = OffsetDateTime::now_utc();
+        let origin = match one_time {
+            Some(lifetime) => PasswordOrigin::OneTime { expires_at: now.replace_nanosecond(0).unwrap_or(now) + lifetime },
+            None => PasswordOrigin::Chosen,
+        };
         Ok(UserRecord {
             user_name,
             account_id: AccountId::new(),
@@ -42,7 +46,7 @@ impl NewAccount<'_> {
             registration_date: now.replace_nanosecond(0).unwrap_or(now),
             token_generation: 1,
             status: AccountStatus::Active,
-            password_change_required: one_time,
+            password: origin,
             last_sign_in: None,
         })
     }
@@ -64,6 +68,12 @@ pub enum AccountChange {
     /// A new password hash: every earlier session ends, and a one-time password is spent.
     Password {
         hash: String,
+    },
+    /// Ops give a new one-time password (the user lost theirs, or the first one expired): every
+    /// session ends.
+    OneTimePassword {
+        hash: String,
+        expires_at: OffsetDateTime,
     },
     /// Ops set the status: every session ends (a suspended or moving account keeps none).
     Status {
@@ -101,7 +111,13 @@ impl Precondition {
 impl AccountChange {
     /// Whether it ends every session of the account (its token generation goes up by one).
     pub fn ends_sessions(&self) -> bool {
-        matches!(self, AccountChange::Password { .. } | AccountChange::Status { .. } | AccountChange::EndSessions)
+        matches!(
+            self,
+            AccountChange::Password { .. }
+                | AccountChange::OneTimePassword { .. }
+                | AccountChange::Status { .. }
+                | AccountChange::EndSessions
+        )
     }
 
     /// The account after the change (what the stores write, each in its own way).
@@ -115,7 +131,11 @@ impl AccountChange {
             }
             AccountChange::Password { hash } => {
                 user.password_hash.clone_from(hash);
-                user.password_change_required = false;
+                user.password = PasswordOrigin::Chosen;
+            }
+            AccountChange::OneTimePassword { hash, expires_at } => {
+                user.password_hash.clone_from(hash);
+                user.password = PasswordOrigin::OneTime { expires_at: *expires_at };
             }
             AccountChange::Status { to } => user.status = *to,
             AccountChange::EndSessions => {}
@@ -261,7 +281,7 @@ mod tests {
         use crate::memory::MemoryUsers;
         let users = MemoryUsers::default();
         let account = NewAccount { user_name: "sia", email: "sia@example.org", first_name: "S", last_name: "A" };
-        let user = account.record("a long enough passphrase".into(), false).await.unwrap();
+        let user = account.record("a long enough passphrase".into(), None).await.unwrap();
         users.create(&user).await.unwrap();
         // The sign-in read the account (active, generation 1); ops suspend it meanwhile.
         let read = users.get(&user.user_name).await.unwrap().unwrap();

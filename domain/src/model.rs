@@ -45,9 +45,28 @@ pub struct UserRecord {
     pub registration_date: OffsetDateTime,
     pub token_generation: u64,
     pub status: AccountStatus,
-    /// Set by ops provisioning (a one-time password): the first sign-in must choose a new one.
-    pub password_change_required: bool,
+    /// Whose password it is: the user's, or one ops gave once (which the first sign-in replaces).
+    pub password: PasswordOrigin,
     pub last_sign_in: Option<OffsetDateTime>,
+}
+
+/// Whose password an account has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordOrigin {
+    /// The user chose it.
+    Chosen,
+    /// Ops gave it once (`deployer tenant create` / `reset-password`): the first sign-in must
+    /// choose a new one, and it works only until `expires_at`.
+    OneTime { expires_at: OffsetDateTime },
+}
+
+impl PasswordOrigin {
+    /// How long a one-time password works unless ops say otherwise: a day to pass it on.
+    pub const ONE_TIME_LIFETIME: time::Duration = time::Duration::hours(24);
+
+    pub fn is_one_time(self) -> bool {
+        matches!(self, PasswordOrigin::OneTime { .. })
+    }
 }
 
 /// What an account may do, as ops set it (`deployer tenant ...`).

@@ -10,8 +10,8 @@ use axum::http::{Method, Request, StatusCode};
 use domain::accounts::{self, NewAccount};
 use domain::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
 use domain::{
-    AccountChange, AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, PersonStore, PhotoStore, Precondition,
-    SignInThrottle, UsageStore, UserName, UserStore,
+    AccountChange, AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, PasswordOrigin, PersonStore, PhotoStore,
+    Precondition, SignInThrottle, UsageStore, UserName, UserStore,
 };
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
@@ -474,7 +474,7 @@ async fn a_one_time_password_must_be_changed_at_the_first_sign_in() {
     let app = app();
     let one_time = accounts::one_time_password("olga").unwrap();
     let account = NewAccount { user_name: "olga", email: "olga@example.org", first_name: "O", last_name: "P" };
-    let user = account.record(one_time.clone(), true).await.unwrap();
+    let user = account.record(one_time.clone(), Some(PasswordOrigin::ONE_TIME_LIFETIME)).await.unwrap();
     app.users.create(&user).await.unwrap();
 
     let sign_in = |password: &str, new_password: Option<&str>| {
@@ -501,7 +501,34 @@ async fn a_one_time_password_must_be_changed_at_the_first_sign_in() {
     let (status, body) = sign_in("my own passphrase", Some("yet another passphrase")).await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_request"), "{body}");
     let stored = app.users.get(&UserName::parse("olga").unwrap()).await.unwrap().unwrap();
-    assert!(!stored.password_change_required && stored.last_sign_in.is_some());
+    assert!(stored.password == PasswordOrigin::Chosen && stored.last_sign_in.is_some());
+}
+
+#[tokio::test]
+async fn a_one_time_password_works_only_until_it_expires_and_ops_can_give_another() {
+    let app = app();
+    let (first, second) = (accounts::one_time_password("otto").unwrap(), accounts::one_time_password("otto").unwrap());
+    let account = NewAccount { user_name: "otto", email: "otto@example.org", first_name: "O", last_name: "P" };
+    // Handed over a day and a minute ago: its day is over.
+    let mut user = account.record(first.clone(), Some(PasswordOrigin::ONE_TIME_LIFETIME)).await.unwrap();
+    user.password = PasswordOrigin::OneTime { expires_at: time::OffsetDateTime::now_utc() - time::Duration::minutes(1) };
+    app.users.create(&user).await.unwrap();
+    let sign_in = |password: &str| {
+        app.json(Method::POST, "/sessions", None, json!({"user_name": "otto", "password": password, "new_password": "my own passphrase"}))
+    };
+    let (status, body) = sign_in(&first).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "one_time_password_expired"), "{body}");
+    // A wrong password learns nothing of it: 401 as ever.
+    assert_eq!(sign_in("not the password").await.0, StatusCode::UNAUTHORIZED);
+    // Ops give another (`deployer tenant reset-password`): it works, the expired one never again.
+    let name = UserName::parse("otto").unwrap();
+    let reset = AccountChange::OneTimePassword {
+        hash: domain::password::hash(second.clone()).await.unwrap(),
+        expires_at: time::OffsetDateTime::now_utc() + PasswordOrigin::ONE_TIME_LIFETIME,
+    };
+    app.users.change(&name, &reset, Precondition::Exists).await.unwrap();
+    assert_eq!(sign_in(&first).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(sign_in(&second).await.0, StatusCode::CREATED);
 }
 
 /// Every operation of the document that a signed-in user calls, with its path ids filled in.

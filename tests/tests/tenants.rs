@@ -97,6 +97,18 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
         .await;
     assert_eq!(changed.status, StatusCode::CREATED, "{}", changed.raw);
     let token = basic.sign_in("olga", PASSWORD).await;
+    // A new one-time password (the user lost theirs): every session ends, the old password is spent.
+    let reset = tenant(&dir, &["reset-password", "olga", "--valid-hours", "2"]).expect_success("tenant reset-password");
+    let fresh = reset.stdout.trim().to_owned();
+    assert!(fresh.len() >= 20 && !reset.stderr.contains(&fresh), "the password leaked to stderr");
+    assert!(reset.stderr.contains(r#""audit":"tenant reset-password""#), "{}", reset.stderr);
+    assert_eq!(basic.call(Method::GET, "/images", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
+    let old = basic.call(Method::POST, "/sessions", None, Some(json!({"user_name": "olga", "password": PASSWORD}))).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED, "{}", old.raw);
+    let chosen =
+        basic.call(Method::POST, "/sessions", None, Some(json!({"user_name": "olga", "password": fresh, "new_password": PASSWORD}))).await;
+    assert_eq!(chosen.status, StatusCode::CREATED, "{}", chosen.raw);
+    let token = basic.sign_in("olga", PASSWORD).await;
 
     let cat = basic.upload(&token, "image/png", fixture("chelsea.png")).await;
     basic.upload(&token, "image/jpeg", fixture("sample2.jpg")).await;

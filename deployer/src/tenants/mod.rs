@@ -36,6 +36,17 @@ pub enum TenantCommand {
         first_name: String,
         #[arg(long, default_value = "-")]
         last_name: String,
+        #[command(flatten)]
+        valid: OneTimeValidity,
+    },
+    /// Give a tenant a new one-time password, printed once on stdout (the first one expired, or
+    /// the user lost theirs): every session of the account ends, and the next sign-in must
+    /// choose a new password.
+    ResetPassword {
+        /// The user name.
+        user: String,
+        #[command(flatten)]
+        valid: OneTimeValidity,
     },
     /// Every tenant of every deployed stack (or one tier's), with status and usage.
     List {
@@ -109,6 +120,21 @@ pub enum TenantCommand {
     },
 }
 
+/// How long a one-time password works.
+#[derive(Debug, Args)]
+pub struct OneTimeValidity {
+    /// Hours the one-time password works (1-720): long enough to hand it over, short enough
+    /// that one found later in a message is spent.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u16).range(1..=720))]
+    pub valid_hours: u16,
+}
+
+impl OneTimeValidity {
+    fn lifetime(&self) -> time::Duration {
+        time::Duration::hours(i64::from(self.valid_hours))
+    }
+}
+
 /// Where a new tenant goes: a tier's pooled stack, or a dedicated one.
 #[derive(Debug, Args)]
 pub struct StackChoice {
@@ -122,10 +148,30 @@ pub struct StackChoice {
 
 pub async fn run(clients: &Clients, stacks: &StacksDir, command: TenantCommand) -> Result<()> {
     match command {
-        TenantCommand::Create { user, stack, email, first_name, last_name } => {
+        TenantCommand::Create { user, stack, email, first_name, last_name, valid } => {
             let target = connect(clients, stacks, StackId { tier: stack.tier, tenant: stack.stack }).await?;
             let account = NewAccount { user_name: &user, email: &email, first_name: &first_name, last_name: &last_name };
-            create(clients, &target, account).await
+            create(clients, &target, account, valid.lifetime()).await
+        }
+        TenantCommand::ResetPassword { user, valid } => {
+            let user = parse_user(&user)?;
+            let stacks = deployed(clients, stacks, None).await?;
+            let (stack, _) = holding(&stacks, &user).await?;
+            let password = accounts::one_time_password(user.as_str())?;
+            let expires_at =
+                OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc()) + valid.lifetime();
+            let change = AccountChange::OneTimePassword { hash: domain::password::hash(password.clone()).await?, expires_at };
+            stack.users.change(&user, &change, Precondition::Exists).await?;
+            audit(clients, "tenant reset-password", &user, &stack.name).await;
+            eprintln!(
+                "{user} in {} has a new one-time password until {}; every session of the account ended. It follows, \
+                 shown once: the next POST /sessions with it answers 403 password_change_required, and the same call \
+                 with \"new_password\" added sets the user's own.",
+                stack.name,
+                domain::rfc3339(expires_at)
+            );
+            println!("{password}");
+            Ok(())
         }
         TenantCommand::List { tier, prefix, json } => {
             let stacks = deployed(clients, stacks, tier.as_ref()).await?;
@@ -200,9 +246,9 @@ async fn connect(clients: &Clients, stacks: &StacksDir, id: StackId) -> Result<T
         .ok_or_else(|| Error::Tenant(format!("stack {name} is not deployed (`deployer status` lists what is)")))
 }
 
-async fn create(clients: &Clients, target: &TenantStack, account: NewAccount<'_>) -> Result<()> {
+async fn create(clients: &Clients, target: &TenantStack, account: NewAccount<'_>, valid: time::Duration) -> Result<()> {
     let password = accounts::one_time_password(account.user_name.trim())?;
-    let user = account.record(password.clone(), true).await?;
+    let user = account.record(password.clone(), Some(valid)).await?;
     accounts::create(&target.users, &target.events, &user, target.tier_name().as_str()).await.map_err(|err| match err {
         domain::Error::Conflict { code: "user_name_taken", .. } => {
             Error::Tenant(format!("user name {} is taken in {}", user.user_name, target.name))
@@ -212,9 +258,11 @@ async fn create(clients: &Clients, target: &TenantStack, account: NewAccount<'_>
     audit(clients, "tenant create", &user.user_name, &target.name).await;
     eprintln!(
         "Created {} in {} (published to its NewUser topic). The one-time password follows, shown \
-         once: the first POST /sessions with it answers 403 password_change_required, and the same \
-         call with \"new_password\" added sets the user's own.",
-        user.user_name, target.name
+         once, valid {} hours: the first POST /sessions with it answers 403 password_change_required, \
+         and the same call with \"new_password\" added sets the user's own.",
+        user.user_name,
+        target.name,
+        valid.whole_hours()
     );
     println!("{password}");
     Ok(())

@@ -1,7 +1,7 @@
 //! What `tenant list` and `tenant show` print: a table for people, JSON for tools.
 
 use aws_adapters::images::check::{Drift, Report as CheckReport};
-use domain::{AlbumStore, PersonStore, UsageStore, UserRecord, rfc3339};
+use domain::{AlbumStore, PasswordOrigin, PersonStore, UsageStore, UserRecord, rfc3339};
 use serde::Serialize;
 
 use super::stacks::TenantStack;
@@ -35,6 +35,8 @@ pub struct Details {
     pub albums: usize,
     pub persons: usize,
     pub password_change_required: bool,
+    /// Until when a one-time password works (RFC 3339), if the account has one.
+    pub one_time_password_expires_at: Option<String>,
 }
 
 fn percent(used: u64, limit: Limit) -> Option<f64> {
@@ -74,7 +76,11 @@ impl TenantView {
             last_name: user.last_name.clone(),
             albums: stack.images.albums(&user.user_name).await?.len(),
             persons: stack.images.persons(&user.user_name).await?.len(),
-            password_change_required: user.password_change_required,
+            password_change_required: user.password.is_one_time(),
+            one_time_password_expires_at: match user.password {
+                PasswordOrigin::OneTime { expires_at } => Some(rfc3339(expires_at)),
+                PasswordOrigin::Chosen => None,
+            },
         });
         Ok(self)
     }
@@ -136,8 +142,8 @@ pub fn print_one(view: &TenantView, json: bool) -> Result<()> {
         println!("name          {} {}", details.first_name, details.last_name);
         println!("albums        {}", details.albums);
         println!("persons       {}", details.persons);
-        if details.password_change_required {
-            println!("password      one-time (not yet changed)");
+        if let Some(expires_at) = &details.one_time_password_expires_at {
+            println!("password      one-time (not yet changed), works until {expires_at}");
         }
     }
     Ok(())

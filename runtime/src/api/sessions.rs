@@ -14,7 +14,7 @@ use super::extract::{JsonBody, SignedIn, Source, moving, suspended};
 use crate::auth::password;
 use crate::error::Error;
 use domain::sign_ins::{self, SourceAction};
-use domain::{AccountChange, AccountStatus, Precondition, SessionId, UserName, UserRecord, rfc3339};
+use domain::{AccountChange, AccountStatus, PasswordOrigin, Precondition, SessionId, UserName, UserRecord, rfc3339};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -86,7 +86,7 @@ pub async fn check_password(
 #[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = SignIn,
     responses((status = 201, body = SessionView), (status = 400, description = "invalid new password"),
         (status = 401, description = "wrong user name or password"),
-        (status = 403, description = "`suspended`, or `password_change_required`: send new_password too"),
+        (status = 403, description = "`suspended`; `password_change_required`: send new_password too; `one_time_password_expired`"),
         (status = 409, description = "`concurrent_change`: ops changed the account during the sign-in; sign in again"),
         (status = 429, description = "`too_many_sign_ins` (this name) or `too_many_from_source` (this address): wait Retry-After")))]
 pub async fn sign_in(
@@ -112,7 +112,17 @@ pub async fn sign_in(
         AccountStatus::Suspended => return Err(suspended().into()),
         AccountStatus::Moving => return Err(moving().into()),
     }
-    match (user.password_change_required, body.new_password) {
+    let one_time = match user.password {
+        PasswordOrigin::OneTime { expires_at } if expires_at <= OffsetDateTime::now_utc() => {
+            return Err(Error::Forbidden {
+                code: "one_time_password_expired",
+                message: "this one-time password has expired; ask the service's operators for a new one".into(),
+            }
+            .into());
+        }
+        origin => origin.is_one_time(),
+    };
+    match (one_time, body.new_password) {
         (true, None) => {
             return Err(Error::Forbidden {
                 code: "password_change_required",

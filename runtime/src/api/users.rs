@@ -108,7 +108,7 @@ pub async fn sign_up(
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
     source.count(&state, SourceAction::SignUp).await?;
     let account = NewAccount { user_name: &body.user_name, email: &body.email, first_name: &body.first_name, last_name: &body.last_name };
-    let user = account.record(body.password, false).await?;
+    let user = account.record(body.password, None).await?;
     accounts::create(state.users.as_ref(), state.events.as_ref(), &user, &state.config.tier).await?;
     Ok((StatusCode::CREATED, Json(UserView::of(&user, &state.config.tier))))
 }
