@@ -1,7 +1,7 @@
 # Smart Album. The README's two commands: `make up` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help venv onnxruntime nasm build package lint check test bench peer wrk browser fuzz up down clean
+.PHONY: help venv onnxruntime nasm build package lint check test bench peer checkov wrk browser fuzz up down clean
 
 VENV := .venv
 # Tools installed into the venv (moto_server, cfn-lint, cargo-lambda, sccache) come first.
@@ -16,6 +16,7 @@ ARTIFACTS := $(TARGET_DIR)/lambda
 ONNXRUNTIME_LIB = $$(ls $(VENV)/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -n1)
 # The bench's peers: Python with onnxruntime, numpy, Pillow and face_recognition, in a venv of its own.
 PEER_VENV := $(TARGET_DIR)/peer-venv
+CHECKOV_VENV := $(TARGET_DIR)/checkov-venv
 # Incremental builds are not cached by sccache and take gigabytes per build of a workspace crate
 # (a full disk once failed CI); make's builds are one-off, so they do without.
 export CARGO_INCREMENTAL ?= 0
@@ -57,8 +58,7 @@ package: venv nasm
 	echo "Packaged in $$(( $$(date +%s) - start )) s"
 
 # rustfmt (rustfmt.toml) and clippy with warnings denied, on every crate and target, the fuzz
-# workspace's formatting included. In `make test` right after the venv (whose sccache then
-# serves clippy's compilations too): a style slip fails in a minute, before any build.
+# workspace's formatting included. First in `make test`: a style slip fails in seconds.
 lint:
 	cargo fmt --all --check
 	cargo fmt --manifest-path fuzz/Cargo.toml --check
@@ -72,15 +72,15 @@ FAST_CRATES := contract domain aws-adapters runtime analyzer deployer local benc
 check: lint onnxruntime
 	$(SCCACHE) cargo test --locked $(addprefix -p ,$(FAST_CRATES))
 
-# The venv and lint first; then the binaries are built: tests run them (deployer, smart-album serve, smart-album label), and
+# Lint first; then the binaries are built: tests run them (deployer, smart-album serve, smart-album label), and
 # cargo builds a package's binaries for its own integration tests only. The Lambda artifacts the
 # tests deploy are those same binaries, zipped by the deployer's packaging with ONNX Runtime's
 # library (`deployer package --binaries`), not a second, release build of the workspace
 # (`make package`: 13 minutes from cold on two cores). Every test binary runs (--no-fail-fast),
 # so one failure does not hide others.
-test: venv lint build browser
+test: lint venv build browser checkov
 	$(TARGET_DIR)/debug/deployer package --binaries $(TARGET_DIR)/debug
-	SMART_ALBUM_ARTIFACTS=$(ARTIFACTS) $(SCCACHE) scripts/with-moto cargo test --locked --workspace --no-fail-fast
+	SMART_ALBUM_ARTIFACTS=$(ARTIFACTS) SMART_ALBUM_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(SCCACHE) scripts/with-moto cargo test --locked --workspace --no-fail-fast
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
 
 # Benchmarks report figures and never fail on a number; they are not part of `make test`.
@@ -90,6 +90,15 @@ bench: venv onnxruntime nasm peer wrk browser
 	scripts/with-moto $(TARGET_DIR)/release/bench --bin-dir $(TARGET_DIR)/release --out target/bench \
 		--peer-python $(PEER_VENV)/bin/python $(BENCH_ARGS)
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
+
+# checkov (requirements-checkov.txt, pinned), in a venv of its own: the tests scan every tier's
+# template with it.
+checkov: $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
 
 # The peers the analyzer is compared with (bench/peer/requirements*.txt, pinned).
 peer: $(PEER_VENV)/.installed

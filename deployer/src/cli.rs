@@ -466,8 +466,18 @@ async fn down(clients: &Clients, stack: &Stack, purge: bool, yes: bool, timeout:
     let settings = stack.config.settings();
     if purge && settings.features.faces && settings.labeler.engine == contract::VisionEngine::Rekognition {
         let collections = aws_adapters::RekognitionCollections::new(clients.rekognition.clone(), &stack.name);
-        let deleted = collections.delete_all().await?;
-        println!("Deleted the {deleted} face collection(s) of {} from Rekognition.", stack.name);
+        // The stack's own data is gone by now: a failure here is reported, with what is left and
+        // how to remove it, rather than undoing or hiding the rest.
+        match collections.delete_all().await {
+            Ok(deleted) => println!("Deleted the {deleted} face collection(s) of {} from Rekognition.", stack.name),
+            Err(err) => eprintln!(
+                "warning: the face collections of {} could not be deleted ({err}); list them with \
+                 `aws rekognition list-collections` (names start with {}) and delete each with \
+                 `aws rekognition delete-collection --collection-id NAME`",
+                stack.name,
+                contract::names::faces_collection_prefix(&stack.name)
+            ),
+        }
     }
     Ok(())
 }

@@ -227,6 +227,7 @@ fn tier_values_are_applied() {
 
         let ResourceKind::Stage(stage) = kind(&template, ids::STAGE) else { panic!() };
         assert_eq!(stage.stage_name, "prod");
+        assert!(stage.tracing_enabled, "{tier}: X-Ray tracing");
         // The whole stage is throttled as the tier file says, every method of every path.
         let throttling = config.stage.expect("every tier throttles its stage");
         let [setting] = stage.method_settings.as_slice() else { panic!("{tier}: {:?}", stage.method_settings) };
@@ -297,8 +298,12 @@ fn the_bucket_is_private_tls_only_and_cleans_up_abandoned_uploads() {
     let ResourceKind::Bucket(bucket) = kind(&template, ids::BUCKET) else { panic!() };
     let block = &bucket.public_access_block_configuration;
     assert!(block.block_public_acls && block.block_public_policy && block.ignore_public_acls && block.restrict_public_buckets);
-    let [multipart, presigned] = bucket.lifecycle_configuration.rules.as_slice() else { panic!("two lifecycle rules") };
-    assert_eq!((multipart.status, presigned.status), ("Enabled", "Enabled"));
+    let [multipart, presigned, old_versions] = bucket.lifecycle_configuration.rules.as_slice() else { panic!("three lifecycle rules") };
+    assert_eq!((multipart.status, presigned.status, old_versions.status), ("Enabled", "Enabled", "Enabled"));
+    // Versioned: an overwritten or deleted photo can be brought back for 3 days, not longer.
+    assert_eq!(bucket.versioning_configuration.status, "Enabled");
+    assert_eq!(old_versions.noncurrent_version_expiration.as_ref().map(|expiry| expiry.noncurrent_days), Some(3));
+    assert_eq!((old_versions.expired_object_delete_marker, old_versions.expiration_in_days), (Some(true), None));
     assert_eq!(multipart.abort_incomplete_multipart_upload.as_ref().map(|abort| abort.days_after_initiation), Some(1));
     // A presigned upload never completed keeps the tag its URL put on it, and goes after a day
     // (its record goes by the table's TTL).

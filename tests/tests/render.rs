@@ -1,4 +1,4 @@
-//! `deployer render` from the command line, and cfn-lint on every tier's template.
+//! `deployer render` from the command line, and cfn-lint and checkov on every tier's template.
 
 mod common;
 
@@ -46,6 +46,38 @@ fn cfn_lint_finds_no_error_and_no_warning_in_any_tier() {
         String::from_utf8_lossy(&lint.stderr)
     );
     assert!(lint.stdout.is_empty(), "{}", String::from_utf8_lossy(&lint.stdout));
+}
+
+/// What checkov still finds, each a known gap listed as open in docs/security.md: S3 server
+/// access logs and the API's access logs (both need a log destination set up once per account
+/// and region, which the deployer does not make yet). Anything else checkov finds fails.
+const CHECKOV_OPEN: [&str; 2] = ["CKV_AWS_18", "CKV_AWS_76"];
+
+#[test]
+fn checkov_finds_nothing_but_the_gaps_listed_as_open() {
+    let checkov =
+        std::env::var_os("SMART_ALBUM_CHECKOV").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/checkov-venv/bin/checkov"));
+    let stacks = repo_root().join("stacks");
+    let out = tempfile::TempDir::new().unwrap();
+    for tier in TIERS {
+        let file = out.path().join(format!("{tier}.yaml"));
+        deployer(&stacks, &["render", "--tier", tier, "--out", file.to_str().unwrap()]).expect_success("render");
+        let run = Command::new(&checkov)
+            .args(["--framework", "cloudformation", "--quiet", "--compact", "--skip-download", "-o", "json", "-f"])
+            .arg(&file)
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run {} ({err}): run `make test`, which installs it", checkov.display()));
+        let report: serde_json::Value = serde_json::from_slice(&run.stdout)
+            .unwrap_or_else(|err| panic!("{tier}: checkov's output is not JSON ({err}): {}", String::from_utf8_lossy(&run.stderr)));
+        let failed: Vec<String> = report["results"]["failed_checks"]
+            .as_array()
+            .map(|checks| checks.iter().map(|check| format!("{} {}", check["check_id"], check["resource"])).collect())
+            .unwrap_or_default();
+        let unexpected: Vec<&String> = failed.iter().filter(|check| !CHECKOV_OPEN.iter().any(|open| check.contains(open))).collect();
+        assert!(unexpected.is_empty(), "{tier}: checkov fails {unexpected:?}");
+        assert!(report["summary"]["passed"].as_u64().unwrap_or(0) >= 50, "{tier}: {}", report["summary"]);
+        assert!(report["summary"]["skipped"].as_u64().unwrap_or(0) >= 5, "{tier}: the reasoned skips are not read: {}", report["summary"]);
+    }
 }
 
 /// `make package` built the two functions' artifacts: zips whose `bootstrap` is an executable

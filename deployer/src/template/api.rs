@@ -71,6 +71,8 @@ pub struct Stage {
     pub deployment_id: Expr,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub method_settings: Vec<MethodSetting>,
+    /// X-Ray traces of every request through the stage.
+    pub tracing_enabled: bool,
 }
 
 /// Settings of every method of the stage (`/*`, `*`): its throttling.
@@ -82,6 +84,12 @@ pub struct MethodSetting {
     pub throttling_rate_limit: u32,
     pub throttling_burst_limit: u32,
 }
+
+/// Why the proxy methods have no API Gateway authorizer.
+const OPEN_METHOD: &[(&str, &str)] = &[(
+    "CKV_AWS_59",
+    "Sign-up, sign-in and the gallery are public; every other route checks the bearer token (PASETO, session, account) in the function, which answers 401 without one",
+)];
 
 fn proxy_method(resource_id: Expr) -> Method {
     Method {
@@ -129,8 +137,14 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
                 path_part: "{proxy+}",
             })),
         ),
-        (ids::ROOT_METHOD, Resource::new(ResourceKind::Method(proxy_method(Expr::get_att(ids::REST_API, "RootResourceId"))))),
-        (ids::PROXY_METHOD, Resource::new(ResourceKind::Method(proxy_method(Expr::reference(ids::PROXY_RESOURCE))))),
+        (
+            ids::ROOT_METHOD,
+            Resource::new(ResourceKind::Method(proxy_method(Expr::get_att(ids::REST_API, "RootResourceId")))).not_applicable(OPEN_METHOD),
+        ),
+        (
+            ids::PROXY_METHOD,
+            Resource::new(ResourceKind::Method(proxy_method(Expr::reference(ids::PROXY_RESOURCE)))).not_applicable(OPEN_METHOD),
+        ),
         (
             ids::DEPLOYMENT,
             Resource::new(ResourceKind::Deployment(Deployment {
@@ -146,7 +160,12 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
                 rest_api_id: Expr::reference(ids::REST_API),
                 deployment_id: Expr::reference(ids::DEPLOYMENT),
                 method_settings,
-            })),
+                tracing_enabled: true,
+            }))
+            .not_applicable(&[(
+                "CKV_AWS_120",
+                "Answers are per user and carry tokens and presigned URLs (Cache-Control: no-store): none may be cached",
+            )]),
         ),
     ]
 }

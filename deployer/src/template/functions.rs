@@ -138,6 +138,18 @@ fn log_group(config: &TierConfig, suffix: &str) -> Resource {
     }))
 }
 
+/// Checkov's Lambda checks that do not apply to either function.
+const FUNCTION_CHECKS: &[(&str, &str)] = &[
+    (
+        "CKV_AWS_116",
+        "Never invoked asynchronously: the API synchronously by API Gateway, the analyzer by an SQS event source whose queue has the dead-letter queue",
+    ),
+    (
+        "CKV_AWS_117",
+        "Reaches only AWS APIs (DynamoDB, S3, SNS, SQS, KMS, Rekognition), never a private network: a VPC would add NAT or endpoints and nothing to guard",
+    ),
+];
+
 pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
     vec![
         (ids::API_LOGS, log_group(config, FunctionRole::Api.suffix())),
@@ -150,7 +162,8 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
                 "Smart Album HTTP API (REST API proxy)",
                 ids::API_ROLE,
                 ids::API_LOGS,
-            )))),
+            ))))
+            .not_applicable(FUNCTION_CHECKS),
         ),
         (
             ids::ANALYZER_FUNCTION,
@@ -160,7 +173,8 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
                 "Smart Album photo analyzer (QueueAnalysis consumer)",
                 ids::ANALYZER_ROLE,
                 ids::ANALYZER_LOGS,
-            )))),
+            ))))
+            .not_applicable(FUNCTION_CHECKS),
         ),
         (
             ids::ANALYSIS_EVENTS,

@@ -239,11 +239,37 @@ pub struct Resource {
     pub deletion_policy: Option<RetentionPolicy>,
     #[serde(rename = "UpdateReplacePolicy", skip_serializing_if = "Option::is_none")]
     pub update_replace_policy: Option<RetentionPolicy>,
+    #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+}
+
+/// What tools read beside a resource: checkov's checks that do not apply to it, each with why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Metadata {
+    pub checkov: CheckovSkips,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckovSkips {
+    pub skip: Vec<CheckovSkip>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckovSkip {
+    pub id: &'static str,
+    pub comment: &'static str,
 }
 
 impl Resource {
     pub fn new(kind: impl Into<ResourceKind>) -> Self {
-        Self { kind: kind.into(), depends_on: Vec::new(), deletion_policy: None, update_replace_policy: None }
+        Self { kind: kind.into(), depends_on: Vec::new(), deletion_policy: None, update_replace_policy: None, metadata: None }
+    }
+
+    /// Checkov checks that do not apply to this resource: `(id, why)`.
+    pub fn not_applicable(mut self, checks: &[(&'static str, &'static str)]) -> Self {
+        let skip = checks.iter().map(|&(id, comment)| CheckovSkip { id, comment }).collect();
+        self.metadata = Some(Metadata { checkov: CheckovSkips { skip } });
+        self
     }
 
     /// For data that must outlive the stack: bucket, tables, key.

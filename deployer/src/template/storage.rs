@@ -15,6 +15,9 @@ pub struct Bucket {
     pub bucket_encryption: BucketEncryption,
     pub public_access_block_configuration: PublicAccessBlock,
     pub ownership_controls: OwnershipControls,
+    /// An overwritten or deleted object stays [`OLD_VERSION_DAYS`] as an old version: a bug or a
+    /// stolen credential that overwrites or deletes photos can be undone for that long.
+    pub versioning_configuration: VersioningConfiguration,
     pub lifecycle_configuration: LifecycleConfiguration,
     /// Absent only in the template that takes a kept bucket back (it names the REST API, which
     /// that template does not have yet): the update after the import sets it.
@@ -50,6 +53,22 @@ pub fn gallery_origins() -> Vec<Expr> {
         local("http://127.0.0.1:*"),
         local("http://localhost:*"),
     ]
+}
+
+/// How long an old version of an object (overwritten, or deleted by the user) is kept. A photo
+/// the user deletes is gone from the service at once, and from the bucket this many days later.
+pub const OLD_VERSION_DAYS: u32 = 3;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VersioningConfiguration {
+    pub status: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NoncurrentVersionExpiration {
+    pub noncurrent_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -112,6 +131,24 @@ pub struct LifecycleRule {
     pub expiration_in_days: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tag_filters: Vec<TagFilter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noncurrent_version_expiration: Option<NoncurrentVersionExpiration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired_object_delete_marker: Option<bool>,
+}
+
+impl LifecycleRule {
+    fn new(id: &'static str) -> Self {
+        Self {
+            id,
+            status: "Enabled",
+            abort_incomplete_multipart_upload: None,
+            expiration_in_days: None,
+            tag_filters: Vec::new(),
+            noncurrent_version_expiration: None,
+            expired_object_delete_marker: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -169,23 +206,24 @@ pub fn resources(stack: &StackId) -> Vec<(&'static str, Resource)> {
             restrict_public_buckets: true,
         },
         ownership_controls: OwnershipControls { rules: vec![OwnershipRule { object_ownership: "BucketOwnerEnforced" }] },
+        versioning_configuration: VersioningConfiguration { status: "Enabled" },
         lifecycle_configuration: LifecycleConfiguration {
             rules: vec![
                 LifecycleRule {
-                    id: "abort-abandoned-multipart-uploads",
-                    status: "Enabled",
                     abort_incomplete_multipart_upload: Some(AbortIncompleteMultipartUpload { days_after_initiation: 1 }),
-                    expiration_in_days: None,
-                    tag_filters: Vec::new(),
+                    ..LifecycleRule::new("abort-abandoned-multipart-uploads")
                 },
                 // A presigned upload's object carries the pending tag until its completion
                 // removes it: one never completed goes a day later, as its record does (TTL).
                 LifecycleRule {
-                    id: "expire-abandoned-presigned-uploads",
-                    status: "Enabled",
-                    abort_incomplete_multipart_upload: None,
                     expiration_in_days: Some(1),
                     tag_filters: vec![TagFilter { key: contract::names::UPLOAD_TAG.0, value: contract::names::UPLOAD_TAG.1 }],
+                    ..LifecycleRule::new("expire-abandoned-presigned-uploads")
+                },
+                LifecycleRule {
+                    noncurrent_version_expiration: Some(NoncurrentVersionExpiration { noncurrent_days: OLD_VERSION_DAYS }),
+                    expired_object_delete_marker: Some(true),
+                    ..LifecycleRule::new("expire-old-versions")
                 },
             ],
         },
