@@ -1,7 +1,7 @@
 # Smart Album. The README's two commands: `make up` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help venv onnxruntime nasm build package lint check test bench peer checkov wrk browser fuzz up down clean
+.PHONY: help venv onnxruntime nasm build build-tests package lint check test bench peer checkov wrk browser fuzz up down clean
 
 VENV := .venv
 # Tools installed into the venv (moto_server, cfn-lint, cargo-lambda, sccache) come first.
@@ -49,6 +49,13 @@ onnxruntime: venv
 build: venv onnxruntime nasm
 	$(SCCACHE) cargo build --locked --workspace --bins
 
+# The binaries and every test target in one build. With the tests' dev-dependencies in it, the
+# binaries get the same dependency features as the tests (the SDK's test-util among them), so
+# `cargo test` then compiles nothing again; after a plain `cargo build --bins` it built every
+# SDK and workspace crate a second time (5 of a fresh clone's 23 minutes).
+build-tests: venv onnxruntime nasm
+	$(SCCACHE) cargo build --locked --workspace --bins --tests
+
 # One build of both functions, by the deployer's own packaging (the path `deployer up` takes
 # when it builds them itself): the `api` binary from the `runtime` crate, which has no vision
 # dependency; `analyzer` from the `analyzer` crate, with ONNX Runtime's library put in its zip.
@@ -78,7 +85,7 @@ check: lint onnxruntime
 # library (`deployer package --binaries`), not a second, release build of the workspace
 # (`make package`: 13 minutes from cold on two cores). Every test binary runs (--no-fail-fast),
 # so one failure does not hide others.
-test: lint venv build browser checkov
+test: lint venv build-tests browser checkov
 	$(TARGET_DIR)/debug/deployer package --binaries $(TARGET_DIR)/debug
 	SMART_ALBUM_ARTIFACTS=$(ARTIFACTS) SMART_ALBUM_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(SCCACHE) scripts/with-moto cargo test --locked --workspace --no-fail-fast
 	@if [ -n "$(SCCACHE)" ]; then $(VENV)/bin/sccache --stop-server >/dev/null 2>&1 || true; fi
