@@ -291,7 +291,7 @@ impl UserStore for DynamoUsers {
     /// request starts it afresh; else a second adds its share if it still fits. The condition
     /// that fails returns the stored allowance, which says why the request is refused.
     async fn admit_request(&self, user_name: &UserName, limits: &RequestLimits, now: OffsetDateTime) -> Result<()> {
-        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let now_ms = domain::model::epoch_ms(now);
         let day = requests::day_of(now_ms);
         let (interval_ms, capacity_ms) = requests::bucket_ms(limits);
         let update = || {

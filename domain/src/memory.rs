@@ -119,7 +119,7 @@ impl UserStore for MemoryUsers {
     }
 
     async fn admit_request(&self, user_name: &UserName, limits: &RequestLimits, now: OffsetDateTime) -> Result<()> {
-        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let now_ms = crate::model::epoch_ms(now);
         let mut allowances = locked(&self.allowances);
         let next = requests::admit(allowances.get(user_name).copied(), limits, now_ms)?;
         allowances.insert(user_name.clone(), next);

@@ -550,6 +550,11 @@ pub struct Usage {
     pub bytes: u64,
 }
 
+/// Milliseconds since the epoch: how limits and throttles count time.
+pub fn epoch_ms(time: OffsetDateTime) -> i64 {
+    i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
 /// RFC 3339, as every timestamp of the API is written.
 pub fn rfc3339(time: OffsetDateTime) -> String {
     time.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| time.unix_timestamp().to_string())

@@ -183,7 +183,7 @@ impl Source {
     pub async fn count(&self, state: &AppState, action: domain::sign_ins::SourceAction) -> Result<()> {
         let Some(source) = &self.0 else { return Ok(()) };
         let limits = &state.config.settings.per_source;
-        let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let now_ms = domain::epoch_ms(OffsetDateTime::now_utc());
         if state.users.count_from_source(source, action, now_ms, action.limit(limits)).await? {
             return Ok(());
         }

@@ -58,7 +58,7 @@ pub async fn check_password(
     hash: Option<String>,
     source: &Source,
 ) -> Result<bool, Error> {
-    let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let now_ms = domain::epoch_ms(OffsetDateTime::now_utc());
     let failures = state.users.failures(name).await?;
     if let Some(wait) = failures.and_then(|failures| failures.wait(now_ms)) {
         tracing::warn!(security = "sign_in_refused_while_locked", user = %name, source = source.as_str(), "sign-in refused");
