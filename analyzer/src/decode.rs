@@ -36,10 +36,7 @@ pub fn decode_within(bytes: &[u8], longest: u32, max_pixels: u64) -> Result<RgbI
     let (width, height) = image::ImageReader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
         .map_err(|err| Undecodable(format!("the {} photo's header cannot be read: {err}", name(format))))?;
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels > max_pixels {
-        return Err(Undecodable(format!("the photo is {width} x {height} = {pixels} pixels; this tier analyses at most {max_pixels}")));
-    }
+    domain::photos::check_pixels(width, height, max_pixels).map_err(|refused| Undecodable(refused.to_string()))?;
     let image = match format {
         ImageFormat::Jpeg => decode_jpeg(bytes, longest)?,
         ImageFormat::Png | ImageFormat::WebP => {
@@ -217,7 +214,7 @@ mod tests {
         for (what, bytes) in crafted {
             assert!(bytes.len() < 2000, "{what}: {} bytes", bytes.len());
             let refused = decode_within(&bytes, LABELS_SIDE, 100_000_000).unwrap_err();
-            assert!(refused.0.contains("pixels; this tier analyses at most 100000000"), "{what}: {refused:?}");
+            assert!(refused.0.contains("pixels; this tier accepts at most 100000000"), "{what}: {refused:?}");
         }
         // The same photo within the limit decodes as before.
         assert_eq!(decode_within(&jpeg, LABELS_SIDE, 64 * 48).unwrap().dimensions(), (64, 48));

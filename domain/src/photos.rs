@@ -19,6 +19,19 @@ pub struct PhotoFacts {
     pub taken_at: Option<String>,
 }
 
+/// The tier's bound on a photo's pixels, read from its header before anything decodes it:
+/// `TooManyPixels` with both numbers above `max_pixels` (`photos.max_pixels`). The upload and
+/// the analyzer both ask here.
+pub fn check_pixels(width: u32, height: u32, max_pixels: u64) -> Result<()> {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(Error::TooManyPixels(format!(
+            "the photo is {width} x {height} = {pixels} pixels; this tier accepts at most {max_pixels} per photo"
+        )));
+    }
+    Ok(())
+}
+
 impl ImageRecord {
     /// A new photo of `user`'s, not analysed yet.
     pub fn new(user: &UserName, status: ImageStatus, content_type: &str) -> ImageRecord {

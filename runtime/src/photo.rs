@@ -45,17 +45,11 @@ pub fn inspect(bytes: &[u8]) -> Result<PhotoFacts> {
     Ok(PhotoFacts { content_type, width, height, taken_at: taken_at(bytes) })
 }
 
-/// Checks what [`inspect`] read against the tier's [`PhotoSettings`]: a photo whose header
-/// declares more pixels than `max_pixels` is refused before anything decodes it.
-pub fn check_pixels(facts: &PhotoFacts, settings: &PhotoSettings) -> Result<()> {
-    let pixels = u64::from(facts.width) * u64::from(facts.height);
-    if pixels > settings.max_pixels {
-        return Err(Error::TooManyPixels(format!(
-            "the photo is {} x {} = {pixels} pixels; this tier accepts at most {} per photo",
-            facts.width, facts.height, settings.max_pixels
-        )));
-    }
-    Ok(())
+/// [`inspect`], then the tier's bound on pixels: what both ways of uploading accept.
+pub fn inspect_within(bytes: &[u8], settings: &PhotoSettings) -> Result<PhotoFacts> {
+    let facts = inspect(bytes)?;
+    domain::photos::check_pixels(facts.width, facts.height, settings.max_pixels)?;
+    Ok(facts)
 }
 
 fn taken_at(bytes: &[u8]) -> Option<String> {

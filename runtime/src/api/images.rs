@@ -330,8 +330,7 @@ pub async fn upload_photo(
     if bytes.is_empty() {
         return Err(Error::invalid("empty_body", "the body is empty: send the photo's bytes").into());
     }
-    let facts = photo::inspect(&bytes)?;
-    photo::check_pixels(&facts, &state.config.settings.photos)?;
+    let facts = photo::inspect_within(&bytes, &state.config.settings.photos)?;
     if facts.content_type != declared {
         return Err(Error::NotAPhoto(format!("the body is {} but Content-Type says {declared}", facts.content_type)).into());
     }
@@ -397,8 +396,7 @@ pub async fn complete_upload(
     }
     // A failure to read the object is the service's: the upload stays for the client's retry.
     let start = state.photos.read_start(&key, photo::INSPECT_BYTES).await?;
-    let checked = photo::inspect(&start).and_then(|facts| photo::check_pixels(&facts, &state.config.settings.photos).map(|()| facts));
-    let facts = match checked {
+    let facts = match photo::inspect_within(&start, &state.config.settings.photos) {
         Ok(facts) => facts,
         Err(error) => return Err(library.undo(&record, error).await.into()),
     };
