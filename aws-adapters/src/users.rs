@@ -78,10 +78,7 @@ impl From<&UserRecord> for UserItem {
             token_generation: user.token_generation,
             status: user.status,
             password_change_required: user.password.is_one_time(),
-            one_time_password_expires_at: match user.password {
-                PasswordOrigin::OneTime { expires_at } => Some(rfc3339(expires_at)),
-                PasswordOrigin::Chosen => None,
-            },
+            one_time_password_expires_at: user.password.one_time_until().map(rfc3339),
             last_sign_in: user.last_sign_in.map(rfc3339),
         }
     }
@@ -147,8 +144,8 @@ impl DynamoUsers {
             .await;
         match answer {
             Ok(updated) => updated.attributes.map(from_item).transpose(),
-            Err(err) if aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&err) == Some("ConditionalCheckFailedException") => Ok(None),
-            Err(err) => Err(aws_error("UpdateItem account id")(err)),
+            // Deleted since it was read: no account.
+            Err(err) => condition_held(Err::<(), _>(err), "UpdateItem account id").map(|_| None),
         }
     }
 }

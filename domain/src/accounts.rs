@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
-use crate::model::{AccountId, AccountStatus, PasswordOrigin, UserName, UserRecord};
+use crate::model::{AccountId, AccountStatus, PasswordOrigin, UserName, UserRecord, whole_seconds};
 use crate::{Events, FaceCollections, ImageStore, NewUserEvent, PhotoStore, UserStore, password};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -31,9 +31,9 @@ impl NewAccount<'_> {
         let first_name = check_text("first_name", self.first_name, MAX_NAME_CHARS)?;
         let last_name = check_text("last_name", self.last_name, MAX_NAME_CHARS)?;
         password::check_rules(&password, user_name.as_str())?;
-        let now = OffsetDateTime::now_utc();
+        let now = whole_seconds(OffsetDateTime::now_utc());
         let origin = match one_time {
-            Some(lifetime) => PasswordOrigin::OneTime { expires_at: now.replace_nanosecond(0).unwrap_or(now) + lifetime },
+            Some(lifetime) => PasswordOrigin::OneTime { expires_at: now + lifetime },
             None => PasswordOrigin::Chosen,
         };
         Ok(UserRecord {
@@ -43,7 +43,7 @@ impl NewAccount<'_> {
             first_name,
             last_name,
             password_hash: password::hash(password).await?,
-            registration_date: now.replace_nanosecond(0).unwrap_or(now),
+            registration_date: now,
             token_generation: 1,
             status: AccountStatus::Active,
             password: origin,

@@ -64,8 +64,16 @@ impl PasswordOrigin {
     /// How long a one-time password works unless ops say otherwise: a day to pass it on.
     pub const ONE_TIME_LIFETIME: time::Duration = time::Duration::hours(24);
 
+    /// Until when a one-time password works; `None` for one the user chose.
+    pub fn one_time_until(self) -> Option<OffsetDateTime> {
+        match self {
+            PasswordOrigin::OneTime { expires_at } => Some(expires_at),
+            PasswordOrigin::Chosen => None,
+        }
+    }
+
     pub fn is_one_time(self) -> bool {
-        matches!(self, PasswordOrigin::OneTime { .. })
+        self.one_time_until().is_some()
     }
 }
 
@@ -548,6 +556,12 @@ pub struct Album {
 pub struct Usage {
     pub photos: u64,
     pub bytes: u64,
+}
+
+/// `time` without its fraction of a second, as stored timestamps are kept (RFC 3339 to the
+/// second).
+pub fn whole_seconds(time: OffsetDateTime) -> OffsetDateTime {
+    time.replace_nanosecond(0).unwrap_or(time)
 }
 
 /// Milliseconds since the epoch: how limits and throttles count time.

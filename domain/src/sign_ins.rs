@@ -42,16 +42,20 @@ pub fn lock_after(count: u32) -> Option<Duration> {
 }
 
 impl Failures {
+    /// When they are forgotten: [`FORGET_AFTER`] after the last failure or the wait it earned.
+    fn forgotten_at_ms(&self) -> i64 {
+        let since = self.last_ms.max(self.locked_until_ms.unwrap_or(i64::MIN));
+        since.saturating_add(FORGET_AFTER.as_millis() as i64)
+    }
+
     /// Whether these failures still count at `now_ms` (a new failure adds to them).
     pub fn remembered(&self, now_ms: i64) -> bool {
-        let since = self.last_ms.max(self.locked_until_ms.unwrap_or(i64::MIN));
-        now_ms < since.saturating_add(FORGET_AFTER.as_millis() as i64)
+        now_ms < self.forgotten_at_ms()
     }
 
     /// When the store keeps these failures no longer (its TTL), in seconds since the epoch.
     pub fn forgotten_at_secs(&self) -> i64 {
-        let since = self.last_ms.max(self.locked_until_ms.unwrap_or(i64::MIN));
-        since.saturating_add(FORGET_AFTER.as_millis() as i64) / 1000 + 1
+        self.forgotten_at_ms() / 1000 + 1
     }
 
     /// How long sign-ins of this name wait at `now_ms`, if they do.

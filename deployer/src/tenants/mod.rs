@@ -158,8 +158,7 @@ pub async fn run(clients: &Clients, stacks: &StacksDir, command: TenantCommand) 
             let stacks = deployed(clients, stacks, None).await?;
             let (stack, _) = holding(&stacks, &user).await?;
             let password = accounts::one_time_password(user.as_str())?;
-            let expires_at =
-                OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc()) + valid.lifetime();
+            let expires_at = domain::whole_seconds(OffsetDateTime::now_utc()) + valid.lifetime();
             let change = AccountChange::OneTimePassword { hash: domain::password::hash(password.clone()).await?, expires_at };
             stack.users.change(&user, &change, Precondition::Exists).await?;
             audit(clients, "tenant reset-password", &user, &stack.name).await;

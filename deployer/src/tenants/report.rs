@@ -1,7 +1,7 @@
 //! What `tenant list` and `tenant show` print: a table for people, JSON for tools.
 
 use aws_adapters::images::check::{Drift, Report as CheckReport};
-use domain::{AlbumStore, PasswordOrigin, PersonStore, UsageStore, UserRecord, rfc3339};
+use domain::{AlbumStore, PersonStore, UsageStore, UserRecord, rfc3339};
 use serde::Serialize;
 
 use super::stacks::TenantStack;
@@ -77,10 +77,7 @@ impl TenantView {
             albums: stack.images.albums(&user.user_name).await?.len(),
             persons: stack.images.persons(&user.user_name).await?.len(),
             password_change_required: user.password.is_one_time(),
-            one_time_password_expires_at: match user.password {
-                PasswordOrigin::OneTime { expires_at } => Some(rfc3339(expires_at)),
-                PasswordOrigin::Chosen => None,
-            },
+            one_time_password_expires_at: user.password.one_time_until().map(rfc3339),
         });
         Ok(self)
     }

@@ -14,7 +14,7 @@ use super::extract::{JsonBody, SignedIn, Source, moving, suspended};
 use crate::auth::password;
 use crate::error::Error;
 use domain::sign_ins::{self, SourceAction};
-use domain::{AccountChange, AccountStatus, PasswordOrigin, Precondition, SessionId, UserName, UserRecord, rfc3339};
+use domain::{AccountChange, AccountStatus, Precondition, SessionId, UserName, UserRecord, rfc3339};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -112,17 +112,14 @@ pub async fn sign_in(
         AccountStatus::Suspended => return Err(suspended().into()),
         AccountStatus::Moving => return Err(moving().into()),
     }
-    let one_time = match user.password {
-        PasswordOrigin::OneTime { expires_at } if expires_at <= OffsetDateTime::now_utc() => {
-            return Err(Error::Forbidden {
-                code: "one_time_password_expired",
-                message: "this one-time password has expired; ask the service's operators for a new one".into(),
-            }
-            .into());
+    if user.password.one_time_until().is_some_and(|until| until <= OffsetDateTime::now_utc()) {
+        return Err(Error::Forbidden {
+            code: "one_time_password_expired",
+            message: "this one-time password has expired; ask the service's operators for a new one".into(),
         }
-        origin => origin.is_one_time(),
-    };
-    match (one_time, body.new_password) {
+        .into());
+    }
+    match (user.password.is_one_time(), body.new_password) {
         (true, None) => {
             return Err(Error::Forbidden {
                 code: "password_change_required",
@@ -148,8 +145,7 @@ pub async fn sign_in(
     // Only what the sign-in changes is written, and only if nothing that ends sessions (a
     // suspension, a move, a password change) came since the account was read: otherwise the
     // sign-in fails rather than start a session ops have just ended.
-    let signed_in =
-        AccountChange::SignedIn { at: OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc()) };
+    let signed_in = AccountChange::SignedIn { at: domain::whole_seconds(OffsetDateTime::now_utc()) };
     state.users.change(&user.user_name, &signed_in, Precondition::ActiveAt { generation: user.token_generation }).await?;
     signed_in.apply(&mut user);
     Ok((StatusCode::CREATED, Json(SessionView::start(&state, &user).await?)))

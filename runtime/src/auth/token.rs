@@ -126,7 +126,7 @@ impl TokenSigner {
         generation: u64,
         now: OffsetDateTime,
     ) -> Result<(String, OffsetDateTime)> {
-        let expires_at = (now + TOKEN_LIFETIME).replace_nanosecond(0).unwrap_or(now + TOKEN_LIFETIME);
+        let expires_at = domain::whole_seconds(now + TOKEN_LIFETIME);
         let payload = Payload {
             sub: user_name.to_string(),
             aid: account_id.to_string(),
