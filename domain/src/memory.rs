@@ -596,6 +596,8 @@ impl PhotoStore for MemoryPhotos {
 pub struct MemoryEvents {
     pub new_users: Mutex<Vec<String>>,
     pub new_images: Mutex<Vec<NewImageEvent>>,
+    /// While set, announcing a photo fails as an unreachable topic does.
+    pub new_image_fails: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait]
@@ -606,6 +608,9 @@ impl Events for MemoryEvents {
     }
 
     async fn new_image(&self, event: &NewImageEvent) -> Result<()> {
+        if self.new_image_fails.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::Aws { action: "Publish NewImage".into(), message: "unreachable (as set by the test)".into() });
+        }
         locked(&self.new_images).push(event.clone());
         Ok(())
     }

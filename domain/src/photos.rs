@@ -87,8 +87,11 @@ impl Library<'_> {
     }
 
     /// Completes a presigned upload whose object the client has put: `record` says what its
-    /// bytes are. Kept, counted and announced; over the quota, or on a failure to announce it,
-    /// nothing of it is left.
+    /// bytes are. Kept, counted and announced; over the quota nothing of it is left.
+    ///
+    /// A failure to announce it leaves it counted and `pending` rather than undone: the client's
+    /// retry of `/complete` finds it so and calls [`Library::announce`] again, where an undo
+    /// would answer that retry 404 for what was the service's fault.
     pub async fn complete(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()> {
         // Kept from now on: the bucket expires objects still tagged as pending uploads.
         self.photos.clear_upload_tag(&record.object_key()).await?;
@@ -97,10 +100,7 @@ impl Library<'_> {
             Err(error @ Error::QuotaExceeded(_)) => return Err(self.undo(record, error).await),
             Err(other) => return Err(other),
         }
-        match self.announce(record).await {
-            Ok(()) => Ok(()),
-            Err(error) => Err(self.undo(record, error).await),
-        }
+        self.announce(record).await
     }
 
     /// Deletes a photo: its record, entries and counts, its object and face crops, and its
@@ -127,7 +127,9 @@ impl Library<'_> {
         error
     }
 
-    async fn announce(&self, record: &ImageRecord) -> Result<()> {
+    /// Queues a recorded photo for analysis. Announcing one twice is harmless: the analyzer
+    /// writes an analysis only over the revision it read and skips photos already analysed.
+    pub async fn announce(&self, record: &ImageRecord) -> Result<()> {
         self.events
             .new_image(&NewImageEvent {
                 user_name: record.user_name.to_string(),

@@ -258,6 +258,41 @@ async fn a_photo_declaring_too_many_pixels_is_refused_either_way_and_leaves_noth
 }
 
 #[tokio::test]
+async fn a_repeated_completion_announces_again_until_the_photo_is_analysed() {
+    let app = app();
+    let token = app.user("cleo").await;
+    let (status, ticket) =
+        app.json(Method::POST, "/images/uploads", Some(&token), json!({"content_type": "image/png", "size": PHOTO.len()})).await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let id = ticket["id"].as_str().unwrap();
+    app.photos.put(&format!("cleo/{id}"), PHOTO.to_vec(), "image/png").await.unwrap();
+    let path = format!("/images/{id}/complete");
+    let complete = || app.json(Method::POST, &path, Some(&token), json!({}));
+
+    // The topic fails: the photo stays kept and counted, and the client's retry is not a 404.
+    app.events.new_image_fails.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (status, reply) = complete().await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{reply}");
+    let user = UserName::parse("cleo").unwrap();
+    assert_eq!(app.images.usage(&user).await.unwrap().photos, 1);
+    assert_eq!(app.photos.keys(), [format!("cleo/{id}")]);
+    app.events.new_image_fails.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (status, reply) = complete().await;
+    assert_eq!((status, reply["status"].as_str()), (StatusCode::ACCEPTED, Some("pending")), "{reply}");
+    // A repeat whose first answer was lost announces once more; the analyzer skips the extra one.
+    assert_eq!(complete().await.0, StatusCode::ACCEPTED);
+    let announced: Vec<String> = app.events.new_images.lock().unwrap().iter().map(|event| event.image_id.clone()).collect();
+    assert_eq!(announced, [id, id]);
+    assert_eq!(app.images.usage(&user).await.unwrap().photos, 1, "a repeat counted the photo again");
+
+    let image_id = ImageId::parse(id).unwrap();
+    app.images.put_analysis(&app.images.get(&user, image_id).await.unwrap().unwrap(), &Analysis::default()).await.unwrap();
+    let (status, reply) = complete().await;
+    assert_eq!((status, code(&reply)), (StatusCode::CONFLICT, "upload_not_pending"), "{reply}");
+    assert_eq!(app.events.new_images.lock().unwrap().len(), 2, "an analysed photo was announced again");
+}
+
+#[tokio::test]
 async fn size_and_quota_limits_answer_413_and_403() {
     let app = app_with(settings(Limit::AtMost(1), PHOTO.len() as u64));
     let token = app.user("alice").await;

@@ -372,7 +372,7 @@ pub async fn start_upload(
 #[utoipa::path(post, path = "/images/{id}/complete", tag = "images", security(("bearer" = [])),
     params(("id" = String, Path, description = "the id from POST /images/uploads")),
     responses((status = 202, body = Accepted), (status = 403, description = "over quota"), (status = 404, description = "no such upload"),
-        (status = 409, description = "not uploaded yet, or already completed"), (status = 413, description = "too large"),
+        (status = 409, description = "not uploaded yet, or already analysed"), (status = 413, description = "too large"),
         (status = 415, description = "not a photo")))]
 pub async fn complete_upload(
     State(state): State<AppState>,
@@ -381,8 +381,18 @@ pub async fn complete_upload(
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     let id = image_id(&id)?;
     let record = state.images.get(user.name(), id).await?.ok_or_else(|| not_found(id))?;
-    if record.status != ImageStatus::Uploading {
-        return Err(Error::Conflict { code: "upload_not_pending", message: format!("image {id} was completed already") }.into());
+    match record.status {
+        ImageStatus::Uploading => {}
+        // Completed before, but the answer may not have reached the client, or announcing it
+        // failed: the repeat announces it again and answers as the first did.
+        ImageStatus::Pending => {
+            library(&state).announce(&record).await?;
+            return Ok((StatusCode::ACCEPTED, Json(Accepted { id: id.to_string(), status: record.status })));
+        }
+        ImageStatus::Ready | ImageStatus::Failed => {
+            let message = format!("image {id} was completed and analysed already");
+            return Err(Error::Conflict { code: "upload_not_pending", message }.into());
+        }
     }
     let key = object_key(user.name(), id);
     let size = state.photos.size(&key).await?.ok_or_else(|| Error::Conflict {
