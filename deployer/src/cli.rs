@@ -310,7 +310,15 @@ async fn diff(clients: &Clients, stack: &Stack, artifacts: Option<Artifacts>, an
     let existing = apply::describe(clients, &stack.name).await?;
     let deployed = existing.as_ref().is_some_and(|info| !info.is_review_only());
     let mut parameters = match artifacts {
-        Some(artifacts) => artifact_parameters(package::asset_bucket(clients).await?, &artifacts),
+        Some(artifacts) => {
+            // A diff creates nothing: before the first upload, the name's prefix stands for the
+            // bucket `up` will create.
+            let bucket = match package::find_asset_bucket(clients).await? {
+                Some(bucket) => bucket.name,
+                None => package::asset_bucket_prefix(&clients.account_id().await?, &clients.region),
+            };
+            artifact_parameters(bucket, &artifacts)
+        }
         None if deployed => params::ARTIFACTS.iter().map(|name| (name.to_string(), ParameterValue::Previous)).collect(),
         // A change set needs values; these are never deployed.
         None => params::ARTIFACTS.iter().map(|name| (name.to_string(), ParameterValue::Set("(built by up)".into()))).collect(),
@@ -394,7 +402,7 @@ async fn up(clients: &Clients, stack: &Stack, artifacts: &Artifacts, analyzer: A
         }
     }
 
-    let mut parameters = artifact_parameters(bucket, artifacts);
+    let mut parameters = artifact_parameters(bucket.name, artifacts);
     parameters.insert(params::ANALYZER_QUEUE_MAPPING.to_owned(), ParameterValue::Set(analyzer.mapping().to_owned()));
     match apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &parameters, &stack.tags()).await? {
         None => println!("{}: no changes", stack.name),

@@ -6,7 +6,6 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use sha2::{Digest, Sha256};
 
@@ -323,21 +322,70 @@ pub fn placeholder(dir: &Path) -> Result<Artifact> {
     Artifact::from_file(&path)
 }
 
-/// The account's asset bucket, shared by every tier stack in the region.
-pub fn asset_bucket_name(account: &str, region: &str) -> String {
+/// The account's asset bucket in a region, shared by every tier stack there: its name and the
+/// account that must own it, passed as `ExpectedBucketOwner` on every call to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetBucket {
+    pub name: String,
+    pub owner: String,
+}
+
+/// What every asset bucket's name of `account` in `region` starts with. A new bucket's name
+/// goes on with a random suffix, so nobody can create it first and receive the Lambda zips
+/// (bucket names are global); an older bucket of exactly this name is still used while the
+/// account owns it.
+pub fn asset_bucket_prefix(account: &str, region: &str) -> String {
     format!("smart-album-assets-{account}-{region}")
 }
 
-/// The account's asset bucket in the clients' region.
-pub async fn asset_bucket(clients: &Clients) -> Result<String> {
-    Ok(asset_bucket_name(&clients.account_id().await?, &clients.region))
+/// A new asset bucket's name: the prefix and 48 random bits (12 hex digits; at most 63
+/// characters in all for a 12-digit account and the longest region names).
+fn new_asset_bucket_name(account: &str, region: &str) -> Result<String> {
+    let suffix: String =
+        domain::random_bytes::<6>().map_err(|err| Error::Package(err.to_string()))?.iter().map(|byte| format!("{byte:02x}")).collect();
+    Ok(format!("{}-{suffix}", asset_bucket_prefix(account, region)))
 }
 
-/// Creates the asset bucket if needed and uploads each function's artifact unless it is
+/// Whether `name` is one of the account's asset bucket names in the region.
+fn is_asset_bucket(name: &str, prefix: &str) -> bool {
+    let random = |suffix: &str| suffix.len() == 12 && suffix.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'));
+    name.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.strip_prefix('-').is_some_and(random))
+}
+
+/// The account's asset bucket in the clients' region, if there is one. Found by ListBuckets,
+/// which lists only buckets the caller's account owns: a bucket of the same name created by
+/// someone else is never chosen.
+pub async fn find_asset_bucket(clients: &Clients) -> Result<Option<AssetBucket>> {
+    let owner = clients.account_id().await?;
+    let prefix = asset_bucket_prefix(&owner, &clients.region);
+    let mut names = Vec::new();
+    let mut pages = clients.s3.list_buckets().prefix(&prefix).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(Error::aws("listing the account's buckets"))?;
+        names.extend(
+            page.buckets().iter().filter_map(|bucket| bucket.name()).filter(|name| is_asset_bucket(name, &prefix)).map(str::to_owned),
+        );
+    }
+    // Should there be more than one (two first uploads at once), always the same one.
+    names.sort();
+    Ok(names.into_iter().next().map(|name| AssetBucket { name, owner }))
+}
+
+/// The account's asset bucket in the clients' region, created if there is none.
+pub async fn asset_bucket(clients: &Clients) -> Result<AssetBucket> {
+    if let Some(bucket) = find_asset_bucket(clients).await? {
+        return Ok(bucket);
+    }
+    let owner = clients.account_id().await?;
+    let bucket = AssetBucket { name: new_asset_bucket_name(&owner, &clients.region)?, owner };
+    create_asset_bucket(clients, &bucket).await?;
+    Ok(bucket)
+}
+
+/// Uploads each function's artifact to the asset bucket (created if needed) unless it is
 /// already there (a zip both functions share, such as the placeholder, once); the bucket.
-pub async fn upload(clients: &Clients, artifacts: &Artifacts) -> Result<String> {
+pub async fn upload(clients: &Clients, artifacts: &Artifacts) -> Result<AssetBucket> {
     let bucket = asset_bucket(clients).await?;
-    ensure_asset_bucket(clients, &bucket).await?;
     let mut uploaded = std::collections::BTreeSet::new();
     for function in Function::ALL {
         let artifact = artifacts.of(function);
@@ -348,11 +396,11 @@ pub async fn upload(clients: &Clients, artifacts: &Artifacts) -> Result<String> 
     Ok(bucket)
 }
 
-async fn upload_once(clients: &Clients, bucket: &str, artifact: &Artifact) -> Result<()> {
-    let key = artifact.key();
-    let present = clients.s3.head_object().bucket(bucket).key(&key).send().await.is_ok();
+async fn upload_once(clients: &Clients, bucket: &AssetBucket, artifact: &Artifact) -> Result<()> {
+    let (name, key) = (&bucket.name, artifact.key());
+    let present = clients.s3.head_object().bucket(name).key(&key).expected_bucket_owner(&bucket.owner).send().await.is_ok();
     if present {
-        eprintln!("Artifact s3://{bucket}/{key} is already uploaded");
+        eprintln!("Artifact s3://{name}/{key} is already uploaded");
         return Ok(());
     }
     let body = ByteStream::from_path(&artifact.path)
@@ -361,37 +409,34 @@ async fn upload_once(clients: &Clients, bucket: &str, artifact: &Artifact) -> Re
     clients
         .s3
         .put_object()
-        .bucket(bucket)
+        .bucket(name)
         .key(&key)
+        .expected_bucket_owner(&bucket.owner)
         .body(body)
         .send()
         .await
-        .map_err(Error::aws(format!("uploading the artifact to s3://{bucket}/{key}")))?;
-    eprintln!("Uploaded the artifact to s3://{bucket}/{key}");
+        .map_err(Error::aws(format!("uploading the artifact to s3://{name}/{key}")))?;
+    eprintln!("Uploaded the artifact to s3://{name}/{key}");
     Ok(())
 }
 
-async fn ensure_asset_bucket(clients: &Clients, bucket: &str) -> Result<()> {
-    if clients.s3.head_bucket().bucket(bucket).send().await.is_ok() {
-        return Ok(());
-    }
-    let mut create = clients.s3.create_bucket().bucket(bucket);
+async fn create_asset_bucket(clients: &Clients, bucket: &AssetBucket) -> Result<()> {
+    let name = &bucket.name;
+    let mut create = clients.s3.create_bucket().bucket(name);
     // us-east-1 is the one region that refuses an explicit location constraint.
     if clients.region != "us-east-1" {
         create = create.create_bucket_configuration(
             aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(clients.region.as_str().into()).build(),
         );
     }
-    match create.send().await {
-        Ok(_) => {}
-        // Another deployer run created it in the meantime.
-        Err(err) if err.code() == Some("BucketAlreadyOwnedByYou") => return Ok(()),
-        Err(err) => return Err(Error::aws(format!("creating the asset bucket {bucket}"))(err)),
-    }
+    // A random name taken already is ours (BucketAlreadyOwnedByYou) or a one-in-2^48 draw:
+    // either way an error rather than a bucket someone else could own.
+    create.send().await.map_err(Error::aws(format!("creating the asset bucket {name}")))?;
     clients
         .s3
         .put_public_access_block()
-        .bucket(bucket)
+        .bucket(name)
+        .expected_bucket_owner(&bucket.owner)
         .public_access_block_configuration(
             aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
                 .block_public_acls(true)
@@ -402,14 +447,37 @@ async fn ensure_asset_bucket(clients: &Clients, bucket: &str) -> Result<()> {
         )
         .send()
         .await
-        .map_err(Error::aws(format!("blocking public access to {bucket}")))?;
-    eprintln!("Created the asset bucket {bucket}");
+        .map_err(Error::aws(format!("blocking public access to {name}")))?;
+    eprintln!("Created the asset bucket {name}");
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_asset_bucket_name_is_the_accounts_prefix_and_48_random_bits_within_63_characters() {
+        // The longest region names and a 12-digit account still fit S3's 63 characters.
+        let first = new_asset_bucket_name("123456789012", "ap-southeast-2").unwrap();
+        let second = new_asset_bucket_name("123456789012", "ap-southeast-2").unwrap();
+        assert!(first.len() <= 63, "{first}");
+        assert_ne!(first, second, "two draws gave the same name");
+        let prefix = asset_bucket_prefix("123456789012", "ap-southeast-2");
+        assert!(is_asset_bucket(&first, &prefix), "{first}");
+        assert!(first[prefix.len() + 1..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()), "{first}");
+        // The older predictable name is still the account's while it owns it; names of other
+        // regions, accounts or tools are not.
+        assert!(is_asset_bucket(&prefix, &prefix));
+        for other in [
+            "smart-album-assets-123456789012-ap-southeast-2x",
+            "smart-album-assets-123456789012-ap-southeast-2-notes",
+            "smart-album-assets-123456789012-ap-southeast-1-0123456789ab",
+            "smart-album-assets-210987654321-ap-southeast-2-0123456789ab",
+        ] {
+            assert!(!is_asset_bucket(other, &prefix), "{other}");
+        }
+    }
 
     /// A zip holding `bootstrap` (and `extra` entries) as cargo-lambda leaves one.
     fn zip_with(dir: &Path, entries: &[(&str, &[u8])]) -> PathBuf {

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
-use crate::model::{AccountId, AccountStatus, PasswordOrigin, UserName, UserRecord, whole_seconds};
+use crate::model::{AccountId, AccountStatus, PasswordOrigin, UserName, UserRecord, random_bytes, whole_seconds};
 use crate::{Events, FaceCollections, ImageStore, NewUserEvent, PhotoStore, UserStore, password};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -184,9 +184,7 @@ pub fn check_email(value: &str) -> Result<String> {
 /// in the rare case that it contains the user name (about 1 in 1,500 for a 3-letter name).
 pub fn one_time_password(user_name: &str) -> Result<String> {
     loop {
-        let mut random = [0u8; 18];
-        getrandom::fill(&mut random).map_err(|err| Error::Internal(format!("no randomness: {err}")))?;
-        let password = URL_SAFE_NO_PAD.encode(random);
+        let password = URL_SAFE_NO_PAD.encode(random_bytes::<18>()?);
         if password::check_rules(&password, user_name).is_ok() {
             return Ok(password);
         }

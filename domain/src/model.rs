@@ -569,6 +569,13 @@ pub fn epoch_ms(time: OffsetDateTime) -> i64 {
     i64::try_from(time.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// `N` bytes from the operating system's random source: every secret and unguessable name.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut random = [0u8; N];
+    getrandom::fill(&mut random).map_err(|err| Error::Internal(format!("no randomness: {err}")))?;
+    Ok(random)
+}
+
 /// RFC 3339, as every timestamp of the API is written.
 pub fn rfc3339(time: OffsetDateTime) -> String {
     time.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| time.unix_timestamp().to_string())

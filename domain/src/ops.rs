@@ -9,6 +9,7 @@ use subtle::ConstantTimeEq;
 
 use crate::UserStore;
 use crate::error::{Error, Result};
+use crate::model::random_bytes;
 
 /// Ops secrets start with this, so that they are never mistaken for user tokens.
 pub const OPS_SECRET_PREFIX: &str = "sao_";
@@ -18,9 +19,7 @@ pub const OPS_CREDENTIAL_NAME: &str = "ops-credential";
 
 /// A new secret to hand to ops once, and the digest to store.
 pub fn new_secret() -> Result<(String, Vec<u8>)> {
-    let mut random = [0u8; 32];
-    getrandom::fill(&mut random).map_err(|err| Error::Internal(format!("no randomness: {err}")))?;
-    let secret = format!("{OPS_SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+    let secret = format!("{OPS_SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(random_bytes::<32>()?));
     let digest = Sha256::digest(secret.as_bytes()).to_vec();
     Ok((secret, digest))
 }

@@ -228,3 +228,51 @@ async fn a_bad_tier_file_gets_a_clear_error_and_touches_nothing() {
     assert!(!unknown.success);
     assert!(unknown.stderr.contains("no tier NO_SUCH_TIER") && unknown.stderr.contains("known tiers: BAD_FILE"), "{}", unknown.stderr);
 }
+
+/// Someone in another account creates the asset bucket's predictable name first: the deployer
+/// never puts a Lambda zip into it. Its bucket has a random suffix and is found among the
+/// account's own buckets, the same one every time. (`ExpectedBucketOwner` goes on every call to
+/// it as well; the emulator ignores that header: only AWS refuses a call to a bucket another
+/// account owns.)
+#[tokio::test]
+async fn the_asset_bucket_is_never_one_someone_else_created_first() {
+    use deployer::aws::{Clients, Target};
+    use deployer::package;
+
+    let clients = Clients::load(&Target { endpoint_url: Some(common::endpoint()), ..Target::default() }).await.unwrap();
+    let account = clients.account_id().await.unwrap();
+    let squatted = package::asset_bucket_prefix(&account, &clients.region);
+    // The emulator switches accounts through AssumeRole into a role of the other account.
+    let other = clients
+        .sts
+        .assume_role()
+        .role_arn("arn:aws:iam::111122223333:role/squatter")
+        .role_session_name("squatter")
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    let credentials =
+        aws_sdk_s3::config::Credentials::new(other.access_key_id, other.secret_access_key, Some(other.session_token), None, "squatter");
+    let squatter = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await)
+            .endpoint_url(common::endpoint())
+            .force_path_style(true)
+            .credentials_provider(credentials)
+            .build(),
+    );
+    squatter.create_bucket().bucket(&squatted).send().await.expect("the predictable name is free to take");
+
+    let dir = tempfile::tempdir().unwrap();
+    let placeholder = package::placeholder(dir.path()).unwrap();
+    let artifacts = package::Artifacts { api: placeholder.clone(), analyzer: placeholder.clone() };
+    let bucket = package::upload(&clients, &artifacts).await.unwrap();
+    assert_eq!(bucket.owner, account);
+    assert!(bucket.name.starts_with(&format!("{squatted}-")), "{bucket:?}");
+    let theirs = squatter.list_objects_v2().bucket(&squatted).send().await.unwrap();
+    assert_eq!(theirs.key_count(), Some(0), "a zip went into the bucket another account created");
+    let ours = clients.s3.head_object().bucket(&bucket.name).key(placeholder.key()).send().await;
+    assert!(ours.is_ok(), "the artifact is not in {}", bucket.name);
+    assert_eq!(package::upload(&clients, &artifacts).await.unwrap(), bucket, "a second upload chose another bucket");
+}
