@@ -142,9 +142,13 @@ impl Analyzer {
             ImageStatus::Uploading => return Ok(Outcome::Skipped("the upload was not completed")),
             ImageStatus::Pending => {}
         }
-        // The key comes from the record, never from the message.
-        let Some(bytes) = self.photos.read(&record.object_key()).await? else {
-            return Ok(Outcome::Skipped("the photo object is gone"));
+        // The key comes from the record, never from the message; the version too, where the
+        // client put the bytes itself: those checked at `/complete`, not any put after.
+        let bytes = match self.photos.read(&record.object_key(), record.object_etag.as_deref()).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(Outcome::Skipped("the photo object is gone")),
+            Err(Error::PhotoChanged(reason)) => return self.fail(&user, id, reason).await,
+            Err(other) => return Err(other),
         };
         // Decoded once, as large as the engine that needs the most pixels asks.
         let (side, max_pixels) = (self.engines.photo_side(), self.settings.photos.max_pixels);
@@ -152,10 +156,7 @@ impl Analyzer {
         // Shared by the engines, each on a blocking thread of its own.
         let photo = match decoded {
             Ok(photo) => Arc::new(photo),
-            Err(decode::Undecodable(reason)) => {
-                self.images.mark_failed(&user, id, &reason).await?;
-                return Ok(Outcome::Failed(reason));
-            }
+            Err(decode::Undecodable(reason)) => return self.fail(&user, id, reason).await,
         };
         let labeler = &self.settings.labeler;
         let labels = self.engines.labeler.labels(&photo, labeler.max_labels as usize, labeler.min_confidence as f32).await?;
@@ -182,6 +183,12 @@ impl Analyzer {
             self.photos.delete_prefix(&format!("{}/", record.object_key())).await?;
             Ok(Outcome::Skipped("the image was deleted during analysis"))
         }
+    }
+
+    /// Ends the photo `failed` for good with `reason`.
+    async fn fail(&self, user: &UserName, id: ImageId, reason: String) -> Result<Outcome> {
+        self.images.mark_failed(user, id, &reason).await?;
+        Ok(Outcome::Failed(reason))
     }
 
     /// Handles messages, up to `concurrency` at once; the ids of those to retry.

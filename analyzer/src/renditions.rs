@@ -64,7 +64,12 @@ pub async fn backfill(images: &dyn ImageStore, photos: &dyn PhotoStore, record: 
     if record.status != ImageStatus::Ready || record.color.is_some() {
         return Ok(false);
     }
-    let Some(bytes) = photos.read(&record.object_key()).await? else { return Ok(false) };
+    let bytes = match photos.read(&record.object_key(), record.object_etag.as_deref()).await {
+        Ok(Some(bytes)) => bytes,
+        // Gone, or replaced after it was checked (its analysis refused it already).
+        Ok(None) | Err(Error::PhotoChanged(_)) => return Ok(false),
+        Err(other) => return Err(other),
+    };
     let decoded = off_async("decoding", move || Ok(decode::decode(&bytes, PREVIEW_LONG_SIDE))).await?;
     let Ok(photo) = decoded else { return Ok(false) };
     let color = store(photos, &record.user_name, record.id, Arc::new(photo)).await?;

@@ -4,14 +4,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use crate::aws_error;
-use domain::PhotoStore;
 use domain::error::{Error, Result};
+use domain::{ObjectVersion, PhotoStore};
 
 pub struct S3Photos {
     client: Client,
@@ -27,11 +29,14 @@ impl S3Photos {
 /// Copying objects between stacks' buckets (a tenant move): objects with their
 /// content type, written with a SHA-256 that S3 checks on receipt.
 impl S3Photos {
-    /// The object's bytes and content type, or `None` when there is none.
-    pub async fn read_with_type(&self, key: &str) -> Result<Option<(Vec<u8>, String)>> {
-        let object = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+    /// The object's bytes and content type, `None` when there is none; with `etag`, only that
+    /// version (`PhotoChanged` when the object is another).
+    pub async fn read_with_type(&self, key: &str, etag: Option<&str>) -> Result<Option<(Vec<u8>, String)>> {
+        let request = self.client.get_object().bucket(&self.bucket).key(key).set_if_match(etag.map(str::to_owned));
+        let object = match request.send().await {
             Ok(object) => object,
             Err(err) if err.code() == Some("NoSuchKey") => return Ok(None),
+            Err(err) if precondition_failed(&err) => return Err(changed(key)),
             Err(err) => return Err(aws_error("S3 GetObject")(err)),
         };
         let content_type = object.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
@@ -58,6 +63,15 @@ impl S3Photos {
     }
 }
 
+/// S3's answer to a read whose `If-Match` names another version than the object's.
+fn precondition_failed<E>(err: &SdkError<E, HttpResponse>) -> bool {
+    err.raw_response().is_some_and(|response| response.status().as_u16() == 412)
+}
+
+fn changed(key: &str) -> Error {
+    Error::PhotoChanged(format!("the photo {key} was replaced after it was checked"))
+}
+
 fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
     PresigningConfig::expires_in(expires_in).map_err(|err| Error::Internal(format!("presigning: {err}")))
 }
@@ -73,29 +87,29 @@ impl PhotoStore for S3Photos {
         self.put_object(key, bytes, content_type, None).await
     }
 
-    async fn size(&self, key: &str) -> Result<Option<u64>> {
+    async fn head(&self, key: &str) -> Result<Option<ObjectVersion>> {
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
-            Ok(head) => Ok(Some(head.content_length.unwrap_or(0).max(0) as u64)),
+            Ok(head) => Ok(Some(ObjectVersion {
+                size: head.content_length.unwrap_or(0).max(0) as u64,
+                etag: head.e_tag.ok_or_else(|| Error::Internal(format!("S3 HeadObject of {key} named no ETag")))?,
+            })),
             Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
             Err(err) if err.code() == Some("NotFound") || err.code() == Some("NoSuchKey") => Ok(None),
             Err(err) => Err(aws_error("S3 HeadObject")(err)),
         }
     }
 
-    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.read_with_type(key).await?.map(|(bytes, _)| bytes))
+    async fn read(&self, key: &str, etag: Option<&str>) -> Result<Option<Vec<u8>>> {
+        Ok(self.read_with_type(key, etag).await?.map(|(bytes, _)| bytes))
     }
 
-    async fn read_start(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>> {
-        let object = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
+    async fn read_start(&self, key: &str, max_bytes: u64, etag: &str) -> Result<Vec<u8>> {
+        let request = self.client.get_object().bucket(&self.bucket).key(key).if_match(etag);
+        let object = request
             .range(format!("bytes=0-{}", max_bytes.saturating_sub(1)))
             .send()
             .await
-            .map_err(aws_error("S3 GetObject"))?;
+            .map_err(|err| if precondition_failed(&err) { changed(key) } else { aws_error("S3 GetObject")(err) })?;
         body_bytes(object).await
     }
 
@@ -138,13 +152,16 @@ impl PhotoStore for S3Photos {
         Ok(keys.len())
     }
 
-    async fn presign_put(&self, key: &str, content_type: &str, expires_in: Duration) -> Result<String> {
+    async fn presign_put(&self, key: &str, content_type: &str, size: u64, expires_in: Duration) -> Result<String> {
+        let length = i64::try_from(size).map_err(|_| Error::invalid("payload_too_large", format!("{size} bytes")))?;
         let request = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            // Signed: S3 refuses a PUT through this URL of any other length.
+            .content_length(length)
             .tagging(contract::names::upload_tagging())
             .presigned(presigning(expires_in)?)
             .await

@@ -51,6 +51,11 @@ pub enum Error {
     #[error("{0}")]
     NotAPhoto(String),
 
+    /// The photo's object is no longer the version that was checked (its ETag differs): put
+    /// again through its presigned URL after, or while, it was checked.
+    #[error("{0}")]
+    PhotoChanged(String),
+
     /// The process is misconfigured (startup only).
     #[error("configuration: {0}")]
     Config(String),

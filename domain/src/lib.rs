@@ -158,20 +158,23 @@ pub trait UsageStore: Send + Sync {
 #[async_trait]
 pub trait PhotoStore: Send + Sync {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<()>;
-    /// The object's size, or `None` when there is no object.
-    async fn size(&self, key: &str) -> Result<Option<u64>>;
-    /// The whole object, or `None` when there is none.
-    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>>;
-    /// Up to `max_bytes` from the start of the object.
-    async fn read_start(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>>;
+    /// The object's size and ETag, or `None` when there is no object.
+    async fn head(&self, key: &str) -> Result<Option<ObjectVersion>>;
+    /// The whole object, or `None` when there is none; with `etag`, only that version of it
+    /// (`PhotoChanged` when the object is another).
+    async fn read(&self, key: &str, etag: Option<&str>) -> Result<Option<Vec<u8>>>;
+    /// Up to `max_bytes` from the start of the object's version `etag` (`PhotoChanged` when the
+    /// object is another).
+    async fn read_start(&self, key: &str, max_bytes: u64, etag: &str) -> Result<Vec<u8>>;
     async fn delete(&self, key: &str) -> Result<()>;
     /// Deletes every object under `prefix`; how many.
     async fn delete_prefix(&self, prefix: &str) -> Result<usize>;
     /// The key of every object under `prefix`, in key order.
     async fn keys(&self, prefix: &str) -> Result<Vec<String>>;
-    /// A URL to PUT the object with `content_type` and the pending-upload tag
-    /// (`contract::names::upload_tagging`, sent as `x-amz-tagging`): an object never completed expires.
-    async fn presign_put(&self, key: &str, content_type: &str, expires_in: std::time::Duration) -> Result<String>;
+    /// A URL to PUT the object of exactly `size` bytes (the length is signed) with
+    /// `content_type` and the pending-upload tag (`contract::names::upload_tagging`, sent as
+    /// `x-amz-tagging`): an object never completed expires.
+    async fn presign_put(&self, key: &str, content_type: &str, size: u64, expires_in: std::time::Duration) -> Result<String>;
     /// Removes the pending-upload tag of a completed upload's object, so that it stays.
     async fn clear_upload_tag(&self, key: &str) -> Result<()>;
     async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String>;

@@ -15,8 +15,8 @@ use crate::accounts::{AccountChange, Precondition};
 use crate::error::{Error, Result};
 use crate::grouping::{self, Centre, Member, PhotoFaces, assign};
 use crate::model::{
-    Album, Analysis, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, Page, Person, PersonChange, PersonId, Search,
-    SearchMatch, SessionId, Usage, UserName, UserRecord,
+    Album, Analysis, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, ObjectVersion, Page, Person, PersonChange,
+    PersonId, Search, SearchMatch, SessionId, Usage, UserName, UserRecord,
 };
 use crate::requests::{self, Allowance};
 use crate::sign_ins::{self, Failures, SourceAction};
@@ -539,6 +539,16 @@ impl MemoryPhotos {
     }
 }
 
+/// An object's ETag in memory: a digest of its bytes, as S3's is for a single-part upload.
+fn memory_etag(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("\"{:x}\"", sha2::Sha256::digest(bytes))
+}
+
+fn check_version(key: &str, bytes: &[u8], etag: &str) -> Result<()> {
+    if memory_etag(bytes) == etag { Ok(()) } else { Err(Error::PhotoChanged(format!("{key} is not the version checked"))) }
+}
+
 #[async_trait]
 impl PhotoStore for MemoryPhotos {
     async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<()> {
@@ -546,17 +556,23 @@ impl PhotoStore for MemoryPhotos {
         Ok(())
     }
 
-    async fn size(&self, key: &str) -> Result<Option<u64>> {
-        Ok(locked(&self.objects).get(key).map(|bytes| bytes.len() as u64))
+    async fn head(&self, key: &str) -> Result<Option<ObjectVersion>> {
+        Ok(locked(&self.objects).get(key).map(|bytes| ObjectVersion { size: bytes.len() as u64, etag: memory_etag(bytes) }))
     }
 
-    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(locked(&self.objects).get(key).cloned())
+    async fn read(&self, key: &str, etag: Option<&str>) -> Result<Option<Vec<u8>>> {
+        let objects = locked(&self.objects);
+        let Some(bytes) = objects.get(key) else { return Ok(None) };
+        if let Some(etag) = etag {
+            check_version(key, bytes, etag)?;
+        }
+        Ok(Some(bytes.clone()))
     }
 
-    async fn read_start(&self, key: &str, max_bytes: u64) -> Result<Vec<u8>> {
+    async fn read_start(&self, key: &str, max_bytes: u64, etag: &str) -> Result<Vec<u8>> {
         let objects = locked(&self.objects);
         let bytes = objects.get(key).ok_or_else(|| Error::NotFound(format!("no object {key}")))?;
+        check_version(key, bytes, etag)?;
         Ok(bytes[..bytes.len().min(max_bytes as usize)].to_vec())
     }
 
@@ -582,8 +598,8 @@ impl PhotoStore for MemoryPhotos {
         Ok(())
     }
 
-    async fn presign_put(&self, key: &str, _content_type: &str, _expires_in: Duration) -> Result<String> {
-        Ok(format!("memory://photos/{key}?method=PUT"))
+    async fn presign_put(&self, key: &str, _content_type: &str, size: u64, _expires_in: Duration) -> Result<String> {
+        Ok(format!("memory://photos/{key}?method=PUT&content-length={size}"))
     }
 
     async fn presign_get(&self, key: &str, _expires_in: Duration) -> Result<String> {

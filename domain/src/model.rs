@@ -429,6 +429,10 @@ pub struct ImageRecord {
     /// The average colour (`#rrggbb`), set by the analysis that wrote the thumbnail and preview
     /// ([`thumbnail_key`], [`preview_key`]); none before (photos analysed earlier have none).
     pub color: Option<String>,
+    /// The S3 ETag of the bytes checked at `/complete`, for a photo the client put through a
+    /// presigned URL: the analyzer reads only that version, so bytes put again through the
+    /// same URL afterwards are refused, not analysed. `None` for photos the API stored itself.
+    pub object_etag: Option<String>,
     /// How many times the record was written since its upload: a store writes a record read
     /// at revision n only if it is still at n (and makes it n + 1), so that an analysis, a
     /// correction and a deletion racing each other can neither lose a write nor count twice.
@@ -556,6 +560,13 @@ pub struct Album {
 pub struct Usage {
     pub photos: u64,
     pub bytes: u64,
+}
+
+/// A stored object's size and the ETag of its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVersion {
+    pub size: u64,
+    pub etag: String,
 }
 
 /// `time` without its fraction of a second, as stored timestamps are kept (RFC 3339 to the

@@ -51,6 +51,7 @@ impl ImageRecord {
             text: Vec::new(),
             words: Vec::new(),
             color: None,
+            object_etag: None,
             revision: 0,
         }
     }

@@ -258,6 +258,41 @@ async fn a_photo_declaring_too_many_pixels_is_refused_either_way_and_leaves_noth
 }
 
 #[tokio::test]
+async fn a_presigned_upload_is_for_its_declared_size_and_its_checked_version_only() {
+    let app = app();
+    let token = app.user("dora").await;
+    let (status, reply) = app.json(Method::POST, "/images/uploads", Some(&token), json!({"content_type": "image/png"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
+    let (status, reply) = app.json(Method::POST, "/images/uploads", Some(&token), json!({"content_type": "image/png", "size": 0})).await;
+    assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "empty_body"), "{reply}");
+
+    let (status, ticket) =
+        app.json(Method::POST, "/images/uploads", Some(&token), json!({"content_type": "image/png", "size": PHOTO.len()})).await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let id = ticket["id"].as_str().unwrap();
+    let key = format!("dora/{id}");
+    let path = format!("/images/{id}/complete");
+    let mut longer = PHOTO.to_vec();
+    longer.extend_from_slice(&[0; 16]);
+    app.photos.put(&key, longer, "image/png").await.unwrap();
+    let (status, reply) = app.json(Method::POST, &path, Some(&token), json!({})).await;
+    assert_eq!((status, code(&reply)), (StatusCode::CONFLICT, "upload_size_mismatch"), "{reply}");
+    // Nothing was undone: the right bytes, put again, complete.
+    app.photos.put(&key, PHOTO.to_vec(), "image/png").await.unwrap();
+    assert_eq!(app.json(Method::POST, &path, Some(&token), json!({})).await.0, StatusCode::ACCEPTED);
+    let user = UserName::parse("dora").unwrap();
+    let record = app.images.get(&user, ImageId::parse(id).unwrap()).await.unwrap().unwrap();
+    let checked = app.photos.head(&key).await.unwrap().unwrap().etag;
+    assert_eq!(record.object_etag.as_deref(), Some(checked.as_str()), "the record does not name the version checked");
+    // Bytes put after the check are not the version the record names.
+    let mut other = PHOTO.to_vec();
+    other[40] ^= 0xff;
+    app.photos.put(&key, other, "image/png").await.unwrap();
+    let read = app.photos.read(&key, record.object_etag.as_deref()).await;
+    assert!(matches!(read, Err(domain::Error::PhotoChanged(_))), "{read:?}");
+}
+
+#[tokio::test]
 async fn a_repeated_completion_announces_again_until_the_photo_is_analysed() {
     let app = app();
     let token = app.user("cleo").await;

@@ -12,7 +12,7 @@ use analyzer::{Analyzer, Outcome};
 use aws_adapters::DynamoImages;
 use aws_adapters::images::bulk::{album_items, analysed_items};
 use axum::http::{Method, StatusCode};
-use common::api::{Api, fixture, http};
+use common::api::{Api, fixture, http, put_as_ticket};
 use domain::{AlbumStore, Analysis, FoundFace, ImageId, ImageStore, PersonId, UserName};
 use runtime::config::VisionEngine;
 use serde_json::{Value, json};
@@ -38,9 +38,12 @@ async fn real_photos_are_found_by_their_labels_and_parents_and_albums_count_them
     let coffee = api.upload(&token, "image/png", fixture("coffee.png")).await;
     let motorcycle = api.upload(&token, "image/png", fixture("motorcycle_left.png")).await;
     // The group photo goes the presigned way.
-    let ticket = api.call(Method::POST, "/images/uploads", Some(&token), Some(json!({"content_type": "image/jpeg"}))).await;
+    let group_photo = fixture("sample2.jpg");
+    let ticket = api
+        .call(Method::POST, "/images/uploads", Some(&token), Some(json!({"content_type": "image/jpeg", "size": group_photo.len()})))
+        .await;
     let group = ticket.body["id"].as_str().unwrap().to_owned();
-    assert_eq!(common::api::put_as_ticket(&ticket.body, fixture("sample2.jpg")).await, StatusCode::OK);
+    assert_eq!(common::api::put_as_ticket(&ticket.body, group_photo).await, StatusCode::OK);
     assert_eq!(api.call(Method::POST, &format!("/images/{group}/complete"), Some(&token), None).await.status, StatusCode::ACCEPTED);
 
     let poller = api.poller();
@@ -135,7 +138,7 @@ async fn bulk_loaded_items_are_those_an_upload_and_its_analysis_write() {
 }
 
 #[tokio::test]
-async fn undecodable_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
+async fn undecodable_or_replaced_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
     let api = Api::deploy("CORE_USER", "ANALYSIS_FAILURES", &[]).await;
     let token = api.user("iris").await;
     // A PNG whose header is whole (so the upload is accepted) but whose pixels are cut off.
@@ -152,14 +155,37 @@ async fn undecodable_photos_fail_with_a_reason_and_redelivery_adds_nothing() {
         .send()
         .await
         .unwrap();
+    // And a presigned upload put again through its URL after `/complete` checked it: other
+    // bytes of the signed length (S3 refuses any other length; the emulator does not check the
+    // signature, so the length is checked at `/complete` as well).
+    let photo = fixture("chelsea.png");
+    let start = json!({"content_type": "image/png", "size": photo.len()});
+    let ticket = api.call(Method::POST, "/images/uploads", Some(&token), Some(start)).await;
+    let signed = ticket.body["upload_url"].as_str().unwrap().split("X-Amz-SignedHeaders=").nth(1).unwrap().split('&').next().unwrap();
+    assert!(signed.split("%3B").any(|header| header == "content-length"), "the URL does not sign the length: {signed}");
+    let swapped = ticket.body["id"].as_str().unwrap().to_owned();
+    let complete_path = format!("/images/{swapped}/complete");
+    let complete = || api.call(Method::POST, &complete_path, Some(&token), None);
+    assert_eq!(put_as_ticket(&ticket.body, fixture("coffee.png")).await, StatusCode::OK);
+    let longer = complete().await;
+    assert_eq!((longer.status, longer.error_code()), (StatusCode::CONFLICT, "upload_size_mismatch"), "{}", longer.raw);
+    assert_eq!(put_as_ticket(&ticket.body, photo.clone()).await, StatusCode::OK);
+    assert_eq!(complete().await.status, StatusCode::ACCEPTED);
+    let mut other = photo;
+    other[2000] ^= 0xff;
+    assert_eq!(put_as_ticket(&ticket.body, other).await, StatusCode::OK);
+
     let good = api.upload(&token, "image/png", fixture("coffee.png")).await;
     let poller = api.poller();
     api.analyse_all(&token, &poller).await;
-    for id in [&broken, &replaced] {
+    for id in [&broken, &replaced, &swapped] {
         let view = api.call(Method::GET, &format!("/images/{id}"), Some(&token), None).await;
         assert_eq!(view.body["status"], "failed", "{}", view.raw);
         assert!(view.body["failure_reason"].as_str().unwrap().len() > 10, "{}", view.raw);
     }
+    let view = api.call(Method::GET, &format!("/images/{swapped}"), Some(&token), None).await;
+    assert!(view.body["failure_reason"].as_str().unwrap().contains("replaced after it was checked"), "{}", view.raw);
+    assert_eq!(view.body["labels"], json!([]), "the replacement was analysed: {}", view.raw);
     let queue = api.aws.sqs.receive_message().queue_url(&api.config.analysis_queue_url).send().await.unwrap();
     assert!(queue.messages.unwrap_or_default().is_empty(), "failed photos' messages were not acknowledged");
 

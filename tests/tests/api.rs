@@ -300,7 +300,7 @@ async fn another_user_with_my_ids_gets_404_and_changes_nothing() {
     let alice = api.user("alice").await;
     let mallory = api.user("mallory").await;
     let photo = api.upload(&alice, "image/png", png(5, 5, 9)).await;
-    let ticket = api.call(Method::POST, "/images/uploads", Some(&alice), Some(json!({"content_type": "image/png"}))).await;
+    let ticket = api.call(Method::POST, "/images/uploads", Some(&alice), Some(json!({"content_type": "image/png", "size": 100}))).await;
     let pending_upload = ticket.body["id"].as_str().unwrap().to_owned();
     let before = api.state().await;
 
@@ -409,8 +409,28 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ("declared type differs", body(Method::POST, "/images", "image/jpeg", png(2, 2, 7)), StatusCode::UNSUPPORTED_MEDIA_TYPE),
         (
             "unknown upload type",
-            body(Method::POST, "/images/uploads", "application/json", json!({"content_type": "text/html"}).to_string().into_bytes()),
+            body(
+                Method::POST,
+                "/images/uploads",
+                "application/json",
+                json!({"content_type": "text/html", "size": 100}).to_string().into_bytes(),
+            ),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "upload of no declared size",
+            body(Method::POST, "/images/uploads", "application/json", json!({"content_type": "image/png"}).to_string().into_bytes()),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "upload of 0 bytes",
+            body(
+                Method::POST,
+                "/images/uploads",
+                "application/json",
+                json!({"content_type": "image/png", "size": 0}).to_string().into_bytes(),
+            ),
+            StatusCode::BAD_REQUEST,
         ),
         ("bad limit", body(Method::GET, "/images?limit=0", "application/json", Vec::new()), StatusCode::BAD_REQUEST),
         ("bad cursor", body(Method::GET, "/images?cursor=%%%", "application/json", Vec::new()), StatusCode::BAD_REQUEST),
@@ -433,7 +453,8 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         assert_eq!(api.state().await, before, "{name} changed the stored state");
     }
     // The same photo the presigned way: refused at /complete, the object and record removed.
-    let ticket = api.call(Method::POST, "/images/uploads", Some(&hugo), Some(json!({"content_type": "image/png"}))).await;
+    let ticket =
+        api.call(Method::POST, "/images/uploads", Some(&hugo), Some(json!({"content_type": "image/png", "size": huge.len()}))).await;
     assert_eq!(ticket.status, StatusCode::CREATED, "{}", ticket.raw);
     assert_eq!(put_as_ticket(&ticket.body, huge).await, StatusCode::OK);
     let id = ticket.body["id"].as_str().unwrap();

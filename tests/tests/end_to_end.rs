@@ -54,9 +54,11 @@ async fn upload_in_body(server: &Server, token: &str, photo: &str, content_type:
 }
 
 async fn upload_presigned(server: &Server, token: &str, photo: &str, content_type: &str) -> String {
-    let (status, ticket) = call(server, Method::POST, "/images/uploads", Some(token), Some(json!({"content_type": content_type}))).await;
+    let bytes = fixture(photo);
+    let start = json!({"content_type": content_type, "size": bytes.len()});
+    let (status, ticket) = call(server, Method::POST, "/images/uploads", Some(token), Some(start)).await;
     assert_eq!(status, StatusCode::CREATED, "{ticket}");
-    assert_eq!(common::api::put_as_ticket(&ticket, fixture(photo)).await, StatusCode::OK);
+    assert_eq!(common::api::put_as_ticket(&ticket, bytes).await, StatusCode::OK);
     let id = ticket["id"].as_str().unwrap().to_owned();
     let (status, body) = call(server, Method::POST, &format!("/images/{id}/complete"), Some(token), None).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");

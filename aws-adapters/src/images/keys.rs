@@ -119,6 +119,8 @@ pub struct ImageItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_sk: Option<String>,
@@ -152,6 +154,7 @@ impl ImageItem {
             text: record.text.clone(),
             words: record.words.clone(),
             color: record.color.clone(),
+            object_etag: record.object_etag.clone(),
             entry_pk: listed.then(|| images_entry(&record.user_name)),
             entry_sk: listed.then(|| record.id.to_string()),
             expires_at: (!listed).then(|| (record.created_at + UPLOAD_RECORD_LIFETIME).unix_timestamp()),
@@ -176,6 +179,7 @@ impl ImageItem {
             text: self.text,
             words: self.words,
             color: self.color,
+            object_etag: self.object_etag,
             revision: self.analysis_version,
         })
     }

@@ -124,6 +124,9 @@ impl Partition {
                     if analyse_again && record.status == ImageStatus::Ready {
                         record.status = ImageStatus::Pending;
                     }
+                    // The target's object is the move's own copy of the checked bytes, whose
+                    // ETag another bucket's encryption may write differently.
+                    record.object_etag = None;
                     // A photo still waiting in the source's queue is analysed by the target's:
                     // the source's analysis may finish after the export, unseen.
                     if record.status == ImageStatus::Pending {

@@ -214,15 +214,15 @@ async fn copy_objects(source: &TenantStack, target: &TenantStack, user: &UserNam
         }
         let (bytes, content_type) = source
             .photos
-            .read_with_type(key)
+            .read_with_type(key, None)
             .await?
             .ok_or_else(|| Error::Tenant(format!("{key} vanished from {} during the move", source.bucket)))?;
         let digest = STANDARD.encode(Sha256::digest(&bytes));
         let same =
             |copy: &Option<(Vec<u8>, String)>| copy.as_ref().is_some_and(|(copy, _)| STANDARD.encode(Sha256::digest(copy)) == digest);
-        if !same(&target.photos.read_with_type(key).await?) {
+        if !same(&target.photos.read_with_type(key, None).await?) {
             target.photos.put_with_checksum(key, bytes, &content_type, &digest).await?;
-            if !same(&target.photos.read_with_type(key).await?) {
+            if !same(&target.photos.read_with_type(key, None).await?) {
                 return Err(Error::Tenant(format!("{key} in {} does not read back as written; run the move again", target.bucket)));
             }
         }

@@ -238,8 +238,9 @@ pub struct Accepted {
 pub struct StartUpload {
     /// image/jpeg, image/png or image/webp.
     pub content_type: String,
-    /// The photo's size in bytes, if known: refused early when over the limit.
-    pub size: Option<u64>,
+    /// The photo's size in bytes. The upload URL is signed for exactly this many: S3 refuses a
+    /// PUT of any other length.
+    pub size: u64,
 }
 
 /// Where to PUT the photo, then call `POST /images/{id}/complete`.
@@ -350,12 +351,15 @@ pub async fn start_upload(
 ) -> ApiResult<(StatusCode, Json<UploadTicket>)> {
     let content_type = photo::check_content_type(Some(&body.content_type))?;
     let max = state.config.settings.quotas.max_photo_bytes;
-    if let Some(size) = body.size.filter(|size| *size > max) {
-        return Err(too_large(size, max).into());
+    if body.size > max {
+        return Err(too_large(body.size, max).into());
     }
-    let record = ImageRecord::new(user.name(), ImageStatus::Uploading, content_type);
+    if body.size == 0 {
+        return Err(Error::invalid("empty_body", "size is 0: a photo has bytes").into());
+    }
+    let record = ImageRecord { size: body.size, ..ImageRecord::new(user.name(), ImageStatus::Uploading, content_type) };
     state.images.create_upload(&record).await?;
-    let upload_url = state.photos.presign_put(&record.object_key(), content_type, UPLOAD_URL_LIFETIME).await?;
+    let upload_url = state.photos.presign_put(&record.object_key(), content_type, body.size, UPLOAD_URL_LIFETIME).await?;
     Ok((
         StatusCode::CREATED,
         Json(UploadTicket {
@@ -372,7 +376,7 @@ pub async fn start_upload(
 #[utoipa::path(post, path = "/images/{id}/complete", tag = "images", security(("bearer" = [])),
     params(("id" = String, Path, description = "the id from POST /images/uploads")),
     responses((status = 202, body = Accepted), (status = 403, description = "over quota"), (status = 404, description = "no such upload"),
-        (status = 409, description = "not uploaded yet, or already analysed"), (status = 413, description = "too large"),
+        (status = 409, description = "not uploaded yet, another size than declared, replaced while checked, or already analysed"), (status = 413, description = "too large"),
         (status = 415, description = "not a photo")))]
 pub async fn complete_upload(
     State(state): State<AppState>,
@@ -395,22 +399,30 @@ pub async fn complete_upload(
         }
     }
     let key = object_key(user.name(), id);
-    let size = state.photos.size(&key).await?.ok_or_else(|| Error::Conflict {
+    let version = state.photos.head(&key).await?.ok_or_else(|| Error::Conflict {
         code: "upload_missing",
         message: "nothing was uploaded yet: PUT the photo to upload_url first".into(),
     })?;
-    let library = library(&state);
-    let max = state.config.settings.quotas.max_photo_bytes;
-    if size > max {
-        return Err(library.undo(&record, too_large(size, max)).await.into());
+    // S3 refuses a PUT of another length than the URL was signed for; a store that does not
+    // (an emulator) still gets the declared length checked. The upload stays for a right PUT.
+    if version.size != record.size {
+        let message = format!("{} bytes were put; the upload was started for {}: PUT exactly those", version.size, record.size);
+        return Err(Error::Conflict { code: "upload_size_mismatch", message }.into());
     }
-    // A failure to read the object is the service's: the upload stays for the client's retry.
-    let start = state.photos.read_start(&key, photo::INSPECT_BYTES).await?;
+    let library = library(&state);
+    // Declared within the limit at the ticket; the tier's limit may have been lowered since.
+    let max = state.config.settings.quotas.max_photo_bytes;
+    if version.size > max {
+        return Err(library.undo(&record, too_large(version.size, max)).await.into());
+    }
+    // The bytes inspected are that version's (a PUT meanwhile is `photo_changed`, and the upload
+    // stays for the client's retry), and the analyzer reads no other.
+    let start = state.photos.read_start(&key, photo::INSPECT_BYTES, &version.etag).await?;
     let facts = match photo::inspect_within(&start, &state.config.settings.photos) {
         Ok(facts) => facts,
         Err(error) => return Err(library.undo(&record, error).await.into()),
     };
-    let record = ImageRecord { status: ImageStatus::Pending, ..record.with_facts(&facts, size) };
+    let record = ImageRecord { status: ImageStatus::Pending, object_etag: Some(version.etag), ..record.with_facts(&facts, version.size) };
     library.complete(&record, &state.config.settings.quotas).await?;
     Ok((StatusCode::ACCEPTED, Json(Accepted { id: id.to_string(), status: record.status })))
 }
