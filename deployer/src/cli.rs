@@ -13,7 +13,7 @@ use crate::config::{Architecture, StackId, StacksDir, Tenancy, TenantName, TierC
 use crate::data;
 use crate::error::{Error, Result};
 use crate::package::{self, Artifacts};
-use crate::template::{self, Template, params};
+use crate::template::{self, Template, account, params};
 use crate::tenants::{self, TenantCommand};
 use aws_adapters::DynamoUsers;
 use aws_sdk_cloudformation::types::StackStatus;
@@ -402,6 +402,7 @@ async fn up(clients: &Clients, stack: &Stack, artifacts: &Artifacts, analyzer: A
         }
     }
 
+    ensure_account_stack(clients, timeout).await?;
     let mut parameters = artifact_parameters(bucket.name, artifacts);
     parameters.insert(params::ANALYZER_QUEUE_MAPPING.to_owned(), ParameterValue::Set(analyzer.mapping().to_owned()));
     match apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &parameters, &stack.tags()).await? {
@@ -414,6 +415,47 @@ async fn up(clients: &Clients, stack: &Stack, artifacts: &Artifacts, analyzer: A
     println!("Outputs of {}:", stack.name);
     println!("{}", apply::format_outputs(&apply::outputs(clients, &stack.name).await?));
     Ok(())
+}
+
+/// Creates or updates the account stack (`template::account`: the role API Gateway writes
+/// access logs with) before a tier stack whose stage logs through it.
+///
+/// Every tier's `up` does this, several at once included: one that loses a race to create or
+/// update it waits for the winner's change to settle and finds nothing left to do.
+async fn ensure_account_stack(clients: &Clients, timeout: Duration) -> Result<()> {
+    const ATTEMPTS: usize = 5;
+    let name = account::ACCOUNT_STACK;
+    let body = account::render().to_yaml()?;
+    let started = std::time::Instant::now();
+    let mut attempt = 0;
+    loop {
+        let existing = apply::describe(clients, name).await?;
+        let changing = existing.as_ref().is_some_and(|info| !apply::is_settled(&info.status) && !info.is_review_only());
+        let outcome = if changing {
+            None
+        } else {
+            attempt += 1;
+            let applied = match apply::plan(clients, name, existing.as_ref(), &body, &BTreeMap::new(), &[]).await {
+                Ok(None) => Ok(()),
+                Ok(Some(plan)) => {
+                    println!("{}", plan.describe());
+                    apply::execute(clients, &plan, timeout).await
+                }
+                Err(error) => Err(error),
+            };
+            Some(applied)
+        };
+        match outcome {
+            Some(Ok(())) => return Ok(()),
+            Some(Err(error)) if attempt >= ATTEMPTS || started.elapsed() > timeout => return Err(error),
+            Some(Err(error)) => eprintln!("{name}: {error}; another deployer may be changing it: trying again"),
+            None if started.elapsed() > timeout => {
+                return Err(Error::Aws { action: format!("updating {name}"), message: "it did not settle in time".into() });
+            }
+            None => {}
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 /// Imports the data a previous stack of this name kept into the new one.

@@ -60,6 +60,7 @@ fn every_tier_has_the_required_resources() {
         (ids::PROXY_METHOD, "AWS::ApiGateway::Method"),
         (ids::DEPLOYMENT, "AWS::ApiGateway::Deployment"),
         (ids::STAGE, "AWS::ApiGateway::Stage"),
+        (ids::ACCESS_LOGS, "AWS::Logs::LogGroup"),
     ];
     for (config, template) in each_tier() {
         let yaml: serde_norway::Value = serde_norway::from_str(&template.to_yaml().unwrap()).unwrap();
@@ -112,8 +113,9 @@ fn encryption_is_on_everywhere_with_the_tier_key() {
             assert_eq!(key, &tier_key, "{}: {id} is not encrypted with the tier key", config.tier);
             checked.insert(id.as_str());
         }
-        // Bucket, 2 tables, 2 topics, 2 queues, 2 log groups, 2 functions.
-        assert_eq!(checked.len(), 11, "{}: {checked:?}", config.tier);
+        // Bucket, 2 tables, 2 topics, 2 queues, 3 log groups (2 functions', the API's access
+        // log), 2 functions.
+        assert_eq!(checked.len(), 12, "{}: {checked:?}", config.tier);
     }
 }
 
@@ -542,4 +544,52 @@ fn the_import_template_takes_back_only_the_kept_data_and_names_nothing_else() {
         let ResourceKind::Bucket(bucket) = kind(&template, ids::BUCKET) else { panic!() };
         assert!(bucket.cors_configuration.is_some());
     }
+}
+
+/// Every request through the stage is an access log line: JSON, to the stack's encrypted log
+/// group kept as long as the tier's other logs, naming the caller and the request but never a
+/// header, a query string or a body. The account stack gives API Gateway the role it writes
+/// them with, and nothing else.
+#[test]
+fn the_stage_writes_json_access_logs_without_secrets_through_the_account_stacks_role() {
+    for (config, template) in each_tier() {
+        let ResourceKind::Stage(stage) = kind(&template, ids::STAGE) else { panic!("{}: not a stage", config.tier) };
+        assert_eq!(stage.access_log_setting.destination_arn, Expr::arn_of(ids::ACCESS_LOGS));
+        let format: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&stage.access_log_setting.format).unwrap();
+        let variables: Vec<&str> = format.values().map(|value| value.as_str().unwrap()).collect();
+        for needed in ["$context.requestId", "$context.identity.sourceIp", "$context.httpMethod", "$context.path", "$context.status"] {
+            assert!(variables.contains(&needed), "{}: {needed} missing from {variables:?}", config.tier);
+        }
+        for variable in &variables {
+            let lower = variable.to_lowercase();
+            assert!(
+                !["header", "authoriz", "querystring", "body", "apikey"].iter().any(|secret| lower.contains(secret)),
+                "{}: the access log would carry {variable}",
+                config.tier
+            );
+        }
+        let ResourceKind::LogGroup(group) = kind(&template, ids::ACCESS_LOGS) else { panic!("{}: not a log group", config.tier) };
+        assert_eq!(group.retention_in_days, config.log_retention_days.0);
+        assert_eq!(group.kms_key_id, Expr::arn_of(ids::KEY));
+        assert_eq!(group.log_group_name, Expr::sub("/aws/apigateway/${AWS::StackName}/prod/access"));
+        // The key lets CloudWatch Logs encrypt that group: its name is under the key policy's
+        // API Gateway pattern.
+        let policy = key_policy().to_string();
+        assert!(policy.contains("log-group:/aws/apigateway/${AWS::StackName}/*"), "{policy}");
+    }
+
+    let account = deployer::template::account::render();
+    let yaml: serde_norway::Value = serde_norway::from_str(&account.to_yaml().unwrap()).unwrap();
+    let resources = yaml["Resources"].as_mapping().unwrap();
+    assert_eq!(resources.len(), 2, "{yaml:?}");
+    let ResourceKind::Role(role) = kind(&account, ids::API_GATEWAY_LOGS_ROLE) else { panic!("not a role") };
+    let trusted: Vec<&Option<Principal>> =
+        role.assume_role_policy_document.statement.iter().map(|statement| &statement.principal).collect();
+    assert_eq!(trusted, [&Some(Principal::Service("apigateway.amazonaws.com".into()))]);
+    assert!(role.policies.is_empty(), "the logging role has only the managed logging policy");
+    assert_eq!(
+        role.managed_policy_arns,
+        [Expr::sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")]
+    );
+    assert_eq!(yaml["Resources"][ids::API_GATEWAY_ACCOUNT]["Type"].as_str(), Some("AWS::ApiGateway::Account"));
 }

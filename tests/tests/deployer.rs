@@ -46,6 +46,13 @@ async fn core_user_stack_goes_up_stays_put_and_comes_down_keeping_or_purging_dat
     let first = run(&["up", "--tier", "CORE_USER", "--artifacts", artifact]).expect_success("first up");
     assert!(first.stdout.contains("+ add"), "{}", first.stdout);
     assert_eq!(stack_status(&aws, stack).await.as_deref(), Some("CREATE_COMPLETE"));
+    // The account stack (the role API Gateway writes the stage's access logs with) came first.
+    let account = deployer::template::account::ACCOUNT_STACK;
+    assert!(
+        matches!(stack_status(&aws, account).await.as_deref(), Some("CREATE_COMPLETE" | "UPDATE_COMPLETE")),
+        "{account}: {:?}",
+        stack_status(&aws, account).await
+    );
     let outputs = printed_outputs(&first.stdout);
     for name in [
         "ApiUrl",
@@ -138,6 +145,8 @@ async fn core_user_stack_goes_up_stays_put_and_comes_down_keeping_or_purging_dat
     assert!(!table_exists(&aws, &outputs["ImagesTable"]).await, "purge left the images table");
     let key = aws.kms.describe_key().key_id(&outputs["KeyId"]).send().await.unwrap().key_metadata.unwrap();
     assert_eq!(key.key_state.unwrap().as_str(), "PendingDeletion");
+    // Other tier stacks of the region still log through the account stack's role.
+    assert!(stack_status(&aws, account).await.is_some_and(|status| status.ends_with("_COMPLETE")), "down took the account stack");
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::{Expr, Resource, ResourceKind, STAGE_NAME, ids};
+use super::{Expr, Resource, ResourceKind, STAGE_NAME, functions, ids};
 use crate::config::TierConfig;
 
 /// Photo uploads go through the proxy as binary bodies (base64 in the Lambda event).
@@ -73,6 +73,39 @@ pub struct Stage {
     pub method_settings: Vec<MethodSetting>,
     /// X-Ray traces of every request through the stage.
     pub tracing_enabled: bool,
+    pub access_log_setting: AccessLogSetting,
+}
+
+/// Who called what and how it went, one JSON line per request, to the stack's log group.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessLogSetting {
+    pub destination_arn: Expr,
+    pub format: String,
+}
+
+/// The access log line: the caller's address and the request, never a header (the
+/// Authorization header above all), a query string or a body. `$context.path` is the path only.
+pub const ACCESS_LOG_FIELDS: &[(&str, &str)] = &[
+    ("request_id", "$context.requestId"),
+    ("extended_request_id", "$context.extendedRequestId"),
+    ("time", "$context.requestTime"),
+    ("source_ip", "$context.identity.sourceIp"),
+    ("method", "$context.httpMethod"),
+    ("path", "$context.path"),
+    ("protocol", "$context.protocol"),
+    ("status", "$context.status"),
+    ("response_bytes", "$context.responseLength"),
+    ("latency_ms", "$context.responseLatency"),
+    ("integration_latency_ms", "$context.integrationLatency"),
+    ("user_agent", "$context.identity.userAgent"),
+];
+
+/// [`ACCESS_LOG_FIELDS`] as the JSON object API Gateway fills in.
+pub fn access_log_format() -> String {
+    let fields: serde_json::Map<String, serde_json::Value> =
+        ACCESS_LOG_FIELDS.iter().map(|(name, variable)| ((*name).to_owned(), serde_json::Value::from(*variable))).collect();
+    serde_json::Value::Object(fields).to_string()
 }
 
 /// Settings of every method of the stage (`/*`, `*`): its throttling.
@@ -120,6 +153,7 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
         .into_iter()
         .collect();
     vec![
+        (ids::ACCESS_LOGS, functions::log_group(config, Expr::sub(format!("/aws/apigateway/${{AWS::StackName}}/{STAGE_NAME}/access")))),
         (
             ids::REST_API,
             Resource::new(ResourceKind::RestApi(RestApi {
@@ -161,6 +195,7 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
                 deployment_id: Expr::reference(ids::DEPLOYMENT),
                 method_settings,
                 tracing_enabled: true,
+                access_log_setting: AccessLogSetting { destination_arn: Expr::arn_of(ids::ACCESS_LOGS), format: access_log_format() },
             }))
             .not_applicable(&[(
                 "CKV_AWS_120",

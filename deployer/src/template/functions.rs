@@ -130,9 +130,10 @@ fn function(config: &TierConfig, which: FunctionRole, description: &'static str,
     }
 }
 
-fn log_group(config: &TierConfig, suffix: &str) -> Resource {
+/// A log group of the stack named `name`: the tier's retention, encrypted with the tier key.
+pub fn log_group(config: &TierConfig, name: Expr) -> Resource {
     Resource::new(ResourceKind::LogGroup(LogGroup {
-        log_group_name: log_group_name(suffix),
+        log_group_name: name,
         retention_in_days: config.log_retention_days.0,
         kms_key_id: Expr::arn_of(ids::KEY),
     }))
@@ -152,8 +153,8 @@ const FUNCTION_CHECKS: &[(&str, &str)] = &[
 
 pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
     vec![
-        (ids::API_LOGS, log_group(config, FunctionRole::Api.suffix())),
-        (ids::ANALYZER_LOGS, log_group(config, FunctionRole::Analyzer.suffix())),
+        (ids::API_LOGS, log_group(config, log_group_name(FunctionRole::Api.suffix()))),
+        (ids::ANALYZER_LOGS, log_group(config, log_group_name(FunctionRole::Analyzer.suffix()))),
         (
             ids::API_FUNCTION,
             Resource::new(ResourceKind::Function(Box::new(function(

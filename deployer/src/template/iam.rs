@@ -80,7 +80,10 @@ pub struct InlinePolicy {
 pub struct Role {
     pub description: String,
     pub assume_role_policy_document: PolicyDocument,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<InlinePolicy>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub managed_policy_arns: Vec<Expr>,
 }
 
 /// Actions whose IAM authorisation has no resource type, so `Resource: "*"` is the only form.
@@ -99,6 +102,7 @@ fn lambda_role(description: &str, statements: Vec<Statement>) -> Resource {
         description: description.to_owned(),
         assume_role_policy_document: PolicyDocument { version: "2012-10-17", statement: vec![trust] },
         policies: vec![InlinePolicy { policy_name: "least-privilege", policy_document: PolicyDocument::new(statements) }],
+        managed_policy_arns: Vec::new(),
     }))
 }
 

@@ -52,8 +52,9 @@ pub fn key_policy() -> serde_json::Value {
                 "Principal": {"Service": "logs.${AWS::Region}.amazonaws.com"},
                 "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 "Resource": "*",
-                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-*"}}
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
+                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-*",
+                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/apigateway/${AWS::StackName}/*"]}}
             }
         ]
     })

@@ -5,9 +5,11 @@
 //! `BTreeMap`s so that the same tier file always renders to byte-identical YAML.
 //!
 //! One file per resource family: [`storage`] (bucket), [`tables`], [`key`], [`messaging`]
-//! (topics and queues), [`iam`], [`functions`] (Lambda and logs), [`api`] (REST API),
-//! [`outputs`].
+//! (topics and queues), [`iam`], [`functions`] (Lambda and logs), [`api`] (REST API and its
+//! access logs), [`outputs`]; [`account`] is the one stack per account and region that lets API
+//! Gateway write those logs.
 
+pub mod account;
 pub mod api;
 pub mod functions;
 pub mod iam;
@@ -54,6 +56,10 @@ pub mod ids {
     pub const PROXY_METHOD: &str = "RestApiAnyMethodProxy";
     pub const DEPLOYMENT: &str = "RestApiDeployment";
     pub const STAGE: &str = "RestApiStage";
+    pub const ACCESS_LOGS: &str = "RestApiAccessLogs";
+    /// The account stack's ([`super::account`]).
+    pub const API_GATEWAY_LOGS_ROLE: &str = "ApiGatewayLogsRole";
+    pub const API_GATEWAY_ACCOUNT: &str = "ApiGatewayAccount";
     pub const API_INVOKE_PERMISSION: &str = "ApiFunctionInvokePermission";
 }
 
@@ -329,6 +335,8 @@ pub enum ResourceKind {
     Deployment(api::Deployment),
     #[serde(rename = "AWS::ApiGateway::Stage")]
     Stage(api::Stage),
+    #[serde(rename = "AWS::ApiGateway::Account")]
+    ApiGatewayAccount(account::ApiGatewayAccount),
 }
 
 #[derive(Debug, Clone, Serialize)]
