@@ -460,7 +460,7 @@ async fn ensure_account_stack(clients: &Clients, timeout: Duration) -> Result<()
 
 /// Imports the data a previous stack of this name kept into the new one.
 async fn take_back(clients: &Clients, stack: &Stack, kept: &[data::Kept], timeout: Duration) -> Result<()> {
-    let retained = stack.template.retained_ids();
+    let retained = stack.template.retained_together_ids();
     let missing: Vec<&str> = retained.iter().copied().filter(|id| !kept.iter().any(|kept| kept.logical_id == *id)).collect();
     if !missing.is_empty() {
         // The kept resources name each other (the tables and bucket are encrypted with the key):

@@ -96,8 +96,13 @@ fn encryption_is_on_everywhere_with_the_tier_key() {
                 }
                 ResourceKind::Bucket(bucket) => {
                     let rule = &bucket.bucket_encryption.server_side_encryption_configuration[0];
+                    // S3 delivers access logs only to SSE-S3 buckets: the log bucket's one.
+                    if id == ids::LOG_BUCKET {
+                        assert_eq!(rule.server_side_encryption_by_default.sse_algorithm, "AES256");
+                        continue;
+                    }
                     assert_eq!(rule.server_side_encryption_by_default.sse_algorithm, "aws:kms");
-                    &rule.server_side_encryption_by_default.kms_master_key_id
+                    rule.server_side_encryption_by_default.kms_master_key_id.as_ref().unwrap()
                 }
                 ResourceKind::Table(table) => {
                     assert!(table.sse_specification.sse_enabled);
@@ -139,7 +144,7 @@ fn every_policy_statement_is_scoped_to_this_stacks_resources() {
                 _ => {}
             }
         }
-        assert_eq!(documents.len(), 4, "{}: two roles, the bucket policy, the queue policy", config.tier);
+        assert_eq!(documents.len(), 5, "{}: two roles, the two buckets' policies, the queue policy", config.tier);
         for (name, document) in documents {
             for statement in &document.statement {
                 let context = format!("{} {name} {}", config.tier, statement.sid);
@@ -338,7 +343,7 @@ fn data_resources_outlive_the_stack_and_nothing_else_does() {
     for (config, template) in each_tier() {
         assert_eq!(
             template.retained_ids(),
-            [ids::KEY, ids::BUCKET, ids::IMAGES_TABLE, ids::USERS_TABLE]
+            [ids::KEY, ids::BUCKET, ids::LOG_BUCKET, ids::IMAGES_TABLE, ids::USERS_TABLE]
                 .iter()
                 .copied()
                 .collect::<BTreeSet<_>>()
@@ -471,9 +476,15 @@ fn a_dedicated_stack_keeps_every_name_within_aws_limits() {
     assert!(pooled.contains("BucketName: !Sub ${AWS::StackName}-photos-${AWS::AccountId}-${AWS::Region}"));
     let other = "acme".parse::<TenantName>().unwrap();
     let other_yaml = render(&config, Some(&other)).to_yaml().unwrap();
-    let bucket = |yaml: &str| yaml.lines().find(|line| line.contains("BucketName")).unwrap().to_owned();
-    assert_ne!(bucket(&yaml), bucket(&other_yaml));
-    assert!(bucket(&other_yaml).contains("sa-acme-"), "{}", bucket(&other_yaml));
+    let buckets = |yaml: &str| -> Vec<String> {
+        yaml.lines().filter(|line| line.trim_start().starts_with("BucketName: !Sub")).map(str::to_owned).collect()
+    };
+    assert_eq!(buckets(&other_yaml).len(), 2, "the photo and log buckets");
+    for (mine, other) in buckets(&yaml).iter().zip(buckets(&other_yaml)) {
+        assert_ne!(mine, &other);
+    }
+    let other_buckets = buckets(&other_yaml).join("\n");
+    assert!(other_buckets.contains("sa-acme-") && other_buckets.contains("sl-acme-"), "{other_buckets}");
 }
 
 #[test]
@@ -532,7 +543,10 @@ fn names_in(yaml: &str) -> BTreeSet<String> {
 fn the_import_template_takes_back_only_the_kept_data_and_names_nothing_else() {
     for (config, template) in each_tier() {
         let retained = template.retained_ids();
-        assert_eq!(retained.len(), 4, "{}: bucket, two tables, key", config.tier);
+        assert_eq!(retained.len(), 5, "{}: bucket, log bucket, two tables, key", config.tier);
+        // A stack taken down before the log bucket existed is taken back without one.
+        assert!(!template.retained_together_ids().contains(&ids::LOG_BUCKET), "{}", config.tier);
+        assert_eq!(template.retained_together_ids().len(), 4, "{}", config.tier);
         let import = template.for_import(&retained);
         let kept: BTreeSet<String> = import.resources.keys().cloned().collect();
         assert_eq!(kept, retained.iter().map(|id| (*id).to_owned()).collect());
@@ -542,7 +556,7 @@ fn the_import_template_takes_back_only_the_kept_data_and_names_nothing_else() {
         assert!(!yaml.contains("Parameters:") && !yaml.contains("Outputs:"), "{yaml}");
         // The full template still has the bucket's CORS rule for the update after the import.
         let ResourceKind::Bucket(bucket) = kind(&template, ids::BUCKET) else { panic!() };
-        assert!(bucket.cors_configuration.is_some());
+        assert!(bucket.cors_configuration.is_some() && bucket.logging_configuration.is_some());
     }
 }
 
@@ -592,4 +606,34 @@ fn the_stage_writes_json_access_logs_without_secrets_through_the_account_stacks_
         [Expr::sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")]
     );
     assert_eq!(yaml["Resources"][ids::API_GATEWAY_ACCOUNT]["Type"].as_str(), Some("AWS::ApiGateway::Account"));
+}
+
+/// S3 records every request to the photo bucket in the log bucket: only S3's log delivery for
+/// that bucket and account may write there, over TLS, and the records go after a year.
+#[test]
+fn the_photo_buckets_access_records_go_to_a_log_bucket_only_s3_writes() {
+    for (config, template) in each_tier() {
+        let ResourceKind::Bucket(photos) = kind(&template, ids::BUCKET) else { panic!() };
+        let logging = photos.logging_configuration.as_ref().unwrap_or_else(|| panic!("{}: no access logs", config.tier));
+        assert_eq!(logging.destination_bucket_name, Expr::reference(ids::LOG_BUCKET));
+        let ResourceKind::Bucket(logs) = kind(&template, ids::LOG_BUCKET) else { panic!() };
+        assert!(logs.logging_configuration.is_none() && logs.cors_configuration.is_none());
+        assert!(logs.public_access_block_configuration.restrict_public_buckets);
+        let expiry = logs.lifecycle_configuration.rules.iter().find_map(|rule| rule.expiration_in_days);
+        assert_eq!(expiry, Some(deployer::template::storage::ACCESS_LOG_DAYS));
+        let ResourceKind::BucketPolicy(policy) = kind(&template, ids::LOG_BUCKET_POLICY) else { panic!() };
+        let delivery = &policy.policy_document.statement[0];
+        assert_eq!(delivery.principal, Some(Principal::Service("logging.s3.amazonaws.com".into())));
+        assert_eq!(delivery.action, ["s3:PutObject"]);
+        let condition = format!("{:?}", delivery.condition);
+        assert!(
+            condition.contains("aws:SourceArn") && condition.contains("-photos-") && condition.contains("aws:SourceAccount"),
+            "{condition}"
+        );
+        assert!(policy.policy_document.statement.iter().any(|statement| statement.sid == "DenyInsecureTransport"));
+        // Its skips say why it does without logging and KMS.
+        let skipped: Vec<&str> =
+            template.resources[ids::LOG_BUCKET].metadata.as_ref().unwrap().checkov.skip.iter().map(|skip| skip.id).collect();
+        assert_eq!(skipped, ["CKV_AWS_18", "CKV_AWS_145"]);
+    }
 }

@@ -128,6 +128,10 @@ async fn core_user_stack_goes_up_stays_put_and_comes_down_keeping_or_purging_dat
     assert!(down.stdout.contains("Kept the data"), "{}", down.stdout);
     assert!(down.stdout.contains(bucket.as_str()), "{}", down.stdout);
     assert!(bucket_exists(&aws, bucket).await, "down deleted the bucket");
+    // The photo bucket's access records are kept with it.
+    let log_bucket = bucket.replace("-photos-", "-logs-");
+    assert!(down.stdout.contains(&log_bucket), "{}", down.stdout);
+    assert!(bucket_exists(&aws, &log_bucket).await, "down deleted the access log bucket");
     assert!(table_exists(&aws, &outputs["UsersTable"]).await, "down deleted the users table");
     assert!(table_exists(&aws, &outputs["ImagesTable"]).await, "down deleted the images table");
 
@@ -141,6 +145,7 @@ async fn core_user_stack_goes_up_stays_put_and_comes_down_keeping_or_purging_dat
     let purge = run(&["down", "--tier", "CORE_USER", "--purge", "--yes"]).expect_success("down --purge");
     assert!(purge.stdout.contains("Purged"), "{}", purge.stdout);
     assert!(!bucket_exists(&aws, bucket).await, "purge left the bucket");
+    assert!(!bucket_exists(&aws, &log_bucket).await, "purge left the access log bucket");
     assert!(!table_exists(&aws, &outputs["UsersTable"]).await, "purge left the users table");
     assert!(!table_exists(&aws, &outputs["ImagesTable"]).await, "purge left the images table");
     let key = aws.kms.describe_key().key_id(&outputs["KeyId"]).send().await.unwrap().key_metadata.unwrap();

@@ -34,6 +34,9 @@ pub mod ids {
     pub const KEY_ALIAS: &str = "KeyAlias";
     pub const BUCKET: &str = "PhotoBucket";
     pub const BUCKET_POLICY: &str = "PhotoBucketPolicy";
+    // Sorts before the photo bucket, which names it (moto creates in template order).
+    pub const LOG_BUCKET: &str = "PhotoAccessLogBucket";
+    pub const LOG_BUCKET_POLICY: &str = "PhotoAccessLogBucketPolicy";
     pub const USERS_TABLE: &str = "UsersTable";
     pub const IMAGES_TABLE: &str = "ImagesTable";
     pub const NEW_USER_TOPIC: &str = "NewUserTopic";
@@ -247,6 +250,10 @@ pub struct Resource {
     pub update_replace_policy: Option<RetentionPolicy>,
     #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
+    /// Retained, but the rest of the kept data is taken back without it (it names none of it,
+    /// and stacks taken down before it existed have none): `up` then makes a new one.
+    #[serde(skip)]
+    pub kept_apart: bool,
 }
 
 /// What tools read beside a resource: checkov's checks that do not apply to it, each with why.
@@ -268,7 +275,14 @@ pub struct CheckovSkip {
 
 impl Resource {
     pub fn new(kind: impl Into<ResourceKind>) -> Self {
-        Self { kind: kind.into(), depends_on: Vec::new(), deletion_policy: None, update_replace_policy: None, metadata: None }
+        Self {
+            kind: kind.into(),
+            depends_on: Vec::new(),
+            deletion_policy: None,
+            update_replace_policy: None,
+            metadata: None,
+            kept_apart: false,
+        }
     }
 
     /// Checkov checks that do not apply to this resource: `(id, why)`.
@@ -283,6 +297,12 @@ impl Resource {
         self.deletion_policy = Some(RetentionPolicy::Retain);
         self.update_replace_policy = Some(RetentionPolicy::Retain);
         self
+    }
+
+    /// Retained like the data, but not needed to take the data back ([`Resource::kept_apart`]).
+    pub fn retained_apart(mut self) -> Self {
+        self.kept_apart = true;
+        self.retained()
     }
 
     pub fn depends_on(mut self, ids: &[&str]) -> Self {
@@ -398,6 +418,7 @@ impl Template {
                 let mut resource = resource.clone();
                 if let ResourceKind::Bucket(bucket) = &mut resource.kind {
                     bucket.cors_configuration = None;
+                    bucket.logging_configuration = None;
                 }
                 (id.clone(), resource)
             })
@@ -415,6 +436,11 @@ impl Template {
     /// Logical ids of the resources that outlive the stack (DeletionPolicy Retain).
     pub fn retained_ids(&self) -> Vec<&str> {
         self.resources.iter().filter(|(_, resource)| resource.is_retained()).map(|(id, _)| id.as_str()).collect()
+    }
+
+    /// The retained resources that name each other and so are taken back all or none.
+    pub fn retained_together_ids(&self) -> Vec<&str> {
+        self.resources.iter().filter(|(_, resource)| resource.is_retained() && !resource.kept_apart).map(|(id, _)| id.as_str()).collect()
     }
 }
 

@@ -1,5 +1,5 @@
 //! The photo bucket: SSE-KMS with the tier key, no public access, TLS only, and abandoned
-//! multipart uploads cleaned up.
+//! multipart uploads cleaned up; and the bucket its server access logs go to.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -23,6 +23,18 @@ pub struct Bucket {
     /// that template does not have yet): the update after the import sets it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cors_configuration: Option<CorsConfiguration>,
+    /// Absent in the template that takes kept data back (the log bucket may not be among it):
+    /// the update after the import sets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logging_configuration: Option<LoggingConfiguration>,
+}
+
+/// Where S3 writes a record of every request to the bucket (who, what, when, the answer).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingConfiguration {
+    pub destination_bucket_name: Expr,
+    pub log_file_prefix: &'static str,
 }
 
 /// The gallery uploads large photos straight to the bucket with presigned PUTs (API Gateway
@@ -89,8 +101,8 @@ pub struct EncryptionRule {
 pub struct EncryptionByDefault {
     #[serde(rename = "SSEAlgorithm")]
     pub sse_algorithm: &'static str,
-    #[serde(rename = "KMSMasterKeyID")]
-    pub kms_master_key_id: Expr,
+    #[serde(rename = "KMSMasterKeyID", skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<Expr>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -177,13 +189,104 @@ pub struct BucketPolicy {
 /// has 60 already), so it is `sa-<tenant>-<8 hex of the stack name's SHA-256>-<account>-<region>`:
 /// 60 characters for the longest tenant name (20) and region (14), and distinct per stack.
 pub fn bucket_name(stack: &StackId) -> Expr {
+    name_of(stack, "photos", "sa")
+}
+
+/// The access log bucket's name: as the photo bucket's, `logs` for `photos` (`sl-` for `sa-`).
+pub fn log_bucket_name(stack: &StackId) -> Expr {
+    name_of(stack, "logs", "sl")
+}
+
+fn name_of(stack: &StackId, purpose: &str, dedicated_prefix: &str) -> Expr {
     match &stack.tenant {
-        None => Expr::sub("${AWS::StackName}-photos-${AWS::AccountId}-${AWS::Region}"),
+        None => Expr::sub(format!("${{AWS::StackName}}-{purpose}-${{AWS::AccountId}}-${{AWS::Region}}")),
         Some(tenant) => {
             let digest = Sha256::digest(stack.stack_name().as_bytes());
             let short: String = digest.iter().take(4).map(|byte| format!("{byte:02x}")).collect();
-            Expr::sub(format!("sa-{tenant}-{short}-${{AWS::AccountId}}-${{AWS::Region}}"))
+            Expr::sub(format!("{dedicated_prefix}-{tenant}-{short}-${{AWS::AccountId}}-${{AWS::Region}}"))
         }
+    }
+}
+
+/// How long S3's access records of the photo bucket are kept.
+pub const ACCESS_LOG_DAYS: u32 = 365;
+
+/// Why the log bucket does without what the photo bucket has.
+const LOG_BUCKET_CHECKS: &[(&str, &str)] = &[
+    ("CKV_AWS_18", "This is the access log bucket: logging its own log deliveries would record nothing but themselves"),
+    ("CKV_AWS_145", "S3 delivers server access logs only to buckets encrypted with S3-managed keys (SSE-S3), not SSE-KMS"),
+];
+
+/// The bucket S3 writes the photo bucket's server access logs to: private, TLS only, kept a
+/// year, and retained with the data when the stack is taken down.
+fn log_bucket(stack: &StackId) -> Vec<(&'static str, Resource)> {
+    let bucket = Bucket {
+        bucket_name: log_bucket_name(stack),
+        bucket_encryption: BucketEncryption {
+            server_side_encryption_configuration: vec![EncryptionRule {
+                server_side_encryption_by_default: EncryptionByDefault { sse_algorithm: "AES256", kms_master_key_id: None },
+                bucket_key_enabled: false,
+            }],
+        },
+        public_access_block_configuration: PublicAccessBlock {
+            block_public_acls: true,
+            block_public_policy: true,
+            ignore_public_acls: true,
+            restrict_public_buckets: true,
+        },
+        ownership_controls: OwnershipControls { rules: vec![OwnershipRule { object_ownership: "BucketOwnerEnforced" }] },
+        versioning_configuration: VersioningConfiguration { status: "Enabled" },
+        lifecycle_configuration: LifecycleConfiguration {
+            rules: vec![LifecycleRule {
+                expiration_in_days: Some(ACCESS_LOG_DAYS),
+                noncurrent_version_expiration: Some(NoncurrentVersionExpiration { noncurrent_days: OLD_VERSION_DAYS }),
+                ..LifecycleRule::new("expire-access-logs")
+            }],
+        },
+        cors_configuration: None,
+        logging_configuration: None,
+    };
+    let objects = Expr::sub(format!("${{{}.Arn}}/*", ids::LOG_BUCKET));
+    let delivery = Statement {
+        sid: "S3DeliversThePhotoBucketsAccessLogs",
+        effect: Effect::Allow,
+        principal: Some(Principal::Service("logging.s3.amazonaws.com".into())),
+        action: vec!["s3:PutObject"],
+        resource: vec![objects.clone()],
+        condition: Some(
+            [
+                ("ArnLike", [("aws:SourceArn", Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{}", photo_bucket_sub(stack))))].into()),
+                ("StringEquals", [("aws:SourceAccount", Expr::sub("${AWS::AccountId}"))].into()),
+            ]
+            .into(),
+        ),
+    };
+    let tls_only = Statement {
+        sid: "DenyInsecureTransport",
+        effect: Effect::Deny,
+        principal: Some(Principal::Anyone),
+        action: vec!["s3:*"],
+        resource: vec![Expr::arn_of(ids::LOG_BUCKET), objects],
+        condition: Some([("Bool", [("aws:SecureTransport", Expr::str("false"))].into())].into()),
+    };
+    vec![
+        (ids::LOG_BUCKET, Resource::new(ResourceKind::Bucket(bucket)).retained_apart().not_applicable(LOG_BUCKET_CHECKS)),
+        (
+            ids::LOG_BUCKET_POLICY,
+            Resource::new(ResourceKind::BucketPolicy(BucketPolicy {
+                bucket: Expr::reference(ids::LOG_BUCKET),
+                policy_document: PolicyDocument::new(vec![delivery, tls_only]),
+            })),
+        ),
+    ]
+}
+
+/// The photo bucket's name as a `!Sub` string (its ARN cannot be a reference: the photo bucket
+/// names the log bucket, so the log bucket's policy naming the photo bucket would be a cycle).
+fn photo_bucket_sub(stack: &StackId) -> String {
+    match bucket_name(stack) {
+        Expr::Sub(name) => name,
+        other => unreachable!("bucket names are !Sub strings: {other:?}"),
     }
 }
 
@@ -194,7 +297,7 @@ pub fn resources(stack: &StackId) -> Vec<(&'static str, Resource)> {
             server_side_encryption_configuration: vec![EncryptionRule {
                 server_side_encryption_by_default: EncryptionByDefault {
                     sse_algorithm: "aws:kms",
-                    kms_master_key_id: Expr::arn_of(ids::KEY),
+                    kms_master_key_id: Some(Expr::arn_of(ids::KEY)),
                 },
                 bucket_key_enabled: true,
             }],
@@ -235,6 +338,10 @@ pub fn resources(stack: &StackId) -> Vec<(&'static str, Resource)> {
                 max_age: 3600,
             }],
         }),
+        logging_configuration: Some(LoggingConfiguration {
+            destination_bucket_name: Expr::reference(ids::LOG_BUCKET),
+            log_file_prefix: "photos/",
+        }),
     };
     let tls_only = Statement {
         sid: "DenyInsecureTransport",
@@ -244,7 +351,8 @@ pub fn resources(stack: &StackId) -> Vec<(&'static str, Resource)> {
         resource: vec![Expr::arn_of(ids::BUCKET), Expr::sub(format!("${{{}.Arn}}/*", ids::BUCKET))],
         condition: Some([("Bool", [("aws:SecureTransport", Expr::str("false"))].into())].into()),
     };
-    vec![
+    let mut resources = log_bucket(stack);
+    resources.extend([
         (ids::BUCKET, Resource::new(ResourceKind::Bucket(bucket)).retained()),
         (
             ids::BUCKET_POLICY,
@@ -253,5 +361,6 @@ pub fn resources(stack: &StackId) -> Vec<(&'static str, Resource)> {
                 policy_document: PolicyDocument::new(vec![tls_only]),
             })),
         ),
-    ]
+    ]);
+    resources
 }
