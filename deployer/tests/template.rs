@@ -206,6 +206,12 @@ fn tier_values_are_applied() {
             let reserved = config.lambda.reserved_concurrency.expect("every tier reserves concurrency");
             let expected = if id == ids::API_FUNCTION { reserved.api.0 } else { reserved.analyzer.0 };
             assert_eq!(function.reserved_concurrent_executions, Some(expected), "{tier} {id}");
+            // The queue's pollers start no more analyses than the analyzer may run at once:
+            // throttled invocations would send their messages towards the dead-letter queue.
+            if id == ids::ANALYZER_FUNCTION {
+                let ResourceKind::EventSourceMapping(mapping) = kind(&template, ids::ANALYSIS_EVENTS) else { panic!() };
+                assert_eq!(mapping.scaling_config.as_ref().map(|scaling| scaling.maximum_concurrency), Some(expected), "{tier}");
+            }
             assert_eq!(function.environment.variables[env::TIER], Expr::str(tier));
             let Expr::Str(settings) = &function.environment.variables[env::TIER_SETTINGS] else { panic!() };
             let settings: serde_json::Value = serde_json::from_str(settings).unwrap();

@@ -70,6 +70,19 @@ pub struct EventSourceMapping {
     pub enabled: Expr,
     /// Failed messages of a batch are retried alone; the others are deleted.
     pub function_response_types: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scaling_config: Option<ScalingConfig>,
+}
+
+/// How many analyzer invocations the queue's pollers start at once. Set to the analyzer's
+/// reserved concurrency: above it, invocations are throttled and their messages come back,
+/// each return counting towards the dead-letter queue's `max_receive_count`, so that a burst
+/// could send photos there that were never analysed. (SQS accepts 2 to 1,000; a reserved
+/// concurrency of 1 leaves it unset.)
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScalingConfig {
+    pub maximum_concurrency: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,6 +198,12 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
                 batch_size: config.analysis.batch_size.0,
                 enabled: Expr::If(conditions::ANALYZER_MAPPING_ENABLED.to_owned(), Box::new(Expr::Bool(true)), Box::new(Expr::Bool(false))),
                 function_response_types: vec!["ReportBatchItemFailures"],
+                scaling_config: config
+                    .lambda
+                    .reserved_concurrency
+                    .map(|reserved| reserved.analyzer.0)
+                    .filter(|analyzer| *analyzer >= 2)
+                    .map(|maximum_concurrency| ScalingConfig { maximum_concurrency }),
             })),
         ),
         (
