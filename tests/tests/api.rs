@@ -563,10 +563,9 @@ async fn tokens_and_password_hashes_never_reach_responses_or_logs() {
 }
 
 /// Sign-in throttling in DynamoDB: wrong passwords, concurrent ones included, lock the name
-/// whatever the password; a source's hourly count stops at its limit. (The emulator applies
-/// concurrent updates of one item without isolation and may lose one of them: exact counts
-/// under concurrency, which DynamoDB's conditional `ADD` gives, are AWS's to show; here they
-/// are checked one at a time.)
+/// whatever the password; a source's hourly count stops at its limit. (Exact counts are checked
+/// one request at a time: moto loses concurrent updates of one item, and only
+/// `scripts/moto-server`'s one-at-a-time DynamoDB stands in for DynamoDB's atomic `ADD`.)
 #[tokio::test]
 async fn wrong_passwords_lock_a_name_and_sources_are_counted_exactly() {
     use domain::SignInThrottle;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::iam::{Effect, PolicyDocument, Principal, Role, Statement};
+use super::iam::Role;
 use super::{Expr, Resource, ResourceKind, Template, ids};
 
 /// The account stack's name in every region.
@@ -26,19 +26,10 @@ pub struct ApiGatewayAccount {
 }
 
 pub fn render() -> Template {
-    let trust = Statement {
-        sid: "ApiGatewayAssumesRole",
-        effect: Effect::Allow,
-        principal: Some(Principal::Service("apigateway.amazonaws.com".into())),
-        action: vec!["sts:AssumeRole"],
-        resource: Vec::new(),
-        condition: None,
-    };
+    let description = "API Gateway writes the access logs of Smart Album's stages (and any other API's in this region)";
     let role = Role {
-        description: "API Gateway writes the access logs of Smart Album's stages (and any other API's in this region)".into(),
-        assume_role_policy_document: PolicyDocument { version: "2012-10-17", statement: vec![trust] },
-        policies: Vec::new(),
         managed_policy_arns: vec![Expr::sub(PUSH_TO_CLOUDWATCH_LOGS)],
+        ..Role::for_service("apigateway", "ApiGatewayAssumesRole", description)
     };
     let account = ApiGatewayAccount { cloud_watch_role_arn: Expr::arn_of(ids::API_GATEWAY_LOGS_ROLE) };
     let mut template = Template {

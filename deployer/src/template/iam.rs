@@ -89,20 +89,30 @@ pub struct Role {
 /// Actions whose IAM authorisation has no resource type, so `Resource: "*"` is the only form.
 pub const ACTIONS_WITHOUT_RESOURCES: &[&str] = &["rekognition:DetectLabels", "rekognition:DetectText"];
 
+impl Role {
+    /// A role that only the AWS service `service` (`lambda`, `apigateway`) may assume.
+    pub fn for_service(service: &str, sid: &'static str, description: impl Into<String>) -> Self {
+        let trust = Statement {
+            sid,
+            effect: Effect::Allow,
+            principal: Some(Principal::Service(format!("{service}.amazonaws.com"))),
+            action: vec!["sts:AssumeRole"],
+            resource: Vec::new(),
+            condition: None,
+        };
+        Role {
+            description: description.into(),
+            assume_role_policy_document: PolicyDocument { version: "2012-10-17", statement: vec![trust] },
+            policies: Vec::new(),
+            managed_policy_arns: Vec::new(),
+        }
+    }
+}
+
 fn lambda_role(description: &str, statements: Vec<Statement>) -> Resource {
-    let trust = Statement {
-        sid: "LambdaAssumesRole",
-        effect: Effect::Allow,
-        principal: Some(Principal::Service("lambda.amazonaws.com".into())),
-        action: vec!["sts:AssumeRole"],
-        resource: Vec::new(),
-        condition: None,
-    };
     Resource::new(ResourceKind::Role(Role {
-        description: description.to_owned(),
-        assume_role_policy_document: PolicyDocument { version: "2012-10-17", statement: vec![trust] },
         policies: vec![InlinePolicy { policy_name: "least-privilege", policy_document: PolicyDocument::new(statements) }],
-        managed_policy_arns: Vec::new(),
+        ..Role::for_service("lambda", "LambdaAssumesRole", description)
     }))
 }
 

@@ -77,6 +77,10 @@ pub struct VersioningConfiguration {
     pub status: &'static str,
 }
 
+impl VersioningConfiguration {
+    pub const ENABLED: VersioningConfiguration = VersioningConfiguration { status: "Enabled" };
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NoncurrentVersionExpiration {
@@ -114,10 +118,23 @@ pub struct PublicAccessBlock {
     pub restrict_public_buckets: bool,
 }
 
+impl PublicAccessBlock {
+    /// Nothing public, whatever an ACL or a policy says.
+    pub const ALL: PublicAccessBlock =
+        PublicAccessBlock { block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true };
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct OwnershipControls {
     pub rules: Vec<OwnershipRule>,
+}
+
+impl OwnershipControls {
+    /// ACLs off: the bucket's owner owns every object, and only policies grant access.
+    pub fn bucket_owner_enforced() -> Self {
+        Self { rules: vec![OwnershipRule { object_ownership: "BucketOwnerEnforced" }] }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -228,14 +245,9 @@ fn log_bucket(stack: &StackId) -> Vec<(&'static str, Resource)> {
                 bucket_key_enabled: false,
             }],
         },
-        public_access_block_configuration: PublicAccessBlock {
-            block_public_acls: true,
-            block_public_policy: true,
-            ignore_public_acls: true,
-            restrict_public_buckets: true,
-        },
-        ownership_controls: OwnershipControls { rules: vec![OwnershipRule { object_ownership: "BucketOwnerEnforced" }] },
-        versioning_configuration: VersioningConfiguration { status: "Enabled" },
+        public_access_block_configuration: PublicAccessBlock::ALL,
+        ownership_controls: OwnershipControls::bucket_owner_enforced(),
+        versioning_configuration: VersioningConfiguration::ENABLED,
         lifecycle_configuration: LifecycleConfiguration {
             rules: vec![LifecycleRule {
                 expiration_in_days: Some(ACCESS_LOG_DAYS),
@@ -246,13 +258,12 @@ fn log_bucket(stack: &StackId) -> Vec<(&'static str, Resource)> {
         cors_configuration: None,
         logging_configuration: None,
     };
-    let objects = Expr::sub(format!("${{{}.Arn}}/*", ids::LOG_BUCKET));
     let delivery = Statement {
         sid: "S3DeliversThePhotoBucketsAccessLogs",
         effect: Effect::Allow,
         principal: Some(Principal::Service("logging.s3.amazonaws.com".into())),
         action: vec!["s3:PutObject"],
-        resource: vec![objects.clone()],
+        resource: vec![Expr::sub(format!("${{{}.Arn}}/*", ids::LOG_BUCKET))],
         condition: Some(
             [
                 ("ArnLike", [("aws:SourceArn", Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{}", photo_bucket_sub(stack))))].into()),
@@ -261,14 +272,7 @@ fn log_bucket(stack: &StackId) -> Vec<(&'static str, Resource)> {
             .into(),
         ),
     };
-    let tls_only = Statement {
-        sid: "DenyInsecureTransport",
-        effect: Effect::Deny,
-        principal: Some(Principal::Anyone),
-        action: vec!["s3:*"],
-        resource: vec![Expr::arn_of(ids::LOG_BUCKET), objects],
-        condition: Some([("Bool", [("aws:SecureTransport", Expr::str("false"))].into())].into()),
-    };
+    let tls_only = deny_insecure_transport(ids::LOG_BUCKET);
     vec![
         (ids::LOG_BUCKET, Resource::new(ResourceKind::Bucket(bucket)).retained_apart().not_applicable(LOG_BUCKET_CHECKS)),
         (
@@ -279,6 +283,18 @@ fn log_bucket(stack: &StackId) -> Vec<(&'static str, Resource)> {
             })),
         ),
     ]
+}
+
+/// Refuses every request to the bucket `id` and its objects that does not come over TLS.
+fn deny_insecure_transport(id: &str) -> Statement {
+    Statement {
+        sid: "DenyInsecureTransport",
+        effect: Effect::Deny,
+        principal: Some(Principal::Anyone),
+        action: vec!["s3:*"],
+        resource: vec![Expr::arn_of(id), Expr::sub(format!("${{{id}.Arn}}/*"))],
+        condition: Some([("Bool", [("aws:SecureTransport", Expr::str("false"))].into())].into()),
+    }
 }
 
 /// The photo bucket's name as a `!Sub` string (its ARN cannot be a reference: the photo bucket
@@ -302,14 +318,9 @@ pub fn resources(stack: &StackId) -> Vec<(&'static str, Resource)> {
                 bucket_key_enabled: true,
             }],
         },
-        public_access_block_configuration: PublicAccessBlock {
-            block_public_acls: true,
-            block_public_policy: true,
-            ignore_public_acls: true,
-            restrict_public_buckets: true,
-        },
-        ownership_controls: OwnershipControls { rules: vec![OwnershipRule { object_ownership: "BucketOwnerEnforced" }] },
-        versioning_configuration: VersioningConfiguration { status: "Enabled" },
+        public_access_block_configuration: PublicAccessBlock::ALL,
+        ownership_controls: OwnershipControls::bucket_owner_enforced(),
+        versioning_configuration: VersioningConfiguration::ENABLED,
         lifecycle_configuration: LifecycleConfiguration {
             rules: vec![
                 LifecycleRule {
@@ -343,14 +354,7 @@ pub fn resources(stack: &StackId) -> Vec<(&'static str, Resource)> {
             log_file_prefix: "photos/",
         }),
     };
-    let tls_only = Statement {
-        sid: "DenyInsecureTransport",
-        effect: Effect::Deny,
-        principal: Some(Principal::Anyone),
-        action: vec!["s3:*"],
-        resource: vec![Expr::arn_of(ids::BUCKET), Expr::sub(format!("${{{}.Arn}}/*", ids::BUCKET))],
-        condition: Some([("Bool", [("aws:SecureTransport", Expr::str("false"))].into())].into()),
-    };
+    let tls_only = deny_insecure_transport(ids::BUCKET);
     let mut resources = log_bucket(stack);
     resources.extend([
         (ids::BUCKET, Resource::new(ResourceKind::Bucket(bucket)).retained()),
