@@ -36,7 +36,7 @@ impl S3Photos {
         let object = match request.send().await {
             Ok(object) => object,
             Err(err) if err.code() == Some("NoSuchKey") => return Ok(None),
-            Err(err) if precondition_failed(&err) => return Err(changed(key)),
+            Err(err) if precondition_failed(&err) => return Err(Error::photo_changed(key)),
             Err(err) => return Err(aws_error("S3 GetObject")(err)),
         };
         let content_type = object.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
@@ -66,10 +66,6 @@ impl S3Photos {
 /// S3's answer to a read whose `If-Match` names another version than the object's.
 fn precondition_failed<E>(err: &SdkError<E, HttpResponse>) -> bool {
     err.raw_response().is_some_and(|response| response.status().as_u16() == 412)
-}
-
-fn changed(key: &str) -> Error {
-    Error::PhotoChanged(format!("the photo {key} was replaced after it was checked"))
 }
 
 fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
@@ -109,7 +105,7 @@ impl PhotoStore for S3Photos {
             .range(format!("bytes=0-{}", max_bytes.saturating_sub(1)))
             .send()
             .await
-            .map_err(|err| if precondition_failed(&err) { changed(key) } else { aws_error("S3 GetObject")(err) })?;
+            .map_err(|err| if precondition_failed(&err) { Error::photo_changed(key) } else { aws_error("S3 GetObject")(err) })?;
         body_bytes(object).await
     }
 

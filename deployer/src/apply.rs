@@ -354,6 +354,23 @@ pub async fn execute(clients: &Clients, plan: &Plan, timeout: Duration) -> Resul
     follow(clients, &plan.stack, &plan.stack, before, success, timeout).await
 }
 
+/// Plans `template` for `stack` and, when it changes anything, prints the changes and executes
+/// them. Whether there were changes.
+pub async fn apply(
+    clients: &Clients,
+    stack: &str,
+    existing: Option<&StackInfo>,
+    template: &str,
+    parameters: &BTreeMap<String, ParameterValue>,
+    tags: &[(&str, String)],
+    timeout: Duration,
+) -> Result<bool> {
+    let Some(plan) = plan(clients, stack, existing, template, parameters, tags).await? else { return Ok(false) };
+    println!("{}", plan.describe());
+    execute(clients, &plan, timeout).await?;
+    Ok(true)
+}
+
 /// Deletes a stack and follows it until it is gone.
 pub async fn delete_stack(clients: &Clients, stack: &StackInfo, timeout: Duration) -> Result<()> {
     let before = seen_event_ids(clients, &stack.id).await?;

@@ -313,9 +313,10 @@ async fn diff(clients: &Clients, stack: &Stack, artifacts: Option<Artifacts>, an
         Some(artifacts) => {
             // A diff creates nothing: before the first upload, the name's prefix stands for the
             // bucket `up` will create.
-            let bucket = match package::find_asset_bucket(clients).await? {
+            let owner = clients.account_id().await?;
+            let bucket = match package::find_asset_bucket(clients, &owner).await? {
                 Some(bucket) => bucket.name,
-                None => package::asset_bucket_prefix(&clients.account_id().await?, &clients.region),
+                None => package::asset_bucket_prefix(&owner, &clients.region),
             };
             artifact_parameters(bucket, &artifacts)
         }
@@ -405,12 +406,8 @@ async fn up(clients: &Clients, stack: &Stack, artifacts: &Artifacts, analyzer: A
     ensure_account_stack(clients, timeout).await?;
     let mut parameters = artifact_parameters(bucket.name, artifacts);
     parameters.insert(params::ANALYZER_QUEUE_MAPPING.to_owned(), ParameterValue::Set(analyzer.mapping().to_owned()));
-    match apply::plan(clients, &stack.name, existing.as_ref(), &stack.body, &parameters, &stack.tags()).await? {
-        None => println!("{}: no changes", stack.name),
-        Some(plan) => {
-            println!("{}", plan.describe());
-            apply::execute(clients, &plan, timeout).await?;
-        }
+    if !apply::apply(clients, &stack.name, existing.as_ref(), &stack.body, &parameters, &stack.tags(), timeout).await? {
+        println!("{}: no changes", stack.name);
     }
     println!("Outputs of {}:", stack.name);
     println!("{}", apply::format_outputs(&apply::outputs(clients, &stack.name).await?));
@@ -427,32 +424,19 @@ async fn ensure_account_stack(clients: &Clients, timeout: Duration) -> Result<()
     let name = account::ACCOUNT_STACK;
     let body = account::render().to_yaml()?;
     let started = std::time::Instant::now();
-    let mut attempt = 0;
+    let mut attempts = 0;
     loop {
         let existing = apply::describe(clients, name).await?;
         let changing = existing.as_ref().is_some_and(|info| !apply::is_settled(&info.status) && !info.is_review_only());
-        let outcome = if changing {
-            None
-        } else {
-            attempt += 1;
-            let applied = match apply::plan(clients, name, existing.as_ref(), &body, &BTreeMap::new(), &[]).await {
-                Ok(None) => Ok(()),
-                Ok(Some(plan)) => {
-                    println!("{}", plan.describe());
-                    apply::execute(clients, &plan, timeout).await
-                }
-                Err(error) => Err(error),
-            };
-            Some(applied)
-        };
-        match outcome {
-            Some(Ok(())) => return Ok(()),
-            Some(Err(error)) if attempt >= ATTEMPTS || started.elapsed() > timeout => return Err(error),
-            Some(Err(error)) => eprintln!("{name}: {error}; another deployer may be changing it: trying again"),
-            None if started.elapsed() > timeout => {
-                return Err(Error::Aws { action: format!("updating {name}"), message: "it did not settle in time".into() });
+        if !changing {
+            attempts += 1;
+            match apply::apply(clients, name, existing.as_ref(), &body, &BTreeMap::new(), &[], timeout).await {
+                Ok(_) => return Ok(()),
+                Err(error) if attempts >= ATTEMPTS || started.elapsed() > timeout => return Err(error),
+                Err(error) => eprintln!("{name}: {error}; another deployer may be changing it: trying again"),
             }
-            None => {}
+        } else if started.elapsed() > timeout {
+            return Err(Error::Aws { action: format!("updating {name}"), message: "it did not settle in time".into() });
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }

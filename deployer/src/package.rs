@@ -352,12 +352,11 @@ fn is_asset_bucket(name: &str, prefix: &str) -> bool {
     name.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.strip_prefix('-').is_some_and(random))
 }
 
-/// The account's asset bucket in the clients' region, if there is one. Found by ListBuckets,
-/// which lists only buckets the caller's account owns: a bucket of the same name created by
-/// someone else is never chosen.
-pub async fn find_asset_bucket(clients: &Clients) -> Result<Option<AssetBucket>> {
-    let owner = clients.account_id().await?;
-    let prefix = asset_bucket_prefix(&owner, &clients.region);
+/// The asset bucket of `owner` (the clients' account) in the clients' region, if there is one.
+/// Found by ListBuckets, which lists only buckets the caller's account owns: a bucket of the
+/// same name created by someone else is never chosen.
+pub async fn find_asset_bucket(clients: &Clients, owner: &str) -> Result<Option<AssetBucket>> {
+    let prefix = asset_bucket_prefix(owner, &clients.region);
     let mut names = Vec::new();
     let mut pages = clients.s3.list_buckets().prefix(&prefix).into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -368,15 +367,15 @@ pub async fn find_asset_bucket(clients: &Clients) -> Result<Option<AssetBucket>>
     }
     // Should there be more than one (two first uploads at once), always the same one.
     names.sort();
-    Ok(names.into_iter().next().map(|name| AssetBucket { name, owner }))
+    Ok(names.into_iter().next().map(|name| AssetBucket { name, owner: owner.to_owned() }))
 }
 
 /// The account's asset bucket in the clients' region, created if there is none.
 pub async fn asset_bucket(clients: &Clients) -> Result<AssetBucket> {
-    if let Some(bucket) = find_asset_bucket(clients).await? {
+    let owner = clients.account_id().await?;
+    if let Some(bucket) = find_asset_bucket(clients, &owner).await? {
         return Ok(bucket);
     }
-    let owner = clients.account_id().await?;
     let bucket = AssetBucket { name: new_asset_bucket_name(&owner, &clients.region)?, owner };
     create_asset_bucket(clients, &bucket).await?;
     Ok(bucket)

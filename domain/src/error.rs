@@ -92,6 +92,11 @@ impl Error {
         Error::Conflict { code: "image_exists", message: format!("image {id} exists already") }
     }
 
+    /// The object at `key` is not the version that was checked.
+    pub fn photo_changed(key: &str) -> Self {
+        Error::PhotoChanged(format!("the photo {key} was replaced after it was checked"))
+    }
+
     /// A presigned upload completed twice, or after its photo was deleted.
     pub fn upload_not_pending(id: &impl std::fmt::Display) -> Self {
         Error::Conflict {

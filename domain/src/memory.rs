@@ -546,7 +546,7 @@ fn memory_etag(bytes: &[u8]) -> String {
 }
 
 fn check_version(key: &str, bytes: &[u8], etag: &str) -> Result<()> {
-    if memory_etag(bytes) == etag { Ok(()) } else { Err(Error::PhotoChanged(format!("{key} is not the version checked"))) }
+    if memory_etag(bytes) == etag { Ok(()) } else { Err(Error::photo_changed(key)) }
 }
 
 #[async_trait]

@@ -393,10 +393,7 @@ pub async fn complete_upload(
             library(&state).announce(&record).await?;
             return Ok((StatusCode::ACCEPTED, Json(Accepted { id: id.to_string(), status: record.status })));
         }
-        ImageStatus::Ready | ImageStatus::Failed => {
-            let message = format!("image {id} was completed and analysed already");
-            return Err(Error::Conflict { code: "upload_not_pending", message }.into());
-        }
+        ImageStatus::Ready | ImageStatus::Failed => return Err(Error::upload_not_pending(&id).into()),
     }
     let key = object_key(user.name(), id);
     let version = state.photos.head(&key).await?.ok_or_else(|| Error::Conflict {
