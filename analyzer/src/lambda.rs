@@ -14,7 +14,7 @@ pub async fn run_analyzer() -> std::result::Result<(), lambda_runtime::Error> {
     let aws = aws_adapters::sdk::config().await;
     let config = StackConfig::from_env()?;
     let engines = services::engines(&config, config.settings.labeler.engine, &aws)?;
-    let analyzer = Arc::new(services::analyzer(&config, &aws, engines));
+    let analyzer = Arc::new(services::analyzer(&config, &aws, engines)?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let analyzer = Arc::clone(&analyzer);
         async move {

@@ -25,8 +25,8 @@ use futures::StreamExt;
 
 use contract::TierSettings;
 use domain::{
-    Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PhotoStore, Result, UserName, face_crop_key,
-    words_of,
+    Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, Result, Tenancy, TenantData, UserName,
+    face_crop_key, words_of,
 };
 
 use crate::engine::off_async;
@@ -102,8 +102,8 @@ impl Engines {
 }
 
 pub struct Analyzer {
-    images: Arc<dyn ImageStore>,
-    photos: Arc<dyn PhotoStore>,
+    /// Each photo's tenant's stores, reached with that tenant's scoped access.
+    tenants: Arc<dyn Tenancy>,
     engines: Engines,
     settings: TierSettings,
 }
@@ -113,8 +113,8 @@ pub struct Analyzer {
 pub const MIN_GROUPED_SCORE: f32 = 0.75;
 
 impl Analyzer {
-    pub fn new(images: Arc<dyn ImageStore>, photos: Arc<dyn PhotoStore>, engines: Engines, settings: TierSettings) -> Self {
-        Self { images, photos, engines, settings }
+    pub fn new(tenants: Arc<dyn Tenancy>, engines: Engines, settings: TierSettings) -> Self {
+        Self { tenants, engines, settings }
     }
 
     /// The quality gate: which faces are grouped (large and sure enough, in the photo's own
@@ -134,7 +134,8 @@ impl Analyzer {
         let event = parse_event(body)?;
         let user = UserName::parse(&event.user_name)?;
         let id = ImageId::parse(&event.image_id)?;
-        let Some(record) = self.images.get(&user, id).await? else {
+        let TenantData { images, photos } = self.tenants.data_of(&user).await?;
+        let Some(record) = images.get(&user, id).await? else {
             return Ok(Outcome::Skipped("the image was deleted"));
         };
         match record.status {
@@ -144,10 +145,10 @@ impl Analyzer {
         }
         // The key comes from the record, never from the message; the version too, where the
         // client put the bytes itself: those checked at `/complete`, not any put after.
-        let bytes = match self.photos.read(&record.object_key(), record.object_etag.as_deref()).await {
+        let bytes = match photos.read(&record.object_key(), record.object_etag.as_deref()).await {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return Ok(Outcome::Skipped("the photo object is gone")),
-            Err(Error::PhotoChanged(reason)) => return self.fail(&user, id, reason).await,
+            Err(Error::PhotoChanged(reason)) => return fail(images.as_ref(), &user, id, reason).await,
             Err(other) => return Err(other),
         };
         // Decoded once, as large as the engine that needs the most pixels asks.
@@ -156,7 +157,7 @@ impl Analyzer {
         // Shared by the engines, each on a blocking thread of its own.
         let photo = match decoded {
             Ok(photo) => Arc::new(photo),
-            Err(decode::Undecodable(reason)) => return self.fail(&user, id, reason).await,
+            Err(decode::Undecodable(reason)) => return fail(images.as_ref(), &user, id, reason).await,
         };
         let labeler = &self.settings.labeler;
         let labels = self.engines.labeler.labels(&photo, labeler.max_labels as usize, labeler.min_confidence as f32).await?;
@@ -168,27 +169,21 @@ impl Analyzer {
         let persons = if faces.is_empty() {
             Vec::new()
         } else {
-            self.images.group_faces(&user, id, &faces, &grouped, self.settings.faces.max_distance).await?
+            images.group_faces(&user, id, &faces, &grouped, self.settings.faces.max_distance).await?
         };
         for (face, index) in faces.iter().zip(0u32..) {
             let crop = crop::face_crop(&photo, &face.bounds)?;
-            self.photos.put(&face_crop_key(&user, FaceId { image: id, index }), crop, "image/jpeg").await?;
+            photos.put(&face_crop_key(&user, FaceId { image: id, index }), crop, "image/jpeg").await?;
         }
-        let color = renditions::store(self.photos.as_ref(), &user, id, Arc::clone(&photo)).await?;
+        let color = renditions::store(photos.as_ref(), &user, id, Arc::clone(&photo)).await?;
         let analysis = Analysis { labels, faces, persons, text, words, color: Some(color) };
-        if self.images.put_analysis(&record, &analysis).await? {
+        if images.put_analysis(&record, &analysis).await? {
             Ok(Outcome::Analysed { labels: analysis.labels.len(), faces: analysis.faces.len() })
         } else {
             // The photo's deletion did not see the crops written meanwhile.
-            self.photos.delete_prefix(&format!("{}/", record.object_key())).await?;
+            photos.delete_prefix(&format!("{}/", record.object_key())).await?;
             Ok(Outcome::Skipped("the image was deleted during analysis"))
         }
-    }
-
-    /// Ends the photo `failed` for good with `reason`.
-    async fn fail(&self, user: &UserName, id: ImageId, reason: String) -> Result<Outcome> {
-        self.images.mark_failed(user, id, &reason).await?;
-        Ok(Outcome::Failed(reason))
     }
 
     /// Handles messages, up to `concurrency` at once; the ids of those to retry.
@@ -221,6 +216,12 @@ impl Analyzer {
             .collect()
             .await
     }
+}
+
+/// Ends the photo `failed` for good with `reason`.
+async fn fail(images: &dyn ImageStore, user: &UserName, id: ImageId, reason: String) -> Result<Outcome> {
+    images.mark_failed(user, id, &reason).await?;
+    Ok(Outcome::Failed(reason))
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use aws_adapters::sdk::{rekognition_collections, s3_client};
-use aws_adapters::{DynamoImages, S3Photos};
+use aws_adapters::TenantAccess;
+use aws_adapters::sdk::rekognition_collections;
 use aws_config::SdkConfig;
 use contract::{Features, StackConfig, VisionEngine};
 use domain::Result;
@@ -72,11 +72,11 @@ pub fn engines(config: &StackConfig, engine: VisionEngine, aws: &SdkConfig) -> R
 }
 
 /// The analyzer, connected to the stack's resources, with its tier's engines.
-pub fn analyzer(config: &StackConfig, aws: &SdkConfig, engines: Engines) -> Analyzer {
-    Analyzer::new(
-        Arc::new(DynamoImages::new(aws_sdk_dynamodb::Client::new(aws), &config.images_table)),
-        Arc::new(S3Photos::new(s3_client(aws), &config.photo_bucket)),
-        engines,
-        config.settings.clone(),
-    )
+pub fn analyzer(config: &StackConfig, aws: &SdkConfig, engines: Engines) -> Result<Analyzer> {
+    Ok(analyzer_with(config, TenantAccess::of_stack(config, aws)?, engines))
+}
+
+/// [`analyzer`], reaching each photo's tenant's data through `tenants` (tests observe its calls).
+pub fn analyzer_with(config: &StackConfig, tenants: TenantAccess, engines: Engines) -> Analyzer {
+    Analyzer::new(Arc::new(tenants), engines, config.settings.clone())
 }

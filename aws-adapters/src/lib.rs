@@ -15,6 +15,7 @@ pub mod rekognition;
 pub mod sdk;
 mod sign_ins;
 pub mod stack;
+pub mod tenancy;
 pub mod users;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -24,6 +25,7 @@ pub use events::SnsEvents;
 pub use images::DynamoImages;
 pub use photos::S3Photos;
 pub use rekognition::{IndexedFace, RekognitionCollections};
+pub use tenancy::TenantAccess;
 pub use users::DynamoUsers;
 
 /// The one conversion of an AWS SDK error into the domain's: what was being done, and the

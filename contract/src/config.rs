@@ -23,6 +23,8 @@ pub struct StackConfig {
     pub new_image_topic_arn: String,
     pub analysis_queue_url: String,
     pub key_arn: String,
+    /// Assumed with a session policy per tenant for every call on the tenant's data.
+    pub tenant_access_role_arn: String,
     pub settings: TierSettings,
 }
 
@@ -42,6 +44,7 @@ impl StackConfig {
             new_image_topic_arn: var(env::NEW_IMAGE_TOPIC_ARN)?,
             analysis_queue_url: var(env::ANALYSIS_QUEUE_URL)?,
             key_arn: var(env::KEY_ARN)?,
+            tenant_access_role_arn: var(env::TENANT_ACCESS_ROLE_ARN)?,
             settings,
         })
     }
@@ -70,6 +73,7 @@ mod tests {
             (env::NEW_IMAGE_TOPIC_ARN, "t2".to_owned()),
             (env::ANALYSIS_QUEUE_URL, "q".to_owned()),
             (env::KEY_ARN, "k".to_owned()),
+            (env::TENANT_ACCESS_ROLE_ARN, "r".to_owned()),
             (
                 env::TIER_SETTINGS,
                 r#"{"features":{"labels":true,"faces":false,"text":false},

@@ -10,11 +10,13 @@ pub const NEW_USER_TOPIC_ARN: &str = "SMART_ALBUM_NEW_USER_TOPIC_ARN";
 pub const NEW_IMAGE_TOPIC_ARN: &str = "SMART_ALBUM_NEW_IMAGE_TOPIC_ARN";
 pub const ANALYSIS_QUEUE_URL: &str = "SMART_ALBUM_ANALYSIS_QUEUE_URL";
 pub const KEY_ARN: &str = "SMART_ALBUM_KEY_ARN";
+/// The role whose tenant-scoped sessions reach a tenant's data (`aws_adapters::tenancy`).
+pub const TENANT_ACCESS_ROLE_ARN: &str = "SMART_ALBUM_TENANT_ACCESS_ROLE_ARN";
 /// [`crate::TierSettings`] as JSON.
 pub const TIER_SETTINGS: &str = "SMART_ALBUM_TIER_SETTINGS";
 
 /// Every variable [`crate::StackConfig`] needs, in the order it reads them.
-pub const STACK_CONFIG: [&str; 10] = [
+pub const STACK_CONFIG: [&str; 11] = [
     TIER,
     STACK_NAME,
     USERS_TABLE,
@@ -24,6 +26,7 @@ pub const STACK_CONFIG: [&str; 10] = [
     NEW_IMAGE_TOPIC_ARN,
     ANALYSIS_QUEUE_URL,
     KEY_ARN,
+    TENANT_ACCESS_ROLE_ARN,
     TIER_SETTINGS,
 ];
 

@@ -7,7 +7,9 @@ use std::path::Path;
 use contract::names::stack_name_of_tier;
 use deployer::config::{Email, StackId, StacksDir, Tenancy, TenantName, TierConfig, TierName, VisionEngine};
 use deployer::template::functions::env;
-use deployer::template::iam::{ACTIONS_WITHOUT_RESOURCES, Effect, PolicyDocument, Principal, Statement, own_face_collections};
+use deployer::template::iam::{
+    ACTIONS_WITHOUT_RESOURCES, Effect, PolicyDocument, Principal, Statement, own_face_collections, tenant_access_role_arn,
+};
 use deployer::template::{Expr, Pseudo, ResourceKind, Template, ids, key::key_policy, render};
 
 const TIERS: [&str; 3] = ["BASIC_USER", "CORE_USER", "FULL_PLATFORM_USER"];
@@ -48,6 +50,7 @@ fn every_tier_has_the_required_resources() {
         (ids::ANALYSIS_QUEUE_POLICY, "AWS::SQS::QueuePolicy"),
         (ids::API_ROLE, "AWS::IAM::Role"),
         (ids::ANALYZER_ROLE, "AWS::IAM::Role"),
+        (ids::TENANT_ACCESS_ROLE, "AWS::IAM::Role"),
         (ids::API_FUNCTION, "AWS::Lambda::Function"),
         (ids::ANALYZER_FUNCTION, "AWS::Lambda::Function"),
         (ids::API_LOGS, "AWS::Logs::LogGroup"),
@@ -135,8 +138,14 @@ fn every_policy_statement_is_scoped_to_this_stacks_resources() {
                     for policy in &role.policies {
                         documents.push((format!("{id}/{}", policy.policy_name), &policy.policy_document));
                     }
+                    // Lambda assumes the function roles; only those two the tenant-access role.
+                    let trusted = if id == ids::TENANT_ACCESS_ROLE {
+                        Principal::Aws(vec![Expr::arn_of(ids::API_ROLE), Expr::arn_of(ids::ANALYZER_ROLE)])
+                    } else {
+                        Principal::Service("lambda.amazonaws.com".into())
+                    };
                     for statement in &role.assume_role_policy_document.statement {
-                        assert_eq!(statement.principal, Some(Principal::Service("lambda.amazonaws.com".into())));
+                        assert_eq!(statement.principal.as_ref(), Some(&trusted), "{id}");
                     }
                 }
                 ResourceKind::BucketPolicy(policy) => documents.push((id.clone(), &policy.policy_document)),
@@ -144,7 +153,7 @@ fn every_policy_statement_is_scoped_to_this_stacks_resources() {
                 _ => {}
             }
         }
-        assert_eq!(documents.len(), 5, "{}: two roles, the two buckets' policies, the queue policy", config.tier);
+        assert_eq!(documents.len(), 6, "{}: three roles, the two buckets' policies, the queue policy", config.tier);
         for (name, document) in documents {
             for statement in &document.statement {
                 let context = format!("{} {name} {}", config.tier, statement.sid);
@@ -163,6 +172,10 @@ fn every_policy_statement_is_scoped_to_this_stacks_resources() {
                     }
                     // Face collections are made at run time, one per user: scoped by the stack's name.
                     if resource == &own_face_collections() {
+                        continue;
+                    }
+                    // The tenant-access role, by the name the template gives it.
+                    if resource == &tenant_access_role_arn() {
                         continue;
                     }
                     let references = resource.references();
@@ -281,6 +294,52 @@ fn tier_values_are_applied() {
     // The tiers really differ where the spec says they do.
     assert_ne!(config("BASIC_USER").quotas, config("FULL_PLATFORM_USER").quotas);
     assert_ne!(config("BASIC_USER").api, config("CORE_USER").api);
+}
+
+#[test]
+fn tenant_data_is_reached_only_through_the_tenant_access_role() {
+    for (config, template) in each_tier() {
+        let tier = config.tier.as_str();
+        let stack = stack_name_of_tier(tier);
+        let pseudo = Pseudo { stack_name: &stack, account_id: "123456789012", region: "eu-west-1" };
+        let ResourceKind::Role(tenant) = kind(&template, ids::TENANT_ACCESS_ROLE) else { panic!() };
+        let name = tenant.role_name.as_ref().and_then(|name| name.resolve_name(&pseudo)).unwrap();
+        assert_eq!(name, format!("{stack}-tenant-access"));
+        // Only the stack's two functions may assume it.
+        let [trust] = tenant.assume_role_policy_document.statement.as_slice() else { panic!() };
+        assert_eq!(trust.principal, Some(Principal::Aws(vec![Expr::arn_of(ids::API_ROLE), Expr::arn_of(ids::ANALYZER_ROLE)])));
+        // It holds every action a session policy grants (a session only narrows its role).
+        let granted: BTreeSet<&str> =
+            tenant.policies[0].policy_document.statement.iter().flat_map(|statement| statement.action.iter().copied()).collect();
+        let user = domain::UserName::parse("alice").unwrap();
+        let scope = aws_adapters::tenancy::TenantScope {
+            images_table_arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/t".into(),
+            photo_bucket_arn: "arn:aws:s3:::b".into(),
+            key_arn: "k".into(),
+        };
+        for statement in scope.session_policy(&user)["Statement"].as_array().unwrap() {
+            let actions = statement["Action"].as_array().cloned().unwrap_or_else(|| vec![statement["Action"].clone()]);
+            for action in actions {
+                assert!(granted.contains(action.as_str().unwrap()), "{tier}: the role lacks {action}");
+            }
+        }
+        for id in [ids::API_ROLE, ids::ANALYZER_ROLE] {
+            let ResourceKind::Role(role) = kind(&template, id) else { panic!() };
+            let statements = &role.policies[0].policy_document.statement;
+            // The functions' own roles reach no image record and no photo object.
+            let resources = serde_json::to_string(&statements.iter().map(|s| &s.resource).collect::<Vec<_>>()).unwrap();
+            assert!(!resources.contains(ids::IMAGES_TABLE) && !resources.contains(ids::BUCKET), "{tier} {id}: {resources}");
+            let assume = statements.iter().find(|s| s.action == ["sts:AssumeRole"]).expect("may assume the tenant-access role");
+            let arn = assume.resource[0].resolve_name(&pseudo).unwrap();
+            assert_eq!(arn, format!("arn:aws:iam::123456789012:role/{name}"), "{tier} {id}");
+            let ResourceKind::Function(function) =
+                kind(&template, if id == ids::API_ROLE { ids::API_FUNCTION } else { ids::ANALYZER_FUNCTION })
+            else {
+                panic!()
+            };
+            assert_eq!(function.environment.variables[env::TENANT_ACCESS_ROLE_ARN], Expr::arn_of(ids::TENANT_ACCESS_ROLE));
+        }
+    }
 }
 
 #[test]

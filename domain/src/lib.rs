@@ -17,6 +17,7 @@ pub mod password;
 pub mod photos;
 pub mod requests;
 pub mod sign_ins;
+pub mod tenancy;
 #[cfg(feature = "memory")]
 pub mod testing;
 
@@ -27,6 +28,7 @@ pub use collections::{FaceCollections, NoCollections};
 pub use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
 pub use error::{Error, Result};
 pub use model::*;
+pub use tenancy::{SharedData, Tenancy, TenantData};
 use time::OffsetDateTime;
 
 #[async_trait]

@@ -150,7 +150,7 @@ async fn serve(stack: &str, port: u16, analysis: Option<(Option<VisionEngine>, u
         Some((engine, concurrency)) => {
             let engine = engine.unwrap_or(config.settings.labeler.engine);
             let engines = analyzer::services::engines(&config, engine, &aws)?;
-            let analyzer = Arc::new(analyzer::services::analyzer(&config, &aws, engines));
+            let analyzer = Arc::new(analyzer::services::analyzer(&config, &aws, engines)?);
             tracing::info!(?engine, concurrency, "analyzing photos from {}", config.analysis_queue_url);
             Some(Poller::new(analyzer, aws_sdk_sqs::Client::new(&aws), &config.analysis_queue_url, concurrency))
         }

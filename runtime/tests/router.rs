@@ -11,7 +11,7 @@ use domain::accounts::{self, NewAccount};
 use domain::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
 use domain::{
     AccountChange, AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, PasswordOrigin, PersonStore, PhotoStore,
-    Precondition, SignInThrottle, UsageStore, UserName, UserStore,
+    Precondition, SharedData, SignInThrottle, UsageStore, UserName, UserStore,
 };
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
@@ -61,13 +61,13 @@ fn app_with(settings: TierSettings) -> App {
         new_image_topic_arn: "new-image".into(),
         analysis_queue_url: "queue".into(),
         key_arn: "key".into(),
+        tenant_access_role_arn: "arn:aws:iam::123456789012:role/smart-album-core-user-tenant-access".into(),
         settings,
     };
     let services = Services {
         config,
         users: users.clone(),
-        images: images.clone(),
-        photos: photos.clone(),
+        tenants: SharedData::new(images.clone(), photos.clone()),
         events: events.clone(),
         collections: collections.clone(),
         tokens: TokenSigner::new([7; 32]),

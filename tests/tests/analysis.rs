@@ -191,7 +191,7 @@ async fn undecodable_or_replaced_photos_fail_with_a_reason_and_redelivery_adds_n
 
     // The same NewImage message again: nothing is added or counted twice.
     let engines = analyzer::services::engines(&api.config, VisionEngine::Builtin, &api.sdk).unwrap();
-    let analyzer = analyzer::services::analyzer(&api.config, &api.sdk, engines);
+    let analyzer = api.analyzer(engines);
     let items = api.image_items().await.len();
     let counts = albums(&api, &token).await;
     let event =
@@ -277,8 +277,7 @@ async fn the_rekognition_engine_sends_detect_labels_with_the_tier_limits() {
     }
     // The tier's settings pick the engine: the analyzer of this stack uses Rekognition.
     assert_eq!(settings.engine, VisionEngine::Rekognition);
-    let analyzer: Analyzer =
-        analyzer::services::analyzer(&api.config, &api.sdk, analyzer::Engines::labels_only(std::sync::Arc::new(labeler)));
+    let analyzer: Analyzer = api.analyzer(analyzer::Engines::labels_only(std::sync::Arc::new(labeler)));
     let token = api.user("jack").await;
     let id = api.upload(&token, "image/png", fixture("coffee.png")).await;
     let event = json!({"user_name": "jack", "image_id": id, "object_key": format!("jack/{id}"), "content_type": "image/png", "size": 1});

@@ -7,8 +7,10 @@ mod common;
 use std::collections::BTreeSet;
 
 use aws_adapters::DynamoImages;
+use aws_adapters::TenantAccess;
 use axum::http::{Method, StatusCode};
 use common::api::{Api, captured_logs, fixture, http, png, put_as_ticket};
+use common::policy::{Authorisation, allows};
 use domain::{Analysis, ImageId, ImageStore, Label, UsageStore, UserName};
 use futures::future::join_all;
 use runtime::auth::token::TokenSigner;
@@ -330,6 +332,46 @@ async fn another_user_with_my_ids_gets_404_and_changes_nothing() {
     assert_eq!(api.state().await, before, "mallory changed alice's data");
     let mine = api.call(Method::GET, &format!("/images/{photo}"), Some(&alice), None).await;
     assert_eq!(mine.status, StatusCode::OK);
+    api.analyse_all(&alice, &api.poller()).await;
+
+    // What AWS enforces beneath the code: every data call was made with its tenant's session
+    // credentials and lies inside that tenant's session policy, none inside the other's.
+    let scope = TenantAccess::of_stack(&api.config, &api.sdk).unwrap().scope().clone();
+    let policy_of = |name: &str| scope.session_policy(&UserName::parse(name).unwrap());
+    let calls = api.calls.all();
+    for tenant in ["alice", "mallory"] {
+        let actions: BTreeSet<&str> = calls.iter().filter(|checked| checked.tenant == tenant).map(|checked| checked.call.action).collect();
+        assert!(actions.contains("dynamodb:Query"), "{tenant} made no scoped calls: {actions:?}");
+    }
+    for checked in &calls {
+        assert!(checked.allowed, "outside its tenant's policy: {checked:?}");
+        let other = if checked.tenant == "alice" { "mallory" } else { "alice" };
+        assert!(!allows(&policy_of(other), &checked.call), "{other}'s policy allows {checked:?}");
+    }
+    let analysed: Vec<_> = calls.iter().filter(|checked| checked.call.resource.ends_with(&format!("alice/{photo}"))).collect();
+    assert!(analysed.iter().any(|checked| checked.call.action == "s3:GetObject"), "the analyzer's read is not scoped: {analysed:?}");
+    // The check refuses what AWS would: another tenant's partition, its index partitions, its
+    // objects, a listing beyond the prefix, and a Scan (which names no partition).
+    let entries = format!("{}/index/entries", scope.images_table_arn);
+    let call = |action, resource: &str, keys: &[&str], prefix: Option<&str>| Authorisation {
+        action,
+        resource: resource.to_owned(),
+        leading_keys: keys.iter().map(|key| key.to_string()).collect(),
+        prefix: prefix.map(str::to_owned),
+    };
+    let alice_policy = policy_of("alice");
+    assert!(allows(&alice_policy, &call("dynamodb:Query", &entries, &["alice#image"], None)));
+    for refused in [
+        call("dynamodb:Query", &entries, &["mallory#image"], None),
+        call("dynamodb:GetItem", &scope.images_table_arn, &["mallory"], None),
+        call("dynamodb:BatchWriteItem", &scope.images_table_arn, &["alice", "alicex"], None),
+        call("dynamodb:Scan", &scope.images_table_arn, &[], None),
+        call("s3:GetObject", &format!("{}/mallory/{photo}", scope.photo_bucket_arn), &[], None),
+        call("s3:ListBucket", &scope.photo_bucket_arn, &[], Some("")),
+        call("dynamodb:GetItem", &scope.images_table_arn.replace("images", "users"), &["alice"], None),
+    ] {
+        assert!(!allows(&alice_policy, &refused), "alice's policy allows {refused:?}");
+    }
     api.tear_down().await;
 }
 

@@ -107,6 +107,7 @@ fn environment(config: &TierConfig, role: FunctionRole) -> Environment {
         (env::NEW_IMAGE_TOPIC_ARN, Expr::reference(ids::NEW_IMAGE_TOPIC)),
         (env::ANALYSIS_QUEUE_URL, Expr::reference(ids::ANALYSIS_QUEUE)),
         (env::KEY_ARN, Expr::arn_of(ids::KEY)),
+        (env::TENANT_ACCESS_ROLE_ARN, Expr::arn_of(ids::TENANT_ACCESS_ROLE)),
         (env::TIER_SETTINGS, Expr::str(serde_json::to_string(&config.settings()).unwrap_or_default())),
     ]);
     // lambda_http checks that the variable is present, whatever its value.

@@ -32,6 +32,8 @@ pub enum Principal {
     /// `*`: only ever used with Deny or with a condition naming this stack's source.
     Anyone,
     Service(String),
+    /// IAM principals of this account (roles) by ARN.
+    Aws(Vec<Expr>),
 }
 
 impl Serialize for Principal {
@@ -39,6 +41,7 @@ impl Serialize for Principal {
         match self {
             Principal::Anyone => s.serialize_str("*"),
             Principal::Service(service) => BTreeMap::from([("Service", service)]).serialize(s),
+            Principal::Aws(arns) => BTreeMap::from([("AWS", arns)]).serialize(s),
         }
     }
 }
@@ -78,6 +81,10 @@ pub struct InlinePolicy {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Role {
+    /// Set only where a policy must name the role before it exists (the tenant-access role,
+    /// which the function roles may assume and which trusts them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<Expr>,
     pub description: String,
     pub assume_role_policy_document: PolicyDocument,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -101,6 +108,7 @@ impl Role {
             condition: None,
         };
         Role {
+            role_name: None,
             description: description.into(),
             assume_role_policy_document: PolicyDocument { version: "2012-10-17", statement: vec![trust] },
             policies: Vec::new(),
@@ -137,28 +145,8 @@ fn use_key(actions: &[&'static str]) -> Statement {
 pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
     let mut api = vec![
         write_own_logs(ids::API_LOGS),
-        Statement::allow(
-            "PhotoObjects",
-            // Tagging: a presigned upload is tagged pending (the bucket expires such objects)
-            // until its completion removes the tag.
-            &["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging", "s3:DeleteObjectTagging"],
-            vec![Expr::sub(format!("${{{}.Arn}}/*", ids::BUCKET))],
-        ),
-        Statement::allow("ListPhotoObjects", &["s3:ListBucket"], vec![Expr::arn_of(ids::BUCKET)]),
-        Statement::allow(
-            "ReadWriteTables",
-            &[
-                "dynamodb:GetItem",
-                "dynamodb:PutItem",
-                "dynamodb:UpdateItem",
-                "dynamodb:DeleteItem",
-                "dynamodb:Query",
-                "dynamodb:BatchGetItem",
-                "dynamodb:BatchWriteItem",
-                "dynamodb:ConditionCheckItem",
-            ],
-            tables_and_indexes(&[ids::USERS_TABLE, ids::IMAGES_TABLE]),
-        ),
+        Statement::allow("ReadWriteAccounts", &aws_adapters::tenancy::ITEM_ACTIONS, tables_and_indexes(&[ids::USERS_TABLE])),
+        assume_tenant_access(),
         Statement::allow(
             "PublishEvents",
             &["sns:Publish"],
@@ -174,27 +162,7 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
             &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
             vec![Expr::arn_of(ids::ANALYSIS_QUEUE)],
         ),
-        // Reads the photo; writes its face crops, thumbnail and preview beside it, and removes
-        // them again when the photo was deleted during its analysis.
-        Statement::allow(
-            "PhotoObjectsAndRenditions",
-            &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-            vec![Expr::sub(format!("${{{}.Arn}}/*", ids::BUCKET))],
-        ),
-        Statement::allow("ListPhotoObjects", &["s3:ListBucket"], vec![Expr::arn_of(ids::BUCKET)]),
-        Statement::allow(
-            "WriteAnalysis",
-            &[
-                "dynamodb:GetItem",
-                "dynamodb:PutItem",
-                "dynamodb:UpdateItem",
-                "dynamodb:DeleteItem",
-                "dynamodb:Query",
-                "dynamodb:BatchWriteItem",
-                "dynamodb:ConditionCheckItem",
-            ],
-            tables_and_indexes(&[ids::IMAGES_TABLE]),
-        ),
+        assume_tenant_access(),
         use_key(&["kms:Decrypt", "kms:GenerateDataKey"]),
     ];
     if config.labeler.engine == VisionEngine::Rekognition {
@@ -224,5 +192,48 @@ pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
     vec![
         (ids::API_ROLE, lambda_role("Smart Album API function", api)),
         (ids::ANALYZER_ROLE, lambda_role("Smart Album analyzer function", analyzer)),
+        (ids::TENANT_ACCESS_ROLE, tenant_access_role()),
     ]
+}
+
+/// The tenant-access role's name, which the function roles' policies spell before it exists.
+fn tenant_access_role_name() -> Expr {
+    Expr::sub("${AWS::StackName}-tenant-access")
+}
+
+/// The tenant-access role's ARN, spelled from its name: a reference would make a cycle, as
+/// the role's trust names the function roles.
+pub fn tenant_access_role_arn() -> Expr {
+    Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-tenant-access")
+}
+
+fn assume_tenant_access() -> Statement {
+    Statement::allow("AssumeTenantAccess", &["sts:AssumeRole"], vec![tenant_access_role_arn()])
+}
+
+/// What any tenant's data may be: the images table and the photo objects. The functions
+/// assume it with a session policy narrowing it to one tenant's keys (`aws_adapters::tenancy`,
+/// which holds the same actions); nothing else may assume it.
+fn tenant_access_role() -> Resource {
+    let trust = Statement {
+        sid: "StackFunctionsAssumeRole",
+        effect: Effect::Allow,
+        principal: Some(Principal::Aws(vec![Expr::arn_of(ids::API_ROLE), Expr::arn_of(ids::ANALYZER_ROLE)])),
+        action: vec!["sts:AssumeRole"],
+        resource: Vec::new(),
+        condition: None,
+    };
+    let statements = vec![
+        Statement::allow("TenantItems", &aws_adapters::tenancy::ITEM_ACTIONS, tables_and_indexes(&[ids::IMAGES_TABLE])),
+        Statement::allow("TenantObjects", &aws_adapters::tenancy::OBJECT_ACTIONS, vec![Expr::sub(format!("${{{}.Arn}}/*", ids::BUCKET))]),
+        Statement::allow("ListTenantObjects", &["s3:ListBucket"], vec![Expr::arn_of(ids::BUCKET)]),
+        use_key(&["kms:Decrypt", "kms:GenerateDataKey"]),
+    ];
+    Resource::new(ResourceKind::Role(Role {
+        role_name: Some(tenant_access_role_name()),
+        description: "Smart Album tenant data, assumed per tenant with a session policy".into(),
+        assume_role_policy_document: PolicyDocument::new(vec![trust]),
+        policies: vec![InlinePolicy { policy_name: "tenant-data", policy_document: PolicyDocument::new(statements) }],
+        managed_policy_arns: Vec::new(),
+    }))
 }

@@ -46,6 +46,7 @@ pub mod ids {
     pub const ANALYSIS_QUEUE_POLICY: &str = "QueueAnalysisPolicy";
     pub const API_ROLE: &str = "ApiFunctionRole";
     pub const ANALYZER_ROLE: &str = "AnalyzerFunctionRole";
+    pub const TENANT_ACCESS_ROLE: &str = "TenantAccessRole";
     pub const API_FUNCTION: &str = "ApiFunction";
     pub const ANALYZER_FUNCTION: &str = "AnalyzerFunction";
     pub const API_LOGS: &str = "ApiFunctionLogs";

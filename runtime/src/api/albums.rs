@@ -2,11 +2,10 @@
 //! photos.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, QueryParams};
 use super::images::{SearchPage, SearchTerms, search_page};
@@ -37,13 +36,13 @@ pub struct AlbumList {
 /// Every label of the user's photos with its photo count and a cover, most photos first.
 #[utoipa::path(get, path = "/albums", tag = "albums", security(("bearer" = [])),
     responses((status = 200, body = AlbumList)))]
-pub async fn albums(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<AlbumList>> {
+pub async fn albums(user: CurrentUser) -> ApiResult<Json<AlbumList>> {
     let mut items = Vec::new();
-    for album in state.images.albums(user.name()).await? {
+    for album in user.data.images.albums(user.name()).await? {
         let (cover_url, cover_thumbnail_url) = match album.cover {
             Some(cover) => (
-                Some(state.photos.presign_get(&object_key(user.name(), cover), COVER_URL_LIFETIME).await?),
-                Some(state.photos.presign_get(&thumbnail_key(user.name(), cover), COVER_URL_LIFETIME).await?),
+                Some(user.data.photos.presign_get(&object_key(user.name(), cover), COVER_URL_LIFETIME).await?),
+                Some(user.data.photos.presign_get(&thumbnail_key(user.name(), cover), COVER_URL_LIFETIME).await?),
             ),
             None => (None, None),
         };
@@ -64,15 +63,12 @@ pub async fn albums(State(state): State<AppState>, user: CurrentUser) -> ApiResu
     responses((status = 200, body = SearchPage), (status = 400, description = "invalid label or cursor"),
         (status = 404, description = "no photo of the user has this label")))]
 pub async fn album(
-    State(state): State<AppState>,
     user: CurrentUser,
     Path(label): Path<String>,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<SearchPage>> {
     let first_page = query.cursor.as_deref().is_none_or(str::is_empty);
-    let page =
-        search_page(&state, user.name(), SearchTerms { labels: &[label], ..SearchTerms::default() }, query.limit, query.cursor.as_deref())
-            .await?;
+    let page = search_page(&user, SearchTerms { labels: &[label], ..SearchTerms::default() }, query.limit, query.cursor.as_deref()).await?;
     // An album is a label of the user's photos: without a photo there is no album.
     if first_page && page.items.is_empty() {
         return Err(Error::NotFound("no such album: none of your photos has this label".into()).into());

@@ -12,7 +12,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::error::{Error, Result};
 use domain::ops;
-use domain::{AccountStatus, SessionId, UserName, UserRecord};
+use domain::{AccountStatus, SessionId, TenantData, UserName, UserRecord};
 
 /// What every call of a suspended account gets, sign-in included.
 pub fn suspended() -> Error {
@@ -94,6 +94,8 @@ fn bearer(parts: &Parts) -> Result<&str> {
 pub struct SignedIn {
     pub user: UserRecord,
     pub session: SessionId,
+    /// The account's images and photos, with access scoped to the account.
+    pub data: TenantData,
 }
 
 impl FromRequestParts<AppState> for SignedIn {
@@ -122,17 +124,22 @@ impl FromRequestParts<AppState> for SignedIn {
         if let Some(limits) = &state.config.settings.requests {
             state.users.admit_request(&user.user_name, limits, now).await?;
         }
-        Ok(SignedIn { user, session: claims.session })
+        let data = state.tenants.data_of(&user.user_name).await?;
+        Ok(SignedIn { user, session: claims.session, data })
     }
 }
 
 /// The signed-in user (see [`SignedIn`]), for handlers that do not need the session.
 #[derive(Debug, Clone)]
-pub struct CurrentUser(pub UserRecord);
+pub struct CurrentUser {
+    pub account: UserRecord,
+    /// The account's images and photos, with access scoped to the account.
+    pub data: TenantData,
+}
 
 impl CurrentUser {
     pub fn name(&self) -> &UserName {
-        &self.0.user_name
+        &self.account.user_name
     }
 }
 
@@ -140,7 +147,8 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(CurrentUser(SignedIn::from_request_parts(parts, state).await?.user))
+        let SignedIn { user, data, .. } = SignedIn::from_request_parts(parts, state).await?;
+        Ok(CurrentUser { account: user, data })
     }
 }
 

@@ -1,11 +1,10 @@
 //! `/faces`: the user's corrections of grouping, one face at a time.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody};
 use super::images::FaceView;
@@ -45,13 +44,12 @@ impl FaceAssignment {
         (status = 404, description = "no such face or person"),
         (status = 409, description = "same_photo: the person has another face of this photo")))]
 pub async fn move_face(
-    State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     JsonBody(assignment): JsonBody<FaceAssignment>,
 ) -> ApiResult<Json<FaceView>> {
     let face = FaceId::parse(&id)?;
     let person = assignment.person()?;
-    let moved = state.images.move_face(user.name(), face, person).await?;
+    let moved = user.data.images.move_face(user.name(), face, person).await?;
     Ok(Json(FaceView::of(face.image, &moved)))
 }

@@ -20,15 +20,16 @@ use crate::photo;
 use contract::names::upload_tagging;
 use domain::photos::Library;
 use domain::{
-    Face, ImageId, ImageRecord, ImageStatus, Label, PhotoRegion, Search, TextLine, UserName, object_key, preview_key, rfc3339,
-    thumbnail_key,
+    Face, ImageId, ImageRecord, ImageStatus, Label, PhotoRegion, PhotoStore, Search, TenantData, TextLine, UserName, object_key,
+    preview_key, rfc3339, thumbnail_key,
 };
 
 /// Presigned URLs are short-lived.
 const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
 const DOWNLOAD_URL_LIFETIME: Duration = Duration::from_secs(5 * 60);
-/// Thumbnails and previews: a gallery page stays open a while before its images scroll in.
-const RENDITION_URL_LIFETIME: Duration = Duration::from_secs(60 * 60);
+/// Thumbnails and previews: a gallery page stays open a while before its images scroll in. No
+/// longer than the tenant's credentials that sign it are kept (`aws_adapters::tenancy`).
+const RENDITION_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
 fn image_id(raw: &str) -> Result<ImageId> {
     ImageId::parse(raw)
 }
@@ -110,22 +111,22 @@ pub struct GridFacts {
 
 impl GridFacts {
     async fn of(
-        state: &AppState,
+        photos: &dyn PhotoStore,
         user: &UserName,
         id: ImageId,
         width: Option<u32>,
         height: Option<u32>,
         color: Option<String>,
     ) -> Result<Self> {
-        let thumbnail_url = rendition_url(state, &color, &thumbnail_key(user, id)).await?;
+        let thumbnail_url = rendition_url(photos, &color, &thumbnail_key(user, id)).await?;
         Ok(Self { width, height, color, thumbnail_url })
     }
 }
 
 /// A presigned URL of a rendition, where the analysis made them (it set the colour with them).
-async fn rendition_url(state: &AppState, color: &Option<String>, key: &str) -> Result<Option<String>> {
+async fn rendition_url(photos: &dyn PhotoStore, color: &Option<String>, key: &str) -> Result<Option<String>> {
     match color {
-        Some(_) => Ok(Some(state.photos.presign_get(key, RENDITION_URL_LIFETIME).await?)),
+        Some(_) => Ok(Some(photos.presign_get(key, RENDITION_URL_LIFETIME).await?)),
         None => Ok(None),
     }
 }
@@ -146,7 +147,7 @@ pub struct ImageSummary {
 }
 
 impl ImageSummary {
-    async fn of(state: &AppState, record: &ImageRecord) -> Result<Self> {
+    async fn of(photos: &dyn PhotoStore, record: &ImageRecord) -> Result<Self> {
         Ok(Self {
             id: record.id.to_string(),
             status: record.status,
@@ -154,7 +155,7 @@ impl ImageSummary {
             size: record.size,
             created_at: rfc3339(record.created_at),
             labels: record.labels.iter().map(|label| label.name.clone()).collect(),
-            grid: GridFacts::of(state, &record.user_name, record.id, record.width, record.height, record.color.clone()).await?,
+            grid: GridFacts::of(photos, &record.user_name, record.id, record.width, record.height, record.color.clone()).await?,
         })
     }
 }
@@ -302,10 +303,10 @@ fn too_large(size: u64, max: u64) -> Error {
 }
 
 /// The stores a photo's steps touch ([`Library`]).
-fn library(state: &AppState) -> Library<'_> {
+fn library<'a>(state: &'a AppState, data: &'a TenantData) -> Library<'a> {
     Library {
-        images: state.images.as_ref(),
-        photos: state.photos.as_ref(),
+        images: data.images.as_ref(),
+        photos: data.photos.as_ref(),
         events: state.events.as_ref(),
         collections: state.collections.as_ref(),
     }
@@ -336,7 +337,7 @@ pub async fn upload_photo(
         return Err(Error::NotAPhoto(format!("the body is {} but Content-Type says {declared}", facts.content_type)).into());
     }
     let record = ImageRecord::new(user.name(), ImageStatus::Pending, facts.content_type).with_facts(&facts, bytes.len() as u64);
-    library(&state).accept(&record, bytes.to_vec(), &state.config.settings.quotas).await?;
+    library(&state, &user.data).accept(&record, bytes.to_vec(), &state.config.settings.quotas).await?;
     Ok((StatusCode::ACCEPTED, Json(Accepted { id: record.id.to_string(), status: record.status })))
 }
 
@@ -358,8 +359,8 @@ pub async fn start_upload(
         return Err(Error::invalid("empty_body", "size is 0: a photo has bytes").into());
     }
     let record = ImageRecord { size: body.size, ..ImageRecord::new(user.name(), ImageStatus::Uploading, content_type) };
-    state.images.create_upload(&record).await?;
-    let upload_url = state.photos.presign_put(&record.object_key(), content_type, body.size, UPLOAD_URL_LIFETIME).await?;
+    user.data.images.create_upload(&record).await?;
+    let upload_url = user.data.photos.presign_put(&record.object_key(), content_type, body.size, UPLOAD_URL_LIFETIME).await?;
     Ok((
         StatusCode::CREATED,
         Json(UploadTicket {
@@ -384,19 +385,19 @@ pub async fn complete_upload(
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     let id = image_id(&id)?;
-    let record = state.images.get(user.name(), id).await?.ok_or_else(|| not_found(id))?;
+    let record = user.data.images.get(user.name(), id).await?.ok_or_else(|| not_found(id))?;
     match record.status {
         ImageStatus::Uploading => {}
         // Completed before, but the answer may not have reached the client, or announcing it
         // failed: the repeat announces it again and answers as the first did.
         ImageStatus::Pending => {
-            library(&state).announce(&record).await?;
+            library(&state, &user.data).announce(&record).await?;
             return Ok((StatusCode::ACCEPTED, Json(Accepted { id: id.to_string(), status: record.status })));
         }
         ImageStatus::Ready | ImageStatus::Failed => return Err(Error::upload_not_pending(&id).into()),
     }
     let key = object_key(user.name(), id);
-    let version = state.photos.head(&key).await?.ok_or_else(|| Error::Conflict {
+    let version = user.data.photos.head(&key).await?.ok_or_else(|| Error::Conflict {
         code: "upload_missing",
         message: "nothing was uploaded yet: PUT the photo to upload_url first".into(),
     })?;
@@ -406,7 +407,7 @@ pub async fn complete_upload(
         let message = format!("{} bytes were put; the upload was started for {}: PUT exactly those", version.size, record.size);
         return Err(Error::Conflict { code: "upload_size_mismatch", message }.into());
     }
-    let library = library(&state);
+    let library = library(&state, &user.data);
     // Declared within the limit at the ticket; the tier's limit may have been lowered since.
     let max = state.config.settings.quotas.max_photo_bytes;
     if version.size > max {
@@ -414,7 +415,7 @@ pub async fn complete_upload(
     }
     // The bytes inspected are that version's (a PUT meanwhile is `photo_changed`, and the upload
     // stays for the client's retry), and the analyzer reads no other.
-    let start = state.photos.read_start(&key, photo::INSPECT_BYTES, &version.etag).await?;
+    let start = user.data.photos.read_start(&key, photo::INSPECT_BYTES, &version.etag).await?;
     let facts = match photo::inspect_within(&start, &state.config.settings.photos) {
         Ok(facts) => facts,
         Err(error) => return Err(library.undo(&record, error).await.into()),
@@ -427,16 +428,12 @@ pub async fn complete_upload(
 /// The signed-in user's photos, newest first (the original `/images/list`).
 #[utoipa::path(get, path = "/images", tag = "images", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = ImagePage), (status = 400, description = "invalid limit or cursor")))]
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    QueryParams(query): QueryParams<ListQuery>,
-) -> ApiResult<Json<ImagePage>> {
+pub async fn list(user: CurrentUser, QueryParams(query): QueryParams<ListQuery>) -> ApiResult<Json<ImagePage>> {
     let limit = page_limit(query.limit)?;
     let after = decode_cursor(query.cursor.as_deref())?;
-    let page = state.images.list(user.name(), limit, after).await?;
+    let page = user.data.images.list(user.name(), limit, after).await?;
     Ok(Json(ImagePage {
-        items: futures::future::try_join_all(page.items.iter().map(|record| ImageSummary::of(&state, record))).await?,
+        items: futures::future::try_join_all(page.items.iter().map(|record| ImageSummary::of(user.data.photos.as_ref(), record))).await?,
         next_cursor: page.next.map(encode_cursor),
     }))
 }
@@ -444,32 +441,22 @@ pub async fn list(
 /// Photos carrying every given label, newest first (the original `/images/search`).
 #[utoipa::path(get, path = "/images/search", tag = "images", security(("bearer" = [])), params(SearchQuery),
     responses((status = 200, body = SearchPage), (status = 400, description = "no label, or an invalid one")))]
-pub async fn search(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    QueryParams(query): QueryParams<SearchQuery>,
-) -> ApiResult<Json<SearchPage>> {
+pub async fn search(user: CurrentUser, QueryParams(query): QueryParams<SearchQuery>) -> ApiResult<Json<SearchPage>> {
     let terms = SearchTerms { labels: &query.label, persons: &query.person, words: &query.text };
-    Ok(Json(search_page(&state, user.name(), terms, query.limit, query.cursor.as_deref()).await?))
+    Ok(Json(search_page(&user, terms, query.limit, query.cursor.as_deref()).await?))
 }
 
 /// A page of the user's images carrying every label, showing every person and every word of
 /// `terms`.
-pub async fn search_page(
-    state: &AppState,
-    user: &UserName,
-    terms: SearchTerms<'_>,
-    limit: Option<usize>,
-    cursor: Option<&str>,
-) -> Result<SearchPage> {
+pub async fn search_page(user: &CurrentUser, terms: SearchTerms<'_>, limit: Option<usize>, cursor: Option<&str>) -> Result<SearchPage> {
     let search = Search::of_terms(terms.labels, terms.persons, terms.words)?;
     let limit = page_limit(limit)?;
     let after = decode_cursor(cursor)?;
-    let page = state.images.search(user, &search, limit, after).await?;
+    let page = user.data.images.search(user.name(), &search, limit, after).await?;
     let items = page.items.into_iter().map(|hit| async move {
         Ok::<_, Error>(SearchHit {
             id: hit.id.to_string(),
-            grid: GridFacts::of(state, user, hit.id, hit.width, hit.height, hit.color).await?,
+            grid: GridFacts::of(user.data.photos.as_ref(), user.name(), hit.id, hit.width, hit.height, hit.color).await?,
             labels: hit.labels,
             content_type: hit.content_type,
             created_at: rfc3339(hit.created_at),
@@ -482,13 +469,13 @@ pub async fn search_page(
 #[utoipa::path(get, path = "/images/{id}", tag = "images", security(("bearer" = [])),
     params(("id" = String, Path, description = "image id")),
     responses((status = 200, body = ImageView), (status = 404, description = "no such image")))]
-pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<ImageView>> {
+pub async fn get_image(user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<ImageView>> {
     let id = image_id(&id)?;
-    let record = state.images.get(user.name(), id).await?.ok_or_else(|| not_found(id))?;
+    let record = user.data.images.get(user.name(), id).await?.ok_or_else(|| not_found(id))?;
     let (download_url, download_url_expires_at) = if record.status == ImageStatus::Uploading {
         (None, None)
     } else {
-        let url = state.photos.presign_get(&record.object_key(), DOWNLOAD_URL_LIFETIME).await?;
+        let url = user.data.photos.presign_get(&record.object_key(), DOWNLOAD_URL_LIFETIME).await?;
         (Some(url), Some(rfc3339(OffsetDateTime::now_utc() + DOWNLOAD_URL_LIFETIME)))
     };
     Ok(Json(ImageView {
@@ -506,8 +493,8 @@ pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id
         text: TextView::of(&record.text),
         download_url,
         download_url_expires_at,
-        thumbnail_url: rendition_url(&state, &record.color, &thumbnail_key(user.name(), record.id)).await?,
-        preview_url: rendition_url(&state, &record.color, &preview_key(user.name(), record.id)).await?,
+        thumbnail_url: rendition_url(user.data.photos.as_ref(), &record.color, &thumbnail_key(user.name(), record.id)).await?,
+        preview_url: rendition_url(user.data.photos.as_ref(), &record.color, &preview_key(user.name(), record.id)).await?,
         color: record.color,
     }))
 }
@@ -518,6 +505,6 @@ pub async fn get_image(State(state): State<AppState>, user: CurrentUser, Path(id
     responses((status = 204, description = "deleted"), (status = 404, description = "no such image")))]
 pub async fn delete_image(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id = image_id(&id)?;
-    library(&state).delete(user.name(), id).await?.ok_or_else(|| not_found(id))?;
+    library(&state, &user.data).delete(user.name(), id).await?.ok_or_else(|| not_found(id))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -33,7 +33,7 @@ use self::error::ApiError;
 use crate::auth::token::TokenSigner;
 use crate::config::StackConfig;
 use crate::error::Error;
-use domain::{Events, FaceCollections, ImageStore, PhotoStore, UserStore};
+use domain::{Events, FaceCollections, Tenancy, UserStore};
 
 /// JSON bodies are small; photo uploads read their body with the tier's `max_photo_bytes`.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
@@ -42,8 +42,9 @@ pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 pub struct Services {
     pub config: StackConfig,
     pub users: Arc<dyn UserStore>,
-    pub images: Arc<dyn ImageStore>,
-    pub photos: Arc<dyn PhotoStore>,
+    /// A tenant's images and photos, reached only with that tenant's scoped access: handlers
+    /// get them with the signed-in caller ([`extract::CurrentUser`]), never another's.
+    pub tenants: Arc<dyn Tenancy>,
     pub events: Arc<dyn Events>,
     /// Where the engine keeps faces (Rekognition), its per-user collections.
     pub collections: Arc<dyn FaceCollections>,

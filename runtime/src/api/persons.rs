@@ -1,19 +1,18 @@
 //! `/persons`: the people in the user's photos, faces grouped by the analyzer.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
 use super::images::{SearchPage, SearchTerms, search_page};
 use super::paging::{ListQuery, page_limit};
 use crate::error::{Error, Result};
-use domain::{Person, PersonChange, PersonId, UserName, face_crop_key};
+use domain::{Person, PersonChange, PersonId, PhotoStore, UserName, face_crop_key};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonView {
@@ -30,9 +29,9 @@ pub struct PersonView {
 const COVER_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 impl PersonView {
-    async fn of(state: &AppState, user: &UserName, person: Person) -> Result<Self> {
+    async fn of(photos: &dyn PhotoStore, user: &UserName, person: Person) -> Result<Self> {
         let cover_url = match person.cover {
-            Some(face) => Some(state.photos.presign_get(&face_crop_key(user, face), COVER_URL_LIFETIME).await?),
+            Some(face) => Some(photos.presign_get(&face_crop_key(user, face), COVER_URL_LIFETIME).await?),
             None => None,
         };
         Ok(Self {
@@ -81,15 +80,12 @@ fn decode_cursor(cursor: &str) -> Result<(u64, PersonId)> {
 #[utoipa::path(get, path = "/persons", tag = "persons", security(("bearer" = [])),
     params(PersonQuery),
     responses((status = 200, body = PersonPage), (status = 400, description = "invalid limit or cursor")))]
-pub async fn persons(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    QueryParams(query): QueryParams<PersonQuery>,
-) -> ApiResult<Json<PersonPage>> {
+pub async fn persons(user: CurrentUser, QueryParams(query): QueryParams<PersonQuery>) -> ApiResult<Json<PersonPage>> {
     let limit = page_limit(query.limit)?;
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let with_hidden = query.hidden.unwrap_or(false);
-    let mut listed: Vec<Person> = state
+    let mut listed: Vec<Person> = user
+        .data
         .images
         .persons(user.name())
         .await?
@@ -104,7 +100,7 @@ pub async fn persons(
     let next_cursor = if more { listed.last().map(encode_cursor) } else { None };
     let mut persons = Vec::with_capacity(listed.len());
     for person in listed {
-        persons.push(PersonView::of(&state, user.name(), person).await?);
+        persons.push(PersonView::of(user.data.photos.as_ref(), user.name(), person).await?);
     }
     Ok(Json(PersonPage { persons, next_cursor }))
 }
@@ -114,16 +110,14 @@ pub async fn persons(
     params(("id" = String, Path, description = "person id"), ListQuery),
     responses((status = 200, body = SearchPage), (status = 400, description = "invalid id or cursor"), (status = 404, description = "no such person")))]
 pub async fn person_images(
-    State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<SearchPage>> {
-    let person = find(&state, &user, &id).await?;
+    let person = find(&user, &id).await?;
     Ok(Json(
         search_page(
-            &state,
-            user.name(),
+            &user,
             SearchTerms { persons: &[person.id.to_string()], ..SearchTerms::default() },
             query.limit,
             query.cursor.as_deref(),
@@ -133,9 +127,9 @@ pub async fn person_images(
 }
 
 /// The user's person of that id: another user's, or none, is a 404.
-async fn find(state: &AppState, user: &CurrentUser, id: &str) -> Result<Person> {
+async fn find(user: &CurrentUser, id: &str) -> Result<Person> {
     let id = PersonId::parse(id)?;
-    state
+    user.data
         .images
         .persons(user.name())
         .await?
@@ -178,15 +172,14 @@ impl PersonPatch {
     responses((status = 200, body = PersonView), (status = 400, description = "invalid name or body"),
         (status = 404, description = "no such person"), (status = 409, description = "name_taken: another person has that name")))]
 pub async fn update_person(
-    State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<PersonPatch>,
 ) -> ApiResult<Json<PersonView>> {
     let id = PersonId::parse(&id)?;
     let change = patch.change()?;
-    let person = state.images.update_person(user.name(), id, &change).await?;
-    Ok(Json(PersonView::of(&state, user.name(), person).await?))
+    let person = user.data.images.update_person(user.name(), id, &change).await?;
+    Ok(Json(PersonView::of(user.data.photos.as_ref(), user.name(), person).await?))
 }
 
 /// The most persons one merge takes in (the persons change in one DynamoDB transaction).
@@ -228,24 +221,23 @@ impl MergeRequest {
         (status = 404, description = "no such person (this one or one of from)"),
         (status = 409, description = "same_photo: two of them are on one photo")))]
 pub async fn merge_persons(
-    State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<MergeRequest>,
 ) -> ApiResult<Json<PersonView>> {
     // The person merged into exists first: a list naming it is a client's mistake about an
     // existing person only.
-    let into = find(&state, &user, &id).await?.id;
+    let into = find(&user, &id).await?.id;
     let from = request.ids(into)?;
-    let person = state.images.merge_persons(user.name(), into, &from).await?;
-    Ok(Json(PersonView::of(&state, user.name(), person).await?))
+    let person = user.data.images.merge_persons(user.name(), into, &from).await?;
+    Ok(Json(PersonView::of(user.data.photos.as_ref(), user.name(), person).await?))
 }
 
 /// One person.
 #[utoipa::path(get, path = "/persons/{id}", tag = "persons", security(("bearer" = [])),
     params(("id" = String, Path, description = "person id")),
     responses((status = 200, body = PersonView), (status = 404, description = "no such person")))]
-pub async fn person(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<PersonView>> {
-    let person = find(&state, &user, &id).await?;
-    Ok(Json(PersonView::of(&state, user.name(), person).await?))
+pub async fn person(user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<PersonView>> {
+    let person = find(&user, &id).await?;
+    Ok(Json(PersonView::of(user.data.photos.as_ref(), user.name(), person).await?))
 }

@@ -15,7 +15,7 @@ use crate::error::Error;
 use axum::body::Bytes;
 use domain::accounts::{self, AccountData, MAX_NAME_CHARS, NewAccount};
 use domain::sign_ins::SourceAction;
-use domain::{AccountChange, Precondition, UserName, UserRecord, rfc3339};
+use domain::{AccountChange, Precondition, TenantData, UserName, UserRecord, rfc3339};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -117,7 +117,7 @@ pub async fn sign_up(
 #[utoipa::path(get, path = "/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, description = "not signed in")))]
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Json<UserView> {
-    Json(UserView::of(&user.0, &state.config.tier))
+    Json(UserView::of(&user.account, &state.config.tier))
 }
 
 /// Change names, email or password (the original `/users/update`).
@@ -126,7 +126,7 @@ pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Json<UserVi
 pub async fn update_me(
     State(state): State<AppState>,
     source: Source,
-    CurrentUser(current): CurrentUser,
+    CurrentUser { account: current, .. }: CurrentUser,
     JsonBody(body): JsonBody<UpdateAccount>,
 ) -> ApiResult<Json<UpdatedAccount>> {
     let mut updated = current.clone();
@@ -191,7 +191,7 @@ pub struct DeleteAccount {
 pub async fn delete_me(
     State(state): State<AppState>,
     source: Source,
-    CurrentUser(current): CurrentUser,
+    CurrentUser { account: current, data }: CurrentUser,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let required = || Error::Forbidden {
@@ -208,7 +208,7 @@ pub async fn delete_me(
     if !check_password(&state, &current.user_name, password, Some(current.password_hash.clone()), &source).await? {
         return Err(Error::Unauthenticated("the password is wrong".into()).into());
     }
-    account_data(&state).remove(&current).await?;
+    account_data(&state, &data).remove(&current).await?;
     tracing::info!(security = "account_deleted", user = %current.user_name, source = source.as_str(), "every session ended");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -239,11 +239,11 @@ pub async fn search_users(
 }
 
 /// The stores an account's data lives in.
-fn account_data(state: &AppState) -> AccountData<'_> {
+fn account_data<'a>(state: &'a AppState, data: &'a TenantData) -> AccountData<'a> {
     AccountData {
         users: state.users.as_ref(),
-        images: state.images.as_ref(),
-        photos: state.photos.as_ref(),
+        images: data.images.as_ref(),
+        photos: data.photos.as_ref(),
         collections: state.collections.as_ref(),
     }
 }

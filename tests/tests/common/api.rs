@@ -11,7 +11,9 @@ use runtime::config::StackConfig;
 use serde_json::Value;
 use tower::ServiceExt;
 
+use super::policy::CallLog;
 use super::{Aws, TierFiles, aws};
+use aws_adapters::TenantAccess;
 
 /// Every log line written while the tests of this binary run.
 pub fn captured_logs() -> String {
@@ -33,6 +35,13 @@ fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
     })
 }
 
+/// The stack's tenant access, every tenant's calls checked against its session policy into `calls`.
+fn tenants(config: &StackConfig, sdk: &aws_config::SdkConfig, calls: &Arc<CallLog>) -> TenantAccess {
+    let access = TenantAccess::of_stack(config, sdk).expect("tenant access");
+    let scope = access.scope().clone();
+    access.observed_by(calls.observer(scope))
+}
+
 struct CapturedWriter(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for CapturedWriter {
@@ -52,6 +61,9 @@ pub struct Api {
     pub config: StackConfig,
     pub files: TierFiles,
     pub sdk: aws_config::SdkConfig,
+    /// Every call the API and the analyzer made with a tenant's credentials, each checked
+    /// against the tenant's session policy (a call outside it fails as on AWS).
+    pub calls: Arc<CallLog>,
 }
 
 /// A response: status and JSON body (`Value::Null` when empty or not JSON).
@@ -86,13 +98,21 @@ impl Api {
         let config = aws_adapters::stack::from_deployed(&aws_sdk_lambda::Client::new(&sdk), &files.stack_name())
             .await
             .expect("the deployed stack's configuration");
-        let services: Services = runtime::services::connect(config.clone(), &sdk).await.expect("services");
-        Api { router: runtime::api::router(services), aws, config, files, sdk }
+        let calls = Arc::new(CallLog::default());
+        let services: Services =
+            runtime::services::connect_with(config.clone(), &sdk, tenants(&config, &sdk, &calls)).await.expect("services");
+        Api { router: runtime::api::router(services), aws, config, files, sdk, calls }
+    }
+
+    /// The analyzer of this stack with `engines`, its tenants' calls checked like the API's.
+    pub fn analyzer(&self, engines: analyzer::Engines) -> analyzer::Analyzer {
+        analyzer::services::analyzer_with(&self.config, tenants(&self.config, &self.sdk, &self.calls), engines)
     }
 
     /// The same stack served and analysed through `sdk` (another HTTP client under it, say).
     pub async fn reconnect(mut self, sdk: aws_config::SdkConfig) -> Api {
-        let services = runtime::services::connect(self.config.clone(), &sdk).await.expect("services");
+        let tenants = tenants(&self.config, &sdk, &self.calls);
+        let services = runtime::services::connect_with(self.config.clone(), &sdk, tenants).await.expect("services");
         self.router = runtime::api::router(services);
         self.sdk = sdk;
         self
@@ -217,7 +237,7 @@ impl Api {
     /// The analyzer on this stack's queue, as `smart-album serve` runs it (built-in engine).
     pub fn poller(&self) -> analyzer::poller::Poller {
         let engines = analyzer::services::engines(&self.config, runtime::config::VisionEngine::Builtin, &self.sdk).unwrap();
-        let analyzer = std::sync::Arc::new(analyzer::services::analyzer(&self.config, &self.sdk, engines));
+        let analyzer = Arc::new(self.analyzer(engines));
         let mut poller = analyzer::poller::Poller::new(analyzer, aws_sdk_sqs::Client::new(&self.sdk), &self.config.analysis_queue_url, 2);
         poller.wait_seconds = 1;
         poller

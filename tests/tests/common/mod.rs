@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod faults;
+pub mod policy;
 pub mod server;
 pub mod traffic;
 
