@@ -187,7 +187,7 @@ pub async fn throughput(
     }
     let mut engines = analyzer::services::engines(config, VisionEngine::Builtin, aws)?;
     engines.labeler = Arc::new(labeler);
-    let analyzer = analyzer::services::analyzer(config, aws, engines);
+    let analyzer = analyzer::services::analyzer(config, aws, engines)?;
     let mut poller = Poller::new(Arc::new(analyzer), aws_sdk_sqs::Client::new(aws), &config.analysis_queue_url, DEFAULT_CONCURRENCY);
     poller.wait_seconds = 1;
     let started = Instant::now();

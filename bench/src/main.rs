@@ -16,6 +16,7 @@ mod reads;
 mod render;
 mod search;
 mod stats;
+mod tenancy;
 mod text;
 mod uploads;
 
@@ -110,6 +111,8 @@ enum Section {
     Gallery,
     /// Many tenants uploading at once, with the analyzer.
     Tenants,
+    /// What tenant-scoped credentials add to a request, and STS calls.
+    Tenancy,
 }
 
 struct Bench {
@@ -424,6 +427,7 @@ async fn main() -> Result<()> {
         (Section::Search, "search cost as a tenant grows"),
         (Section::Gallery, "gallery: the first screen in a browser"),
         (Section::Tenants, "many tenants uploading at once"),
+        (Section::Tenancy, "tenant-scoped credentials"),
     ];
     for (section, title) in sections {
         if !bench.runs(section) {
@@ -440,6 +444,7 @@ async fn main() -> Result<()> {
             Section::Search => search::measure(&mut report, &bench.aws, &bench.config.images_table, &bench.cli.tenant_sizes).await,
             Section::Gallery => bench.gallery(&mut report).await,
             Section::Tenants => bench.many_tenants(&mut report).await,
+            Section::Tenancy => tenancy::measure(&mut report, &bench.aws, &bench.config).await,
             Section::Render => render::measure(&mut report, &bench.cli.stacks_dir, &bench.binary("deployer"), 200, 20),
         };
         if let Err(error) = result {
