@@ -134,7 +134,7 @@ impl Analyzer {
         let event = parse_event(body)?;
         let user = UserName::parse(&event.user_name)?;
         let id = ImageId::parse(&event.image_id)?;
-        let TenantData { images, photos } = self.tenants.data_of(&user).await?;
+        let TenantData { images, photos, .. } = self.tenants.data_of(&user).await?;
         let Some(record) = images.get(&user, id).await? else {
             return Ok(Outcome::Skipped("the image was deleted"));
         };

@@ -12,7 +12,7 @@ use contract::{
     FaceSettings, Features, LabelerSettings, Limit, NewImageEvent, PhotoSettings, QuotaSettings, SourceLimits, TextSettings, TierSettings,
     VisionEngine,
 };
-use domain::memory::{MemoryImages, MemoryPhotos};
+use domain::memory::{MemoryImages, MemoryPhotos, MemoryUsers};
 use domain::{ImageId, ImageIndex, ImageRecord, ImageStatus, ImageStore, Label, PersonStore, PhotoStore, SharedData, UserName};
 use image::RgbImage;
 
@@ -65,7 +65,11 @@ async fn a_batch_retries_only_what_it_should() {
     let too_many_pixels =
         stored_photo(&images, &photos, &user, &domain::testing::declaring_size(PHOTO, 60_000, 60_000, false).unwrap()).await;
     let settings = LabelerSettings { engine: VisionEngine::Builtin, max_labels: 10, min_confidence: 50 };
-    let analyzer = Analyzer::new(SharedData::new(images.clone(), photos.clone()), Engines::labels_only(Arc::new(SeesACat)), tier(settings));
+    let analyzer = Analyzer::new(
+        SharedData::new(Arc::new(MemoryUsers::default()), images.clone(), photos.clone()),
+        Engines::labels_only(Arc::new(SeesACat)),
+        tier(settings),
+    );
     let deleted = NewImageEvent { image_id: ImageId::new().to_string(), ..good.clone() };
     let message = |id: &str, event: &NewImageEvent| {
         let body = serde_json::json!({"Type": "Notification", "Message": serde_json::to_string(event).unwrap()});
@@ -134,7 +138,7 @@ async fn faces_are_grouped_past_the_quality_gate_and_leave_their_person_with_the
     let second = stored_photo(&images, &photos, &user, PHOTO).await;
     let settings = LabelerSettings { engine: VisionEngine::Builtin, max_labels: 10, min_confidence: 50 };
     let analyzer = Analyzer::new(
-        SharedData::new(images.clone(), photos.clone()),
+        SharedData::new(Arc::new(MemoryUsers::default()), images.clone(), photos.clone()),
         Engines { faces: Arc::new(SeesOnePerson), ..Engines::labels_only(Arc::new(SeesACat)) },
         tier(settings),
     );
@@ -199,7 +203,7 @@ async fn rekognition_faces_join_the_person_of_their_best_match() {
     let faces = RekognitionFaces::new(aws_adapters::RekognitionCollections::new(client, "smart-album-full-platform-user"), 90.0);
     let settings = LabelerSettings { engine: VisionEngine::Rekognition, max_labels: 10, min_confidence: 50 };
     let analyzer = Analyzer::new(
-        SharedData::new(images.clone(), photos.clone()),
+        SharedData::new(Arc::new(MemoryUsers::default()), images.clone(), photos.clone()),
         Engines { faces: Arc::new(faces), ..Engines::labels_only(Arc::new(SeesACat)) },
         tier(settings),
     );

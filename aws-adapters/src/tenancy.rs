@@ -1,8 +1,8 @@
 //! Tenant-scoped credentials (the SaaS Lens' "token vending machine"): a tenant's data is
 //! reached with credentials of the stack's tenant-access role, assumed with a session policy
 //! that allows DynamoDB only on items whose partition key is the tenant's (`dynamodb:LeadingKeys`)
-//! and S3 only under the tenant's prefix. The functions' own roles cannot read a photo or an
-//! image record at all; a bug naming another user's key is refused by AWS.
+//! and S3 only under the tenant's prefix. The functions' own roles cannot read a photo, an image
+//! record or an account at all; a bug naming another user's key is refused by AWS.
 //!
 //! Credentials are assumed once per tenant and process and refreshed by the SDK's identity
 //! cache before they expire; the clients of the last [`CACHED_TENANTS`] tenants are kept.
@@ -25,7 +25,7 @@ use domain::{Tenancy, TenantData};
 use lru::LruCache;
 use serde_json::{Value, json};
 
-use crate::{DynamoImages, S3Photos};
+use crate::{DynamoImages, DynamoUsers, S3Photos};
 
 /// How many tenants' clients a process keeps (each holds its credentials); an evicted tenant's
 /// next request assumes the role again.
@@ -55,10 +55,11 @@ pub const ITEM_ACTIONS: [&str; 8] = [
 /// completed).
 pub const OBJECT_ACTIONS: [&str; 5] = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging", "s3:DeleteObjectTagging"];
 
-/// What a tenant's session reaches: the stack's images table, its photo bucket and the key
-/// the bucket is encrypted with, in one partition and account.
+/// What a tenant's session reaches: the stack's tables, its photo bucket and the key the bucket
+/// is encrypted with, in one partition and account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantScope {
+    pub users_table_arn: String,
     pub images_table_arn: String,
     pub photo_bucket_arn: String,
     pub key_arn: String,
@@ -67,10 +68,11 @@ pub struct TenantScope {
 impl TenantScope {
     /// The scope of a stack, whose tenant-access role ARN names the partition and account.
     pub fn of_stack(config: &StackConfig, region: &str) -> Result<Self> {
-        Self::new(&config.tenant_access_role_arn, region, &config.images_table, &config.photo_bucket, &config.key_arn)
+        let tables = [config.users_table.as_str(), config.images_table.as_str()];
+        Self::new(&config.tenant_access_role_arn, region, tables, &config.photo_bucket, &config.key_arn)
     }
 
-    fn new(role: &str, region: &str, images_table: &str, photo_bucket: &str, key_arn: &str) -> Result<Self> {
+    fn new(role: &str, region: &str, [users_table, images_table]: [&str; 2], photo_bucket: &str, key_arn: &str) -> Result<Self> {
         let mut parts = role.split(':');
         let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account)) =
             (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
@@ -78,14 +80,16 @@ impl TenantScope {
             return Err(Error::Internal(format!("not an IAM role ARN: {role}")));
         };
         Ok(Self {
+            users_table_arn: format!("arn:{partition}:dynamodb:{region}:{account}:table/{users_table}"),
             images_table_arn: format!("arn:{partition}:dynamodb:{region}:{account}:table/{images_table}"),
             photo_bucket_arn: format!("arn:{partition}:s3:::{photo_bucket}"),
             key_arn: key_arn.to_owned(),
         })
     }
 
-    /// The session policy of `user`'s credentials: its partition of the images table (the
-    /// record partition `<user>`, the index partitions `<user>#...`), its objects `<user>/...`.
+    /// The session policy of `user`'s credentials: its account's partition of the users table,
+    /// its partitions of the images table (`<user>`, and `<user>#...` of the index), its objects
+    /// `<user>/...`.
     /// User names hold no `#`, `/`, `*` or `?`, so no pattern reaches another user's keys.
     pub fn session_policy(&self, user: &UserName) -> Value {
         let table = &self.images_table_arn;
@@ -96,7 +100,7 @@ impl TenantScope {
                     "Sid": "OwnItems",
                     "Effect": "Allow",
                     "Action": ITEM_ACTIONS,
-                    "Resource": [table, format!("{table}/index/*")],
+                    "Resource": [self.users_table_arn, table, format!("{table}/index/*")],
                     "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [user.as_str(), format!("{user}#*")]}}
                 },
                 {
@@ -131,6 +135,7 @@ pub struct TenantAccess {
     aws: SdkConfig,
     role_arn: String,
     scope: TenantScope,
+    users_table: String,
     images_table: String,
     photo_bucket: String,
     cached: Mutex<LruCache<UserName, TenantData>>,
@@ -145,6 +150,7 @@ impl TenantAccess {
             aws: aws.clone(),
             role_arn: config.tenant_access_role_arn.clone(),
             scope: TenantScope::of_stack(config, &region)?,
+            users_table: config.users_table.clone(),
             images_table: config.images_table.clone(),
             photo_bucket: config.photo_bucket.clone(),
             cached: Mutex::new(LruCache::new(NonZeroUsize::new(CACHED_TENANTS).unwrap_or(NonZeroUsize::MIN))),
@@ -191,8 +197,10 @@ impl TenantAccess {
             dynamodb.push_interceptor(interceptor.clone());
             s3.push_interceptor(interceptor);
         }
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(dynamodb.build());
         Ok(TenantData {
-            images: Arc::new(DynamoImages::new(aws_sdk_dynamodb::Client::from_conf(dynamodb.build()), &self.images_table)),
+            account: Arc::new(DynamoUsers::new(dynamodb.clone(), &self.users_table)),
+            images: Arc::new(DynamoImages::new(dynamodb, &self.images_table)),
             photos: Arc::new(S3Photos::new(aws_sdk_s3::Client::from_conf(s3.build()), &self.photo_bucket)),
         })
     }
@@ -238,6 +246,7 @@ mod tests {
 
     fn scope() -> TenantScope {
         TenantScope {
+            users_table_arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/s-users".into(),
             images_table_arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/s-images".into(),
             photo_bucket_arn: "arn:aws:s3:::s-photos".into(),
             key_arn: "arn:aws:kms:eu-west-1:123456789012:key/k".into(),
@@ -262,9 +271,10 @@ mod tests {
     #[test]
     fn a_stack_scope_takes_partition_and_account_from_the_role() {
         let role = "arn:aws-cn:iam::210987654321:role/s-tenant-access";
-        let scope = TenantScope::new(role, "cn-north-1", "s-images", "s-photos", "k").unwrap();
+        let scope = TenantScope::new(role, "cn-north-1", ["s-users", "s-images"], "s-photos", "k").unwrap();
+        assert_eq!(scope.users_table_arn, "arn:aws-cn:dynamodb:cn-north-1:210987654321:table/s-users");
         assert_eq!(scope.images_table_arn, "arn:aws-cn:dynamodb:cn-north-1:210987654321:table/s-images");
         assert_eq!(scope.photo_bucket_arn, "arn:aws-cn:s3:::s-photos");
-        assert!(TenantScope::new("not-an-arn", "eu-west-1", "s-images", "s-photos", "k").is_err());
+        assert!(TenantScope::new("not-an-arn", "eu-west-1", ["s-users", "s-images"], "s-photos", "k").is_err());
     }
 }

@@ -313,6 +313,7 @@ fn tenant_data_is_reached_only_through_the_tenant_access_role() {
             tenant.policies[0].policy_document.statement.iter().flat_map(|statement| statement.action.iter().copied()).collect();
         let user = domain::UserName::parse("alice").unwrap();
         let scope = aws_adapters::tenancy::TenantScope {
+            users_table_arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/u".into(),
             images_table_arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/t".into(),
             photo_bucket_arn: "arn:aws:s3:::b".into(),
             key_arn: "k".into(),
@@ -329,6 +330,18 @@ fn tenant_data_is_reached_only_through_the_tenant_access_role() {
             // The functions' own roles reach no image record and no photo object.
             let resources = serde_json::to_string(&statements.iter().map(|s| &s.resource).collect::<Vec<_>>()).unwrap();
             assert!(!resources.contains(ids::IMAGES_TABLE) && !resources.contains(ids::BUCKET), "{tier} {id}: {resources}");
+            // Of the users table, only partitions no account has: `#...` (stack-wide items) and
+            // the search index's one-letter initials.
+            for statement in statements.iter().filter(|s| serde_json::to_string(&s.resource).unwrap().contains(ids::USERS_TABLE)) {
+                let condition = statement.condition.as_ref().expect("a users-table statement without a condition");
+                let pattern = &condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+                let index = serde_json::to_string(&statement.resource).unwrap().contains("/index/");
+                let expected = if index { Expr::str("?") } else { Expr::str("#*") };
+                assert_eq!(pattern, &expected, "{tier} {id} {}", statement.sid);
+                if index {
+                    assert_eq!(statement.action, ["dynamodb:Query"]);
+                }
+            }
             let assume = statements.iter().find(|s| s.action == ["sts:AssumeRole"]).expect("may assume the tenant-access role");
             let arn = assume.resource[0].resolve_name(&pseudo).unwrap();
             assert_eq!(arn, format!("arn:aws:iam::123456789012:role/{name}"), "{tier} {id}");

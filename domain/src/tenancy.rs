@@ -1,4 +1,4 @@
-//! Whose data a call may reach. Every read and write of a tenant's photos and records goes
+//! Whose data a call may reach. Every read and write of a tenant's account, photos and records goes
 //! through stores handed out for that one tenant: on AWS their credentials are scoped to the
 //! tenant's keys (`aws_adapters::tenancy`), so a bug that names another user's key is refused
 //! by AWS, not only by the code that should not have named it.
@@ -9,11 +9,15 @@ use async_trait::async_trait;
 
 use crate::error::Result;
 use crate::model::UserName;
-use crate::{ImageStore, PhotoStore};
+use crate::{ImageStore, PhotoStore, UserStore};
 
-/// One tenant's stores: its image records and its photo objects.
+/// One tenant's stores: its account's items (profile, sessions, request allowance), its image
+/// records and its photo objects.
 #[derive(Clone)]
 pub struct TenantData {
+    /// The stack-wide items of the users table (the token key, the ops credential, sign-in
+    /// throttles, the ops search) are not here: they are reached with the process's own access.
+    pub account: Arc<dyn UserStore>,
     pub images: Arc<dyn ImageStore>,
     pub photos: Arc<dyn PhotoStore>,
 }
@@ -35,8 +39,8 @@ pub trait Tenancy: Send + Sync {
 pub struct SharedData(pub TenantData);
 
 impl SharedData {
-    pub fn new(images: Arc<dyn ImageStore>, photos: Arc<dyn PhotoStore>) -> Arc<Self> {
-        Arc::new(Self(TenantData { images, photos }))
+    pub fn new(account: Arc<dyn UserStore>, images: Arc<dyn ImageStore>, photos: Arc<dyn PhotoStore>) -> Arc<Self> {
+        Arc::new(Self(TenantData { account, images, photos }))
     }
 }
 

@@ -67,7 +67,7 @@ fn app_with(settings: TierSettings) -> App {
     let services = Services {
         config,
         users: users.clone(),
-        tenants: SharedData::new(images.clone(), photos.clone()),
+        tenants: SharedData::new(users.clone(), images.clone(), photos.clone()),
         events: events.clone(),
         collections: collections.clone(),
         tokens: TokenSigner::new([7; 32]),

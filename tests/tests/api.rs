@@ -342,6 +342,8 @@ async fn another_user_with_my_ids_gets_404_and_changes_nothing() {
     for tenant in ["alice", "mallory"] {
         let actions: BTreeSet<&str> = calls.iter().filter(|checked| checked.tenant == tenant).map(|checked| checked.call.action).collect();
         assert!(actions.contains("dynamodb:Query"), "{tenant} made no scoped calls: {actions:?}");
+        let account = calls.iter().filter(|checked| checked.tenant == tenant && checked.call.resource == scope.users_table_arn);
+        assert!(account.count() > 0, "{tenant}'s account was not read with its own access");
     }
     for checked in &calls {
         assert!(checked.allowed, "outside its tenant's policy: {checked:?}");
@@ -351,7 +353,8 @@ async fn another_user_with_my_ids_gets_404_and_changes_nothing() {
     let analysed: Vec<_> = calls.iter().filter(|checked| checked.call.resource.ends_with(&format!("alice/{photo}"))).collect();
     assert!(analysed.iter().any(|checked| checked.call.action == "s3:GetObject"), "the analyzer's read is not scoped: {analysed:?}");
     // The check refuses what AWS would: another tenant's partition, its index partitions, its
-    // objects, a listing beyond the prefix, and a Scan (which names no partition).
+    // objects and account, a listing beyond the prefix, a Scan (which names no partition), the
+    // users table's stack-wide items and its search index.
     let entries = format!("{}/index/entries", scope.images_table_arn);
     let call = |action, resource: &str, keys: &[&str], prefix: Option<&str>| Authorisation {
         action,
@@ -368,7 +371,9 @@ async fn another_user_with_my_ids_gets_404_and_changes_nothing() {
         call("dynamodb:Scan", &scope.images_table_arn, &[], None),
         call("s3:GetObject", &format!("{}/mallory/{photo}", scope.photo_bucket_arn), &[], None),
         call("s3:ListBucket", &scope.photo_bucket_arn, &[], Some("")),
-        call("dynamodb:GetItem", &scope.images_table_arn.replace("images", "users"), &["alice"], None),
+        call("dynamodb:GetItem", &scope.users_table_arn, &["mallory"], None),
+        call("dynamodb:GetItem", &scope.users_table_arn, &["#system"], None),
+        call("dynamodb:Query", &format!("{}/index/by_name_prefix", scope.users_table_arn), &["a"], None),
     ] {
         assert!(!allows(&alice_policy, &refused), "alice's policy allows {refused:?}");
     }

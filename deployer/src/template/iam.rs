@@ -145,7 +145,21 @@ fn use_key(actions: &[&'static str]) -> Statement {
 pub fn resources(config: &TierConfig) -> Vec<(&'static str, Resource)> {
     let mut api = vec![
         write_own_logs(ids::API_LOGS),
-        Statement::allow("ReadWriteAccounts", &aws_adapters::tenancy::ITEM_ACTIONS, tables_and_indexes(&[ids::USERS_TABLE])),
+        // The users table's stack-wide items only (partition keys `#...`: the token key, the
+        // ops credential, sign-in throttles); every account's own items are the tenant's.
+        Statement {
+            condition: Some(leading_keys("#*")),
+            ..Statement::allow("StackWideUserItems", &aws_adapters::tenancy::ITEM_ACTIONS, vec![Expr::arn_of(ids::USERS_TABLE)])
+        },
+        // The ops search by name prefix, across accounts (the index's partition: a name's initial).
+        Statement {
+            condition: Some(leading_keys("?")),
+            ..Statement::allow(
+                "SearchAccountsByName",
+                &["dynamodb:Query"],
+                vec![Expr::sub(format!("${{{}.Arn}}/index/{}", ids::USERS_TABLE, contract::names::USERS_NAME_PREFIX_INDEX))],
+            )
+        },
         assume_tenant_access(),
         Statement::allow(
             "PublishEvents",
@@ -207,11 +221,16 @@ pub fn tenant_access_role_arn() -> Expr {
     Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-tenant-access")
 }
 
+/// Every partition key a request names must be like `pattern`.
+fn leading_keys(pattern: &str) -> Condition {
+    BTreeMap::from([("ForAllValues:StringLike", BTreeMap::from([("dynamodb:LeadingKeys", Expr::str(pattern))]))])
+}
+
 fn assume_tenant_access() -> Statement {
     Statement::allow("AssumeTenantAccess", &["sts:AssumeRole"], vec![tenant_access_role_arn()])
 }
 
-/// What any tenant's data may be: the images table and the photo objects. The functions
+/// What any tenant's data may be: the tables and the photo objects. The functions
 /// assume it with a session policy narrowing it to one tenant's keys (`aws_adapters::tenancy`,
 /// which holds the same actions); nothing else may assume it.
 fn tenant_access_role() -> Resource {
@@ -224,7 +243,7 @@ fn tenant_access_role() -> Resource {
         condition: None,
     };
     let statements = vec![
-        Statement::allow("TenantItems", &aws_adapters::tenancy::ITEM_ACTIONS, tables_and_indexes(&[ids::IMAGES_TABLE])),
+        Statement::allow("TenantItems", &aws_adapters::tenancy::ITEM_ACTIONS, tables_and_indexes(&[ids::USERS_TABLE, ids::IMAGES_TABLE])),
         Statement::allow("TenantObjects", &aws_adapters::tenancy::OBJECT_ACTIONS, vec![Expr::sub(format!("${{{}.Arn}}/*", ids::BUCKET))]),
         Statement::allow("ListTenantObjects", &["s3:ListBucket"], vec![Expr::arn_of(ids::BUCKET)]),
         use_key(&["kms:Decrypt", "kms:GenerateDataKey"]),

@@ -106,8 +106,10 @@ impl FromRequestParts<AppState> for SignedIn {
         let now = OffsetDateTime::now_utc();
         let claims = state.tokens.verify(token, now)?;
         let revoked = || Error::Unauthenticated("the token is invalid or expired; sign in again".into());
+        // The token is genuine: the account it names is the tenant whose access is used.
+        let data = state.tenants.data_of(&claims.user_name).await?;
         let (user, open) =
-            tokio::try_join!(state.users.get(&claims.user_name), state.users.session_is_open(&claims.user_name, claims.session, now))?;
+            tokio::try_join!(data.account.get(&claims.user_name), data.account.session_is_open(&claims.user_name, claims.session, now))?;
         let user = user.ok_or_else(revoked)?;
         if !open || user.account_id != claims.account_id {
             return Err(revoked().into());
@@ -122,9 +124,8 @@ impl FromRequestParts<AppState> for SignedIn {
             return Err(revoked().into());
         }
         if let Some(limits) = &state.config.settings.requests {
-            state.users.admit_request(&user.user_name, limits, now).await?;
+            data.account.admit_request(&user.user_name, limits, now).await?;
         }
-        let data = state.tenants.data_of(&user.user_name).await?;
         Ok(SignedIn { user, session: claims.session, data })
     }
 }

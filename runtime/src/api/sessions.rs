@@ -14,7 +14,7 @@ use super::extract::{JsonBody, SignedIn, Source, moving, suspended};
 use crate::auth::password;
 use crate::error::Error;
 use domain::sign_ins::{self, SourceAction};
-use domain::{AccountChange, AccountStatus, Precondition, SessionId, UserName, UserRecord, rfc3339};
+use domain::{AccountChange, AccountStatus, Precondition, SessionId, UserName, UserRecord, UserStore, rfc3339};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -37,11 +37,11 @@ pub struct SessionView {
 
 impl SessionView {
     /// Starts a new session of the account as it now is (its generation) and issues its token.
-    pub async fn start(state: &AppState, user: &UserRecord) -> Result<Self, Error> {
+    pub async fn start(state: &AppState, account: &dyn UserStore, user: &UserRecord) -> Result<Self, Error> {
         let session = SessionId::new();
         let (token, expires_at) =
             state.tokens.issue(&user.user_name, user.account_id, session, user.token_generation, OffsetDateTime::now_utc())?;
-        state.users.start_session(&user.user_name, session, expires_at).await?;
+        account.start_session(&user.user_name, session, expires_at).await?;
         Ok(Self { token, token_type: "Bearer", expires_at: rfc3339(expires_at) })
     }
 }
@@ -101,7 +101,9 @@ pub async fn sign_in(
         let _ = password::verify(body.password, None).await;
         return Err(refused().into());
     };
-    let user = state.users.get(&name).await?;
+    // The name's own account items only, before anyone is authenticated.
+    let account = state.tenants.data_of(&name).await?.account;
+    let user = account.get(&name).await?;
     let hash = user.as_ref().map(|user| user.password_hash.clone());
     if !check_password(&state, &name, body.password, hash, &source).await? {
         return Err(refused().into());
@@ -130,7 +132,7 @@ pub async fn sign_in(
         (true, Some(new_password)) => {
             password::check_rules(&new_password, user.user_name.as_str())?;
             let change = AccountChange::Password { hash: password::hash(new_password).await? };
-            state.users.change(&user.user_name, &change, Precondition::ActiveAt { generation: user.token_generation }).await?;
+            account.change(&user.user_name, &change, Precondition::ActiveAt { generation: user.token_generation }).await?;
             change.apply(&mut user);
         }
         (false, Some(_)) => {
@@ -146,17 +148,17 @@ pub async fn sign_in(
     // suspension, a move, a password change) came since the account was read: otherwise the
     // sign-in fails rather than start a session ops have just ended.
     let signed_in = AccountChange::SignedIn { at: domain::whole_seconds(OffsetDateTime::now_utc()) };
-    state.users.change(&user.user_name, &signed_in, Precondition::ActiveAt { generation: user.token_generation }).await?;
+    account.change(&user.user_name, &signed_in, Precondition::ActiveAt { generation: user.token_generation }).await?;
     signed_in.apply(&mut user);
-    Ok((StatusCode::CREATED, Json(SessionView::start(&state, &user).await?)))
+    Ok((StatusCode::CREATED, Json(SessionView::start(&state, account.as_ref(), &user).await?)))
 }
 
 /// Sign out: the session of this token ends at once, server-side (the token stops working
 /// everywhere); the account's other sessions go on.
 #[utoipa::path(delete, path = "/sessions/current", tag = "sessions", security(("bearer" = [])),
     responses((status = 204, description = "signed out"), (status = 401, description = "not signed in")))]
-pub async fn sign_out(State(state): State<AppState>, source: Source, signed_in: SignedIn) -> ApiResult<StatusCode> {
-    state.users.end_session(&signed_in.user.user_name, signed_in.session).await?;
+pub async fn sign_out(source: Source, signed_in: SignedIn) -> ApiResult<StatusCode> {
+    signed_in.data.account.end_session(&signed_in.user.user_name, signed_in.session).await?;
     tracing::info!(security = "session_ended", user = %signed_in.user.user_name, source = source.as_str(), "signed out");
     Ok(StatusCode::NO_CONTENT)
 }

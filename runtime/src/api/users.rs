@@ -109,7 +109,8 @@ pub async fn sign_up(
     source.count(&state, SourceAction::SignUp).await?;
     let account = NewAccount { user_name: &body.user_name, email: &body.email, first_name: &body.first_name, last_name: &body.last_name };
     let user = account.record(body.password, None).await?;
-    accounts::create(state.users.as_ref(), state.events.as_ref(), &user, &state.config.tier).await?;
+    let account = state.tenants.data_of(&user.user_name).await?.account;
+    accounts::create(account.as_ref(), state.events.as_ref(), &user, &state.config.tier).await?;
     Ok((StatusCode::CREATED, Json(UserView::of(&user, &state.config.tier))))
 }
 
@@ -126,7 +127,7 @@ pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Json<UserVi
 pub async fn update_me(
     State(state): State<AppState>,
     source: Source,
-    CurrentUser { account: current, .. }: CurrentUser,
+    CurrentUser { account: current, data }: CurrentUser,
     JsonBody(body): JsonBody<UpdateAccount>,
 ) -> ApiResult<Json<UpdatedAccount>> {
     let mut updated = current.clone();
@@ -162,15 +163,15 @@ pub async fn update_me(
             first_name: updated.first_name.clone(),
             last_name: updated.last_name.clone(),
         };
-        state.users.change(&current.user_name, &change, unchanged).await?;
+        data.account.change(&current.user_name, &change, unchanged).await?;
     }
     let mut session = None;
     if let Some(hash) = new_hash {
         let change = AccountChange::Password { hash };
-        state.users.change(&current.user_name, &change, unchanged).await?;
+        data.account.change(&current.user_name, &change, unchanged).await?;
         change.apply(&mut updated);
         tracing::info!(security = "password_changed", user = %current.user_name, source = source.as_str(), "every other session ended");
-        session = Some(SessionView::start(&state, &updated).await?);
+        session = Some(SessionView::start(&state, data.account.as_ref(), &updated).await?);
     }
     Ok(Json(UpdatedAccount { user: UserView::of(&updated, &state.config.tier), session }))
 }
@@ -241,7 +242,7 @@ pub async fn search_users(
 /// The stores an account's data lives in.
 fn account_data<'a>(state: &'a AppState, data: &'a TenantData) -> AccountData<'a> {
     AccountData {
-        users: state.users.as_ref(),
+        users: data.account.as_ref(),
         images: data.images.as_ref(),
         photos: data.photos.as_ref(),
         collections: state.collections.as_ref(),
