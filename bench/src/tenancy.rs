@@ -52,6 +52,23 @@ pub async fn measure(report: &mut Report, aws: &SdkConfig, config: &StackConfig)
         "ms",
         "what tenant-scoped credentials add to a warm request (medians' difference)",
     );
+    // The per-tenant limiter: one conditional UpdateItem per signed-in request, timed alone.
+    if let Some(limits) = &config.settings.requests {
+        let user = UserName::parse("bench-tenancy-limiter")?;
+        let account = access.data_of(&user).await?.account;
+        let mut admissions = Vec::new();
+        for _ in 0..REQUESTS_PER_TENANT {
+            let started = Instant::now();
+            account.admit_request(&user, limits, time::OffsetDateTime::now_utc()).await?;
+            admissions.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+        report.add(
+            "limiter.admission_ms",
+            median(&admissions),
+            "ms",
+            format!("what the per-tenant limiter adds to a request: its one conditional UpdateItem (median of {REQUESTS_PER_TENANT})"),
+        );
+    }
     report.add(
         "tenancy.sts_calls_per_1000_requests",
         access.roles_assumed() as f64 * 1000.0 / requests,
