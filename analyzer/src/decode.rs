@@ -44,11 +44,32 @@ pub fn decode_within(bytes: &[u8], longest: u32, max_pixels: u64) -> Result<RgbI
             let mut limits = image::Limits::default();
             limits.max_alloc = Some(MAX_DECODED_BYTES);
             reader.limits(limits);
-            reader.decode().map_err(|err| Undecodable(format!("the {format:?} photo cannot be decoded: {err}")))?.to_rgb8()
+            let decoded = reader.decode().map_err(|err| Undecodable(format!("the {format:?} photo cannot be decoded: {err}")))?;
+            onto_white(decoded)
         }
         other => return Err(Undecodable(format!("{other:?} is not a supported photo format"))),
     };
     downscale(orient(image, orientation(bytes)), longest)
+}
+
+/// The image as seen on a page: transparent pixels composited onto white. Without it a PNG or
+/// WebP drawn in black on a transparent background (diagrams, logos, screenshots) becomes black
+/// on black, for the engines and in the thumbnail and preview alike. Palette PNGs with a
+/// transparent colour arrive here with alpha too (the decoder expands them).
+fn onto_white(image: image::DynamicImage) -> RgbImage {
+    if !image.color().has_alpha() {
+        return image.to_rgb8();
+    }
+    let rgba = image.to_rgba8();
+    let (width, height) = rgba.dimensions();
+    let pixels = rgba
+        .pixels()
+        .flat_map(|pixel| {
+            let [r, g, b, a] = pixel.0.map(u32::from);
+            [r, g, b].map(|channel| ((channel * a + 255 * (255 - a) + 127) / 255) as u8)
+        })
+        .collect();
+    RgbImage::from_raw(width, height, pixels).unwrap_or_else(|| image.to_rgb8())
 }
 
 fn name(format: ImageFormat) -> &'static str {
@@ -229,6 +250,43 @@ mod tests {
             let error = decode(broken, LABELS_SIDE).unwrap_err();
             assert!(error.0.contains("JPEG"), "{error:?}");
         }
+    }
+
+    #[test]
+    fn transparent_pixels_are_white_and_opaque_ones_keep_their_colour() {
+        // Black strokes on a fully transparent black background, half-transparent red beside.
+        let mut drawing = image::RgbaImage::from_pixel(8, 4, image::Rgba([0, 0, 0, 0]));
+        drawing.put_pixel(1, 1, image::Rgba([0, 0, 0, 255]));
+        drawing.put_pixel(2, 1, image::Rgba([255, 0, 0, 128]));
+        let mut png = Vec::new();
+        drawing.write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
+        let mut webp = Vec::new();
+        image::codecs::webp::WebPEncoder::new_lossless(&mut webp).encode(drawing.as_raw(), 8, 4, image::ExtendedColorType::Rgba8).unwrap();
+        for (what, bytes) in [("PNG", png), ("WebP", webp), ("palette PNG", palette_png_with_a_transparent_colour())] {
+            let decoded = decode(&bytes, LABELS_SIDE).unwrap();
+            assert_eq!(decoded.get_pixel(0, 0).0, [255, 255, 255], "{what}: the background");
+            assert_eq!(decoded.get_pixel(1, 1).0, [0, 0, 0], "{what}: a stroke");
+            if what != "palette PNG" {
+                assert_eq!(decoded.get_pixel(2, 1).0, [255, 127, 127], "{what}: half red on white");
+            }
+        }
+    }
+
+    /// 8 x 4, palette index 0 (black) transparent by `tRNS`, a stroke of index 1 (black, opaque)
+    /// at (1, 1).
+    fn palette_png_with_a_transparent_colour() -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut encoder = png::Encoder::new(&mut bytes, 8, 4);
+        encoder.set_color(png::ColorType::Indexed);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_palette(vec![0, 0, 0, 0, 0, 0]);
+        encoder.set_trns(vec![0]);
+        let mut writer = encoder.write_header().unwrap();
+        let mut indices = vec![0u8; 8 * 4];
+        indices[8 + 1] = 1;
+        writer.write_image_data(&indices).unwrap();
+        writer.finish().unwrap();
+        bytes
     }
 
     #[test]

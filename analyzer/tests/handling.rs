@@ -227,3 +227,37 @@ async fn rekognition_faces_join_the_person_of_their_best_match() {
     let persons = images.persons(&user).await.unwrap();
     assert_eq!(persons.iter().map(|person| person.face_count).collect::<Vec<_>>(), [2, 1]);
 }
+
+/// A drawing in black on a transparent background (as diagrams and logos are exported) is
+/// analysed and previewed as it looks on a page: black on white, not black on black.
+#[tokio::test]
+async fn a_transparent_drawing_is_previewed_on_white() {
+    let (images, photos) = (Arc::new(MemoryImages::default()), Arc::new(MemoryPhotos::default()));
+    let user = UserName::parse("alice").unwrap();
+    let mut drawing = image::RgbaImage::from_pixel(300, 200, image::Rgba([0, 0, 0, 0]));
+    for x in 50..250 {
+        for y in 90..110 {
+            drawing.put_pixel(x, y, image::Rgba([0, 0, 0, 255]));
+        }
+    }
+    let mut png = Vec::new();
+    drawing.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let event = stored_photo(&images, &photos, &user, &png).await;
+    let settings = LabelerSettings { engine: VisionEngine::Builtin, max_labels: 10, min_confidence: 50 };
+    let analyzer = Analyzer::new(
+        SharedData::new(Arc::new(MemoryUsers::default()), images.clone(), photos.clone()),
+        Engines::labels_only(Arc::new(SeesACat)),
+        tier(settings),
+    );
+    assert!(matches!(analyzer.handle(&serde_json::to_string(&event).unwrap()).await.unwrap(), Outcome::Analysed { .. }));
+    let id = ImageId::parse(&event.image_id).unwrap();
+    let preview = photos.read(&domain::preview_key(&user, id), None).await.unwrap().expect("a preview");
+    let preview = image::load_from_memory(&preview).unwrap().to_rgb8();
+    let (width, height) = preview.dimensions();
+    let corner = preview.get_pixel(2, 2).0;
+    let stroke = preview.get_pixel(width / 2, height / 2).0;
+    assert!(corner.iter().all(|&c| c > 245), "the transparent background is {corner:?}");
+    assert!(stroke.iter().all(|&c| c < 40), "the stroke is {stroke:?}");
+    let record = images.get(&user, id).await.unwrap().unwrap();
+    assert_ne!(record.color.as_deref(), Some("#000000"), "the placeholder colour is black");
+}

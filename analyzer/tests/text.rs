@@ -44,6 +44,24 @@ fn a_page_turned_a_quarter_still_reads() {
     }
 }
 
+/// The page as a diagram tool exports it: black ink whose coverage is its alpha, on a fully
+/// transparent background. Decoded as the analyzer decodes photos, it reads like the page.
+#[test]
+fn dark_text_on_a_transparent_background_is_read() {
+    let page = photo("page.png");
+    let ink = image::RgbaImage::from_fn(page.width(), page.height(), |x, y| {
+        let grey = page.get_pixel(x, y).0.iter().map(|&c| u32::from(c)).sum::<u32>() / 3;
+        image::Rgba([0, 0, 0, (255 - grey) as u8])
+    });
+    let mut png = Vec::new();
+    ink.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let decoded = analyzer::decode::decode(&png, page.width().max(page.height())).unwrap();
+    let text = text_of(&decoded);
+    for word in ["segmentation", "markers", "background"] {
+        assert!(text.contains(word), "{word} not in {text:?}");
+    }
+}
+
 #[test]
 fn photos_without_text_have_none() {
     for name in ["chelsea.png", "coffee.png"] {

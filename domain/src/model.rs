@@ -376,13 +376,27 @@ pub fn normalize_word(raw: &str) -> Option<String> {
     (!word.is_empty() && word.chars().count() <= MAX_WORD_CHARS).then_some(word)
 }
 
+/// Characters that join words without a space: initials (`A.B.JONES`), compounds
+/// (`pre-training`), host names. A joined token is found by its whole and by each part.
+const JOINERS: [char; 4] = ['.', '-', '\u{2010}', '\u{2013}'];
+
+/// The words one whitespace-separated token is found by: the token normalised whole, then each
+/// part between [`JOINERS`] of two characters or more (a lone initial is no word to search).
+fn token_words(token: &str) -> impl Iterator<Item = String> + '_ {
+    let parts: Vec<&str> = token.split(JOINERS).collect();
+    let split = parts.len() > 1;
+    normalize_word(token)
+        .into_iter()
+        .chain(parts.into_iter().filter(move |_| split).filter_map(normalize_word).filter(|part| part.chars().count() >= 2))
+}
+
 /// The words a photo is found by: its lines' words, normalised, each once, the most confident
 /// lines' first, at most `max_words`.
 pub fn words_of(lines: &[TextLine], max_words: usize) -> Vec<String> {
     let mut ordered: Vec<&TextLine> = lines.iter().collect();
     ordered.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     let mut words: Vec<String> = Vec::new();
-    for word in ordered.iter().flat_map(|line| line.text.split_whitespace()).filter_map(normalize_word) {
+    for word in ordered.iter().flat_map(|line| line.text.split_whitespace()).flat_map(token_words) {
         if words.len() == max_words {
             break;
         }
@@ -621,6 +635,22 @@ mod tests {
         let lines = [line("the coins and the", 0.7), line("The Markers!", 0.99)];
         assert_eq!(words_of(&lines, 10), ["the", "markers", "coins", "and"]);
         assert_eq!(words_of(&lines, 2), ["the", "markers"]);
+    }
+
+    #[test]
+    fn joined_words_are_found_by_their_parts_too() {
+        let line = |text: &str| TextLine {
+            text: text.into(),
+            bounds: PhotoRegion { left: 0.0, top: 0.0, width: 1.0, height: 0.1 },
+            confidence: 0.9,
+        };
+        // A caption's initials joined to a surname: the surname alone finds it.
+        assert_eq!(words_of(&[line("A.B.JONES, C.SMITH")], 10), ["abjones", "jones", "csmith", "smith"]);
+        assert_eq!(words_of(&[line("pre-training")], 10), ["pretraining", "pre", "training"]);
+        assert_eq!(words_of(&[line("www.example.org")], 10), ["wwwexampleorg", "www", "example", "org"]);
+        // Nothing joined: the word alone, as before; a lone part of one character is no word.
+        assert_eq!(words_of(&[line("Here, 3.5 x-ray")], 10), ["here", "35", "xray", "ray"]);
+        assert_eq!(words_of(&[line("- . --")], 10), Vec::<String>::new());
     }
 }
 
