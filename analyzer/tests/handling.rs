@@ -8,13 +8,13 @@ use analyzer::faces::{FaceFinder, FoundFace, PhotoOf, PhotoRegion};
 use analyzer::labeler::Labeler;
 use analyzer::{Analyzer, Engines, Message, Outcome};
 use async_trait::async_trait;
-use contract::{
-    FaceSettings, Features, LabelerSettings, Limit, NewImageEvent, PhotoSettings, QuotaSettings, SourceLimits, TextSettings, TierSettings,
-    VisionEngine,
-};
+use contract::{LabelerSettings, NewImageEvent, VisionEngine};
 use domain::memory::{MemoryImages, MemoryPhotos, MemoryUsers};
-use domain::{ImageId, ImageIndex, ImageRecord, ImageStatus, ImageStore, Label, PersonStore, PhotoStore, SharedData, UserName};
+use domain::{ImageId, ImageIndex, ImageStatus, ImageStore, Label, PersonStore, PhotoStore, SharedData, UserName};
 use image::RgbImage;
+
+mod common;
+use common::{stored_photo, tier};
 
 const PHOTO: &[u8] = include_bytes!("../../tests/fixtures/photos/chelsea.png");
 
@@ -24,34 +24,6 @@ struct SeesACat;
 impl Labeler for SeesACat {
     async fn labels(&self, _: &Arc<RgbImage>, _: usize, _: f32) -> domain::Result<Vec<Label>> {
         Ok(vec![Label { name: "cat".into(), confidence: 99.0 }])
-    }
-}
-
-/// A tier with these labeler settings and the defaults otherwise.
-fn tier(labeler: LabelerSettings) -> TierSettings {
-    TierSettings {
-        features: Features { labels: true, faces: true, text: false },
-        labeler,
-        quotas: QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 30 },
-        faces: FaceSettings::default(),
-        text: TextSettings::default(),
-        photos: PhotoSettings::default(),
-        per_source: SourceLimits::default(),
-        requests: None,
-    }
-}
-
-async fn stored_photo(images: &MemoryImages, photos: &MemoryPhotos, user: &UserName, bytes: &[u8]) -> NewImageEvent {
-    let record = ImageRecord { size: bytes.len() as u64, ..ImageRecord::new(user, ImageStatus::Pending, "image/png") };
-    let quotas = QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 30 };
-    photos.put(&record.object_key(), bytes.to_vec(), "image/png").await.unwrap();
-    images.create(&record, &quotas).await.unwrap();
-    NewImageEvent {
-        user_name: user.to_string(),
-        image_id: record.id.to_string(),
-        object_key: record.object_key(),
-        content_type: record.content_type,
-        size: record.size,
     }
 }
 

@@ -28,7 +28,7 @@ const TENANTS: [(usize, usize); 3] = [(10, 200), (100, 2_000), (1_000, 20_000)];
 const ITEMS_PER_WRITE: usize = 250;
 const WRITES_IN_FLIGHT: usize = 4;
 /// The tier default: faces of one person lie within it.
-const MAX_DISTANCE: f32 = 0.4;
+const MAX_DISTANCE: f32 = 0.53;
 
 /// The photos timed: a portrait, a group of five, and that group as a 12 MP JPEG.
 pub fn photos(people: &Path) -> Result<Vec<Photo>> {

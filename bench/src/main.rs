@@ -10,6 +10,7 @@ mod gallery;
 mod http;
 mod load;
 mod machine;
+mod people;
 mod pipeline;
 mod process;
 mod reads;
@@ -263,6 +264,7 @@ impl Bench {
         if let Some(python) = &self.cli.peer_python {
             faces::peer(report, python, &photos, &ours, 3, &self.cli.out)?;
         }
+        people::measure(report, &self.cli.people_dir, self.cli.peer_python.as_deref(), &self.config.settings.faces, &self.cli.out)?;
         faces::grouping_cost(report, &self.aws, &self.config.images_table).await
     }
 

@@ -133,7 +133,7 @@ impl FaceSettings {
 impl Default for FaceSettings {
     /// The values of stacks/*.yaml, measured on the shared photos (see there).
     fn default() -> Self {
-        Self { max_distance: 0.4, min_face_px: 40, min_similarity: 90 }
+        Self { max_distance: 0.53, min_face_px: 40, min_similarity: 90 }
     }
 }
 

@@ -1,0 +1,385 @@
+//! People on photos nobody tuned the engine with: the shared people set (tests/fixtures/people
+//! with its truth.json and groups/faces.json) through our face engine and through the peer
+//! (Python face_recognition: dlib's HOG detector, 5-point alignment and the same descriptor) in
+//! the same run. Beside each other: the distance of every same-person and different-person
+//! pair, the distributions the tiers' `faces.max_distance` is chosen from, grouping (sets split,
+//! persons holding two people) and detection on the boxed group photos.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use analyzer::MIN_GROUPED_SCORE;
+use analyzer::decode::{FACES_SIDE, decode};
+use analyzer::faces::builtin::BuiltinFaces;
+use analyzer::geometry::{Bounds, iou};
+use anyhow::{Context, Result};
+use domain::grouping::{Centre, assign, distance};
+use domain::{FoundFace, PhotoRegion};
+use runtime::config::FaceSettings;
+use serde::Deserialize;
+
+use crate::analysis::{Photo, run_peer};
+use crate::figures::Report;
+use crate::stats::median;
+
+/// face_recognition's own tolerance (`compare_faces`): what its users group with.
+const PEER_MAX_DISTANCE: f32 = 0.6;
+/// A found box is the boxed face when they overlap at least this much.
+const MIN_IOU: f32 = 0.4;
+
+#[derive(Deserialize)]
+struct Truth {
+    same_person: BTreeMap<String, Vec<String>>,
+    one_person_each: Vec<String>,
+    all_different_people: Vec<String>,
+    no_human_face: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct BoxedPhoto {
+    width: f32,
+    faces: Vec<Boxed>,
+}
+
+#[derive(Deserialize)]
+struct Boxed {
+    left: f32,
+    top: f32,
+    width: f32,
+    height: f32,
+}
+
+/// The faces one engine saw on one photo, boxes in pixels of the photo at 1,920 px.
+struct Seen {
+    /// The photo's width as the engine saw it.
+    width: f32,
+    faces: Vec<SeenFace>,
+}
+
+struct SeenFace {
+    bounds: Bounds,
+    score: f32,
+    descriptor: Vec<f32>,
+}
+
+impl SeenFace {
+    fn centre(&self) -> [f32; 2] {
+        [(self.bounds[0] + self.bounds[2]) / 2.0, (self.bounds[1] + self.bounds[3]) / 2.0]
+    }
+
+    fn side(&self) -> f32 {
+        (self.bounds[2] - self.bounds[0]).max(self.bounds[3] - self.bounds[1])
+    }
+
+    fn area(&self) -> f32 {
+        (self.bounds[2] - self.bounds[0]) * (self.bounds[3] - self.bounds[1])
+    }
+
+    fn holds(&self, [x, y]: [f32; 2]) -> bool {
+        self.bounds[0] <= x && x <= self.bounds[2] && self.bounds[1] <= y && y <= self.bounds[3]
+    }
+}
+
+/// A face whose person the truth tells: on a photo of named people, matched between engines.
+struct Known<'a> {
+    photo: &'a str,
+    person: &'a str,
+    ours: Option<&'a SeenFace>,
+    peer: &'a SeenFace,
+}
+
+pub fn measure(report: &mut Report, people: &Path, python: Option<&Path>, faces: &FaceSettings, out: &Path) -> Result<()> {
+    let read = |name: &str| std::fs::read(people.join(name)).with_context(|| format!("reading {name} in {}", people.display()));
+    let truth: Truth = serde_json::from_slice(&read("truth.json")?)?;
+    let boxed: BTreeMap<String, BoxedPhoto> = serde_json::from_slice(&read("groups/faces.json")?)?;
+    let mut named: BTreeSet<String> = truth.same_person.values().flatten().cloned().collect();
+    named.extend(truth.one_person_each.iter().cloned());
+    let mut names: Vec<String> = named.iter().cloned().collect();
+    names.extend(truth.all_different_people.iter().chain(&truth.no_human_face).cloned());
+    names.extend(boxed.keys().map(|name| format!("groups/{name}")));
+    // The women of sample1-6.jpg: different people as far as anyone can tell, for the
+    // distributions only (no truth for grouping).
+    let samples: Vec<String> = (1..=6).map(|n| format!("sample{n}.jpg")).collect();
+    let all: Vec<String> = names.iter().chain(&samples).cloned().collect();
+
+    let engine = BuiltinFaces::load()?;
+    let mut ours: BTreeMap<&str, Seen> = BTreeMap::new();
+    let mut photos = Vec::new();
+    for name in &all {
+        let bytes = read(name)?;
+        let decoded = decode(&bytes, FACES_SIDE).map_err(|err| anyhow::anyhow!("{name}: {}", err.0))?;
+        let (width, height) = (decoded.width() as f32, decoded.height() as f32);
+        let found = engine.find(&decoded)?;
+        ours.insert(name, Seen { width, faces: found.iter().map(|face| seen(face, width, height)).collect() });
+        let content_type = if name.ends_with(".png") { "image/png" } else { "image/jpeg" };
+        photos.push(Photo { name: file_key(name), bytes, content_type });
+    }
+    let Some(python) = python else {
+        println!("  (the people section compares with the peer: run it with --peer-python)");
+        return Ok(());
+    };
+    let answer = run_peer(python, "people.py", &[], &photos.iter().collect::<Vec<_>>(), &out.join("people"))?;
+    let mut peer: BTreeMap<&str, Seen> = BTreeMap::new();
+    for name in &all {
+        let figures = &answer[file_key(name).as_str()];
+        let faces = figures["faces"].as_array().with_context(|| format!("the people peer has no faces for {name}"))?;
+        let faces = faces
+            .iter()
+            .map(|face| SeenFace {
+                bounds: std::array::from_fn(|i| face["box"][i].as_f64().unwrap_or(f64::NAN) as f32),
+                score: 1.0,
+                descriptor: face["descriptor"].as_array().into_iter().flatten().filter_map(|v| v.as_f64()).map(|v| v as f32).collect(),
+            })
+            .collect();
+        peer.insert(name, Seen { width: figures["width"].as_f64().unwrap_or(f64::NAN) as f32, faces });
+    }
+
+    let known = known_faces(&truth, &named, &ours, &peer);
+    pairs(report, &known, out)?;
+    distributions(report, &known, &ours, &peer, &all, faces.max_distance);
+    for (engine, seen, max_distance, gate) in
+        [("ours", &ours, faces.max_distance, MIN_GROUPED_SCORE), ("peer", &peer, PEER_MAX_DISTANCE, 0.0)]
+    {
+        grouping(report, engine, &truth, &names, seen, max_distance, |face| face.score >= gate && face.side() >= faces.min_face_px as f32);
+        detection(report, engine, &boxed, seen, &truth.no_human_face);
+    }
+    Ok(())
+}
+
+/// A file name for the peer's folder: the group photos' folder flattened.
+fn file_key(name: &str) -> String {
+    name.trim_end_matches(".jpg").trim_end_matches(".jpeg").trim_end_matches(".png").replace('/', "_")
+}
+
+fn seen(face: &FoundFace, width: f32, height: f32) -> SeenFace {
+    let PhotoRegion { left, top, width: w, height: h } = face.bounds;
+    SeenFace {
+        bounds: [left * width, top * height, (left + w) * width, (top + h) * height],
+        score: face.score,
+        descriptor: face.descriptor.clone(),
+    }
+}
+
+/// The faces of named photos with their person: on a photo of k people, the peer's k largest
+/// faces, each the person whose other photos it is nearest to (on the peer's descriptors), and
+/// our face around the same centre.
+fn known_faces<'a>(
+    truth: &'a Truth,
+    named: &'a BTreeSet<String>,
+    ours: &'a BTreeMap<&str, Seen>,
+    peer: &'a BTreeMap<&str, Seen>,
+) -> Vec<Known<'a>> {
+    let mut who: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (person, photos) in &truth.same_person {
+        for photo in photos {
+            who.entry(photo).or_default().push(person);
+        }
+    }
+    for photo in &truth.one_person_each {
+        who.entry(photo).or_default().push(photo);
+    }
+    let largest = |photo: &str| peer[photo].faces.iter().max_by(|a, b| a.area().total_cmp(&b.area()));
+    let mut known = Vec::new();
+    for photo in named {
+        let persons = &who[photo.as_str()];
+        let mut faces: Vec<&SeenFace> = peer[photo.as_str()].faces.iter().collect();
+        faces.sort_by(|a, b| b.area().total_cmp(&a.area()));
+        faces.truncate(persons.len());
+        let mut left: Vec<&str> = persons.clone();
+        for face in faces {
+            let nearest = |person: &str| -> f32 {
+                let others: Vec<f32> = truth
+                    .same_person
+                    .get(person)
+                    .into_iter()
+                    .flatten()
+                    .filter(|other| *other != photo && who[other.as_str()].len() == 1)
+                    .filter_map(|other| largest(other))
+                    .map(|other| distance(&face.descriptor, &other.descriptor))
+                    .collect();
+                if others.is_empty() { 0.0 } else { others.iter().sum::<f32>() / others.len() as f32 }
+            };
+            let Some(index) = (0..left.len()).min_by(|&a, &b| nearest(left[a]).total_cmp(&nearest(left[b]))) else { break };
+            let person = left.remove(index);
+            let ours = ours[photo.as_str()].faces.iter().find(|ours| face.holds(ours.centre()));
+            known.push(Known { photo, person, ours, peer: face });
+        }
+    }
+    known
+}
+
+/// Every pair of known faces on different photos, ours beside the peer's: a table in
+/// people_pairs.md and how far apart the two engines are on average.
+fn pairs(report: &mut Report, known: &[Known], out: &Path) -> Result<()> {
+    let mut table = String::from("| pair | same person | ours | peer |\n|---|---|---|---|\n");
+    let mut gaps: BTreeMap<bool, Vec<f64>> = BTreeMap::new();
+    for (i, a) in known.iter().enumerate() {
+        for b in known[i + 1..].iter().filter(|b| b.photo != a.photo) {
+            let same = a.person == b.person;
+            let peer = distance(&a.peer.descriptor, &b.peer.descriptor);
+            let ours = a.ours.zip(b.ours).map(|(x, y)| distance(&x.descriptor, &y.descriptor));
+            let shown = ours.map_or("not found".to_string(), |d| format!("{d:.3}"));
+            writeln!(table, "| {} ~ {} | {} | {shown} | {peer:.3} |", a.photo, b.photo, if same { "yes" } else { "no" })?;
+            if let Some(ours) = ours {
+                gaps.entry(same).or_default().push(f64::from((ours - peer).abs()));
+            }
+        }
+    }
+    std::fs::write(out.join("people_pairs.md"), &table)?;
+    println!("{table}");
+    for (same, kind) in [(true, "same"), (false, "different")] {
+        let gaps = gaps.remove(&same).unwrap_or_default();
+        report.add(
+            format!("people.pairs.{kind}.mean_gap_to_peer"),
+            gaps.iter().sum::<f64>() / gaps.len().max(1) as f64,
+            "",
+            format!(
+                "|ours - peer| averaged over the {} {kind}-person pairs of the named photos (each pair in people_pairs.md)",
+                gaps.len()
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Same-person distances (named photos) and different-person ones (named photos of different
+/// people, and every two faces of a photo of several people), for each engine.
+fn distributions<'a>(
+    report: &mut Report,
+    known: &[Known<'a>],
+    ours: &BTreeMap<&str, Seen>,
+    peer: &BTreeMap<&str, Seen>,
+    all: &[String],
+    threshold: f32,
+) {
+    let several: Vec<&String> =
+        all.iter().filter(|name| name.contains("groups/") || name.starts_with("sample") || name.starts_with("bald")).collect();
+    for (engine, seen) in [("ours", ours), ("peer", peer)] {
+        let descriptor = |face: &Known<'a>| -> Option<&'a Vec<f32>> {
+            if engine == "ours" { face.ours.map(|f| &f.descriptor) } else { Some(&face.peer.descriptor) }
+        };
+        let (mut same, mut different) = (Vec::new(), Vec::new());
+        for (i, a) in known.iter().enumerate() {
+            for b in known[i + 1..].iter().filter(|b| b.photo != a.photo) {
+                if let (Some(x), Some(y)) = (descriptor(a), descriptor(b)) {
+                    if a.person == b.person { &mut same } else { &mut different }.push(f64::from(distance(x, y)));
+                }
+            }
+        }
+        for name in &several {
+            let faces = &seen[name.as_str()].faces;
+            for (i, a) in faces.iter().enumerate() {
+                different.extend(faces[i + 1..].iter().map(|b| f64::from(distance(&a.descriptor, &b.descriptor))));
+            }
+        }
+        for (kind, values) in [("same", &mut same), ("different", &mut different)] {
+            values.sort_by(f64::total_cmp);
+            let at = |q: f64| values.get(((values.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
+            for (figure, value) in [("min", at(0.0)), ("p5", at(0.05)), ("median", median(values)), ("p95", at(0.95)), ("max", at(1.0))] {
+                report.add(
+                    format!("people.distances.{engine}.{kind}.{figure}"),
+                    value,
+                    "",
+                    format!("{figure} of {} {kind}-person distances ({engine})", values.len()),
+                );
+            }
+        }
+    }
+    report.add("people.distances.threshold", f64::from(threshold), "", "faces.max_distance of the tier benched (stacks/*.yaml says why)");
+}
+
+/// The named photos, the group photos and bald_guys.jpg uploaded in name order and grouped by
+/// the domain's rule (a face joins the nearest person's centre within `max_distance`, one
+/// person per face of a photo): named sets split over persons, and persons holding two people.
+fn grouping(
+    report: &mut Report,
+    engine: &str,
+    truth: &Truth,
+    names: &[String],
+    seen: &BTreeMap<&str, Seen>,
+    max_distance: f32,
+    gate: impl Fn(&SeenFace) -> bool,
+) {
+    let mut centres: Vec<Centre> = Vec::new();
+    let mut persons_of: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    for name in names {
+        let faces: Vec<FoundFace> = seen[name.as_str()]
+            .faces
+            .iter()
+            .map(|face| {
+                FoundFace::described(PhotoRegion { left: 0.0, top: 0.0, width: 1.0, height: 1.0 }, face.score, face.descriptor.clone())
+            })
+            .collect();
+        let grouped: Vec<bool> = seen[name.as_str()].faces.iter().map(&gate).collect();
+        let chosen = assign(&faces, &grouped, &centres, max_distance, |_| None);
+        for (index, face) in faces.iter().enumerate().filter(|(index, _)| grouped[*index]) {
+            let person = chosen[index].unwrap_or_else(|| {
+                centres.push(Centre::default());
+                centres.len() - 1
+            });
+            centres[person].add(&face.descriptor);
+            persons_of.entry(name).or_default().insert(person);
+        }
+    }
+    let split = truth
+        .same_person
+        .values()
+        .filter(|photos| {
+            let mut sets = photos.iter().map(|photo| persons_of.get(photo.as_str()).cloned().unwrap_or_default());
+            let first = sets.next().unwrap_or_default();
+            sets.fold(first, |common, set| &common & &set).is_empty()
+        })
+        .count();
+    let mut photos_of: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
+    for (photo, persons) in &persons_of {
+        for person in persons {
+            photos_of.entry(*person).or_default().insert(photo);
+        }
+    }
+    let together =
+        |a: &str, b: &str| truth.same_person.values().any(|photos| photos.iter().any(|p| p == a) && photos.iter().any(|p| p == b));
+    let mixing = photos_of.values().filter(|photos| photos.iter().any(|a| photos.iter().any(|b| a != b && !together(a, b)))).count();
+    report.add(
+        format!("people.grouping.{engine}.sets_split"),
+        split as f64,
+        "sets",
+        format!("of {} same-person sets, those in no one person (at distance {max_distance})", truth.same_person.len()),
+    );
+    report.add(format!("people.grouping.{engine}.persons_mixing"), mixing as f64, "persons", "persons holding faces of two people");
+}
+
+/// Faces of the boxed group photos found (a box overlapping by IoU 0.4), faces found that are
+/// none, and faces found where there is no human face.
+fn detection(report: &mut Report, engine: &str, boxed: &BTreeMap<String, BoxedPhoto>, seen: &BTreeMap<&str, Seen>, none: &[String]) {
+    let (mut total, mut found, mut false_faces) = (0, 0, 0);
+    for (name, truth) in boxed {
+        let photo = &seen[format!("groups/{name}").as_str()];
+        let (faces, scale) = (&photo.faces, photo.width / truth.width);
+        let mut matched = vec![false; faces.len()];
+        for face in &truth.faces {
+            total += 1;
+            let truth_box = [face.left, face.top, face.left + face.width, face.top + face.height].map(|v| v * scale);
+            let best = (0..faces.len()).max_by(|&a, &b| iou(&faces[a].bounds, &truth_box).total_cmp(&iou(&faces[b].bounds, &truth_box)));
+            if let Some(index) = best.filter(|&index| iou(&faces[index].bounds, &truth_box) >= MIN_IOU) {
+                found += 1;
+                matched[index] = true;
+            }
+        }
+        false_faces += matched.iter().filter(|matched| !**matched).count();
+    }
+    report.add(
+        format!("people.detection.{engine}.found"),
+        found as f64,
+        "faces",
+        format!("of the {total} boxed faces of groups/ (IoU >= {MIN_IOU})"),
+    );
+    report.add(format!("people.detection.{engine}.false_faces"), false_faces as f64, "faces", "faces found on groups/ that are none");
+    let among_none: usize = none.iter().map(|name| seen[name.as_str()].faces.len()).sum();
+    report.add(
+        format!("people.detection.{engine}.in_photos_without_people"),
+        among_none as f64,
+        "faces",
+        format!("faces found in {}", none.join(", ")),
+    );
+}
