@@ -112,21 +112,21 @@ pub struct Analyzer {
 /// face of the shared group photos scored 0.76 or more; the detector keeps 0.7 and up).
 pub const MIN_GROUPED_SCORE: f32 = 0.75;
 
+/// Whether a face of a photo `width` x `height` is grouped: large (`min_face_px`, in the photo's
+/// own pixels) and sure enough.
+pub fn passes_quality_gate(face: &FoundFace, width: u32, height: u32, min_face_px: u32) -> bool {
+    let side = (face.bounds.width * width as f32).max(face.bounds.height * height as f32);
+    face.score >= MIN_GROUPED_SCORE && side >= min_face_px as f32
+}
+
 impl Analyzer {
     pub fn new(tenants: Arc<dyn Tenancy>, engines: Engines, settings: TierSettings) -> Self {
         Self { tenants, engines, settings }
     }
 
-    /// The quality gate: which faces are grouped (large and sure enough, in the photo's own
-    /// pixels), the others only listed.
+    /// The quality gate: which faces are grouped, the others only listed.
     fn grouped(&self, faces: &[FoundFace], width: u32, height: u32) -> Vec<bool> {
-        faces
-            .iter()
-            .map(|face| {
-                let side = (face.bounds.width * width as f32).max(face.bounds.height * height as f32);
-                face.score >= MIN_GROUPED_SCORE && side >= self.settings.faces.min_face_px as f32
-            })
-            .collect()
+        faces.iter().map(|face| passes_quality_gate(face, width, height, self.settings.faces.min_face_px)).collect()
     }
 
     /// Handles one message body; an error means "retry later".

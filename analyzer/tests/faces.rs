@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use analyzer::decode::{FACES_SIDE, decode};
@@ -16,10 +17,10 @@ use analyzer::text::NoText;
 use analyzer::{Analyzer, Engines, Outcome};
 use contract::{FaceSettings, LabelerSettings, VisionEngine};
 use domain::memory::{MemoryImages, MemoryPhotos, MemoryUsers};
+use domain::testing::people::PeopleSet;
 use domain::{ImageId, ImageStore, SharedData, UserName};
 use image::imageops::{self, FilterType};
 use image::{ImageFormat, RgbImage};
-use serde::Deserialize;
 
 mod common;
 
@@ -151,18 +152,8 @@ fn the_small_faces_of_a_large_group_are_found_in_tiles() {
     assert!(found.len() <= 29, "{} faces found among 29", found.len());
 }
 
-#[derive(Deserialize)]
-struct BoxedPhoto {
-    width: u32,
-    faces: Vec<Boxed>,
-}
-
-#[derive(Deserialize)]
-struct Boxed {
-    left: f32,
-    top: f32,
-    width: f32,
-    height: f32,
+fn people_set() -> PeopleSet {
+    PeopleSet::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/people")).unwrap()
 }
 
 /// PASCAL VOC group photos with every face boxed (groups/faces.json; 43 faces, some 37 px
@@ -170,47 +161,20 @@ struct Boxed {
 /// more), at most one face that is none, and none among dogs.
 #[test]
 fn every_boxed_face_of_the_group_photos_is_found_and_none_among_dogs() {
-    let truth: BTreeMap<String, BoxedPhoto> = serde_json::from_slice(&fixture("groups/faces.json")).unwrap();
-    let (mut boxed, mut found_boxed, mut false_faces) = (0, 0, Vec::new());
-    for (name, photo_truth) in &truth {
-        let group = photo(&format!("groups/{name}"));
-        let (width, height) = (group.width() as f32, group.height() as f32);
-        let scale = width / photo_truth.width as f32;
-        let found: Vec<[f32; 4]> = faces(&group)
-            .iter()
-            .map(|face| {
-                let b = face.bounds;
-                [b.left * width, b.top * height, (b.left + b.width) * width, (b.top + b.height) * height]
-            })
-            .collect();
-        let mut matched = vec![false; found.len()];
-        for face in &photo_truth.faces {
-            boxed += 1;
-            let truth_box = [face.left, face.top, face.left + face.width, face.top + face.height].map(|v| v * scale);
-            let best = (0..found.len()).max_by(|&a, &b| iou(&found[a], &truth_box).total_cmp(&iou(&found[b], &truth_box)));
-            match best.filter(|&index| iou(&found[index], &truth_box) >= 0.4) {
-                Some(index) => {
-                    found_boxed += 1;
-                    matched[index] = true;
-                }
-                None => eprintln!("{name}: the face at {truth_box:?} was missed"),
-            }
-        }
-        false_faces.extend(found.iter().zip(&matched).filter(|(_, matched)| !**matched).map(|(b, _)| format!("{name}: {b:?}")));
-    }
-    assert_eq!(boxed, 43);
-    assert!(found_boxed >= 41, "{found_boxed} of {boxed} boxed faces found");
-    assert!(false_faces.len() <= 1, "faces that are none: {false_faces:?}");
+    let detected = people_set().detected(
+        |name| {
+            let group = photo(name);
+            let (width, height) = (group.width() as f32, group.height() as f32);
+            (width, faces(&group).iter().map(|face| face.bounds.corners(width, height)).collect())
+        },
+        iou,
+        0.4,
+    );
+    assert_eq!(detected.boxed, 43);
+    assert!(detected.found >= 41, "{} of {} boxed faces found", detected.found, detected.boxed);
+    assert!(detected.false_faces.len() <= 1, "faces that are none: {:?}", detected.false_faces);
     let dogs = faces(&photo("dogs.jpg"));
     assert!(dogs.is_empty(), "faces among dogs: {:?}", boxes(&dogs));
-}
-
-#[derive(Deserialize)]
-struct PeopleTruth {
-    same_person: BTreeMap<String, Vec<String>>,
-    one_person_each: Vec<String>,
-    all_different_people: Vec<String>,
-    no_human_face: Vec<String>,
 }
 
 /// The shared people set, uploaded photo by photo by one user (in name order, then again in
@@ -220,45 +184,20 @@ struct PeopleTruth {
 /// person each and the group photos have their faces grouped.
 #[tokio::test]
 async fn the_people_set_is_grouped_as_its_truth_says() {
-    let truth: PeopleTruth = serde_json::from_slice(&fixture("truth.json")).unwrap();
-    let mut names: BTreeSet<&String> = truth.same_person.values().flatten().collect();
-    names.extend(truth.one_person_each.iter().chain(&truth.all_different_people).chain(&truth.no_human_face));
-    let groups: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&fixture("groups/faces.json")).unwrap();
-    let group_names: Vec<String> = groups.keys().map(|name| format!("groups/{name}")).collect();
-    let names: Vec<&String> = names.into_iter().chain(&group_names).collect();
-    // Who is in each photo, as far as the truth tells: a photo's persons may be shared only
-    // by photos with someone in common.
-    let mut who: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (person, photos) in &truth.same_person {
-        for photo in photos {
-            who.entry(photo).or_default().insert(person);
-        }
-    }
+    let set = people_set();
+    let names = set.photos();
     for (order, user) in [("name order", "alice"), ("reverse order", "bob")] {
-        let ordered: Vec<&String> = if order == "name order" { names.clone() } else { names.iter().rev().copied().collect() };
+        let ordered: Vec<&String> = if order == "name order" { names.iter().collect() } else { names.iter().rev().collect() };
         let persons = grouped(UserName::parse(user).unwrap(), &ordered).await;
-        for (person, photos) in &truth.same_person {
-            let common = photos.iter().map(|photo| &persons[photo.as_str()]).fold(None, |common: Option<BTreeSet<String>>, these| {
-                let these: BTreeSet<String> = these.iter().flatten().cloned().collect();
-                Some(common.map_or(these.clone(), |common| common.intersection(&these).cloned().collect()))
-            });
-            assert!(common.is_some_and(|common| !common.is_empty()), "{order}: {person}'s photos are in no one person: {persons:?}");
-        }
-        let mut photos_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        let mut persons_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (photo, faces) in &persons {
             let ids: Vec<&String> = faces.iter().flatten().collect();
             assert_eq!(ids.len(), ids.iter().collect::<BTreeSet<_>>().len(), "{order}: two faces of {photo} share a person");
-            for id in ids {
-                photos_of.entry(id).or_default().insert(photo);
-            }
+            persons_of.insert(photo.clone(), ids.into_iter().cloned().collect());
         }
-        for (id, photos) in &photos_of {
-            let shared = photos.iter().map(|photo| who.get(photo).cloned().unwrap_or_default()).reduce(|a, b| &a & &b);
-            assert!(
-                photos.len() == 1 || shared.is_some_and(|shared| !shared.is_empty()),
-                "{order}: person {id} holds different people: {photos:?}"
-            );
-        }
+        assert_eq!(set.split_sets(&persons_of), Vec::<&str>::new(), "{order}: sets in no one person: {persons:?}");
+        assert_eq!(set.mixing_persons(&persons_of), Vec::<(String, BTreeSet<String>)>::new(), "{order}: persons holding different people");
+        let truth = &set.truth;
         for photo in truth.one_person_each.iter().chain(&truth.all_different_people) {
             assert!(persons[photo.as_str()].iter().any(Option::is_some), "{order}: nobody grouped in {photo}");
         }

@@ -9,15 +9,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use analyzer::MIN_GROUPED_SCORE;
 use analyzer::decode::{FACES_SIDE, decode};
 use analyzer::faces::builtin::BuiltinFaces;
 use analyzer::geometry::{Bounds, iou};
+use analyzer::passes_quality_gate;
 use anyhow::{Context, Result};
 use domain::grouping::{Centre, assign, distance};
+use domain::testing::people::PeopleSet;
 use domain::{FoundFace, PhotoRegion};
 use runtime::config::FaceSettings;
-use serde::Deserialize;
 
 use crate::analysis::{Photo, run_peer};
 use crate::figures::Report;
@@ -28,28 +28,6 @@ const PEER_MAX_DISTANCE: f32 = 0.6;
 /// A found box is the boxed face when they overlap at least this much.
 const MIN_IOU: f32 = 0.4;
 
-#[derive(Deserialize)]
-struct Truth {
-    same_person: BTreeMap<String, Vec<String>>,
-    one_person_each: Vec<String>,
-    all_different_people: Vec<String>,
-    no_human_face: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct BoxedPhoto {
-    width: f32,
-    faces: Vec<Boxed>,
-}
-
-#[derive(Deserialize)]
-struct Boxed {
-    left: f32,
-    top: f32,
-    width: f32,
-    height: f32,
-}
-
 /// The faces one engine saw on one photo, boxes in pixels of the photo at 1,920 px.
 struct Seen {
     /// The photo's width as the engine saw it.
@@ -59,17 +37,14 @@ struct Seen {
 
 struct SeenFace {
     bounds: Bounds,
-    score: f32,
     descriptor: Vec<f32>,
+    /// Past the engine's quality gate: grouped.
+    grouped: bool,
 }
 
 impl SeenFace {
     fn centre(&self) -> [f32; 2] {
         [(self.bounds[0] + self.bounds[2]) / 2.0, (self.bounds[1] + self.bounds[3]) / 2.0]
-    }
-
-    fn side(&self) -> f32 {
-        (self.bounds[2] - self.bounds[0]).max(self.bounds[3] - self.bounds[1])
     }
 
     fn area(&self) -> f32 {
@@ -89,15 +64,10 @@ struct Known<'a> {
     peer: &'a SeenFace,
 }
 
-pub fn measure(report: &mut Report, people: &Path, python: Option<&Path>, faces: &FaceSettings, out: &Path) -> Result<()> {
+pub fn measure(report: &mut Report, people: &Path, python: Option<&Path>, settings: &FaceSettings, out: &Path) -> Result<()> {
     let read = |name: &str| std::fs::read(people.join(name)).with_context(|| format!("reading {name} in {}", people.display()));
-    let truth: Truth = serde_json::from_slice(&read("truth.json")?)?;
-    let boxed: BTreeMap<String, BoxedPhoto> = serde_json::from_slice(&read("groups/faces.json")?)?;
-    let mut named: BTreeSet<String> = truth.same_person.values().flatten().cloned().collect();
-    named.extend(truth.one_person_each.iter().cloned());
-    let mut names: Vec<String> = named.iter().cloned().collect();
-    names.extend(truth.all_different_people.iter().chain(&truth.no_human_face).cloned());
-    names.extend(boxed.keys().map(|name| format!("groups/{name}")));
+    let set = PeopleSet::load(people).with_context(|| format!("reading the truth of {}", people.display()))?;
+    let names = set.photos();
     // The women of sample1-6.jpg: different people as far as anyone can tell, for the
     // distributions only (no truth for grouping).
     let samples: Vec<String> = (1..=6).map(|n| format!("sample{n}.jpg")).collect();
@@ -111,7 +81,15 @@ pub fn measure(report: &mut Report, people: &Path, python: Option<&Path>, faces:
         let decoded = decode(&bytes, FACES_SIDE).map_err(|err| anyhow::anyhow!("{name}: {}", err.0))?;
         let (width, height) = (decoded.width() as f32, decoded.height() as f32);
         let found = engine.find(&decoded)?;
-        ours.insert(name, Seen { width, faces: found.iter().map(|face| seen(face, width, height)).collect() });
+        let faces = found
+            .iter()
+            .map(|face| SeenFace {
+                bounds: face.bounds.corners(width, height),
+                descriptor: face.descriptor.clone(),
+                grouped: passes_quality_gate(face, decoded.width(), decoded.height(), settings.min_face_px),
+            })
+            .collect();
+        ours.insert(name, Seen { width, faces });
         let content_type = if name.ends_with(".png") { "image/png" } else { "image/jpeg" };
         photos.push(Photo { name: file_key(name), bytes, content_type });
     }
@@ -126,23 +104,26 @@ pub fn measure(report: &mut Report, people: &Path, python: Option<&Path>, faces:
         let faces = figures["faces"].as_array().with_context(|| format!("the people peer has no faces for {name}"))?;
         let faces = faces
             .iter()
-            .map(|face| SeenFace {
-                bounds: std::array::from_fn(|i| face["box"][i].as_f64().unwrap_or(f64::NAN) as f32),
-                score: 1.0,
-                descriptor: face["descriptor"].as_array().into_iter().flatten().filter_map(|v| v.as_f64()).map(|v| v as f32).collect(),
+            .map(|face| {
+                let bounds: Bounds = std::array::from_fn(|i| face["box"][i].as_f64().unwrap_or(f64::NAN) as f32);
+                // face_recognition has no quality gate: every face large enough is grouped.
+                let side = (bounds[2] - bounds[0]).max(bounds[3] - bounds[1]);
+                SeenFace {
+                    bounds,
+                    descriptor: face["descriptor"].as_array().into_iter().flatten().filter_map(|v| v.as_f64()).map(|v| v as f32).collect(),
+                    grouped: side >= settings.min_face_px as f32,
+                }
             })
             .collect();
         peer.insert(name, Seen { width: figures["width"].as_f64().unwrap_or(f64::NAN) as f32, faces });
     }
 
-    let known = known_faces(&truth, &named, &ours, &peer);
+    let known = known_faces(&set, &ours, &peer);
     pairs(report, &known, out)?;
-    distributions(report, &known, &ours, &peer, &all, faces.max_distance);
-    for (engine, seen, max_distance, gate) in
-        [("ours", &ours, faces.max_distance, MIN_GROUPED_SCORE), ("peer", &peer, PEER_MAX_DISTANCE, 0.0)]
-    {
-        grouping(report, engine, &truth, &names, seen, max_distance, |face| face.score >= gate && face.side() >= faces.min_face_px as f32);
-        detection(report, engine, &boxed, seen, &truth.no_human_face);
+    distributions(report, &known, &ours, &peer, &all, settings.max_distance);
+    for (engine, seen, max_distance) in [("ours", &ours, settings.max_distance), ("peer", &peer, PEER_MAX_DISTANCE)] {
+        grouping(report, engine, &set, &names, seen, max_distance);
+        detection(report, engine, &set, seen);
     }
     Ok(())
 }
@@ -152,38 +133,16 @@ fn file_key(name: &str) -> String {
     name.trim_end_matches(".jpg").trim_end_matches(".jpeg").trim_end_matches(".png").replace('/', "_")
 }
 
-fn seen(face: &FoundFace, width: f32, height: f32) -> SeenFace {
-    let PhotoRegion { left, top, width: w, height: h } = face.bounds;
-    SeenFace {
-        bounds: [left * width, top * height, (left + w) * width, (top + h) * height],
-        score: face.score,
-        descriptor: face.descriptor.clone(),
-    }
-}
-
 /// The faces of named photos with their person: on a photo of k people, the peer's k largest
 /// faces, each the person whose other photos it is nearest to (on the peer's descriptors), and
 /// our face around the same centre.
-fn known_faces<'a>(
-    truth: &'a Truth,
-    named: &'a BTreeSet<String>,
-    ours: &'a BTreeMap<&str, Seen>,
-    peer: &'a BTreeMap<&str, Seen>,
-) -> Vec<Known<'a>> {
-    let mut who: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (person, photos) in &truth.same_person {
-        for photo in photos {
-            who.entry(photo).or_default().push(person);
-        }
-    }
-    for photo in &truth.one_person_each {
-        who.entry(photo).or_default().push(photo);
-    }
+fn known_faces<'a>(set: &'a PeopleSet, ours: &'a BTreeMap<&str, Seen>, peer: &'a BTreeMap<&str, Seen>) -> Vec<Known<'a>> {
+    let truth = &set.truth;
+    let who = set.who();
     let largest = |photo: &str| peer[photo].faces.iter().max_by(|a, b| a.area().total_cmp(&b.area()));
     let mut known = Vec::new();
-    for photo in named {
-        let persons = &who[photo.as_str()];
-        let mut faces: Vec<&SeenFace> = peer[photo.as_str()].faces.iter().collect();
+    for (&photo, persons) in &who {
+        let mut faces: Vec<&SeenFace> = peer[photo].faces.iter().collect();
         faces.sort_by(|a, b| b.area().total_cmp(&a.area()));
         faces.truncate(persons.len());
         let mut left: Vec<&str> = persons.clone();
@@ -202,7 +161,7 @@ fn known_faces<'a>(
             };
             let Some(index) = (0..left.len()).min_by(|&a, &b| nearest(left[a]).total_cmp(&nearest(left[b]))) else { break };
             let person = left.remove(index);
-            let ours = ours[photo.as_str()].faces.iter().find(|ours| face.holds(ours.centre()));
+            let ours = ours[photo].faces.iter().find(|ours| face.holds(ours.centre()));
             known.push(Known { photo, person, ours, peer: face });
         }
     }
@@ -289,29 +248,20 @@ fn distributions<'a>(
     report.add("people.distances.threshold", f64::from(threshold), "", "faces.max_distance of the tier benched (stacks/*.yaml says why)");
 }
 
-/// The named photos, the group photos and bald_guys.jpg uploaded in name order and grouped by
-/// the domain's rule (a face joins the nearest person's centre within `max_distance`, one
-/// person per face of a photo): named sets split over persons, and persons holding two people.
-fn grouping(
-    report: &mut Report,
-    engine: &str,
-    truth: &Truth,
-    names: &[String],
-    seen: &BTreeMap<&str, Seen>,
-    max_distance: f32,
-    gate: impl Fn(&SeenFace) -> bool,
-) {
+/// Every photo of the set uploaded in name order and grouped by the domain's rule (a face
+/// joins the nearest person's centre within `max_distance`, one person per face of a photo):
+/// named sets split over persons, and persons holding two people.
+fn grouping(report: &mut Report, engine: &str, set: &PeopleSet, names: &[String], seen: &BTreeMap<&str, Seen>, max_distance: f32) {
     let mut centres: Vec<Centre> = Vec::new();
-    let mut persons_of: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    let mut persons_of: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
     for name in names {
-        let faces: Vec<FoundFace> = seen[name.as_str()]
-            .faces
+        let seen_faces = &seen[name.as_str()].faces;
+        // The rule reads only descriptors; where and how sure were settled by the gate.
+        let faces: Vec<FoundFace> = seen_faces
             .iter()
-            .map(|face| {
-                FoundFace::described(PhotoRegion { left: 0.0, top: 0.0, width: 1.0, height: 1.0 }, face.score, face.descriptor.clone())
-            })
+            .map(|face| FoundFace::described(PhotoRegion { left: 0.0, top: 0.0, width: 1.0, height: 1.0 }, 1.0, face.descriptor.clone()))
             .collect();
-        let grouped: Vec<bool> = seen[name.as_str()].faces.iter().map(&gate).collect();
+        let grouped: Vec<bool> = seen_faces.iter().map(|face| face.grouped).collect();
         let chosen = assign(&faces, &grouped, &centres, max_distance, |_| None);
         for (index, face) in faces.iter().enumerate().filter(|(index, _)| grouped[*index]) {
             let person = chosen[index].unwrap_or_else(|| {
@@ -319,62 +269,48 @@ fn grouping(
                 centres.len() - 1
             });
             centres[person].add(&face.descriptor);
-            persons_of.entry(name).or_default().insert(person);
+            persons_of.entry(name.clone()).or_default().insert(person);
         }
     }
-    let split = truth
-        .same_person
-        .values()
-        .filter(|photos| {
-            let mut sets = photos.iter().map(|photo| persons_of.get(photo.as_str()).cloned().unwrap_or_default());
-            let first = sets.next().unwrap_or_default();
-            sets.fold(first, |common, set| &common & &set).is_empty()
-        })
-        .count();
-    let mut photos_of: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
-    for (photo, persons) in &persons_of {
-        for person in persons {
-            photos_of.entry(*person).or_default().insert(photo);
-        }
-    }
-    let together =
-        |a: &str, b: &str| truth.same_person.values().any(|photos| photos.iter().any(|p| p == a) && photos.iter().any(|p| p == b));
-    let mixing = photos_of.values().filter(|photos| photos.iter().any(|a| photos.iter().any(|b| a != b && !together(a, b)))).count();
+    let split = set.split_sets(&persons_of);
+    let mixing = set.mixing_persons(&persons_of);
     report.add(
         format!("people.grouping.{engine}.sets_split"),
-        split as f64,
+        split.len() as f64,
         "sets",
-        format!("of {} same-person sets, those in no one person (at distance {max_distance})", truth.same_person.len()),
+        format!(
+            "of {} same-person sets, those in no one person (at distance {max_distance}): {}",
+            set.truth.same_person.len(),
+            split.join(", ")
+        ),
     );
-    report.add(format!("people.grouping.{engine}.persons_mixing"), mixing as f64, "persons", "persons holding faces of two people");
+    report.add(format!("people.grouping.{engine}.persons_mixing"), mixing.len() as f64, "persons", "persons holding faces of two people");
 }
 
 /// Faces of the boxed group photos found (a box overlapping by IoU 0.4), faces found that are
 /// none, and faces found where there is no human face.
-fn detection(report: &mut Report, engine: &str, boxed: &BTreeMap<String, BoxedPhoto>, seen: &BTreeMap<&str, Seen>, none: &[String]) {
-    let (mut total, mut found, mut false_faces) = (0, 0, 0);
-    for (name, truth) in boxed {
-        let photo = &seen[format!("groups/{name}").as_str()];
-        let (faces, scale) = (&photo.faces, photo.width / truth.width);
-        let mut matched = vec![false; faces.len()];
-        for face in &truth.faces {
-            total += 1;
-            let truth_box = [face.left, face.top, face.left + face.width, face.top + face.height].map(|v| v * scale);
-            let best = (0..faces.len()).max_by(|&a, &b| iou(&faces[a].bounds, &truth_box).total_cmp(&iou(&faces[b].bounds, &truth_box)));
-            if let Some(index) = best.filter(|&index| iou(&faces[index].bounds, &truth_box) >= MIN_IOU) {
-                found += 1;
-                matched[index] = true;
-            }
-        }
-        false_faces += matched.iter().filter(|matched| !**matched).count();
-    }
+fn detection(report: &mut Report, engine: &str, set: &PeopleSet, seen: &BTreeMap<&str, Seen>) {
+    let detected = set.detected(
+        |name| {
+            let photo = &seen[name];
+            (photo.width, photo.faces.iter().map(|face| face.bounds).collect())
+        },
+        iou,
+        MIN_IOU,
+    );
     report.add(
         format!("people.detection.{engine}.found"),
-        found as f64,
+        detected.found as f64,
         "faces",
-        format!("of the {total} boxed faces of groups/ (IoU >= {MIN_IOU})"),
+        format!("of the {} boxed faces of groups/ (IoU >= {MIN_IOU})", detected.boxed),
     );
-    report.add(format!("people.detection.{engine}.false_faces"), false_faces as f64, "faces", "faces found on groups/ that are none");
+    report.add(
+        format!("people.detection.{engine}.false_faces"),
+        detected.false_faces.len() as f64,
+        "faces",
+        "faces found on groups/ that are none",
+    );
+    let none = &set.truth.no_human_face;
     let among_none: usize = none.iter().map(|name| seen[name.as_str()].faces.len()).sum();
     report.add(
         format!("people.detection.{engine}.in_photos_without_people"),

@@ -196,6 +196,13 @@ pub struct PhotoRegion {
     pub height: f32,
 }
 
+impl PhotoRegion {
+    /// The region's corners (x0, y0, x1, y1) in the pixels of a photo `width` x `height`.
+    pub fn corners(&self, width: f32, height: f32) -> [f32; 4] {
+        [self.left * width, self.top * height, (self.left + self.width) * width, (self.top + self.height) * height]
+    }
+}
+
 /// A face an engine found, before it is stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoundFace {

@@ -1,6 +1,10 @@
-//! Photos whose headers lie about their size, as an attacker sends them: a few hundred bytes
+//! What tests (and the bench) share beyond the in-memory stores: the shared people set and how
+//! a grouping or a detection is judged against it (`people`), and photos whose headers lie
+//! about their size, as an attacker sends them: a few hundred bytes
 //! that declare tens of thousands of pixels a side. Built from a real encoded photo by
 //! rewriting the dimensions in its header, so every parser reads it as far as the header.
+
+pub mod people;
 
 /// `photo` (a PNG, a baseline JPEG or a lossless WebP) declaring `width` x `height`; with
 /// `progressive`, a JPEG's frame is declared progressive (SOF2), whose decoding keeps every
