@@ -12,7 +12,7 @@ use analyzer::{Analyzer, Outcome};
 use aws_adapters::DynamoImages;
 use aws_adapters::images::bulk::{album_items, analysed_items};
 use axum::http::{Method, StatusCode};
-use common::api::{Api, fixture, http, put_as_ticket};
+use common::api::{Api, fixture, http, put_as_ticket, resized};
 use domain::{AlbumStore, Analysis, FoundFace, ImageId, ImageStore, PersonId, UserName};
 use runtime::config::VisionEngine;
 use serde_json::{Value, json};
@@ -95,16 +95,6 @@ async fn real_photos_are_found_by_their_labels_and_parents_and_albums_count_them
     assert!(!after.contains_key("cat") && !after.contains_key("feline"), "{after:?}");
     assert_eq!(after.get("vehicle"), Some(&1));
     api.tear_down().await;
-}
-
-fn resized(png: &[u8], width: u32) -> Vec<u8> {
-    let image = image::load_from_memory(png).unwrap();
-    let mut bytes = Vec::new();
-    image
-        .resize(width, width, image::imageops::FilterType::Triangle)
-        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-        .unwrap();
-    bytes
 }
 
 /// The benchmark bulk-loads large tenants with `analysed_items`; what it loads must be what an

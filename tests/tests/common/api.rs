@@ -286,6 +286,17 @@ pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
     bytes
 }
 
+/// `photo` scaled to fit `width` x `width`, as a PNG.
+pub fn resized(photo: &[u8], width: u32) -> Vec<u8> {
+    let image = image::load_from_memory(photo).unwrap();
+    let mut bytes = Vec::new();
+    image
+        .resize(width, width, image::imageops::FilterType::Triangle)
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .unwrap();
+    bytes
+}
+
 pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(super::repo_root().join("tests/fixtures/photos").join(name)).unwrap()
 }
