@@ -2,6 +2,7 @@
 //! per engine, as for labels and faces; the tier's `features.text` turns it on.
 
 pub mod builtin;
+pub mod detector;
 pub mod rekognition;
 
 use std::sync::Arc;
