@@ -1,5 +1,6 @@
-//! The built-in engine: EfficientNet-Lite0 (ImageNet-1k classes: objects and scenes) and
-//! NanoDet (COCO-80 objects, with counts), run on the analyzer's [`engine`](crate::engine). The
+//! The built-in engine: EfficientNet-Lite0 (ImageNet-1k classes: objects and scenes), NanoDet
+//! (COCO-80 objects, with counts) and the text detector (what [kind](super::kind) of picture it
+//! is: a page, a diagram), run on the analyzer's [`engine`](crate::engine). The
 //! weights are in the repository's `models/` (see models/README.md for provenance and
 //! licences) and compiled into the binary, so a Lambda artifact carries them; they are loaded
 //! once per process.
@@ -7,7 +8,8 @@
 //! Confidence, in percent: for the classifier, a label's probability is the sum over the
 //! classes that are kinds of it (40% tabby, 30% tiger cat and 10% Egyptian cat make 80% cat);
 //! detections, and the two models, are combined as independent evidence (noisy-OR), so two
-//! persons found at 70% make 91% "person".
+//! persons found at 70% make 91% "person". Both are then weighed by how likely the picture is a
+//! photo of things at all.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,10 +20,12 @@ use image::imageops;
 use ndarray::Array4;
 
 use super::hierarchy::Hierarchy;
+use super::kind::{self, Composition, Kind};
 use super::{Labeler, rank};
 use crate::engine::{Model, off_async};
 use crate::geometry::suppress;
 use crate::pixels::resize;
+use crate::text::detector::TextDetector;
 use domain::Label;
 use domain::{Error, Result};
 
@@ -64,15 +68,18 @@ struct Models {
     classifier: Model,
     detector: Model,
     hierarchy: Hierarchy,
+    /// Where the text is: pages, charts and diagrams are told from photos of things by it.
+    text: TextDetector,
 }
 
 impl BuiltinLabeler {
-    /// Loads both models (about 100 ms); do it once per process.
+    /// Loads the models (about 150 ms); do it once per process.
     pub fn load() -> Result<Self> {
         Ok(Self(Arc::new(Models {
             classifier: Model::load("classifier", CLASSIFIER)?,
             detector: Model::load("detector", DETECTOR)?,
             hierarchy: Hierarchy::parse(HIERARCHY)?,
+            text: TextDetector::load()?,
         })))
     }
 
@@ -89,6 +96,11 @@ impl BuiltinLabeler {
     /// COCO detections.
     pub fn detect(&self, photo: &RgbImage) -> Result<Vec<Detection>> {
         self.0.detect(photo)
+    }
+
+    /// What kind of picture it is, from its text and its pixels.
+    pub fn kind(&self, photo: &RgbImage) -> Result<Kind> {
+        self.0.kind(photo)
     }
 }
 
@@ -158,7 +170,13 @@ impl Models {
         Ok(non_maximum_suppression(candidates))
     }
 
-    /// Labels from both models, with parents and counts, before the tier's thresholds.
+    fn kind(&self, photo: &RgbImage) -> Result<Kind> {
+        let regions = self.text.regions(photo, kind::TEXT_SIDE)?;
+        Ok(Kind::of(&Composition::measure(photo, &regions)))
+    }
+
+    /// Labels from both models, with parents and counts, and the picture's kind, before the
+    /// tier's thresholds.
     fn all_labels(&self, photo: &RgbImage) -> Result<Vec<Label>> {
         // The classifier's classes exclude each other: a label's probability is the sum over
         // the classes that are kinds of it.
@@ -200,7 +218,12 @@ impl Models {
         if persons >= 3 {
             combined.insert("group", person);
         }
-        Ok(combined.into_iter().map(|(name, confidence)| Label { name: name.to_owned(), confidence: confidence * 100.0 }).collect())
+        // Things are in photos of things: on a page or a chart, whatever the models were sure
+        // of is weighed by how likely the picture is a photo at all.
+        let kind = self.kind(photo)?;
+        let things =
+            combined.into_iter().map(|(name, confidence)| Label { name: name.to_owned(), confidence: confidence * kind.photo() * 100.0 });
+        Ok(things.chain(kind.labels()).collect())
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod hierarchy;
+pub mod kind;
 pub mod rekognition;
 
 use std::collections::BTreeMap;
