@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
-use common::api::{Api, Reply, fixture, png, put_as_ticket, resized};
+use common::api::{Api, Reply, fixture, png, put_as_ticket};
 use common::deployer;
 use common::faults::Faults;
 use futures::future::join_all;
@@ -38,9 +38,8 @@ enum Outcome {
 
 fn photo(user: usize, n: usize) -> (Vec<u8>, &'static str) {
     match n % 10 {
-        // A group photo: faces to group into persons. At half its 1,920 px it still has them,
-        // and the face engine's tiles over it cost about a quarter as much (40 are uploaded).
-        0 => (resized(&fixture("sample2.jpg"), 960), "image/png"),
+        // A group photo: faces to group into persons.
+        0 => (fixture("sample2.jpg"), "image/jpeg"),
         5 => (fixture("chelsea.png"), "image/png"),
         _ => (png(48 + n as u32, 40 + user as u32, (user * 31 + n) as u8), "image/png"),
     }
