@@ -25,8 +25,8 @@ use futures::StreamExt;
 
 use contract::TierSettings;
 use domain::{
-    Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, Result, Tenancy, TenantData, UserName,
-    face_crop_key, words_of,
+    Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PersonId, Result, Tenancy, TenantData, UserName,
+    face_crop_key, persons, words_of,
 };
 
 use crate::engine::off_async;
@@ -178,6 +178,12 @@ impl Analyzer {
         let color = renditions::store(photos.as_ref(), &user, id, Arc::clone(&photo)).await?;
         let analysis = Analysis { labels, faces, persons, text, words, color: Some(color) };
         if images.put_analysis(&record, &analysis).await? {
+            // The persons that took faces in moved: strays near them now join them (after the
+            // analysis is stored, so that the merge finds this photo in the index).
+            let grown: Vec<PersonId> = analysis.persons.iter().flatten().copied().collect();
+            if !grown.is_empty() {
+                persons::absorb_strays(images.as_ref(), &user, &grown, self.settings.faces.max_distance).await?;
+            }
             Ok(Outcome::Analysed { labels: analysis.labels.len(), faces: analysis.faces.len() })
         } else {
             // The photo's deletion did not see the crops written meanwhile.

@@ -131,6 +131,64 @@ async fn faces_are_grouped_past_the_quality_gate_and_leave_their_person_with_the
     assert!(images.persons(&user).await.unwrap().is_empty());
 }
 
+/// Sees one face per photo, with the descriptors it is given, in order (the first component
+/// set, the others zero): where each photo's face lies is the test's to say.
+struct SeesFacesAt(std::sync::Mutex<std::collections::VecDeque<f32>>);
+
+#[async_trait]
+impl FaceFinder for SeesFacesAt {
+    async fn faces(&self, _: &Arc<RgbImage>, _: PhotoOf<'_>) -> domain::Result<Vec<FoundFace>> {
+        let at = self.0.lock().unwrap().pop_front().expect("a position for every photo");
+        let descriptor = (0..128).map(|i| if i == 0 { at } else { 0.0 }).collect();
+        Ok(vec![FoundFace::described(PhotoRegion { left: 0.0, top: 0.0, width: 0.5, height: 0.5 }, 0.9, descriptor)])
+    }
+
+    fn photo_side(&self) -> Option<u32> {
+        None
+    }
+}
+
+/// A face too far from a person to join it starts one; when a later photo moves that person's
+/// centre close, the stray joins it. A face the user split off stays split, however close.
+#[tokio::test]
+async fn a_stray_joins_the_person_that_grew_near_it_but_a_split_stays() {
+    let (images, photos) = (Arc::new(MemoryImages::default()), Arc::new(MemoryPhotos::default()));
+    let user = UserName::parse("alice").unwrap();
+    let settings = tier(LabelerSettings { engine: VisionEngine::Builtin, max_labels: 10, min_confidence: 50 });
+    let max = settings.faces.max_distance;
+    // A at 0; B beyond the threshold; C between, nearer A, whose centre then comes within it of
+    // B; after the user split C off, D nearer A's centre (0.3) than C, which A's growth brings
+    // close to C again.
+    let positions = [0.0, max + 0.07, 0.25, 0.5];
+    assert!(max + 0.07 - 0.25 / 2.0 < max && 0.25 < max + 0.07 - 0.25, "the positions no longer test what they should");
+    let faces = SeesFacesAt(std::sync::Mutex::new(positions.into_iter().collect()));
+    let analyzer = Analyzer::new(
+        SharedData::new(Arc::new(MemoryUsers::default()), images.clone(), photos.clone()),
+        Engines { faces: Arc::new(faces), ..Engines::labels_only(Arc::new(SeesACat)) },
+        settings,
+    );
+    let analyse = async || {
+        let event = stored_photo(&images, &photos, &user, PHOTO).await;
+        analyzer.handle(&serde_json::to_string(&event).unwrap()).await.unwrap();
+        ImageId::parse(&event.image_id).unwrap()
+    };
+    let mut ids = vec![analyse().await, analyse().await];
+    assert_eq!(images.persons(&user).await.unwrap().len(), 2, "B starts a person of its own");
+    ids.push(analyse().await);
+    let persons = images.persons(&user).await.unwrap();
+    assert_eq!(persons.len(), 1, "{persons:?}");
+    assert_eq!((persons[0].face_count, persons[0].photo_count), (3, 3));
+    let person_of = async |id: ImageId| images.get(&user, id).await.unwrap().unwrap().faces[0].person_id.clone();
+    assert_eq!(person_of(ids[1]).await, Some(persons[0].id.to_string()), "B's photo names the person it joined");
+
+    let split = images.move_face(&user, domain::FaceId { image: ids[2], index: 0 }, None).await.unwrap();
+    ids.push(analyse().await);
+    let persons = images.persons(&user).await.unwrap();
+    assert_eq!(persons.len(), 2, "{persons:?}");
+    assert_eq!(person_of(ids[2]).await, split.person_id);
+    assert_eq!(person_of(ids[3]).await, person_of(ids[0]).await);
+}
+
 /// The Rekognition engine over the SDK's mock client: each photo's faces are indexed under its
 /// id, searched among the user's earlier faces, and grouped with the person of the most
 /// similar; two faces of one photo still never share a person.

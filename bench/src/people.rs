@@ -14,10 +14,11 @@ use analyzer::faces::builtin::BuiltinFaces;
 use analyzer::geometry::{Bounds, iou};
 use analyzer::passes_quality_gate;
 use anyhow::{Context, Result};
-use domain::grouping::{Centre, assign, distance};
+use domain::grouping::distance;
+use domain::memory::MemoryImages;
 use domain::testing::people::PeopleSet;
-use domain::{FoundFace, PhotoRegion};
-use runtime::config::FaceSettings;
+use domain::{Analysis, FoundFace, ImageRecord, ImageStatus, ImageStore as _, PersonId, PersonStore as _, PhotoRegion, UserName};
+use runtime::config::{FaceSettings, Limit, QuotaSettings};
 
 use crate::analysis::{Photo, run_peer};
 use crate::figures::Report;
@@ -122,7 +123,9 @@ pub fn measure(report: &mut Report, people: &Path, python: Option<&Path>, settin
     pairs(report, &known, out)?;
     distributions(report, &known, &ours, &peer, &all, settings.max_distance);
     for (engine, seen, max_distance) in [("ours", &ours, settings.max_distance), ("peer", &peer, PEER_MAX_DISTANCE)] {
-        grouping(report, engine, &set, &names, seen, max_distance);
+        for regroup in [false, true] {
+            grouping(report, engine, &set, &names, seen, max_distance, regroup)?;
+        }
         detection(report, engine, &set, seen);
     }
     Ok(())
@@ -248,43 +251,71 @@ fn distributions<'a>(
     report.add("people.distances.threshold", f64::from(threshold), "", "faces.max_distance of the tier benched (stacks/*.yaml says why)");
 }
 
-/// Every photo of the set uploaded in name order and grouped by the domain's rule (a face
-/// joins the nearest person's centre within `max_distance`, one person per face of a photo):
-/// named sets split over persons, and persons holding two people.
-fn grouping(report: &mut Report, engine: &str, set: &PeopleSet, names: &[String], seen: &BTreeMap<&str, Seen>, max_distance: f32) {
-    let mut centres: Vec<Centre> = Vec::new();
-    let mut persons_of: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
-    for name in names {
-        let seen_faces = &seen[name.as_str()].faces;
-        // The rule reads only descriptors; where and how sure were settled by the gate.
-        let faces: Vec<FoundFace> = seen_faces
-            .iter()
-            .map(|face| FoundFace::described(PhotoRegion { left: 0.0, top: 0.0, width: 1.0, height: 1.0 }, 1.0, face.descriptor.clone()))
-            .collect();
-        let grouped: Vec<bool> = seen_faces.iter().map(|face| face.grouped).collect();
-        let chosen = assign(&faces, &grouped, &centres, max_distance, |_| None);
-        for (index, face) in faces.iter().enumerate().filter(|(index, _)| grouped[*index]) {
-            let person = chosen[index].unwrap_or_else(|| {
-                centres.push(Centre::default());
-                centres.len() - 1
-            });
-            centres[person].add(&face.descriptor);
-            persons_of.entry(name.clone()).or_default().insert(person);
+/// Every photo of the set uploaded in name order and grouped as the analyzer groups it, through
+/// the in-memory store: each face joins the nearest person's centre within `max_distance` (one
+/// person per face of a photo), then, with `regroup`, strays join the persons that grew near
+/// them. Named sets split over persons, and persons holding two people.
+fn grouping(
+    report: &mut Report,
+    engine: &str,
+    set: &PeopleSet,
+    names: &[String],
+    seen: &BTreeMap<&str, Seen>,
+    max_distance: f32,
+    regroup: bool,
+) -> Result<()> {
+    let images = MemoryImages::default();
+    let user = UserName::parse("bench").map_err(|err| anyhow::anyhow!("{err}"))?;
+    let quotas = QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: u64::MAX };
+    let mut persons_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    futures::executor::block_on(async {
+        let mut photos = Vec::with_capacity(names.len());
+        for name in names {
+            let seen_faces = &seen[name.as_str()].faces;
+            // The rule reads only descriptors; where and how sure were settled by the gate.
+            let faces: Vec<FoundFace> = seen_faces
+                .iter()
+                .map(|face| {
+                    FoundFace::described(PhotoRegion { left: 0.0, top: 0.0, width: 1.0, height: 1.0 }, 1.0, face.descriptor.clone())
+                })
+                .collect();
+            let grouped: Vec<bool> = seen_faces.iter().map(|face| face.grouped).collect();
+            let record = ImageRecord::new(&user, ImageStatus::Pending, "image/jpeg");
+            images.create(&record, &quotas).await?;
+            let persons = images.group_faces(&user, record.id, &faces, &grouped, max_distance).await?;
+            let grown: Vec<PersonId> = persons.iter().flatten().copied().collect();
+            images.put_analysis(&record, &Analysis { faces, persons, ..Analysis::default() }).await?;
+            if regroup {
+                domain::persons::absorb_strays(&images, &user, &grown, max_distance).await?;
+            }
+            photos.push((name, record.id));
         }
-    }
+        for (name, id) in photos {
+            let record = images.get(&user, id).await?.with_context(|| format!("{name} vanished from the store"))?;
+            persons_of.entry(name.clone()).or_default().extend(record.faces.iter().filter_map(|face| face.person_id.clone()));
+        }
+        anyhow::Ok(())
+    })?;
     let split = set.split_sets(&persons_of);
     let mixing = set.mixing_persons(&persons_of);
+    let (figure, how) = if regroup { ("", "") } else { ("_on_arrival", ", faces grouped on arrival only (no strays regrouped)") };
     report.add(
-        format!("people.grouping.{engine}.sets_split"),
+        format!("people.grouping.{engine}.sets_split{figure}"),
         split.len() as f64,
         "sets",
         format!(
-            "of {} same-person sets, those in no one person (at distance {max_distance}): {}",
+            "of {} same-person sets, those in no one person (at distance {max_distance}{how}): {}",
             set.truth.same_person.len(),
             split.join(", ")
         ),
     );
-    report.add(format!("people.grouping.{engine}.persons_mixing"), mixing.len() as f64, "persons", "persons holding faces of two people");
+    report.add(
+        format!("people.grouping.{engine}.persons_mixing{figure}"),
+        mixing.len() as f64,
+        "persons",
+        format!("persons holding faces of two people{how}"),
+    );
+    Ok(())
 }
 
 /// Faces of the boxed group photos found (a box overlapping by IoU 0.4), faces found that are

@@ -113,6 +113,11 @@ pub struct FaceSettings {
     /// (nothing would match) and 0.8 (everyone would).
     #[serde(deserialize_with = "face_distance")]
     pub max_distance: f32,
+    /// Persons whose centres are closer than this, and farther than `max_distance`, are offered
+    /// to the user as probably the same someone (`GET /persons/{id}/suggestions`): above
+    /// `max_distance`, at most 1.0.
+    #[serde(default = "FaceSettings::default_suggest_distance", deserialize_with = "suggest_distance")]
+    pub suggest_distance: f32,
     /// Faces whose box is smaller than this, in the photo's own pixels, are listed on their
     /// photo but grouped only by the user (too small to tell people apart); 8 to 1000 (the
     /// descriptor model sees 150x150).
@@ -128,12 +133,16 @@ impl FaceSettings {
     fn default_min_similarity() -> u32 {
         Self::default().min_similarity
     }
+
+    fn default_suggest_distance() -> f32 {
+        Self::default().suggest_distance
+    }
 }
 
 impl Default for FaceSettings {
     /// The values of stacks/*.yaml, measured on the shared photos (see there).
     fn default() -> Self {
-        Self { max_distance: 0.53, min_face_px: 40, min_similarity: 90 }
+        Self { max_distance: 0.53, suggest_distance: SUGGEST_DISTANCE, min_face_px: 40, min_similarity: 90 }
     }
 }
 
@@ -224,12 +233,24 @@ fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::
 
 /// A distance between face descriptors, between 0.2 (nothing would match) and 0.8 (everyone).
 fn face_distance<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f32, D::Error> {
+    distance_within(d, "faces.max_distance", 0.8)
+}
+
+/// A distance setting from 0.2 to `max`, named in the refusal.
+fn distance_within<'de, D: Deserializer<'de>>(d: D, name: &str, max: f64) -> std::result::Result<f32, D::Error> {
     let value = f64::deserialize(d)?;
-    if (0.2..=0.8).contains(&value) {
+    if (0.2..=max).contains(&value) {
         Ok(value as f32)
     } else {
-        Err(serde::de::Error::custom(format!("faces.max_distance must be between 0.2 and 0.8, got {value}")))
+        Err(serde::de::Error::custom(format!("{name} must be between 0.2 and {max:.1}, got {value}")))
     }
+}
+
+/// Persons' centres suggested as one: see stacks/*.yaml for the measured reason.
+const SUGGEST_DISTANCE: f32 = 0.62;
+
+fn suggest_distance<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f32, D::Error> {
+    distance_within(d, "faces.suggest_distance", 1.0)
 }
 
 /// A per-user quota: a number, or `unlimited`.

@@ -409,6 +409,18 @@ pub fn parse_tier(path: &Path, text: &str, expected: &TierName) -> Result<TierCo
             ),
         });
     }
+    if config.faces.suggest_distance <= config.faces.max_distance {
+        // Persons closer than max_distance are grouped already: suggesting them is nothing.
+        return Err(Error::InvalidTierFile {
+            path: path.to_owned(),
+            line: line_of(text, "suggest_distance:"),
+            column: 1,
+            message: format!(
+                "faces.suggest_distance ({}) must be above faces.max_distance ({})",
+                config.faces.suggest_distance, config.faces.max_distance
+            ),
+        });
+    }
     Ok(config)
 }
 
@@ -482,6 +494,8 @@ log_retention_days: 30
         assert!(message.contains("api.burst_limit: must be between 1 and"), "{message}");
         let message = error_of(&format!("{VALID}faces: {{max_distance: 0.9, min_face_px: 40}}\n"));
         assert!(message.contains("faces.max_distance must be between 0.2 and 0.8, got 0.9"), "{message}");
+        let message = error_of(&format!("{VALID}faces: {{max_distance: 0.5, suggest_distance: 0.45, min_face_px: 40}}\n"));
+        assert!(message.contains("faces.suggest_distance (0.45) must be above faces.max_distance (0.5)"), "{message}");
         let settings = parse(VALID).unwrap().settings();
         assert_eq!(settings.requests, Some(RequestLimits { per_second: 10, burst: 20, per_day: 10_000 }));
         assert_eq!(settings.faces, FaceSettings::default());

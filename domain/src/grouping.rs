@@ -5,10 +5,13 @@
 //! (Rekognition) names the earlier faces a new one matches instead: the face joins the person
 //! of the most similar. Two faces of one photo never join the same person: the closest pairs
 //! are taken first and a person takes one face of a photo at most.
-//! The user's corrections (a face moved, persons merged) follow the same rule and the same
-//! arithmetic, here too, so that both stores apply them alike.
+//! The user's corrections (a face moved, persons merged, two persons said to be different)
+//! follow the same rule and the same arithmetic, here too, so that both stores apply them
+//! alike. Grouping improves as photos arrive without undoing them: a person of one face that
+//! nobody confirmed is taken into a person that grew close to it ([`strays`]), and persons
+//! a little farther apart are offered to the user ([`suggestions`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result};
 use crate::model::{FaceId, FaceMatch, FoundFace, ImageId, Person, PersonId};
@@ -113,7 +116,16 @@ pub fn to_group(faces: &[FoundFace], grouped: &[bool]) -> Vec<bool> {
 
 /// A new person, without a face yet.
 pub fn start() -> (Person, Centre) {
-    let person = Person { id: PersonId::new(), name: None, hidden: false, face_count: 0, photo_count: 0, cover: None };
+    let person = Person {
+        id: PersonId::new(),
+        name: None,
+        hidden: false,
+        face_count: 0,
+        photo_count: 0,
+        cover: None,
+        confirmed: false,
+        apart_from: BTreeSet::new(),
+    };
     (person, Centre::default())
 }
 
@@ -180,27 +192,109 @@ pub fn move_face(
         }
     };
     let mut changed = Vec::new();
+    let to = members[joins].0.id;
     if let Some(from) = from
         && let Ok(left) = position(members, from)
     {
         let (person, centre) = &mut members[left];
         let joined_with = if faces[index].1.is_empty() { descriptor } else { &faces[index].1 };
         leave(person, centre, joined_with, image);
+        // The user said this face is not `from`'s: its new person is someone else, so later
+        // grouping never puts it back (a person left with no face goes, and with it the note).
+        if person.face_count > 0 {
+            person.apart_from.insert(to);
+            members[joins].0.apart_from.insert(from);
+        }
         changed.push(from);
     }
     let (person, centre) = &mut members[joins];
     join(person, centre, descriptor, FaceId { image, index: index as u32 });
+    person.confirmed = true;
     changed.push(person.id);
     faces[index] = (Some(person.id), descriptor.to_vec());
     Ok(changed)
+}
+
+/// Who merges persons: the user (the merged person is confirmed) or later grouping (only
+/// strays, see [`strays`], which the user has never touched).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergedBy {
+    User,
+    Grouping,
+}
+
+/// Whether grouping may still take `person` into another: a person of one face the user
+/// never confirmed, named or hid.
+pub fn is_stray(person: &Person) -> bool {
+    person.face_count == 1 && !person.confirmed && person.name.is_none() && !person.hidden
+}
+
+/// Whether the user said `a` and `b` are different people.
+fn kept_apart(a: &Person, b: &Person) -> bool {
+    a.apart_from.contains(&b.id) || b.apart_from.contains(&a.id)
+}
+
+/// The distance between two persons' centres, where both have descriptors of one kind (an
+/// engine that keeps faces itself, Rekognition, leaves centres empty: they are never near).
+pub fn apart(a: &Centre, b: &Centre) -> Option<f32> {
+    (!a.sum.is_empty() && a.sum.len() == b.sum.len() && a.faces > 0 && b.faces > 0).then(|| distance(&a.mean(), &b.mean()))
+}
+
+/// The strays (see [`is_stray`]) that persons `grown` (which just took faces in) have come
+/// closer to than `max_distance`, the rule a face joins a person by: each stray with the
+/// nearest of them, as `(into, stray)`, nearest first. Whether they share a photo is the
+/// merge's to check.
+pub fn strays(members: &[Member], grown: &[PersonId], max_distance: f32) -> Vec<(PersonId, PersonId)> {
+    let mut nearest: BTreeMap<PersonId, (f32, PersonId)> = BTreeMap::new();
+    for (into, into_centre) in members.iter().filter(|(person, _)| grown.contains(&person.id)) {
+        for (stray, stray_centre) in members.iter().filter(|(person, _)| person.id != into.id && is_stray(person)) {
+            let Some(distance) = apart(into_centre, stray_centre) else { continue };
+            if distance < max_distance && !kept_apart(into, stray) && nearest.get(&stray.id).is_none_or(|(best, _)| distance < *best) {
+                nearest.insert(stray.id, (distance, into.id));
+            }
+        }
+    }
+    let mut pairs: Vec<(f32, PersonId, PersonId)> = nearest.into_iter().map(|(stray, (distance, into))| (distance, into, stray)).collect();
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    pairs.into_iter().map(|(_, into, stray)| (into, stray)).collect()
+}
+
+/// The persons that may be the same someone as `id`: those not hidden, not said to be someone
+/// else, whose centres are closer than `within`, nearest first, with their distance.
+/// `NotFound` for an unknown `id`.
+pub fn suggestions(members: &[Member], id: PersonId, within: f32) -> Result<Vec<(Person, f32)>> {
+    let (person, centre) = &members[position(members, id)?];
+    let mut near: Vec<(Person, f32)> = members
+        .iter()
+        .filter(|(other, _)| other.id != id && !other.hidden && !kept_apart(person, other))
+        .filter_map(|(other, other_centre)| apart(centre, other_centre).map(|distance| (other.clone(), distance)))
+        .filter(|(_, distance)| *distance < within)
+        .collect();
+    near.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.id.cmp(&b.0.id)));
+    Ok(near)
+}
+
+/// The user says persons `a` and `b` are different people: neither suggestions nor grouping
+/// put them together again (the user still may, by a merge). The two persons changed.
+pub fn keep_apart(members: &mut [Member], a: PersonId, b: PersonId) -> Result<[PersonId; 2]> {
+    if a == b {
+        return Err(Error::invalid("same_person", "a person is not someone else than itself"));
+    }
+    let (first, second) = (position(members, a)?, position(members, b)?);
+    members[first].0.apart_from.insert(b);
+    members[second].0.apart_from.insert(a);
+    Ok([a, b])
 }
 
 /// The user merges persons `from` into `into`: their faces (the photos `photos`, which
 /// are rewritten) join it and they disappear. The name is `into`'s, else the first named
 /// one's; the cover likewise. `NotFound` for an unknown id; `Conflict` `same_photo` when two
 /// of them are on one photo (two faces of one photo are never one person).
-pub fn merge(members: &mut Vec<Member>, into: PersonId, from: &[PersonId], photos: &mut [PhotoFaces]) -> Result<Person> {
-    let distinct: std::collections::BTreeSet<&PersonId> = from.iter().collect();
+///
+/// Grouping (`by` [`MergedBy::Grouping`]) merges only strays the user kept nothing of:
+/// `Conflict` `not_a_stray` otherwise (the user may have named one since it was chosen).
+pub fn merge(members: &mut Vec<Member>, into: PersonId, from: &[PersonId], photos: &mut [PhotoFaces], by: MergedBy) -> Result<Person> {
+    let distinct: BTreeSet<&PersonId> = from.iter().collect();
     if from.is_empty() || distinct.len() < from.len() || distinct.contains(&into) {
         return Err(Error::invalid("invalid_merge", "merge from one or more other persons, each once"));
     }
@@ -208,6 +302,9 @@ pub fn merge(members: &mut Vec<Member>, into: PersonId, from: &[PersonId], photo
     let mut gone = Vec::with_capacity(from.len());
     for id in from {
         gone.push(members[position(members, *id)?].clone());
+    }
+    if by == MergedBy::Grouping && gone.iter().any(|(person, _)| !is_stray(person) || kept_apart(&kept.0, person)) {
+        return Err(Error::Conflict { code: "not_a_stray", message: "grouping merges only persons the user never touched".into() });
     }
     let merging = |person: &Option<PersonId>| person.is_some_and(|id| id == into || from.contains(&id));
     for photo in photos.iter() {
@@ -222,14 +319,24 @@ pub fn merge(members: &mut Vec<Member>, into: PersonId, from: &[PersonId], photo
             kept.0.name.clone_from(&person.name);
         }
         kept.0.cover = kept.0.cover.or(person.cover);
+        kept.0.apart_from.extend(person.apart_from.iter().copied());
     }
     kept.0.face_count = kept.1.faces;
+    kept.0.confirmed |= by == MergedBy::User;
+    kept.0.apart_from.retain(|id| *id != into && !from.contains(id));
     for photo in photos.iter_mut() {
         for (person, _) in photo.iter_mut().filter(|(person, _)| merging(person)) {
             *person = Some(into);
         }
     }
     members.retain(|(person, _)| !from.contains(&person.id));
+    // Who was said to be someone else than a merged person is someone else than the merge.
+    for (person, _) in members.iter_mut() {
+        if person.apart_from.iter().any(|id| from.contains(id)) {
+            person.apart_from.retain(|id| !from.contains(id));
+            person.apart_from.insert(into);
+        }
+    }
     let at = position(members, into)?;
     members[at] = kept;
     Ok(members[at].0.clone())
@@ -384,7 +491,7 @@ mod tests {
         members[2].0.name = Some("Ann".into());
         let ids: Vec<PersonId> = members.iter().map(|(person, _)| person.id).collect();
         let mut photos = vec![vec![(Some(ids[1]), at(2.0))]];
-        let merged = merge(&mut members, ids[0], &ids[1..], &mut photos).unwrap();
+        let merged = merge(&mut members, ids[0], &ids[1..], &mut photos, MergedBy::User).unwrap();
         assert_eq!((merged.face_count, merged.photo_count, merged.name.as_deref()), (3, 3, Some("Ann")));
         assert_eq!(members.len(), 1);
         assert_eq!(members[0].1.mean(), at(2.0));
@@ -396,9 +503,96 @@ mod tests {
         let mut members = vec![member(0.0), member(2.0)];
         let (first, second) = (members[0].0.id, members[1].0.id);
         let mut photos = vec![vec![(Some(first), at(0.0)), (Some(second), at(2.0))]];
-        assert!(matches!(merge(&mut members, first, &[second], &mut photos), Err(Error::Conflict { code: "same_photo", .. })));
-        assert!(matches!(merge(&mut members, first, &[first], &mut []), Err(Error::Invalid { code: "invalid_merge", .. })));
+        assert!(matches!(
+            merge(&mut members, first, &[second], &mut photos, MergedBy::User),
+            Err(Error::Conflict { code: "same_photo", .. })
+        ));
+        assert!(matches!(merge(&mut members, first, &[first], &mut [], MergedBy::User), Err(Error::Invalid { code: "invalid_merge", .. })));
         assert_eq!(members.len(), 2);
+    }
+
+    #[test]
+    fn a_stray_goes_to_the_nearest_grown_person_it_is_now_close_to() {
+        // Persons at 0.0 (two faces) and 1.0 (two faces); strays at 0.3, 0.8 and 3.0.
+        let mut members = vec![member(0.0), member(1.0), member(0.3), member(0.8), member(3.0)];
+        for (person, centre) in &mut members[..2] {
+            let x = centre.mean()[0];
+            join(person, centre, &at(x), FaceId { image: ImageId::new(), index: 0 });
+        }
+        let ids: Vec<PersonId> = members.iter().map(|(person, _)| person.id).collect();
+        assert_eq!(strays(&members, &ids[..2], 0.4), [(ids[1], ids[3]), (ids[0], ids[2])]);
+        // Only persons that grew draw strays.
+        assert_eq!(strays(&members, &ids[1..2], 0.4), [(ids[1], ids[3])]);
+    }
+
+    #[test]
+    fn what_the_user_touched_is_no_stray() {
+        let mut members = vec![member(0.0), member(0.1), member(0.2), member(0.3), member(0.35)];
+        let ids: Vec<PersonId> = members.iter().map(|(person, _)| person.id).collect();
+        members[1].0.name = Some("Ann".into());
+        members[2].0.confirmed = true;
+        members[3].0.hidden = true;
+        keep_apart(&mut members, ids[0], ids[4]).unwrap();
+        assert_eq!(strays(&members, &ids[..1], 0.4), []);
+        let mut photos = vec![];
+        for stray in &ids[1..] {
+            let refused = merge(&mut members, ids[0], &[*stray], &mut photos, MergedBy::Grouping);
+            assert!(matches!(refused, Err(Error::Conflict { code: "not_a_stray", .. })), "{refused:?}");
+        }
+        // The user may merge what grouping may not; the merged person is then confirmed.
+        let merged = merge(&mut members, ids[0], &ids[1..], &mut photos, MergedBy::User).unwrap();
+        assert!(merged.confirmed && merged.apart_from.is_empty());
+    }
+
+    #[test]
+    fn a_split_is_never_undone() {
+        let mut members = vec![member(0.0)];
+        let first = members[0].0.id;
+        let image = ImageId::new();
+        let (person, centre) = &mut members[0];
+        join(person, centre, &at(0.1), FaceId { image, index: 0 });
+        let mut faces: PhotoFaces = vec![(Some(first), at(0.1))];
+        move_face(&mut members, image, &mut faces, 0, &at(0.1), None).unwrap();
+        let split = members[1].0.id;
+        // The split face is close, and alone, but the user put it there.
+        assert_eq!(strays(&members, &[first], 0.4), []);
+        assert!(suggestions(&members, first, 1.0).unwrap().is_empty());
+        assert_eq!((members[0].0.apart_from.len(), members[1].0.apart_from.len()), (1, 1));
+        assert!(members[1].0.apart_from.contains(&first));
+        let refused = merge(&mut members, first, &[split], &mut [faces], MergedBy::Grouping);
+        assert!(matches!(refused, Err(Error::Conflict { code: "not_a_stray", .. })));
+    }
+
+    #[test]
+    fn suggestions_are_the_near_persons_nearest_first_but_not_those_kept_apart_or_hidden() {
+        let mut members = vec![member(0.0), member(0.5), member(0.3), member(0.6), member(0.2), member(2.0)];
+        let ids: Vec<PersonId> = members.iter().map(|(person, _)| person.id).collect();
+        members[3].0.hidden = true;
+        keep_apart(&mut members, ids[4], ids[0]).unwrap();
+        let near = suggestions(&members, ids[0], 0.7).unwrap();
+        assert_eq!(near.iter().map(|(person, _)| person.id).collect::<Vec<_>>(), [ids[2], ids[1]]);
+        assert!((near[0].1 - 0.3).abs() < 1e-6 && (near[1].1 - 0.5).abs() < 1e-6, "{near:?}");
+        assert!(matches!(suggestions(&members, PersonId::new(), 0.7), Err(Error::NotFound(_))));
+        assert!(matches!(keep_apart(&mut members, ids[0], ids[0]), Err(Error::Invalid { code: "same_person", .. })));
+    }
+
+    #[test]
+    fn persons_without_descriptors_are_never_near() {
+        let (engine_person, mut centre) = start();
+        centre.add(&[]);
+        let members = vec![member(0.0), (engine_person, centre)];
+        assert_eq!(apart(&members[0].1, &members[1].1), None);
+        assert!(suggestions(&members, members[0].0.id, 1.0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_merge_carries_who_was_kept_apart() {
+        let mut members = vec![member(0.0), member(1.0), member(5.0)];
+        let ids: Vec<PersonId> = members.iter().map(|(person, _)| person.id).collect();
+        keep_apart(&mut members, ids[1], ids[2]).unwrap();
+        merge(&mut members, ids[0], &ids[1..2], &mut [], MergedBy::User).unwrap();
+        assert!(members[0].0.apart_from.contains(&ids[2]));
+        assert!(members[1].0.apart_from.contains(&ids[0]) && !members[1].0.apart_from.contains(&ids[1]));
     }
 
     #[test]

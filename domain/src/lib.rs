@@ -14,6 +14,7 @@ pub mod memory;
 pub mod model;
 pub mod ops;
 pub mod password;
+pub mod persons;
 pub mod photos;
 pub mod requests;
 pub mod sign_ins;
@@ -135,9 +136,16 @@ pub trait PersonStore: Send + Sync {
     /// Names (trimmed, unique among the user's persons: `NameTaken` otherwise) and/or hides a
     /// person; `NotFound` when the user has no such person.
     async fn update_person(&self, user: &UserName, id: PersonId, change: &PersonChange) -> Result<Person>;
-    /// Merges persons `from` into person `into` (see [`grouping::merge`]): their faces join it,
-    /// on every photo, and their ids are gone. The merged person.
-    async fn merge_persons(&self, user: &UserName, into: PersonId, from: &[PersonId]) -> Result<Person>;
+    /// The user's persons with their centres, in no order: what suggestions and regrouping
+    /// weigh ([`persons`]).
+    async fn members(&self, user: &UserName) -> Result<Vec<grouping::Member>>;
+    /// Merges persons `from` into person `into` (see [`grouping::merge`]), as the user or
+    /// grouping asks: their faces join it, on every photo, and their ids are gone. The merged
+    /// person.
+    async fn merge_persons(&self, user: &UserName, into: PersonId, from: &[PersonId], by: grouping::MergedBy) -> Result<Person>;
+    /// The user says persons `a` and `b` are different people (see [`grouping::keep_apart`]);
+    /// `NotFound` when the user has no such person.
+    async fn keep_apart(&self, user: &UserName, a: PersonId, b: PersonId) -> Result<()>;
     /// Moves a face to person `to`, or to a new person of its own (`None`), for good: later
     /// grouping never undoes it (see [`grouping::move_face`]). The face as its photo now lists it;
     /// `NotFound` for a face or person the user does not have.

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::accounts::{AccountChange, Precondition};
 use crate::error::{Error, Result};
-use crate::grouping::{self, Centre, Member, PhotoFaces, assign};
+use crate::grouping::{self, Centre, Member, MergedBy, PhotoFaces, assign};
 use crate::model::{
     Album, Analysis, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, ObjectVersion, Page, Person, PersonChange,
     PersonId, Search, SearchMatch, SessionId, Usage, UserName, UserRecord,
@@ -458,7 +458,19 @@ impl PersonStore for MemoryImages {
         Ok(person.clone())
     }
 
-    async fn merge_persons(&self, user: &UserName, into: PersonId, from: &[PersonId]) -> Result<Person> {
+    async fn members(&self, user: &UserName) -> Result<Vec<Member>> {
+        Ok(locked(&self.people).members(user))
+    }
+
+    async fn keep_apart(&self, user: &UserName, a: PersonId, b: PersonId) -> Result<()> {
+        let mut people = locked(&self.people);
+        let mut members = people.members(user);
+        grouping::keep_apart(&mut members, a, b)?;
+        people.replace(user, members);
+        Ok(())
+    }
+
+    async fn merge_persons(&self, user: &UserName, into: PersonId, from: &[PersonId], by: MergedBy) -> Result<Person> {
         let mut images = locked(&self.images);
         let mut people = locked(&self.people);
         let mut members = people.members(user);
@@ -468,7 +480,7 @@ impl PersonStore for MemoryImages {
             .filter(|(_, faces)| faces.iter().any(|(person, _)| person.is_some_and(|person| from.contains(&person))))
             .map(|((_, id), faces)| (*id, faces.clone()))
             .unzip();
-        let merged = grouping::merge(&mut members, into, from, &mut photos)?;
+        let merged = grouping::merge(&mut members, into, from, &mut photos, by)?;
         people.replace(user, members);
         for (id, faces) in ids.into_iter().zip(photos) {
             if let Some(record) = images.get_mut(&(user.clone(), id)) {

@@ -1,5 +1,6 @@
 //! The domain's types: users, images and their labels, as the stores keep them.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -292,6 +293,12 @@ pub struct Person {
     pub photo_count: u64,
     /// The face shown for the person.
     pub cover: Option<FaceId>,
+    /// The user put a face here or merged persons into it: later grouping never takes this
+    /// person into another ([`crate::grouping::strays`]).
+    pub confirmed: bool,
+    /// Persons the user said are someone else: never suggested as this one, never grouped
+    /// with it.
+    pub apart_from: BTreeSet<PersonId>,
 }
 
 impl Person {

@@ -6,7 +6,7 @@ import { ApiError, call, endSession, scheduleExpiry, session, signOut, startSess
 import { Grid } from './grid.js';
 import { uploadAll } from './upload.js';
 import * as viewer from './viewer.js';
-import { albums, heading, notice, people } from './views.js';
+import { albums, heading, notice, people, samePerson } from './views.js';
 
 const main = document.getElementById('main');
 const bar = document.getElementById('bar');
@@ -199,7 +199,9 @@ async function render(hash) {
         return await people(main, () => render(location.hash));
       case 'person': {
         const person = await call('GET', `persons/${encodeURIComponent(parts[1])}`);
-        return showGrid(person.name || 'Unnamed person', (cursor) => page(`persons/${encodeURIComponent(parts[1])}/images`, cursor), 'No photos.');
+        main.append(heading(person.name || 'Unnamed person'));
+        await samePerson(main, person, () => render(location.hash));
+        return showGrid(null, (cursor) => page(`persons/${encodeURIComponent(parts[1])}/images`, cursor), 'No photos.');
       }
       case 'search': {
         const text = new URLSearchParams(query || '').get('q') || '';

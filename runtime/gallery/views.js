@@ -1,6 +1,6 @@
-// The albums page (every label with its cover and count) and the people page (every person
-// with a face cover: rename in place, hide, merge by selecting several). Every name and label
-// is set as text, never as markup.
+// The albums page (every label with its cover and count), the people page (every person
+// with a face cover: rename in place, hide, merge by selecting several) and a person's "Same
+// person?" questions. Every name and label is set as text, never as markup.
 
 import { call } from './api.js';
 
@@ -119,6 +119,66 @@ export async function people(main, reload) {
     reload();
   });
   main.append(tools, cards);
+}
+
+function faceCover(person) {
+  const figure = document.createElement('figure');
+  const cover = document.createElement('img');
+  cover.alt = person.name || 'Unnamed person';
+  if (person.cover_url) cover.src = person.cover_url;
+  const caption = document.createElement('figcaption');
+  caption.textContent = `${person.name || 'Unnamed'} · ${person.photo_count} photo${person.photo_count === 1 ? '' : 's'}`;
+  figure.append(cover, caption);
+  return figure;
+}
+
+// Above a person's photos: each person the service thinks may be the same someone, both
+// covers side by side; "Same person" merges the other into this one, "Not the same" is
+// remembered (neither asked again nor grouped together).
+export async function samePerson(main, person, reload) {
+  const { suggestions } = await call('GET', `persons/${encodeURIComponent(person.id)}/suggestions`);
+  if (!suggestions.length) return;
+  const section = document.createElement('section');
+  section.className = 'same-person';
+  const title = document.createElement('h2');
+  title.textContent = 'Same person?';
+  section.append(title);
+  for (const { person: other } of suggestions) {
+    const pair = document.createElement('div');
+    pair.className = 'pair';
+    pair.dataset.id = other.id;
+    const yes = document.createElement('button');
+    yes.type = 'button';
+    yes.textContent = 'Same person';
+    const no = document.createElement('button');
+    no.type = 'button';
+    no.className = 'quiet';
+    no.textContent = 'Not the same';
+    const answer = async (request) => {
+      yes.disabled = true;
+      no.disabled = true;
+      try {
+        await request();
+        pair.remove();
+        if (!section.querySelector('.pair')) section.remove();
+      } catch (error) {
+        window.alert(error.message);
+        yes.disabled = false;
+        no.disabled = false;
+      }
+    };
+    yes.addEventListener('click', () => answer(async () => {
+      await call('POST', `persons/${encodeURIComponent(person.id)}/merge`, { from: [other.id] });
+      reload();
+    }));
+    no.addEventListener('click', () => answer(() => call('DELETE', `persons/${encodeURIComponent(person.id)}/suggestions/${encodeURIComponent(other.id)}`)));
+    const buttons = document.createElement('div');
+    buttons.className = 'answers';
+    buttons.append(yes, no);
+    pair.append(faceCover(person), faceCover(other), buttons);
+    section.append(pair);
+  }
+  main.append(section);
 }
 
 export { heading, notice };

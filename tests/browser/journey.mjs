@@ -1,7 +1,8 @@
 // A person's whole journey through the gallery in Debian's chromium (playwright-core, no
 // browser download): sign up, upload three photos with the file input, see them become ready,
 // open one, the next with the arrow key, search `cat`, open an album, name a person (with a
-// name that is markup: it must show as text), upload a photo over 6 MB (straight to the
+// name that is markup: it must show as text), answer "Same person?" with "Not the same",
+// upload a photo over 6 MB (straight to the
 // bucket), see an upload refused by the quota, delete a photo, sign out (after which the
 // token no longer works). Screenshots of the
 // grid, the photo view and the albums page go to OUT.
@@ -108,6 +109,26 @@ try {
   await page.locator('#viewer .face span', { hasText: hostile }).first().waitFor();
   if (await page.locator('#viewer img[src=x], #main img[src=x]').count()) fail('the name was rendered as markup');
   await page.keyboard.press('Escape');
+
+  step('"Same person?" shows both covers, and "Not the same" is answered');
+  // The fixture photos give no suggestion (their persons share one photo, or are far apart):
+  // the suggestion list alone is stood in for; the persons, covers and the answer are real.
+  const listed = await page.evaluate(async (bearer) => (await fetch('persons', { headers: { authorization: `Bearer ${bearer}` } })).json(), token);
+  const [asked, other] = listed.persons;
+  await page.route(`**/persons/${asked.id}/suggestions`, (route) => (route.request().method() === 'GET'
+    ? route.fulfill({ json: { suggestions: [{ person: other, distance: 0.58 }] } })
+    : route.continue()));
+  await page.goto(`${url}#/person/${asked.id}`);
+  const pair = page.locator(`.same-person .pair[data-id="${other.id}"]`);
+  await pair.waitFor();
+  if ((await pair.locator('img[src]').count()) !== 2) fail('"Same person?" does not show both covers');
+  const answered = page.waitForResponse((response) => response.request().method() === 'DELETE' && response.url().endsWith(`/persons/${asked.id}/suggestions/${other.id}`));
+  await pair.locator('button', { hasText: 'Not the same' }).click();
+  if ((await answered).status() !== 204) fail('"Not the same" was not recorded');
+  await page.locator('.same-person').waitFor({ state: 'detached' });
+  await page.unroute(`**/persons/${asked.id}/suggestions`);
+  await page.locator('[data-nav=library]').click();
+  await page.locator('.tile').nth(2).waitFor();
 
   step('a photo over 6 MB goes straight to the bucket');
   await page.setInputFiles('#file-input', bigPhoto);

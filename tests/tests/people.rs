@@ -363,3 +363,104 @@ async fn merges_and_moved_faces_hold() {
     assert_eq!(found(in_group[2].clone()).await, [second.as_str()]);
     api.tear_down().await;
 }
+
+/// Strays and suggestions in the DynamoDB store, faces placed by hand (the analyzer's part is
+/// the in-memory test's): a person of one face joins the person that grew near it; persons a
+/// little farther apart are suggested through the API with their distance, never two of one
+/// photo; "not the same" is kept, also through a merge; another user's ids are 404s.
+#[tokio::test]
+async fn strays_join_growing_persons_and_suggestions_are_answered() {
+    use aws_adapters::DynamoImages;
+    use domain::{Analysis, FoundFace, ImageId, ImageStore, PersonId, PersonStore, PhotoRegion, UserName, persons};
+    let api = Api::deploy("CORE_USER", "PEOPLE_SUGGESTIONS", &[]).await;
+    let faces = api.config.settings.faces;
+    let token = api.user("iris").await;
+    let store = DynamoImages::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.images_table);
+    let user = UserName::parse("iris").unwrap();
+    let face = |at: f32| {
+        FoundFace::described(
+            PhotoRegion { left: 0.1, top: 0.1, width: 0.3, height: 0.3 },
+            0.9,
+            (0..128).map(|i| if i == 0 { at } else { 0.0 }).collect(),
+        )
+    };
+    let mut seed = 0u8;
+    // What the analyzer does with a photo's faces, positions given.
+    let mut analyse = async |at: &[f32]| -> Vec<PersonId> {
+        seed += 1;
+        let photo = RgbImage::from_pixel(8, 8, image::Rgb([seed, 0, 0]));
+        let id = ImageId::parse(&api.upload(&token, "image/png", encoded(&photo, ImageFormat::Png)).await).unwrap();
+        let found: Vec<FoundFace> = at.iter().map(|at| face(*at)).collect();
+        let grouped = store.group_faces(&user, id, &found, &vec![true; found.len()], faces.max_distance).await.unwrap();
+        let record = store.get(&user, id).await.unwrap().unwrap();
+        let analysis = Analysis { faces: found, persons: grouped.clone(), ..Analysis::default() };
+        assert!(store.put_analysis(&record, &analysis).await.unwrap());
+        let grown: Vec<PersonId> = grouped.iter().flatten().copied().collect();
+        persons::absorb_strays(&store, &user, &grown, faces.max_distance).await.unwrap();
+        grown
+    };
+    let suggested = async |id: &PersonId| {
+        let reply = api.call(Method::GET, &format!("/persons/{id}/suggestions"), Some(&token), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+        let list = reply.body["suggestions"].as_array().unwrap().clone();
+        list.iter().map(|s| (s["person"]["id"].as_str().unwrap().to_owned(), s["distance"].as_f64().unwrap())).collect::<Vec<_>>()
+    };
+
+    // A at 0, B just beyond the threshold: two persons, each suggested as the other.
+    let stray_at = faces.max_distance + 0.07;
+    assert!(stray_at < faces.suggest_distance, "CORE_USER's suggest_distance no longer reaches the stray");
+    let a = analyse(&[0.0]).await[0];
+    let b = analyse(&[stray_at]).await[0];
+    assert_ne!(a, b);
+    let near = suggested(&a).await;
+    assert_eq!(near.len(), 1, "{near:?}");
+    assert_eq!(near[0].0, b.to_string());
+    assert!((near[0].1 - f64::from(stray_at)).abs() < 1e-3, "{near:?}");
+    // C between them, nearer A: A's centre comes within reach of B, which joins it.
+    assert_eq!(analyse(&[0.25]).await, [a]);
+    let listed = persons(&api, &token).await;
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert_eq!((listed[0]["face_count"].as_u64(), listed[0]["photo_count"].as_u64()), (Some(3), Some(3)));
+    let found = api.call(Method::GET, &format!("/images/search?person={a}"), Some(&token), None).await;
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 3, "{}", found.raw);
+
+    // Two faces of one photo, as near each other as a suggestion: never suggested.
+    let pair = analyse(&[5.0, 5.0 + faces.max_distance + 0.05]).await;
+    assert_eq!(pair.len(), 2);
+    assert!(suggested(&pair[0]).await.is_empty());
+    // D, a little beyond reach of A: suggested; "not the same" is kept, through a merge too.
+    let centre = (0.0 + stray_at + 0.25) / 3.0;
+    let d = analyse(&[centre + faces.max_distance + 0.03]).await[0];
+    assert_eq!(suggested(&a).await.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), [d.to_string()]);
+    let dismiss = |id: &PersonId, other: &PersonId| format!("/persons/{id}/suggestions/{other}");
+    let reply = api.call(Method::DELETE, &dismiss(&a, &d), Some(&token), None).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.raw);
+    assert!(suggested(&a).await.is_empty() && suggested(&d).await.is_empty());
+    // E as far from A on the other side: suggested. Merged with D, its centre is A's, but D
+    // was said to be someone else than A, so the merge is too.
+    let e = analyse(&[centre - faces.max_distance - 0.03]).await[0];
+    assert_eq!(suggested(&a).await.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), [e.to_string()]);
+    let merged =
+        api.call(Method::POST, &format!("/persons/{e}/merge"), Some(&token), Some(serde_json::json!({"from": [d.to_string()]}))).await;
+    assert_eq!(merged.status, StatusCode::OK, "{}", merged.raw);
+    assert!(suggested(&a).await.is_empty(), "the merge forgot D's dismissal");
+    assert!(suggested(&e).await.is_empty());
+
+    // Bad requests, and another user's ids: 4xx that change nothing.
+    for (path, status, code) in [
+        (dismiss(&a, &a), StatusCode::BAD_REQUEST, "same_person"),
+        (format!("/persons/{a}/suggestions/nobody"), StatusCode::BAD_REQUEST, "invalid_person_id"),
+        (dismiss(&a, &PersonId::new()), StatusCode::NOT_FOUND, "not_found"),
+    ] {
+        let reply = api.call(Method::DELETE, &path, Some(&token), None).await;
+        assert_eq!((reply.status, reply.error_code()), (status, code), "{path}: {}", reply.raw);
+    }
+    let other = api.user("jude").await;
+    let before = api.state().await;
+    for (method, path) in [(Method::GET, format!("/persons/{a}/suggestions")), (Method::DELETE, dismiss(&a, &pair[0]))] {
+        let reply = api.call(method, &path, Some(&other), None).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}: {}", reply.raw);
+    }
+    assert_eq!(api.state().await, before, "another user changed iris's persons");
+    api.tear_down().await;
+}

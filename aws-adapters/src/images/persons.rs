@@ -24,7 +24,7 @@ use super::DynamoImages;
 use super::keys::{FaceItem, face_items_prefix, face_sk, record_sk};
 use crate::dynamo::{self, Item, from_item, n, to_item};
 use domain::error::{Error, Result};
-use domain::grouping::{self, Centre, Member, Merged, PhotoFaces, assign};
+use domain::grouping::{self, Centre, Member, Merged, MergedBy, PhotoFaces, assign};
 use domain::model::{Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, Person, PersonChange, PersonId, Search, UserName};
 
 const PEOPLE_SK: &str = "people";
@@ -52,6 +52,12 @@ struct PersonItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cover: Option<String>,
     sum: Vec<f32>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    confirmed: bool,
+    /// Person ids as written: some may have been merged into others since ([`People`] reads
+    /// them through the merges).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    apart_from: Vec<String>,
 }
 
 impl PersonItem {
@@ -66,6 +72,8 @@ impl PersonItem {
             photo_count: person.photo_count,
             cover: person.cover.map(|cover| cover.to_string()),
             sum: centre.sum.clone(),
+            confirmed: person.confirmed,
+            apart_from: person.apart_from.iter().map(ToString::to_string).collect(),
         }
     }
 
@@ -77,6 +85,8 @@ impl PersonItem {
             face_count: self.face_count,
             photo_count: self.photo_count,
             cover: self.cover.as_deref().map(FaceId::parse).transpose()?,
+            confirmed: self.confirmed,
+            apart_from: self.apart_from.iter().map(|id| PersonId::parse(id)).collect::<Result<_>>()?,
         };
         Ok((person, Centre { sum: self.sum, faces: self.face_count }))
     }
@@ -182,6 +192,11 @@ impl DynamoImages {
             } else {
                 people.members.push(from_item::<PersonItem>(item)?.member()?);
             }
+        }
+        // Someone else than a person merged away is someone else than the one it went into.
+        for (person, _) in &mut people.members {
+            let own = person.id;
+            person.apart_from = person.apart_from.iter().map(|id| grouping::resolve(&people.merged, *id)).filter(|id| *id != own).collect();
         }
         Ok(people)
     }
@@ -468,9 +483,31 @@ impl PersonStore for DynamoImages {
         record.faces.get(index).cloned().ok_or_else(not_found)
     }
 
+    async fn members(&self, user: &UserName) -> Result<Vec<Member>> {
+        Ok(self.people(user).await?.members)
+    }
+
+    /// Records on both persons that they are different people, under the lock.
+    async fn keep_apart(&self, user: &UserName, a: PersonId, b: PersonId) -> Result<()> {
+        loop {
+            let version = self.version(user).await?;
+            let mut people = self.people(user).await?;
+            let changed = grouping::keep_apart(&mut people.members, a, b)?;
+            let mut transaction = vec![self.take_lock(user, version)?];
+            for id in changed {
+                let member = people.member(id).ok_or_else(|| Error::Internal(format!("person {id} vanished while kept apart")))?;
+                transaction.push(self.put_member(user, member)?);
+            }
+            match self.transact(transaction, "TransactWriteItems keep persons apart").await? {
+                Ok(()) => return Ok(()),
+                Err(_) => continue,
+            }
+        }
+    }
+
     /// Merges persons into one (see [`domain::ImageStore::merge_persons`]): the persons change
     /// in one transaction under the lock, then each photo of the merged persons is rewritten.
-    async fn merge_persons(&self, user: &UserName, into: PersonId, from: &[PersonId]) -> Result<Person> {
+    async fn merge_persons(&self, user: &UserName, into: PersonId, from: &[PersonId], by: MergedBy) -> Result<Person> {
         let mut photos: BTreeSet<ImageId> = BTreeSet::new();
         for id in from {
             let search = Search { persons: vec![*id], ..Search::default() };
@@ -493,7 +530,7 @@ impl PersonStore for DynamoImages {
                     faces.push(marker.faces(&people.merged)?);
                 }
             }
-            let merged = grouping::merge(&mut people.members, into, from, &mut faces)?;
+            let merged = grouping::merge(&mut people.members, into, from, &mut faces, by)?;
             let kept = people.member(into).ok_or_else(|| Error::NotFound(format!("no person {into}")))?;
             let mut transaction = vec![self.take_lock(user, version)?, self.put_member(user, kept)?];
             for id in from {

@@ -98,6 +98,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(persons::person, persons::update_person))
         .routes(routes!(persons::person_images))
         .routes(routes!(persons::merge_persons))
+        .routes(routes!(persons::suggestions))
+        .routes(routes!(persons::dismiss_suggestion))
         .routes(routes!(faces::move_face))
 }
 

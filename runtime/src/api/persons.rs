@@ -1,18 +1,21 @@
 //! `/persons`: the people in the user's photos, faces grouped by the analyzer.
 
 use axum::Json;
-use axum::extract::Path;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
 use super::images::{SearchPage, SearchTerms, search_page};
 use super::paging::{ListQuery, page_limit};
 use crate::error::{Error, Result};
-use domain::{Person, PersonChange, PersonId, PhotoStore, UserName, face_crop_key};
+use domain::grouping::MergedBy;
+use domain::{Person, PersonChange, PersonId, PhotoStore, UserName, face_crop_key, persons};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonView {
@@ -229,7 +232,7 @@ pub async fn merge_persons(
     // existing person only.
     let into = find(&user, &id).await?.id;
     let from = request.ids(into)?;
-    let person = user.data.images.merge_persons(user.name(), into, &from).await?;
+    let person = user.data.images.merge_persons(user.name(), into, &from, MergedBy::User).await?;
     Ok(Json(PersonView::of(user.data.photos.as_ref(), user.name(), person).await?))
 }
 
@@ -240,4 +243,53 @@ pub async fn merge_persons(
 pub async fn person(user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<PersonView>> {
     let person = find(&user, &id).await?;
     Ok(Json(PersonView::of(user.data.photos.as_ref(), user.name(), person).await?))
+}
+
+/// The most suggestions one answer lists.
+const MAX_SUGGESTIONS: usize = 10;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionView {
+    pub person: PersonView,
+    /// Between the two persons' centres (Euclidean, as `faces.max_distance`): the smaller, the
+    /// likelier the same someone.
+    pub distance: f32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionList {
+    pub suggestions: Vec<SuggestionView>,
+}
+
+/// Persons that are probably the same someone as this one, nearest first (at most 10): closer
+/// than the tier's `faces.suggest_distance`, never on a photo with it, not hidden, and not
+/// dismissed. Merge one with `POST /persons/{id}/merge`; dismiss it with
+/// `DELETE /persons/{id}/suggestions/{other_id}`. Empty where the engine keeps faces itself
+/// (Rekognition: no descriptors to compare).
+#[utoipa::path(get, path = "/persons/{id}/suggestions", tag = "persons", security(("bearer" = [])),
+    params(("id" = String, Path, description = "person id")),
+    responses((status = 200, body = SuggestionList), (status = 400, description = "invalid id"), (status = 404, description = "no such person")))]
+pub async fn suggestions(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<SuggestionList>> {
+    let id = PersonId::parse(&id)?;
+    let within = state.config.settings.faces.suggest_distance;
+    let found = persons::suggestions(user.data.images.as_ref(), user.name(), id, within, MAX_SUGGESTIONS).await?;
+    let mut suggestions = Vec::with_capacity(found.len());
+    for suggestion in found {
+        let person = PersonView::of(user.data.photos.as_ref(), user.name(), suggestion.person).await?;
+        suggestions.push(SuggestionView { person, distance: suggestion.distance });
+    }
+    Ok(Json(SuggestionList { suggestions }))
+}
+
+/// "Not the same person": the two are different people. Neither is suggested as the other
+/// again, and grouping never puts them together; a merge by the user still can. 204, also when
+/// already dismissed.
+#[utoipa::path(delete, path = "/persons/{id}/suggestions/{other_id}", tag = "persons", security(("bearer" = [])),
+    params(("id" = String, Path, description = "person id"), ("other_id" = String, Path, description = "the person suggested")),
+    responses((status = 204, description = "recorded as different people"), (status = 400, description = "invalid ids, or the same person twice"),
+        (status = 404, description = "no such person (either)")))]
+pub async fn dismiss_suggestion(user: CurrentUser, Path((id, other)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    let (id, other) = (PersonId::parse(&id)?, PersonId::parse(&other)?);
+    user.data.images.keep_apart(user.name(), id, other).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
