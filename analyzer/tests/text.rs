@@ -62,6 +62,26 @@ fn dark_text_on_a_transparent_background_is_read() {
     }
 }
 
+/// The page cut to its ink: the title touches the top edge and every line the left one (a
+/// cropped screenshot, a scan cut close). Its words are read as on the whole page.
+#[test]
+fn text_at_the_very_edge_is_read() {
+    let page = photo("page.png");
+    let ink = |x: u32, y: u32| page.get_pixel(x, y).0.iter().map(|&c| u32::from(c)).sum::<u32>() < 3 * 128;
+    let (width, height) = page.dimensions();
+    let left = (0..width).find(|&x| (0..height).any(|y| ink(x, y))).unwrap();
+    let top = (0..height).find(|&y| (0..width).any(|x| ink(x, y))).unwrap();
+    let right = (0..width).rev().find(|&x| (0..height).any(|y| ink(x, y))).unwrap();
+    let bottom = (0..height).rev().find(|&y| (0..width).any(|x| ink(x, y))).unwrap();
+    let cut = image::imageops::crop_imm(&page, left, top, right + 1 - left, bottom + 1 - top).to_image();
+    let lines = engine().find(&cut).unwrap();
+    let text = text_of(&cut);
+    for word in ["region-based", "segmentation", "markers", "coins", "background", "histogram"] {
+        assert!(text.contains(word), "{word} not in {text:?}");
+    }
+    assert!(lines[0].text.to_lowercase().starts_with("region"), "{lines:#?}");
+}
+
 #[test]
 fn photos_without_text_have_none() {
     for name in ["chelsea.png", "coffee.png"] {
