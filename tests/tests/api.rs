@@ -715,6 +715,8 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
         "PATCH /persons/{id}",
         "GET /persons/{id}/images",
         "POST /persons/{id}/merge",
+        "GET /persons/{id}/suggestions",
+        "DELETE /persons/{id}/suggestions/{other_id}",
         "PUT /faces/{id}",
     ]
     .into_iter()
@@ -725,7 +727,7 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
     let some_id = ImageId::new().to_string();
     for operation in &operations {
         let (method, path) = operation.split_once(' ').unwrap();
-        let path = path.replace("{id}", &some_id).replace("{label}", "cat");
+        let path = path.replace("{id}", &some_id).replace("{other_id}", &some_id).replace("{label}", "cat");
         let reply = api.call(method.parse().unwrap(), &path, None, None).await;
         assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{operation}");
         assert!(!reply.raw.contains("no such endpoint"), "{operation} is documented but not routed");
