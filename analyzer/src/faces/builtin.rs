@@ -82,10 +82,13 @@ impl BuiltinFaces {
         })))
     }
 
-    /// Faces of the whole photo and of its tiles, merged.
+    /// Faces of the whole photo and of its tiles, merged. Each finer pass of tiles runs only
+    /// where the faces found so far say it may find more ([`finer_pass_needed`]): a portrait's
+    /// one large face needs none, a group of small faces needs every pass.
     pub fn detect(&self, photo: &RgbImage) -> Result<Vec<Detection>> {
         let (width, height) = photo.dimensions();
-        let mut candidates = self.detect_square(photo, 0, 0, width.max(height))?;
+        let suppressed = |candidates| suppress(candidates, |d: &Detection| d.score, |d| d.bounds, |_, _| true, NMS_IOU);
+        let mut found = suppressed(self.detect_square(photo, 0, 0, width.max(height))?);
         let shorter = width.min(height);
         let mut tiles: Vec<u32> = TILE_FRACTIONS
             .iter()
@@ -94,14 +97,21 @@ impl BuiltinFaces {
             .filter(|&tile| tile < shorter)
             .collect();
         tiles.dedup();
+        let mut coarser = None;
         for tile in tiles {
+            if !finer_pass_needed(&found, shorter, coarser) {
+                break;
+            }
+            let mut candidates = std::mem::take(&mut found);
             for top in tile_starts(height, tile) {
                 for left in tile_starts(width, tile) {
                     candidates.extend(self.detect_square(photo, left, top, tile)?);
                 }
             }
+            found = suppressed(candidates);
+            coarser = Some(tile);
         }
-        Ok(suppress(candidates, |d| d.score, |d| d.bounds, |_, _| true, NMS_IOU))
+        Ok(found)
     }
 
     /// Faces in the square of `side` pixels at `left`, `top` (the part outside the photo is
@@ -236,6 +246,33 @@ impl Similarity {
 
 /// Where tiles of `tile` pixels start along a side of `length`, each overlapping the last by
 /// half, the last one flush with the end.
+/// A face alone in the whole photo and at least this share of its shorter side makes a
+/// portrait: tiles look for faces too small to be seen whole, and a portrait's are strangers
+/// far behind. Measured (the detector's boxes are tight: brow to chin): the single portraits of
+/// tests/fixtures/people 0.21 (astronaut.png) to 0.9; where a photo holds several, they are
+/// seen together in the whole photo or are smaller.
+const PORTRAIT_FACE: f32 = 0.2;
+/// The next, finer pass of tiles runs only when a face found is smaller than this share of the
+/// last pass's tiles, so that others may be smaller still. Faces of one group vary about twice
+/// in size. Measured in half-photo tiles: the five group photos sample1-6.jpg at 1,920 px 0.22
+/// and more (their quarters find nothing more); bald_guys.jpg from 0.14, the 29-face composite
+/// of analyzer/tests/faces.rs 0.08-0.09 and the VOC groups (192 px tiles after 219 px ones)
+/// from 0.16, which need the finer tiles.
+const SMALL_IN_TILE: f32 = 0.2;
+
+/// Whether a finer pass of tiles may find faces the passes so far (the whole photo, then tiles
+/// of side `coarser`) missed: not in a portrait ([`PORTRAIT_FACE`]); after the whole photo, yes
+/// (faces too small for it); after tiles, only when a face found is small in them
+/// ([`SMALL_IN_TILE`]).
+fn finer_pass_needed(found: &[Detection], shorter: u32, coarser: Option<u32>) -> bool {
+    let side = |face: &Detection| (face.bounds[2] - face.bounds[0]).max(face.bounds[3] - face.bounds[1]);
+    match (coarser, found) {
+        (None, [one]) => side(one) < shorter as f32 * PORTRAIT_FACE,
+        (None, _) => true,
+        (Some(tile), faces) => faces.iter().any(|face| side(face) < tile as f32 * SMALL_IN_TILE),
+    }
+}
+
 fn tile_starts(length: u32, tile: u32) -> Vec<u32> {
     if tile >= length {
         return vec![0];
@@ -278,6 +315,23 @@ impl FaceFinder for BuiltinFaces {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn face_of(side: f32) -> Detection {
+        Detection { score: 0.9, bounds: [10.0, 10.0, 10.0 + side, 10.0 + side], keypoints: [[0.0; 2]; 4] }
+    }
+
+    #[test]
+    fn finer_tiles_run_where_smaller_faces_may_be() {
+        // After the whole photo (1,000 px shorter side): a portrait stops, anything else goes on.
+        assert!(!finer_pass_needed(&[face_of(300.0)], 1000, None));
+        assert!(finer_pass_needed(&[face_of(150.0)], 1000, None));
+        assert!(finer_pass_needed(&[], 1000, None));
+        assert!(finer_pass_needed(&[face_of(300.0), face_of(280.0)], 1000, None));
+        // After 500 px tiles: a group of large faces stops, one small face among them goes on.
+        assert!(!finer_pass_needed(&[face_of(120.0), face_of(110.0)], 1000, Some(500)));
+        assert!(finer_pass_needed(&[face_of(120.0), face_of(60.0)], 1000, Some(500)));
+        assert!(!finer_pass_needed(&[], 1000, Some(500)));
+    }
 
     #[test]
     fn tiles_cover_the_side_overlapping_by_half() {
