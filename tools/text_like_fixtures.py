@@ -7,9 +7,9 @@ same files come out on any machine with them. Run once and commit the output:
 
     target/peer-venv/bin/python tools/text_like_fixtures.py tests/fixtures/text_like
 
-(`make peer` makes that venv; any Python with Pillow and numpy does.) The gallery's screenshot
-beside them (gallery_screenshot.png) is taken from `make up` in a browser; see that folder's
-README.md.
+(`make peer` makes that venv; any Python with Pillow and numpy does.) The gallery's screenshots
+beside them (gallery_screenshot.png, gallery_albums.jpg) are taken from `make up` in a browser;
+see that folder's README.md.
 """
 
 import math

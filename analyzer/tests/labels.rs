@@ -1,6 +1,7 @@
 //! The built-in labeler on pictures nobody tuned it with: photos keep their labels; pages,
-//! handwriting, charts, diagrams and a night sky get no label of a thing at any tier's
-//! threshold, and `text`, `document` or `diagram` where that is what they are.
+//! handwriting, charts, diagrams, screenshots and a night sky get no label of a thing at any
+//! tier's threshold, and `text`, `document`, `diagram` or `screenshot` where that is what they
+//! are.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,7 +12,7 @@ use analyzer::labeler::Labeler;
 use analyzer::labeler::builtin::BuiltinLabeler;
 use image::RgbImage;
 
-const KINDS: [&str; 3] = ["text", "document", "diagram"];
+const KINDS: [&str; 4] = ["text", "document", "diagram", "screenshot"];
 
 fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(path)).unwrap()
@@ -75,7 +76,7 @@ async fn a_cat_beside_a_page_is_a_cat_with_text() {
 }
 
 #[tokio::test]
-async fn pages_charts_diagrams_and_a_night_sky_get_their_kind_and_no_thing() {
+async fn pages_charts_diagrams_screenshots_and_a_night_sky_get_their_kind_and_no_thing() {
     let labeler = BuiltinLabeler::load().unwrap();
     for (picture, expected) in [
         ("text_like/printed_page.png", &["document", "text"][..]),
@@ -84,6 +85,10 @@ async fn pages_charts_diagrams_and_a_night_sky_get_their_kind_and_no_thing() {
         ("text_like/bar_chart.png", &["diagram", "text"]),
         ("text_like/diagram.png", &["diagram", "text"]),
         ("text_like/night_sky.jpg", &[]),
+        // The gallery full of photos of people, a motorcycle, coffee and a cat, as PNG; its
+        // albums page as JPEG (whose flat surfaces are no longer exactly flat).
+        ("text_like/gallery_screenshot.png", &["screenshot", "text"]),
+        ("text_like/gallery_albums.jpg", &["screenshot", "text"]),
     ] {
         let found = labels(&labeler, picture).await;
         let expected: BTreeSet<String> = expected.iter().map(|name| name.to_string()).collect();
