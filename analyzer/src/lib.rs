@@ -24,8 +24,9 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use contract::TierSettings;
+use domain::grouping::Grouped;
 use domain::{
-    Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, PersonId, Result, Tenancy, TenantData, UserName,
+    Analysis, Error, FaceId, FoundFace, ImageId, ImageStatus, ImageStore, NewImageEvent, Result, Tenancy, TenantData, UserName,
     face_crop_key, persons, words_of,
 };
 
@@ -166,8 +167,8 @@ impl Analyzer {
         let words = words_of(&text, self.settings.text.max_words as usize);
         let (width, height) = (record.width.unwrap_or(photo.width()), record.height.unwrap_or(photo.height()));
         let grouped = self.grouped(&faces, width, height);
-        let persons = if faces.is_empty() {
-            Vec::new()
+        let grouping = if faces.is_empty() {
+            Grouped::default()
         } else {
             images.group_faces(&user, id, &faces, &grouped, self.settings.faces.max_distance).await?
         };
@@ -176,14 +177,11 @@ impl Analyzer {
             photos.put(&face_crop_key(&user, FaceId { image: id, index }), crop, "image/jpeg").await?;
         }
         let color = renditions::store(photos.as_ref(), &user, id, Arc::clone(&photo)).await?;
-        let analysis = Analysis { labels, faces, persons, text, words, color: Some(color) };
+        let analysis = Analysis { labels, faces, persons: grouping.persons, text, words, color: Some(color) };
         if images.put_analysis(&record, &analysis).await? {
             // The persons that took faces in moved: strays near them now join them (after the
             // analysis is stored, so that the merge finds this photo in the index).
-            let grown: Vec<PersonId> = analysis.persons.iter().flatten().copied().collect();
-            if !grown.is_empty() {
-                persons::absorb_strays(images.as_ref(), &user, &grown, self.settings.faces.max_distance).await?;
-            }
+            persons::absorb_strays(images.as_ref(), &user, &grouping.strays).await?;
             Ok(Outcome::Analysed { labels: analysis.labels.len(), faces: analysis.faces.len() })
         } else {
             // The photo's deletion did not see the crops written meanwhile.

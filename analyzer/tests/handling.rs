@@ -10,6 +10,7 @@ use analyzer::{Analyzer, Engines, Message, Outcome};
 use async_trait::async_trait;
 use contract::{LabelerSettings, NewImageEvent, VisionEngine};
 use domain::memory::{MemoryImages, MemoryPhotos, MemoryUsers};
+use domain::testing::face_at;
 use domain::{ImageId, ImageIndex, ImageStatus, ImageStore, Label, PersonStore, PhotoStore, SharedData, UserName};
 use image::RgbImage;
 
@@ -131,16 +132,15 @@ async fn faces_are_grouped_past_the_quality_gate_and_leave_their_person_with_the
     assert!(images.persons(&user).await.unwrap().is_empty());
 }
 
-/// Sees one face per photo, with the descriptors it is given, in order (the first component
-/// set, the others zero): where each photo's face lies is the test's to say.
+/// Sees one face per photo, at the positions it is given, in order ([`face_at`]): where each
+/// photo's face lies is the test's to say.
 struct SeesFacesAt(std::sync::Mutex<std::collections::VecDeque<f32>>);
 
 #[async_trait]
 impl FaceFinder for SeesFacesAt {
     async fn faces(&self, _: &Arc<RgbImage>, _: PhotoOf<'_>) -> domain::Result<Vec<FoundFace>> {
         let at = self.0.lock().unwrap().pop_front().expect("a position for every photo");
-        let descriptor = (0..128).map(|i| if i == 0 { at } else { 0.0 }).collect();
-        Ok(vec![FoundFace::described(PhotoRegion { left: 0.0, top: 0.0, width: 0.5, height: 0.5 }, 0.9, descriptor)])
+        Ok(vec![face_at(at)])
     }
 
     fn photo_side(&self) -> Option<u32> {

@@ -168,7 +168,7 @@ pub async fn grouping_cost(report: &mut Report, aws: &aws_config::SdkConfig, tab
         let face = FoundFace::described(PhotoRegion { left: 0.3, top: 0.3, width: 0.3, height: 0.3 }, 0.99, noise.near(&centres[0], 0.01));
         reads.take();
         let started = Instant::now();
-        let joined = counted.group_faces(&user, record.id, &[face], &[true], MAX_DISTANCE).await?;
+        let joined = counted.group_faces(&user, record.id, &[face], &[true], MAX_DISTANCE).await?.persons;
         let elapsed = ms(started.elapsed());
         let (items, requests) = reads.take();
         let expected: PersonId = members[0].0.id;

@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use domain::grouping::distance;
 use domain::memory::MemoryImages;
 use domain::testing::people::PeopleSet;
-use domain::{Analysis, FoundFace, ImageRecord, ImageStatus, ImageStore as _, PersonId, PersonStore as _, PhotoRegion, UserName};
+use domain::{Analysis, FoundFace, ImageRecord, ImageStatus, ImageStore as _, PersonStore as _, PhotoRegion, UserName};
 use runtime::config::{FaceSettings, Limit, QuotaSettings};
 
 use crate::analysis::{Photo, run_peer};
@@ -282,11 +282,10 @@ fn grouping(
             let grouped: Vec<bool> = seen_faces.iter().map(|face| face.grouped).collect();
             let record = ImageRecord::new(&user, ImageStatus::Pending, "image/jpeg");
             images.create(&record, &quotas).await?;
-            let persons = images.group_faces(&user, record.id, &faces, &grouped, max_distance).await?;
-            let grown: Vec<PersonId> = persons.iter().flatten().copied().collect();
-            images.put_analysis(&record, &Analysis { faces, persons, ..Analysis::default() }).await?;
+            let grouping = images.group_faces(&user, record.id, &faces, &grouped, max_distance).await?;
+            images.put_analysis(&record, &Analysis { faces, persons: grouping.persons, ..Analysis::default() }).await?;
             if regroup {
-                domain::persons::absorb_strays(&images, &user, &grown, max_distance).await?;
+                domain::persons::absorb_strays(&images, &user, &grouping.strays).await?;
             }
             photos.push((name, record.id));
         }

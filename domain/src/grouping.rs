@@ -240,6 +240,24 @@ pub fn apart(a: &Centre, b: &Centre) -> Option<f32> {
     (!a.sum.is_empty() && a.sum.len() == b.sum.len() && a.faces > 0 && b.faces > 0).then(|| distance(&a.mean(), &b.mean()))
 }
 
+/// A photo's faces grouped: the person of each face (none for those left out), and the strays
+/// the persons that took them in came near (see [`strays`]), for the caller to merge once the
+/// photo is stored: found from the persons grouping read, with no second read of them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Grouped {
+    pub persons: Vec<Option<PersonId>>,
+    pub strays: Vec<(PersonId, PersonId)>,
+}
+
+impl Grouped {
+    /// The faces' `persons`, and the strays near them among the user's `members` (the persons
+    /// after the faces joined).
+    pub fn of(persons: Vec<Option<PersonId>>, members: &[Member], max_distance: f32) -> Self {
+        let grown: Vec<PersonId> = persons.iter().flatten().copied().collect();
+        Self { strays: strays(members, &grown, max_distance), persons }
+    }
+}
+
 /// The strays (see [`is_stray`]) that persons `grown` (which just took faces in) have come
 /// closer to than `max_distance`, the rule a face joins a person by: each stray with the
 /// nearest of them, as `(into, stray)`, nearest first. Whether they share a photo is the
@@ -523,6 +541,11 @@ mod tests {
         assert_eq!(strays(&members, &ids[..2], 0.4), [(ids[1], ids[3]), (ids[0], ids[2])]);
         // Only persons that grew draw strays.
         assert_eq!(strays(&members, &ids[1..2], 0.4), [(ids[1], ids[3])]);
+        // A photo's grouping names the strays its faces' persons drew; a photo without
+        // grouped faces none.
+        let grouped = Grouped::of(vec![None, Some(ids[1])], &members, 0.4);
+        assert_eq!(grouped.strays, [(ids[1], ids[3])]);
+        assert_eq!(Grouped::of(vec![None], &members, 0.4).strays, []);
     }
 
     #[test]

@@ -122,7 +122,8 @@ pub trait PersonStore: Send + Sync {
     /// Groups the faces of an analysed photo (those `grouped` says: the quality gate) into the
     /// user's persons: each joins the nearest person closer than `max_distance`, else starts
     /// one; two faces of one photo never share a person. Once per photo: asked again, it gives
-    /// the same answer. The person of each face; `NotFound` when the image is gone.
+    /// the same persons. The person of each face and the strays now near them (to merge with
+    /// [`persons::absorb_strays`] once the photo is stored); `NotFound` when the image is gone.
     async fn group_faces(
         &self,
         user: &UserName,
@@ -130,7 +131,7 @@ pub trait PersonStore: Send + Sync {
         faces: &[FoundFace],
         grouped: &[bool],
         max_distance: f32,
-    ) -> Result<Vec<Option<PersonId>>>;
+    ) -> Result<grouping::Grouped>;
     /// The user's persons, most photos first.
     async fn persons(&self, user: &UserName) -> Result<Vec<Person>>;
     /// Names (trimmed, unique among the user's persons: `NameTaken` otherwise) and/or hides a

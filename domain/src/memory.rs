@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::accounts::{AccountChange, Precondition};
 use crate::error::{Error, Result};
-use crate::grouping::{self, Centre, Member, MergedBy, PhotoFaces, assign};
+use crate::grouping::{self, Centre, Grouped, Member, MergedBy, PhotoFaces, assign};
 use crate::model::{
     Album, Analysis, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, ObjectVersion, Page, Person, PersonChange,
     PersonId, Search, SearchMatch, SessionId, Usage, UserName, UserRecord,
@@ -392,20 +392,14 @@ impl ImageIndex for MemoryImages {
 
 #[async_trait]
 impl PersonStore for MemoryImages {
-    async fn group_faces(
-        &self,
-        user: &UserName,
-        id: ImageId,
-        faces: &[FoundFace],
-        grouped: &[bool],
-        max_distance: f32,
-    ) -> Result<Vec<Option<PersonId>>> {
+    async fn group_faces(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Grouped> {
         if !locked(&self.images).contains_key(&(user.clone(), id)) {
             return Err(Error::NotFound(format!("image {id} was deleted")));
         }
         let mut people = locked(&self.people);
         if let Some(faces) = people.grouped.get(&(user.clone(), id)) {
-            return Ok(faces.iter().map(|(person, _)| *person).collect());
+            let persons = faces.iter().map(|(person, _)| *person).collect();
+            return Ok(Grouped::of(persons, &people.members(user), max_distance));
         }
         let members = people.members(user);
         let centres: Vec<Centre> = members.iter().map(|(_, centre)| centre.clone()).collect();
@@ -441,7 +435,7 @@ impl PersonStore for MemoryImages {
         }
         let persons = result.iter().map(|(person, _)| *person).collect();
         people.grouped.insert((user.clone(), id), result);
-        Ok(persons)
+        Ok(Grouped::of(persons, &people.members(user), max_distance))
     }
 
     async fn persons(&self, user: &UserName) -> Result<Vec<Person>> {

@@ -7,18 +7,12 @@ use crate::error::{Error, Result};
 use crate::grouping::{self, MergedBy};
 use crate::model::{Person, PersonId, Search, UserName};
 
-/// Takes the strays that persons `grown` (which just took faces in) came close to into them
-/// (see [`grouping::strays`]); the merges made, as `(into, stray)`. A stray on a photo of the
-/// person, or changed by the user meanwhile, stays as it is.
-pub async fn absorb_strays(
-    images: &dyn ImageStore,
-    user: &UserName,
-    grown: &[PersonId],
-    max_distance: f32,
-) -> Result<Vec<(PersonId, PersonId)>> {
-    let members = images.members(user).await?;
+/// Takes the `strays` grouping found near the persons that grew (see [`grouping::Grouped`])
+/// into them, as `(into, stray)`; the merges made. A stray on a photo of the person, changed
+/// by the user meanwhile, or merged away, stays as it is.
+pub async fn absorb_strays(images: &dyn ImageStore, user: &UserName, strays: &[(PersonId, PersonId)]) -> Result<Vec<(PersonId, PersonId)>> {
     let mut merged = Vec::new();
-    for (into, stray) in grouping::strays(&members, grown, max_distance) {
+    for &(into, stray) in strays {
         match images.merge_persons(user, into, &[stray], MergedBy::Grouping).await {
             Ok(_) => merged.push((into, stray)),
             // Refused (two faces of one photo, or the user named the stray since), or gone.

@@ -6,6 +6,15 @@
 
 pub mod people;
 
+use crate::model::{FoundFace, PhotoRegion};
+
+/// A face found with a descriptor at `at` along its first axis (the rest zero): two such
+/// faces are as far apart as their `at`s, so a test of grouping places faces on a line.
+pub fn face_at(at: f32) -> FoundFace {
+    let descriptor = (0..128).map(|axis| if axis == 0 { at } else { 0.0 }).collect();
+    FoundFace::described(PhotoRegion { left: 0.1, top: 0.1, width: 0.5, height: 0.5 }, 0.9, descriptor)
+}
+
 /// `photo` (a PNG, a baseline JPEG or a lossless WebP) declaring `width` x `height`; with
 /// `progressive`, a JPEG's frame is declared progressive (SOF2), whose decoding keeps every
 /// coefficient of the whole image in memory. `None` if the format or the size cannot be

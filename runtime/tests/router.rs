@@ -378,7 +378,7 @@ async fn persons_merge_and_faces_move_on_the_users_word() {
         let (_, reply) = app.upload(&alice).await;
         let id = ImageId::parse(reply["id"].as_str().unwrap()).unwrap();
         let face = FoundFace::described(PhotoRegion { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, 0.9, vec![offset; 128]);
-        let persons = app.images.group_faces(&user, id, std::slice::from_ref(&face), &[true], 0.4).await.unwrap();
+        let persons = app.images.group_faces(&user, id, std::slice::from_ref(&face), &[true], 0.4).await.unwrap().persons;
         app.images
             .put_analysis(
                 &app.images.get(&user, id).await.unwrap().unwrap(),

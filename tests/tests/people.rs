@@ -199,7 +199,8 @@ async fn photos_of_one_face_make_one_person_and_a_group_one_each() {
 #[tokio::test]
 async fn concurrent_grouping_of_one_new_face_makes_one_person_and_redelivery_adds_nothing() {
     use aws_adapters::DynamoImages;
-    use domain::{FoundFace, ImageId, PersonStore, PhotoRegion, UserName};
+    use domain::testing::face_at;
+    use domain::{ImageId, PersonStore, UserName};
     let api = Api::deploy("CORE_USER", "PEOPLE_LOCK", &[]).await;
     let token = api.user("nina").await;
     let mut ids = Vec::new();
@@ -209,21 +210,14 @@ async fn concurrent_grouping_of_one_new_face_makes_one_person_and_redelivery_add
     }
     let store = DynamoImages::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.images_table);
     let user = UserName::parse("nina").unwrap();
-    let face = |offset: f32| {
-        FoundFace::described(
-            PhotoRegion { left: 0.1, top: 0.1, width: 0.5, height: 0.5 },
-            0.9,
-            (0..128).map(|i| if i == 0 { offset } else { 0.0 }).collect(),
-        )
-    };
     let groupings = ids.iter().zip([0.0, 0.01, 0.02, 0.03]).map(|(id, offset)| {
-        let (store, user, faces) = (&store, &user, vec![face(offset)]);
-        async move { store.group_faces(user, *id, &faces, &[true], 0.4).await.unwrap() }
+        let (store, user, faces) = (&store, &user, vec![face_at(offset)]);
+        async move { store.group_faces(user, *id, &faces, &[true], 0.4).await.unwrap().persons }
     });
     let persons: Vec<_> = futures::future::join_all(groupings).await.into_iter().flatten().collect();
     assert_eq!(persons.len(), 4);
     assert!(persons.iter().all(|person| person.is_some() && *person == persons[0]), "{persons:?}");
-    let again = store.group_faces(&user, ids[0], &[face(0.0)], &[true], 0.4).await.unwrap();
+    let again = store.group_faces(&user, ids[0], &[face_at(0.0)], &[true], 0.4).await.unwrap().persons;
     assert_eq!(again, [persons[0]]);
     let listed = store.persons(&user).await.unwrap();
     assert_eq!(listed.len(), 1);
@@ -371,32 +365,26 @@ async fn merges_and_moved_faces_hold() {
 #[tokio::test]
 async fn strays_join_growing_persons_and_suggestions_are_answered() {
     use aws_adapters::DynamoImages;
-    use domain::{Analysis, FoundFace, ImageId, ImageStore, PersonId, PersonStore, PhotoRegion, UserName, persons};
+    use domain::testing::face_at;
+    use domain::{Analysis, FoundFace, ImageId, ImageStore, PersonId, PersonStore, UserName, persons};
     let api = Api::deploy("CORE_USER", "PEOPLE_SUGGESTIONS", &[]).await;
     let faces = api.config.settings.faces;
     let token = api.user("iris").await;
     let store = DynamoImages::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.images_table);
     let user = UserName::parse("iris").unwrap();
-    let face = |at: f32| {
-        FoundFace::described(
-            PhotoRegion { left: 0.1, top: 0.1, width: 0.3, height: 0.3 },
-            0.9,
-            (0..128).map(|i| if i == 0 { at } else { 0.0 }).collect(),
-        )
-    };
     let mut seed = 0u8;
     // What the analyzer does with a photo's faces, positions given.
     let mut analyse = async |at: &[f32]| -> Vec<PersonId> {
         seed += 1;
         let photo = RgbImage::from_pixel(8, 8, image::Rgb([seed, 0, 0]));
         let id = ImageId::parse(&api.upload(&token, "image/png", encoded(&photo, ImageFormat::Png)).await).unwrap();
-        let found: Vec<FoundFace> = at.iter().map(|at| face(*at)).collect();
+        let found: Vec<FoundFace> = at.iter().map(|at| face_at(*at)).collect();
         let grouped = store.group_faces(&user, id, &found, &vec![true; found.len()], faces.max_distance).await.unwrap();
         let record = store.get(&user, id).await.unwrap().unwrap();
-        let analysis = Analysis { faces: found, persons: grouped.clone(), ..Analysis::default() };
+        let grown: Vec<PersonId> = grouped.persons.iter().flatten().copied().collect();
+        let analysis = Analysis { faces: found, persons: grouped.persons, ..Analysis::default() };
         assert!(store.put_analysis(&record, &analysis).await.unwrap());
-        let grown: Vec<PersonId> = grouped.iter().flatten().copied().collect();
-        persons::absorb_strays(&store, &user, &grown, faces.max_distance).await.unwrap();
+        persons::absorb_strays(&store, &user, &grouped.strays).await.unwrap();
         grown
     };
     let suggested = async |id: &PersonId| {

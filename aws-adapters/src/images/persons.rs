@@ -24,7 +24,7 @@ use super::DynamoImages;
 use super::keys::{FaceItem, face_items_prefix, face_sk, record_sk};
 use crate::dynamo::{self, Item, from_item, n, to_item};
 use domain::error::{Error, Result};
-use domain::grouping::{self, Centre, Member, Merged, MergedBy, PhotoFaces, assign};
+use domain::grouping::{self, Centre, Grouped, Member, Merged, MergedBy, PhotoFaces, assign};
 use domain::model::{Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, Person, PersonChange, PersonId, Search, UserName};
 
 const PEOPLE_SK: &str = "people";
@@ -340,21 +340,15 @@ impl DynamoImages {
 #[async_trait]
 impl PersonStore for DynamoImages {
     /// Groups a photo's faces into the user's persons, once (see [`domain::ImageStore::group_faces`]).
-    async fn group_faces(
-        &self,
-        user: &UserName,
-        id: ImageId,
-        faces: &[FoundFace],
-        grouped: &[bool],
-        max_distance: f32,
-    ) -> Result<Vec<Option<PersonId>>> {
+    async fn group_faces(&self, user: &UserName, id: ImageId, faces: &[FoundFace], grouped: &[bool], max_distance: f32) -> Result<Grouped> {
         let matched = self.matched_persons(user, faces).await?;
         loop {
             let marker = self.marker(user, id).await?;
             let version = self.version(user).await?;
             let people = self.people(user).await?;
             if let Some(marker) = marker {
-                return Ok(marker.faces(&people.merged)?.into_iter().map(|(person, _)| person).collect());
+                let persons = marker.faces(&people.merged)?.into_iter().map(|(person, _)| person).collect();
+                return Ok(Grouped::of(persons, &people.members, max_distance));
             }
             let to_group = grouping::to_group(faces, grouped);
             let centres: Vec<Centre> = people.members.iter().map(|(_, centre)| centre.clone()).collect();
@@ -406,7 +400,7 @@ impl PersonStore for DynamoImages {
                 transaction.push(self.put_member(user, &members[*index])?);
             }
             match self.transact(transaction, "TransactWriteItems group faces").await? {
-                Ok(()) => return Ok(result),
+                Ok(()) => return Ok(Grouped::of(result, &members, max_distance)),
                 Err(refusal) if refusal.index == 1 => return Err(Error::NotFound(format!("image {id} was deleted"))),
                 // Another change of this user's persons came first: read again.
                 Err(_) => continue,
