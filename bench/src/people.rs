@@ -3,7 +3,8 @@
 //! (Python face_recognition: dlib's HOG detector, 5-point alignment and the same descriptor) in
 //! the same run. Beside each other: the distance of every same-person and different-person
 //! pair, the distributions the tiers' `faces.max_distance` is chosen from, grouping (sets split,
-//! persons holding two people) and detection on the boxed group photos.
+//! persons holding two people) and detection on the boxed group photos, where the detectors
+//! tried beside ours (bench/peer/detectors.py) are measured on the same photos too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -34,6 +35,8 @@ struct Seen {
     /// The photo's width as the engine saw it.
     width: f32,
     faces: Vec<SeenFace>,
+    /// How long finding the faces took (no descriptors), one thread.
+    detect_ms: f64,
 }
 
 struct SeenFace {
@@ -81,6 +84,9 @@ pub fn measure(report: &mut Report, people: &Path, python: Option<&Path>, settin
         let bytes = read(name)?;
         let decoded = decode(&bytes, FACES_SIDE).map_err(|err| anyhow::anyhow!("{name}: {}", err.0))?;
         let (width, height) = (decoded.width() as f32, decoded.height() as f32);
+        let started = std::time::Instant::now();
+        engine.detect(&decoded)?;
+        let detect_ms = started.elapsed().as_secs_f64() * 1000.0;
         let found = engine.find(&decoded)?;
         let faces = found
             .iter()
@@ -90,7 +96,7 @@ pub fn measure(report: &mut Report, people: &Path, python: Option<&Path>, settin
                 grouped: passes_quality_gate(face, decoded.width(), decoded.height(), settings.min_face_px),
             })
             .collect();
-        ours.insert(name, Seen { width, faces });
+        ours.insert(name, Seen { width, faces, detect_ms });
         let content_type = if name.ends_with(".png") { "image/png" } else { "image/jpeg" };
         photos.push(Photo { name: file_key(name), bytes, content_type });
     }
@@ -98,26 +104,11 @@ pub fn measure(report: &mut Report, people: &Path, python: Option<&Path>, settin
         println!("  (the people section compares with the peer: run it with --peer-python)");
         return Ok(());
     };
-    let answer = run_peer(python, "people.py", &[], &photos.iter().collect::<Vec<_>>(), &out.join("people"))?;
-    let mut peer: BTreeMap<&str, Seen> = BTreeMap::new();
-    for name in &all {
-        let figures = &answer[file_key(name).as_str()];
-        let faces = figures["faces"].as_array().with_context(|| format!("the people peer has no faces for {name}"))?;
-        let faces = faces
-            .iter()
-            .map(|face| {
-                let bounds: Bounds = std::array::from_fn(|i| face["box"][i].as_f64().unwrap_or(f64::NAN) as f32);
-                // face_recognition has no quality gate: every face large enough is grouped.
-                let side = (bounds[2] - bounds[0]).max(bounds[3] - bounds[1]);
-                SeenFace {
-                    bounds,
-                    descriptor: face["descriptor"].as_array().into_iter().flatten().filter_map(|v| v.as_f64()).map(|v| v as f32).collect(),
-                    grouped: side >= settings.min_face_px as f32,
-                }
-            })
-            .collect();
-        peer.insert(name, Seen { width: figures["width"].as_f64().unwrap_or(f64::NAN) as f32, faces });
-    }
+    let photos: Vec<&Photo> = photos.iter().collect();
+    let answer = run_peer(python, "people.py", &[], &photos, &out.join("people"))?;
+    let peer = seen_by(&answer, &all, "people.py", settings)?;
+    let tried = run_peer(python, "detectors.py", &[], &photos, &out.join("people"))?;
+    let mtcnn = seen_by(&tried["mtcnn"], &all, "detectors.py (mtcnn)", settings)?;
 
     let known = known_faces(&set, &ours, &peer);
     pairs(report, &known, out)?;
@@ -126,9 +117,37 @@ pub fn measure(report: &mut Report, people: &Path, python: Option<&Path>, settin
         for regroup in [false, true] {
             grouping(report, engine, &set, &names, seen, max_distance, regroup)?;
         }
+    }
+    for (engine, seen) in [("ours", &ours), ("peer", &peer), ("mtcnn", &mtcnn)] {
         detection(report, engine, &set, seen);
     }
     Ok(())
+}
+
+/// The faces a Python script saw on each photo (its answer: per photo, by [`file_key`], the
+/// width, the faces' boxes and descriptors, if any, and the milliseconds of detection).
+fn seen_by<'a>(answer: &serde_json::Value, all: &'a [String], script: &str, settings: &FaceSettings) -> Result<BTreeMap<&'a str, Seen>> {
+    let mut seen = BTreeMap::new();
+    for name in all {
+        let figures = &answer[file_key(name).as_str()];
+        let faces = figures["faces"].as_array().with_context(|| format!("{script} has no faces for {name}"))?;
+        let faces = faces
+            .iter()
+            .map(|face| {
+                let bounds: Bounds = std::array::from_fn(|i| face["box"][i].as_f64().unwrap_or(f64::NAN) as f32);
+                // The peers have no quality gate: every face large enough is grouped.
+                let side = (bounds[2] - bounds[0]).max(bounds[3] - bounds[1]);
+                SeenFace {
+                    bounds,
+                    descriptor: face["descriptor"].as_array().into_iter().flatten().filter_map(|v| v.as_f64()).map(|v| v as f32).collect(),
+                    grouped: side >= settings.min_face_px as f32,
+                }
+            })
+            .collect();
+        let width = figures["width"].as_f64().unwrap_or(f64::NAN) as f32;
+        seen.insert(name.as_str(), Seen { width, faces, detect_ms: figures["ms"].as_f64().unwrap_or(f64::NAN) });
+    }
+    Ok(seen)
 }
 
 /// A file name for the peer's folder: the group photos' folder flattened.
@@ -347,5 +366,15 @@ fn detection(report: &mut Report, engine: &str, set: &PeopleSet, seen: &BTreeMap
         among_none as f64,
         "faces",
         format!("faces found in {}", none.join(", ")),
+    );
+    let times: Vec<f64> = seen.values().map(|photo| photo.detect_ms).collect();
+    report.add(
+        format!("people.detection.{engine}.ms_per_photo"),
+        times.iter().sum::<f64>() / times.len().max(1) as f64,
+        "ms",
+        format!(
+            "finding the faces (no descriptors) of a photo, one thread, mean over the {} photos of the set at up to 1920 px",
+            times.len()
+        ),
     );
 }
