@@ -98,6 +98,9 @@ pub trait ImageStore: ImageIndex + PersonStore + AlbumStore + UsageStore + Send 
     /// analysed before they existed: `smart-album backfill`); its index entries carry it too.
     /// False when the image is gone.
     async fn set_color(&self, user: &UserName, id: ImageId, color: &str) -> Result<bool>;
+    /// Marks the image a favourite of its owner's, or no longer one; the record as it now is.
+    /// `None` for an image the user does not have (or one still uploading). Idempotent.
+    async fn set_favourite(&self, user: &UserName, id: ImageId, favourite: bool) -> Result<Option<ImageRecord>>;
     /// Marks a pending image failed with a reason; false when it is not pending (or gone).
     async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool>;
     /// Deletes the record, its index entries and its share of the counters; the deleted record.
@@ -111,6 +114,8 @@ pub trait ImageStore: ImageIndex + PersonStore + AlbumStore + UsageStore + Send 
 pub trait ImageIndex: Send + Sync {
     /// The user's images, newest first, after `after`.
     async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>>;
+    /// The user's favourite images ([`ImageStore::set_favourite`]), newest first, after `after`.
+    async fn favourites(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>>;
     /// Images carrying every label (normalised) and showing every person and word of
     /// `search`, newest first; reads the index only.
     async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<SearchMatch, ImageId>>;

@@ -328,6 +328,19 @@ impl ImageStore for MemoryImages {
         }
     }
 
+    async fn set_favourite(&self, user: &UserName, id: ImageId, favourite: bool) -> Result<Option<ImageRecord>> {
+        match locked(&self.images).get_mut(&(user.clone(), id)) {
+            Some(record) if record.status != ImageStatus::Uploading => {
+                if record.favourite != favourite {
+                    record.favourite = favourite;
+                    record.revision += 1;
+                }
+                Ok(Some(record.clone()))
+            }
+            _ => Ok(None),
+        }
+    }
+
     async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool> {
         let mut images = locked(&self.images);
         match images.get_mut(&(user.clone(), id)) {
@@ -365,6 +378,11 @@ impl ImageIndex for MemoryImages {
     async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
         let images = locked(&self.images);
         Ok(page(Self::listed(&images, user, after).cloned(), limit, |record| record.id))
+    }
+
+    async fn favourites(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
+        let images = locked(&self.images);
+        Ok(page(Self::listed(&images, user, after).filter(|record| record.favourite).cloned(), limit, |record| record.id))
     }
 
     async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<SearchMatch, ImageId>> {

@@ -461,6 +461,8 @@ pub struct ImageRecord {
     /// presigned URL: the analyzer reads only that version, so bytes put again through the
     /// same URL afterwards are refused, not analysed. `None` for photos the API stored itself.
     pub object_etag: Option<String>,
+    /// The user marked it a favourite (`PUT /images/{id}/favourite`).
+    pub favourite: bool,
     /// How many times the record was written since its upload: a store writes a record read
     /// at revision n only if it is still at n (and makes it n + 1), so that an analysis, a
     /// correction and a deletion racing each other can neither lose a write nor count twice.

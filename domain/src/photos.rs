@@ -52,6 +52,7 @@ impl ImageRecord {
             words: Vec::new(),
             color: None,
             object_etag: None,
+            favourite: false,
             revision: 0,
         }
     }

@@ -184,13 +184,17 @@ async function render(hash) {
   main.replaceChildren();
   document.querySelectorAll('[data-nav]').forEach((link) => link.removeAttribute('aria-current'));
   if (parts[0] !== 'search') searchBox.value = '';
-  const current = { albums: 'albums', album: 'albums', people: 'people', person: 'people' }[parts[0]] || (parts[0] ? '' : 'library');
+  const current = { albums: 'albums', album: 'albums', people: 'people', person: 'people', favourites: 'favourites' }[parts[0]]
+    || (parts[0] ? '' : 'library');
   const navLink = document.querySelector(`[data-nav="${current}"]`);
   if (navLink) navLink.setAttribute('aria-current', 'page');
   try {
     switch (parts[0]) {
       case undefined:
         return showGrid(null, (cursor) => page('images', cursor), 'No photos yet: upload some with the Upload button, or drop them here.');
+      case 'favourites':
+        return showGrid('Favourites', (cursor) => page('images?favourite=true', cursor),
+          'No favourites yet: open a photo and press Favourite.');
       case 'albums':
         return await albums(main);
       case 'album':

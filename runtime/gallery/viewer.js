@@ -1,7 +1,7 @@
 // The photo view: the preview large, ←/→ between the photos of the grid it was opened from,
 // Esc back to that grid (which stays where it was scrolled), labels linking to their albums,
 // faces drawn as boxes with their person's name (click one to name it or move it to another
-// person), date taken, size, and deletion with confirmation.
+// person), date taken, size, a favourite toggle, and deletion with confirmation.
 
 import { call } from './api.js';
 
@@ -13,6 +13,7 @@ const labels = root.querySelector('.labels');
 const people = root.querySelector('.people');
 const peopleHeading = root.querySelector('.faces-heading');
 const title = root.querySelector('.title');
+const favourite = root.querySelector('.favourite');
 
 let state = { id: null, ids: [], onClose: null, onDelete: null, persons: new Map() };
 
@@ -43,6 +44,11 @@ async function loadPersons() {
 function personName(id) {
   const person = id && state.persons.get(id);
   return person && person.name ? person.name : 'Unnamed';
+}
+
+function showFavourite(marked) {
+  favourite.setAttribute('aria-pressed', String(marked));
+  favourite.textContent = marked ? '\u2605 Favourite' : '\u2606 Favourite';
 }
 
 /** Names the face's person; a name another person has moves the face to that person. */
@@ -76,6 +82,7 @@ async function show(id) {
   frame.querySelectorAll('.face').forEach((box) => box.remove());
   image.removeAttribute('src');
   title.textContent = 'Loading…';
+  favourite.hidden = true;
   let photo;
   try {
     [photo] = await Promise.all([call('GET', `images/${encodeURIComponent(id)}`), loadPersons()]);
@@ -88,6 +95,8 @@ async function show(id) {
   frame.style.backgroundColor = photo.color || '';
   image.alt = title.textContent;
   image.src = photo.preview_url || photo.download_url || '';
+  favourite.hidden = false;
+  showFavourite(photo.favourite);
   fact('Taken', photo.taken_at);
   fact('Uploaded', new Date(photo.created_at).toLocaleString());
   fact('Size', `${bytes(photo.size)}${photo.width ? `, ${photo.width} × ${photo.height}` : ''}`);
@@ -153,6 +162,15 @@ export function isOpen() {
 root.querySelector('.prev').addEventListener('click', () => step(-1));
 root.querySelector('.next').addEventListener('click', () => step(1));
 root.querySelector('.close').addEventListener('click', close);
+favourite.addEventListener('click', async () => {
+  const marked = favourite.getAttribute('aria-pressed') !== 'true';
+  try {
+    await call(marked ? 'PUT' : 'DELETE', `images/${encodeURIComponent(state.id)}/favourite`);
+  } catch (error) {
+    return window.alert(error.message);
+  }
+  showFavourite(marked);
+});
 root.querySelector('.delete').addEventListener('click', async () => {
   if (!window.confirm('Delete this photo for good?')) return;
   const id = state.id;

@@ -363,6 +363,67 @@ async fn another_users_image_is_a_404_and_crafted_ids_are_400() {
     assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_limit"));
 }
 
+/// Favourites: marked and unmarked idempotently, shown on the photo and in the list, listed
+/// alone with `favourite=true`, newest first and paged; another user's photo is a 404 and
+/// changes nothing.
+#[tokio::test]
+async fn favourites_are_the_owners_to_mark_and_list() {
+    let app = app();
+    let alice = app.user("alice").await;
+    let mallory = app.user("mallory").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(app.upload(&alice).await.1["id"].as_str().unwrap().to_owned());
+    }
+    // Newest first, as listed (two uploads may share a millisecond: the id orders them).
+    ids.sort_by(|a, b| b.cmp(a));
+    let favourites = async |token: &str, query: &str| {
+        let (status, page) = app.send(Method::GET, &format!("/images?favourite=true{query}"), Some(token), None, vec![]).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let listed: Vec<String> = page["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect();
+        (listed, page["next_cursor"].as_str().map(str::to_owned))
+    };
+    assert_eq!(favourites(&alice, "").await.0, Vec::<String>::new());
+    for id in [&ids[0], &ids[2], &ids[2]] {
+        let (status, _) = app.send(Method::PUT, &format!("/images/{id}/favourite"), Some(&alice), None, vec![]).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    // Newest first, each once however often it was marked; one at a time, by cursor.
+    let (first, next) = favourites(&alice, "&limit=1").await;
+    assert_eq!(first, [ids[0].clone()]);
+    let (second, _) = favourites(&alice, &format!("&limit=1&cursor={}", next.unwrap())).await;
+    assert_eq!(second, [ids[2].clone()]);
+    let (_, view) = app.send(Method::GET, &format!("/images/{}", ids[0]), Some(&alice), None, vec![]).await;
+    assert_eq!(view["favourite"], true);
+    let (_, all) = app.send(Method::GET, "/images", Some(&alice), None, vec![]).await;
+    let marked: Vec<bool> = all["items"].as_array().unwrap().iter().map(|item| item["favourite"].as_bool().unwrap()).collect();
+    assert_eq!(marked, [true, false, true]);
+
+    // Another user can neither mark nor unmark it, nor see it among their favourites.
+    for method in [Method::PUT, Method::DELETE] {
+        let (status, reply) = app.send(method.clone(), &format!("/images/{}/favourite", ids[1]), Some(&mallory), None, vec![]).await;
+        assert_eq!((status, code(&reply)), (StatusCode::NOT_FOUND, "not_found"), "{method}");
+        let (status, _) = app.send(method.clone(), &format!("/images/{}/favourite", ids[0]), Some(&mallory), None, vec![]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method}");
+    }
+    assert_eq!(favourites(&mallory, "").await.0, Vec::<String>::new());
+    assert_eq!(favourites(&alice, "").await.0, [ids[0].clone(), ids[2].clone()]);
+
+    // Unmarked (twice: still 204), and a deleted photo leaves the list.
+    for _ in 0..2 {
+        let (status, _) = app.send(Method::DELETE, &format!("/images/{}/favourite", ids[0]), Some(&alice), None, vec![]).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    assert_eq!(app.send(Method::DELETE, &format!("/images/{}", ids[2]), Some(&alice), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(favourites(&alice, "").await.0, Vec::<String>::new());
+    let (status, reply) = app.send(Method::PUT, &format!("/images/{}/favourite", ids[2]), Some(&alice), None, vec![]).await;
+    assert_eq!((status, code(&reply)), (StatusCode::NOT_FOUND, "not_found"));
+    let (status, reply) = app.send(Method::GET, "/images?favourite=false", Some(&alice), None, vec![]).await;
+    assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_favourite"));
+    let (status, _) = app.send(Method::GET, "/images?favourite=maybe", Some(&alice), None, vec![]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
 /// Merging persons and moving faces, over the memory store: the persons and the photos'
 /// faces change together; bad requests are 400s, other users' ids 404s.
 #[tokio::test]

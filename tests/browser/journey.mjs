@@ -1,6 +1,7 @@
 // A person's whole journey through the gallery in Debian's chromium (playwright-core, no
 // browser download): sign up, upload three photos with the file input, see them become ready,
-// open one, the next with the arrow key, search `cat`, open an album, name a person (with a
+// open one, the next with the arrow key, mark it a favourite and find it under Favourites,
+// search `cat`, open an album, name a person (with a
 // name that is markup: it must show as text), answer "Same person?" with "Not the same",
 // upload a photo over 6 MB (straight to the
 // bucket), see an upload refused by the quota, delete a photo, sign out (after which the
@@ -75,8 +76,24 @@ try {
   await page.waitForFunction((before) => !['Loading…', before].includes(document.querySelector('#viewer .title').textContent), first);
   await page.locator('#viewer .frame img[src]').waitFor();
   await page.screenshot({ path: join(out, 'photo.png') });
+
+  step('mark it a favourite, and find it alone under Favourites');
+  const marking = page.waitForRequest((request) => request.method() === 'PUT' && request.url().endsWith('/favourite'));
+  await page.locator('#viewer .favourite').click();
+  const marked = (await marking).url().split('/').at(-2);
+  await page.waitForFunction(() => document.querySelector('#viewer .favourite').getAttribute('aria-pressed') === 'true');
   await page.keyboard.press('Escape');
   await page.locator('#viewer').waitFor({ state: 'hidden' });
+  await page.locator('[data-nav=favourites]').click();
+  await page.waitForFunction(() => location.hash === '#/favourites' && document.querySelectorAll('.tile').length === 1);
+  const favouriteShown = await page.locator('.tile').first().getAttribute('data-id');
+  if (decodeURIComponent(marked) !== favouriteShown) fail(`Favourites shows ${favouriteShown}, not the photo marked (${marked})`);
+  await page.locator('.tile').first().click();
+  await page.waitForFunction(() => document.querySelector('#viewer .favourite').getAttribute('aria-pressed') === 'true');
+  await page.keyboard.press('Escape');
+  await page.locator('#viewer').waitFor({ state: 'hidden' });
+  await page.locator('[data-nav=library]').click();
+  await page.waitForFunction(() => document.querySelectorAll('.tile').length === 3);
 
   step('search cat from the box');
   await page.locator('#search-box').fill('cat');

@@ -304,6 +304,8 @@ async fn another_user_with_my_ids_gets_404_and_changes_nothing() {
     let photo = api.upload(&alice, "image/png", png(5, 5, 9)).await;
     let ticket = api.call(Method::POST, "/images/uploads", Some(&alice), Some(json!({"content_type": "image/png", "size": 100}))).await;
     let pending_upload = ticket.body["id"].as_str().unwrap().to_owned();
+    let favourite = api.call(Method::PUT, &format!("/images/{photo}/favourite"), Some(&alice), None).await;
+    assert_eq!(favourite.status, StatusCode::NO_CONTENT, "{}", favourite.raw);
     let before = api.state().await;
 
     for id in [&photo, &pending_upload] {
@@ -311,14 +313,18 @@ async fn another_user_with_my_ids_gets_404_and_changes_nothing() {
             (Method::GET, format!("/images/{id}")),
             (Method::DELETE, format!("/images/{id}")),
             (Method::POST, format!("/images/{id}/complete")),
+            (Method::PUT, format!("/images/{id}/favourite")),
+            (Method::DELETE, format!("/images/{id}/favourite")),
         ] {
             let reply = api.call(method.clone(), &path, Some(&mallory), None).await;
             assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {path}: {}", reply.raw);
         }
     }
-    // Neither listing nor search nor a forged cursor reaches alice's images.
-    let listed = api.call(Method::GET, "/images", Some(&mallory), None).await;
-    assert!(listed.body["items"].as_array().unwrap().is_empty());
+    // Neither listing (favourites too) nor search nor a forged cursor reaches alice's images.
+    for listing in ["/images", "/images?favourite=true"] {
+        let listed = api.call(Method::GET, listing, Some(&mallory), None).await;
+        assert!(listed.body["items"].as_array().unwrap().is_empty(), "{listing}: {}", listed.raw);
+    }
     use base64::Engine;
     let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&photo);
     let forged_page = api.call(Method::GET, &format!("/images?cursor={forged}"), Some(&mallory), None).await;
@@ -331,7 +337,10 @@ async fn another_user_with_my_ids_gets_404_and_changes_nothing() {
     }
     assert_eq!(api.state().await, before, "mallory changed alice's data");
     let mine = api.call(Method::GET, &format!("/images/{photo}"), Some(&alice), None).await;
-    assert_eq!(mine.status, StatusCode::OK);
+    assert_eq!((mine.status, &mine.body["favourite"]), (StatusCode::OK, &json!(true)));
+    let favourites = api.call(Method::GET, "/images?favourite=true", Some(&alice), None).await;
+    let listed: Vec<&str> = favourites.body["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, [photo.as_str()], "{}", favourites.raw);
     api.analyse_all(&alice, &api.poller()).await;
 
     // What AWS enforces beneath the code: every data call was made with its tenant's session
@@ -708,6 +717,8 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
         "GET /images/search",
         "GET /images/{id}",
         "DELETE /images/{id}",
+        "PUT /images/{id}/favourite",
+        "DELETE /images/{id}/favourite",
         "GET /albums",
         "GET /albums/{label}",
         "GET /persons",

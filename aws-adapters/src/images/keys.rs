@@ -7,6 +7,8 @@
 //!   and word, found through index `entries` under `<user>#label#<label>` (and `#person#`,
 //!   `#word#`), carrying what an AND search that reads it filters by ([`EntryItem`]);
 //! - `image#<id>#face#<n>`: one item per face (most confident first), with its descriptor;
+//! - `image#<id>#favourite`: the image is a favourite, listed through index `entries` under
+//!   `<user>#favourite` ([`FavouriteItem`]);
 //! - `usage`: the user's photo and byte counters ([`super::quotas`]);
 //! - `album#<label>`: an album's photo count and cover ([`super::albums`]).
 
@@ -77,6 +79,38 @@ pub fn label_entries_prefix(id: ImageId) -> String {
     format!("{}#label#", record_sk(id))
 }
 
+pub fn favourite_sk(id: ImageId) -> String {
+    format!("{}#favourite", record_sk(id))
+}
+
+/// The index partition listing a user's favourite images.
+pub fn favourites_entry(user: &UserName) -> String {
+    format!("{user}#favourite")
+}
+
+/// A favourite's entry: only the image's id, the record is read for the rest (it changes with
+/// every analysis; an entry carrying it would have to change too).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FavouriteItem {
+    pub pk: String,
+    pub sk: String,
+    pub entry_pk: String,
+    pub entry_sk: String,
+    pub image_id: String,
+}
+
+impl FavouriteItem {
+    pub fn of(user: &UserName, id: ImageId) -> Self {
+        Self {
+            pk: user.to_string(),
+            sk: favourite_sk(id),
+            entry_pk: favourites_entry(user),
+            entry_sk: id.to_string(),
+            image_id: id.to_string(),
+        }
+    }
+}
+
 pub fn album_sk(label: &str) -> String {
     format!("{ALBUM_PREFIX}{label}")
 }
@@ -120,6 +154,8 @@ pub struct ImageItem {
     pub color: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_etag: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub favourite: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -155,6 +191,7 @@ impl ImageItem {
             words: record.words.clone(),
             color: record.color.clone(),
             object_etag: record.object_etag.clone(),
+            favourite: record.favourite,
             entry_pk: listed.then(|| images_entry(&record.user_name)),
             entry_sk: listed.then(|| record.id.to_string()),
             expires_at: (!listed).then(|| (record.created_at + UPLOAD_RECORD_LIFETIME).unix_timestamp()),
@@ -180,6 +217,7 @@ impl ImageItem {
             words: self.words,
             color: self.color,
             object_etag: self.object_etag,
+            favourite: self.favourite,
             revision: self.analysis_version,
         })
     }

@@ -22,8 +22,8 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use self::keys::{
-    ImageItem, SAME_VERSION, entries_of, face_items, face_items_prefix, items_prefix, label_entries_prefix, person_entries_prefix,
-    record_sk, word_entries_prefix,
+    FavouriteItem, ImageItem, SAME_VERSION, entries_of, face_items, face_items_prefix, favourite_sk, items_prefix, label_entries_prefix,
+    person_entries_prefix, record_sk, word_entries_prefix,
 };
 use crate::aws_error;
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
@@ -245,6 +245,38 @@ impl ImageStore for DynamoImages {
         let writes = entries_of(&record)?.into_iter().map(put_request).collect::<Result<Vec<_>>>()?;
         dynamo::batch_write(&self.client, &self.table, writes).await?;
         Ok(true)
+    }
+
+    /// The record and the favourite's entry change in one transaction, on condition that the
+    /// record is still the revision read (an analysis rewrites the whole record).
+    async fn set_favourite(&self, user: &UserName, id: ImageId, favourite: bool) -> Result<Option<ImageRecord>> {
+        loop {
+            let Some(mut record) = self.get(user, id).await? else { return Ok(None) };
+            if record.status == ImageStatus::Uploading {
+                return Ok(None);
+            }
+            record.favourite = favourite;
+            record.revision += 1;
+            let entry = if favourite {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(to_item(FavouriteItem::of(user, id))?))
+                    .build()
+                    .map_err(|err| Error::Internal(err.to_string()))?;
+                TransactWriteItem::builder().put(put).build()
+            } else {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(self.key(user, favourite_sk(id))))
+                    .build()
+                    .map_err(|err| Error::Internal(err.to_string()))?;
+                TransactWriteItem::builder().delete(delete).build()
+            };
+            let transaction = vec![self.put_revision(&record)?, entry];
+            if self.transact(transaction, "TransactWriteItems favourite").await?.is_ok() {
+                return Ok(Some(record));
+            }
+        }
     }
 
     async fn mark_failed(&self, user: &UserName, id: ImageId, reason: &str) -> Result<bool> {

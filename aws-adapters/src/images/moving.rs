@@ -186,7 +186,7 @@ mod tests {
 
     use super::*;
     use crate::dynamo::s;
-    use crate::images::keys::face_sk;
+    use crate::images::keys::{FavouriteItem, face_sk};
     use domain::model::{Face, ImageRecord, Label, PhotoRegion, TextLine};
 
     fn features(faces: bool, text: bool) -> Features {
@@ -206,10 +206,12 @@ mod tests {
             text: vec![TextLine { text: "Menu".into(), bounds, confidence: 0.9 }],
             words: vec!["menu".into()],
             color: Some("#808080".into()),
+            favourite: true,
             ..ImageRecord::new(&user, status, "image/jpeg")
         };
         let mut items = vec![to_item(ImageItem::of(&ImageRecord { revision: 2, ..record.clone() })).unwrap()];
         items.extend(entries_of(&record).unwrap());
+        items.push(to_item(FavouriteItem::of(&user, record.id)).unwrap());
         let mut face = dynamo::key("ann", face_sk(record.id, 0));
         face.insert("descriptor".into(), s("..."));
         let mut person = dynamo::key("ann", "person#01P");
@@ -237,9 +239,10 @@ mod tests {
     fn a_tier_without_faces_and_text_drops_them_and_says_how_much() {
         let adapted = partition(ImageStatus::Ready).adapt(features(true, true), features(false, false)).unwrap();
         assert_eq!(adapted.dropped, Dropped { faces: 1, persons: 1, named_persons: 1, text_lines: 1 });
-        assert_eq!(keys(&adapted), ["album#cat", "image", "image#label#cat", "usage"]);
+        assert_eq!(keys(&adapted), ["album#cat", "image", "image#favourite", "image#label#cat", "usage"]);
         let record: ImageItem = from_item(adapted.items.iter().find(|item| kind(sk_of(item)) == Kind::Record).unwrap().clone()).unwrap();
         assert!(record.faces.is_empty() && record.text.is_empty() && record.words.is_empty());
+        assert!(record.favourite, "a favourite stays one in any tier");
         assert_eq!(record.status, ImageStatus::Ready);
         assert!(adapted.reanalyse.is_empty());
     }

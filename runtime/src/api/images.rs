@@ -1,4 +1,5 @@
-//! `/images`: upload (in the body, or presigned PUT + complete), list, get, search, delete.
+//! `/images`: upload (in the body, or presigned PUT + complete), list, get, search, delete,
+//! favourites.
 
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
-use super::paging::{ListQuery, decode_cursor, encode_cursor, page_limit};
+use super::paging::{decode_cursor, encode_cursor, page_limit};
 use crate::error::{Error, Result};
 use crate::photo;
 use contract::names::upload_tagging;
@@ -142,6 +143,8 @@ pub struct ImageSummary {
     /// RFC 3339.
     pub created_at: String,
     pub labels: Vec<String>,
+    /// The user marked it a favourite.
+    pub favourite: bool,
     #[serde(flatten)]
     pub grid: GridFacts,
 }
@@ -155,6 +158,7 @@ impl ImageSummary {
             size: record.size,
             created_at: rfc3339(record.created_at),
             labels: record.labels.iter().map(|label| label.name.clone()).collect(),
+            favourite: record.favourite,
             grid: GridFacts::of(photos, &record.user_name, record.id, record.width, record.height, record.color.clone()).await?,
         })
     }
@@ -175,6 +179,8 @@ pub struct ImageView {
     /// From EXIF DateTimeOriginal when the photo has it (camera's local time).
     pub taken_at: Option<String>,
     pub created_at: String,
+    /// The user marked it a favourite (`PUT /images/{id}/favourite`).
+    pub favourite: bool,
     pub labels: Vec<LabelView>,
     /// Faces found (tiers with `features.faces`), most confident first.
     pub faces: Vec<FaceView>,
@@ -425,13 +431,33 @@ pub async fn complete_upload(
     Ok((StatusCode::ACCEPTED, Json(Accepted { id: id.to_string(), status: record.status })))
 }
 
-/// The signed-in user's photos, newest first (the original `/images/list`).
-#[utoipa::path(get, path = "/images", tag = "images", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, body = ImagePage), (status = 400, description = "invalid limit or cursor")))]
-pub async fn list(user: CurrentUser, QueryParams(query): QueryParams<ListQuery>) -> ApiResult<Json<ImagePage>> {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ImageListQuery {
+    /// `true`: only the photos marked favourite. (Omit it for every photo.)
+    pub favourite: Option<bool>,
+    /// 1-100, default 20.
+    #[serde(default, deserialize_with = "super::extract::limit_value")]
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page (of the same listing).
+    pub cursor: Option<String>,
+}
+
+/// The signed-in user's photos, newest first (the original `/images/list`); with
+/// `favourite=true`, their favourites.
+#[utoipa::path(get, path = "/images", tag = "images", security(("bearer" = [])), params(ImageListQuery),
+    responses((status = 200, body = ImagePage), (status = 400, description = "invalid limit, cursor or favourite")))]
+pub async fn list(user: CurrentUser, QueryParams(query): QueryParams<ImageListQuery>) -> ApiResult<Json<ImagePage>> {
     let limit = page_limit(query.limit)?;
     let after = decode_cursor(query.cursor.as_deref())?;
-    let page = user.data.images.list(user.name(), limit, after).await?;
+    let page = match query.favourite {
+        None => user.data.images.list(user.name(), limit, after).await?,
+        Some(true) => user.data.images.favourites(user.name(), limit, after).await?,
+        Some(false) => {
+            return Err(Error::invalid("invalid_favourite", "favourite=false is no filter: omit it to list every photo").into());
+        }
+    };
     Ok(Json(ImagePage {
         items: futures::future::try_join_all(page.items.iter().map(|record| ImageSummary::of(user.data.photos.as_ref(), record))).await?,
         next_cursor: page.next.map(encode_cursor),
@@ -488,6 +514,7 @@ pub async fn get_image(user: CurrentUser, Path(id): Path<String>) -> ApiResult<J
         height: record.height,
         taken_at: record.taken_at,
         created_at: rfc3339(record.created_at),
+        favourite: record.favourite,
         labels: record.labels.iter().map(LabelView::from).collect(),
         faces: record.faces.iter().map(|face| FaceView::of(record.id, face)).collect(),
         text: TextView::of(&record.text),
@@ -497,6 +524,28 @@ pub async fn get_image(user: CurrentUser, Path(id): Path<String>) -> ApiResult<J
         preview_url: rendition_url(user.data.photos.as_ref(), &record.color, &preview_key(user.name(), record.id)).await?,
         color: record.color,
     }))
+}
+
+/// Mark a photo a favourite (again: nothing changes).
+#[utoipa::path(put, path = "/images/{id}/favourite", tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "image id")),
+    responses((status = 204, description = "a favourite"), (status = 404, description = "no such image")))]
+pub async fn add_favourite(user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    set_favourite(&user, &id, true).await
+}
+
+/// Unmark a favourite (a photo that is none stays so).
+#[utoipa::path(delete, path = "/images/{id}/favourite", tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "image id")),
+    responses((status = 204, description = "not a favourite"), (status = 404, description = "no such image")))]
+pub async fn remove_favourite(user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    set_favourite(&user, &id, false).await
+}
+
+async fn set_favourite(user: &CurrentUser, id: &str, favourite: bool) -> ApiResult<StatusCode> {
+    let id = image_id(id)?;
+    user.data.images.set_favourite(user.name(), id, favourite).await?.ok_or_else(|| not_found(id))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Delete a photo: its object, record and index entries (the original `/images/delete`).

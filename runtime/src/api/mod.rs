@@ -92,6 +92,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(images::complete_upload))
         .routes(routes!(images::search))
         .routes(routes!(images::get_image, images::delete_image))
+        .routes(routes!(images::add_favourite, images::remove_favourite))
         .routes(routes!(albums::albums))
         .routes(routes!(albums::album))
         .routes(routes!(persons::persons))
