@@ -13,7 +13,7 @@ use aws_sdk_rekognition::types::{BoundingBox, Image, QualityFilter};
 use contract::{TierSettings, VisionEngine};
 
 use domain::Result;
-use domain::collections::{FaceCollections, NoCollections};
+use domain::face_collections::{FaceCollections, NoCollections};
 use domain::model::{FaceMatch, ImageId, PhotoRegion, UserName};
 
 use crate::aws_error;

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod collections;
 pub mod error;
+pub mod face_collections;
 pub mod grouping;
 #[cfg(feature = "memory")]
 pub mod memory;
@@ -25,9 +26,9 @@ pub mod testing;
 use async_trait::async_trait;
 
 pub use accounts::{AccountChange, Precondition};
-pub use collections::{FaceCollections, NoCollections};
 pub use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
 pub use error::{Error, Result};
+pub use face_collections::{FaceCollections, NoCollections};
 pub use model::*;
 pub use tenancy::{SharedData, Tenancy, TenantData};
 use time::OffsetDateTime;
@@ -80,7 +81,7 @@ pub trait SignInThrottle: Send + Sync {
 /// The records of a user's photos and what their analysis stores: the whole of what the
 /// runtime and the analyzer ask of a photo's data, each concern its own trait.
 #[async_trait]
-pub trait ImageStore: ImageIndex + PersonStore + AlbumStore + UsageStore + Send + Sync {
+pub trait ImageStore: ImageIndex + PersonStore + AlbumStore + CollectionStore + UsageStore + Send + Sync {
     /// Records a stored photo (status pending) and counts it, refusing with `QuotaExceeded`
     /// when the user's counters would pass the quotas. Exact under concurrency.
     async fn create(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()>;
@@ -156,6 +157,40 @@ pub trait PersonStore: Send + Sync {
     /// grouping never undoes it (see [`grouping::move_face`]). The face as its photo now lists it;
     /// `NotFound` for a face or person the user does not have.
     async fn move_face(&self, user: &UserName, face: FaceId, to: Option<PersonId>) -> Result<Face>;
+}
+
+/// The collections a user makes: kept in the owner's data, their photos the owner's.
+#[async_trait]
+pub trait CollectionStore: Send + Sync {
+    /// Stores a new collection (empty).
+    async fn create_collection(&self, collection: &collections::Collection) -> Result<()>;
+    /// The user's collections with their photo counts and covers, most recently changed first.
+    async fn collections(&self, user: &UserName) -> Result<Vec<collections::CollectionSummary>>;
+    /// One of them; `NotFound` when the user has no such collection.
+    async fn collection(&self, user: &UserName, id: CollectionId) -> Result<collections::CollectionSummary>;
+    /// Changes its fields; a cover that is not one of its photos is 400 `invalid_cover`.
+    async fn update_collection(
+        &self,
+        user: &UserName,
+        id: CollectionId,
+        change: &collections::CollectionChange,
+    ) -> Result<collections::CollectionSummary>;
+    /// Deletes it (its photos stay in the library).
+    async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<()>;
+    /// Adds photos of the user's (not uploading); `NotFound` naming the first that is none,
+    /// adding nothing. How many were not in it already.
+    async fn add_to_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize>;
+    /// Takes photos out of it (ids not in it are left alone); how many were in it.
+    async fn remove_from_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize>;
+    /// Its photos, newest first, after `after`. A photo deleted from the library is in no
+    /// collection.
+    async fn collection_photos(
+        &self,
+        user: &UserName,
+        id: CollectionId,
+        limit: usize,
+        after: Option<ImageId>,
+    ) -> Result<Page<ImageRecord, ImageId>>;
 }
 
 /// The albums a user's labels make.

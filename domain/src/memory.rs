@@ -3,7 +3,7 @@
 //! tests of the router and the analyzer run in milliseconds. The AWS implementations are
 //! tested against the emulator.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -12,15 +12,16 @@ use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
 use time::OffsetDateTime;
 
 use crate::accounts::{AccountChange, Precondition};
+use crate::collections::{self, Collection, CollectionChange, CollectionSummary};
 use crate::error::{Error, Result};
 use crate::grouping::{self, Centre, Grouped, Member, MergedBy, PhotoFaces, assign};
 use crate::model::{
-    Album, Analysis, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, ObjectVersion, Page, Person, PersonChange,
-    PersonId, Search, SearchMatch, SessionId, Usage, UserName, UserRecord,
+    Album, Analysis, CollectionId, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, ObjectVersion, Page, Person,
+    PersonChange, PersonId, Search, SearchMatch, SessionId, Usage, UserName, UserRecord,
 };
 use crate::requests::{self, Allowance};
 use crate::sign_ins::{self, Failures, SourceAction};
-use crate::{AlbumStore, Events, ImageIndex, ImageStore, PersonStore, PhotoStore, SignInThrottle, UsageStore, UserStore};
+use crate::{AlbumStore, CollectionStore, Events, ImageIndex, ImageStore, PersonStore, PhotoStore, SignInThrottle, UsageStore, UserStore};
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -163,7 +164,12 @@ impl UserStore for MemoryUsers {
 pub struct MemoryImages {
     images: Mutex<BTreeMap<(UserName, ImageId), ImageRecord>>,
     people: Mutex<MemoryPeople>,
+    /// Each collection with its photos (only ids: the records are the library's).
+    collections: Mutex<BTreeMap<(UserName, CollectionId), HeldPhotos>>,
 }
+
+/// A collection and the ids of its photos.
+type HeldPhotos = (Collection, BTreeSet<ImageId>);
 
 /// Persons, which person each grouped photo's faces joined (with their descriptors), and
 /// every analysed face's descriptor (faces left out of grouping can be assigned later).
@@ -355,6 +361,11 @@ impl ImageStore for MemoryImages {
 
     async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
         locked(&self.people).ungroup(user, id);
+        for ((owner, _), (_, photos)) in locked(&self.collections).iter_mut() {
+            if owner == user {
+                photos.remove(&id);
+            }
+        }
         Ok(locked(&self.images).remove(&(user.clone(), id)))
     }
 
@@ -364,6 +375,7 @@ impl ImageStore for MemoryImages {
         images.retain(|(owner, _), _| owner != user);
         let removed = before - images.len();
         drop(images);
+        locked(&self.collections).retain(|(owner, _), _| owner != user);
         let mut people = locked(&self.people);
         people.persons.retain(|(owner, _), _| owner != user);
         people.grouped.retain(|(owner, _), _| owner != user);
@@ -519,6 +531,92 @@ impl PersonStore for MemoryImages {
             people.recover(user, person, face.image);
         }
         record.faces.get(index).cloned().ok_or_else(not_found)
+    }
+}
+
+impl MemoryImages {
+    /// A collection as listed: its count, and its cover (the chosen one, else the newest).
+    fn summary(collection: &Collection, photos: &BTreeSet<ImageId>) -> CollectionSummary {
+        let cover = collection.cover.filter(|cover| photos.contains(cover)).or_else(|| photos.last().copied());
+        CollectionSummary { collection: collection.clone(), photo_count: photos.len() as u64, cover }
+    }
+}
+
+fn no_collection(id: CollectionId) -> Error {
+    Error::NotFound(format!("no collection {id}"))
+}
+
+#[async_trait]
+impl CollectionStore for MemoryImages {
+    async fn create_collection(&self, collection: &Collection) -> Result<()> {
+        locked(&self.collections).insert((collection.owner.clone(), collection.id), (collection.clone(), BTreeSet::new()));
+        Ok(())
+    }
+
+    async fn collections(&self, user: &UserName) -> Result<Vec<CollectionSummary>> {
+        let collections = locked(&self.collections);
+        let mut listed: Vec<CollectionSummary> = collections
+            .range((user.clone(), CollectionId::MIN)..=(user.clone(), CollectionId::MAX))
+            .map(|(_, (collection, photos))| Self::summary(collection, photos))
+            .collect();
+        listed.sort_by(|a, b| b.collection.updated_at.cmp(&a.collection.updated_at).then(b.collection.id.cmp(&a.collection.id)));
+        Ok(listed)
+    }
+
+    async fn collection(&self, user: &UserName, id: CollectionId) -> Result<CollectionSummary> {
+        let collections = locked(&self.collections);
+        let (collection, photos) = collections.get(&(user.clone(), id)).ok_or_else(|| no_collection(id))?;
+        Ok(Self::summary(collection, photos))
+    }
+
+    async fn update_collection(&self, user: &UserName, id: CollectionId, change: &CollectionChange) -> Result<CollectionSummary> {
+        let mut collections = locked(&self.collections);
+        let (collection, photos) = collections.get_mut(&(user.clone(), id)).ok_or_else(|| no_collection(id))?;
+        if let Some(Some(cover)) = change.cover
+            && !photos.contains(&cover)
+        {
+            return Err(collections::not_a_cover(cover));
+        }
+        change.apply(collection)?;
+        Ok(Self::summary(collection, photos))
+    }
+
+    async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<()> {
+        locked(&self.collections).remove(&(user.clone(), id)).map(|_| ()).ok_or_else(|| no_collection(id))
+    }
+
+    async fn add_to_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize> {
+        let images = locked(&self.images);
+        let mut collections = locked(&self.collections);
+        let (collection, held) = collections.get_mut(&(user.clone(), id)).ok_or_else(|| no_collection(id))?;
+        if let Some(missing) =
+            photos.iter().find(|photo| images.get(&(user.clone(), **photo)).is_none_or(|record| record.status == ImageStatus::Uploading))
+        {
+            return Err(Error::NotFound(format!("no image {missing}")));
+        }
+        let added = photos.iter().filter(|photo| held.insert(**photo)).count();
+        collection.updated_at = OffsetDateTime::now_utc();
+        Ok(added)
+    }
+
+    async fn remove_from_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize> {
+        let mut collections = locked(&self.collections);
+        let (collection, held) = collections.get_mut(&(user.clone(), id)).ok_or_else(|| no_collection(id))?;
+        let removed = photos.iter().filter(|photo| held.remove(photo)).count();
+        collection.updated_at = OffsetDateTime::now_utc();
+        Ok(removed)
+    }
+
+    async fn collection_photos(
+        &self,
+        user: &UserName,
+        id: CollectionId,
+        limit: usize,
+        after: Option<ImageId>,
+    ) -> Result<Page<ImageRecord, ImageId>> {
+        let held = locked(&self.collections).get(&(user.clone(), id)).map(|(_, photos)| photos.clone()).ok_or_else(|| no_collection(id))?;
+        let images = locked(&self.images);
+        Ok(page(Self::listed(&images, user, after).filter(|record| held.contains(&record.id)).cloned(), limit, |record| record.id))
     }
 }
 

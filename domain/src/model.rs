@@ -162,6 +162,10 @@ ulid_id!(
     /// A person id, given when a face starts a person.
     PersonId, "invalid_person_id", "a person id is 26 letters and digits, as GET /persons lists them");
 
+ulid_id!(
+    /// A collection's id (an album a user makes), given at its creation.
+    CollectionId, "invalid_collection_id", "a collection id is 26 letters and digits, as GET /collections lists them");
+
 /// Where an image is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -424,6 +424,100 @@ async fn favourites_are_the_owners_to_mark_and_list() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+/// Collections: made, filled with the owner's photos, listed with count and cover, changed,
+/// emptied and deleted, photos staying in the library; bad input is a named 400, another
+/// user's collection or photo a 404 that changes nothing.
+#[tokio::test]
+async fn collections_hold_the_photos_their_owner_chooses() {
+    let app = app();
+    let alice = app.user("alice").await;
+    let mallory = app.user("mallory").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(app.upload(&alice).await.1["id"].as_str().unwrap().to_owned());
+    }
+    ids.sort_by(|a, b| b.cmp(a));
+    let theirs = app.upload(&mallory).await.1["id"].as_str().unwrap().to_owned();
+
+    let (status, made) =
+        app.json(Method::POST, "/collections", Some(&alice), json!({"title": "  Summer  ", "description": "by the sea"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!((made["title"].as_str(), made["role"].as_str(), made["photo_count"].as_u64()), (Some("Summer"), Some("owner"), Some(0)));
+    let collection = made["id"].as_str().unwrap().to_owned();
+    let path = format!("/collections/{collection}");
+
+    for bad in [json!({"title": ""}), json!({"title": "x".repeat(101)}), json!({"name": "Summer"})] {
+        let (status, _) = app.json(Method::POST, "/collections", Some(&alice), bad.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    // All or nothing: one id of another user's photo adds none.
+    let (status, reply) = app.json(Method::POST, &format!("{path}/photos"), Some(&alice), json!({"ids": [ids[0], theirs]})).await;
+    assert_eq!((status, code(&reply)), (StatusCode::NOT_FOUND, "not_found"));
+    let (status, reply) = app.json(Method::POST, &format!("{path}/photos"), Some(&alice), json!({"ids": []})).await;
+    assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_ids"));
+    let (status, reply) = app.json(Method::POST, &format!("{path}/photos"), Some(&alice), json!({"ids": [ids[0], ids[2], ids[2]]})).await;
+    assert_eq!((status, reply["added"].as_u64()), (StatusCode::OK, Some(2)), "{reply}");
+    let (_, reply) = app.json(Method::POST, &format!("{path}/photos"), Some(&alice), json!({"ids": [ids[0], ids[1]]})).await;
+    assert_eq!(reply["added"], 1, "a photo already in it is not added twice");
+
+    let (_, listed) = app.send(Method::GET, &format!("{path}/photos?limit=2"), Some(&alice), None, vec![]).await;
+    let page: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap()).collect();
+    assert_eq!(page, [ids[0].as_str(), ids[1].as_str()]);
+    assert_eq!(listed["items"][0]["owner"], "alice");
+    let cursor = listed["next_cursor"].as_str().unwrap();
+    let (_, rest) = app.send(Method::GET, &format!("{path}/photos?limit=2&cursor={cursor}"), Some(&alice), None, vec![]).await;
+    assert_eq!(rest["items"][0]["id"], ids[2].as_str());
+
+    // The newest photo is the cover until the owner chooses one of its photos.
+    let (_, one) = app.send(Method::GET, &path, Some(&alice), None, vec![]).await;
+    assert_eq!((one["photo_count"].as_u64(), one["cover_image_id"].as_str()), (Some(3), Some(ids[0].as_str())));
+    let (status, reply) = app.json(Method::PATCH, &path, Some(&alice), json!({"cover_image_id": theirs})).await;
+    assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_cover"));
+    let (status, changed) =
+        app.json(Method::PATCH, &path, Some(&alice), json!({"cover_image_id": ids[2], "description": null, "show_people": true})).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(
+        (changed["cover_image_id"].as_str(), &changed["description"], &changed["show_people"]),
+        (Some(ids[2].as_str()), &Value::Null, &json!(true))
+    );
+    assert_eq!(changed["title"], "Summer", "fields left out stay");
+
+    // Another user: every id of alice's is a 404, and nothing changes.
+    let before = app.send(Method::GET, &path, Some(&alice), None, vec![]).await.1;
+    for (method, target, body) in [
+        (Method::GET, path.clone(), Value::Null),
+        (Method::PATCH, path.clone(), json!({"title": "Mine"})),
+        (Method::DELETE, path.clone(), Value::Null),
+        (Method::GET, format!("{path}/photos"), Value::Null),
+        (Method::POST, format!("{path}/photos"), json!({"ids": [theirs]})),
+        (Method::DELETE, format!("{path}/photos"), json!({"ids": [ids[0]]})),
+    ] {
+        let (status, reply) = app.json(method.clone(), &target, Some(&mallory), body).await;
+        assert_eq!((status, code(&reply)), (StatusCode::NOT_FOUND, "not_found"), "{method} {target}");
+    }
+    let (_, theirs_listed) = app.send(Method::GET, "/collections", Some(&mallory), None, vec![]).await;
+    assert!(theirs_listed["items"].as_array().unwrap().is_empty());
+    let mut after = app.send(Method::GET, &path, Some(&alice), None, vec![]).await.1;
+    after["cover_thumbnail_url"] = before["cover_thumbnail_url"].clone();
+    assert_eq!(after, before);
+
+    // A photo deleted from the library leaves the collection; one taken out stays in the library.
+    assert_eq!(app.send(Method::DELETE, &format!("/images/{}", ids[2]), Some(&alice), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    let (_, reply) = app.json(Method::DELETE, &format!("{path}/photos"), Some(&alice), json!({"ids": [ids[1], theirs]})).await;
+    assert_eq!(reply["removed"], 1);
+    let (_, one) = app.send(Method::GET, &path, Some(&alice), None, vec![]).await;
+    assert_eq!((one["photo_count"].as_u64(), one["cover_image_id"].as_str()), (Some(1), Some(ids[0].as_str())));
+    assert_eq!(app.send(Method::GET, &format!("/images/{}", ids[1]), Some(&alice), None, vec![]).await.0, StatusCode::OK);
+
+    let (_, all) = app.send(Method::GET, "/collections", Some(&alice), None, vec![]).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.send(Method::DELETE, &path, Some(&alice), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.send(Method::GET, &path, Some(&alice), None, vec![]).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.send(Method::GET, &format!("/images/{}", ids[0]), Some(&alice), None, vec![]).await.0, StatusCode::OK);
+    let (status, reply) = app.send(Method::GET, "/collections/not-an-id", Some(&alice), None, vec![]).await;
+    assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_collection_id"));
+}
+
 /// Merging persons and moving faces, over the memory store: the persons and the photos'
 /// faces change together; bad requests are 400s, other users' ids 404s.
 #[tokio::test]

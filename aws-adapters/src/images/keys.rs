@@ -8,15 +8,19 @@
 //!   `#word#`), carrying what an AND search that reads it filters by ([`EntryItem`]);
 //! - `image#<id>#face#<n>`: one item per face (most confident first), with its descriptor;
 //! - `image#<id>#favourite`: the image is a favourite, listed through index `entries` under
-//!   `<user>#favourite` ([`FavouriteItem`]);
+//!   `<user>#favourite` ([`ListedImage`]);
+//! - `image#<id>#collection#<collection id>`: the image is in a collection, listed through
+//!   index `entries` under `<user>#collection#<collection id>` ([`ListedImage`]);
+//! - `collection#<id>`: a collection's fields ([`CollectionItem`]);
 //! - `usage`: the user's photo and byte counters ([`super::quotas`]);
 //! - `album#<label>`: an album's photo count and cover ([`super::albums`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::dynamo::{Item, to_item};
+use domain::collections::Collection;
 use domain::error::Result;
-use domain::model::{Face, ImageId, ImageRecord, ImageStatus, Label, TextLine, UserName, parse_rfc3339, rfc3339};
+use domain::model::{CollectionId, Face, ImageId, ImageRecord, ImageStatus, Label, TextLine, UserName, parse_rfc3339, rfc3339};
 
 pub const USAGE_SK: &str = "usage";
 pub const ALBUM_PREFIX: &str = "album#";
@@ -88,10 +92,11 @@ pub fn favourites_entry(user: &UserName) -> String {
     format!("{user}#favourite")
 }
 
-/// A favourite's entry: only the image's id, the record is read for the rest (it changes with
-/// every analysis; an entry carrying it would have to change too).
+/// An image listed in an index partition by its id only (a favourite, a collection's photo),
+/// under the image's own key (deleting the image deletes it); the record is read for the rest
+/// (it changes with every analysis: an entry carrying it would have to change too).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct FavouriteItem {
+pub struct ListedImage {
     pub pk: String,
     pub sk: String,
     pub entry_pk: String,
@@ -99,15 +104,80 @@ pub struct FavouriteItem {
     pub image_id: String,
 }
 
-impl FavouriteItem {
-    pub fn of(user: &UserName, id: ImageId) -> Self {
+impl ListedImage {
+    /// The entry at `sk` listing image `id` under index partition `entry_pk`.
+    pub fn of(user: &UserName, id: ImageId, sk: String, entry_pk: String) -> Self {
+        Self { pk: user.to_string(), sk, entry_pk, entry_sk: id.to_string(), image_id: id.to_string() }
+    }
+
+    pub fn favourite(user: &UserName, id: ImageId) -> Self {
+        Self::of(user, id, favourite_sk(id), favourites_entry(user))
+    }
+
+    pub fn in_collection(user: &UserName, id: ImageId, collection: CollectionId) -> Self {
+        Self::of(user, id, collection_photo_sk(id, collection), collection_entry(user, collection))
+    }
+}
+
+pub const COLLECTION_PREFIX: &str = "collection#";
+
+pub fn collection_sk(id: CollectionId) -> String {
+    format!("{COLLECTION_PREFIX}{id}")
+}
+
+/// A photo's membership of a collection, under the photo's key.
+pub fn collection_photo_sk(image: ImageId, collection: CollectionId) -> String {
+    format!("{}#collection#{collection}", record_sk(image))
+}
+
+/// The index partition listing a collection's photos.
+pub fn collection_entry(user: &UserName, collection: CollectionId) -> String {
+    format!("{user}#collection#{collection}")
+}
+
+/// A collection's own item (`collection#<id>`): its fields; its photos are [`ListedImage`]s.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CollectionItem {
+    pub pk: String,
+    pub sk: String,
+    pub collection_id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
+    #[serde(default)]
+    pub show_people: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl CollectionItem {
+    pub fn of(collection: &Collection) -> Self {
         Self {
-            pk: user.to_string(),
-            sk: favourite_sk(id),
-            entry_pk: favourites_entry(user),
-            entry_sk: id.to_string(),
-            image_id: id.to_string(),
+            pk: collection.owner.to_string(),
+            sk: collection_sk(collection.id),
+            collection_id: collection.id.to_string(),
+            title: collection.title.clone(),
+            description: collection.description.clone(),
+            cover: collection.cover.map(|cover| cover.to_string()),
+            show_people: collection.show_people,
+            created_at: rfc3339(collection.created_at),
+            updated_at: rfc3339(collection.updated_at),
         }
+    }
+
+    pub fn into_collection(self) -> Result<Collection> {
+        Ok(Collection {
+            id: CollectionId::parse(&self.collection_id)?,
+            owner: UserName::parse(&self.pk)?,
+            title: self.title,
+            description: self.description,
+            cover: self.cover.as_deref().map(ImageId::parse).transpose()?,
+            show_people: self.show_people,
+            created_at: parse_rfc3339(&self.created_at)?,
+            updated_at: parse_rfc3339(&self.updated_at)?,
+        })
     }
 }
 

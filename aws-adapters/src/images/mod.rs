@@ -7,6 +7,7 @@ mod albums;
 #[cfg(feature = "bulk")]
 pub mod bulk;
 pub mod check;
+mod collections;
 mod keys;
 pub mod moving;
 mod persons;
@@ -22,7 +23,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use self::keys::{
-    FavouriteItem, ImageItem, SAME_VERSION, entries_of, face_items, face_items_prefix, favourite_sk, items_prefix, label_entries_prefix,
+    ImageItem, ListedImage, SAME_VERSION, entries_of, face_items, face_items_prefix, favourite_sk, items_prefix, label_entries_prefix,
     person_entries_prefix, record_sk, word_entries_prefix,
 };
 use crate::aws_error;
@@ -260,7 +261,7 @@ impl ImageStore for DynamoImages {
             let entry = if favourite {
                 let put = Put::builder()
                     .table_name(&self.table)
-                    .set_item(Some(to_item(FavouriteItem::of(user, id))?))
+                    .set_item(Some(to_item(ListedImage::favourite(user, id))?))
                     .build()
                     .map_err(|err| Error::Internal(err.to_string()))?;
                 TransactWriteItem::builder().put(put).build()

@@ -186,7 +186,7 @@ mod tests {
 
     use super::*;
     use crate::dynamo::s;
-    use crate::images::keys::{FavouriteItem, face_sk};
+    use crate::images::keys::{ListedImage, face_sk};
     use domain::model::{Face, ImageRecord, Label, PhotoRegion, TextLine};
 
     fn features(faces: bool, text: bool) -> Features {
@@ -211,7 +211,7 @@ mod tests {
         };
         let mut items = vec![to_item(ImageItem::of(&ImageRecord { revision: 2, ..record.clone() })).unwrap()];
         items.extend(entries_of(&record).unwrap());
-        items.push(to_item(FavouriteItem::of(&user, record.id)).unwrap());
+        items.push(to_item(ListedImage::favourite(&user, record.id)).unwrap());
         let mut face = dynamo::key("ann", face_sk(record.id, 0));
         face.insert("descriptor".into(), s("..."));
         let mut person = dynamo::key("ann", "person#01P");
@@ -270,5 +270,9 @@ mod tests {
         assert!(matches!(kind("people"), Kind::People));
         assert!(matches!(kind("usage"), Kind::Other));
         assert!(matches!(kind("album#cat"), Kind::Other));
+        // Favourites and collections move as they are: the owner's, and no tier drops them.
+        assert!(matches!(kind("image#01J#favourite"), Kind::Other));
+        assert!(matches!(kind("image#01J#collection#01C"), Kind::Other));
+        assert!(matches!(kind("collection#01C"), Kind::Other));
     }
 }

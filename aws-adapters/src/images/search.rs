@@ -15,7 +15,7 @@ use domain::ImageIndex;
 
 use super::DynamoImages;
 use super::keys::{
-    FavouriteItem, ImageItem, SearchEntry, favourite_sk, favourites_entry, images_entry, label_entry, label_sk, person_entry, person_sk,
+    ImageItem, ListedImage, SearchEntry, favourite_sk, favourites_entry, images_entry, label_entry, label_sk, person_entry, person_sk,
     record_sk, word_entry, word_sk,
 };
 use crate::aws_error;
@@ -56,6 +56,36 @@ impl DynamoImages {
         }
         query
     }
+
+    /// The records of the images listed in an index partition of ids only (favourites, a
+    /// collection's photos), newest first: a page of its entries, then their records in one
+    /// batch read. A photo deleted between the two reads is left out; the page resumes after
+    /// its entry all the same.
+    pub(super) async fn records_listed_in(
+        &self,
+        user: &UserName,
+        entry_pk: String,
+        sk_of: impl Fn(ImageId) -> String,
+        limit: usize,
+        after: Option<ImageId>,
+    ) -> Result<Page<ImageRecord, ImageId>> {
+        let answer = self.entries_query(user, entry_pk, limit, after, sk_of).send().await.map_err(aws_error("Query listed images"))?;
+        let ids: Vec<ImageId> = answer
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| ImageId::parse(&from_item::<ListedImage>(item)?.image_id))
+            .collect::<Result<_>>()?;
+        let keys = ids.iter().map(|id| dynamo::key(user.as_str(), record_sk(*id))).collect();
+        let mut records: HashMap<ImageId, ImageRecord> = HashMap::new();
+        for item in dynamo::batch_get(&self.client, &self.table, keys).await? {
+            let record = from_item::<ImageItem>(item)?.into_record()?;
+            records.insert(record.id, record);
+        }
+        let next = answer.last_evaluated_key.and(ids.last().copied());
+        let items = ids.iter().filter_map(|id| records.remove(id)).collect();
+        Ok(Page { items, next })
+    }
 }
 
 #[async_trait]
@@ -73,29 +103,9 @@ impl ImageIndex for DynamoImages {
         Ok(Page { items, next })
     }
 
-    /// The favourites' entries, newest first, then their records in one batch read.
+    /// The favourites' entries, newest first, then their records.
     async fn favourites(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
-        let answer = self
-            .entries_query(user, favourites_entry(user), limit, after, favourite_sk)
-            .send()
-            .await
-            .map_err(aws_error("Query favourites"))?;
-        let ids: Vec<ImageId> = answer
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| ImageId::parse(&from_item::<FavouriteItem>(item)?.image_id))
-            .collect::<Result<_>>()?;
-        let keys = ids.iter().map(|id| dynamo::key(user.as_str(), record_sk(*id))).collect();
-        let mut records: HashMap<ImageId, ImageRecord> = HashMap::new();
-        for item in dynamo::batch_get(&self.client, &self.table, keys).await? {
-            let record = from_item::<ImageItem>(item)?.into_record()?;
-            records.insert(record.id, record);
-        }
-        // A photo deleted between the two reads is left out; the page resumes after the entry.
-        let next = answer.last_evaluated_key.and(ids.last().copied());
-        let items = ids.iter().filter_map(|id| records.remove(id)).collect();
-        Ok(Page { items, next })
+        self.records_listed_in(user, favourites_entry(user), favourite_sk, limit, after).await
     }
 
     async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<SearchMatch, ImageId>> {

@@ -69,6 +69,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
     }
 }
 
+/// Tells a field sent as null (`Some(None)`: clear it, or a new person) from one not sent
+/// (`None`), with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    use serde::Deserialize;
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
 /// A page's `limit` as sent: a number. An empty `limit=` is refused like any other non-number
 /// (the document says `limit` is an integer), not taken for "no limit given".
 pub fn limit_value<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::Path;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::error::ApiResult;
@@ -16,14 +16,9 @@ use domain::{FaceId, PersonId};
 #[serde(deny_unknown_fields)]
 pub struct FaceAssignment {
     /// A person of the user, or null: the face becomes a person of its own. Required.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::extract::present")]
     #[schema(value_type = Option<String>, required = true)]
     pub person_id: Option<Option<String>>,
-}
-
-/// Tells a null `person_id` (a new person) from a missing one (a mistake).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 impl FaceAssignment {

@@ -111,7 +111,7 @@ pub struct GridFacts {
 }
 
 impl GridFacts {
-    async fn of(
+    pub async fn of(
         photos: &dyn PhotoStore,
         user: &UserName,
         id: ImageId,
@@ -125,7 +125,7 @@ impl GridFacts {
 }
 
 /// A presigned URL of a rendition, where the analysis made them (it set the colour with them).
-async fn rendition_url(photos: &dyn PhotoStore, color: &Option<String>, key: &str) -> Result<Option<String>> {
+pub async fn rendition_url(photos: &dyn PhotoStore, color: &Option<String>, key: &str) -> Result<Option<String>> {
     match color {
         Some(_) => Ok(Some(photos.presign_get(key, RENDITION_URL_LIFETIME).await?)),
         None => Ok(None),

@@ -3,6 +3,7 @@
 //! drift apart.
 
 pub mod albums;
+pub mod collections;
 pub mod document;
 pub mod error;
 pub mod extract;
@@ -95,6 +96,9 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(images::add_favourite, images::remove_favourite))
         .routes(routes!(albums::albums))
         .routes(routes!(albums::album))
+        .routes(routes!(collections::create, collections::list))
+        .routes(routes!(collections::get, collections::update, collections::delete))
+        .routes(routes!(collections::add_photos, collections::remove_photos, collections::photos))
         .routes(routes!(persons::persons))
         .routes(routes!(persons::person, persons::update_person))
         .routes(routes!(persons::person_images))

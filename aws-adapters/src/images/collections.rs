@@ -1,0 +1,221 @@
+//! Collections (albums a user makes) in the owner's partition: `collection#<id>` holds the
+//! fields, and each photo in it an item under the photo's own key
+//! (`image#<photo>#collection#<id>`, so deleting the photo takes it out of every collection),
+//! listed newest first through index `entries` under `<user>#collection#<id>`. Counts and
+//! covers are read from that index, never kept: nothing can drift when photos go.
+
+use aws_sdk_dynamodb::types::Select;
+
+use async_trait::async_trait;
+use contract::names::{IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY};
+use domain::CollectionStore;
+use domain::collections::{self, Collection, CollectionChange, CollectionSummary};
+
+use super::DynamoImages;
+use super::keys::{
+    COLLECTION_PREFIX, CollectionItem, ImageItem, ListedImage, collection_entry, collection_photo_sk, collection_sk, record_sk,
+};
+use crate::aws_error;
+use crate::dynamo::{self, condition_held, delete_request, from_item, put_request, s, to_item};
+use domain::error::{Error, Result};
+use domain::model::{CollectionId, ImageId, ImageRecord, ImageStatus, Page, UserName, rfc3339};
+
+fn no_collection(id: CollectionId) -> Error {
+    Error::NotFound(format!("no collection {id}"))
+}
+
+impl DynamoImages {
+    async fn collection_item(&self, user: &UserName, id: CollectionId) -> Result<Collection> {
+        let item = self.get_sk::<CollectionItem>(user, collection_sk(id), "GetItem collection").await?;
+        item.ok_or_else(|| no_collection(id))?.into_collection()
+    }
+
+    /// How many photos the collection holds: a count of its index partition.
+    async fn count_photos(&self, user: &UserName, id: CollectionId) -> Result<u64> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(IMAGES_ENTRIES_INDEX)
+            .key_condition_expression("#entry_pk = :entry")
+            .expression_attribute_names("#entry_pk", IMAGES_ENTRIES_INDEX_KEY.0)
+            .expression_attribute_values(":entry", s(collection_entry(user, id)))
+            .select(Select::Count)
+            .into_paginator()
+            .send();
+        let mut count = 0;
+        while let Some(page) = pages.next().await {
+            count += page.map_err(aws_error("Query collection count"))?.count.max(0) as u64;
+        }
+        Ok(count)
+    }
+
+    /// The collection with its count and cover: the chosen cover while it is in it, else the
+    /// newest photo.
+    async fn summary(&self, collection: Collection) -> Result<CollectionSummary> {
+        let user = collection.owner.clone();
+        let photo_count = self.count_photos(&user, collection.id).await?;
+        let chosen = match collection.cover {
+            Some(cover) => self.holds(&user, collection.id, cover).await?.then_some(cover),
+            None => None,
+        };
+        let cover = match chosen {
+            Some(cover) => Some(cover),
+            None => self.photos_of(&user, collection.id, 1, None).await?.items.first().map(|record| record.id),
+        };
+        Ok(CollectionSummary { collection, photo_count, cover })
+    }
+
+    async fn photos_of(
+        &self,
+        user: &UserName,
+        id: CollectionId,
+        limit: usize,
+        after: Option<ImageId>,
+    ) -> Result<Page<ImageRecord, ImageId>> {
+        self.records_listed_in(user, collection_entry(user, id), |photo| collection_photo_sk(photo, id), limit, after).await
+    }
+
+    async fn holds(&self, user: &UserName, id: CollectionId, photo: ImageId) -> Result<bool> {
+        Ok(self.get_sk::<ListedImage>(user, collection_photo_sk(photo, id), "GetItem collection photo").await?.is_some())
+    }
+
+    async fn put_collection(&self, collection: &Collection, condition: &str) -> Result<bool> {
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(CollectionItem::of(collection))?))
+            .condition_expression(condition);
+        condition_held(request.send().await, "PutItem collection")
+    }
+
+    /// Marks the collection changed now; `NotFound` when it is gone.
+    async fn touch(&self, user: &UserName, id: CollectionId) -> Result<()> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, collection_sk(id))))
+            .update_expression("SET updated_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", s(rfc3339(time::OffsetDateTime::now_utc())));
+        if condition_held(request.send().await, "UpdateItem collection")? { Ok(()) } else { Err(no_collection(id)) }
+    }
+
+    /// Which of `photos` are in the collection.
+    async fn held(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<Vec<ImageId>> {
+        let keys = photos.iter().map(|photo| self.key(user, collection_photo_sk(*photo, id))).collect();
+        dynamo::batch_get(&self.client, &self.table, keys)
+            .await?
+            .into_iter()
+            .map(|item| ImageId::parse(&from_item::<ListedImage>(item)?.image_id))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl CollectionStore for DynamoImages {
+    async fn create_collection(&self, collection: &Collection) -> Result<()> {
+        if self.put_collection(collection, "attribute_not_exists(pk)").await? {
+            Ok(())
+        } else {
+            Err(Error::Conflict { code: "collection_exists", message: format!("collection {} exists already", collection.id) })
+        }
+    }
+
+    async fn collections(&self, user: &UserName) -> Result<Vec<CollectionSummary>> {
+        let mut listed = Vec::new();
+        for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(COLLECTION_PREFIX)).await? {
+            listed.push(self.summary(from_item::<CollectionItem>(item)?.into_collection()?).await?);
+        }
+        listed.sort_by(|a, b| b.collection.updated_at.cmp(&a.collection.updated_at).then(b.collection.id.cmp(&a.collection.id)));
+        Ok(listed)
+    }
+
+    async fn collection(&self, user: &UserName, id: CollectionId) -> Result<CollectionSummary> {
+        self.summary(self.collection_item(user, id).await?).await
+    }
+
+    async fn update_collection(&self, user: &UserName, id: CollectionId, change: &CollectionChange) -> Result<CollectionSummary> {
+        let mut collection = self.collection_item(user, id).await?;
+        if let Some(Some(cover)) = change.cover
+            && !self.holds(user, id, cover).await?
+        {
+            return Err(collections::not_a_cover(cover));
+        }
+        change.apply(&mut collection)?;
+        if !self.put_collection(&collection, "attribute_exists(pk)").await? {
+            return Err(no_collection(id));
+        }
+        self.summary(collection).await
+    }
+
+    async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<()> {
+        let request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(user, collection_sk(id))))
+            .condition_expression("attribute_exists(pk)");
+        if !condition_held(request.send().await, "DeleteItem collection")? {
+            return Err(no_collection(id));
+        }
+        // Then its photos' items, page by page of its index partition.
+        let mut after = None;
+        loop {
+            let page = self.photos_of(user, id, 100, after).await?;
+            let listed: Vec<ImageId> = page.items.iter().map(|record| record.id).collect();
+            let deletes =
+                listed.iter().map(|photo| delete_request(self.key(user, collection_photo_sk(*photo, id)))).collect::<Result<Vec<_>>>()?;
+            dynamo::batch_write(&self.client, &self.table, deletes).await?;
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    async fn add_to_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize> {
+        self.collection_item(user, id).await?;
+        let keys = photos.iter().map(|photo| self.key(user, record_sk(*photo))).collect();
+        let mut found = Vec::new();
+        for item in dynamo::batch_get(&self.client, &self.table, keys).await? {
+            let record: ImageRecord = from_item::<ImageItem>(item)?.into_record()?;
+            if record.status != ImageStatus::Uploading {
+                found.push(record.id);
+            }
+        }
+        if let Some(missing) = photos.iter().find(|photo| !found.contains(photo)) {
+            return Err(Error::NotFound(format!("no image {missing}")));
+        }
+        let already = self.held(user, id, photos).await?;
+        let new: Vec<ImageId> = photos.iter().filter(|photo| !already.contains(photo)).copied().collect();
+        let puts =
+            new.iter().map(|photo| put_request(to_item(ListedImage::in_collection(user, *photo, id))?)).collect::<Result<Vec<_>>>()?;
+        dynamo::batch_write(&self.client, &self.table, puts).await?;
+        self.touch(user, id).await?;
+        Ok(new.len())
+    }
+
+    async fn remove_from_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize> {
+        self.collection_item(user, id).await?;
+        let held = self.held(user, id, photos).await?;
+        let deletes =
+            held.iter().map(|photo| delete_request(self.key(user, collection_photo_sk(*photo, id)))).collect::<Result<Vec<_>>>()?;
+        dynamo::batch_write(&self.client, &self.table, deletes).await?;
+        self.touch(user, id).await?;
+        Ok(held.len())
+    }
+
+    async fn collection_photos(
+        &self,
+        user: &UserName,
+        id: CollectionId,
+        limit: usize,
+        after: Option<ImageId>,
+    ) -> Result<Page<ImageRecord, ImageId>> {
+        self.collection_item(user, id).await?;
+        self.photos_of(user, id, limit, after).await
+    }
+}

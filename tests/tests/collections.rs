@@ -1,0 +1,86 @@
+//! Collections on the emulator's DynamoDB through the router: photos in and out, counts and
+//! covers from the index, another user's ids 404 with nothing changed (state diff), and a
+//! deleted collection or photo leaving no item behind.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::api::{Api, png};
+use serde_json::{Value, json};
+
+fn sort_keys(items: &[std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>]) -> Vec<String> {
+    let mut keys: Vec<String> = items.iter().filter_map(|item| item.get("sk")?.as_s().ok().cloned()).collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn a_collection_holds_its_owners_photos_and_leaves_nothing_when_deleted() {
+    let api = Api::deploy("CORE_USER", "API_COLLECTIONS", &[]).await;
+    let ann = api.user("ann").await;
+    let mallory = api.user("mallory").await;
+    let mut photos = Vec::new();
+    for seed in 0..3u8 {
+        photos.push(api.upload(&ann, "image/png", png(4, 3, seed)).await);
+    }
+    photos.sort_by(|a, b| b.cmp(a));
+    let theirs = api.upload(&mallory, "image/png", png(4, 3, 9)).await;
+    let before_collection = sort_keys(&api.image_items().await);
+
+    let made = api.call(Method::POST, "/collections", Some(&ann), Some(json!({"title": "Lisbon", "description": "May"}))).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.raw);
+    let path = format!("/collections/{}", made.body["id"].as_str().unwrap());
+    let refused = api.call(Method::POST, &format!("{path}/photos"), Some(&ann), Some(json!({"ids": [photos[0], theirs]}))).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.raw);
+    let added = api.call(Method::POST, &format!("{path}/photos"), Some(&ann), Some(json!({"ids": photos}))).await;
+    assert_eq!((added.status, &added.body["added"]), (StatusCode::OK, &json!(3)), "{}", added.raw);
+    let again = api.call(Method::POST, &format!("{path}/photos"), Some(&ann), Some(json!({"ids": [photos[1]]}))).await;
+    assert_eq!(again.body["added"], 0);
+
+    let first = api.call(Method::GET, &format!("{path}/photos?limit=2"), Some(&ann), None).await;
+    let ids = |reply: &Value| -> Vec<String> {
+        reply["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(ids(&first.body), photos[..2].to_vec());
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let rest = api.call(Method::GET, &format!("{path}/photos?limit=2&cursor={cursor}"), Some(&ann), None).await;
+    assert_eq!(ids(&rest.body), photos[2..].to_vec());
+    let one = api.call(Method::GET, &path, Some(&ann), None).await;
+    assert_eq!((&one.body["photo_count"], &one.body["cover_image_id"]), (&json!(3), &json!(photos[0])));
+    let changed = api.call(Method::PATCH, &path, Some(&ann), Some(json!({"cover_image_id": photos[2], "title": "Lisboa"}))).await;
+    assert_eq!((changed.status, &changed.body["cover_image_id"]), (StatusCode::OK, &json!(photos[2])), "{}", changed.raw);
+    let not_in_it = api.call(Method::PATCH, &path, Some(&ann), Some(json!({"cover_image_id": theirs}))).await;
+    assert_eq!((not_in_it.status, not_in_it.error_code()), (StatusCode::BAD_REQUEST, "invalid_cover"));
+
+    // Another user reaches nothing of it, and changes nothing.
+    let state = api.state().await;
+    for (method, target, body) in [
+        (Method::GET, path.clone(), None),
+        (Method::PATCH, path.clone(), Some(json!({"title": "Mine"}))),
+        (Method::DELETE, path.clone(), None),
+        (Method::GET, format!("{path}/photos"), None),
+        (Method::POST, format!("{path}/photos"), Some(json!({"ids": [theirs]}))),
+        (Method::DELETE, format!("{path}/photos"), Some(json!({"ids": [photos[0]]}))),
+    ] {
+        let reply = api.call(method.clone(), &target, Some(&mallory), body).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {target}: {}", reply.raw);
+    }
+    assert!(api.call(Method::GET, "/collections", Some(&mallory), None).await.body["items"].as_array().unwrap().is_empty());
+    assert_eq!(api.state().await, state, "mallory changed ann's data");
+
+    // The chosen cover deleted from the library: out of the collection, the newest is the cover.
+    assert_eq!(api.call(Method::DELETE, &format!("/images/{}", photos[2]), Some(&ann), None).await.status, StatusCode::NO_CONTENT);
+    let removed = api.call(Method::DELETE, &format!("{path}/photos"), Some(&ann), Some(json!({"ids": [photos[1]]}))).await;
+    assert_eq!(removed.body["removed"], 1, "{}", removed.raw);
+    let listed = api.call(Method::GET, "/collections", Some(&ann), None).await;
+    assert_eq!(listed.body["items"][0]["title"], "Lisboa");
+    assert_eq!((&listed.body["items"][0]["photo_count"], &listed.body["items"][0]["cover_image_id"]), (&json!(1), &json!(photos[0])));
+
+    assert_eq!(api.call(Method::DELETE, &path, Some(&ann), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(api.call(Method::GET, &path, Some(&ann), None).await.status, StatusCode::NOT_FOUND);
+    // Nothing of the collection is left; the library is as it was, less the deleted photo.
+    let left = sort_keys(&api.image_items().await);
+    let expected: Vec<String> = before_collection.into_iter().filter(|sk| !sk.contains(&photos[2])).collect();
+    assert_eq!(left, expected);
+    api.tear_down().await;
+}
