@@ -15,11 +15,36 @@ pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 /// A call adds or removes at most this many photos.
 pub const MAX_PHOTOS_PER_CALL: usize = 100;
 
-/// What a user may do in a collection. Only owners exist until collections are shared.
+/// What a user may do in a collection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Changes it, shares it, deletes it.
     Owner,
+    /// Sees its photos (a member the owner chose).
+    Viewer,
+    /// Sees it and adds photos of their own (which stay theirs).
+    Contributor,
+}
+
+impl Role {
+    /// The role a member is given: viewer or contributor, never owner.
+    pub fn of_member(role: Role) -> Result<Role> {
+        match role {
+            Role::Viewer => Ok(role),
+            // Contributors' photos live in their own data, which a collection's listing does
+            // not read yet: refused, not half-granted.
+            Role::Contributor => Err(Error::invalid("role_unavailable", "contributors are not available yet: share as a viewer")),
+            Role::Owner => Err(Error::invalid("invalid_role", "a member is a viewer (or a contributor); the owner is the one who made it")),
+        }
+    }
+}
+
+/// A user the owner shared a collection with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user: UserName,
+    pub role: Role,
 }
 
 /// An album a user made.

@@ -182,6 +182,19 @@ pub trait CollectionStore: Send + Sync {
     async fn add_to_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize>;
     /// Takes photos out of it (ids not in it are left alone); how many were in it.
     async fn remove_from_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize>;
+    /// Shares it with `member` in `role` (again: the role changes), on the owner's side;
+    /// `NotFound` when the owner has no such collection.
+    async fn put_member(&self, owner: &UserName, id: CollectionId, member: &collections::Member) -> Result<()>;
+    /// Stops sharing it with `member`; whether they were one.
+    async fn remove_member(&self, owner: &UserName, id: CollectionId, member: &UserName) -> Result<bool>;
+    /// Who it is shared with, by name; `NotFound` when the owner has no such collection.
+    async fn collection_members(&self, owner: &UserName, id: CollectionId) -> Result<Vec<collections::Member>>;
+    /// The member's side: collection `id` of `owner`'s is shared with `member` (a pointer
+    /// kept in the member's data, so their listing reads their own; the owner's side decides).
+    async fn put_shared(&self, member: &UserName, owner: &UserName, id: CollectionId) -> Result<()>;
+    async fn remove_shared(&self, member: &UserName, id: CollectionId) -> Result<()>;
+    /// The collections shared with `member`, with their owners, as the member's side says.
+    async fn shared_with(&self, member: &UserName) -> Result<Vec<(CollectionId, UserName)>>;
     /// Its photos, newest first, after `after`. A photo deleted from the library is in no
     /// collection.
     async fn collection_photos(

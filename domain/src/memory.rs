@@ -166,6 +166,10 @@ pub struct MemoryImages {
     people: Mutex<MemoryPeople>,
     /// Each collection with its photos (only ids: the records are the library's).
     collections: Mutex<BTreeMap<(UserName, CollectionId), HeldPhotos>>,
+    /// The owner's side of sharing: each collection's members and their roles.
+    members: Mutex<BTreeMap<(UserName, CollectionId), BTreeMap<UserName, collections::Role>>>,
+    /// The member's side: (member, collection) -> owner.
+    shared: Mutex<BTreeMap<(UserName, CollectionId), UserName>>,
 }
 
 /// A collection and the ids of its photos.
@@ -376,6 +380,8 @@ impl ImageStore for MemoryImages {
         let removed = before - images.len();
         drop(images);
         locked(&self.collections).retain(|(owner, _), _| owner != user);
+        locked(&self.members).retain(|(owner, _), _| owner != user);
+        locked(&self.shared).retain(|(member, _), _| member != user);
         let mut people = locked(&self.people);
         people.persons.retain(|(owner, _), _| owner != user);
         people.grouped.retain(|(owner, _), _| owner != user);
@@ -582,6 +588,7 @@ impl CollectionStore for MemoryImages {
     }
 
     async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<()> {
+        locked(&self.members).remove(&(user.clone(), id));
         locked(&self.collections).remove(&(user.clone(), id)).map(|_| ()).ok_or_else(|| no_collection(id))
     }
 
@@ -605,6 +612,44 @@ impl CollectionStore for MemoryImages {
         let removed = photos.iter().filter(|photo| held.remove(photo)).count();
         collection.updated_at = OffsetDateTime::now_utc();
         Ok(removed)
+    }
+
+    async fn put_member(&self, owner: &UserName, id: CollectionId, member: &collections::Member) -> Result<()> {
+        if !locked(&self.collections).contains_key(&(owner.clone(), id)) {
+            return Err(no_collection(id));
+        }
+        locked(&self.members).entry((owner.clone(), id)).or_default().insert(member.user.clone(), member.role);
+        Ok(())
+    }
+
+    async fn remove_member(&self, owner: &UserName, id: CollectionId, member: &UserName) -> Result<bool> {
+        Ok(locked(&self.members).get_mut(&(owner.clone(), id)).is_some_and(|members| members.remove(member).is_some()))
+    }
+
+    async fn collection_members(&self, owner: &UserName, id: CollectionId) -> Result<Vec<collections::Member>> {
+        if !locked(&self.collections).contains_key(&(owner.clone(), id)) {
+            return Err(no_collection(id));
+        }
+        let members = locked(&self.members).get(&(owner.clone(), id)).cloned().unwrap_or_default();
+        Ok(members.into_iter().map(|(user, role)| collections::Member { user, role }).collect())
+    }
+
+    async fn put_shared(&self, member: &UserName, owner: &UserName, id: CollectionId) -> Result<()> {
+        locked(&self.shared).insert((member.clone(), id), owner.clone());
+        Ok(())
+    }
+
+    async fn remove_shared(&self, member: &UserName, id: CollectionId) -> Result<()> {
+        locked(&self.shared).remove(&(member.clone(), id));
+        Ok(())
+    }
+
+    async fn shared_with(&self, member: &UserName) -> Result<Vec<(CollectionId, UserName)>> {
+        let shared = locked(&self.shared);
+        Ok(shared
+            .range((member.clone(), CollectionId::MIN)..=(member.clone(), CollectionId::MAX))
+            .map(|((_, id), owner)| (*id, owner.clone()))
+            .collect())
     }
 
     async fn collection_photos(

@@ -518,6 +518,77 @@ async fn collections_hold_the_photos_their_owner_chooses() {
     assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, "invalid_collection_id"));
 }
 
+/// Sharing a collection with users of the stack: a viewer sees it and its photos, changes
+/// nothing, and loses it at once when removed, when leaving, or when it is deleted; anyone else
+/// gets 404s.
+#[tokio::test]
+async fn a_viewer_sees_exactly_what_was_shared_until_it_is_not() {
+    let app = app();
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let mallory = app.user("mallory").await;
+    let shared_photo = app.upload(&alice).await.1["id"].as_str().unwrap().to_owned();
+    let private_photo = app.upload(&alice).await.1["id"].as_str().unwrap().to_owned();
+    let (_, made) = app.json(Method::POST, "/collections", Some(&alice), json!({"title": "Trip"})).await;
+    let path = format!("/collections/{}", made["id"].as_str().unwrap());
+    app.json(Method::POST, &format!("{path}/photos"), Some(&alice), json!({"ids": [shared_photo]})).await;
+    let share =
+        async |role: &str, who: &str| app.json(Method::PUT, &format!("{path}/members/{who}"), Some(&alice), json!({"role": role})).await;
+
+    assert_eq!(code(&share("contributor", "bob").await.1), "role_unavailable");
+    assert_eq!(code(&share("owner", "bob").await.1), "invalid_role");
+    assert_eq!(code(&share("viewer", "alice").await.1), "own_collection");
+    assert_eq!(share("viewer", "nobody").await.0, StatusCode::NOT_FOUND);
+    let (status, member) = share("viewer", "bob").await;
+    assert_eq!((status, &member["role"]), (StatusCode::OK, &json!("viewer")), "{member}");
+
+    let (_, listed) = app.send(Method::GET, "/collections", Some(&bob), None, vec![]).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!((&listed["items"][0]["role"], &listed["items"][0]["owner"]), (&json!("viewer"), &json!("alice")));
+    let (_, photos) = app.send(Method::GET, &format!("{path}/photos"), Some(&bob), None, vec![]).await;
+    let ids: Vec<&str> = photos["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [shared_photo.as_str()]);
+    let (_, members) = app.send(Method::GET, &format!("{path}/members"), Some(&bob), None, vec![]).await;
+    assert_eq!(members["items"], json!([{"user_name": "bob", "role": "viewer"}]));
+    // Nothing else of alice's: not her photos (the shared one included), not her other albums.
+    for target in [format!("/images/{shared_photo}"), format!("/images/{private_photo}")] {
+        assert_eq!(app.send(Method::GET, &target, Some(&bob), None, vec![]).await.0, StatusCode::NOT_FOUND, "{target}");
+    }
+    // A viewer changes nothing.
+    for (method, target, body) in [
+        (Method::PATCH, path.clone(), json!({"title": "Mine"})),
+        (Method::DELETE, path.clone(), Value::Null),
+        (Method::POST, format!("{path}/photos"), json!({"ids": [private_photo]})),
+        (Method::DELETE, format!("{path}/photos"), json!({"ids": [shared_photo]})),
+        (Method::PUT, format!("{path}/members/mallory"), json!({"role": "viewer"})),
+        (Method::DELETE, format!("{path}/members/alice"), Value::Null),
+    ] {
+        let (status, reply) = app.json(method.clone(), &target, Some(&bob), body).await;
+        assert_eq!((status, code(&reply)), (StatusCode::FORBIDDEN, "not_owner"), "{method} {target}");
+    }
+    let (_, still) = app.send(Method::GET, &path, Some(&alice), None, vec![]).await;
+    assert_eq!((&still["title"], &still["photo_count"]), (&json!("Trip"), &json!(1)));
+    // Someone it was not shared with: 404s.
+    for target in [path.clone(), format!("{path}/photos"), format!("{path}/members")] {
+        assert_eq!(app.send(Method::GET, &target, Some(&mallory), None, vec![]).await.0, StatusCode::NOT_FOUND, "{target}");
+    }
+
+    // Removed: refused at the next request.
+    assert_eq!(app.send(Method::DELETE, &format!("{path}/members/bob"), Some(&alice), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.send(Method::GET, &format!("{path}/photos"), Some(&bob), None, vec![]).await.0, StatusCode::NOT_FOUND);
+    assert!(app.send(Method::GET, "/collections", Some(&bob), None, vec![]).await.1["items"].as_array().unwrap().is_empty());
+    // Leaving.
+    share("viewer", "bob").await;
+    assert_eq!(app.send(Method::DELETE, &format!("{path}/members/bob"), Some(&bob), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.send(Method::GET, &path, Some(&bob), None, vec![]).await.0, StatusCode::NOT_FOUND);
+    // Deleted by its owner.
+    share("viewer", "bob").await;
+    assert_eq!(app.send(Method::GET, &path, Some(&bob), None, vec![]).await.0, StatusCode::OK);
+    assert_eq!(app.send(Method::DELETE, &path, Some(&alice), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.send(Method::GET, &path, Some(&bob), None, vec![]).await.0, StatusCode::NOT_FOUND);
+    assert!(app.send(Method::GET, "/collections", Some(&bob), None, vec![]).await.1["items"].as_array().unwrap().is_empty());
+}
+
 /// Merging persons and moving faces, over the memory store: the persons and the photos'
 /// faces change together; bad requests are 400s, other users' ids 404s.
 #[tokio::test]

@@ -729,6 +729,9 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
         "POST /collections/{id}/photos",
         "DELETE /collections/{id}/photos",
         "GET /collections/{id}/photos",
+        "GET /collections/{id}/members",
+        "PUT /collections/{id}/members/{user_name}",
+        "DELETE /collections/{id}/members/{user_name}",
         "GET /persons",
         "GET /persons/{id}",
         "PATCH /persons/{id}",
@@ -746,7 +749,7 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
     let some_id = ImageId::new().to_string();
     for operation in &operations {
         let (method, path) = operation.split_once(' ').unwrap();
-        let path = path.replace("{id}", &some_id).replace("{other_id}", &some_id).replace("{label}", "cat");
+        let path = path.replace("{id}", &some_id).replace("{other_id}", &some_id).replace("{user_name}", "bob").replace("{label}", "cat");
         let reply = api.call(method.parse().unwrap(), &path, None, None).await;
         assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{operation}");
         assert!(!reply.raw.contains("no such endpoint"), "{operation} is documented but not routed");

@@ -84,3 +84,45 @@ async fn a_collection_holds_its_owners_photos_and_leaves_nothing_when_deleted() 
     assert_eq!(left, expected);
     api.tear_down().await;
 }
+
+/// Sharing on the emulator: the member's pointer and the owner's member item, a viewer's view
+/// read with the owner's scoped access, refusal from the next request once removed, and no
+/// item of the sharing left once the collection is deleted.
+#[tokio::test]
+async fn a_viewer_sees_the_shared_photos_until_removed_and_nothing_is_left_after() {
+    let api = Api::deploy("CORE_USER", "API_SHARING", &[]).await;
+    let ann = api.user("ann").await;
+    let bob = api.user("bob").await;
+    let photo = api.upload(&ann, "image/png", png(4, 3, 1)).await;
+    let other = api.upload(&ann, "image/png", png(4, 3, 2)).await;
+    let before = sort_keys(&api.image_items().await);
+    let made = api.call(Method::POST, "/collections", Some(&ann), Some(json!({"title": "Porto"}))).await;
+    let path = format!("/collections/{}", made.body["id"].as_str().unwrap());
+    api.call(Method::POST, &format!("{path}/photos"), Some(&ann), Some(json!({"ids": [photo]}))).await;
+    let shared = api.call(Method::PUT, &format!("{path}/members/bob"), Some(&ann), Some(json!({"role": "viewer"}))).await;
+    assert_eq!(shared.status, StatusCode::OK, "{}", shared.raw);
+
+    let listed = api.call(Method::GET, "/collections", Some(&bob), None).await;
+    assert_eq!(
+        (&listed.body["items"][0]["role"], &listed.body["items"][0]["photo_count"]),
+        (&json!("viewer"), &json!(1)),
+        "{}",
+        listed.raw
+    );
+    let photos = api.call(Method::GET, &format!("{path}/photos"), Some(&bob), None).await;
+    let ids: Vec<&str> = photos.body["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [photo.as_str()], "{}", photos.raw);
+    assert_eq!(api.call(Method::GET, &format!("/images/{other}"), Some(&bob), None).await.status, StatusCode::NOT_FOUND);
+    let refused = api.call(Method::PATCH, &path, Some(&bob), Some(json!({"title": "Mine"}))).await;
+    assert_eq!((refused.status, refused.error_code()), (StatusCode::FORBIDDEN, "not_owner"));
+
+    let removed = api.call(Method::DELETE, &format!("{path}/members/bob"), Some(&ann), None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.raw);
+    assert_eq!(api.call(Method::GET, &format!("{path}/photos"), Some(&bob), None).await.status, StatusCode::NOT_FOUND);
+
+    api.call(Method::PUT, &format!("{path}/members/bob"), Some(&ann), Some(json!({"role": "viewer"}))).await;
+    assert_eq!(api.call(Method::DELETE, &path, Some(&ann), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(api.call(Method::GET, &path, Some(&bob), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(sort_keys(&api.image_items().await), before, "the sharing left items behind");
+    api.tear_down().await;
+}

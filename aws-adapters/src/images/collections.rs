@@ -13,7 +13,8 @@ use domain::collections::{self, Collection, CollectionChange, CollectionSummary}
 
 use super::DynamoImages;
 use super::keys::{
-    COLLECTION_PREFIX, CollectionItem, ImageItem, ListedImage, collection_entry, collection_photo_sk, collection_sk, record_sk,
+    COLLECTION_PREFIX, CollectionItem, ImageItem, ListedImage, MemberItem, SHARED_PREFIX, SharedItem, collection_entry,
+    collection_member_sk, collection_members_prefix, collection_photo_sk, collection_sk, record_sk, shared_sk,
 };
 use crate::aws_error;
 use crate::dynamo::{self, condition_held, delete_request, from_item, put_request, s, to_item};
@@ -161,6 +162,9 @@ impl CollectionStore for DynamoImages {
         if !condition_held(request.send().await, "DeleteItem collection")? {
             return Err(no_collection(id));
         }
+        let members = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&collection_members_prefix(id))).await?;
+        let deletes = members.iter().map(|item| delete_request(dynamo::key_of(item))).collect::<Result<Vec<_>>>()?;
+        dynamo::batch_write(&self.client, &self.table, deletes).await?;
         // Then its photos' items, page by page of its index partition.
         let mut after = None;
         loop {
@@ -206,6 +210,63 @@ impl CollectionStore for DynamoImages {
         dynamo::batch_write(&self.client, &self.table, deletes).await?;
         self.touch(user, id).await?;
         Ok(held.len())
+    }
+
+    async fn put_member(&self, owner: &UserName, id: CollectionId, member: &collections::Member) -> Result<()> {
+        self.collection_item(owner, id).await?;
+        let item = MemberItem {
+            pk: owner.to_string(),
+            sk: collection_member_sk(id, &member.user),
+            member: member.user.to_string(),
+            role: member.role,
+        };
+        self.client.put_item().table_name(&self.table).set_item(Some(to_item(item)?)).send().await.map_err(aws_error("PutItem member"))?;
+        Ok(())
+    }
+
+    async fn remove_member(&self, owner: &UserName, id: CollectionId, member: &UserName) -> Result<bool> {
+        let request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(owner, collection_member_sk(id, member))))
+            .condition_expression("attribute_exists(pk)");
+        condition_held(request.send().await, "DeleteItem member")
+    }
+
+    async fn collection_members(&self, owner: &UserName, id: CollectionId) -> Result<Vec<collections::Member>> {
+        self.collection_item(owner, id).await?;
+        dynamo::partition(&self.client, &self.table, owner.as_str(), Some(&collection_members_prefix(id)))
+            .await?
+            .into_iter()
+            .map(|item| {
+                let item: MemberItem = from_item(item)?;
+                Ok(collections::Member { user: UserName::parse(&item.member)?, role: item.role })
+            })
+            .collect()
+    }
+
+    async fn put_shared(&self, member: &UserName, owner: &UserName, id: CollectionId) -> Result<()> {
+        let item = SharedItem { pk: member.to_string(), sk: shared_sk(id), collection_id: id.to_string(), owner: owner.to_string() };
+        self.client.put_item().table_name(&self.table).set_item(Some(to_item(item)?)).send().await.map_err(aws_error("PutItem shared"))?;
+        Ok(())
+    }
+
+    async fn remove_shared(&self, member: &UserName, id: CollectionId) -> Result<()> {
+        let key = self.key(member, shared_sk(id));
+        self.client.delete_item().table_name(&self.table).set_key(Some(key)).send().await.map_err(aws_error("DeleteItem shared"))?;
+        Ok(())
+    }
+
+    async fn shared_with(&self, member: &UserName) -> Result<Vec<(CollectionId, UserName)>> {
+        dynamo::partition(&self.client, &self.table, member.as_str(), Some(SHARED_PREFIX))
+            .await?
+            .into_iter()
+            .map(|item| {
+                let item: SharedItem = from_item(item)?;
+                Ok((CollectionId::parse(&item.collection_id)?, UserName::parse(&item.owner)?))
+            })
+            .collect()
     }
 
     async fn collection_photos(

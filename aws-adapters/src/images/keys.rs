@@ -11,14 +11,16 @@
 //!   `<user>#favourite` ([`ListedImage`]);
 //! - `image#<id>#collection#<collection id>`: the image is in a collection, listed through
 //!   index `entries` under `<user>#collection#<collection id>` ([`ListedImage`]);
-//! - `collection#<id>`: a collection's fields ([`CollectionItem`]);
+//! - `collection#<id>`: a collection's fields ([`CollectionItem`]); `collection#<id>#member#<user>`
+//!   each member's role ([`MemberItem`]);
+//! - `shared#<collection id>`: another user's collection shared with this one ([`SharedItem`]);
 //! - `usage`: the user's photo and byte counters ([`super::quotas`]);
 //! - `album#<label>`: an album's photo count and cover ([`super::albums`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::dynamo::{Item, to_item};
-use domain::collections::Collection;
+use domain::collections::{Collection, Role};
 use domain::error::Result;
 use domain::model::{CollectionId, Face, ImageId, ImageRecord, ImageStatus, Label, TextLine, UserName, parse_rfc3339, rfc3339};
 
@@ -133,6 +135,38 @@ pub fn collection_photo_sk(image: ImageId, collection: CollectionId) -> String {
 /// The index partition listing a collection's photos.
 pub fn collection_entry(user: &UserName, collection: CollectionId) -> String {
     format!("{user}#collection#{collection}")
+}
+
+/// The owner's side of sharing: a member of a collection and their role.
+pub fn collection_member_sk(collection: CollectionId, member: &UserName) -> String {
+    format!("{}#member#{member}", collection_sk(collection))
+}
+
+pub fn collection_members_prefix(collection: CollectionId) -> String {
+    format!("{}#member#", collection_sk(collection))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MemberItem {
+    pub pk: String,
+    pub sk: String,
+    pub member: String,
+    pub role: Role,
+}
+
+/// The member's side: a collection of another user's shared with them (`shared#<id>`).
+pub const SHARED_PREFIX: &str = "shared#";
+
+pub fn shared_sk(collection: CollectionId) -> String {
+    format!("{SHARED_PREFIX}{collection}")
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SharedItem {
+    pub pk: String,
+    pub sk: String,
+    pub collection_id: String,
+    pub owner: String,
 }
 
 /// A collection's own item (`collection#<id>`): its fields; its photos are [`ListedImage`]s.

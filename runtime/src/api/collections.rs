@@ -1,19 +1,24 @@
 //! `/collections`: albums a user makes of the photos they choose (the albums of labels are
-//! `/albums`).
+//! `/albums`), and the users of the stack they are shared with.
+//!
+//! A collection lives in its owner's data; a member's data holds only a pointer to it. Every
+//! request of a member reads the owner's side (with the owner's scoped access) to learn the
+//! member's role there, so a removed member is refused from the next request.
 
 use axum::Json;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
 use super::images::{GridFacts, rendition_url};
 use super::paging::{ListQuery, decode_cursor, encode_cursor, page_limit};
-use crate::error::Result;
-use domain::collections::{self, Collection, CollectionChange, CollectionSummary, Role};
-use domain::{CollectionId, ImageId, rfc3339, thumbnail_key};
+use crate::error::{Error, Result};
+use domain::collections::{self, Collection, CollectionChange, CollectionSummary, Member, Role};
+use domain::{CollectionId, ImageId, TenantData, UserName, rfc3339, thumbnail_key};
 
 /// A collection as its members see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -21,9 +26,11 @@ pub struct CollectionView {
     pub id: String,
     pub title: String,
     pub description: Option<String>,
-    /// What the caller may do: `owner` (shares, changes, deletes).
+    /// What the caller may do: `owner` (changes, shares, deletes), `viewer` (sees).
     #[schema(value_type = String, example = "owner")]
     pub role: Role,
+    /// The user who made it.
+    pub owner: String,
     pub photo_count: u64,
     /// The cover's id: the photo the owner chose, else the newest.
     pub cover_image_id: Option<String>,
@@ -38,21 +45,24 @@ pub struct CollectionView {
 }
 
 impl CollectionView {
-    async fn of(user: &CurrentUser, summary: CollectionSummary) -> Result<Self> {
+    /// The view of the caller in `role`, the cover presigned with the owner's access (`data`).
+    async fn of(data: &TenantData, role: Role, summary: CollectionSummary) -> Result<Self> {
         let CollectionSummary { collection, photo_count, cover } = summary;
+        let owner = &collection.owner;
         let cover_thumbnail_url = match cover {
             Some(cover) => {
-                let record = user.data.images.get(user.name(), cover).await?;
+                let record = data.images.get(owner, cover).await?;
                 let color = record.and_then(|record| record.color);
-                rendition_url(user.data.photos.as_ref(), &color, &thumbnail_key(user.name(), cover)).await?
+                rendition_url(data.photos.as_ref(), &color, &thumbnail_key(owner, cover)).await?
             }
             None => None,
         };
         Ok(Self {
             id: collection.id.to_string(),
+            owner: owner.to_string(),
             title: collection.title,
             description: collection.description,
-            role: Role::Owner,
+            role,
             photo_count,
             cover_image_id: cover.map(|cover| cover.to_string()),
             cover_thumbnail_url,
@@ -146,6 +156,61 @@ fn collection_id(raw: &str) -> Result<CollectionId> {
     CollectionId::parse(raw)
 }
 
+fn no_collection(id: CollectionId) -> Error {
+    Error::NotFound(format!("no collection {id}"))
+}
+
+/// A collection the caller may reach: its owner's data, and the caller's role in it.
+struct Access {
+    data: TenantData,
+    role: Role,
+    summary: CollectionSummary,
+}
+
+impl Access {
+    fn owner(&self) -> &UserName {
+        &self.summary.collection.owner
+    }
+
+    fn id(&self) -> CollectionId {
+        self.summary.collection.id
+    }
+
+    /// Only the owner changes, shares and deletes.
+    fn require_owner(&self) -> Result<()> {
+        match self.role {
+            Role::Owner => Ok(()),
+            _ => Err(Error::Forbidden { code: "not_owner", message: "only the collection's owner may do this".into() }),
+        }
+    }
+}
+
+/// Collection `id` as the caller may reach it: their own, else one shared with them, whose
+/// owner's side names them a member now. Anything else is a 404.
+async fn access(state: &AppState, user: &CurrentUser, id: CollectionId) -> Result<Access> {
+    match user.data.images.collection(user.name(), id).await {
+        Ok(summary) => return Ok(Access { data: user.data.clone(), role: Role::Owner, summary }),
+        Err(Error::NotFound(_)) => {}
+        Err(other) => return Err(other),
+    }
+    let shared = user.data.images.shared_with(user.name()).await?;
+    let (_, owner) = shared.into_iter().find(|(shared, _)| *shared == id).ok_or_else(|| no_collection(id))?;
+    shared_access(state, user.name(), &owner, id).await
+}
+
+/// A member's access to `owner`'s collection `id`, as the owner's side has it now.
+async fn shared_access(state: &AppState, member: &UserName, owner: &UserName, id: CollectionId) -> Result<Access> {
+    let data = state.tenants.data_of(owner).await?;
+    let members = match data.images.collection_members(owner, id).await {
+        Ok(members) => members,
+        Err(Error::NotFound(_)) => return Err(no_collection(id)),
+        Err(other) => return Err(other),
+    };
+    let role = members.into_iter().find(|listed| listed.user == *member).map(|listed| listed.role).ok_or_else(|| no_collection(id))?;
+    let summary = data.images.collection(owner, id).await?;
+    Ok(Access { data, role, summary })
+}
+
 /// Make a collection (empty).
 #[utoipa::path(post, path = "/collections", tag = "collections", security(("bearer" = [])), request_body = NewCollection,
     responses((status = 201, body = CollectionView), (status = 400, description = "invalid title or description")))]
@@ -153,91 +218,130 @@ pub async fn create(user: CurrentUser, JsonBody(body): JsonBody<NewCollection>) 
     let collection = Collection::new(user.name(), &body.title, body.description.as_deref())?;
     user.data.images.create_collection(&collection).await?;
     let summary = CollectionSummary { collection, photo_count: 0, cover: None };
-    Ok((StatusCode::CREATED, Json(CollectionView::of(&user, summary).await?)))
+    Ok((StatusCode::CREATED, Json(CollectionView::of(&user.data, Role::Owner, summary).await?)))
 }
 
-/// The caller's collections, most recently changed first.
+/// The caller's collections, most recently changed first, then those shared with them.
 #[utoipa::path(get, path = "/collections", tag = "collections", security(("bearer" = [])),
     responses((status = 200, body = CollectionList)))]
-pub async fn list(user: CurrentUser) -> ApiResult<Json<CollectionList>> {
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<CollectionList>> {
     let mut items = Vec::new();
     for summary in user.data.images.collections(user.name()).await? {
-        items.push(CollectionView::of(&user, summary).await?);
+        items.push(CollectionView::of(&user.data, Role::Owner, summary).await?);
     }
+    let mut shared = Vec::new();
+    for (id, owner) in user.data.images.shared_with(user.name()).await? {
+        match shared_access(&state, user.name(), &owner, id).await {
+            Ok(access) => shared.push(CollectionView::of(&access.data, access.role, access.summary).await?),
+            // No longer shared, or gone: the owner's side decides; the pointer is stale.
+            Err(Error::NotFound(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    shared.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    items.extend(shared);
     Ok(Json(CollectionList { items }))
 }
 
-/// One collection.
+/// One collection, the caller's or shared with them.
 #[utoipa::path(get, path = "/collections/{id}", tag = "collections", security(("bearer" = [])),
     params(("id" = String, Path, description = "collection id")),
     responses((status = 200, body = CollectionView), (status = 404, description = "no such collection")))]
-pub async fn get(user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<CollectionView>> {
-    let summary = user.data.images.collection(user.name(), collection_id(&id)?).await?;
-    Ok(Json(CollectionView::of(&user, summary).await?))
+pub async fn get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<CollectionView>> {
+    let access = access(&state, &user, collection_id(&id)?).await?;
+    Ok(Json(CollectionView::of(&access.data, access.role, access.summary).await?))
 }
 
-/// Change its title, description, cover or `show_people`.
+/// Change its title, description, cover or `show_people`. Owner only.
 #[utoipa::path(patch, path = "/collections/{id}", tag = "collections", security(("bearer" = [])),
     params(("id" = String, Path, description = "collection id")), request_body = CollectionPatch,
     responses((status = 200, body = CollectionView),
         (status = 400, description = "invalid title, description or cover (invalid_cover: not one of its photos)"),
-        (status = 404, description = "no such collection")))]
+        (status = 403, description = "not_owner: a member's"), (status = 404, description = "no such collection")))]
 pub async fn update(
+    State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<CollectionPatch>,
 ) -> ApiResult<Json<CollectionView>> {
-    let id = collection_id(&id)?;
-    let summary = user.data.images.update_collection(user.name(), id, &patch.change()?).await?;
-    Ok(Json(CollectionView::of(&user, summary).await?))
+    let access = access(&state, &user, collection_id(&id)?).await?;
+    access.require_owner()?;
+    let summary = user.data.images.update_collection(user.name(), access.id(), &patch.change()?).await?;
+    Ok(Json(CollectionView::of(&user.data, Role::Owner, summary).await?))
 }
 
-/// Delete the collection; its photos stay in the library.
+/// Delete the collection; its photos stay in the library, its members lose it at once. Owner
+/// only.
 #[utoipa::path(delete, path = "/collections/{id}", tag = "collections", security(("bearer" = [])),
     params(("id" = String, Path, description = "collection id")),
-    responses((status = 204, description = "deleted"), (status = 404, description = "no such collection")))]
-pub async fn delete(user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    user.data.images.delete_collection(user.name(), collection_id(&id)?).await?;
+    responses((status = 204, description = "deleted"), (status = 403, description = "not_owner: a member's"),
+        (status = 404, description = "no such collection")))]
+pub async fn delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let access = access(&state, &user, collection_id(&id)?).await?;
+    access.require_owner()?;
+    // The owner's side first: from then on no member reaches it, whatever their pointer says.
+    let members = user.data.images.collection_members(user.name(), access.id()).await?;
+    user.data.images.delete_collection(user.name(), access.id()).await?;
+    for member in members {
+        state.tenants.data_of(&member.user).await?.images.remove_shared(&member.user, access.id()).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Add photos of the caller's library (all or none: an id of no photo of theirs is a 404).
+/// Owner only.
 #[utoipa::path(post, path = "/collections/{id}/photos", tag = "collections", security(("bearer" = [])),
     params(("id" = String, Path, description = "collection id")), request_body = PhotoIds,
     responses((status = 200, body = Added), (status = 400, description = "invalid ids"),
+        (status = 403, description = "not_owner: a viewer's"),
         (status = 404, description = "no such collection, or an id of no photo of the caller's")))]
-pub async fn add_photos(user: CurrentUser, Path(id): Path<String>, JsonBody(body): JsonBody<PhotoIds>) -> ApiResult<Json<Added>> {
+pub async fn add_photos(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<PhotoIds>,
+) -> ApiResult<Json<Added>> {
     let (id, photos) = (collection_id(&id)?, collections::photo_ids(&body.ids)?);
+    access(&state, &user, id).await?.require_owner()?;
     Ok(Json(Added { added: user.data.images.add_to_collection(user.name(), id, &photos).await? }))
 }
 
-/// Take photos out (they stay in the library; ids not in it are left alone).
+/// Take photos out (they stay in the library; ids not in it are left alone). Owner only.
 #[utoipa::path(delete, path = "/collections/{id}/photos", tag = "collections", security(("bearer" = [])),
     params(("id" = String, Path, description = "collection id")), request_body = PhotoIds,
     responses((status = 200, body = Removed), (status = 400, description = "invalid ids"),
-        (status = 404, description = "no such collection")))]
-pub async fn remove_photos(user: CurrentUser, Path(id): Path<String>, JsonBody(body): JsonBody<PhotoIds>) -> ApiResult<Json<Removed>> {
+        (status = 403, description = "not_owner: a viewer's"), (status = 404, description = "no such collection")))]
+pub async fn remove_photos(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<PhotoIds>,
+) -> ApiResult<Json<Removed>> {
     let (id, photos) = (collection_id(&id)?, collections::photo_ids(&body.ids)?);
+    access(&state, &user, id).await?.require_owner()?;
     Ok(Json(Removed { removed: user.data.images.remove_from_collection(user.name(), id, &photos).await? }))
 }
 
-/// Its photos, newest first, paged by cursor like `/images`.
+/// Its photos, newest first, paged by cursor like `/images` (thumbnails only: no faces, names
+/// or text).
 #[utoipa::path(get, path = "/collections/{id}/photos", tag = "collections", security(("bearer" = [])),
     params(("id" = String, Path, description = "collection id"), ListQuery),
     responses((status = 200, body = CollectionPhotoPage), (status = 400, description = "invalid limit or cursor"),
         (status = 404, description = "no such collection")))]
 pub async fn photos(
+    State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<CollectionPhotoPage>> {
     let id = collection_id(&id)?;
     let (limit, after) = (page_limit(query.limit)?, decode_cursor(query.cursor.as_deref())?);
-    let page = user.data.images.collection_photos(user.name(), id, limit, after).await?;
+    let access = access(&state, &user, id).await?;
+    let page = access.data.images.collection_photos(access.owner(), id, limit, after).await?;
     let mut items = Vec::new();
     for record in page.items {
         let grid =
-            GridFacts::of(user.data.photos.as_ref(), &record.user_name, record.id, record.width, record.height, record.color).await?;
+            GridFacts::of(access.data.photos.as_ref(), &record.user_name, record.id, record.width, record.height, record.color).await?;
         items.push(CollectionPhoto {
             id: record.id.to_string(),
             owner: record.user_name.to_string(),
@@ -246,4 +350,89 @@ pub async fn photos(
         });
     }
     Ok(Json(CollectionPhotoPage { items, next_cursor: page.next.map(encode_cursor) }))
+}
+
+/// A member's role, as the owner sets it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRole {
+    /// `viewer` (sees its photos). (`contributor` is refused until contributors' photos can be
+    /// listed: 400 `role_unavailable`.)
+    #[schema(value_type = String, example = "viewer")]
+    pub role: Role,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub user_name: String,
+    #[schema(value_type = String, example = "viewer")]
+    pub role: Role,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberList {
+    pub items: Vec<MemberView>,
+}
+
+/// Share the collection with a user of this stack (again: their role changes). Owner only.
+#[utoipa::path(put, path = "/collections/{id}/members/{user_name}", tag = "collections", security(("bearer" = [])),
+    params(("id" = String, Path, description = "collection id"), ("user_name" = String, Path, description = "the member")),
+    request_body = MemberRole,
+    responses((status = 200, body = MemberView),
+        (status = 400, description = "invalid role or user name, own_collection (the owner), role_unavailable (contributor)"),
+        (status = 403, description = "not_owner: a member's"), (status = 404, description = "no such collection or user")))]
+pub async fn put_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, user_name)): Path<(String, String)>,
+    JsonBody(body): JsonBody<MemberRole>,
+) -> ApiResult<Json<MemberView>> {
+    let access = access(&state, &user, collection_id(&id)?).await?;
+    access.require_owner()?;
+    let member = UserName::parse(&user_name)?;
+    if member == *user.name() {
+        return Err(Error::invalid("own_collection", "the owner is no member of their own collection").into());
+    }
+    let role = Role::of_member(body.role)?;
+    let theirs = state.tenants.data_of(&member).await?;
+    if theirs.account.get(&member).await?.is_none() {
+        return Err(Error::NotFound(format!("no user {member}")).into());
+    }
+    user.data.images.put_member(user.name(), access.id(), &Member { user: member.clone(), role }).await?;
+    theirs.images.put_shared(&member, user.name(), access.id()).await?;
+    Ok(Json(MemberView { user_name: member.to_string(), role }))
+}
+
+/// Stop sharing with a member: the owner removes anyone, a member themselves (leaving). Their
+/// next request is refused.
+#[utoipa::path(delete, path = "/collections/{id}/members/{user_name}", tag = "collections", security(("bearer" = [])),
+    params(("id" = String, Path, description = "collection id"), ("user_name" = String, Path, description = "the member")),
+    responses((status = 204, description = "no longer a member"), (status = 403, description = "not_owner: another member"),
+        (status = 404, description = "no such collection or member")))]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, user_name)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let access = access(&state, &user, collection_id(&id)?).await?;
+    let member = UserName::parse(&user_name)?;
+    if member != *user.name() {
+        access.require_owner()?;
+    }
+    if !access.data.images.remove_member(access.owner(), access.id(), &member).await? {
+        return Err(Error::NotFound(format!("{member} is no member of collection {}", access.id())).into());
+    }
+    state.tenants.data_of(&member).await?.images.remove_shared(&member, access.id()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who the collection is shared with (its owner and its members see this).
+#[utoipa::path(get, path = "/collections/{id}/members", tag = "collections", security(("bearer" = [])),
+    params(("id" = String, Path, description = "collection id")),
+    responses((status = 200, body = MemberList), (status = 404, description = "no such collection")))]
+pub async fn members(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<MemberList>> {
+    let access = access(&state, &user, collection_id(&id)?).await?;
+    let members = access.data.images.collection_members(access.owner(), access.id()).await?;
+    let items = members.into_iter().map(|member| MemberView { user_name: member.user.to_string(), role: member.role }).collect();
+    Ok(Json(MemberList { items }))
 }

@@ -99,6 +99,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collections::create, collections::list))
         .routes(routes!(collections::get, collections::update, collections::delete))
         .routes(routes!(collections::add_photos, collections::remove_photos, collections::photos))
+        .routes(routes!(collections::members))
+        .routes(routes!(collections::put_member, collections::remove_member))
         .routes(routes!(persons::persons))
         .routes(routes!(persons::person, persons::update_person))
         .routes(routes!(persons::person_images))
