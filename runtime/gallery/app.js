@@ -7,6 +7,7 @@ import { Grid } from './grid.js';
 import { uploadAll } from './upload.js';
 import * as viewer from './viewer.js';
 import { albums, heading, notice, people, samePerson } from './views.js';
+import { collectionHead } from './collections.js';
 
 const main = document.getElementById('main');
 const bar = document.getElementById('bar');
@@ -184,7 +185,7 @@ async function render(hash) {
   main.replaceChildren();
   document.querySelectorAll('[data-nav]').forEach((link) => link.removeAttribute('aria-current'));
   if (parts[0] !== 'search') searchBox.value = '';
-  const current = { albums: 'albums', album: 'albums', people: 'people', person: 'people', favourites: 'favourites' }[parts[0]]
+  const current = { albums: 'albums', album: 'albums', collection: 'albums', people: 'people', person: 'people', favourites: 'favourites' }[parts[0]]
     || (parts[0] ? '' : 'library');
   const navLink = document.querySelector(`[data-nav="${current}"]`);
   if (navLink) navLink.setAttribute('aria-current', 'page');
@@ -197,6 +198,11 @@ async function render(hash) {
           'No favourites yet: open a photo and press Favourite.');
       case 'albums':
         return await albums(main);
+      case 'collection': {
+        await collectionHead(main, parts[1]);
+        return showGrid(null, (cursor) => page(`collections/${encodeURIComponent(parts[1])}/photos`, cursor),
+          'No photos in it yet: open a photo and add it from there.');
+      }
       case 'album':
         return showGrid(parts[1], (cursor) => page(`albums/${encodeURIComponent(parts[1])}`, cursor), 'This album is empty.');
       case 'people':

@@ -4,6 +4,7 @@
 // person), date taken, size, a favourite toggle, and deletion with confirmation.
 
 import { call } from './api.js';
+import { ownCollections } from './collections.js';
 
 const root = document.getElementById('viewer');
 const image = root.querySelector('.frame img');
@@ -14,6 +15,7 @@ const people = root.querySelector('.people');
 const peopleHeading = root.querySelector('.faces-heading');
 const title = root.querySelector('.title');
 const favourite = root.querySelector('.favourite');
+const addTo = root.querySelector('.add-to');
 
 let state = { id: null, ids: [], onClose: null, onDelete: null, persons: new Map() };
 
@@ -97,6 +99,7 @@ async function show(id) {
   image.src = photo.preview_url || photo.download_url || '';
   favourite.hidden = false;
   showFavourite(photo.favourite);
+  ownCollections(addTo).catch(() => { addTo.hidden = true; });
   fact('Taken', photo.taken_at);
   fact('Uploaded', new Date(photo.created_at).toLocaleString());
   fact('Size', `${bytes(photo.size)}${photo.width ? `, ${photo.width} × ${photo.height}` : ''}`);
@@ -162,6 +165,17 @@ export function isOpen() {
 root.querySelector('.prev').addEventListener('click', () => step(-1));
 root.querySelector('.next').addEventListener('click', () => step(1));
 root.querySelector('.close').addEventListener('click', close);
+addTo.addEventListener('change', async () => {
+  const collection = addTo.value;
+  if (!collection) return;
+  try {
+    await call('POST', `collections/${encodeURIComponent(collection)}/photos`, { ids: [state.id] });
+    addTo.selectedOptions[0].textContent += ' \u2713';
+  } catch (error) {
+    window.alert(error.message);
+  }
+  addTo.value = '';
+});
 favourite.addEventListener('click', async () => {
   const marked = favourite.getAttribute('aria-pressed') !== 'true';
   try {

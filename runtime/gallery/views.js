@@ -1,8 +1,10 @@
-// The albums page (every label with its cover and count), the people page (every person
+// The albums page (the user's collections, those shared with them, then every label with its
+// cover and count: "Things"), the people page (every person
 // with a face cover: rename in place, hide, merge by selecting several) and a person's "Same
 // person?" questions. Every name and label is set as text, never as markup.
 
 import { call } from './api.js';
+import { collectionSections } from './collections.js';
 
 function heading(text) {
   const title = document.createElement('h1');
@@ -19,6 +21,10 @@ function notice(text) {
 
 export async function albums(main) {
   main.append(heading('Albums'));
+  await collectionSections(main);
+  const things = document.createElement('h2');
+  things.textContent = 'Things';
+  main.append(things);
   const listed = await call('GET', 'albums');
   if (!listed.items.length) return main.append(notice('No albums yet: upload photos and each label they get becomes an album.'));
   const cards = document.createElement('ul');

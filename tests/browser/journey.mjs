@@ -1,7 +1,7 @@
 // A person's whole journey through the gallery in Debian's chromium (playwright-core, no
 // browser download): sign up, upload three photos with the file input, see them become ready,
 // open one, the next with the arrow key, mark it a favourite and find it under Favourites,
-// search `cat`, open an album, name a person (with a
+// search `cat`, make a collection and add a photo to it, open an album, name a person (with a
 // name that is markup: it must show as text), answer "Same person?" with "Not the same",
 // upload a photo over 6 MB (straight to the
 // bucket), see an upload refused by the quota, delete a photo, sign out (after which the
@@ -100,9 +100,29 @@ try {
   await page.locator('#search-box').press('Enter');
   await page.waitForFunction(() => location.hash.startsWith('#/search') && document.querySelectorAll('.tile').length === 1);
 
+  step('make a collection, add a photo from the photo view, find it there');
+  await page.locator('[data-nav=albums]').click();
+  await page.locator('.new-collection input[name=title]').fill('Summer <b>trip</b>');
+  await page.locator('.new-collection button[type=submit]').click();
+  await page.waitForFunction(() => location.hash.startsWith('#/collection/') && document.querySelector('main h1'));
+  if ((await page.locator('main h1').textContent()) !== 'Summer <b>trip</b>') fail('the collection title is not shown as text');
+  const collectionRoute = await page.evaluate(() => location.hash);
+  await page.locator('[data-nav=library]').click();
+  await page.waitForFunction(() => document.querySelectorAll('.tile').length === 3);
+  await page.locator('.tile').first().click();
+  await page.locator('#viewer .add-to:not([hidden])').waitFor();
+  const adding = page.waitForResponse((response) => response.request().method() === 'POST' && response.url().includes('/photos'));
+  await page.locator('#viewer .add-to').selectOption({ label: 'Summer <b>trip</b>' });
+  if ((await adding).status() !== 200) fail('adding the photo to the collection failed');
+  await page.keyboard.press('Escape');
+  await page.locator('#viewer').waitFor({ state: 'hidden' });
+  await page.evaluate((route) => { location.hash = route; }, collectionRoute);
+  await page.waitForFunction(() => location.hash.startsWith('#/collection/') && document.querySelectorAll('.tile').length === 1);
+
   step('open an album');
   await page.locator('[data-nav=albums]').click();
   await page.locator('.cards li').first().waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('main h2')].some((h) => h.textContent === 'Things'));
   await page.screenshot({ path: join(out, 'albums.png') });
   await page.locator('.cards a', { hasText: 'cat' }).first().click();
   await page.waitForFunction(() => location.hash === '#/album/cat' && document.querySelectorAll('.tile').length === 1);
