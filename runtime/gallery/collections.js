@@ -12,6 +12,30 @@ function element(tag, className, text) {
   return node;
 }
 
+/** A one-field form: `submit(value)` on submission, its error shown; the field emptied after. */
+function textForm(className, name, placeholder, label, button, submit) {
+  const form = element('form', className);
+  const field = element('input');
+  field.name = name;
+  field.required = true;
+  field.maxLength = 100;
+  field.placeholder = placeholder;
+  field.setAttribute('aria-label', label);
+  const send = element('button', '', button);
+  send.type = 'submit';
+  form.append(field, send);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await submit(field.value.trim());
+      field.value = '';
+    } catch (error) {
+      window.alert(error.message);
+    }
+  });
+  return form;
+}
+
 function card(collection) {
   const item = element('li');
   const link = element('a');
@@ -33,26 +57,11 @@ export async function collectionSections(main) {
   const mine = listed.items.filter((collection) => collection.role === 'owner');
   const shared = listed.items.filter((collection) => collection.role !== 'owner');
   main.append(element('h2', '', 'Your collections'));
-  const form = element('form', 'tools new-collection');
-  const title = element('input');
-  title.name = 'title';
-  title.required = true;
-  title.maxLength = 100;
-  title.placeholder = 'A new collection: its title';
-  title.setAttribute('aria-label', 'Title of a new collection');
-  const make = element('button', '', 'Make it');
-  make.type = 'submit';
-  form.append(title, make);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    try {
-      const made = await call('POST', 'collections', { title: title.value });
+  main.append(textForm('tools new-collection', 'title', 'A new collection: its title', 'Title of a new collection', 'Make it',
+    async (title) => {
+      const made = await call('POST', 'collections', { title });
       location.hash = `#/collection/${encodeURIComponent(made.id)}`;
-    } catch (error) {
-      window.alert(error.message);
-    }
-  });
-  main.append(form);
+    }));
   if (mine.length) {
     const cards = element('ul', 'cards');
     mine.forEach((collection) => cards.append(card(collection)));
@@ -96,24 +105,9 @@ export async function collectionHead(main, id) {
       list.append(item);
     }
   };
-  const form = element('form', 'tools');
-  const name = element('input');
-  name.name = 'user_name';
-  name.required = true;
-  name.placeholder = 'User name';
-  name.setAttribute('aria-label', 'Share with (user name)');
-  const share = element('button', '', 'Share to view');
-  share.type = 'submit';
-  form.append(name, share);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    try {
-      await call('PUT', `collections/${encodeURIComponent(id)}/members/${encodeURIComponent(name.value.trim())}`, { role: 'viewer' });
-      name.value = '';
-      showMembers();
-    } catch (error) {
-      window.alert(error.message);
-    }
+  const form = textForm('tools', 'user_name', 'User name', 'Share with (user name)', 'Share to view', async (name) => {
+    await call('PUT', `collections/${encodeURIComponent(id)}/members/${encodeURIComponent(name)}`, { role: 'viewer' });
+    await showMembers();
   });
   const remove = element('button', 'danger', 'Delete this collection');
   remove.type = 'button';

@@ -7,7 +7,6 @@
 use aws_sdk_dynamodb::types::Select;
 
 use async_trait::async_trait;
-use contract::names::{IMAGES_ENTRIES_INDEX, IMAGES_ENTRIES_INDEX_KEY};
 use domain::CollectionStore;
 use domain::collections::{self, Collection, CollectionChange, CollectionSummary};
 
@@ -33,17 +32,7 @@ impl DynamoImages {
 
     /// How many photos the collection holds: a count of its index partition.
     async fn count_photos(&self, user: &UserName, id: CollectionId) -> Result<u64> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(IMAGES_ENTRIES_INDEX)
-            .key_condition_expression("#entry_pk = :entry")
-            .expression_attribute_names("#entry_pk", IMAGES_ENTRIES_INDEX_KEY.0)
-            .expression_attribute_values(":entry", s(collection_entry(user, id)))
-            .select(Select::Count)
-            .into_paginator()
-            .send();
+        let mut pages = self.entries_partition(collection_entry(user, id)).select(Select::Count).into_paginator().send();
         let mut count = 0;
         while let Some(page) = pages.next().await {
             count += page.map_err(aws_error("Query collection count"))?.count.max(0) as u64;

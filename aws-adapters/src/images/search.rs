@@ -24,6 +24,17 @@ use domain::error::Result;
 use domain::model::{ImageId, ImageRecord, Page, Search, SearchMatch, UserName, parse_rfc3339};
 
 impl DynamoImages {
+    /// A Query of one partition of the `entries` index.
+    pub(super) fn entries_partition(&self, entry_pk: String) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(IMAGES_ENTRIES_INDEX)
+            .key_condition_expression("#entry_pk = :entry")
+            .expression_attribute_names("#entry_pk", IMAGES_ENTRIES_INDEX_KEY.0)
+            .expression_attribute_values(":entry", s(entry_pk))
+    }
+
     /// A newest-first Query of one partition of the `entries` index, resuming after image
     /// `after`, whose item there has sort key `sk_of(after)`. The start key is rebuilt here,
     /// inside the caller's partition, so a cursor can never lead into another user's data.
@@ -35,16 +46,7 @@ impl DynamoImages {
         after: Option<ImageId>,
         sk_of: impl Fn(ImageId) -> String,
     ) -> QueryFluentBuilder {
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(IMAGES_ENTRIES_INDEX)
-            .key_condition_expression("#entry_pk = :entry")
-            .expression_attribute_names("#entry_pk", IMAGES_ENTRIES_INDEX_KEY.0)
-            .expression_attribute_values(":entry", s(entry_pk.clone()))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        let mut query = self.entries_partition(entry_pk.clone()).scan_index_forward(false).limit(i32::try_from(limit).unwrap_or(i32::MAX));
         if let Some(after) = after {
             let index_values = (entry_pk, after.to_string());
             query = query.set_exclusive_start_key(Some(dynamo::index_start_key(
