@@ -4,7 +4,10 @@
 //! listed newest first through index `entries` under `<user>#collection#<id>`. Counts and
 //! covers are read from that index, never kept: nothing can drift when photos go.
 
-use aws_sdk_dynamodb::types::Select;
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, Select, TransactWriteItem};
+
+/// DynamoDB's most actions in one transaction.
+const MAX_TRANSACTION_ACTIONS: usize = 100;
 
 use async_trait::async_trait;
 use domain::CollectionStore;
@@ -16,7 +19,7 @@ use super::keys::{
     collection_member_sk, collection_members_prefix, collection_photo_sk, collection_sk, record_sk, shared_sk,
 };
 use crate::aws_error;
-use crate::dynamo::{self, condition_held, delete_request, from_item, put_request, s, to_item};
+use crate::dynamo::{self, condition_held, delete_request, from_item, s, to_item};
 use domain::error::{Error, Result};
 use domain::model::{CollectionId, ImageId, ImageRecord, ImageStatus, Page, UserName, rfc3339};
 
@@ -184,9 +187,30 @@ impl CollectionStore for DynamoImages {
         }
         let already = self.held(user, id, photos).await?;
         let new: Vec<ImageId> = photos.iter().filter(|photo| !already.contains(photo)).copied().collect();
-        let puts =
-            new.iter().map(|photo| put_request(to_item(ListedImage::in_collection(user, *photo, id))?)).collect::<Result<Vec<_>>>()?;
-        dynamo::batch_write(&self.client, &self.table, puts).await?;
+        // Each membership is written on condition that its photo is still there: a photo
+        // deleted since the check above (whose deletion may have listed its items already)
+        // gets no membership left behind. Two actions a photo, 100 a transaction.
+        for chunk in new.chunks(MAX_TRANSACTION_ACTIONS / 2) {
+            let mut transaction = Vec::with_capacity(chunk.len() * 2);
+            for photo in chunk {
+                let check = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(self.key(user, record_sk(*photo))))
+                    .condition_expression("attribute_exists(pk)")
+                    .build()
+                    .map_err(|err| Error::Internal(err.to_string()))?;
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(to_item(ListedImage::in_collection(user, *photo, id))?))
+                    .build()
+                    .map_err(|err| Error::Internal(err.to_string()))?;
+                transaction.push(TransactWriteItem::builder().condition_check(check).build());
+                transaction.push(TransactWriteItem::builder().put(put).build());
+            }
+            if let Err(refusal) = self.transact(transaction, "TransactWriteItems collection photos").await? {
+                return Err(Error::NotFound(format!("no image {}", chunk[refusal.index / 2])));
+            }
+        }
         self.touch(user, id).await?;
         Ok(new.len())
     }
