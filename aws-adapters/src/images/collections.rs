@@ -54,7 +54,7 @@ impl DynamoImages {
         };
         let cover = match chosen {
             Some(cover) => Some(cover),
-            None => self.photos_of(&user, collection.id, 1, None).await?.items.first().map(|record| record.id),
+            None => self.listed(&user, collection.id, Some(1)).await?.first().map(ListedImage::image_id).transpose()?,
         };
         Ok(CollectionSummary { collection, photo_count, cover })
     }
@@ -67,6 +67,23 @@ impl DynamoImages {
         after: Option<ImageId>,
     ) -> Result<Page<ImageRecord, ImageId>> {
         self.records_listed_in(user, collection_entry(user, id), |photo| collection_photo_sk(photo, id), limit, after).await
+    }
+
+    /// The collection's photos' items as its index partition lists them, newest first: all, or
+    /// the first `limit`. Ids only: no record is read.
+    async fn listed(&self, user: &UserName, id: CollectionId, limit: Option<i32>) -> Result<Vec<ListedImage>> {
+        let query = self.entries_partition(collection_entry(user, id)).scan_index_forward(false).set_limit(limit);
+        let mut items = Vec::new();
+        if limit.is_some() {
+            let answer = query.send().await.map_err(aws_error("Query collection photos"))?;
+            items.extend(answer.items.unwrap_or_default());
+        } else {
+            let mut pages = query.into_paginator().items().send();
+            while let Some(item) = pages.next().await {
+                items.push(item.map_err(aws_error("Query collection photos"))?);
+            }
+        }
+        items.into_iter().map(from_item::<ListedImage>).collect()
     }
 
     async fn holds(&self, user: &UserName, id: CollectionId, photo: ImageId) -> Result<bool> {
@@ -102,7 +119,7 @@ impl DynamoImages {
         dynamo::batch_get(&self.client, &self.table, keys)
             .await?
             .into_iter()
-            .map(|item| ImageId::parse(&from_item::<ListedImage>(item)?.image_id))
+            .map(|item| from_item::<ListedImage>(item)?.image_id())
             .collect()
     }
 }
@@ -157,19 +174,10 @@ impl CollectionStore for DynamoImages {
         let members = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&collection_members_prefix(id))).await?;
         let deletes = members.iter().map(|item| delete_request(dynamo::key_of(item))).collect::<Result<Vec<_>>>()?;
         dynamo::batch_write(&self.client, &self.table, deletes).await?;
-        // Then its photos' items, page by page of its index partition.
-        let mut after = None;
-        loop {
-            let page = self.photos_of(user, id, 100, after).await?;
-            let listed: Vec<ImageId> = page.items.iter().map(|record| record.id).collect();
-            let deletes =
-                listed.iter().map(|photo| delete_request(self.key(user, collection_photo_sk(*photo, id)))).collect::<Result<Vec<_>>>()?;
-            dynamo::batch_write(&self.client, &self.table, deletes).await?;
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(()),
-            }
-        }
+        // Then its photos' items, as its index partition lists them.
+        let listed = self.listed(user, id, None).await?;
+        let deletes = listed.iter().map(|item| delete_request(self.key(user, item.sk.clone()))).collect::<Result<Vec<_>>>()?;
+        dynamo::batch_write(&self.client, &self.table, deletes).await
     }
 
     async fn add_to_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize> {

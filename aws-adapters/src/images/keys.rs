@@ -119,6 +119,10 @@ impl ListedImage {
     pub fn in_collection(user: &UserName, id: ImageId, collection: CollectionId) -> Self {
         Self::of(user, id, collection_photo_sk(id, collection), collection_entry(user, collection))
     }
+
+    pub fn image_id(&self) -> Result<ImageId> {
+        ImageId::parse(&self.image_id)
+    }
 }
 
 pub const COLLECTION_PREFIX: &str = "collection#";

@@ -72,12 +72,8 @@ impl DynamoImages {
         after: Option<ImageId>,
     ) -> Result<Page<ImageRecord, ImageId>> {
         let answer = self.entries_query(user, entry_pk, limit, after, sk_of).send().await.map_err(aws_error("Query listed images"))?;
-        let ids: Vec<ImageId> = answer
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| ImageId::parse(&from_item::<ListedImage>(item)?.image_id))
-            .collect::<Result<_>>()?;
+        let ids: Vec<ImageId> =
+            answer.items.unwrap_or_default().into_iter().map(|item| from_item::<ListedImage>(item)?.image_id()).collect::<Result<_>>()?;
         let keys = ids.iter().map(|id| dynamo::key(user.as_str(), record_sk(*id))).collect();
         let mut records: HashMap<ImageId, ImageRecord> = HashMap::new();
         for item in dynamo::batch_get(&self.client, &self.table, keys).await? {
