@@ -85,14 +85,16 @@ pub struct AccessLogSetting {
 }
 
 /// The access log line: the caller's address and the request, never a header (the
-/// Authorization header above all), a query string or a body. `$context.path` is the path only.
+/// Authorization header above all), a query string, a body or the path itself: a link's path
+/// holds its secret (`/shared/{secret}`), so the line has the resource (`/{proxy+}`) and the
+/// function's own log line names the route (`/shared/{secret}`, never the value).
 pub const ACCESS_LOG_FIELDS: &[(&str, &str)] = &[
     ("request_id", "$context.requestId"),
     ("extended_request_id", "$context.extendedRequestId"),
     ("time", "$context.requestTime"),
     ("source_ip", "$context.identity.sourceIp"),
     ("method", "$context.httpMethod"),
-    ("path", "$context.path"),
+    ("resource", "$context.resourcePath"),
     ("protocol", "$context.protocol"),
     ("status", "$context.status"),
     ("response_bytes", "$context.responseLength"),
