@@ -9,6 +9,7 @@
 mod dynamo;
 pub mod events;
 pub mod images;
+mod links;
 pub mod logging;
 pub mod photos;
 pub mod rekognition;

@@ -1,6 +1,7 @@
-//! Sign-in throttling in the users table ([`domain::sign_ins`]): a name's failures under
-//! `pk` = `#signin#<name>`, a source address's hourly counts under `pk` = `#source#<address>`
-//! (no user name starts with `#`), each expiring by the table's TTL. Every count is one
+//! Sign-in throttling in the users table ([`domain::sign_ins`]): a name's (or a link's)
+//! failures under `pk` = `#signin#<name>` (`#signin#link#<id>`), a source address's hourly
+//! counts under `pk` = `#source#<address>` (no user name starts with `#`), each expiring by the
+//! table's TTL. Every count is one
 //! conditional UpdateItem: concurrent attempts add up in DynamoDB, none reads and writes back.
 
 use async_trait::async_trait;
@@ -12,13 +13,12 @@ use crate::dynamo::{self, Item, condition_held};
 use crate::users::DynamoUsers;
 use domain::SignInThrottle;
 use domain::error::Result;
-use domain::model::UserName;
-use domain::sign_ins::{self, Failures, SourceAction};
+use domain::sign_ins::{self, Failures, Guessed, SourceAction};
 
 const FAILURES_SK: &str = "failures";
 
-fn failures_key(user_name: &UserName) -> Item {
-    dynamo::key(&format!("#signin#{user_name}"), FAILURES_SK)
+fn failures_key(guessed: Guessed<'_>) -> Item {
+    dynamo::key(&format!("#signin#{}", guessed.key()), FAILURES_SK)
 }
 
 fn failures_of(item: &Item) -> Failures {
@@ -31,12 +31,12 @@ fn failures_of(item: &Item) -> Failures {
 
 #[async_trait]
 impl SignInThrottle for DynamoUsers {
-    async fn failures(&self, user_name: &UserName) -> Result<Option<Failures>> {
+    async fn failures(&self, guessed: Guessed<'_>) -> Result<Option<Failures>> {
         let answer = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(failures_key(user_name)))
+            .set_key(Some(failures_key(guessed)))
             .consistent_read(true)
             .send()
             .await
@@ -44,7 +44,7 @@ impl SignInThrottle for DynamoUsers {
         Ok(answer.item.as_ref().map(failures_of))
     }
 
-    async fn add_failure(&self, user_name: &UserName, now_ms: i64) -> Result<Failures> {
+    async fn add_failure(&self, guessed: Guessed<'_>, now_ms: i64) -> Result<Failures> {
         let forget_before = now_ms - sign_ins::FORGET_AFTER.as_millis() as i64;
         // Remembered failures get one more; else (none, or forgotten) the count starts at one.
         // The two conditions exclude each other, so of concurrent failures each is counted once.
@@ -55,7 +55,7 @@ impl SignInThrottle for DynamoUsers {
                 .client
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(failures_key(user_name)))
+                .set_key(Some(failures_key(guessed)))
                 .update_expression("ADD failures :one SET last_ms = :now, #expires = :expires")
                 .condition_expression(
                     "attribute_exists(pk) AND (last_ms > :forget_before OR (attribute_exists(locked_until_ms) AND locked_until_ms > :forget_before))",
@@ -78,7 +78,7 @@ impl SignInThrottle for DynamoUsers {
                     condition_held(Err::<(), _>(err), "UpdateItem sign-in failures")?;
                 }
             }
-            let mut first = failures_key(user_name);
+            let mut first = failures_key(guessed);
             first.insert("failures".into(), dynamo::n(1));
             first.insert("last_ms".into(), dynamo::n(now_ms));
             first.insert(USERS_EXPIRES_AT.into(), dynamo::n(unlocked.forgotten_at_secs()));
@@ -107,7 +107,7 @@ impl SignInThrottle for DynamoUsers {
                 .client
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(failures_key(user_name)))
+                .set_key(Some(failures_key(guessed)))
                 .update_expression("SET locked_until_ms = :until, #expires = :expires")
                 .condition_expression("attribute_not_exists(locked_until_ms) OR locked_until_ms < :until")
                 .expression_attribute_names("#expires", USERS_EXPIRES_AT)
@@ -120,11 +120,11 @@ impl SignInThrottle for DynamoUsers {
         Ok(failures)
     }
 
-    async fn clear_failures(&self, user_name: &UserName) -> Result<()> {
+    async fn clear_failures(&self, guessed: Guessed<'_>) -> Result<()> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(failures_key(user_name)))
+            .set_key(Some(failures_key(guessed)))
             .send()
             .await
             .map_err(aws_error("DeleteItem sign-in failures"))?;

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
 use crate::model::{AccountId, AccountStatus, PasswordOrigin, UserName, UserRecord, random_bytes, whole_seconds};
-use crate::{Events, FaceCollections, ImageStore, NewUserEvent, PhotoStore, UserStore, password};
+use crate::{Events, FaceCollections, ImageStore, LinkDirectory, NewUserEvent, PhotoStore, UserStore, password};
 
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -209,6 +209,8 @@ pub struct AccountData<'a> {
     pub images: &'a dyn ImageStore,
     pub photos: &'a dyn PhotoStore,
     pub collections: &'a dyn FaceCollections,
+    /// The stack-wide side of links, reached with the process's own access.
+    pub links: &'a dyn LinkDirectory,
 }
 
 impl AccountData<'_> {
@@ -226,6 +228,13 @@ impl AccountData<'_> {
     /// Everything of the user but the account itself.
     pub async fn remove_data(&self, user: &UserName) -> Result<Removed> {
         let usage = self.images.usage(user).await?;
+        // The secrets of the user's links open nothing once their owner's side is gone; their
+        // stack-wide items go first, so that none is left behind.
+        for summary in self.images.collections(user).await? {
+            for link in self.images.collection_links(user, summary.collection.id).await? {
+                self.links.delete_link_target(&link.secret_digest).await?;
+            }
+        }
         let items = self.images.delete_all(user).await?;
         let objects = self.photos.delete_prefix(&user_prefix(user)).await?;
         self.collections.delete_user(user).await?;

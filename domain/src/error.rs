@@ -31,6 +31,10 @@ pub enum Error {
     #[error("{0}")]
     NotFound(String),
 
+    /// It existed and is no more (an expired link); `code` names what.
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
+
     /// The request conflicts with the current state; `code` names how.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

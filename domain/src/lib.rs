@@ -10,6 +10,7 @@ pub mod collections;
 pub mod error;
 pub mod face_collections;
 pub mod grouping;
+pub mod links;
 #[cfg(feature = "memory")]
 pub mod memory;
 pub mod model;
@@ -34,7 +35,7 @@ pub use tenancy::{SharedData, Tenancy, TenantData};
 use time::OffsetDateTime;
 
 #[async_trait]
-pub trait UserStore: SignInThrottle + Send + Sync {
+pub trait UserStore: SignInThrottle + LinkDirectory + Send + Sync {
     /// Creates the user; `Conflict` if the name is taken.
     async fn create(&self, user: &UserRecord) -> Result<()>;
     async fn get(&self, user_name: &UserName) -> Result<Option<UserRecord>>;
@@ -66,16 +67,26 @@ pub trait UserStore: SignInThrottle + Send + Sync {
 /// are each counted.
 #[async_trait]
 pub trait SignInThrottle: Send + Sync {
-    /// The name's failed sign-ins, if any are stored (remembered or not).
-    async fn failures(&self, user_name: &UserName) -> Result<Option<sign_ins::Failures>>;
+    /// The failed guesses of a name's (or link's) password, if any are stored (remembered or
+    /// not).
+    async fn failures(&self, guessed: sign_ins::Guessed<'_>) -> Result<Option<sign_ins::Failures>>;
     /// Counts one more failure at `now_ms` (starting again from one where the earlier ones
     /// are forgotten), with the wait it earns; the failures after it.
-    async fn add_failure(&self, user_name: &UserName, now_ms: i64) -> Result<sign_ins::Failures>;
-    /// Forgets the name's failures (a successful sign-in).
-    async fn clear_failures(&self, user_name: &UserName) -> Result<()>;
+    async fn add_failure(&self, guessed: sign_ins::Guessed<'_>, now_ms: i64) -> Result<sign_ins::Failures>;
+    /// Forgets the failures (a right password).
+    async fn clear_failures(&self, guessed: sign_ins::Guessed<'_>) -> Result<()>;
     /// Counts one `action` of `source` in the hour of `now_ms` if fewer than `limit` were;
     /// whether it was counted.
     async fn count_from_source(&self, source: &str, action: sign_ins::SourceAction, now_ms: i64, limit: u64) -> Result<bool>;
+}
+
+/// The stack-wide side of links ([`links`]): which collection a secret opens, keyed by the
+/// secret's digest, reached with the process's own access (no tenant's).
+#[async_trait]
+pub trait LinkDirectory: Send + Sync {
+    async fn put_link_target(&self, secret_digest: &str, target: &links::LinkTarget, kept_until: Option<OffsetDateTime>) -> Result<()>;
+    async fn link_target(&self, secret_digest: &str) -> Result<Option<links::LinkTarget>>;
+    async fn delete_link_target(&self, secret_digest: &str) -> Result<()>;
 }
 
 /// The records of a user's photos and what their analysis stores: the whole of what the
@@ -175,8 +186,9 @@ pub trait CollectionStore: Send + Sync {
         id: CollectionId,
         change: &collections::CollectionChange,
     ) -> Result<collections::CollectionSummary>;
-    /// Deletes it (its photos stay in the library).
-    async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<()>;
+    /// Deletes it with its members and links on the owner's side (its photos stay in the
+    /// library); the links it had, whose stack-wide items the caller removes.
+    async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<Vec<links::Link>>;
     /// Adds photos of the user's (not uploading); `NotFound` naming the first that is none,
     /// adding nothing. How many were not in it already.
     async fn add_to_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize>;
@@ -195,6 +207,15 @@ pub trait CollectionStore: Send + Sync {
     async fn remove_shared(&self, member: &UserName, id: CollectionId) -> Result<()>;
     /// The collections shared with `member`, with their owners, as the member's side says.
     async fn shared_with(&self, member: &UserName) -> Result<Vec<(CollectionId, UserName)>>;
+    /// Keeps a link to the collection on the owner's side; `NotFound` when the owner has no
+    /// such collection.
+    async fn put_link(&self, link: &links::Link) -> Result<()>;
+    /// Its links, oldest first; `NotFound` when the owner has no such collection.
+    async fn collection_links(&self, owner: &UserName, id: CollectionId) -> Result<Vec<links::Link>>;
+    /// One of its links, if the owner's side has it.
+    async fn link(&self, owner: &UserName, id: CollectionId, link: LinkId) -> Result<Option<links::Link>>;
+    /// Deletes one of its links; the link it was, if there was one.
+    async fn delete_link(&self, owner: &UserName, id: CollectionId, link: LinkId) -> Result<Option<links::Link>>;
     /// Its photos, newest first, after `after`. A photo deleted from the library is in no
     /// collection.
     async fn collection_photos(

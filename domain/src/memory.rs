@@ -15,13 +15,17 @@ use crate::accounts::{AccountChange, Precondition};
 use crate::collections::{self, Collection, CollectionChange, CollectionSummary};
 use crate::error::{Error, Result};
 use crate::grouping::{self, Centre, Grouped, Member, MergedBy, PhotoFaces, assign};
+use crate::links::{Link, LinkTarget};
 use crate::model::{
-    Album, Analysis, CollectionId, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, ObjectVersion, Page, Person,
-    PersonChange, PersonId, Search, SearchMatch, SessionId, Usage, UserName, UserRecord,
+    Album, Analysis, CollectionId, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, LinkId, ObjectVersion, Page,
+    Person, PersonChange, PersonId, Search, SearchMatch, SessionId, Usage, UserName, UserRecord,
 };
 use crate::requests::{self, Allowance};
-use crate::sign_ins::{self, Failures, SourceAction};
-use crate::{AlbumStore, CollectionStore, Events, ImageIndex, ImageStore, PersonStore, PhotoStore, SignInThrottle, UsageStore, UserStore};
+use crate::sign_ins::{self, Failures, Guessed, SourceAction};
+use crate::{
+    AlbumStore, CollectionStore, Events, ImageIndex, ImageStore, LinkDirectory, PersonStore, PhotoStore, SignInThrottle, UsageStore,
+    UserStore,
+};
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -34,30 +38,50 @@ pub struct MemoryUsers {
     /// Open sessions and when each expires.
     sessions: Mutex<HashMap<(UserName, SessionId), OffsetDateTime>>,
     system: Mutex<HashMap<String, Vec<u8>>>,
-    failures: Mutex<HashMap<UserName, Failures>>,
+    /// By [`Guessed::key`].
+    failures: Mutex<HashMap<String, Failures>>,
     /// Counts by source address, action and hour.
     sources: Mutex<HashMap<(String, &'static str, i64), u64>>,
+    /// Links' targets by their secret's digest.
+    links: Mutex<HashMap<String, LinkTarget>>,
+}
+
+#[async_trait]
+impl LinkDirectory for MemoryUsers {
+    async fn put_link_target(&self, secret_digest: &str, target: &LinkTarget, _kept_until: Option<OffsetDateTime>) -> Result<()> {
+        locked(&self.links).insert(secret_digest.to_owned(), target.clone());
+        Ok(())
+    }
+
+    async fn link_target(&self, secret_digest: &str) -> Result<Option<LinkTarget>> {
+        Ok(locked(&self.links).get(secret_digest).cloned())
+    }
+
+    async fn delete_link_target(&self, secret_digest: &str) -> Result<()> {
+        locked(&self.links).remove(secret_digest);
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl SignInThrottle for MemoryUsers {
-    async fn failures(&self, user_name: &UserName) -> Result<Option<Failures>> {
-        Ok(locked(&self.failures).get(user_name).copied())
+    async fn failures(&self, guessed: Guessed<'_>) -> Result<Option<Failures>> {
+        Ok(locked(&self.failures).get(&guessed.key()).copied())
     }
 
-    async fn add_failure(&self, user_name: &UserName, now_ms: i64) -> Result<Failures> {
+    async fn add_failure(&self, guessed: Guessed<'_>, now_ms: i64) -> Result<Failures> {
         let mut all = locked(&self.failures);
-        let previous = all.get(user_name).filter(|failures| failures.remembered(now_ms)).copied();
+        let previous = all.get(&guessed.key()).filter(|failures| failures.remembered(now_ms)).copied();
         let count = previous.map_or(0, |failures| failures.count).saturating_add(1);
         let earned = sign_ins::lock_after(count).map(|wait| now_ms + wait.as_millis() as i64);
         let locked_until_ms = earned.max(previous.and_then(|failures| failures.locked_until_ms));
         let failures = Failures { count, last_ms: now_ms, locked_until_ms };
-        all.insert(user_name.clone(), failures);
+        all.insert(guessed.key(), failures);
         Ok(failures)
     }
 
-    async fn clear_failures(&self, user_name: &UserName) -> Result<()> {
-        locked(&self.failures).remove(user_name);
+    async fn clear_failures(&self, guessed: Guessed<'_>) -> Result<()> {
+        locked(&self.failures).remove(&guessed.key());
         Ok(())
     }
 
@@ -170,6 +194,8 @@ pub struct MemoryImages {
     members: Mutex<BTreeMap<(UserName, CollectionId), BTreeMap<UserName, collections::Role>>>,
     /// The member's side: (member, collection) -> owner.
     shared: Mutex<BTreeMap<(UserName, CollectionId), UserName>>,
+    /// The owner's side of links.
+    links: Mutex<BTreeMap<(UserName, CollectionId, LinkId), Link>>,
 }
 
 /// A collection and the ids of its photos.
@@ -382,6 +408,7 @@ impl ImageStore for MemoryImages {
         locked(&self.collections).retain(|(owner, _), _| owner != user);
         locked(&self.members).retain(|(owner, _), _| owner != user);
         locked(&self.shared).retain(|(member, _), _| member != user);
+        locked(&self.links).retain(|(owner, _, _), _| owner != user);
         let mut people = locked(&self.people);
         people.persons.retain(|(owner, _), _| owner != user);
         people.grouped.retain(|(owner, _), _| owner != user);
@@ -541,6 +568,11 @@ impl PersonStore for MemoryImages {
 }
 
 impl MemoryImages {
+    /// A collection's links, oldest first (ids are ULIDs).
+    fn links_of(links: &BTreeMap<(UserName, CollectionId, LinkId), Link>, owner: &UserName, id: CollectionId) -> Vec<Link> {
+        links.range((owner.clone(), id, LinkId::MIN)..=(owner.clone(), id, LinkId::MAX)).map(|(_, link)| link.clone()).collect()
+    }
+
     /// A collection as listed: its count, and its cover (the chosen one, else the newest).
     fn summary(collection: &Collection, photos: &BTreeSet<ImageId>) -> CollectionSummary {
         let cover = collection.cover.filter(|cover| photos.contains(cover)).or_else(|| photos.last().copied());
@@ -587,9 +619,13 @@ impl CollectionStore for MemoryImages {
         Ok(Self::summary(collection, photos))
     }
 
-    async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<()> {
+    async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<Vec<Link>> {
+        locked(&self.collections).remove(&(user.clone(), id)).ok_or_else(|| no_collection(id))?;
         locked(&self.members).remove(&(user.clone(), id));
-        locked(&self.collections).remove(&(user.clone(), id)).map(|_| ()).ok_or_else(|| no_collection(id))
+        let mut links = locked(&self.links);
+        let deleted = Self::links_of(&links, user, id);
+        links.retain(|(owner, collection, _), _| (owner, *collection) != (user, id));
+        Ok(deleted)
     }
 
     async fn add_to_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize> {
@@ -650,6 +686,29 @@ impl CollectionStore for MemoryImages {
             .range((member.clone(), CollectionId::MIN)..=(member.clone(), CollectionId::MAX))
             .map(|((_, id), owner)| (*id, owner.clone()))
             .collect())
+    }
+
+    async fn put_link(&self, link: &Link) -> Result<()> {
+        if !locked(&self.collections).contains_key(&(link.owner.clone(), link.collection)) {
+            return Err(no_collection(link.collection));
+        }
+        locked(&self.links).insert((link.owner.clone(), link.collection, link.id), link.clone());
+        Ok(())
+    }
+
+    async fn collection_links(&self, owner: &UserName, id: CollectionId) -> Result<Vec<Link>> {
+        if !locked(&self.collections).contains_key(&(owner.clone(), id)) {
+            return Err(no_collection(id));
+        }
+        Ok(Self::links_of(&locked(&self.links), owner, id))
+    }
+
+    async fn link(&self, owner: &UserName, id: CollectionId, link: LinkId) -> Result<Option<Link>> {
+        Ok(locked(&self.links).get(&(owner.clone(), id, link)).cloned())
+    }
+
+    async fn delete_link(&self, owner: &UserName, id: CollectionId, link: LinkId) -> Result<Option<Link>> {
+        Ok(locked(&self.links).remove(&(owner.clone(), id, link)))
     }
 
     async fn collection_photos(

@@ -166,6 +166,11 @@ ulid_id!(
     /// A collection's id (an album a user makes), given at its creation.
     CollectionId, "invalid_collection_id", "a collection id is 26 letters and digits, as GET /collections lists them");
 
+ulid_id!(
+    /// A link to a collection ([`crate::links`]): how its owner names it to list or delete it
+    /// (the secret of its URL is another thing, shown once).
+    LinkId, "invalid_link_id", "a link id is 26 letters and digits, as GET /collections/{id}/links lists them");
+
 /// Where an image is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -14,6 +14,32 @@ use std::time::Duration;
 pub use contract::SourceLimits;
 
 use crate::error::Error;
+use crate::model::{LinkId, UserName};
+
+/// Whose password is being guessed: an account's (by its name, whether it exists or not), or a
+/// shared link's ([`crate::links`]). Each has its own failures and waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guessed<'a> {
+    Account(&'a UserName),
+    Link(LinkId),
+}
+
+impl Guessed<'_> {
+    /// The key its failures are kept under: the name itself, or `link#<id>` (no user name has
+    /// a `#`, so the two never meet).
+    pub fn key(&self) -> String {
+        match self {
+            Guessed::Account(name) => name.to_string(),
+            Guessed::Link(link) => format!("link#{link}"),
+        }
+    }
+}
+
+impl std::fmt::Display for Guessed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.key())
+    }
+}
 
 /// Wrong passwords a name may have before its sign-ins wait.
 pub const FREE_FAILURES: u32 = 5;
@@ -65,11 +91,11 @@ impl Failures {
     }
 }
 
-/// The refusal of a sign-in while its name waits.
+/// The refusal of a sign-in while its name (or link) waits.
 pub fn locked(wait: Duration) -> Error {
     Error::Throttled {
         code: "too_many_sign_ins",
-        message: format!("too many wrong passwords for this name: try again in {} s", wait.as_secs().max(1)),
+        message: format!("too many wrong passwords: try again in {} s", wait.as_secs().max(1)),
         retry_after: wait,
     }
 }

@@ -1,6 +1,6 @@
 // Collections in the gallery: the user's own and those shared with them (on the albums page,
 // above the label albums, "Things"), making one, a collection's page (its photos; for its
-// owner: share with a user of the stack, remove members, delete), and adding the photo in view
+// owner: the share dialog, with members and links, and deletion), and adding the photo in view
 // to one. Every title and name is set as text, never as markup.
 
 import { call } from './api.js';
@@ -86,40 +86,147 @@ export async function collectionHead(main, id) {
     main.append(element('p', 'notice', `Shared with you by ${collection.owner}.`));
     return collection;
   }
-  const sharing = element('section', 'sharing');
-  sharing.append(element('h2', '', 'Shared with'));
-  const list = element('ul', 'members');
+  const tools = element('div', 'tools sharing');
+  const share = element('button', '', 'Share…');
+  share.type = 'button';
+  const dialog = shareDialog(id);
+  share.addEventListener('click', () => dialog.open());
+  const remove = element('button', 'danger', 'Delete this collection');
+  remove.type = 'button';
+  remove.addEventListener('click', async () => {
+    if (!window.confirm('Delete this collection? Its photos stay in your library; its members and links lose it.')) return;
+    await call('DELETE', `collections/${encodeURIComponent(id)}`);
+    location.hash = '#/albums';
+  });
+  tools.append(share, remove);
+  main.append(tools, dialog.element);
+  return collection;
+}
+
+function when(iso) {
+  return new Date(iso).toLocaleDateString();
+}
+
+/** The share dialog of collection `id`: its members (share by user name, remove) and its links
+ * (make one with an expiry, a password and downloads or not; copy its URL, shown once; revoke). */
+function shareDialog(id) {
+  const path = `collections/${encodeURIComponent(id)}`;
+  const dialog = element('dialog', 'share-dialog');
+  dialog.setAttribute('aria-label', 'Share this collection');
+  const close = element('button', 'quiet', 'Done');
+  close.type = 'button';
+  close.addEventListener('click', () => dialog.close());
+
+  const members = element('ul', 'members');
   const showMembers = async () => {
-    const members = await call('GET', `collections/${encodeURIComponent(id)}/members`);
-    list.replaceChildren();
-    if (!members.items.length) list.append(element('li', 'notice', 'Nobody yet.'));
-    for (const member of members.items) {
+    const listed = await call('GET', `${path}/members`);
+    members.replaceChildren();
+    if (!listed.items.length) members.append(element('li', 'notice', 'Nobody yet.'));
+    for (const member of listed.items) {
       const item = element('li', '', `${member.user_name} (${member.role}) `);
       const remove = element('button', 'quiet', 'Remove');
       remove.type = 'button';
       remove.addEventListener('click', async () => {
-        await call('DELETE', `collections/${encodeURIComponent(id)}/members/${encodeURIComponent(member.user_name)}`);
+        await call('DELETE', `${path}/members/${encodeURIComponent(member.user_name)}`);
         showMembers();
       });
       item.append(remove);
-      list.append(item);
+      members.append(item);
     }
   };
-  const form = textForm('tools', 'user_name', 'User name', 'Share with (user name)', 'Share to view', async (name) => {
-    await call('PUT', `collections/${encodeURIComponent(id)}/members/${encodeURIComponent(name)}`, { role: 'viewer' });
+  const addMember = textForm('tools', 'user_name', 'User name', 'Share with (user name)', 'Share to view', async (name) => {
+    await call('PUT', `${path}/members/${encodeURIComponent(name)}`, { role: 'viewer' });
     await showMembers();
   });
-  const remove = element('button', 'danger', 'Delete this collection');
-  remove.type = 'button';
-  remove.addEventListener('click', async () => {
-    if (!window.confirm('Delete this collection? Its photos stay in your library.')) return;
-    await call('DELETE', `collections/${encodeURIComponent(id)}`);
-    location.hash = '#/albums';
+
+  const links = element('ul', 'links');
+  const showLinks = async () => {
+    const listed = await call('GET', `${path}/links`);
+    links.replaceChildren();
+    if (!listed.items.length) links.append(element('li', 'notice', 'No link.'));
+    for (const link of listed.items) {
+      const facts = [`made ${when(link.created_at)}`];
+      facts.push(link.expired ? 'expired' : link.expires_at ? `until ${when(link.expires_at)}` : 'no expiry');
+      if (link.has_password) facts.push('password');
+      if (link.allow_download) facts.push('downloads');
+      const item = element('li', '', `Link ${facts.join(', ')} `);
+      const revoke = element('button', 'quiet', 'Revoke');
+      revoke.type = 'button';
+      revoke.addEventListener('click', async () => {
+        await call('DELETE', `${path}/links/${encodeURIComponent(link.id)}`);
+        showLinks();
+      });
+      item.append(revoke);
+      links.append(item);
+    }
+  };
+  const made = element('div', 'new-link');
+  made.hidden = true;
+  const linkForm = element('form', 'tools new-link-form');
+  const days = element('input');
+  days.name = 'expires_in_days';
+  days.type = 'number';
+  days.min = '1';
+  days.max = '365';
+  days.placeholder = 'Days (empty: no expiry)';
+  days.setAttribute('aria-label', 'Expires after (days)');
+  const password = element('input');
+  password.name = 'password';
+  password.type = 'password';
+  password.autocomplete = 'new-password';
+  password.minLength = 8;
+  password.placeholder = 'Password (optional)';
+  password.setAttribute('aria-label', 'Password (optional)');
+  const download = element('input');
+  download.type = 'checkbox';
+  download.name = 'allow_download';
+  const downloadLabel = element('label', '', ' Allow downloading originals');
+  downloadLabel.prepend(download);
+  const makeLink = element('button', '', 'Make a link');
+  makeLink.type = 'submit';
+  linkForm.append(days, password, downloadLabel, makeLink);
+  linkForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = { allow_download: download.checked };
+    if (days.value) body.expires_in_days = Number(days.value);
+    if (password.value) body.password = password.value;
+    try {
+      const link = await call('POST', `${path}/links`, body);
+      const address = element('input');
+      address.readOnly = true;
+      address.value = link.url;
+      address.setAttribute('aria-label', 'The new link (shown once)');
+      const copy = element('button', '', 'Copy');
+      copy.type = 'button';
+      copy.addEventListener('click', async () => {
+        address.select();
+        try {
+          await navigator.clipboard.writeText(link.url);
+          copy.textContent = 'Copied';
+        } catch {
+          copy.textContent = 'Select and copy';
+        }
+      });
+      made.replaceChildren(address, copy);
+      made.hidden = false;
+      linkForm.reset();
+      await showLinks();
+    } catch (error) {
+      window.alert(error.message);
+    }
   });
-  sharing.append(list, form, remove);
-  main.append(sharing);
-  await showMembers();
-  return collection;
+
+  dialog.append(element('h2', '', 'Members'), members, addMember, element('h2', '', 'Links'),
+    element('p', 'notice', 'Anyone with a link sees the photos of this collection (and nothing else of yours).'),
+    linkForm, made, links, close);
+  return {
+    element: dialog,
+    open: async () => {
+      made.hidden = true;
+      dialog.showModal();
+      await Promise.all([showMembers(), showLinks()]);
+    },
+  };
 }
 
 /** Fills `select` with the user's own collections, for the photo view's "Add to". */

@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use domain::accounts::{self, NewAccount};
 use domain::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
+use domain::sign_ins::Guessed;
 use domain::{
     AccountChange, AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, PasswordOrigin, PersonStore, PhotoStore,
     Precondition, SharedData, SignInThrottle, UsageStore, UserName, UserStore,
@@ -589,6 +590,152 @@ async fn a_viewer_sees_exactly_what_was_shared_until_it_is_not() {
     assert!(app.send(Method::GET, "/collections", Some(&bob), None, vec![]).await.1["items"].as_array().unwrap().is_empty());
 }
 
+/// A link opens one collection to anyone with its URL, no account: its photos and nothing else,
+/// with a password if it has one, the originals only if it allows them, until it expires (410),
+/// is deleted or its collection is (404, at once). Its secret shows once and is kept hashed.
+#[tokio::test]
+async fn a_link_opens_its_collection_to_anyone_until_it_is_revoked_or_expires() {
+    use domain::links::{Link, LinkSecret};
+    use domain::{CollectionId, CollectionStore, LinkDirectory, LinkId};
+    let app = app();
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let shared_photo = app.upload(&alice).await.1["id"].as_str().unwrap().to_owned();
+    let private_photo = app.upload(&alice).await.1["id"].as_str().unwrap().to_owned();
+    let (_, made) = app.json(Method::POST, "/collections", Some(&alice), json!({"title": "Trip"})).await;
+    let collection = made["id"].as_str().unwrap().to_owned();
+    let path = format!("/collections/{collection}");
+    app.json(Method::POST, &format!("{path}/photos"), Some(&alice), json!({"ids": [shared_photo]})).await;
+    let links = format!("{path}/links");
+
+    // Only the owner makes links; bad settings are named 400s.
+    assert_eq!(app.json(Method::POST, &links, Some(&bob), json!({})).await.0, StatusCode::NOT_FOUND);
+    app.json(Method::PUT, &format!("{path}/members/bob"), Some(&alice), json!({"role": "viewer"})).await;
+    assert_eq!(code(&app.json(Method::POST, &links, Some(&bob), json!({})).await.1), "not_owner");
+    assert_eq!(code(&app.send(Method::GET, &links, Some(&bob), None, vec![]).await.1), "not_owner");
+    for (body, expected) in [
+        (json!({"expires_in_days": 0}), "invalid_expiry"),
+        (json!({"expires_in_days": 366}), "invalid_expiry"),
+        (json!({"password": "short"}), "invalid_password"),
+        (json!({"secret": "mine"}), "invalid_request"),
+    ] {
+        let (status, reply) = app.json(Method::POST, &links, Some(&alice), body.clone()).await;
+        assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, expected), "{body}");
+    }
+
+    let (status, link) = app.json(Method::POST, &links, Some(&alice), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{link}");
+    let url = link["url"].as_str().unwrap();
+    let secret = url.rsplit_once("/shared/").unwrap().1.to_owned();
+    assert!(secret.len() >= 22, "{url}: fewer than 128 bits");
+    assert_eq!((&link["expires_at"], &link["has_password"], &link["allow_download"]), (&Value::Null, &json!(false), &json!(false)));
+    // Listed without its URL; kept only as a digest.
+    let (_, listed) = app.send(Method::GET, &links, Some(&alice), None, vec![]).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert!(!listed.to_string().contains(&secret), "the secret was shown again: {listed}");
+    let stored = app
+        .images
+        .link(
+            &UserName::parse("alice").unwrap(),
+            CollectionId::parse(&collection).unwrap(),
+            LinkId::parse(link["id"].as_str().unwrap()).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.secret_digest, LinkSecret::parse(&secret).unwrap().digest());
+    assert!(!format!("{stored:?}").contains(&secret));
+
+    // Anyone: the collection's photos, with dates and labels, no people, text or originals.
+    let shared = format!("/shared/{secret}");
+    let (status, page) = app.send(Method::GET, &format!("{shared}/photos"), None, None, vec![]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let ids: Vec<&str> = page["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [shared_photo.as_str()]);
+    assert_eq!((&page["collection"]["title"], &page["collection"]["photo_count"]), (&json!("Trip"), &json!(1)));
+    for hidden in ["faces", "text", "download_url"] {
+        assert!(page["items"][0].get(hidden).is_none(), "{hidden} shown: {page}");
+    }
+    assert_eq!(app.send(Method::GET, &shared, None, None, vec![]).await.0, StatusCode::OK);
+    // A session token opens no link, and a link's secret no account's data.
+    assert_eq!(app.send(Method::GET, &format!("/images/{private_photo}"), Some(&secret), None, vec![]).await.0, StatusCode::UNAUTHORIZED);
+    for other in [LinkSecret::generate().unwrap().expose().to_owned(), "x".into(), format!("{secret}x"), "..%2f..".into()] {
+        for target in [format!("/shared/{other}/photos"), format!("/shared/{other}")] {
+            assert_eq!(app.send(Method::GET, &target, None, None, vec![]).await.0, StatusCode::NOT_FOUND, "{target}");
+        }
+    }
+
+    // Where the owner shows people and the link allows downloads.
+    app.json(Method::PATCH, &path, Some(&alice), json!({"show_people": true})).await;
+    let (_, open) = app.json(Method::POST, &links, Some(&alice), json!({"allow_download": true, "expires_in_days": 7})).await;
+    let open_secret = open["url"].as_str().unwrap().rsplit_once("/shared/").unwrap().1.to_owned();
+    assert!(open["expires_at"].is_string(), "{open}");
+    let (_, page) = app.send(Method::GET, &format!("/shared/{open_secret}/photos"), None, None, vec![]).await;
+    let item = &page["items"][0];
+    assert!(item["download_url"].as_str().unwrap().contains(&format!("alice/{shared_photo}")), "{item}");
+    assert_eq!((&item["faces"], &item["text"]), (&json!([]), &json!([])));
+
+    // With a password: asked first, throttled like sign-in, its token for this link only.
+    let (_, locked) = app.json(Method::POST, &links, Some(&alice), json!({"password": "open sesame"})).await;
+    let locked_secret = locked["url"].as_str().unwrap().rsplit_once("/shared/").unwrap().1.to_owned();
+    let locked_photos = format!("/shared/{locked_secret}/photos");
+    let sessions = format!("/shared/{locked_secret}/sessions");
+    assert_eq!(app.send(Method::GET, &locked_photos, None, None, vec![]).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.json(Method::POST, &sessions, None, json!({"password": "open barley"})).await.0, StatusCode::UNAUTHORIZED);
+    let (status, session) = app.json(Method::POST, &sessions, None, json!({"password": "open sesame"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let token = session["token"].as_str().unwrap();
+    assert_eq!(app.send(Method::GET, &locked_photos, Some(token), None, vec![]).await.0, StatusCode::OK);
+    assert_eq!(app.send(Method::GET, "/users/me", Some(token), None, vec![]).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&app.json(Method::POST, &format!("{shared}/sessions"), None, json!({"password": "anything"})).await.1), "no_password");
+    for _ in 0..5 {
+        assert_eq!(app.json(Method::POST, &sessions, None, json!({"password": "wrong guess"})).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (status, reply) = app.json(Method::POST, &sessions, None, json!({"password": "open sesame"})).await;
+    assert_eq!((status, code(&reply)), (StatusCode::TOO_MANY_REQUESTS, "too_many_sign_ins"));
+
+    // Expired: 410 while its item is kept.
+    let alice_name = UserName::parse("alice").unwrap();
+    let expired_secret = LinkSecret::generate().unwrap();
+    let expired = Link {
+        id: LinkId::new(),
+        owner: alice_name.clone(),
+        collection: CollectionId::parse(&collection).unwrap(),
+        secret_digest: expired_secret.digest(),
+        created_at: time::OffsetDateTime::now_utc() - time::Duration::days(8),
+        expires_at: Some(time::OffsetDateTime::now_utc() - time::Duration::days(1)),
+        password_hash: None,
+        allow_download: false,
+    };
+    app.images.put_link(&expired).await.unwrap();
+    app.users.put_link_target(&expired.secret_digest, &expired.target(), expired.kept_until()).await.unwrap();
+    let (status, reply) = app.send(Method::GET, &format!("/shared/{}/photos", expired_secret.expose()), None, None, vec![]).await;
+    assert_eq!((status, code(&reply)), (StatusCode::GONE, "link_expired"));
+    assert_eq!(app.send(Method::GET, &format!("/shared/{}", expired_secret.expose()), None, None, vec![]).await.0, StatusCode::GONE);
+
+    // Revoked: refused at once; a second revocation finds nothing.
+    let revoke = format!("{links}/{}", link["id"].as_str().unwrap());
+    assert_eq!(app.send(Method::DELETE, &revoke, Some(&bob), None, vec![]).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.send(Method::DELETE, &revoke, Some(&alice), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.send(Method::GET, &format!("{shared}/photos"), None, None, vec![]).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.send(Method::DELETE, &revoke, Some(&alice), None, vec![]).await.0, StatusCode::NOT_FOUND);
+    assert!(app.users.link_target(&LinkSecret::parse(&secret).unwrap().digest()).await.unwrap().is_none());
+    // The collection deleted: every link of it refused, their stack-wide items gone.
+    assert_eq!(app.send(Method::DELETE, &path, Some(&alice), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.send(Method::GET, &format!("/shared/{open_secret}/photos"), None, None, vec![]).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.send(Method::GET, &locked_photos, Some(token), None, vec![]).await.0, StatusCode::NOT_FOUND);
+    assert!(app.users.link_target(&LinkSecret::parse(&open_secret).unwrap().digest()).await.unwrap().is_none());
+    // The owner's account removed: its links open nothing, and leave no stack-wide item.
+    let (_, again) = app.json(Method::POST, "/collections", Some(&alice), json!({"title": "Again"})).await;
+    let (_, last) = app.json(Method::POST, &format!("/collections/{}/links", again["id"].as_str().unwrap()), Some(&alice), json!({})).await;
+    let last_secret = last["url"].as_str().unwrap().rsplit_once("/shared/").unwrap().1.to_owned();
+    assert_eq!(app.send(Method::GET, &format!("/shared/{last_secret}/photos"), None, None, vec![]).await.0, StatusCode::OK);
+    let (status, _) = app.json(Method::DELETE, "/users/me", Some(&alice), json!({"password": "correct horse battery staple"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.send(Method::GET, &format!("/shared/{last_secret}/photos"), None, None, vec![]).await.0, StatusCode::NOT_FOUND);
+    assert!(app.users.link_target(&LinkSecret::parse(&last_secret).unwrap().digest()).await.unwrap().is_none());
+}
+
 /// Merging persons and moving faces, over the memory store: the persons and the photos'
 /// faces change together; bad requests are 400s, other users' ids 404s.
 #[tokio::test]
@@ -927,14 +1074,14 @@ async fn wrong_passwords_make_a_name_wait_whatever_the_password_and_whether_or_n
     // Each failure after the lock waits twice as long, up to 15 minutes; then the right
     // password passes and forgets them (the store's clock, moved on by hand).
     let tom = UserName::parse("tom").unwrap();
-    let mut now = app.users.failures(&tom).await.unwrap().unwrap().last_ms;
+    let mut now = app.users.failures(Guessed::Account(&tom)).await.unwrap().unwrap().last_ms;
     let mut waits = Vec::new();
     for _ in 0..6 {
-        now = app.users.failures(&tom).await.unwrap().unwrap().locked_until_ms.unwrap();
-        waits.push(app.users.add_failure(&tom, now).await.unwrap().wait(now).unwrap().as_secs());
+        now = app.users.failures(Guessed::Account(&tom)).await.unwrap().unwrap().locked_until_ms.unwrap();
+        waits.push(app.users.add_failure(Guessed::Account(&tom), now).await.unwrap().wait(now).unwrap().as_secs());
     }
     assert_eq!(waits, [60, 120, 240, 480, 900, 900]);
-    assert!(app.users.failures(&tom).await.unwrap().unwrap().wait(now + 900_000).is_none());
+    assert!(app.users.failures(Guessed::Account(&tom)).await.unwrap().unwrap().wait(now + 900_000).is_none());
 }
 
 #[tokio::test]

@@ -635,7 +635,8 @@ async fn wrong_passwords_lock_a_name_and_sources_are_counted_exactly() {
     .await;
     assert!(wrong.iter().all(|reply| reply.status == StatusCode::UNAUTHORIZED), "{:?}", wrong.iter().map(|r| r.status).collect::<Vec<_>>());
     let users = api.users();
-    let failures = users.failures(&UserName::parse("tess").unwrap()).await.unwrap().expect("no failures stored");
+    let failures =
+        users.failures(domain::sign_ins::Guessed::Account(&UserName::parse("tess").unwrap())).await.unwrap().expect("no failures stored");
     assert!((FREE_FAILURES..=8).contains(&failures.count), "{failures:?}");
     assert!(failures.locked_until_ms.is_some());
     let right = json!({"user_name": "tess", "password": "correct horse battery staple of 4"});
@@ -732,6 +733,11 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
         "GET /collections/{id}/members",
         "PUT /collections/{id}/members/{user_name}",
         "DELETE /collections/{id}/members/{user_name}",
+        "POST /collections/{id}/links",
+        "GET /collections/{id}/links",
+        "DELETE /collections/{id}/links/{link_id}",
+        "GET /shared/{secret}/photos",
+        "POST /shared/{secret}/sessions",
         "GET /persons",
         "GET /persons/{id}",
         "PATCH /persons/{id}",
@@ -750,6 +756,7 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
     for operation in &operations {
         let (method, path) = operation.split_once(' ').unwrap();
         let path = path.replace("{id}", &some_id).replace("{other_id}", &some_id).replace("{user_name}", "bob").replace("{label}", "cat");
+        let path = path.replace("{link_id}", &some_id).replace("{secret}", &"s".repeat(43));
         let reply = api.call(method.parse().unwrap(), &path, None, None).await;
         assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{operation}");
         assert!(!reply.raw.contains("no such endpoint"), "{operation} is documented but not routed");

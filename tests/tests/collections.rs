@@ -126,3 +126,74 @@ async fn a_viewer_sees_the_shared_photos_until_removed_and_nothing_is_left_after
     assert_eq!(sort_keys(&api.image_items().await), before, "the sharing left items behind");
     api.tear_down().await;
 }
+
+/// Links on the emulator: the owner's item and the stack-wide one keyed by the secret's digest
+/// (the secret itself stored nowhere), an expiring link's item kept by the table's TTL, an
+/// anonymous view of exactly the collection's photos, another user's calls refused with nothing
+/// changed, and nothing of a link left once it or its collection is deleted. The owner still
+/// lists the collection (its members' and links' items sort among the collections').
+#[tokio::test]
+async fn a_link_opens_the_collection_to_anyone_and_leaves_nothing_when_revoked() {
+    let api = Api::deploy("CORE_USER", "API_LINKS", &[]).await;
+    let ann = api.user("ann").await;
+    let bob = api.user("bob").await;
+    let mallory = api.user("mallory").await;
+    let photo = api.upload(&ann, "image/png", png(4, 3, 1)).await;
+    let other = api.upload(&ann, "image/png", png(4, 3, 2)).await;
+    let images_before = sort_keys(&api.image_items().await);
+    let made = api.call(Method::POST, "/collections", Some(&ann), Some(json!({"title": "Faro"}))).await;
+    let path = format!("/collections/{}", made.body["id"].as_str().unwrap());
+    api.call(Method::POST, &format!("{path}/photos"), Some(&ann), Some(json!({"ids": [photo]}))).await;
+    api.call(Method::PUT, &format!("{path}/members/bob"), Some(&ann), Some(json!({"role": "viewer"}))).await;
+
+    let link = api.call(Method::POST, &format!("{path}/links"), Some(&ann), Some(json!({}))).await;
+    assert_eq!(link.status, StatusCode::CREATED, "{}", link.raw);
+    let secret = link.body["url"].as_str().unwrap().rsplit_once("/shared/").unwrap().1.to_owned();
+    let expiring = api.call(Method::POST, &format!("{path}/links"), Some(&ann), Some(json!({"expires_in_days": 2}))).await;
+    assert_eq!(expiring.status, StatusCode::CREATED, "{}", expiring.raw);
+    let digest = domain::links::LinkSecret::parse(&secret).unwrap().digest();
+    let users = api.user_items().await;
+    let raw_users = format!("{users:?}{:?}", api.image_items().await);
+    assert!(!raw_users.contains(&secret), "a link's secret is stored");
+    let target = users.iter().find(|item| item["pk"].as_s().unwrap() == &format!("#link#{digest}")).expect("no stack-wide item");
+    assert_eq!(target["owner"].as_s().unwrap(), "ann");
+    assert!(!target.contains_key("expires_at"), "a link without expiry expires from the table");
+    let with_ttl = users.iter().filter(|item| item["pk"].as_s().unwrap().starts_with("#link#") && item.contains_key("expires_at"));
+    assert_eq!(with_ttl.count(), 1, "the expiring link's item has no TTL");
+
+    // The owner lists the collection, its members and links beside it.
+    let listed = api.call(Method::GET, "/collections", Some(&ann), None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.raw);
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "{}", listed.raw);
+    assert_eq!(api.call(Method::GET, &format!("{path}/links"), Some(&ann), None).await.body["items"].as_array().unwrap().len(), 2);
+
+    let opened = api.call(Method::GET, &format!("/shared/{secret}/photos"), None, None).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.raw);
+    let ids: Vec<&str> = opened.body["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [photo.as_str()]);
+    assert!(!opened.raw.contains(&other));
+
+    // Neither another user nor a member lists, makes or deletes its links; nothing changes.
+    let state = api.state().await;
+    let link_path = format!("{path}/links/{}", link.body["id"].as_str().unwrap());
+    for (who, expected) in [(&mallory, StatusCode::NOT_FOUND), (&bob, StatusCode::FORBIDDEN)] {
+        for (method, target, body) in [
+            (Method::GET, format!("{path}/links"), None),
+            (Method::POST, format!("{path}/links"), Some(json!({}))),
+            (Method::DELETE, link_path.clone(), None),
+        ] {
+            let reply = api.call(method.clone(), &target, Some(who), body).await;
+            assert_eq!(reply.status, expected, "{method} {target}: {}", reply.raw);
+        }
+    }
+    assert_eq!(api.state().await, state, "another user changed ann's links");
+
+    assert_eq!(api.call(Method::DELETE, &link_path, Some(&ann), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(api.call(Method::GET, &format!("/shared/{secret}/photos"), None, None).await.status, StatusCode::NOT_FOUND);
+    assert!(!api.user_items().await.iter().any(|item| item["pk"].as_s().unwrap() == &format!("#link#{digest}")));
+    assert_eq!(api.call(Method::DELETE, &path, Some(&ann), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(sort_keys(&api.image_items().await), images_before, "the links left items behind");
+    let links_left: Vec<_> = api.user_items().await.into_iter().filter(|item| item["pk"].as_s().unwrap().starts_with("#link#")).collect();
+    assert!(links_left.is_empty(), "{links_left:?}");
+    api.tear_down().await;
+}

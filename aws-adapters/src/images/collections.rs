@@ -12,16 +12,18 @@ const MAX_TRANSACTION_ACTIONS: usize = 100;
 use async_trait::async_trait;
 use domain::CollectionStore;
 use domain::collections::{self, Collection, CollectionChange, CollectionSummary};
+use domain::links::Link;
 
 use super::DynamoImages;
 use super::keys::{
-    COLLECTION_PREFIX, CollectionItem, ImageItem, ListedImage, MemberItem, SHARED_PREFIX, SharedItem, collection_entry,
-    collection_member_sk, collection_members_prefix, collection_photo_sk, collection_sk, record_sk, shared_sk,
+    COLLECTION_PREFIX, CollectionItem, ImageItem, LinkItem, ListedImage, MemberItem, SHARED_PREFIX, SharedItem, collection_entry,
+    collection_items_prefix, collection_link_sk, collection_links_prefix, collection_member_sk, collection_members_prefix,
+    collection_photo_sk, collection_sk, is_collection_sk, record_sk, shared_sk,
 };
 use crate::aws_error;
 use crate::dynamo::{self, condition_held, delete_request, from_item, s, to_item};
 use domain::error::{Error, Result};
-use domain::model::{CollectionId, ImageId, ImageRecord, ImageStatus, Page, UserName, rfc3339};
+use domain::model::{CollectionId, ImageId, ImageRecord, ImageStatus, LinkId, Page, UserName, rfc3339};
 
 fn no_collection(id: CollectionId) -> Error {
     Error::NotFound(format!("no collection {id}"))
@@ -137,6 +139,10 @@ impl CollectionStore for DynamoImages {
     async fn collections(&self, user: &UserName) -> Result<Vec<CollectionSummary>> {
         let mut listed = Vec::new();
         for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(COLLECTION_PREFIX)).await? {
+            // Members and links sort among the collections: only the collections' own items.
+            if !item.get("sk").and_then(|sk| sk.as_s().ok()).is_some_and(|sk| is_collection_sk(sk)) {
+                continue;
+            }
             listed.push(self.summary(from_item::<CollectionItem>(item)?.into_collection()?).await?);
         }
         listed.sort_by(|a, b| b.collection.updated_at.cmp(&a.collection.updated_at).then(b.collection.id.cmp(&a.collection.id)));
@@ -161,7 +167,7 @@ impl CollectionStore for DynamoImages {
         self.summary(collection).await
     }
 
-    async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<()> {
+    async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<Vec<Link>> {
         let request = self
             .client
             .delete_item()
@@ -171,13 +177,22 @@ impl CollectionStore for DynamoImages {
         if !condition_held(request.send().await, "DeleteItem collection")? {
             return Err(no_collection(id));
         }
-        let members = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&collection_members_prefix(id))).await?;
-        let deletes = members.iter().map(|item| delete_request(dynamo::key_of(item))).collect::<Result<Vec<_>>>()?;
+        // Its members and links, keeping the links to say what the stack-wide side loses.
+        let items = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&collection_items_prefix(id))).await?;
+        let deletes = items.iter().map(|item| delete_request(dynamo::key_of(item))).collect::<Result<Vec<_>>>()?;
+        let links_prefix = collection_links_prefix(id);
+        let mut links = Vec::new();
+        for item in items {
+            if item.get("sk").and_then(|sk| sk.as_s().ok()).is_some_and(|sk| sk.starts_with(&links_prefix)) {
+                links.push(from_item::<LinkItem>(item)?.into_link()?);
+            }
+        }
         dynamo::batch_write(&self.client, &self.table, deletes).await?;
         // Then its photos' items, as its index partition lists them.
         let listed = self.listed(user, id, None).await?;
         let deletes = listed.iter().map(|item| delete_request(self.key(user, item.sk.clone()))).collect::<Result<Vec<_>>>()?;
-        dynamo::batch_write(&self.client, &self.table, deletes).await
+        dynamo::batch_write(&self.client, &self.table, deletes).await?;
+        Ok(links)
     }
 
     async fn add_to_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize> {
@@ -288,6 +303,38 @@ impl CollectionStore for DynamoImages {
                 Ok((CollectionId::parse(&item.collection_id)?, UserName::parse(&item.owner)?))
             })
             .collect()
+    }
+
+    async fn put_link(&self, link: &Link) -> Result<()> {
+        self.collection_item(&link.owner, link.collection).await?;
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(to_item(LinkItem::of(link))?));
+        request.send().await.map_err(aws_error("PutItem link"))?;
+        Ok(())
+    }
+
+    async fn collection_links(&self, owner: &UserName, id: CollectionId) -> Result<Vec<Link>> {
+        self.collection_item(owner, id).await?;
+        dynamo::partition(&self.client, &self.table, owner.as_str(), Some(&collection_links_prefix(id)))
+            .await?
+            .into_iter()
+            .map(|item| from_item::<LinkItem>(item)?.into_link())
+            .collect()
+    }
+
+    async fn link(&self, owner: &UserName, id: CollectionId, link: LinkId) -> Result<Option<Link>> {
+        let item = self.get_sk::<LinkItem>(owner, collection_link_sk(id, link), "GetItem link").await?;
+        item.map(LinkItem::into_link).transpose()
+    }
+
+    async fn delete_link(&self, owner: &UserName, id: CollectionId, link: LinkId) -> Result<Option<Link>> {
+        let request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(owner, collection_link_sk(id, link))))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld);
+        let answer = request.send().await.map_err(aws_error("DeleteItem link"))?;
+        answer.attributes.map(|item| from_item::<LinkItem>(item)?.into_link()).transpose()
     }
 
     async fn collection_photos(

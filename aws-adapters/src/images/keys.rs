@@ -12,7 +12,8 @@
 //! - `image#<id>#collection#<collection id>`: the image is in a collection, listed through
 //!   index `entries` under `<user>#collection#<collection id>` ([`ListedImage`]);
 //! - `collection#<id>`: a collection's fields ([`CollectionItem`]); `collection#<id>#member#<user>`
-//!   each member's role ([`MemberItem`]);
+//!   each member's role ([`MemberItem`]); `collection#<id>#link#<link id>` each link
+//!   ([`LinkItem`]; the secret's digest opens it through the users table's stack-wide item);
 //! - `shared#<collection id>`: another user's collection shared with this one ([`SharedItem`]);
 //! - `usage`: the user's photo and byte counters ([`super::quotas`]);
 //! - `album#<label>`: an album's photo count and cover ([`super::albums`]).
@@ -22,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use crate::dynamo::{Item, to_item};
 use domain::collections::{Collection, Role};
 use domain::error::Result;
-use domain::model::{CollectionId, Face, ImageId, ImageRecord, ImageStatus, Label, TextLine, UserName, parse_rfc3339, rfc3339};
+use domain::links::Link;
+use domain::model::{CollectionId, Face, ImageId, ImageRecord, ImageStatus, Label, LinkId, TextLine, UserName, parse_rfc3339, rfc3339};
 
 pub const USAGE_SK: &str = "usage";
 pub const ALBUM_PREFIX: &str = "album#";
@@ -148,6 +150,70 @@ pub fn collection_member_sk(collection: CollectionId, member: &UserName) -> Stri
 
 pub fn collection_members_prefix(collection: CollectionId) -> String {
     format!("{}#member#", collection_sk(collection))
+}
+
+/// The prefix of every item a collection has beside its own: members and links.
+pub fn collection_items_prefix(collection: CollectionId) -> String {
+    format!("{}#", collection_sk(collection))
+}
+
+/// Whether `sk` is a collection's own item (not one of its members' or links').
+pub fn is_collection_sk(sk: &str) -> bool {
+    sk.strip_prefix(COLLECTION_PREFIX).is_some_and(|rest| !rest.contains('#'))
+}
+
+pub fn collection_link_sk(collection: CollectionId, link: LinkId) -> String {
+    format!("{}#link#{link}", collection_sk(collection))
+}
+
+pub fn collection_links_prefix(collection: CollectionId) -> String {
+    format!("{}#link#", collection_sk(collection))
+}
+
+/// The owner's side of a link ([`domain::links::Link`]).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LinkItem {
+    pub pk: String,
+    pub sk: String,
+    pub link_id: String,
+    pub collection_id: String,
+    pub secret_digest: String,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    #[serde(default)]
+    pub allow_download: bool,
+}
+
+impl LinkItem {
+    pub fn of(link: &Link) -> Self {
+        Self {
+            pk: link.owner.to_string(),
+            sk: collection_link_sk(link.collection, link.id),
+            link_id: link.id.to_string(),
+            collection_id: link.collection.to_string(),
+            secret_digest: link.secret_digest.clone(),
+            created_at: rfc3339(link.created_at),
+            link_expires_at: link.expires_at.map(rfc3339),
+            password_hash: link.password_hash.clone(),
+            allow_download: link.allow_download,
+        }
+    }
+
+    pub fn into_link(self) -> Result<Link> {
+        Ok(Link {
+            id: LinkId::parse(&self.link_id)?,
+            owner: UserName::parse(&self.pk)?,
+            collection: CollectionId::parse(&self.collection_id)?,
+            secret_digest: self.secret_digest,
+            created_at: parse_rfc3339(&self.created_at)?,
+            expires_at: self.link_expires_at.as_deref().map(parse_rfc3339).transpose()?,
+            password_hash: self.password_hash,
+            allow_download: self.allow_download,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]

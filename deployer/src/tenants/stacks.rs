@@ -60,7 +60,13 @@ impl TenantStack {
     }
 
     pub fn account_data(&self) -> AccountData<'_> {
-        AccountData { users: &self.users, images: &self.images, photos: &self.photos, collections: self.collections.as_ref() }
+        AccountData {
+            users: &self.users,
+            images: &self.images,
+            photos: &self.photos,
+            collections: self.collections.as_ref(),
+            links: &self.users,
+        }
     }
 
     /// The user's account here, if any.

@@ -5,6 +5,8 @@
 //! request of a member reads the owner's side (with the owner's scoped access) to learn the
 //! member's role there, so a removed member is refused from the next request.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,11 +16,11 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
-use super::images::{GridFacts, rendition_url};
+use super::images::{DOWNLOAD_URL_LIFETIME, FaceBoxView, GridFacts, rendition_url};
 use super::paging::{ListQuery, decode_cursor, encode_cursor, page_limit};
 use crate::error::{Error, Result};
 use domain::collections::{self, Collection, CollectionChange, CollectionSummary, Member, Role};
-use domain::{CollectionId, ImageId, TenantData, UserName, rfc3339, thumbnail_key};
+use domain::{CollectionId, Face, ImageId, TenantData, UserName, object_key, preview_key, rfc3339, thumbnail_key};
 
 /// A collection as its members see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -134,7 +136,9 @@ pub struct Removed {
     pub removed: usize,
 }
 
-/// A photo of a collection.
+/// A photo of a collection, as those it is shared with see it: the photo's date, labels and
+/// renditions (which carry no EXIF); faces with their persons' names and the text only where
+/// the owner set `show_people`; the original only through a link that allows downloads.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CollectionPhoto {
     pub id: String,
@@ -142,8 +146,32 @@ pub struct CollectionPhoto {
     pub owner: String,
     /// RFC 3339: its upload.
     pub created_at: String,
+    /// From EXIF DateTimeOriginal when the photo has it (camera's local time).
+    pub taken_at: Option<String>,
+    pub labels: Vec<String>,
     #[serde(flatten)]
     pub grid: GridFacts,
+    /// A short-lived URL of a JPEG about 1440 px on its longer side, turned upright.
+    pub preview_url: Option<String>,
+    /// Only where the owner set `show_people`: its faces, each with its person's name if the
+    /// owner named them (and did not hide them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faces: Option<Vec<SharedFace>>,
+    /// Only where the owner set `show_people`: its lines of text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<Vec<String>>,
+    /// Only through a link made with `allow_download`: a short-lived URL of the original,
+    /// EXIF (GPS included) as it was uploaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+}
+
+/// A face on a shared photo.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharedFace {
+    #[serde(rename = "box")]
+    pub bounds: FaceBoxView,
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -152,7 +180,53 @@ pub struct CollectionPhotoPage {
     pub next_cursor: Option<String>,
 }
 
-fn collection_id(raw: &str) -> Result<CollectionId> {
+/// A page of collection `id`'s photos, read with its owner's access (`data`), as its sharing
+/// shows them: people and text where `collection.show_people`, originals where `download`.
+pub(super) async fn photo_page(
+    data: &TenantData,
+    collection: &Collection,
+    query: &ListQuery,
+    download: bool,
+) -> Result<CollectionPhotoPage> {
+    let (limit, after) = (page_limit(query.limit)?, decode_cursor(query.cursor.as_deref())?);
+    let owner = &collection.owner;
+    let page = data.images.collection_photos(owner, collection.id, limit, after).await?;
+    let names: HashMap<String, String> = if collection.show_people {
+        let persons = data.images.persons(owner).await?;
+        persons.into_iter().filter(|person| !person.hidden).filter_map(|person| Some((person.id.to_string(), person.name?))).collect()
+    } else {
+        HashMap::new()
+    };
+    let photos = data.photos.as_ref();
+    let mut items = Vec::new();
+    for record in page.items {
+        let grid = GridFacts::of(photos, &record.user_name, record.id, record.width, record.height, record.color.clone()).await?;
+        let preview_url = rendition_url(photos, &record.color, &preview_key(&record.user_name, record.id)).await?;
+        let download_url = match download {
+            true => Some(photos.presign_get(&object_key(&record.user_name, record.id), DOWNLOAD_URL_LIFETIME).await?),
+            false => None,
+        };
+        let faces = collection.show_people.then(|| {
+            let name = |face: &Face| face.person_id.as_ref().and_then(|person| names.get(person)).cloned();
+            record.faces.iter().map(|face| SharedFace { bounds: FaceBoxView::of(&face.bounds), name: name(face) }).collect()
+        });
+        items.push(CollectionPhoto {
+            id: record.id.to_string(),
+            owner: record.user_name.to_string(),
+            created_at: rfc3339(record.created_at),
+            taken_at: record.taken_at,
+            labels: record.labels.into_iter().map(|label| label.name).collect(),
+            grid,
+            preview_url,
+            faces,
+            text: collection.show_people.then(|| record.text.into_iter().map(|line| line.text).collect()),
+            download_url,
+        });
+    }
+    Ok(CollectionPhotoPage { items, next_cursor: page.next.map(encode_cursor) })
+}
+
+pub(super) fn collection_id(raw: &str) -> Result<CollectionId> {
     CollectionId::parse(raw)
 }
 
@@ -161,23 +235,23 @@ fn no_collection(id: CollectionId) -> Error {
 }
 
 /// A collection the caller may reach: its owner's data, and the caller's role in it.
-struct Access {
-    data: TenantData,
-    role: Role,
-    summary: CollectionSummary,
+pub(super) struct Access {
+    pub data: TenantData,
+    pub role: Role,
+    pub summary: CollectionSummary,
 }
 
 impl Access {
-    fn owner(&self) -> &UserName {
+    pub fn owner(&self) -> &UserName {
         &self.summary.collection.owner
     }
 
-    fn id(&self) -> CollectionId {
+    pub fn id(&self) -> CollectionId {
         self.summary.collection.id
     }
 
     /// Only the owner changes, shares and deletes.
-    fn require_owner(&self) -> Result<()> {
+    pub fn require_owner(&self) -> Result<()> {
         match self.role {
             Role::Owner => Ok(()),
             _ => Err(Error::Forbidden { code: "not_owner", message: "only the collection's owner may do this".into() }),
@@ -187,7 +261,7 @@ impl Access {
 
 /// Collection `id` as the caller may reach it: their own, else one shared with them, whose
 /// owner's side names them a member now. Anything else is a 404.
-async fn access(state: &AppState, user: &CurrentUser, id: CollectionId) -> Result<Access> {
+pub(super) async fn access(state: &AppState, user: &CurrentUser, id: CollectionId) -> Result<Access> {
     match user.data.images.collection(user.name(), id).await {
         Ok(summary) => return Ok(Access { data: user.data.clone(), role: Role::Owner, summary }),
         Err(Error::NotFound(_)) => {}
@@ -270,8 +344,8 @@ pub async fn update(
     Ok(Json(CollectionView::of(&user.data, Role::Owner, summary).await?))
 }
 
-/// Delete the collection; its photos stay in the library, its members lose it at once. Owner
-/// only.
+/// Delete the collection; its photos stay in the library, its members and links lose it at
+/// once. Owner only.
 #[utoipa::path(delete, path = "/collections/{id}", tag = "collections", security(("bearer" = [])),
     params(("id" = String, Path, description = "collection id")),
     responses((status = 204, description = "deleted"), (status = 403, description = "not_owner: a member's"),
@@ -281,7 +355,10 @@ pub async fn delete(State(state): State<AppState>, user: CurrentUser, Path(id): 
     access.require_owner()?;
     // The owner's side first: from then on no member reaches it, whatever their pointer says.
     let members = user.data.images.collection_members(user.name(), access.id()).await?;
-    user.data.images.delete_collection(user.name(), access.id()).await?;
+    let links = user.data.images.delete_collection(user.name(), access.id()).await?;
+    for link in links {
+        state.users.delete_link_target(&link.secret_digest).await?;
+    }
     for member in members {
         state.tenants.data_of(&member.user).await?.images.remove_shared(&member.user, access.id()).await?;
     }
@@ -322,8 +399,8 @@ pub async fn remove_photos(
     Ok(Json(Removed { removed: user.data.images.remove_from_collection(user.name(), id, &photos).await? }))
 }
 
-/// Its photos, newest first, paged by cursor like `/images` (thumbnails only: no faces, names
-/// or text).
+/// Its photos, newest first, paged by cursor like `/images`: thumbnails, previews, dates and
+/// labels; faces, names and text only where the owner set `show_people`.
 #[utoipa::path(get, path = "/collections/{id}/photos", tag = "collections", security(("bearer" = [])),
     params(("id" = String, Path, description = "collection id"), ListQuery),
     responses((status = 200, body = CollectionPhotoPage), (status = 400, description = "invalid limit or cursor"),
@@ -334,22 +411,8 @@ pub async fn photos(
     Path(id): Path<String>,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<CollectionPhotoPage>> {
-    let id = collection_id(&id)?;
-    let (limit, after) = (page_limit(query.limit)?, decode_cursor(query.cursor.as_deref())?);
-    let access = access(&state, &user, id).await?;
-    let page = access.data.images.collection_photos(access.owner(), id, limit, after).await?;
-    let mut items = Vec::new();
-    for record in page.items {
-        let grid =
-            GridFacts::of(access.data.photos.as_ref(), &record.user_name, record.id, record.width, record.height, record.color).await?;
-        items.push(CollectionPhoto {
-            id: record.id.to_string(),
-            owner: record.user_name.to_string(),
-            created_at: rfc3339(record.created_at),
-            grid,
-        });
-    }
-    Ok(Json(CollectionPhotoPage { items, next_cursor: page.next.map(encode_cursor) }))
+    let access = access(&state, &user, collection_id(&id)?).await?;
+    Ok(Json(photo_page(&access.data, &access.summary.collection, &query, false).await?))
 }
 
 /// A member's role, as the owner sets it.

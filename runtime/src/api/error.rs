@@ -29,6 +29,7 @@ impl ApiError {
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden { .. } | Error::QuotaExceeded(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Gone { .. } => StatusCode::GONE,
             Error::Conflict { .. } | Error::NameTaken { .. } | Error::PhotoChanged(_) => StatusCode::CONFLICT,
             Error::TooLarge(_) | Error::TooManyPixels(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -40,9 +41,11 @@ impl ApiError {
     /// The stable, machine-readable code clients branch on.
     pub fn code(&self) -> &'static str {
         match &self.0 {
-            Error::Invalid { code, .. } | Error::Conflict { code, .. } | Error::Forbidden { code, .. } | Error::Throttled { code, .. } => {
-                code
-            }
+            Error::Invalid { code, .. }
+            | Error::Conflict { code, .. }
+            | Error::Forbidden { code, .. }
+            | Error::Throttled { code, .. }
+            | Error::Gone { code, .. } => code,
             Error::Unauthenticated(_) => "unauthenticated",
             Error::QuotaExceeded(_) => "quota_exceeded",
             Error::NotFound(_) => "not_found",

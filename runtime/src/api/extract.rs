@@ -94,6 +94,43 @@ fn bearer(parts: &Parts) -> Result<&str> {
     Ok(credential.trim())
 }
 
+/// The bearer token sent, if any, unchecked: what a link's session sends (a link without a
+/// password needs none).
+#[derive(Debug)]
+pub struct BearerToken(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(BearerToken(bearer(parts).ok().map(str::to_owned)))
+    }
+}
+
+/// Where the API is reached, as this request reached it (`https://<domain>/<stage>` behind API
+/// Gateway, `http://<host>` from `smart-album serve`): what a link's URL starts with.
+#[derive(Debug)]
+pub struct PublicBase(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PublicBase {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        use lambda_http::request::RequestContext;
+        if let Some(RequestContext::ApiGatewayV1(context)) = parts.extensions.get::<RequestContext>()
+            && let (Some(domain), Some(stage)) = (&context.domain_name, &context.stage)
+        {
+            return Ok(PublicBase(format!("https://{domain}/{stage}")));
+        }
+        let host = parts
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .filter(|host| !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)));
+        Ok(PublicBase(host.map(|host| format!("http://{host}")).unwrap_or_default()))
+    }
+}
+
 /// A signed-in caller: the account and the session its bearer token names, taken from the
 /// token only (never from the body, query or path). The token must be genuine and unexpired,
 /// its session open, and the account the same one (its immutable id) at the same generation.

@@ -27,7 +27,7 @@ use domain::{
 
 /// Presigned URLs are short-lived.
 const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
-const DOWNLOAD_URL_LIFETIME: Duration = Duration::from_secs(5 * 60);
+pub const DOWNLOAD_URL_LIFETIME: Duration = Duration::from_secs(5 * 60);
 /// Thumbnails and previews: a gallery page stays open a while before its images scroll in. No
 /// longer than the tenant's credentials that sign it are kept (`aws_adapters::tenancy`).
 const RENDITION_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -86,15 +86,16 @@ pub struct FaceView {
     pub score: f32,
 }
 
+impl FaceBoxView {
+    pub fn of(region: &PhotoRegion) -> Self {
+        let PhotoRegion { left, top, width, height } = *region;
+        Self { left, top, width, height }
+    }
+}
+
 impl FaceView {
     pub fn of(image: ImageId, face: &Face) -> Self {
-        let PhotoRegion { left, top, width, height } = face.bounds;
-        Self {
-            id: face.id(image).to_string(),
-            bounds: FaceBoxView { left, top, width, height },
-            person_id: face.person_id.clone(),
-            score: face.score,
-        }
+        Self { id: face.id(image).to_string(), bounds: FaceBoxView::of(&face.bounds), person_id: face.person_id.clone(), score: face.score }
     }
 }
 
@@ -217,10 +218,7 @@ impl TextView {
     fn of(lines: &[TextLine]) -> Self {
         let lines = lines
             .iter()
-            .map(|line| {
-                let PhotoRegion { left, top, width, height } = line.bounds;
-                TextLineView { text: line.text.clone(), bounds: FaceBoxView { left, top, width, height }, confidence: line.confidence }
-            })
+            .map(|line| TextLineView { text: line.text.clone(), bounds: FaceBoxView::of(&line.bounds), confidence: line.confidence })
             .collect();
         Self { lines }
     }

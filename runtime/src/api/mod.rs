@@ -11,9 +11,11 @@ pub mod faces;
 pub mod gallery;
 pub mod health;
 pub mod images;
+pub mod links;
 pub mod paging;
 pub mod persons;
 pub mod sessions;
+pub mod shared;
 pub mod users;
 
 use std::sync::Arc;
@@ -66,6 +68,8 @@ pub type AppState = Arc<Services>;
         (name = "images", description = "Photos (the original ImagesAPI)"),
         (name = "albums", description = "Photos grouped by label"),
         (name = "persons", description = "The people in the photos: faces grouped into persons"),
+        (name = "collections", description = "Albums users make, shared with members and by links"),
+        (name = "shared", description = "What a link opens, without an account"),
         (name = "health", description = "Liveness"),
     )
 )]
@@ -101,6 +105,10 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collections::add_photos, collections::remove_photos, collections::photos))
         .routes(routes!(collections::members))
         .routes(routes!(collections::put_member, collections::remove_member))
+        .routes(routes!(links::create, links::list))
+        .routes(routes!(links::delete))
+        .routes(routes!(shared::photos))
+        .routes(routes!(shared::start_session))
         .routes(routes!(persons::persons))
         .routes(routes!(persons::person, persons::update_person))
         .routes(routes!(persons::person_images))
@@ -120,6 +128,7 @@ pub fn router(services: Services) -> axum::Router {
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     router
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .route("/shared/{secret}", get(shared::page))
         .merge(gallery::routes())
         .fallback(not_found)
         .layer(middleware::map_response(gallery::secure(policy)))

@@ -13,7 +13,7 @@ use super::error::ApiResult;
 use super::extract::{JsonBody, SignedIn, Source, moving, suspended};
 use crate::auth::password;
 use crate::error::Error;
-use domain::sign_ins::{self, SourceAction};
+use domain::sign_ins::{self, Guessed, SourceAction};
 use domain::{AccountChange, AccountStatus, Precondition, SessionId, UserName, UserRecord, UserStore, rfc3339};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -46,34 +46,35 @@ impl SessionView {
     }
 }
 
-/// Checks a password given for `name` (a sign-in, or a signed-in user confirming a change),
-/// throttled per name ([`domain::sign_ins`]): while the name waits, 429 `too_many_sign_ins`
-/// before the password is looked at; a wrong one counts a failure (and is logged with the
-/// source), a right one forgets the failures. `hash` is the account's, `None` for a name
-/// without one, which costs a verification too, so that timing tells nothing.
+/// Checks a password given for `guessed` (a sign-in, a signed-in user confirming a change, a
+/// link's password), throttled per name or link ([`domain::sign_ins`]): while it waits, 429
+/// `too_many_sign_ins` before the password is looked at; a wrong one counts a failure (and is
+/// logged with the source), a right one forgets the failures. `hash` is the account's (or
+/// link's), `None` for a name without one, which costs a verification too, so that timing
+/// tells nothing.
 pub async fn check_password(
     state: &AppState,
-    name: &UserName,
+    guessed: Guessed<'_>,
     given: String,
     hash: Option<String>,
     source: &Source,
 ) -> Result<bool, Error> {
     let now_ms = domain::epoch_ms(OffsetDateTime::now_utc());
-    let failures = state.users.failures(name).await?;
+    let failures = state.users.failures(guessed).await?;
     if let Some(wait) = failures.and_then(|failures| failures.wait(now_ms)) {
-        tracing::warn!(security = "sign_in_refused_while_locked", user = %name, source = source.as_str(), "sign-in refused");
+        tracing::warn!(security = "sign_in_refused_while_locked", user = %guessed, source = source.as_str(), "sign-in refused");
         return Err(sign_ins::locked(wait));
     }
     if password::verify(given, hash).await {
         if failures.is_some() {
-            state.users.clear_failures(name).await?;
+            state.users.clear_failures(guessed).await?;
         }
         return Ok(true);
     }
-    let failures = state.users.add_failure(name, now_ms).await?;
-    tracing::warn!(security = "sign_in_failed", user = %name, source = source.as_str(), failures = failures.count, "wrong password");
+    let failures = state.users.add_failure(guessed, now_ms).await?;
+    tracing::warn!(security = "sign_in_failed", user = %guessed, source = source.as_str(), failures = failures.count, "wrong password");
     if let Some(wait) = failures.wait(now_ms) {
-        tracing::warn!(security = "sign_in_locked", user = %name, source = source.as_str(), seconds = wait.as_secs(), "sign-ins of the name wait");
+        tracing::warn!(security = "sign_in_locked", user = %guessed, source = source.as_str(), seconds = wait.as_secs(), "sign-ins of the name wait");
     }
     Ok(false)
 }
@@ -105,7 +106,7 @@ pub async fn sign_in(
     let account = state.tenants.data_of(&name).await?.account;
     let user = account.get(&name).await?;
     let hash = user.as_ref().map(|user| user.password_hash.clone());
-    if !check_password(&state, &name, body.password, hash, &source).await? {
+    if !check_password(&state, Guessed::Account(&name), body.password, hash, &source).await? {
         return Err(refused().into());
     }
     let mut user = user.ok_or_else(refused)?;

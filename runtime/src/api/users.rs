@@ -14,7 +14,7 @@ use crate::auth::password;
 use crate::error::Error;
 use axum::body::Bytes;
 use domain::accounts::{self, AccountData, MAX_NAME_CHARS, NewAccount};
-use domain::sign_ins::SourceAction;
+use domain::sign_ins::{Guessed, SourceAction};
 use domain::{AccountChange, Precondition, TenantData, UserName, UserRecord, rfc3339};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -148,7 +148,7 @@ pub async fn update_me(
             .current_password
             .ok_or_else(|| Error::invalid("current_password_required", "changing the password needs current_password"))?;
         let hash = Some(current.password_hash.clone());
-        if !check_password(&state, &current.user_name, current_password, hash, &source).await? {
+        if !check_password(&state, Guessed::Account(&current.user_name), current_password, hash, &source).await? {
             return Err(Error::Unauthenticated("current_password is wrong".into()).into());
         }
         password::check_rules(&new_password, current.user_name.as_str())?;
@@ -206,7 +206,7 @@ pub async fn delete_me(
             .map_err(|err| Error::invalid("invalid_request", format!("the body is not {{\"password\": ...}}: {err}")))?
     };
     let password = body.password.ok_or_else(required)?;
-    if !check_password(&state, &current.user_name, password, Some(current.password_hash.clone()), &source).await? {
+    if !check_password(&state, Guessed::Account(&current.user_name), password, Some(current.password_hash.clone()), &source).await? {
         return Err(Error::Unauthenticated("the password is wrong".into()).into());
     }
     account_data(&state, &data).remove(&current).await?;
@@ -246,5 +246,6 @@ fn account_data<'a>(state: &'a AppState, data: &'a TenantData) -> AccountData<'a
         images: data.images.as_ref(),
         photos: data.photos.as_ref(),
         collections: state.collections.as_ref(),
+        links: state.users.as_ref(),
     }
 }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
-use domain::{AccountId, SessionId, UserName, UserStore};
+use domain::{AccountId, LinkId, SessionId, UserName, UserStore};
 
 /// How long a token is valid.
 pub const TOKEN_LIFETIME: time::Duration = time::Duration::hours(12);
@@ -34,6 +34,22 @@ const TOKEN_KEY_NAME: &str = "token-key";
 /// Bound into every token (PASETO's implicit assertion): a token made with the same key for
 /// another purpose is refused.
 const PURPOSE: &[u8] = b"smart-album session";
+
+/// How long a link's session lasts once its password was given.
+pub const LINK_SESSION_LIFETIME: time::Duration = time::Duration::hours(12);
+
+/// The implicit assertion of a link's session token: neither kind of token passes for the
+/// other.
+const LINK_PURPOSE: &[u8] = b"smart-album link session";
+
+/// A link session's payload: the link whose password was given, and the expiry.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkPayload {
+    lid: String,
+    /// Unix seconds.
+    exp: i64,
+}
 
 /// What a valid token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +177,34 @@ impl TokenSigner {
     }
 }
 
+impl TokenSigner {
+    /// A token saying that link `link`'s password was given, valid for
+    /// [`LINK_SESSION_LIFETIME`] from `now`. The link is checked on every request anyway: a
+    /// deleted link refuses its sessions' tokens at once.
+    pub fn issue_link(&self, link: LinkId, now: OffsetDateTime) -> Result<(String, OffsetDateTime)> {
+        let expires_at = domain::whole_seconds(now + LINK_SESSION_LIFETIME);
+        let payload = serde_json::to_vec(&LinkPayload { lid: link.to_string(), exp: expires_at.unix_timestamp() })
+            .map_err(|err| Error::Internal(format!("a link token payload: {err}")))?;
+        let token = LocalToken::encrypt(&self.key()?, &payload, None, Some(LINK_PURPOSE))
+            .map_err(|err| Error::Internal(format!("cannot make a link token: {err}")))?;
+        Ok((token, expires_at))
+    }
+
+    /// Whether `token` is an unexpired session of link `link`; one 401 `password_required` for
+    /// every failure.
+    pub fn verify_link(&self, token: &str, link: LinkId, now: OffsetDateTime) -> Result<()> {
+        let invalid = || Error::Unauthenticated("this link asks for its password: POST it to the link's sessions".into());
+        let untrusted = UntrustedToken::<Local, V4>::try_from(token).map_err(|_| invalid())?;
+        let trusted = version4::LocalToken::decrypt(&self.key()?, &untrusted, None, Some(LINK_PURPOSE)).map_err(|_| invalid())?;
+        let payload: LinkPayload = serde_json::from_str(trusted.payload()).map_err(|_| invalid())?;
+        let expires_at = OffsetDateTime::from_unix_timestamp(payload.exp).map_err(|_| invalid())?;
+        if expires_at <= now || payload.lid != link.to_string() {
+            return Err(invalid());
+        }
+        Ok(())
+    }
+}
+
 fn to_key(bytes: &[u8]) -> Result<[u8; 32]> {
     bytes.try_into().map_err(|_| Error::Internal(format!("the token key has {} bytes, not 32", bytes.len())))
 }
@@ -206,6 +250,20 @@ mod tests {
         for garbage in ["", "v1", "v1..", "v1.YWxpY2U6MzoxODAwMDAzNjAw.bWFj", "v4.local.", "v4.public.abc", &format!("{token}.extra")] {
             assert!(signer.verify(garbage, now()).is_err(), "{garbage:?}");
         }
+    }
+
+    #[test]
+    fn a_link_token_opens_its_own_link_only_and_is_no_session_token() {
+        let signer = TokenSigner::new([7; 32]);
+        let link = LinkId::new();
+        let (token, expires_at) = signer.issue_link(link, now()).unwrap();
+        assert_eq!(expires_at, now() + LINK_SESSION_LIFETIME);
+        assert!(signer.verify_link(&token, link, now()).is_ok());
+        assert!(signer.verify_link(&token, LinkId::new(), now()).is_err(), "another link's");
+        assert!(signer.verify_link(&token, link, expires_at).is_err(), "expired");
+        assert!(signer.verify(&token, now()).is_err(), "a link token passed for a session");
+        let (session, _) = signer.issue(&alice(), AccountId::new(), SessionId::new(), 1, now()).unwrap();
+        assert!(signer.verify_link(&session, link, now()).is_err(), "a session token passed for a link's");
     }
 
     proptest::proptest! {
