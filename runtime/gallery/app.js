@@ -7,7 +7,7 @@ import { Grid } from './grid.js';
 import { uploadAll } from './upload.js';
 import * as viewer from './viewer.js';
 import { albums, heading, notice, people, samePerson } from './views.js';
-import { collectionHead } from './collections.js';
+import { collectionHead, selectionBar } from './collections.js';
 
 const main = document.getElementById('main');
 const bar = document.getElementById('bar');
@@ -157,12 +157,15 @@ window.addEventListener('drop', (event) => {
 
 // ---- Routes -----------------------------------------------------------------------------
 
-function showGrid(title, load, empty) {
+/** A grid of photos; of the user's own (`selectable`), with the selection bar that adds the
+ * picked photos to a collection. */
+function showGrid(title, load, empty, selectable = true) {
   if (title) main.append(heading(title));
+  const bar = selectable ? selectionBar(() => grid) : null;
   grid = new Grid(main, load, (id, ids) => {
     location.hash = `#/photo/${encodeURIComponent(id)}`;
     openPhoto(id, ids);
-  }, empty);
+  }, empty, bar && bar.show);
   grid.more();
 }
 
@@ -201,7 +204,7 @@ async function render(hash) {
       case 'collection': {
         await collectionHead(main, parts[1]);
         return showGrid(null, (cursor) => page(`collections/${encodeURIComponent(parts[1])}/photos`, cursor),
-          'No photos in it yet: open a photo and add it from there.');
+          'No photos in it yet: select photos in the library and add them.', false);
       }
       case 'album':
         return showGrid(parts[1], (cursor) => page(`albums/${encodeURIComponent(parts[1])}`, cursor), 'This album is empty.');

@@ -229,6 +229,62 @@ function shareDialog(id) {
   };
 }
 
+/** The bar over a grid while photos are picked: how many, "Add to a collection…", Clear.
+ * `grid()` is the grid it serves; `show(ids)` is the grid's selection callback. */
+export function selectionBar(grid) {
+  const bar = element('div', 'selection-bar tools');
+  bar.hidden = true;
+  bar.setAttribute('role', 'region');
+  bar.setAttribute('aria-label', 'Selected photos');
+  const count = element('strong', 'picked');
+  const target = element('select', 'add-selected');
+  target.setAttribute('aria-label', 'Add the selected photos to a collection');
+  const clear = element('button', 'quiet', 'Clear');
+  clear.type = 'button';
+  clear.addEventListener('click', () => grid().clearSelection());
+  const done = element('span', 'notice');
+  done.setAttribute('role', 'status');
+  bar.append(count, target, clear, done);
+  let picked = [];
+  let listed = false;
+  target.addEventListener('change', async () => {
+    const id = target.value;
+    const title = target.selectedOptions[0].textContent;
+    target.value = '';
+    if (!id) return;
+    try {
+      let added = 0;
+      for (let at = 0; at < picked.length; at += 100) {
+        const answer = await call('POST', `collections/${encodeURIComponent(id)}/photos`, { ids: picked.slice(at, at + 100) });
+        added += answer.added;
+      }
+      const total = picked.length;
+      grid().clearSelection();
+      done.textContent = `Added ${added} to ${title}${added < total ? ` (${total - added} already in it)` : ''}.`;
+      bar.hidden = false;
+    } catch (error) {
+      window.alert(error.message);
+    }
+  });
+  document.getElementById('main').append(bar);
+  return {
+    show: async (ids) => {
+      picked = ids;
+      count.textContent = `${ids.length} selected`;
+      if (ids.length) done.textContent = '';
+      bar.hidden = !ids.length && !done.textContent;
+      count.hidden = !ids.length;
+      target.hidden = !ids.length;
+      if (ids.length && !listed) {
+        listed = true;
+        await ownCollections(target);
+      }
+      target.hidden = !ids.length || target.options.length === 1;
+      if (ids.length && target.options.length === 1) done.textContent = 'Make a collection on Albums to add them to.';
+    },
+  };
+}
+
 /** Fills `select` with the user's own collections, for the photo view's "Add to". */
 export async function ownCollections(select) {
   const listed = await call('GET', 'collections');

@@ -1,6 +1,9 @@
 // A justified grid of thumbnails, newest first: rows of equal height whose photos keep their
 // shape (flex-grow by aspect ratio), a placeholder colour while each loads, endless scrolling
 // by the API's cursor, and photos still being analysed marked and updated when ready.
+// Selection: the tick on a tile, Ctrl/⌘-click, or Space on a focused tile picks it; Shift with
+// any of them picks every photo from the last one picked; while any is picked, a click picks
+// too; Esc drops the selection. `onSelection(ids)` hears every change.
 
 import { call } from './api.js';
 
@@ -18,8 +21,15 @@ function label(status) {
 
 export class Grid {
   /** `load(cursor)` returns a page `{items, next_cursor}`; `open(id, ids)` shows a photo. */
-  constructor(container, load, open, empty) {
+  constructor(container, load, open, empty, onSelection = null) {
     this.container = container;
+    this.onSelection = onSelection;
+    this.selected = new Set();
+    this.anchor = null;
+    this.escape = (event) => {
+      if (event.key === 'Escape' && this.selected.size && !document.body.classList.contains('viewing')) this.clearSelection();
+    };
+    if (onSelection) document.addEventListener('keydown', this.escape);
     this.load = load;
     this.open = open;
     this.empty = empty;
@@ -48,6 +58,7 @@ export class Grid {
   }
 
   destroy() {
+    document.removeEventListener('keydown', this.escape);
     this.observer.disconnect();
     clearInterval(this.poller);
   }
@@ -80,11 +91,25 @@ export class Grid {
     tile.dataset.id = item.id;
     tile.addEventListener('click', (event) => {
       event.preventDefault();
+      const picking = event.shiftKey || event.ctrlKey || event.metaKey || this.selected.size || event.target.closest('.pick');
+      if (this.onSelection && picking) return this.pick(item.id, event.shiftKey);
       this.open(item.id, this.ids());
+    });
+    tile.addEventListener('keydown', (event) => {
+      if (!this.onSelection || event.key !== ' ') return;
+      event.preventDefault();
+      this.pick(item.id, event.shiftKey);
     });
     const pad = document.createElement('i');
     const badge = document.createElement('span');
     badge.className = 'badge';
+    if (this.onSelection) {
+      const tick = document.createElement('span');
+      tick.className = 'pick';
+      tick.title = 'Select (or press Space)';
+      tick.textContent = '\u2713';
+      tile.append(tick);
+    }
     const image = document.createElement('img');
     image.loading = 'lazy';
     image.decoding = 'async';
@@ -118,7 +143,35 @@ export class Grid {
     }
   }
 
+  /** Picks photo `id` (or drops it); with `range`, every photo from the last one picked. */
+  pick(id, range) {
+    const ids = this.ids();
+    if (range && this.anchor && ids.includes(this.anchor)) {
+      const [from, to] = [ids.indexOf(this.anchor), ids.indexOf(id)].sort((a, b) => a - b);
+      ids.slice(from, to + 1).forEach((one) => this.mark(one, true));
+    } else {
+      this.mark(id, !this.selected.has(id));
+    }
+    this.anchor = id;
+    this.onSelection([...this.selected]);
+  }
+
+  mark(id, picked) {
+    const tile = this.tiles.get(id);
+    if (!tile) return;
+    if (picked) this.selected.add(id); else this.selected.delete(id);
+    tile.classList.toggle('selected', picked);
+    tile.setAttribute('aria-label', picked ? `${tile.querySelector('img').alt || 'Photo'} (selected)` : tile.querySelector('img').alt || 'Photo');
+  }
+
+  clearSelection() {
+    [...this.selected].forEach((id) => this.mark(id, false));
+    this.anchor = null;
+    if (this.onSelection) this.onSelection([]);
+  }
+
   remove(id) {
+    this.mark(id, false);
     const tile = this.tiles.get(id);
     if (tile) tile.remove();
     this.tiles.delete(id);

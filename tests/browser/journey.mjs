@@ -1,7 +1,10 @@
 // A person's whole journey through the gallery in Debian's chromium (playwright-core, no
 // browser download): sign up, upload three photos with the file input, see them become ready,
 // open one, the next with the arrow key, mark it a favourite and find it under Favourites,
-// search `cat`, make a collection and add a photo to it, open an album, name a person (with a
+// search `cat`, make a collection and add a photo to it, select the three photos in the grid
+// (tick, shift-click, Space) and add them, share the collection with a second account and by a
+// link, see the second account get exactly those three photos and an anonymous browser open the
+// link, revoke both and see both refused at once, open an album, name a person (with a
 // name that is markup: it must show as text), answer "Same person?" with "Not the same",
 // upload a photo over 6 MB (straight to the
 // bucket), see an upload refused by the quota, delete a photo, sign out (after which the
@@ -118,6 +121,100 @@ try {
   await page.locator('#viewer').waitFor({ state: 'hidden' });
   await page.evaluate((route) => { location.hash = route; }, collectionRoute);
   await page.waitForFunction(() => location.hash.startsWith('#/collection/') && document.querySelectorAll('.tile').length === 1);
+
+  step('select photos in the library (click the tick, shift-click, Space) and add them');
+  await page.locator('[data-nav=library]').click();
+  await page.waitForFunction(() => document.querySelectorAll('.tile').length === 3);
+  await page.locator('.tile').nth(0).hover();
+  await page.locator('.tile .pick').nth(0).click();
+  await page.locator('.tile').nth(2).click({ modifiers: ['Shift'] });
+  await page.waitForFunction(() => document.querySelectorAll('.tile.selected').length === 3);
+  await page.locator('.tile').nth(1).focus();
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.querySelectorAll('.tile.selected').length === 2);
+  await page.keyboard.press('Space');
+  if ((await page.locator('.selection-bar .picked').textContent()) !== '3 selected') fail('the bar does not count the 3 selected');
+  if (!page.url().endsWith('#/')) fail('picking a photo opened it');
+  await page.locator('.selection-bar .add-selected').selectOption({ label: 'Summer <b>trip</b>' });
+  await page.waitForFunction(() => /^Added 2 to Summer <b>trip<\/b> \(1 already in it\)/.test(document.querySelector('.selection-bar [role=status]').textContent));
+  if (await page.locator('.tile.selected').count()) fail('the selection stays after adding');
+  await page.evaluate((route) => { location.hash = route; }, collectionRoute);
+  await page.waitForFunction(() => document.querySelectorAll('.tile').length === 3);
+  const collectionId = decodeURIComponent(collectionRoute.split('/').at(-1));
+
+  step('share it with a user as a viewer, and by a link');
+  const friend = { user_name: 'gallery-friend', email: 'friend@example.org', first_name: 'F', last_name: 'R', password: 'a friendly passphrase' };
+  const made = await page.evaluate(async (body) => (await fetch('users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status, friend);
+  if (made !== 201) fail(`the second account was not made: ${made}`);
+  await page.locator('.sharing button', { hasText: 'Share…' }).click();
+  const share = page.locator('dialog.share-dialog[open]');
+  await share.waitFor();
+  await share.locator('input[name=user_name]').fill(friend.user_name);
+  await share.locator('button', { hasText: 'Share to view' }).click();
+  await share.locator('.members li', { hasText: `${friend.user_name} (viewer)` }).waitFor();
+  await share.locator('button', { hasText: 'Make a link' }).click();
+  const linkField = share.locator('.new-link input');
+  await linkField.waitFor();
+  const linkUrl = await linkField.inputValue();
+  if (!linkUrl.includes('/shared/')) fail(`the link is ${linkUrl}`);
+  await share.locator('.links li', { hasText: 'no expiry' }).waitFor();
+  await page.screenshot({ path: join(out, 'share.png') });
+  await share.locator('button', { hasText: 'Done' }).click();
+
+  step('the viewer sees exactly the three photos, and nothing else of the owner');
+  const friendContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const friendPage = await friendContext.newPage();
+  friendPage.on('pageerror', (error) => problems.push(`friend page error: ${error.message}`));
+  await friendPage.goto(url);
+  await friendPage.locator('#sign-in-form [name=user_name]').fill(friend.user_name);
+  await friendPage.locator('#sign-in-form [name=password]').fill(friend.password);
+  await friendPage.locator('#sign-in-form button[type=submit]').click();
+  await friendPage.locator('#bar').waitFor();
+  await friendPage.locator('[data-nav=albums]').click();
+  await friendPage.locator('.cards a', { hasText: 'Summer <b>trip</b>' }).click();
+  await friendPage.waitForFunction(() => document.querySelectorAll('.tile').length === 3);
+  await friendPage.waitForTimeout(300);
+  if ((await friendPage.locator('.tile').count()) !== 3) fail('the viewer does not see exactly three photos');
+  if (await friendPage.locator('.sharing').count()) fail('the viewer is offered the owner\'s sharing');
+  const sharedIds = await friendPage.evaluate(() => [...document.querySelectorAll('.tile')].map((tile) => tile.dataset.id));
+  const friendToken = await friendPage.evaluate(() => JSON.parse(sessionStorage.getItem('smart-album-session')).token);
+  const friendSees = await friendPage.evaluate(async ({ bearer, id }) => {
+    const get = async (path) => (await fetch(path, { headers: { authorization: `Bearer ${bearer}` } }));
+    return { library: (await (await get('images')).json()).items.length, photo: (await get(`images/${id}`)).status, albums: (await (await get('albums')).json()).items.length };
+  }, { bearer: friendToken, id: sharedIds[0] });
+  if (friendSees.library !== 0 || friendSees.photo !== 404 || friendSees.albums !== 0) fail(`the viewer reaches more: ${JSON.stringify(friendSees)}`);
+
+  step('anyone opens the link, without an account');
+  const anonymousContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const anonymous = await anonymousContext.newPage();
+  anonymous.on('pageerror', (error) => problems.push(`link page error: ${error.message}`));
+  const opened = await anonymous.goto(linkUrl);
+  if (opened.status() !== 200) fail(`the link page answers ${opened.status()}`);
+  await anonymous.waitForFunction(() => document.querySelectorAll('.tile.loaded').length === 3);
+  if ((await anonymous.locator('#shared-title').textContent()) !== 'Summer <b>trip</b>') fail('the link page does not show the title as text');
+  const policy = opened.headers()['content-security-policy'] || '';
+  if (!policy.includes("script-src 'self'") || policy.includes('unsafe-inline')) fail(`the link page's policy is ${policy}`);
+  await anonymous.locator('.tile').first().click();
+  await anonymous.locator('#shared-viewer:not([hidden]) .frame img[src]').waitFor();
+  await anonymous.screenshot({ path: join(out, 'shared-link.png') });
+  await anonymous.keyboard.press('Escape');
+
+  step('the owner revokes both, and both are refused at once');
+  await page.locator('.sharing button', { hasText: 'Share…' }).click();
+  await share.waitFor();
+  await share.locator('.links li button', { hasText: 'Revoke' }).first().click();
+  await share.locator('.links li', { hasText: 'No link.' }).waitFor();
+  await share.locator('.members li button', { hasText: 'Remove' }).first().click();
+  await share.locator('.members li', { hasText: 'Nobody yet.' }).waitFor();
+  await share.locator('button', { hasText: 'Done' }).click();
+  const revoked = await anonymous.goto(linkUrl);
+  if (revoked.status() !== 404) fail(`the revoked link page answers ${revoked.status()}`);
+  await anonymous.locator('#shared-about', { hasText: 'deleted' }).waitFor();
+  if (await anonymous.locator('.tile').count()) fail('the revoked link still shows photos');
+  const friendNow = await friendPage.evaluate(async ({ bearer, id }) => (await fetch(`collections/${id}/photos`, { headers: { authorization: `Bearer ${bearer}` } })).status, { bearer: friendToken, id: collectionId });
+  if (friendNow !== 404) fail(`the removed viewer still gets ${friendNow}`);
+  await friendContext.close();
+  await anonymousContext.close();
 
   step('open an album');
   await page.locator('[data-nav=albums]').click();
