@@ -10,6 +10,7 @@ pub mod collections;
 pub mod error;
 pub mod face_collections;
 pub mod grouping;
+pub mod labels;
 pub mod links;
 #[cfg(feature = "memory")]
 pub mod memory;

@@ -1,5 +1,6 @@
 // The albums page (the user's collections, those shared with them, then every label with its
-// cover and count: "Things"), the people page (every person
+// cover and count: "Things", by top category, a label of exactly another's photos shown once
+// under the more specific one), the people page (every person
 // with a face cover: rename in place, hide, merge by selecting several) and a person's "Same
 // person?" questions. Every name and label is set as text, never as markup.
 
@@ -19,6 +20,35 @@ function notice(text) {
   return paragraph;
 }
 
+/** The categories of "Things", in the order shown, with their headings. */
+const CATEGORIES = [['people', 'People'], ['animals', 'Animals'], ['food', 'Food and drink'], ['vehicles', 'Vehicles'],
+  ['places', 'Places and buildings'], ['text', 'Text and screenshots'], ['things', 'Other things']];
+
+function albumCard(album, also) {
+  const card = document.createElement('li');
+  const link = document.createElement('a');
+  link.href = `#/album/${encodeURIComponent(album.label)}`;
+  const cover = document.createElement('img');
+  cover.loading = 'lazy';
+  cover.alt = '';
+  // Photos analysed before thumbnails existed have none: the photo itself then.
+  cover.addEventListener('error', () => { if (album.cover_url && cover.src !== album.cover_url) cover.src = album.cover_url; }, { once: true });
+  if (album.cover_thumbnail_url || album.cover_url) cover.src = album.cover_thumbnail_url || album.cover_url;
+  const name = document.createElement('strong');
+  name.textContent = album.label;
+  const count = document.createElement('span');
+  count.textContent = `${album.photos} photo${album.photos === 1 ? '' : 's'}`;
+  link.append(cover, name, count);
+  if (also.length) {
+    const more = document.createElement('span');
+    more.className = 'also';
+    more.textContent = `also ${also.join(', ')}`;
+    link.append(more);
+  }
+  card.append(link);
+  return card;
+}
+
 export async function albums(main) {
   main.append(heading('Albums'));
   await collectionSections(main);
@@ -27,27 +57,25 @@ export async function albums(main) {
   main.append(things);
   const listed = await call('GET', 'albums');
   if (!listed.items.length) return main.append(notice('No albums yet: upload photos and each label they get becomes an album.'));
-  const cards = document.createElement('ul');
-  cards.className = 'cards';
-  for (const album of listed.items) {
-    const card = document.createElement('li');
-    const link = document.createElement('a');
-    link.href = `#/album/${encodeURIComponent(album.label)}`;
-    const cover = document.createElement('img');
-    cover.loading = 'lazy';
-    cover.alt = '';
-    // Photos analysed before thumbnails existed have none: the photo itself then.
-    cover.addEventListener('error', () => { if (album.cover_url && cover.src !== album.cover_url) cover.src = album.cover_url; }, { once: true });
-    if (album.cover_thumbnail_url || album.cover_url) cover.src = album.cover_thumbnail_url || album.cover_url;
-    const name = document.createElement('strong');
-    name.textContent = album.label;
-    const count = document.createElement('span');
-    count.textContent = `${album.photos} photo${album.photos === 1 ? '' : 's'}`;
-    link.append(cover, name, count);
-    card.append(link);
-    cards.append(card);
+  // A label holding exactly another's photos is shown once, under the most specific one.
+  const also = new Map();
+  for (const album of listed.items.filter((item) => item.same_as)) {
+    also.set(album.same_as, [...(also.get(album.same_as) || []), album.label]);
   }
-  main.append(cards);
+  for (const [category, title] of CATEGORIES) {
+    const shown = listed.items.filter((album) => album.category === category && !album.same_as);
+    if (!shown.length) continue;
+    const section = document.createElement('section');
+    section.className = 'category';
+    section.dataset.category = category;
+    const name = document.createElement('h3');
+    name.textContent = title;
+    const cards = document.createElement('ul');
+    cards.className = 'cards';
+    shown.forEach((album) => cards.append(albumCard(album, also.get(album.label) || [])));
+    section.append(name, cards);
+    main.append(section);
+  }
 }
 
 export async function people(main, reload) {

@@ -590,6 +590,39 @@ async fn a_viewer_sees_exactly_what_was_shared_until_it_is_not() {
     assert!(app.send(Method::GET, "/collections", Some(&bob), None, vec![]).await.1["items"].as_array().unwrap().is_empty());
 }
 
+/// Albums come with their top category, and a label holding exactly another's photos names the
+/// most specific one, which is shown in its place: one cat is one album, not five.
+#[tokio::test]
+async fn albums_are_grouped_by_category_and_labels_of_the_same_photos_shown_once() {
+    use domain::{Analysis, ImageId, ImageStore, Label};
+    let app = app();
+    let alice = app.user("alice").await;
+    let user = UserName::parse("alice").unwrap();
+    let label = |name: &str| Label { name: name.into(), confidence: 90.0 };
+    let analyse = async |names: &[&str]| {
+        let id = ImageId::parse(app.upload(&alice).await.1["id"].as_str().unwrap()).unwrap();
+        let record = app.images.get(&user, id).await.unwrap().unwrap();
+        let analysis = Analysis { labels: names.iter().map(|name| label(name)).collect(), ..Analysis::default() };
+        app.images.put_analysis(&record, &analysis).await.unwrap();
+    };
+    analyse(&["tabby cat", "cat", "feline", "pet", "mammal", "animal"]).await;
+    // Two photos of espresso, one of them also a cup: "espresso" and "coffee" hold the same two.
+    analyse(&["espresso", "coffee", "food"]).await;
+    analyse(&["espresso", "coffee", "food", "cup"]).await;
+    analyse(&["food", "pizza"]).await;
+    let (status, listed) = app.send(Method::GET, "/albums", Some(&alice), None, vec![]).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let album = |name: &str| listed["items"].as_array().unwrap().iter().find(|item| item["label"] == name).cloned().unwrap();
+    for name in ["cat", "feline", "pet", "mammal", "animal"] {
+        assert_eq!((&album(name)["same_as"], &album(name)["category"]), (&json!("tabby cat"), &json!("animals")), "{name}");
+    }
+    assert_eq!(album("tabby cat")["same_as"], Value::Null);
+    assert_eq!((&album("coffee")["same_as"], &album("espresso")["same_as"]), (&json!("espresso"), &Value::Null));
+    assert_eq!((&album("food")["same_as"], &album("food")["category"]), (&Value::Null, &json!("food")), "three photos, none other has");
+    assert_eq!((&album("pizza")["same_as"], &album("cup")["same_as"]), (&Value::Null, &Value::Null), "one photo each, not the same");
+    assert_eq!(album("cup")["category"], "things");
+}
+
 /// A link opens one collection to anyone with its URL, no account: its photos and nothing else,
 /// with a password if it has one, the originals only if it allows them, until it expires (410),
 /// is deleted or its collection is (404, at once). Its secret shows once and is kept hashed.

@@ -19,7 +19,6 @@ use image::RgbImage;
 use image::imageops;
 use ndarray::Array4;
 
-use super::hierarchy::Hierarchy;
 use super::kind::{self, Composition, Kind};
 use super::{Labeler, rank};
 use crate::engine::{Model, off_async};
@@ -27,11 +26,11 @@ use crate::geometry::suppress;
 use crate::pixels::resize;
 use crate::text::detector::TextDetector;
 use domain::Label;
+use domain::labels::Hierarchy;
 use domain::{Error, Result};
 
 const CLASSIFIER: &[u8] = include_bytes!("../../../models/imagenet_efficientnet_lite0.onnx");
 const DETECTOR: &[u8] = include_bytes!("../../../models/coco_nanodet.onnx");
-const HIERARCHY: &str = include_str!("../../../models/label_hierarchy.json");
 
 const CLASSIFIER_SIDE: u32 = 224;
 const CLASSIFIER_RESIZE: u32 = 256;
@@ -67,7 +66,7 @@ pub struct BuiltinLabeler(Arc<Models>);
 struct Models {
     classifier: Model,
     detector: Model,
-    hierarchy: Hierarchy,
+    hierarchy: &'static Hierarchy,
     /// Where the text is: pages, charts and diagrams are told from photos of things by it.
     text: TextDetector,
 }
@@ -78,7 +77,7 @@ impl BuiltinLabeler {
         Ok(Self(Arc::new(Models {
             classifier: Model::load("classifier", CLASSIFIER)?,
             detector: Model::load("detector", DETECTOR)?,
-            hierarchy: Hierarchy::parse(HIERARCHY)?,
+            hierarchy: domain::labels::hierarchy()?,
             text: TextDetector::load()?,
         })))
     }

@@ -2,7 +2,6 @@
 //! file per engine; the tier chooses the engine (`labeler.engine` in stacks/*.yaml).
 
 pub mod builtin;
-pub mod hierarchy;
 pub mod kind;
 pub mod rekognition;
 
