@@ -16,6 +16,7 @@ mod process;
 mod reads;
 mod render;
 mod search;
+mod sharing;
 mod stats;
 mod tenancy;
 mod text;
@@ -110,6 +111,8 @@ enum Section {
     Load,
     Search,
     Gallery,
+    /// Opening a shared collection of 1,000 photos, through a link and as a member.
+    Sharing,
     /// Many tenants uploading at once, with the analyzer.
     Tenants,
     /// What tenant-scoped credentials add to a request, and STS calls.
@@ -316,6 +319,14 @@ impl Bench {
         result
     }
 
+    /// Opening a shared collection of 1,000 photos.
+    async fn sharing(&self, report: &mut Report) -> Result<()> {
+        let (served, _) = self.serve(&["--no-analyzer"], "serve-sharing.log").await?;
+        let result = sharing::measure(report, &self.aws, &self.config, &served, 1_000).await;
+        served.stop().await?;
+        result
+    }
+
     /// Drops analysis work left queued by an earlier section, so each section times only its
     /// own. (PurgeQueue would do, but only once a minute.)
     async fn drain_queue(&self) -> Result<()> {
@@ -428,6 +439,7 @@ async fn main() -> Result<()> {
         (Section::Load, "API under load (wrk)"),
         (Section::Search, "search cost as a tenant grows"),
         (Section::Gallery, "gallery: the first screen in a browser"),
+        (Section::Sharing, "a shared collection of 1,000 photos"),
         (Section::Tenants, "many tenants uploading at once"),
         (Section::Tenancy, "tenant-scoped credentials"),
     ];
@@ -445,6 +457,7 @@ async fn main() -> Result<()> {
             Section::Pipeline => bench.pipeline(&mut report).await,
             Section::Search => search::measure(&mut report, &bench.aws, &bench.config.images_table, &bench.cli.tenant_sizes).await,
             Section::Gallery => bench.gallery(&mut report).await,
+            Section::Sharing => bench.sharing(&mut report).await,
             Section::Tenants => bench.many_tenants(&mut report).await,
             Section::Tenancy => tenancy::measure(&mut report, &bench.aws, &bench.config).await,
             Section::Render => render::measure(&mut report, &bench.cli.stacks_dir, &bench.binary("deployer"), 200, 20),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
-use crate::model::{CollectionId, ImageId, UserName};
+use crate::model::{AccountId, CollectionId, ImageId, UserName};
 
 /// A title is at most this many characters (after trimming).
 pub const MAX_TITLE_CHARS: usize = 100;
@@ -45,6 +45,9 @@ impl Role {
 pub struct Member {
     pub user: UserName,
     pub role: Role,
+    /// The member's account when shared: a tenant move keeps the membership only where the
+    /// target stack's account of that name is this one (`None`: shared before ids were kept).
+    pub account: Option<AccountId>,
 }
 
 /// An album a user made.
@@ -163,6 +166,22 @@ pub fn photo_ids(raw: &[String]) -> Result<Vec<ImageId>> {
     ids.sort();
     ids.dedup();
     Ok(ids)
+}
+
+/// Takes `user` out of every sharing before their data goes: the members of their collections
+/// lose their pointers, and the collections of others shared with them lose them as a member
+/// (each side written with its own tenant's access, from `tenants`).
+pub async fn unshare(user: &UserName, own: &dyn crate::ImageStore, tenants: &dyn crate::Tenancy) -> Result<()> {
+    for summary in own.collections(user).await? {
+        let id = summary.collection.id;
+        for member in own.collection_members(user, id).await? {
+            tenants.data_of(&member.user).await?.images.remove_shared(&member.user, id).await?;
+        }
+    }
+    for (id, owner) in own.shared_with(user).await? {
+        tenants.data_of(&owner).await?.images.remove_member(&owner, id, user).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -191,7 +191,7 @@ pub struct MemoryImages {
     /// Each collection with its photos (only ids: the records are the library's).
     collections: Mutex<BTreeMap<(UserName, CollectionId), HeldPhotos>>,
     /// The owner's side of sharing: each collection's members and their roles.
-    members: Mutex<BTreeMap<(UserName, CollectionId), BTreeMap<UserName, collections::Role>>>,
+    members: Mutex<BTreeMap<(UserName, CollectionId), BTreeMap<UserName, collections::Member>>>,
     /// The member's side: (member, collection) -> owner.
     shared: Mutex<BTreeMap<(UserName, CollectionId), UserName>>,
     /// The owner's side of links.
@@ -654,7 +654,7 @@ impl CollectionStore for MemoryImages {
         if !locked(&self.collections).contains_key(&(owner.clone(), id)) {
             return Err(no_collection(id));
         }
-        locked(&self.members).entry((owner.clone(), id)).or_default().insert(member.user.clone(), member.role);
+        locked(&self.members).entry((owner.clone(), id)).or_default().insert(member.user.clone(), member.clone());
         Ok(())
     }
 
@@ -667,7 +667,7 @@ impl CollectionStore for MemoryImages {
             return Err(no_collection(id));
         }
         let members = locked(&self.members).get(&(owner.clone(), id)).cloned().unwrap_or_default();
-        Ok(members.into_iter().map(|(user, role)| collections::Member { user, role }).collect())
+        Ok(members.into_values().collect())
     }
 
     async fn put_shared(&self, member: &UserName, owner: &UserName, id: CollectionId) -> Result<()> {

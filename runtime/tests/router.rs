@@ -588,6 +588,13 @@ async fn a_viewer_sees_exactly_what_was_shared_until_it_is_not() {
     assert_eq!(app.send(Method::DELETE, &path, Some(&alice), None, vec![]).await.0, StatusCode::NO_CONTENT);
     assert_eq!(app.send(Method::GET, &path, Some(&bob), None, vec![]).await.0, StatusCode::NOT_FOUND);
     assert!(app.send(Method::GET, "/collections", Some(&bob), None, vec![]).await.1["items"].as_array().unwrap().is_empty());
+    // A member who removes their account is no member left.
+    let (_, again) = app.json(Method::POST, "/collections", Some(&alice), json!({"title": "Again"})).await;
+    let again = format!("/collections/{}", again["id"].as_str().unwrap());
+    app.json(Method::PUT, &format!("{again}/members/bob"), Some(&alice), json!({"role": "viewer"})).await;
+    let (status, _) = app.json(Method::DELETE, "/users/me", Some(&bob), json!({"password": "correct horse battery staple"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.send(Method::GET, &format!("{again}/members"), Some(&alice), None, vec![]).await.1["items"], json!([]));
 }
 
 /// Albums come with their top category, and a label holding exactly another's photos names the

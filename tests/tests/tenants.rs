@@ -157,6 +157,20 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     let token = basic.sign_in("olga", PASSWORD).await;
     assert_eq!(seen_by_user(&basic, &token).await, before, "the suspension changed something");
 
+    // Sharing before the move: a collection of olga's shared with pete (a user of the source
+    // only) and by a link, and one of pete's shared with olga.
+    let pete = basic.user("pete").await;
+    let made = basic.call(Method::POST, "/collections", Some(&token), Some(json!({"title": "Cats"}))).await;
+    let collection = format!("/collections/{}", made.body["id"].as_str().unwrap());
+    basic.call(Method::POST, &format!("{collection}/photos"), Some(&token), Some(json!({"ids": [cat]}))).await;
+    basic.call(Method::PUT, &format!("{collection}/members/pete"), Some(&token), Some(json!({"role": "viewer"}))).await;
+    let link = basic.call(Method::POST, &format!("{collection}/links"), Some(&token), Some(json!({}))).await;
+    let secret = link.body["url"].as_str().unwrap().rsplit_once("/shared/").unwrap().1.to_owned();
+    let petes = basic.call(Method::POST, "/collections", Some(&pete), Some(json!({"title": "Pete's"}))).await;
+    let petes = format!("/collections/{}", petes.body["id"].as_str().unwrap());
+    basic.call(Method::PUT, &format!("{petes}/members/olga"), Some(&pete), Some(json!({"role": "viewer"}))).await;
+    assert_eq!(basic.call(Method::GET, "/collections", Some(&pete), None).await.body["items"].as_array().unwrap().len(), 2);
+
     // A move the target's quotas refuse, with the numbers; nothing moves.
     let tight = stacks_dir(&[&basic, &core], Some(("TENANT_CORE", "photos_per_user: 20000", "photos_per_user: 1")));
     let refused = tenant(&tight, &["move", "olga", "--to", "TENANT_CORE", "--yes"]);
@@ -167,6 +181,11 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     assert!(
         unconfirmed.stderr.contains("computes faces and persons as well"),
         "the move does not say what it adds: {}",
+        unconfirmed.stderr
+    );
+    assert!(
+        unconfirmed.stderr.contains("stays shared with pete no longer") && unconfirmed.stderr.contains("pete's collection"),
+        "the move does not list the memberships it drops: {}",
         unconfirmed.stderr
     );
 
@@ -204,6 +223,19 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     assert!(!has_account(&basic, "olga").await, "the account is left in the source");
     assert!(items_of(&basic, "olga").await.is_empty(), "items are left in the source");
     assert!(!basic.object_keys().await.iter().any(|key| key.starts_with("olga/")), "objects are left in the source");
+    // The link's secret opens the collection on the target, and nothing on the source; the
+    // memberships with pete, who stays in the source, are gone from both sides.
+    let opened = core.call(Method::GET, &format!("/shared/{secret}/photos"), None, None).await;
+    assert_eq!((opened.status, &opened.body["items"][0]["id"]), (StatusCode::OK, &json!(cat)), "{}", opened.raw);
+    assert_eq!(basic.call(Method::GET, &format!("/shared/{secret}/photos"), None, None).await.status, StatusCode::NOT_FOUND);
+    assert!(!basic.user_items().await.iter().any(|item| item["pk"].as_s().unwrap().starts_with("#link#")), "a link is left in the source");
+    let petes_now = basic.call(Method::GET, "/collections", Some(&pete), None).await;
+    let titles: Vec<&str> = petes_now.body["items"].as_array().unwrap().iter().map(|item| item["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Pete's"], "{}", petes_now.raw);
+    assert_eq!(basic.call(Method::GET, &format!("{petes}/members"), Some(&pete), None).await.body["items"], json!([]));
+    let olgas = core.call(Method::GET, "/collections", Some(&after), None).await;
+    assert_eq!(olgas.body["items"].as_array().unwrap().len(), 1, "{}", olgas.raw);
+    assert_eq!(core.call(Method::GET, &format!("{collection}/members"), Some(&after), None).await.body["items"], json!([]));
 
     // Remove: everything, with the counts.
     let removed = tenant(&dir, &["remove", "olga", "--yes"]).expect_success("tenant remove");

@@ -23,7 +23,7 @@ use super::keys::{
 use crate::aws_error;
 use crate::dynamo::{self, condition_held, delete_request, from_item, s, to_item};
 use domain::error::{Error, Result};
-use domain::model::{CollectionId, ImageId, ImageRecord, ImageStatus, LinkId, Page, UserName, rfc3339};
+use domain::model::{AccountId, CollectionId, ImageId, ImageRecord, ImageStatus, LinkId, Page, UserName, rfc3339};
 
 fn no_collection(id: CollectionId) -> Error {
     Error::NotFound(format!("no collection {id}"))
@@ -255,6 +255,7 @@ impl CollectionStore for DynamoImages {
             sk: collection_member_sk(id, &member.user),
             member: member.user.to_string(),
             role: member.role,
+            member_account_id: member.account.map(|account| account.to_string()),
         };
         self.client.put_item().table_name(&self.table).set_item(Some(to_item(item)?)).send().await.map_err(aws_error("PutItem member"))?;
         Ok(())
@@ -277,7 +278,11 @@ impl CollectionStore for DynamoImages {
             .into_iter()
             .map(|item| {
                 let item: MemberItem = from_item(item)?;
-                Ok(collections::Member { user: UserName::parse(&item.member)?, role: item.role })
+                Ok(collections::Member {
+                    user: UserName::parse(&item.member)?,
+                    role: item.role,
+                    account: item.member_account_id.as_deref().map(AccountId::parse).transpose()?,
+                })
             })
             .collect()
     }

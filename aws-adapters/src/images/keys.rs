@@ -222,6 +222,9 @@ pub struct MemberItem {
     pub sk: String,
     pub member: String,
     pub role: Role,
+    /// Absent on items written before members' accounts were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_account_id: Option<String>,
 }
 
 /// The member's side: a collection of another user's shared with them (`shared#<id>`).

@@ -12,10 +12,11 @@ use std::collections::BTreeSet;
 use contract::{Features, NewImageEvent};
 
 use super::DynamoImages;
-use super::keys::{ImageItem, entries_of};
+use super::keys::{COLLECTION_PREFIX, ImageItem, LinkItem, MemberItem, SHARED_PREFIX, SharedItem, entries_of};
 use crate::dynamo::{self, Item, from_item, put_request, to_item};
 use domain::error::{Error, Result};
-use domain::model::{ImageId, ImageStatus, UserName, object_key};
+use domain::links::Link;
+use domain::model::{AccountId, CollectionId, ImageId, ImageStatus, UserName, object_key};
 
 /// Every item of one user's partition, as read.
 pub struct Partition {
@@ -25,12 +26,64 @@ pub struct Partition {
 
 /// What becomes of a partition in a tier with other features.
 pub struct Adapted {
-    /// The items to write to the target table.
+    /// The items to write to the target table (sharing's aside: [`Adapted::sharing`]).
     pub items: Vec<Item>,
+    /// The user's side of sharing: who their collections are shared with, and the collections
+    /// of others shared with them. Members are users of one stack: the mover keeps each only
+    /// where the other side is in the target too.
+    pub sharing: Vec<Sharing>,
     /// Photos the target analyses (again): those still pending, and every analysed one where
     /// the target computes what the source did not.
     pub reanalyse: Vec<NewImageEvent>,
     pub dropped: Dropped,
+}
+
+/// One membership the user's partition holds a side of.
+#[derive(Debug, Clone)]
+pub enum Sharing {
+    /// A member of one of the user's collections (the owner's member item).
+    Member { collection: CollectionId, member: UserName, account: Option<AccountId>, item: Item },
+    /// Another user's collection shared with the user (the user's pointer).
+    SharedWithUser { collection: CollectionId, owner: UserName, item: Item },
+}
+
+impl Sharing {
+    fn of(item: &Item) -> Result<Self> {
+        let sk = sk_of(item);
+        if sk.starts_with(SHARED_PREFIX) {
+            let shared: SharedItem = from_item(item.clone())?;
+            return Ok(Sharing::SharedWithUser {
+                collection: CollectionId::parse(&shared.collection_id)?,
+                owner: UserName::parse(&shared.owner)?,
+                item: item.clone(),
+            });
+        }
+        let member: MemberItem = from_item(item.clone())?;
+        let collection = sk.strip_prefix(COLLECTION_PREFIX).and_then(|rest| rest.split('#').next()).unwrap_or_default();
+        Ok(Sharing::Member {
+            collection: CollectionId::parse(collection)?,
+            member: UserName::parse(&member.member)?,
+            account: member.member_account_id.as_deref().map(AccountId::parse).transpose()?,
+            item: item.clone(),
+        })
+    }
+
+    pub fn item(&self) -> &Item {
+        match self {
+            Sharing::Member { item, .. } | Sharing::SharedWithUser { item, .. } => item,
+        }
+    }
+}
+
+impl Adapted {
+    /// The links of the user's collections (whose stack-wide items the target needs).
+    pub fn links(&self) -> Result<Vec<Link>> {
+        self.items
+            .iter()
+            .filter(|item| sk_of(item).starts_with(COLLECTION_PREFIX) && sk_of(item).contains("#link#"))
+            .map(|item| from_item::<LinkItem>(item.clone())?.into_link())
+            .collect()
+    }
 }
 
 /// What the target tier does not keep.
@@ -56,6 +109,8 @@ enum Kind {
     Entry,
     /// Face items, a photo's grouping, persons and the people lock.
     People,
+    /// A collection's member, or another's collection shared with the user.
+    Sharing,
     /// Usage counters, albums and anything else of the user: copied as they are.
     Other,
 }
@@ -63,6 +118,9 @@ enum Kind {
 fn kind(sk: &str) -> Kind {
     if sk == "people" || sk.starts_with("person#") {
         return Kind::People;
+    }
+    if sk.starts_with(SHARED_PREFIX) || (sk.starts_with(COLLECTION_PREFIX) && sk.contains("#member#")) {
+        return Kind::Sharing;
     }
     let Some(rest) = sk.strip_prefix("image#") else { return Kind::Other };
     match rest.split_once('#') {
@@ -98,9 +156,11 @@ impl Partition {
         let mut dropped = Dropped::default();
         let mut items = Vec::new();
         let mut reanalyse = Vec::new();
+        let mut sharing = Vec::new();
         for item in &self.items {
             match kind(sk_of(item)) {
                 Kind::Entry => {}
+                Kind::Sharing => sharing.push(Sharing::of(item)?),
                 Kind::Other => items.push(item.clone()),
                 Kind::People => {
                     if keep_faces {
@@ -147,7 +207,7 @@ impl Partition {
                 }
             }
         }
-        Ok(Adapted { items, reanalyse, dropped })
+        Ok(Adapted { items, sharing, reanalyse, dropped })
     }
 }
 
@@ -274,5 +334,56 @@ mod tests {
         assert!(matches!(kind("image#01J#favourite"), Kind::Other));
         assert!(matches!(kind("image#01J#collection#01C"), Kind::Other));
         assert!(matches!(kind("collection#01C"), Kind::Other));
+        assert!(matches!(kind("collection#01C#link#01L"), Kind::Other));
+        // Sharing is the mover's to keep or drop, by where the other side is.
+        assert!(matches!(kind("collection#01C#member#bob"), Kind::Sharing));
+        assert!(matches!(kind("shared#01C"), Kind::Sharing));
+    }
+
+    #[test]
+    fn sharing_is_set_aside_and_links_are_found() {
+        use crate::images::keys::{CollectionItem, LinkItem, MemberItem, SharedItem, collection_member_sk, shared_sk};
+        use domain::collections::{Collection, Role};
+        use domain::links::Link;
+        let user = UserName::parse("ann").unwrap();
+        let collection = Collection::new(&user, "Trip", None).unwrap();
+        let account = AccountId::new();
+        let link = Link {
+            id: domain::LinkId::new(),
+            owner: user.clone(),
+            collection: collection.id,
+            secret_digest: "ab".repeat(32),
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            expires_at: None,
+            password_hash: None,
+            allow_download: true,
+        };
+        let theirs = CollectionId::new();
+        let items = vec![
+            to_item(CollectionItem::of(&collection)).unwrap(),
+            to_item(LinkItem::of(&link)).unwrap(),
+            to_item(MemberItem {
+                pk: "ann".into(),
+                sk: collection_member_sk(collection.id, &UserName::parse("bob").unwrap()),
+                member: "bob".into(),
+                role: Role::Viewer,
+                member_account_id: Some(account.to_string()),
+            })
+            .unwrap(),
+            to_item(SharedItem { pk: "ann".into(), sk: shared_sk(theirs), collection_id: theirs.to_string(), owner: "cyd".into() })
+                .unwrap(),
+        ];
+        let adapted = Partition { user, items }.adapt(features(true, true), features(true, true)).unwrap();
+        assert_eq!(adapted.items.len(), 2, "the collection and its link move as they are");
+        assert_eq!(adapted.links().unwrap(), [link]);
+        let [
+            Sharing::Member { collection: of, member, account: Some(kept), .. },
+            Sharing::SharedWithUser { collection: shared, owner, .. },
+        ] = adapted.sharing.as_slice()
+        else {
+            panic!("{:?}", adapted.sharing)
+        };
+        assert_eq!((*of, member.as_str(), *kept), (collection.id, "bob", account));
+        assert_eq!((*shared, owner.as_str()), (theirs, "cyd"));
     }
 }

@@ -222,6 +222,7 @@ pub async fn run(clients: &Clients, stacks: &StacksDir, command: TenantCommand) 
                 confirm(&format!("This removes {user} from {} with every photo, for good.", stack.name), user.as_str())?;
             }
             audit(clients, "tenant remove", &user, &stack.name).await;
+            moving::unshare_in_source(stack, &user).await?;
             let removed = stack.account_data().remove(&record).await?;
             println!(
                 "Removed {user} from {}: {} photos ({} bytes), {} objects, {} table items.",

@@ -7,7 +7,11 @@
 //! 3. every object is copied and read back: skipped when the target's bytes already hash the
 //!    same, so a second run copies only what the first did not;
 //! 4. every item of the user's partition is written as it is, adapted to the target tier
-//!    (`aws_adapters::images::moving`), and the target's sort keys are compared with what was written;
+//!    (`aws_adapters::images::moving`), and the target's sort keys are compared with what was
+//!    written; the links of the user's collections get their stack-wide items in the target (their
+//!    secrets open the same collections there, at the target's API URL); memberships are kept
+//!    only where the other side's account in the target is the one it was shared with, and the
+//!    rest are listed as dropped;
 //! 5. photos the target tier analyses further (faces, text) are queued on the target's topic;
 //! 6. the target account becomes `active`; only then is the source removed, account last.
 //!
@@ -15,11 +19,13 @@
 //! absent or `moving` (copy again: nothing doubles, as every write is a put of the same key), or
 //! the target `active` (remove the source), or no source left (done).
 
-use aws_adapters::images::moving::{Adapted, sort_keys};
+use aws_adapters::images::moving::{Adapted, Sharing, sort_keys};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use domain::accounts::user_prefix;
-use domain::{AccountStatus, Events, PhotoStore, UsageStore, UserName, UserRecord, UserStore, is_face_crop_key};
+use domain::{
+    AccountStatus, CollectionStore, Events, LinkDirectory, PhotoStore, UsageStore, UserName, UserRecord, UserStore, is_face_crop_key,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
@@ -80,12 +86,16 @@ pub async fn run(clients: &Clients, stacks: &[TenantStack], user: &UserName, to:
 
     let partition = source.images.export(user).await?;
     let adapted = partition.adapt(source.tier.features, target.tier.features)?;
+    let kept = kept_sharing(target, &source_record, &adapted.sharing).await?;
     let source_record = if resuming {
         eprintln!("Resuming the move of {user} from {} to {}.", source.name, target.name);
         source_record
     } else {
         check_quotas(source, target, user).await?;
         eprintln!("{}", describe(source, target, &adapted));
+        for (sharing, _) in adapted.sharing.iter().zip(&kept).filter(|(_, kept)| !**kept) {
+            eprintln!("  dropped: {}", dropped_sharing(sharing, target));
+        }
         if !yes {
             confirm(&format!("This moves {user} from {} to {}.", source.name, target.name), user.as_str())?;
         }
@@ -98,6 +108,17 @@ pub async fn run(clients: &Clients, stacks: &[TenantStack], user: &UserName, to:
     }
     let objects = copy_objects(source, target, user).await?;
     target.images.import(user, &adapted.items).await?;
+    let sharing: Vec<&Sharing> = adapted.sharing.iter().zip(&kept).filter(|(_, kept)| **kept).map(|(sharing, _)| sharing).collect();
+    target.images.import(user, &sharing.iter().map(|sharing| sharing.item().clone()).collect::<Vec<_>>()).await?;
+    for sharing in &sharing {
+        if let Sharing::Member { collection, member, .. } = sharing {
+            target.images.put_shared(member, user, *collection).await?;
+        }
+    }
+    let links = adapted.links()?;
+    for link in &links {
+        target.users.put_link_target(&link.secret_digest, &link.target(), link.kept_until()).await?;
+    }
     // The target may hold more than was written (a run stopped after step 5 lets the target's
     // analyzer add faces), never less.
     let written = target.images.sort_keys(user).await?;
@@ -115,10 +136,14 @@ pub async fn run(clients: &Clients, stacks: &[TenantStack], user: &UserName, to:
         target.events.new_image(event).await?;
     }
     eprintln!(
-        "Copied and verified {objects} objects and {} items; {} photos queued for analysis in {}.",
+        "Copied and verified {objects} objects and {} items; {} photos queued for analysis in {}; {} links and {} of {} \
+         memberships kept.",
         adapted.items.len(),
         adapted.reanalyse.len(),
-        target.name
+        target.name,
+        links.len(),
+        sharing.len(),
+        adapted.sharing.len()
     );
     let copied = target
         .user(user)
@@ -236,7 +261,59 @@ fn stop_after() -> Option<usize> {
     if cfg!(debug_assertions) { std::env::var(STOP_AFTER_OBJECTS).ok().and_then(|value| value.parse().ok()) } else { None }
 }
 
+/// Which of the user's memberships the target keeps: a member of the user's collections whose
+/// account of that name in the target is the one it was shared with (a same-named account there
+/// may be someone else); a collection of another's shared with the user whose owner is in the
+/// target and names this account a member there.
+async fn kept_sharing(target: &TenantStack, record: &UserRecord, sharing: &[Sharing]) -> Result<Vec<bool>> {
+    let mut kept = Vec::with_capacity(sharing.len());
+    for one in sharing {
+        kept.push(match one {
+            Sharing::Member { member, account, .. } => {
+                let theirs = target.user(member).await?;
+                account.is_some() && theirs.map(|theirs| theirs.account_id) == *account
+            }
+            Sharing::SharedWithUser { collection, owner, .. } => match target.images.collection_members(owner, *collection).await {
+                Ok(members) => members.iter().any(|member| member.user == record.user_name && member.account == Some(record.account_id)),
+                Err(domain::Error::NotFound(_)) => false,
+                Err(other) => return Err(other.into()),
+            },
+        });
+    }
+    Ok(kept)
+}
+
+fn dropped_sharing(sharing: &Sharing, target: &TenantStack) -> String {
+    match sharing {
+        Sharing::Member { collection, member, .. } => {
+            format!(
+                "collection {collection} stays shared with {member} no longer ({member} has no account in {} that it was shared with)",
+                target.name
+            )
+        }
+        Sharing::SharedWithUser { collection, owner, .. } => {
+            format!("{owner}'s collection {collection} is not shared with the user in {}", target.name)
+        }
+    }
+}
+
+/// Takes the user out of the source's sharing: their members' pointers to their collections
+/// and other owners' member items naming them (both stale once the user is gone).
+pub async fn unshare_in_source(source: &TenantStack, user: &UserName) -> Result<()> {
+    let adapted = source.images.export(user).await?.adapt(source.tier.features, source.tier.features)?;
+    for sharing in &adapted.sharing {
+        match sharing {
+            Sharing::Member { collection, member, .. } => source.images.remove_shared(member, *collection).await?,
+            Sharing::SharedWithUser { collection, owner, .. } => {
+                source.images.remove_member(owner, *collection, user).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn remove_source(clients: &Clients, source: &TenantStack, record: &UserRecord, target: &TenantStack, user: &UserName) -> Result<()> {
+    unshare_in_source(source, user).await?;
     let removed = source.account_data().remove(record).await?;
     eprintln!("Removed {user} from {}: {} photos, {} objects, {} items.", source.name, removed.photos, removed.objects, removed.items);
     finished(clients, target, user).await

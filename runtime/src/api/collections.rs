@@ -458,10 +458,11 @@ pub async fn put_member(
     }
     let role = Role::of_member(body.role)?;
     let theirs = state.tenants.data_of(&member).await?;
-    if theirs.account.get(&member).await?.is_none() {
+    let Some(account) = theirs.account.get(&member).await? else {
         return Err(Error::NotFound(format!("no user {member}")).into());
-    }
-    user.data.images.put_member(user.name(), access.id(), &Member { user: member.clone(), role }).await?;
+    };
+    let shared = Member { user: member.clone(), role, account: Some(account.account_id) };
+    user.data.images.put_member(user.name(), access.id(), &shared).await?;
     theirs.images.put_shared(&member, user.name(), access.id()).await?;
     Ok(Json(MemberView { user_name: member.to_string(), role }))
 }
