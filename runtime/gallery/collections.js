@@ -103,6 +103,25 @@ export async function collectionHead(main, id) {
   return collection;
 }
 
+/** Fills `list` from `source` (a GET answering `{items}`): each entry as `describe` says, with a
+ * button `action` that DELETEs `target(entry)` and fills the list again. */
+async function fillList(list, source, empty, describe, action, target) {
+  const listed = await call('GET', source);
+  list.replaceChildren();
+  if (!listed.items.length) list.append(element('li', 'notice', empty));
+  for (const entry of listed.items) {
+    const item = element('li', '', `${describe(entry)} `);
+    const button = element('button', 'quiet', action);
+    button.type = 'button';
+    button.addEventListener('click', async () => {
+      await call('DELETE', target(entry));
+      await fillList(list, source, empty, describe, action, target);
+    });
+    item.append(button);
+    list.append(item);
+  }
+}
+
 function when(iso) {
   return new Date(iso).toLocaleDateString();
 }
@@ -118,48 +137,23 @@ function shareDialog(id) {
   close.addEventListener('click', () => dialog.close());
 
   const members = element('ul', 'members');
-  const showMembers = async () => {
-    const listed = await call('GET', `${path}/members`);
-    members.replaceChildren();
-    if (!listed.items.length) members.append(element('li', 'notice', 'Nobody yet.'));
-    for (const member of listed.items) {
-      const item = element('li', '', `${member.user_name} (${member.role}) `);
-      const remove = element('button', 'quiet', 'Remove');
-      remove.type = 'button';
-      remove.addEventListener('click', async () => {
-        await call('DELETE', `${path}/members/${encodeURIComponent(member.user_name)}`);
-        showMembers();
-      });
-      item.append(remove);
-      members.append(item);
-    }
-  };
+  const showMembers = () => fillList(members, `${path}/members`, 'Nobody yet.', (member) => `${member.user_name} (${member.role})`,
+    'Remove', (member) => `${path}/members/${encodeURIComponent(member.user_name)}`);
   const addMember = textForm('tools', 'user_name', 'User name', 'Share with (user name)', 'Share to view', async (name) => {
     await call('PUT', `${path}/members/${encodeURIComponent(name)}`, { role: 'viewer' });
     await showMembers();
   });
 
   const links = element('ul', 'links');
-  const showLinks = async () => {
-    const listed = await call('GET', `${path}/links`);
-    links.replaceChildren();
-    if (!listed.items.length) links.append(element('li', 'notice', 'No link.'));
-    for (const link of listed.items) {
-      const facts = [`made ${when(link.created_at)}`];
-      facts.push(link.expired ? 'expired' : link.expires_at ? `until ${when(link.expires_at)}` : 'no expiry');
-      if (link.has_password) facts.push('password');
-      if (link.allow_download) facts.push('downloads');
-      const item = element('li', '', `Link ${facts.join(', ')} `);
-      const revoke = element('button', 'quiet', 'Revoke');
-      revoke.type = 'button';
-      revoke.addEventListener('click', async () => {
-        await call('DELETE', `${path}/links/${encodeURIComponent(link.id)}`);
-        showLinks();
-      });
-      item.append(revoke);
-      links.append(item);
-    }
+  const describeLink = (link) => {
+    const facts = [`made ${when(link.created_at)}`];
+    facts.push(link.expired ? 'expired' : link.expires_at ? `until ${when(link.expires_at)}` : 'no expiry');
+    if (link.has_password) facts.push('password');
+    if (link.allow_download) facts.push('downloads');
+    return `Link ${facts.join(', ')}`;
   };
+  const showLinks = () => fillList(links, `${path}/links`, 'No link.', describeLink, 'Revoke',
+    (link) => `${path}/links/${encodeURIComponent(link.id)}`);
   const made = element('div', 'new-link');
   made.hidden = true;
   const linkForm = element('form', 'tools new-link-form');
