@@ -158,7 +158,7 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     assert_eq!(seen_by_user(&basic, &token).await, before, "the suspension changed something");
 
     // Sharing before the move: a collection of olga's shared with pete (a user of the source
-    // only) and by a link, and one of pete's shared with olga.
+    // only) and by a link, and one of pete's that olga contributes a photo to.
     let pete = basic.user("pete").await;
     let made = basic.call(Method::POST, "/collections", Some(&token), Some(json!({"title": "Cats"}))).await;
     let collection = format!("/collections/{}", made.body["id"].as_str().unwrap());
@@ -168,7 +168,10 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     let secret = link.body["url"].as_str().unwrap().rsplit_once("/shared/").unwrap().1.to_owned();
     let petes = basic.call(Method::POST, "/collections", Some(&pete), Some(json!({"title": "Pete's"}))).await;
     let petes = format!("/collections/{}", petes.body["id"].as_str().unwrap());
-    basic.call(Method::PUT, &format!("{petes}/members/olga"), Some(&pete), Some(json!({"role": "viewer"}))).await;
+    basic.call(Method::PUT, &format!("{petes}/members/olga"), Some(&pete), Some(json!({"role": "contributor"}))).await;
+    let contributed = basic.call(Method::POST, &format!("{petes}/photos"), Some(&token), Some(json!({"ids": [cat]}))).await;
+    assert_eq!(contributed.body["added"], json!(1), "{}", contributed.raw);
+    assert_eq!(basic.call(Method::GET, &petes, Some(&pete), None).await.body["photo_count"], json!(1));
     assert_eq!(basic.call(Method::GET, "/collections", Some(&pete), None).await.body["items"].as_array().unwrap().len(), 2);
 
     // A move the target's quotas refuse, with the numbers; nothing moves.
@@ -184,7 +187,9 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
         unconfirmed.stderr
     );
     assert!(
-        unconfirmed.stderr.contains("stays shared with pete no longer") && unconfirmed.stderr.contains("pete's collection"),
+        unconfirmed.stderr.contains("stays shared with pete no longer")
+            && unconfirmed.stderr.contains("pete's collection")
+            && unconfirmed.stderr.contains("the user's photos in it (1) leave it"),
         "the move does not list the memberships it drops: {}",
         unconfirmed.stderr
     );
@@ -233,6 +238,10 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     let titles: Vec<&str> = petes_now.body["items"].as_array().unwrap().iter().map(|item| item["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Pete's"], "{}", petes_now.raw);
     assert_eq!(basic.call(Method::GET, &format!("{petes}/members"), Some(&pete), None).await.body["items"], json!([]));
+    assert_eq!(basic.call(Method::GET, &petes, Some(&pete), None).await.body["photo_count"], json!(0), "olga's photo stays in pete's");
+    let petes_id = petes.rsplit('/').next().unwrap();
+    let left: Vec<String> = items_of(&core, "olga").await.into_iter().filter(|sk| sk.contains(petes_id)).collect();
+    assert!(left.is_empty(), "the target keeps olga's part of a collection she left: {left:?}");
     let olgas = core.call(Method::GET, "/collections", Some(&after), None).await;
     assert_eq!(olgas.body["items"].as_array().unwrap().len(), 1, "{}", olgas.raw);
     assert_eq!(core.call(Method::GET, &format!("{collection}/members"), Some(&after), None).await.body["items"], json!([]));

@@ -14,6 +14,7 @@ use contract::{Features, NewImageEvent};
 use super::DynamoImages;
 use super::keys::{COLLECTION_PREFIX, ImageItem, LinkItem, MemberItem, SHARED_PREFIX, SharedItem, entries_of};
 use crate::dynamo::{self, Item, from_item, put_request, to_item};
+use domain::collections::Role;
 use domain::error::{Error, Result};
 use domain::links::Link;
 use domain::model::{AccountId, CollectionId, ImageId, ImageStatus, UserName, object_key};
@@ -29,8 +30,8 @@ pub struct Adapted {
     /// The items to write to the target table (sharing's aside: [`Adapted::sharing`]).
     pub items: Vec<Item>,
     /// The user's side of sharing: who their collections are shared with, and the collections
-    /// of others shared with them. Members are users of one stack: the mover keeps each only
-    /// where the other side is in the target too.
+    /// of others shared with them (with the user's photos in them). Members are users of one
+    /// stack: the mover keeps each only where the other side is in the target too.
     pub sharing: Vec<Sharing>,
     /// Photos the target analyses (again): those still pending, and every analysed one where
     /// the target computes what the source did not.
@@ -42,9 +43,10 @@ pub struct Adapted {
 #[derive(Debug, Clone)]
 pub enum Sharing {
     /// A member of one of the user's collections (the owner's member item).
-    Member { collection: CollectionId, member: UserName, account: Option<AccountId>, item: Item },
-    /// Another user's collection shared with the user (the user's pointer).
-    SharedWithUser { collection: CollectionId, owner: UserName, item: Item },
+    Member { collection: CollectionId, member: UserName, role: Role, account: Option<AccountId>, item: Item },
+    /// Another user's collection shared with the user (the user's pointer), and the items of
+    /// the user's photos in it as a contributor (kept or dropped with the pointer).
+    SharedWithUser { collection: CollectionId, owner: UserName, item: Item, contributed: Vec<Item> },
 }
 
 impl Sharing {
@@ -56,6 +58,7 @@ impl Sharing {
                 collection: CollectionId::parse(&shared.collection_id)?,
                 owner: UserName::parse(&shared.owner)?,
                 item: item.clone(),
+                contributed: Vec::new(),
             });
         }
         let member: MemberItem = from_item(item.clone())?;
@@ -63,14 +66,17 @@ impl Sharing {
         Ok(Sharing::Member {
             collection: CollectionId::parse(collection)?,
             member: UserName::parse(&member.member)?,
+            role: member.role,
             account: member.member_account_id.as_deref().map(AccountId::parse).transpose()?,
             item: item.clone(),
         })
     }
 
-    pub fn item(&self) -> &Item {
+    /// The items the target gets where it keeps this membership.
+    pub fn items(&self) -> Vec<Item> {
         match self {
-            Sharing::Member { item, .. } | Sharing::SharedWithUser { item, .. } => item,
+            Sharing::Member { item, .. } => vec![item.clone()],
+            Sharing::SharedWithUser { item, contributed, .. } => std::iter::once(item).chain(contributed).cloned().collect(),
         }
     }
 }
@@ -111,6 +117,9 @@ enum Kind {
     People,
     /// A collection's member, or another's collection shared with the user.
     Sharing,
+    /// A photo's membership of a collection: the user's own collection's, or (as a
+    /// contributor) another's, which goes with that sharing.
+    InCollection,
     /// Usage counters, albums and anything else of the user: copied as they are.
     Other,
 }
@@ -127,6 +136,7 @@ fn kind(sk: &str) -> Kind {
         None => Kind::Record,
         Some((_, tail)) if tail.starts_with("face#") || tail == "grouped" => Kind::People,
         Some((_, tail)) if ["label#", "person#", "word#"].iter().any(|p| tail.starts_with(p)) => Kind::Entry,
+        Some((_, tail)) if tail.starts_with(COLLECTION_PREFIX) => Kind::InCollection,
         Some(_) => Kind::Other,
     }
 }
@@ -157,10 +167,12 @@ impl Partition {
         let mut items = Vec::new();
         let mut reanalyse = Vec::new();
         let mut sharing = Vec::new();
+        let mut in_collections = Vec::new();
         for item in &self.items {
             match kind(sk_of(item)) {
                 Kind::Entry => {}
                 Kind::Sharing => sharing.push(Sharing::of(item)?),
+                Kind::InCollection => in_collections.push(item),
                 Kind::Other => items.push(item.clone()),
                 Kind::People => {
                     if keep_faces {
@@ -205,6 +217,17 @@ impl Partition {
                         items.extend(entries_of(&record)?);
                     }
                 }
+            }
+        }
+        for item in in_collections {
+            let collection = sk_of(item).rsplit_once('#').map_or("", |(_, id)| id);
+            let shared = sharing.iter_mut().find_map(|sharing| match sharing {
+                Sharing::SharedWithUser { collection: of, contributed, .. } if of.to_string() == collection => Some(contributed),
+                _ => None,
+            });
+            match shared {
+                Some(contributed) => contributed.push(item.clone()),
+                None => items.push(item.clone()),
             }
         }
         Ok(Adapted { items, sharing, reanalyse, dropped })
@@ -332,7 +355,7 @@ mod tests {
         assert!(matches!(kind("album#cat"), Kind::Other));
         // Favourites and collections move as they are: the owner's, and no tier drops them.
         assert!(matches!(kind("image#01J#favourite"), Kind::Other));
-        assert!(matches!(kind("image#01J#collection#01C"), Kind::Other));
+        assert!(matches!(kind("image#01J#collection#01C"), Kind::InCollection));
         assert!(matches!(kind("collection#01C"), Kind::Other));
         assert!(matches!(kind("collection#01C#link#01L"), Kind::Other));
         // Sharing is the mover's to keep or drop, by where the other side is.
@@ -342,7 +365,7 @@ mod tests {
 
     #[test]
     fn sharing_is_set_aside_and_links_are_found() {
-        use crate::images::keys::{CollectionItem, LinkItem, MemberItem, SharedItem, collection_member_sk, shared_sk};
+        use crate::images::keys::{CollectionItem, LinkItem, ListedImage, MemberItem, SharedItem, collection_member_sk, shared_sk};
         use domain::collections::{Collection, Role};
         use domain::links::Link;
         let user = UserName::parse("ann").unwrap();
@@ -372,18 +395,22 @@ mod tests {
             .unwrap(),
             to_item(SharedItem { pk: "ann".into(), sk: shared_sk(theirs), collection_id: theirs.to_string(), owner: "cyd".into() })
                 .unwrap(),
+            to_item(ListedImage::in_collection(&user, ImageId::new(), collection.id)).unwrap(),
+            to_item(ListedImage::in_collection(&user, ImageId::new(), theirs)).unwrap(),
         ];
         let adapted = Partition { user, items }.adapt(features(true, true), features(true, true)).unwrap();
-        assert_eq!(adapted.items.len(), 2, "the collection and its link move as they are");
+        assert_eq!(adapted.items.len(), 3, "the collection, its link and its photo move as they are");
         assert_eq!(adapted.links().unwrap(), [link]);
         let [
             Sharing::Member { collection: of, member, account: Some(kept), .. },
-            Sharing::SharedWithUser { collection: shared, owner, .. },
+            shared_with @ Sharing::SharedWithUser { collection: shared, owner, contributed, .. },
         ] = adapted.sharing.as_slice()
         else {
             panic!("{:?}", adapted.sharing)
         };
         assert_eq!((*of, member.as_str(), *kept), (collection.id, "bob", account));
         assert_eq!((*shared, owner.as_str()), (theirs, "cyd"));
+        assert_eq!(contributed.len(), 1, "the photo the user contributed to cyd's collection goes with that sharing");
+        assert_eq!(shared_with.items().len(), 2);
     }
 }

@@ -23,6 +23,7 @@ use aws_adapters::images::moving::{Adapted, Sharing, sort_keys};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use domain::accounts::user_prefix;
+use domain::collections::Role;
 use domain::{
     AccountStatus, CollectionStore, Events, LinkDirectory, PhotoStore, UsageStore, UserName, UserRecord, UserStore, is_face_crop_key,
 };
@@ -109,7 +110,7 @@ pub async fn run(clients: &Clients, stacks: &[TenantStack], user: &UserName, to:
     let objects = copy_objects(source, target, user).await?;
     target.images.import(user, &adapted.items).await?;
     let sharing: Vec<&Sharing> = adapted.sharing.iter().zip(&kept).filter(|(_, kept)| **kept).map(|(sharing, _)| sharing).collect();
-    target.images.import(user, &sharing.iter().map(|sharing| sharing.item().clone()).collect::<Vec<_>>()).await?;
+    target.images.import(user, &sharing.iter().flat_map(|sharing| sharing.items()).collect::<Vec<_>>()).await?;
     for sharing in &sharing {
         if let Sharing::Member { collection, member, .. } = sharing {
             target.images.put_shared(member, user, *collection).await?;
@@ -291,19 +292,29 @@ fn dropped_sharing(sharing: &Sharing, target: &TenantStack) -> String {
                 target.name
             )
         }
-        Sharing::SharedWithUser { collection, owner, .. } => {
-            format!("{owner}'s collection {collection} is not shared with the user in {}", target.name)
+        Sharing::SharedWithUser { collection, owner, contributed, .. } => {
+            let photos = match contributed.len() {
+                0 => String::new(),
+                count => format!("; the user's photos in it ({count}) leave it"),
+            };
+            format!("{owner}'s collection {collection} is not shared with the user in {}{photos}", target.name)
         }
     }
 }
 
 /// Takes the user out of the source's sharing: their members' pointers to their collections
-/// and other owners' member items naming them (both stale once the user is gone).
+/// (and contributors' photos in them), and other owners' member items naming them (all stale
+/// once the user is gone).
 pub async fn unshare_in_source(source: &TenantStack, user: &UserName) -> Result<()> {
     let adapted = source.images.export(user).await?.adapt(source.tier.features, source.tier.features)?;
     for sharing in &adapted.sharing {
         match sharing {
-            Sharing::Member { collection, member, .. } => source.images.remove_shared(member, *collection).await?,
+            Sharing::Member { collection, member, role, .. } => {
+                source.images.remove_shared(member, *collection).await?;
+                if *role == Role::Contributor {
+                    source.images.clear_part(member, *collection).await?;
+                }
+            }
             Sharing::SharedWithUser { collection, owner, .. } => {
                 source.images.remove_member(owner, *collection, user).await?;
             }
