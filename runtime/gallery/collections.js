@@ -82,6 +82,10 @@ export async function collectionHead(main, id) {
   const collection = await call('GET', `collections/${encodeURIComponent(id)}`);
   main.append(element('h1', '', collection.title));
   if (collection.description) main.append(element('p', '', collection.description));
+  if (collection.role === 'contributor') {
+    main.append(element('p', 'notice', `Shared with you by ${collection.owner}: add photos of yours from your library (they stay yours).`));
+    return collection;
+  }
   if (collection.role !== 'owner') {
     main.append(element('p', 'notice', `Shared with you by ${collection.owner}.`));
     return collection;
@@ -139,10 +143,20 @@ function shareDialog(id) {
   const members = element('ul', 'members');
   const showMembers = () => fillList(members, `${path}/members`, 'Nobody yet.', (member) => `${member.user_name} (${member.role})`,
     'Remove', (member) => `${path}/members/${encodeURIComponent(member.user_name)}`);
-  const addMember = textForm('tools', 'user_name', 'User name', 'Share with (user name)', 'Share to view', async (name) => {
-    await call('PUT', `${path}/members/${encodeURIComponent(name)}`, { role: 'viewer' });
+  // A viewer sees the photos; a contributor also adds their own (sharing again changes the role).
+  const role = element('select');
+  role.name = 'role';
+  role.setAttribute('aria-label', 'Their role');
+  for (const [value, text] of [['viewer', 'can view'], ['contributor', 'can add photos']]) {
+    const option = element('option', '', text);
+    option.value = value;
+    role.append(option);
+  }
+  const addMember = textForm('tools', 'user_name', 'User name', 'Share with (user name)', 'Share', async (name) => {
+    await call('PUT', `${path}/members/${encodeURIComponent(name)}`, { role: role.value });
     await showMembers();
   });
+  addMember.insertBefore(role, addMember.lastChild);
 
   const links = element('ul', 'links');
   const describeLink = (link) => {
@@ -271,7 +285,7 @@ export function selectionBar(grid) {
       target.hidden = !ids.length;
       if (ids.length && !listed) {
         listed = true;
-        await ownCollections(target);
+        await addableCollections(target);
       }
       target.hidden = !ids.length || target.options.length === 1;
       if (ids.length && target.options.length === 1) done.textContent = 'Make a collection on Albums to add them to.';
@@ -279,13 +293,15 @@ export function selectionBar(grid) {
   };
 }
 
-/** Fills `select` with the user's own collections, for the photo view's "Add to". */
-export async function ownCollections(select) {
+/** Fills `select` with the collections the user may add photos to (their own, and those they
+ * contribute to), for "Add to". */
+export async function addableCollections(select) {
   const listed = await call('GET', 'collections');
   select.replaceChildren(element('option', '', 'Add to a collection…'));
   select.firstChild.value = '';
-  for (const collection of listed.items.filter((item) => item.role === 'owner')) {
-    const option = element('option', '', collection.title);
+  for (const collection of listed.items.filter((item) => item.role !== 'viewer')) {
+    const title = collection.role === 'owner' ? collection.title : `${collection.title} (${collection.owner}'s)`;
+    const option = element('option', '', title);
     option.value = collection.id;
     select.append(option);
   }

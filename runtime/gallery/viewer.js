@@ -4,7 +4,7 @@
 // person), date taken, size, a favourite toggle, and deletion with confirmation.
 
 import { call } from './api.js';
-import { ownCollections } from './collections.js';
+import { addableCollections } from './collections.js';
 
 const root = document.getElementById('viewer');
 const image = root.querySelector('.frame img');
@@ -99,7 +99,7 @@ async function show(id) {
   image.src = photo.preview_url || photo.download_url || '';
   favourite.hidden = false;
   showFavourite(photo.favourite);
-  ownCollections(addTo).catch(() => { addTo.hidden = true; });
+  addableCollections(addTo).catch(() => { addTo.hidden = true; });
   fact('Taken', photo.taken_at);
   fact('Uploaded', new Date(photo.created_at).toLocaleString());
   fact('Size', `${bytes(photo.size)}${photo.width ? `, ${photo.width} × ${photo.height}` : ''}`);

@@ -149,7 +149,8 @@ try {
   const share = page.locator('dialog.share-dialog[open]');
   await share.waitFor();
   await share.locator('input[name=user_name]').fill(friend.user_name);
-  await share.locator('button', { hasText: 'Share to view' }).click();
+  await share.locator('select[name=role]').selectOption('viewer');
+  await share.locator('button', { hasText: /^Share$/ }).click();
   await share.locator('.members li', { hasText: `${friend.user_name} (viewer)` }).waitFor();
   await share.locator('button', { hasText: 'Make a link' }).click();
   const linkField = share.locator('.new-link input');
