@@ -3,12 +3,14 @@
 //! the store reads for it (counted on this process's own client, the same calls the handler
 //! makes).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use domain::collections::Collection;
+use domain::collections::{Collection, Contents};
 use domain::links::LinkSecret;
-use domain::{CollectionStore, ImageIndex, LinkDirectory, UserName, UserStore};
+use domain::memory::MemoryPhotos;
+use domain::{CollectionStore, ImageIndex, LinkDirectory, SharedData, UserName, UserStore};
 use hyper::Method;
 
 use crate::figures::Report;
@@ -32,6 +34,7 @@ pub async fn measure(
     let owner = UserName::parse(owner_name)?;
     search::seed_user(aws, &config.images_table, &owner, photos).await?;
     let (images, reads) = counted_images(aws, &config.images_table);
+    let images = Arc::new(images);
     let collection = Collection::new(&owner, "Bench", None)?;
     images.create_collection(&collection).await?;
     let mut after = None;
@@ -77,14 +80,16 @@ pub async fn measure(
     }
 
     // What the store reads behind one page through the link: the stack-wide item, the link, the
-    // owner's account, the collection with its count and cover, the page.
-    let users = aws_adapters::DynamoUsers::new(aws_sdk_dynamodb::Client::new(aws), &config.users_table);
+    // owner's account, the collection with its members, its count and cover, the page. (The
+    // photo store is not read for any of it.)
+    let users = || aws_adapters::DynamoUsers::new(aws_sdk_dynamodb::Client::new(aws), &config.users_table);
+    let data = SharedData::new(Arc::new(users()), images.clone(), Arc::new(MemoryPhotos::default()));
     reads.take();
-    let target = users.link_target(&LinkSecret::parse(&secret)?.digest()).await?.context("the link's item")?;
+    let target = users().link_target(&LinkSecret::parse(&secret)?.digest()).await?.context("the link's item")?;
     images.link(&owner, collection.id, target.link).await?;
-    users.get(&owner).await?;
-    images.collection(&owner, collection.id).await?;
-    images.collection_photos(&owner, collection.id, 50, None).await?;
+    users().get(&owner).await?;
+    let contents = Contents::open(data.0.clone(), &owner, collection.id, data.as_ref()).await?;
+    tokio::try_join!(contents.photos(50, None), contents.summary())?;
     let (items, requests) = reads.take();
     report.add(
         "sharing.first_page.items_read",

@@ -230,8 +230,8 @@ impl AccountData<'_> {
         let usage = self.images.usage(user).await?;
         // The secrets of the user's links open nothing once their owner's side is gone; their
         // stack-wide items go first, so that none is left behind.
-        for summary in self.images.collections(user).await? {
-            for link in self.images.collection_links(user, summary.collection.id).await? {
+        for collection in self.images.collections(user).await? {
+            for link in self.images.collection_links(user, collection.id).await? {
                 self.links.delete_link_target(&link.secret_digest).await?;
             }
         }

@@ -1,12 +1,18 @@
 //! Collections: albums a user makes, of the photos they choose, beside the albums the analysis
 //! makes of labels. The rules of their fields and of a request's photos, kept here for every
-//! store and the API alike.
+//! store and the API alike, and [`Contents`]: a collection with the parts its photos are in.
+//!
+//! A collection lives in its owner's data. Its photos are in parts, one per user who put photos
+//! in it: the owner's, and each contributor's in the contributor's own data (their photos stay
+//! theirs, on their quota, and leave with them). Counts and covers are read from the parts,
+//! never kept, so nothing drifts when photos or contributors go.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
-use crate::model::{AccountId, CollectionId, ImageId, UserName};
+use crate::model::{AccountId, CollectionId, ImageId, ImageRecord, Page, UserName};
+use crate::{LinkDirectory, Tenancy, TenantData};
 
 /// A title is at most this many characters (after trimming).
 pub const MAX_TITLE_CHARS: usize = 100;
@@ -31,12 +37,14 @@ impl Role {
     /// The role a member is given: viewer or contributor, never owner.
     pub fn of_member(role: Role) -> Result<Role> {
         match role {
-            Role::Viewer => Ok(role),
-            // Contributors' photos live in their own data, which a collection's listing does
-            // not read yet: refused, not half-granted.
-            Role::Contributor => Err(Error::invalid("role_unavailable", "contributors are not available yet: share as a viewer")),
-            Role::Owner => Err(Error::invalid("invalid_role", "a member is a viewer (or a contributor); the owner is the one who made it")),
+            Role::Viewer | Role::Contributor => Ok(role),
+            Role::Owner => Err(Error::invalid("invalid_role", "a member is a viewer or a contributor; the owner is the one who made it")),
         }
+    }
+
+    /// Whether this role adds photos of its own.
+    pub fn adds_photos(self) -> bool {
+        matches!(self, Role::Owner | Role::Contributor)
     }
 }
 
@@ -89,7 +97,22 @@ impl Collection {
 pub struct CollectionSummary {
     pub collection: Collection,
     pub photo_count: u64,
-    pub cover: Option<ImageId>,
+    pub cover: Option<PhotoOf>,
+}
+
+/// A photo in a collection: which, and whose (the owner's or a contributor's), since each is
+/// read with its own user's access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoOf {
+    pub user: UserName,
+    pub image: ImageId,
+}
+
+/// How many of one user's photos a collection holds, and the newest of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartSummary {
+    pub photo_count: u64,
+    pub newest: Option<ImageId>,
 }
 
 /// A change the owner asks for; absent fields stay as they are.
@@ -168,17 +191,191 @@ pub fn photo_ids(raw: &[String]) -> Result<Vec<ImageId>> {
     Ok(ids)
 }
 
+/// One user's part of a collection (the owner's or a contributor's), with their tenant's access.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub user: UserName,
+    pub data: TenantData,
+}
+
+/// A collection as it is now: its fields, its members (as the owner's side has them) and its
+/// parts, the owner's first. Read again for every request, so that a change of sharing holds
+/// from the next one.
+#[derive(Debug)]
+pub struct Contents {
+    pub collection: Collection,
+    pub members: Vec<Member>,
+    pub parts: Vec<Part>,
+}
+
+impl Contents {
+    /// `owner`'s collection `id`, read with the owner's access (`data`), each contributor's part
+    /// with theirs (from `tenants`). `NotFound` when the owner has no such collection.
+    pub async fn open(data: TenantData, owner: &UserName, id: CollectionId, tenants: &dyn Tenancy) -> Result<Self> {
+        let (collection, members) = tokio::try_join!(data.images.collection(owner, id), data.images.collection_members(owner, id))?;
+        Self::with_members(data, collection, members, tenants).await
+    }
+
+    /// `collection` as read already (a listing's), its members and parts read now.
+    pub async fn of(data: TenantData, collection: Collection, tenants: &dyn Tenancy) -> Result<Self> {
+        let members = data.images.collection_members(&collection.owner, collection.id).await?;
+        Self::with_members(data, collection, members, tenants).await
+    }
+
+    async fn with_members(data: TenantData, collection: Collection, members: Vec<Member>, tenants: &dyn Tenancy) -> Result<Self> {
+        let mut parts = vec![Part { user: collection.owner.clone(), data }];
+        for member in members.iter().filter(|member| member.role == Role::Contributor) {
+            parts.push(Part { user: member.user.clone(), data: tenants.data_of(&member.user).await? });
+        }
+        Ok(Self { collection, members, parts })
+    }
+
+    pub fn id(&self) -> CollectionId {
+        self.collection.id
+    }
+
+    pub fn owner(&self) -> &UserName {
+        &self.collection.owner
+    }
+
+    /// The owner's access: the collection's own items are there.
+    pub fn owner_data(&self) -> &TenantData {
+        &self.parts[0].data
+    }
+
+    /// What `user` may do in it: owner, a member's role, or nothing.
+    pub fn role_of(&self, user: &UserName) -> Option<Role> {
+        if user == self.owner() {
+            return Some(Role::Owner);
+        }
+        self.members.iter().find(|member| member.user == *user).map(|member| member.role)
+    }
+
+    /// The access to read `user`'s photos in it with, if they have a part.
+    pub fn data_of(&self, user: &UserName) -> Option<&TenantData> {
+        self.parts.iter().find(|part| part.user == *user).map(|part| &part.data)
+    }
+
+    /// Its count and cover over every part: the chosen cover while some part holds it, else the
+    /// newest photo of any (ids are ULIDs: the greatest is the newest).
+    pub async fn summary(&self) -> Result<CollectionSummary> {
+        let mut photo_count = 0;
+        let mut newest: Option<PhotoOf> = None;
+        for part in &self.parts {
+            let counted = part.data.images.collection_part(&part.user, self.id()).await?;
+            photo_count += counted.photo_count;
+            if let Some(image) = counted.newest
+                && newest.as_ref().is_none_or(|newest| image > newest.image)
+            {
+                newest = Some(PhotoOf { user: part.user.clone(), image });
+            }
+        }
+        let chosen = match self.collection.cover {
+            Some(image) => self.holder(image).await?.map(|user| PhotoOf { user, image }),
+            None => None,
+        };
+        Ok(CollectionSummary { collection: self.collection.clone(), photo_count, cover: chosen.or(newest) })
+    }
+
+    /// Whose part holds `photo`, if any does.
+    pub async fn holder(&self, photo: ImageId) -> Result<Option<UserName>> {
+        for part in &self.parts {
+            if !part.data.images.held(&part.user, self.id(), &[photo]).await?.is_empty() {
+                return Ok(Some(part.user.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Changes its fields (owner's access); a cover must be a photo of some part.
+    pub async fn update(&mut self, change: &CollectionChange) -> Result<()> {
+        if let Some(Some(cover)) = change.cover
+            && self.holder(cover).await?.is_none()
+        {
+            return Err(not_a_cover(cover));
+        }
+        self.collection = self.owner_data().images.update_collection(self.owner(), self.id(), change).await?;
+        Ok(())
+    }
+
+    /// A page of its photos, newest first, after `after`: each part's page, merged. A part that
+    /// has more than its page holds is complete only down to its last entry, so the merged page
+    /// stops there too (its cursor), and the rest comes with the next page.
+    pub async fn photos(&self, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>> {
+        let mut merged = Vec::new();
+        let mut edge: Option<ImageId> = None;
+        for part in &self.parts {
+            let page = part.data.images.collection_photos(&part.user, self.id(), limit, after).await?;
+            if let Some(next) = page.next {
+                edge = Some(edge.map_or(next, |edge| edge.max(next)));
+            }
+            merged.extend(page.items);
+        }
+        merged.retain(|record| edge.is_none_or(|edge| record.id >= edge));
+        merged.sort_by_key(|record| std::cmp::Reverse(record.id));
+        let next = if merged.len() > limit {
+            merged.truncate(limit);
+            merged.last().map(|record| record.id)
+        } else {
+            edge
+        };
+        Ok(Page { items: merged, next })
+    }
+
+    /// Shares it with `member` (again: the role changes) on both sides; a contributor made a
+    /// viewer takes their photos out.
+    pub async fn put_member(&self, member: &Member, tenants: &dyn Tenancy) -> Result<()> {
+        let theirs = tenants.data_of(&member.user).await?;
+        self.owner_data().images.put_member(self.owner(), self.id(), member).await?;
+        theirs.images.put_shared(&member.user, self.owner(), self.id()).await?;
+        if self.role_of(&member.user) == Some(Role::Contributor) && member.role != Role::Contributor {
+            theirs.images.clear_part(&member.user, self.id()).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops sharing it with `member` on both sides, their photos out of it; whether they were
+    /// a member. The owner's side goes first: from then on they reach nothing.
+    pub async fn remove_member(&self, member: &UserName, tenants: &dyn Tenancy) -> Result<bool> {
+        if !self.owner_data().images.remove_member(self.owner(), self.id(), member).await? {
+            return Ok(false);
+        }
+        let theirs = tenants.data_of(member).await?;
+        theirs.images.remove_shared(member, self.id()).await?;
+        if self.role_of(member) == Some(Role::Contributor) {
+            theirs.images.clear_part(member, self.id()).await?;
+        }
+        Ok(true)
+    }
+
+    /// Deletes it: the owner's side first (from then on no member or link reaches it), then the
+    /// links' stack-wide items, the members' pointers and the contributors' parts.
+    pub async fn delete(self, links: &dyn LinkDirectory, tenants: &dyn Tenancy) -> Result<()> {
+        for link in self.owner_data().images.delete_collection(self.owner(), self.id()).await? {
+            links.delete_link_target(&link.secret_digest).await?;
+        }
+        for part in &self.parts[1..] {
+            part.data.images.clear_part(&part.user, self.id()).await?;
+        }
+        for member in &self.members {
+            tenants.data_of(&member.user).await?.images.remove_shared(&member.user, self.id()).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Takes `user` out of every sharing before their data goes: the members of their collections
-/// lose their pointers, and the collections of others shared with them lose them as a member
-/// (each side written with its own tenant's access, from `tenants`).
-pub async fn unshare(user: &UserName, own: &dyn crate::ImageStore, tenants: &dyn crate::Tenancy) -> Result<()> {
-    for summary in own.collections(user).await? {
-        let id = summary.collection.id;
-        for member in own.collection_members(user, id).await? {
-            tenants.data_of(&member.user).await?.images.remove_shared(&member.user, id).await?;
+/// lose their pointers (and contributors their parts), and the collections of others shared
+/// with them lose them as a member (each side written with its own tenant's access).
+pub async fn unshare(user: &UserName, tenants: &dyn Tenancy) -> Result<()> {
+    let own = tenants.data_of(user).await?;
+    for collection in own.images.collections(user).await? {
+        let contents = Contents::of(own.clone(), collection, tenants).await?;
+        for member in &contents.members {
+            contents.remove_member(&member.user, tenants).await?;
         }
     }
-    for (id, owner) in own.shared_with(user).await? {
+    for (id, owner) in own.images.shared_with(user).await? {
         tenants.data_of(&owner).await?.images.remove_member(&owner, id, user).await?;
     }
     Ok(())
@@ -218,6 +415,56 @@ mod tests {
         assert_eq!((collection.title.as_str(), collection.description.as_deref()), ("Trip", None));
         assert_eq!((collection.cover, collection.show_people), (Some(cover), true));
         assert!(collection.updated_at >= before.updated_at);
+    }
+
+    /// A collection's photos in three parts (the owner's and two contributors'), paged at every
+    /// size: each photo once, newest first, whichever part it is in; a viewer has no part.
+    #[cfg(feature = "memory")]
+    #[tokio::test]
+    async fn pages_merged_from_every_part_hold_each_photo_once_newest_first() {
+        use std::sync::Arc;
+
+        use crate::memory::{MemoryImages, MemoryPhotos, MemoryUsers};
+        use crate::{CollectionStore, ImageStatus, ImageStore, SharedData};
+        use contract::{Limit, QuotaSettings};
+
+        let images = Arc::new(MemoryImages::default());
+        let tenants = SharedData::new(Arc::new(MemoryUsers::default()), images.clone(), Arc::new(MemoryPhotos::default()));
+        let quotas = QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 20 };
+        let [ann, bob, cyd, dan] = ["ann", "bob", "cyd", "dan"].map(|name| UserName::parse(name).unwrap());
+        let collection = Collection::new(&ann, "Party", None).unwrap();
+        images.create_collection(&collection).await.unwrap();
+        for (member, role) in [(&bob, Role::Contributor), (&cyd, Role::Contributor), (&dan, Role::Viewer)] {
+            images.put_member(&ann, collection.id, &Member { user: member.clone(), role, account: None }).await.unwrap();
+        }
+        // Uneven parts, interleaved in time: ann 2, bob 6, cyd 1 (and dan's photo not in it).
+        let mut all = Vec::new();
+        for user in [&bob, &ann, &bob, &bob, &cyd, &bob, &dan, &ann, &bob, &bob] {
+            let record = ImageRecord::new(user, ImageStatus::Ready, "image/png");
+            images.create(&record, &quotas).await.unwrap();
+            if *user != dan {
+                images.add_to_collection(user, collection.id, &[record.id]).await.unwrap();
+                all.push(record.id);
+            }
+        }
+        all.sort_by_key(|id| std::cmp::Reverse(*id));
+        let contents = Contents::open(tenants.0.clone(), &ann, collection.id, tenants.as_ref()).await.unwrap();
+        assert_eq!(contents.parts.len(), 3, "the owner's part and each contributor's");
+        for limit in 1..=all.len() + 1 {
+            let (mut seen, mut after) = (Vec::new(), None);
+            loop {
+                let page = contents.photos(limit, after).await.unwrap();
+                assert!(page.items.len() <= limit);
+                seen.extend(page.items.iter().map(|record| record.id));
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, all, "pages of {limit}");
+        }
+        let summary = contents.summary().await.unwrap();
+        assert_eq!((summary.photo_count, summary.cover.map(|cover| cover.image)), (all.len() as u64, Some(all[0])));
     }
 
     #[test]

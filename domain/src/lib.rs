@@ -176,25 +176,49 @@ pub trait PersonStore: Send + Sync {
 pub trait CollectionStore: Send + Sync {
     /// Stores a new collection (empty).
     async fn create_collection(&self, collection: &collections::Collection) -> Result<()>;
-    /// The user's collections with their photo counts and covers, most recently changed first.
-    async fn collections(&self, user: &UserName) -> Result<Vec<collections::CollectionSummary>>;
+    /// The user's collections (their fields), most recently changed first.
+    async fn collections(&self, user: &UserName) -> Result<Vec<collections::Collection>>;
     /// One of them; `NotFound` when the user has no such collection.
-    async fn collection(&self, user: &UserName, id: CollectionId) -> Result<collections::CollectionSummary>;
-    /// Changes its fields; a cover that is not one of its photos is 400 `invalid_cover`.
+    async fn collection(&self, user: &UserName, id: CollectionId) -> Result<collections::Collection>;
+    /// Changes its fields (a chosen cover is the caller's to check: it may be a contributor's).
     async fn update_collection(
         &self,
         user: &UserName,
         id: CollectionId,
         change: &collections::CollectionChange,
-    ) -> Result<collections::CollectionSummary>;
-    /// Deletes it with its members and links on the owner's side (its photos stay in the
-    /// library); the links it had, whose stack-wide items the caller removes.
+    ) -> Result<collections::Collection>;
+    /// Marks it changed now; `NotFound` when it is gone.
+    async fn touch_collection(&self, owner: &UserName, id: CollectionId) -> Result<()>;
+    /// Deletes it with its members, links and the owner's photos' memberships (the photos stay
+    /// in the library); the links it had, whose stack-wide items the caller removes.
+    /// Contributors' parts are in their own data: [`collections::Contents::delete`] clears them.
     async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<Vec<links::Link>>;
+
+    // A collection's photos are kept in parts, one per user who put photos in it (its owner and
+    // its contributors), each in that user's own data: the calls below are of `user`'s part,
+    // whoever's collection it is, and the caller has checked that they may.
+
     /// Adds photos of the user's (not uploading); `NotFound` naming the first that is none,
     /// adding nothing. How many were not in it already.
     async fn add_to_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize>;
-    /// Takes photos out of it (ids not in it are left alone); how many were in it.
+    /// Takes photos of the user's out of it (ids not in it are left alone); how many were in it.
     async fn remove_from_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize>;
+    /// Takes every photo of the user's out of it; how many.
+    async fn clear_part(&self, user: &UserName, id: CollectionId) -> Result<usize>;
+    /// How many of the user's photos it holds, and the newest of them.
+    async fn collection_part(&self, user: &UserName, id: CollectionId) -> Result<collections::PartSummary>;
+    /// Which of `photos` the user's part holds.
+    async fn held(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<Vec<ImageId>>;
+    /// The user's photos in it, newest first, after `after`. A photo deleted from the library
+    /// is in no collection.
+    async fn collection_photos(
+        &self,
+        user: &UserName,
+        id: CollectionId,
+        limit: usize,
+        after: Option<ImageId>,
+    ) -> Result<Page<ImageRecord, ImageId>>;
+
     /// Shares it with `member` in `role` (again: the role changes), on the owner's side;
     /// `NotFound` when the owner has no such collection.
     async fn put_member(&self, owner: &UserName, id: CollectionId, member: &collections::Member) -> Result<()>;
@@ -208,6 +232,8 @@ pub trait CollectionStore: Send + Sync {
     async fn remove_shared(&self, member: &UserName, id: CollectionId) -> Result<()>;
     /// The collections shared with `member`, with their owners, as the member's side says.
     async fn shared_with(&self, member: &UserName) -> Result<Vec<(CollectionId, UserName)>>;
+    /// The owner of collection `id` if the member's side has it shared with them.
+    async fn shared_by(&self, member: &UserName, id: CollectionId) -> Result<Option<UserName>>;
     /// Keeps a link to the collection on the owner's side; `NotFound` when the owner has no
     /// such collection.
     async fn put_link(&self, link: &links::Link) -> Result<()>;
@@ -217,15 +243,6 @@ pub trait CollectionStore: Send + Sync {
     async fn link(&self, owner: &UserName, id: CollectionId, link: LinkId) -> Result<Option<links::Link>>;
     /// Deletes one of its links; the link it was, if there was one.
     async fn delete_link(&self, owner: &UserName, id: CollectionId, link: LinkId) -> Result<Option<links::Link>>;
-    /// Its photos, newest first, after `after`. A photo deleted from the library is in no
-    /// collection.
-    async fn collection_photos(
-        &self,
-        user: &UserName,
-        id: CollectionId,
-        limit: usize,
-        after: Option<ImageId>,
-    ) -> Result<Page<ImageRecord, ImageId>>;
 }
 
 /// The albums a user's labels make.

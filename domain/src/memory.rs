@@ -12,7 +12,7 @@ use contract::{NewImageEvent, NewUserEvent, QuotaSettings, RequestLimits};
 use time::OffsetDateTime;
 
 use crate::accounts::{AccountChange, Precondition};
-use crate::collections::{self, Collection, CollectionChange, CollectionSummary};
+use crate::collections::{self, Collection, CollectionChange};
 use crate::error::{Error, Result};
 use crate::grouping::{self, Centre, Grouped, Member, MergedBy, PhotoFaces, assign};
 use crate::links::{Link, LinkTarget};
@@ -188,8 +188,11 @@ impl UserStore for MemoryUsers {
 pub struct MemoryImages {
     images: Mutex<BTreeMap<(UserName, ImageId), ImageRecord>>,
     people: Mutex<MemoryPeople>,
-    /// Each collection with its photos (only ids: the records are the library's).
-    collections: Mutex<BTreeMap<(UserName, CollectionId), HeldPhotos>>,
+    /// Each collection's fields, by owner.
+    collections: Mutex<BTreeMap<(UserName, CollectionId), Collection>>,
+    /// Each user's part of a collection: the ids of their photos in it (the records are the
+    /// library's).
+    parts: Mutex<BTreeMap<(UserName, CollectionId), BTreeSet<ImageId>>>,
     /// The owner's side of sharing: each collection's members and their roles.
     members: Mutex<BTreeMap<(UserName, CollectionId), BTreeMap<UserName, collections::Member>>>,
     /// The member's side: (member, collection) -> owner.
@@ -197,9 +200,6 @@ pub struct MemoryImages {
     /// The owner's side of links.
     links: Mutex<BTreeMap<(UserName, CollectionId, LinkId), Link>>,
 }
-
-/// A collection and the ids of its photos.
-type HeldPhotos = (Collection, BTreeSet<ImageId>);
 
 /// Persons, which person each grouped photo's faces joined (with their descriptors), and
 /// every analysed face's descriptor (faces left out of grouping can be assigned later).
@@ -391,7 +391,7 @@ impl ImageStore for MemoryImages {
 
     async fn delete(&self, user: &UserName, id: ImageId) -> Result<Option<ImageRecord>> {
         locked(&self.people).ungroup(user, id);
-        for ((owner, _), (_, photos)) in locked(&self.collections).iter_mut() {
+        for ((owner, _), photos) in locked(&self.parts).iter_mut() {
             if owner == user {
                 photos.remove(&id);
             }
@@ -406,6 +406,7 @@ impl ImageStore for MemoryImages {
         let removed = before - images.len();
         drop(images);
         locked(&self.collections).retain(|(owner, _), _| owner != user);
+        locked(&self.parts).retain(|(owner, _), _| owner != user);
         locked(&self.members).retain(|(owner, _), _| owner != user);
         locked(&self.shared).retain(|(member, _), _| member != user);
         locked(&self.links).retain(|(owner, _, _), _| owner != user);
@@ -572,12 +573,6 @@ impl MemoryImages {
     fn links_of(links: &BTreeMap<(UserName, CollectionId, LinkId), Link>, owner: &UserName, id: CollectionId) -> Vec<Link> {
         links.range((owner.clone(), id, LinkId::MIN)..=(owner.clone(), id, LinkId::MAX)).map(|(_, link)| link.clone()).collect()
     }
-
-    /// A collection as listed: its count, and its cover (the chosen one, else the newest).
-    fn summary(collection: &Collection, photos: &BTreeSet<ImageId>) -> CollectionSummary {
-        let cover = collection.cover.filter(|cover| photos.contains(cover)).or_else(|| photos.last().copied());
-        CollectionSummary { collection: collection.clone(), photo_count: photos.len() as u64, cover }
-    }
 }
 
 fn no_collection(id: CollectionId) -> Error {
@@ -587,40 +582,38 @@ fn no_collection(id: CollectionId) -> Error {
 #[async_trait]
 impl CollectionStore for MemoryImages {
     async fn create_collection(&self, collection: &Collection) -> Result<()> {
-        locked(&self.collections).insert((collection.owner.clone(), collection.id), (collection.clone(), BTreeSet::new()));
+        locked(&self.collections).insert((collection.owner.clone(), collection.id), collection.clone());
         Ok(())
     }
 
-    async fn collections(&self, user: &UserName) -> Result<Vec<CollectionSummary>> {
+    async fn collections(&self, user: &UserName) -> Result<Vec<Collection>> {
         let collections = locked(&self.collections);
-        let mut listed: Vec<CollectionSummary> = collections
-            .range((user.clone(), CollectionId::MIN)..=(user.clone(), CollectionId::MAX))
-            .map(|(_, (collection, photos))| Self::summary(collection, photos))
-            .collect();
-        listed.sort_by(|a, b| b.collection.updated_at.cmp(&a.collection.updated_at).then(b.collection.id.cmp(&a.collection.id)));
+        let mut listed: Vec<Collection> =
+            collections.range((user.clone(), CollectionId::MIN)..=(user.clone(), CollectionId::MAX)).map(|(_, c)| c.clone()).collect();
+        listed.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
         Ok(listed)
     }
 
-    async fn collection(&self, user: &UserName, id: CollectionId) -> Result<CollectionSummary> {
-        let collections = locked(&self.collections);
-        let (collection, photos) = collections.get(&(user.clone(), id)).ok_or_else(|| no_collection(id))?;
-        Ok(Self::summary(collection, photos))
+    async fn collection(&self, user: &UserName, id: CollectionId) -> Result<Collection> {
+        locked(&self.collections).get(&(user.clone(), id)).cloned().ok_or_else(|| no_collection(id))
     }
 
-    async fn update_collection(&self, user: &UserName, id: CollectionId, change: &CollectionChange) -> Result<CollectionSummary> {
+    async fn update_collection(&self, user: &UserName, id: CollectionId, change: &CollectionChange) -> Result<Collection> {
         let mut collections = locked(&self.collections);
-        let (collection, photos) = collections.get_mut(&(user.clone(), id)).ok_or_else(|| no_collection(id))?;
-        if let Some(Some(cover)) = change.cover
-            && !photos.contains(&cover)
-        {
-            return Err(collections::not_a_cover(cover));
-        }
+        let collection = collections.get_mut(&(user.clone(), id)).ok_or_else(|| no_collection(id))?;
         change.apply(collection)?;
-        Ok(Self::summary(collection, photos))
+        Ok(collection.clone())
+    }
+
+    async fn touch_collection(&self, owner: &UserName, id: CollectionId) -> Result<()> {
+        let mut collections = locked(&self.collections);
+        collections.get_mut(&(owner.clone(), id)).ok_or_else(|| no_collection(id))?.updated_at = OffsetDateTime::now_utc();
+        Ok(())
     }
 
     async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<Vec<Link>> {
         locked(&self.collections).remove(&(user.clone(), id)).ok_or_else(|| no_collection(id))?;
+        locked(&self.parts).remove(&(user.clone(), id));
         locked(&self.members).remove(&(user.clone(), id));
         let mut links = locked(&self.links);
         let deleted = Self::links_of(&links, user, id);
@@ -630,24 +623,38 @@ impl CollectionStore for MemoryImages {
 
     async fn add_to_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize> {
         let images = locked(&self.images);
-        let mut collections = locked(&self.collections);
-        let (collection, held) = collections.get_mut(&(user.clone(), id)).ok_or_else(|| no_collection(id))?;
         if let Some(missing) =
             photos.iter().find(|photo| images.get(&(user.clone(), **photo)).is_none_or(|record| record.status == ImageStatus::Uploading))
         {
             return Err(Error::NotFound(format!("no image {missing}")));
         }
-        let added = photos.iter().filter(|photo| held.insert(**photo)).count();
-        collection.updated_at = OffsetDateTime::now_utc();
-        Ok(added)
+        let mut parts = locked(&self.parts);
+        let held = parts.entry((user.clone(), id)).or_default();
+        Ok(photos.iter().filter(|photo| held.insert(**photo)).count())
     }
 
     async fn remove_from_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize> {
-        let mut collections = locked(&self.collections);
-        let (collection, held) = collections.get_mut(&(user.clone(), id)).ok_or_else(|| no_collection(id))?;
-        let removed = photos.iter().filter(|photo| held.remove(photo)).count();
-        collection.updated_at = OffsetDateTime::now_utc();
-        Ok(removed)
+        let mut parts = locked(&self.parts);
+        Ok(parts.get_mut(&(user.clone(), id)).map_or(0, |held| photos.iter().filter(|photo| held.remove(photo)).count()))
+    }
+
+    async fn clear_part(&self, user: &UserName, id: CollectionId) -> Result<usize> {
+        Ok(locked(&self.parts).remove(&(user.clone(), id)).map_or(0, |held| held.len()))
+    }
+
+    async fn collection_part(&self, user: &UserName, id: CollectionId) -> Result<collections::PartSummary> {
+        let parts = locked(&self.parts);
+        let held = parts.get(&(user.clone(), id));
+        Ok(collections::PartSummary {
+            photo_count: held.map_or(0, |held| held.len() as u64),
+            newest: held.and_then(|held| held.last().copied()),
+        })
+    }
+
+    async fn held(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<Vec<ImageId>> {
+        let parts = locked(&self.parts);
+        let held = parts.get(&(user.clone(), id));
+        Ok(photos.iter().filter(|photo| held.is_some_and(|held| held.contains(photo))).copied().collect())
     }
 
     async fn put_member(&self, owner: &UserName, id: CollectionId, member: &collections::Member) -> Result<()> {
@@ -678,6 +685,10 @@ impl CollectionStore for MemoryImages {
     async fn remove_shared(&self, member: &UserName, id: CollectionId) -> Result<()> {
         locked(&self.shared).remove(&(member.clone(), id));
         Ok(())
+    }
+
+    async fn shared_by(&self, member: &UserName, id: CollectionId) -> Result<Option<UserName>> {
+        Ok(locked(&self.shared).get(&(member.clone(), id)).cloned())
     }
 
     async fn shared_with(&self, member: &UserName) -> Result<Vec<(CollectionId, UserName)>> {
@@ -718,7 +729,7 @@ impl CollectionStore for MemoryImages {
         limit: usize,
         after: Option<ImageId>,
     ) -> Result<Page<ImageRecord, ImageId>> {
-        let held = locked(&self.collections).get(&(user.clone(), id)).map(|(_, photos)| photos.clone()).ok_or_else(|| no_collection(id))?;
+        let held = locked(&self.parts).get(&(user.clone(), id)).cloned().unwrap_or_default();
         let images = locked(&self.images);
         Ok(page(Self::listed(&images, user, after).filter(|record| held.contains(&record.id)).cloned(), limit, |record| record.id))
     }

@@ -11,8 +11,8 @@ use domain::accounts::{self, NewAccount};
 use domain::memory::{MemoryEvents, MemoryImages, MemoryPhotos, MemoryUsers};
 use domain::sign_ins::Guessed;
 use domain::{
-    AccountChange, AccountStatus, Analysis, FaceCollections, ImageId, ImageStore, Label, PasswordOrigin, PersonStore, PhotoStore,
-    Precondition, SharedData, SignInThrottle, UsageStore, UserName, UserStore,
+    AccountChange, AccountStatus, Analysis, CollectionStore, FaceCollections, ImageId, ImageStore, Label, PasswordOrigin, PersonStore,
+    PhotoStore, Precondition, SharedData, SignInThrottle, UsageStore, UserName, UserStore,
 };
 use runtime::api::{Services, router};
 use runtime::auth::token::TokenSigner;
@@ -536,7 +536,6 @@ async fn a_viewer_sees_exactly_what_was_shared_until_it_is_not() {
     let share =
         async |role: &str, who: &str| app.json(Method::PUT, &format!("{path}/members/{who}"), Some(&alice), json!({"role": role})).await;
 
-    assert_eq!(code(&share("contributor", "bob").await.1), "role_unavailable");
     assert_eq!(code(&share("owner", "bob").await.1), "invalid_role");
     assert_eq!(code(&share("viewer", "alice").await.1), "own_collection");
     assert_eq!(share("viewer", "nobody").await.0, StatusCode::NOT_FOUND);
@@ -556,16 +555,18 @@ async fn a_viewer_sees_exactly_what_was_shared_until_it_is_not() {
         assert_eq!(app.send(Method::GET, &target, Some(&bob), None, vec![]).await.0, StatusCode::NOT_FOUND, "{target}");
     }
     // A viewer changes nothing.
-    for (method, target, body) in [
-        (Method::PATCH, path.clone(), json!({"title": "Mine"})),
-        (Method::DELETE, path.clone(), Value::Null),
-        (Method::POST, format!("{path}/photos"), json!({"ids": [private_photo]})),
-        (Method::DELETE, format!("{path}/photos"), json!({"ids": [shared_photo]})),
-        (Method::PUT, format!("{path}/members/mallory"), json!({"role": "viewer"})),
-        (Method::DELETE, format!("{path}/members/alice"), Value::Null),
+    let bobs = app.upload(&bob).await.1["id"].as_str().unwrap().to_owned();
+    for (method, target, body, refusal) in [
+        (Method::PATCH, path.clone(), json!({"title": "Mine"}), "not_owner"),
+        (Method::DELETE, path.clone(), Value::Null, "not_owner"),
+        (Method::POST, format!("{path}/photos"), json!({"ids": [bobs]}), "not_contributor"),
+        (Method::DELETE, format!("{path}/photos"), json!({"ids": [shared_photo]}), "not_contributor"),
+        (Method::PUT, format!("{path}/members/mallory"), json!({"role": "viewer"}), "not_owner"),
+        (Method::DELETE, format!("{path}/members/alice"), Value::Null, "not_owner"),
+        (Method::POST, format!("{path}/links"), json!({}), "not_owner"),
     ] {
         let (status, reply) = app.json(method.clone(), &target, Some(&bob), body).await;
-        assert_eq!((status, code(&reply)), (StatusCode::FORBIDDEN, "not_owner"), "{method} {target}");
+        assert_eq!((status, code(&reply)), (StatusCode::FORBIDDEN, refusal), "{method} {target}");
     }
     let (_, still) = app.send(Method::GET, &path, Some(&alice), None, vec![]).await;
     assert_eq!((&still["title"], &still["photo_count"]), (&json!("Trip"), &json!(1)));
@@ -595,6 +596,118 @@ async fn a_viewer_sees_exactly_what_was_shared_until_it_is_not() {
     let (status, _) = app.json(Method::DELETE, "/users/me", Some(&bob), json!({"password": "correct horse battery staple"})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(app.send(Method::GET, &format!("{again}/members"), Some(&alice), None, vec![]).await.1["items"], json!([]));
+}
+
+/// A contributor adds photos of their own, which stay theirs (on their quota, under their
+/// name): everyone the collection is shared with sees them, counted and as a cover; the owner
+/// takes any out, the contributor only theirs; they leave with the contributor (removed,
+/// leaving, made a viewer), with their photo, and with the collection.
+#[tokio::test]
+async fn a_contributor_adds_photos_that_stay_theirs_and_leave_with_them() {
+    let app = app();
+    let alice = app.user("alice").await;
+    let carol = app.user("carol").await;
+    let bob = app.user("bob").await;
+    let alices = app.upload(&alice).await.1["id"].as_str().unwrap().to_owned();
+    let (_, made) = app.json(Method::POST, "/collections", Some(&alice), json!({"title": "Party"})).await;
+    let path = format!("/collections/{}", made["id"].as_str().unwrap());
+    app.json(Method::POST, &format!("{path}/photos"), Some(&alice), json!({"ids": [alices]})).await;
+    let share =
+        async |role: &str, who: &str| app.json(Method::PUT, &format!("{path}/members/{who}"), Some(&alice), json!({"role": role})).await;
+    let (status, member) = share("contributor", "carol").await;
+    assert_eq!((status, &member["role"]), (StatusCode::OK, &json!("contributor")), "{member}");
+    share("viewer", "bob").await;
+    let carols: Vec<String> = {
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(app.upload(&carol).await.1["id"].as_str().unwrap().to_owned());
+        }
+        ids
+    };
+    let photos_of = async |token: &str| {
+        let (_, page) = app.send(Method::GET, &format!("{path}/photos?limit=2"), Some(token), None, vec![]).await;
+        let mut items = page["items"].as_array().unwrap().clone();
+        let (_, rest) = app
+            .send(
+                Method::GET,
+                &format!("{path}/photos?limit=2&cursor={}", page["next_cursor"].as_str().unwrap()),
+                Some(token),
+                None,
+                vec![],
+            )
+            .await;
+        items.extend(rest["items"].as_array().unwrap().iter().cloned());
+        assert!(rest["next_cursor"].is_null(), "{rest}");
+        items.iter().map(|item| (item["id"].as_str().unwrap().to_owned(), item["owner"].as_str().unwrap().to_owned())).collect::<Vec<_>>()
+    };
+
+    // Only their own photos: alice's is a 404 to carol, and nothing is added.
+    let (status, _) = app.json(Method::POST, &format!("{path}/photos"), Some(&carol), json!({"ids": [carols[0], alices]})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, added) = app.json(Method::POST, &format!("{path}/photos"), Some(&carol), json!({"ids": carols})).await;
+    assert_eq!((status, &added["added"]), (StatusCode::OK, &json!(3)), "{added}");
+    let carol_name = UserName::parse("carol").unwrap();
+    assert_eq!(app.images.usage(&carol_name).await.unwrap().photos, 3, "a contributor's photos count on their quota");
+    assert_eq!(app.images.usage(&UserName::parse("alice").unwrap()).await.unwrap().photos, 1, "and not on the owner's");
+
+    // Everyone it is shared with sees all four, newest first across both parts, paged.
+    let mut expected: Vec<(String, String)> =
+        carols.iter().map(|id| (id.clone(), "carol".to_owned())).chain([(alices.clone(), "alice".to_owned())]).collect();
+    expected.sort_by(|a, b| b.0.cmp(&a.0));
+    for token in [&alice, &carol, &bob] {
+        assert_eq!(photos_of(token).await, expected);
+    }
+    let (_, seen) = app.send(Method::GET, &path, Some(&bob), None, vec![]).await;
+    assert_eq!((&seen["photo_count"], &seen["cover_image_id"]), (&json!(4), &json!(expected[0].0)), "{seen}");
+    let (_, listed) = app.send(Method::GET, "/collections", Some(&carol), None, vec![]).await;
+    assert_eq!((&listed["items"][0]["role"], &listed["items"][0]["photo_count"]), (&json!("contributor"), &json!(4)));
+    // The owner may choose a contributor's photo as the cover.
+    let (status, covered) = app.json(Method::PATCH, &path, Some(&alice), json!({"cover_image_id": carols[0]})).await;
+    assert_eq!((status, &covered["cover_image_id"]), (StatusCode::OK, &json!(carols[0])), "{covered}");
+    // A contributor shares nothing and changes nothing but their photos.
+    for (method, target, body) in [
+        (Method::PATCH, path.clone(), json!({"title": "Mine"})),
+        (Method::PUT, format!("{path}/members/bob"), json!({"role": "contributor"})),
+        (Method::POST, format!("{path}/links"), json!({})),
+        (Method::DELETE, path.clone(), Value::Null),
+    ] {
+        let (status, reply) = app.json(method.clone(), &target, Some(&carol), body).await;
+        assert_eq!((status, code(&reply)), (StatusCode::FORBIDDEN, "not_owner"), "{method} {target}");
+    }
+    // Taking out: a contributor only theirs, the owner anyone's.
+    let (_, removed) = app.json(Method::DELETE, &format!("{path}/photos"), Some(&carol), json!({"ids": [alices, carols[0]]})).await;
+    assert_eq!(removed["removed"], 1, "{removed}");
+    let (_, removed) = app.json(Method::DELETE, &format!("{path}/photos"), Some(&alice), json!({"ids": [carols[1]]})).await;
+    assert_eq!(removed["removed"], 1, "{removed}");
+    let count = async || app.send(Method::GET, &path, Some(&alice), None, vec![]).await.1["photo_count"].clone();
+    assert_eq!(count().await, json!(2));
+    // A photo its contributor deletes leaves it.
+    app.json(Method::POST, &format!("{path}/photos"), Some(&carol), json!({"ids": [carols[0]]})).await;
+    assert_eq!(count().await, json!(3));
+    assert_eq!(app.send(Method::DELETE, &format!("/images/{}", carols[0]), Some(&carol), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(count().await, json!(2));
+    // Made a viewer, then a contributor again: their photos left with the role.
+    share("viewer", "carol").await;
+    assert_eq!(count().await, json!(1));
+    share("contributor", "carol").await;
+    assert_eq!(count().await, json!(1));
+    // Removed, or leaving: the same.
+    app.json(Method::POST, &format!("{path}/photos"), Some(&carol), json!({"ids": [carols[2]]})).await;
+    assert_eq!(count().await, json!(2));
+    assert_eq!(app.send(Method::DELETE, &format!("{path}/members/carol"), Some(&carol), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(count().await, json!(1));
+    assert_eq!(
+        app.send(Method::GET, &format!("/images/{}", carols[2]), Some(&carol), None, vec![]).await.0,
+        StatusCode::OK,
+        "her photo stays hers"
+    );
+    // A deleted collection takes nothing of carol's with it, and leaves none of her items.
+    share("contributor", "carol").await;
+    app.json(Method::POST, &format!("{path}/photos"), Some(&carol), json!({"ids": [carols[2]]})).await;
+    assert_eq!(app.send(Method::DELETE, &path, Some(&alice), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    let id = domain::CollectionId::parse(path.rsplit('/').next().unwrap()).unwrap();
+    assert_eq!(app.images.collection_part(&carol_name, id).await.unwrap().photo_count, 0);
+    assert_eq!(app.images.usage(&carol_name).await.unwrap().photos, 2);
 }
 
 /// Albums come with their top category, and a label holding exactly another's photos names the

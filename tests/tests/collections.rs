@@ -127,6 +127,78 @@ async fn a_viewer_sees_the_shared_photos_until_removed_and_nothing_is_left_after
     api.tear_down().await;
 }
 
+/// Contributors on the emulator: a contributor's photos are items of the contributor's own
+/// partition (read with their scoped access), listed with the owner's newest first across both,
+/// counted on the contributor's usage; a viewer adds nothing (state diff); removing the
+/// contributor and deleting the collection leave none of their items.
+#[tokio::test]
+async fn a_contributors_photos_are_theirs_and_leave_nothing_when_they_go() {
+    let api = Api::deploy("CORE_USER", "API_CONTRIBUTORS", &[]).await;
+    let ann = api.user("ann").await;
+    let cat = api.user("cat").await;
+    let vic = api.user("vic").await;
+    let anns = api.upload(&ann, "image/png", png(4, 3, 1)).await;
+    let mut cats = Vec::new();
+    for seed in 2..4u8 {
+        cats.push(api.upload(&cat, "image/png", png(4, 3, seed)).await);
+    }
+    let vics = api.upload(&vic, "image/png", png(4, 3, 5)).await;
+    let before = sort_keys(&api.image_items().await);
+    let made = api.call(Method::POST, "/collections", Some(&ann), Some(json!({"title": "Wedding"}))).await;
+    let path = format!("/collections/{}", made.body["id"].as_str().unwrap());
+    api.call(Method::POST, &format!("{path}/photos"), Some(&ann), Some(json!({"ids": [anns]}))).await;
+    for (who, role) in [("cat", "contributor"), ("vic", "viewer")] {
+        let shared = api.call(Method::PUT, &format!("{path}/members/{who}"), Some(&ann), Some(json!({"role": role}))).await;
+        assert_eq!((shared.status, &shared.body["role"]), (StatusCode::OK, &json!(role)), "{}", shared.raw);
+    }
+    let added = api.call(Method::POST, &format!("{path}/photos"), Some(&cat), Some(json!({"ids": cats}))).await;
+    assert_eq!((added.status, &added.body["added"]), (StatusCode::OK, &json!(2)), "{}", added.raw);
+    let id = made.body["id"].as_str().unwrap();
+    let cat_items: Vec<String> = api
+        .image_items()
+        .await
+        .iter()
+        .filter(|item| item.get("pk").and_then(|pk| pk.as_s().ok()).is_some_and(|pk| pk == "cat"))
+        .filter_map(|item| item.get("sk")?.as_s().ok().cloned())
+        .filter(|sk| sk.ends_with(&format!("#collection#{id}")))
+        .collect();
+    assert_eq!(cat_items.len(), 2, "a contributor's photos are in their own partition");
+    let images = aws_adapters::DynamoImages::new(aws_sdk_dynamodb::Client::new(&api.sdk), &api.config.images_table);
+    let usage = async |name: &str| domain::UsageStore::usage(&images, &domain::UserName::parse(name).unwrap()).await.unwrap().photos;
+    assert_eq!((usage("cat").await, usage("ann").await), (2, 1), "on the contributor's quota");
+
+    let mut expected: Vec<(String, &str)> = cats.iter().map(|id| (id.clone(), "cat")).chain([(anns.clone(), "ann")]).collect();
+    expected.sort_by(|a, b| b.0.cmp(&a.0));
+    let first = api.call(Method::GET, &format!("{path}/photos?limit=2"), Some(&vic), None).await;
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let rest = api.call(Method::GET, &format!("{path}/photos?limit=2&cursor={cursor}"), Some(&vic), None).await;
+    let seen: Vec<(String, &str)> = first.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest.body["items"].as_array().unwrap())
+        .map(|item| (item["id"].as_str().unwrap().to_owned(), if item["owner"] == "cat" { "cat" } else { "ann" }))
+        .collect();
+    assert_eq!(seen, expected, "{} {}", first.raw, rest.raw);
+    let one = api.call(Method::GET, &path, Some(&vic), None).await;
+    assert_eq!((&one.body["photo_count"], &one.body["cover_image_id"]), (&json!(3), &json!(expected[0].0)), "{}", one.raw);
+
+    // A viewer adds nothing, even their own photo, and changes nothing.
+    let state = api.state().await;
+    let refused = api.call(Method::POST, &format!("{path}/photos"), Some(&vic), Some(json!({"ids": [vics]}))).await;
+    assert_eq!((refused.status, refused.error_code()), (StatusCode::FORBIDDEN, "not_contributor"));
+    assert_eq!(api.state().await, state, "a refused add changed something");
+
+    let removed = api.call(Method::DELETE, &format!("{path}/members/cat"), Some(&ann), None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.raw);
+    assert_eq!(api.call(Method::GET, &path, Some(&vic), None).await.body["photo_count"], json!(1));
+    api.call(Method::PUT, &format!("{path}/members/cat"), Some(&ann), Some(json!({"role": "contributor"}))).await;
+    api.call(Method::POST, &format!("{path}/photos"), Some(&cat), Some(json!({"ids": cats}))).await;
+    assert_eq!(api.call(Method::DELETE, &path, Some(&ann), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(sort_keys(&api.image_items().await), before, "the collection left items behind");
+    api.tear_down().await;
+}
+
 /// Links on the emulator: the owner's item and the stack-wide one keyed by the secret's digest
 /// (the secret itself stored nowhere), an expiring link's item kept by the table's TTL, an
 /// anonymous view of exactly the collection's photos, another user's calls refused with nothing

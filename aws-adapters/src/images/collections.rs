@@ -1,5 +1,6 @@
 //! Collections (albums a user makes) in the owner's partition: `collection#<id>` holds the
-//! fields, and each photo in it an item under the photo's own key
+//! fields. A user's part of a collection (the owner's, or a contributor's in the contributor's
+//! own partition) is an item per photo under the photo's own key
 //! (`image#<photo>#collection#<id>`, so deleting the photo takes it out of every collection),
 //! listed newest first through index `entries` under `<user>#collection#<id>`. Counts and
 //! covers are read from that index, never kept: nothing can drift when photos go.
@@ -11,7 +12,7 @@ const MAX_TRANSACTION_ACTIONS: usize = 100;
 
 use async_trait::async_trait;
 use domain::CollectionStore;
-use domain::collections::{self, Collection, CollectionChange, CollectionSummary};
+use domain::collections::{self, Collection, CollectionChange, PartSummary};
 use domain::links::Link;
 
 use super::DynamoImages;
@@ -45,22 +46,6 @@ impl DynamoImages {
         Ok(count)
     }
 
-    /// The collection with its count and cover: the chosen cover while it is in it, else the
-    /// newest photo.
-    async fn summary(&self, collection: Collection) -> Result<CollectionSummary> {
-        let user = collection.owner.clone();
-        let photo_count = self.count_photos(&user, collection.id).await?;
-        let chosen = match collection.cover {
-            Some(cover) => self.holds(&user, collection.id, cover).await?.then_some(cover),
-            None => None,
-        };
-        let cover = match chosen {
-            Some(cover) => Some(cover),
-            None => self.listed(&user, collection.id, Some(1)).await?.first().map(ListedImage::image_id).transpose()?,
-        };
-        Ok(CollectionSummary { collection, photo_count, cover })
-    }
-
     async fn photos_of(
         &self,
         user: &UserName,
@@ -88,10 +73,6 @@ impl DynamoImages {
         items.into_iter().map(from_item::<ListedImage>).collect()
     }
 
-    async fn holds(&self, user: &UserName, id: CollectionId, photo: ImageId) -> Result<bool> {
-        Ok(self.get_sk::<ListedImage>(user, collection_photo_sk(photo, id), "GetItem collection photo").await?.is_some())
-    }
-
     async fn put_collection(&self, collection: &Collection, condition: &str) -> Result<bool> {
         let request = self
             .client
@@ -102,27 +83,21 @@ impl DynamoImages {
         condition_held(request.send().await, "PutItem collection")
     }
 
-    /// Marks the collection changed now; `NotFound` when it is gone.
-    async fn touch(&self, user: &UserName, id: CollectionId) -> Result<()> {
-        let request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(self.key(user, collection_sk(id))))
-            .update_expression("SET updated_at = :now")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", s(rfc3339(time::OffsetDateTime::now_utc())));
-        if condition_held(request.send().await, "UpdateItem collection")? { Ok(()) } else { Err(no_collection(id)) }
-    }
-
-    /// Which of `photos` are in the collection.
-    async fn held(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<Vec<ImageId>> {
+    /// Which of `photos` the user's part of the collection holds.
+    async fn held_of(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<Vec<ImageId>> {
         let keys = photos.iter().map(|photo| self.key(user, collection_photo_sk(*photo, id))).collect();
         dynamo::batch_get(&self.client, &self.table, keys)
             .await?
             .into_iter()
             .map(|item| from_item::<ListedImage>(item)?.image_id())
             .collect()
+    }
+
+    /// Deletes the items of `photos` in the user's part.
+    async fn delete_from_part(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<()> {
+        let deletes =
+            photos.iter().map(|photo| delete_request(self.key(user, collection_photo_sk(*photo, id)))).collect::<Result<Vec<_>>>()?;
+        dynamo::batch_write(&self.client, &self.table, deletes).await
     }
 }
 
@@ -136,35 +111,42 @@ impl CollectionStore for DynamoImages {
         }
     }
 
-    async fn collections(&self, user: &UserName) -> Result<Vec<CollectionSummary>> {
+    async fn collections(&self, user: &UserName) -> Result<Vec<Collection>> {
         let mut listed = Vec::new();
         for item in dynamo::partition(&self.client, &self.table, user.as_str(), Some(COLLECTION_PREFIX)).await? {
             // Members and links sort among the collections: only the collections' own items.
             if !item.get("sk").and_then(|sk| sk.as_s().ok()).is_some_and(|sk| is_collection_sk(sk)) {
                 continue;
             }
-            listed.push(self.summary(from_item::<CollectionItem>(item)?.into_collection()?).await?);
+            listed.push(from_item::<CollectionItem>(item)?.into_collection()?);
         }
-        listed.sort_by(|a, b| b.collection.updated_at.cmp(&a.collection.updated_at).then(b.collection.id.cmp(&a.collection.id)));
+        listed.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
         Ok(listed)
     }
 
-    async fn collection(&self, user: &UserName, id: CollectionId) -> Result<CollectionSummary> {
-        self.summary(self.collection_item(user, id).await?).await
+    async fn collection(&self, user: &UserName, id: CollectionId) -> Result<Collection> {
+        self.collection_item(user, id).await
     }
 
-    async fn update_collection(&self, user: &UserName, id: CollectionId, change: &CollectionChange) -> Result<CollectionSummary> {
+    async fn update_collection(&self, user: &UserName, id: CollectionId, change: &CollectionChange) -> Result<Collection> {
         let mut collection = self.collection_item(user, id).await?;
-        if let Some(Some(cover)) = change.cover
-            && !self.holds(user, id, cover).await?
-        {
-            return Err(collections::not_a_cover(cover));
-        }
         change.apply(&mut collection)?;
         if !self.put_collection(&collection, "attribute_exists(pk)").await? {
             return Err(no_collection(id));
         }
-        self.summary(collection).await
+        Ok(collection)
+    }
+
+    async fn touch_collection(&self, owner: &UserName, id: CollectionId) -> Result<()> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(owner, collection_sk(id))))
+            .update_expression("SET updated_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", s(rfc3339(time::OffsetDateTime::now_utc())));
+        if condition_held(request.send().await, "UpdateItem collection")? { Ok(()) } else { Err(no_collection(id)) }
     }
 
     async fn delete_collection(&self, user: &UserName, id: CollectionId) -> Result<Vec<Link>> {
@@ -188,15 +170,12 @@ impl CollectionStore for DynamoImages {
             }
         }
         dynamo::batch_write(&self.client, &self.table, deletes).await?;
-        // Then its photos' items, as its index partition lists them.
-        let listed = self.listed(user, id, None).await?;
-        let deletes = listed.iter().map(|item| delete_request(self.key(user, item.sk.clone()))).collect::<Result<Vec<_>>>()?;
-        dynamo::batch_write(&self.client, &self.table, deletes).await?;
+        // Then the owner's part.
+        self.clear_part(user, id).await?;
         Ok(links)
     }
 
     async fn add_to_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize> {
-        self.collection_item(user, id).await?;
         let keys = photos.iter().map(|photo| self.key(user, record_sk(*photo))).collect();
         let mut found = Vec::new();
         for item in dynamo::batch_get(&self.client, &self.table, keys).await? {
@@ -208,7 +187,7 @@ impl CollectionStore for DynamoImages {
         if let Some(missing) = photos.iter().find(|photo| !found.contains(photo)) {
             return Err(Error::NotFound(format!("no image {missing}")));
         }
-        let already = self.held(user, id, photos).await?;
+        let already = self.held_of(user, id, photos).await?;
         let new: Vec<ImageId> = photos.iter().filter(|photo| !already.contains(photo)).copied().collect();
         // Each membership is written on condition that its photo is still there: a photo
         // deleted since the check above (whose deletion may have listed its items already)
@@ -234,18 +213,29 @@ impl CollectionStore for DynamoImages {
                 return Err(Error::NotFound(format!("no image {}", chunk[refusal.index / 2])));
             }
         }
-        self.touch(user, id).await?;
         Ok(new.len())
     }
 
     async fn remove_from_collection(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<usize> {
-        self.collection_item(user, id).await?;
-        let held = self.held(user, id, photos).await?;
-        let deletes =
-            held.iter().map(|photo| delete_request(self.key(user, collection_photo_sk(*photo, id)))).collect::<Result<Vec<_>>>()?;
-        dynamo::batch_write(&self.client, &self.table, deletes).await?;
-        self.touch(user, id).await?;
+        let held = self.held_of(user, id, photos).await?;
+        self.delete_from_part(user, id, &held).await?;
         Ok(held.len())
+    }
+
+    async fn clear_part(&self, user: &UserName, id: CollectionId) -> Result<usize> {
+        let listed = self.listed(user, id, None).await?;
+        let photos = listed.iter().map(ListedImage::image_id).collect::<Result<Vec<_>>>()?;
+        self.delete_from_part(user, id, &photos).await?;
+        Ok(photos.len())
+    }
+
+    async fn collection_part(&self, user: &UserName, id: CollectionId) -> Result<PartSummary> {
+        let (photo_count, newest) = tokio::try_join!(self.count_photos(user, id), self.listed(user, id, Some(1)))?;
+        Ok(PartSummary { photo_count, newest: newest.first().map(ListedImage::image_id).transpose()? })
+    }
+
+    async fn held(&self, user: &UserName, id: CollectionId, photos: &[ImageId]) -> Result<Vec<ImageId>> {
+        self.held_of(user, id, photos).await
     }
 
     async fn put_member(&self, owner: &UserName, id: CollectionId, member: &collections::Member) -> Result<()> {
@@ -299,6 +289,11 @@ impl CollectionStore for DynamoImages {
         Ok(())
     }
 
+    async fn shared_by(&self, member: &UserName, id: CollectionId) -> Result<Option<UserName>> {
+        let item = self.get_sk::<SharedItem>(member, shared_sk(id), "GetItem shared").await?;
+        item.map(|item| UserName::parse(&item.owner)).transpose()
+    }
+
     async fn shared_with(&self, member: &UserName) -> Result<Vec<(CollectionId, UserName)>> {
         dynamo::partition(&self.client, &self.table, member.as_str(), Some(SHARED_PREFIX))
             .await?
@@ -349,7 +344,6 @@ impl CollectionStore for DynamoImages {
         limit: usize,
         after: Option<ImageId>,
     ) -> Result<Page<ImageRecord, ImageId>> {
-        self.collection_item(user, id).await?;
         self.photos_of(user, id, limit, after).await
     }
 }

@@ -1,9 +1,10 @@
 //! `/collections`: albums a user makes of the photos they choose (the albums of labels are
 //! `/albums`), and the users of the stack they are shared with.
 //!
-//! A collection lives in its owner's data; a member's data holds only a pointer to it. Every
-//! request of a member reads the owner's side (with the owner's scoped access) to learn the
-//! member's role there, so a removed member is refused from the next request.
+//! A collection lives in its owner's data; a member's data holds only a pointer to it, and a
+//! contributor's the part of their photos in it ([`collections::Contents`]). Every request of a
+//! member reads the owner's side (with the owner's scoped access) to learn the member's role
+//! there, so a removed member is refused from the next request.
 
 use std::collections::HashMap;
 
@@ -19,8 +20,8 @@ use super::extract::{CurrentUser, JsonBody, QueryParams};
 use super::images::{DOWNLOAD_URL_LIFETIME, FaceBoxView, GridFacts, rendition_url};
 use super::paging::{ListQuery, decode_cursor, encode_cursor, page_limit};
 use crate::error::{Error, Result};
-use domain::collections::{self, Collection, CollectionChange, CollectionSummary, Member, Role};
-use domain::{CollectionId, Face, ImageId, TenantData, UserName, object_key, preview_key, rfc3339, thumbnail_key};
+use domain::collections::{self, Collection, CollectionChange, CollectionSummary, Contents, Member, Role};
+use domain::{CollectionId, Face, ImageId, UserName, object_key, preview_key, rfc3339, thumbnail_key};
 
 /// A collection as its members see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -28,7 +29,8 @@ pub struct CollectionView {
     pub id: String,
     pub title: String,
     pub description: Option<String>,
-    /// What the caller may do: `owner` (changes, shares, deletes), `viewer` (sees).
+    /// What the caller may do: `owner` (changes, shares, deletes), `contributor` (sees and adds
+    /// photos of their own), `viewer` (sees).
     #[schema(value_type = String, example = "owner")]
     pub role: Role,
     /// The user who made it.
@@ -47,15 +49,15 @@ pub struct CollectionView {
 }
 
 impl CollectionView {
-    /// The view of the caller in `role`, the cover presigned with the owner's access (`data`).
-    async fn of(data: &TenantData, role: Role, summary: CollectionSummary) -> Result<Self> {
-        let CollectionSummary { collection, photo_count, cover } = summary;
+    /// The view of the caller in `role`, the cover presigned with its user's access.
+    async fn of(contents: &Contents, role: Role) -> Result<Self> {
+        let CollectionSummary { collection, photo_count, cover } = contents.summary().await?;
         let owner = &collection.owner;
-        let cover_thumbnail_url = match cover {
-            Some(cover) => {
-                let record = data.images.get(owner, cover).await?;
+        let cover_thumbnail_url = match cover.as_ref().and_then(|cover| Some((cover, contents.data_of(&cover.user)?))) {
+            Some((cover, data)) => {
+                let record = data.images.get(&cover.user, cover.image).await?;
                 let color = record.and_then(|record| record.color);
-                rendition_url(data.photos.as_ref(), &color, &thumbnail_key(owner, cover)).await?
+                rendition_url(data.photos.as_ref(), &color, &thumbnail_key(&cover.user, cover.image)).await?
             }
             None => None,
         };
@@ -66,7 +68,7 @@ impl CollectionView {
             description: collection.description,
             role,
             photo_count,
-            cover_image_id: cover.map(|cover| cover.to_string()),
+            cover_image_id: cover.map(|cover| cover.image.to_string()),
             cover_thumbnail_url,
             show_people: collection.show_people,
             created_at: rfc3339(collection.created_at),
@@ -120,7 +122,8 @@ impl CollectionPatch {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhotoIds {
-    /// 1-100 image ids (of the caller's photos, to add).
+    /// 1-100 image ids (of the caller's photos, to add; the owner takes out anyone's, a
+    /// contributor their own).
     pub ids: Vec<String>,
 }
 
@@ -180,26 +183,25 @@ pub struct CollectionPhotoPage {
     pub next_cursor: Option<String>,
 }
 
-/// A page of collection `id`'s photos, read with its owner's access (`data`), as its sharing
-/// shows them: people and text where `collection.show_people`, originals where `download`.
-pub(super) async fn photo_page(
-    data: &TenantData,
-    collection: &Collection,
-    query: &ListQuery,
-    download: bool,
-) -> Result<CollectionPhotoPage> {
+/// A page of a collection's photos, each read with its user's access, as its sharing shows
+/// them: people and text where the collection has `show_people`, originals where `download`.
+pub(super) async fn photo_page(contents: &Contents, query: &ListQuery, download: bool) -> Result<CollectionPhotoPage> {
     let (limit, after) = (page_limit(query.limit)?, decode_cursor(query.cursor.as_deref())?);
-    let owner = &collection.owner;
-    let page = data.images.collection_photos(owner, collection.id, limit, after).await?;
-    let names: HashMap<String, String> = if collection.show_people {
-        let persons = data.images.persons(owner).await?;
-        persons.into_iter().filter(|person| !person.hidden).filter_map(|person| Some((person.id.to_string(), person.name?))).collect()
-    } else {
-        HashMap::new()
-    };
-    let photos = data.photos.as_ref();
+    let collection = &contents.collection;
+    let page = contents.photos(limit, after).await?;
+    // Person names are each photo's user's: a contributor's persons are theirs.
+    let mut names: HashMap<UserName, HashMap<String, String>> = HashMap::new();
     let mut items = Vec::new();
     for record in page.items {
+        let Some(data) = contents.data_of(&record.user_name) else { continue };
+        if collection.show_people && !names.contains_key(&record.user_name) {
+            let persons = data.images.persons(&record.user_name).await?;
+            let named =
+                persons.into_iter().filter(|person| !person.hidden).filter_map(|person| Some((person.id.to_string(), person.name?)));
+            names.insert(record.user_name.clone(), named.collect());
+        }
+        let names = names.get(&record.user_name);
+        let photos = data.photos.as_ref();
         let grid = GridFacts::of(photos, &record.user_name, record.id, record.width, record.height, record.color.clone()).await?;
         let preview_url = rendition_url(photos, &record.color, &preview_key(&record.user_name, record.id)).await?;
         let download_url = match download {
@@ -207,7 +209,7 @@ pub(super) async fn photo_page(
             false => None,
         };
         let faces = collection.show_people.then(|| {
-            let name = |face: &Face| face.person_id.as_ref().and_then(|person| names.get(person)).cloned();
+            let name = |face: &Face| face.person_id.as_ref().and_then(|person| names?.get(person)).cloned();
             record.faces.iter().map(|face| SharedFace { bounds: FaceBoxView::of(&face.bounds), name: name(face) }).collect()
         });
         items.push(CollectionPhoto {
@@ -234,20 +236,19 @@ fn no_collection(id: CollectionId) -> Error {
     Error::NotFound(format!("no collection {id}"))
 }
 
-/// A collection the caller may reach: its owner's data, and the caller's role in it.
+/// A collection the caller may reach, and the caller's role in it.
 pub(super) struct Access {
-    pub data: TenantData,
     pub role: Role,
-    pub summary: CollectionSummary,
+    pub contents: Contents,
 }
 
 impl Access {
     pub fn owner(&self) -> &UserName {
-        &self.summary.collection.owner
+        self.contents.owner()
     }
 
     pub fn id(&self) -> CollectionId {
-        self.summary.collection.id
+        self.contents.id()
     }
 
     /// Only the owner changes, shares and deletes.
@@ -257,32 +258,42 @@ impl Access {
             _ => Err(Error::Forbidden { code: "not_owner", message: "only the collection's owner may do this".into() }),
         }
     }
+
+    /// The owner and contributors add photos; a viewer does not.
+    pub fn require_adder(&self) -> Result<()> {
+        match self.role.adds_photos() {
+            true => Ok(()),
+            false => Err(Error::Forbidden {
+                code: "not_contributor",
+                message: "a viewer adds no photos: ask the owner to make you a contributor".into(),
+            }),
+        }
+    }
 }
 
 /// Collection `id` as the caller may reach it: their own, else one shared with them, whose
 /// owner's side names them a member now. Anything else is a 404.
 pub(super) async fn access(state: &AppState, user: &CurrentUser, id: CollectionId) -> Result<Access> {
-    match user.data.images.collection(user.name(), id).await {
-        Ok(summary) => return Ok(Access { data: user.data.clone(), role: Role::Owner, summary }),
+    let tenants = state.tenants.as_ref();
+    match Contents::open(user.data.clone(), user.name(), id, tenants).await {
+        Ok(contents) => return Ok(Access { role: Role::Owner, contents }),
         Err(Error::NotFound(_)) => {}
         Err(other) => return Err(other),
     }
-    let shared = user.data.images.shared_with(user.name()).await?;
-    let (_, owner) = shared.into_iter().find(|(shared, _)| *shared == id).ok_or_else(|| no_collection(id))?;
+    let owner = user.data.images.shared_by(user.name(), id).await?.ok_or_else(|| no_collection(id))?;
     shared_access(state, user.name(), &owner, id).await
 }
 
 /// A member's access to `owner`'s collection `id`, as the owner's side has it now.
 async fn shared_access(state: &AppState, member: &UserName, owner: &UserName, id: CollectionId) -> Result<Access> {
     let data = state.tenants.data_of(owner).await?;
-    let members = match data.images.collection_members(owner, id).await {
-        Ok(members) => members,
+    let contents = match Contents::open(data, owner, id, state.tenants.as_ref()).await {
+        Ok(contents) => contents,
         Err(Error::NotFound(_)) => return Err(no_collection(id)),
         Err(other) => return Err(other),
     };
-    let role = members.into_iter().find(|listed| listed.user == *member).map(|listed| listed.role).ok_or_else(|| no_collection(id))?;
-    let summary = data.images.collection(owner, id).await?;
-    Ok(Access { data, role, summary })
+    let role = contents.role_of(member).ok_or_else(|| no_collection(id))?;
+    Ok(Access { role, contents })
 }
 
 /// Make a collection (empty).
@@ -291,8 +302,9 @@ async fn shared_access(state: &AppState, member: &UserName, owner: &UserName, id
 pub async fn create(user: CurrentUser, JsonBody(body): JsonBody<NewCollection>) -> ApiResult<(StatusCode, Json<CollectionView>)> {
     let collection = Collection::new(user.name(), &body.title, body.description.as_deref())?;
     user.data.images.create_collection(&collection).await?;
-    let summary = CollectionSummary { collection, photo_count: 0, cover: None };
-    Ok((StatusCode::CREATED, Json(CollectionView::of(&user.data, Role::Owner, summary).await?)))
+    let contents =
+        Contents { collection, members: Vec::new(), parts: vec![collections::Part { user: user.name().clone(), data: user.data.clone() }] };
+    Ok((StatusCode::CREATED, Json(CollectionView::of(&contents, Role::Owner).await?)))
 }
 
 /// The caller's collections, most recently changed first, then those shared with them.
@@ -300,13 +312,14 @@ pub async fn create(user: CurrentUser, JsonBody(body): JsonBody<NewCollection>) 
     responses((status = 200, body = CollectionList)))]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<CollectionList>> {
     let mut items = Vec::new();
-    for summary in user.data.images.collections(user.name()).await? {
-        items.push(CollectionView::of(&user.data, Role::Owner, summary).await?);
+    for collection in user.data.images.collections(user.name()).await? {
+        let contents = Contents::of(user.data.clone(), collection, state.tenants.as_ref()).await?;
+        items.push(CollectionView::of(&contents, Role::Owner).await?);
     }
     let mut shared = Vec::new();
     for (id, owner) in user.data.images.shared_with(user.name()).await? {
         match shared_access(&state, user.name(), &owner, id).await {
-            Ok(access) => shared.push(CollectionView::of(&access.data, access.role, access.summary).await?),
+            Ok(access) => shared.push(CollectionView::of(&access.contents, access.role).await?),
             // No longer shared, or gone: the owner's side decides; the pointer is stale.
             Err(Error::NotFound(_)) => {}
             Err(other) => return Err(other.into()),
@@ -323,7 +336,7 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult
     responses((status = 200, body = CollectionView), (status = 404, description = "no such collection")))]
 pub async fn get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<CollectionView>> {
     let access = access(&state, &user, collection_id(&id)?).await?;
-    Ok(Json(CollectionView::of(&access.data, access.role, access.summary).await?))
+    Ok(Json(CollectionView::of(&access.contents, access.role).await?))
 }
 
 /// Change its title, description, cover or `show_people`. Owner only.
@@ -338,10 +351,10 @@ pub async fn update(
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<CollectionPatch>,
 ) -> ApiResult<Json<CollectionView>> {
-    let access = access(&state, &user, collection_id(&id)?).await?;
+    let mut access = access(&state, &user, collection_id(&id)?).await?;
     access.require_owner()?;
-    let summary = user.data.images.update_collection(user.name(), access.id(), &patch.change()?).await?;
-    Ok(Json(CollectionView::of(&user.data, Role::Owner, summary).await?))
+    access.contents.update(&patch.change()?).await?;
+    Ok(Json(CollectionView::of(&access.contents, Role::Owner).await?))
 }
 
 /// Delete the collection; its photos stay in the library, its members and links lose it at
@@ -353,24 +366,17 @@ pub async fn update(
 pub async fn delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let access = access(&state, &user, collection_id(&id)?).await?;
     access.require_owner()?;
-    // The owner's side first: from then on no member reaches it, whatever their pointer says.
-    let members = user.data.images.collection_members(user.name(), access.id()).await?;
-    let links = user.data.images.delete_collection(user.name(), access.id()).await?;
-    for link in links {
-        state.users.delete_link_target(&link.secret_digest).await?;
-    }
-    for member in members {
-        state.tenants.data_of(&member.user).await?.images.remove_shared(&member.user, access.id()).await?;
-    }
+    access.contents.delete(state.users.as_ref(), state.tenants.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Add photos of the caller's library (all or none: an id of no photo of theirs is a 404).
-/// Owner only.
+/// Add photos of the caller's library (all or none: an id of no photo of theirs is a 404). The
+/// owner and contributors add; a contributor's photos stay theirs (on their quota, and out of
+/// the collection when they leave it or their photo goes).
 #[utoipa::path(post, path = "/collections/{id}/photos", tag = "collections", security(("bearer" = [])),
     params(("id" = String, Path, description = "collection id")), request_body = PhotoIds,
     responses((status = 200, body = Added), (status = 400, description = "invalid ids"),
-        (status = 403, description = "not_owner: a viewer's"),
+        (status = 403, description = "not_contributor: a viewer's"),
         (status = 404, description = "no such collection, or an id of no photo of the caller's")))]
 pub async fn add_photos(
     State(state): State<AppState>,
@@ -379,15 +385,19 @@ pub async fn add_photos(
     JsonBody(body): JsonBody<PhotoIds>,
 ) -> ApiResult<Json<Added>> {
     let (id, photos) = (collection_id(&id)?, collections::photo_ids(&body.ids)?);
-    access(&state, &user, id).await?.require_owner()?;
-    Ok(Json(Added { added: user.data.images.add_to_collection(user.name(), id, &photos).await? }))
+    let access = access(&state, &user, id).await?;
+    access.require_adder()?;
+    let added = user.data.images.add_to_collection(user.name(), id, &photos).await?;
+    access.contents.owner_data().images.touch_collection(access.owner(), id).await?;
+    Ok(Json(Added { added }))
 }
 
-/// Take photos out (they stay in the library; ids not in it are left alone). Owner only.
+/// Take photos out (they stay in their libraries; ids not in it are left alone): the owner
+/// takes out anyone's, a contributor their own.
 #[utoipa::path(delete, path = "/collections/{id}/photos", tag = "collections", security(("bearer" = [])),
     params(("id" = String, Path, description = "collection id")), request_body = PhotoIds,
     responses((status = 200, body = Removed), (status = 400, description = "invalid ids"),
-        (status = 403, description = "not_owner: a viewer's"), (status = 404, description = "no such collection")))]
+        (status = 403, description = "not_contributor: a viewer's"), (status = 404, description = "no such collection")))]
 pub async fn remove_photos(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -395,8 +405,16 @@ pub async fn remove_photos(
     JsonBody(body): JsonBody<PhotoIds>,
 ) -> ApiResult<Json<Removed>> {
     let (id, photos) = (collection_id(&id)?, collections::photo_ids(&body.ids)?);
-    access(&state, &user, id).await?.require_owner()?;
-    Ok(Json(Removed { removed: user.data.images.remove_from_collection(user.name(), id, &photos).await? }))
+    let access = access(&state, &user, id).await?;
+    access.require_adder()?;
+    let mut removed = 0;
+    for part in &access.contents.parts {
+        if access.role == Role::Owner || part.user == *user.name() {
+            removed += part.data.images.remove_from_collection(&part.user, id, &photos).await?;
+        }
+    }
+    access.contents.owner_data().images.touch_collection(access.owner(), id).await?;
+    Ok(Json(Removed { removed }))
 }
 
 /// Its photos, newest first, paged by cursor like `/images`: thumbnails, previews, dates and
@@ -412,15 +430,14 @@ pub async fn photos(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<CollectionPhotoPage>> {
     let access = access(&state, &user, collection_id(&id)?).await?;
-    Ok(Json(photo_page(&access.data, &access.summary.collection, &query, false).await?))
+    Ok(Json(photo_page(&access.contents, &query, false).await?))
 }
 
 /// A member's role, as the owner sets it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberRole {
-    /// `viewer` (sees its photos). (`contributor` is refused until contributors' photos can be
-    /// listed: 400 `role_unavailable`.)
+    /// `viewer` (sees its photos) or `contributor` (sees them and adds their own).
     #[schema(value_type = String, example = "viewer")]
     pub role: Role,
 }
@@ -437,12 +454,13 @@ pub struct MemberList {
     pub items: Vec<MemberView>,
 }
 
-/// Share the collection with a user of this stack (again: their role changes). Owner only.
+/// Share the collection with a user of this stack (again: their role changes; a contributor
+/// made a viewer takes their photos out). Owner only.
 #[utoipa::path(put, path = "/collections/{id}/members/{user_name}", tag = "collections", security(("bearer" = [])),
     params(("id" = String, Path, description = "collection id"), ("user_name" = String, Path, description = "the member")),
     request_body = MemberRole,
     responses((status = 200, body = MemberView),
-        (status = 400, description = "invalid role or user name, own_collection (the owner), role_unavailable (contributor)"),
+        (status = 400, description = "invalid role or user name, own_collection (the owner)"),
         (status = 403, description = "not_owner: a member's"), (status = 404, description = "no such collection or user")))]
 pub async fn put_member(
     State(state): State<AppState>,
@@ -462,13 +480,12 @@ pub async fn put_member(
         return Err(Error::NotFound(format!("no user {member}")).into());
     };
     let shared = Member { user: member.clone(), role, account: Some(account.account_id) };
-    user.data.images.put_member(user.name(), access.id(), &shared).await?;
-    theirs.images.put_shared(&member, user.name(), access.id()).await?;
+    access.contents.put_member(&shared, state.tenants.as_ref()).await?;
     Ok(Json(MemberView { user_name: member.to_string(), role }))
 }
 
 /// Stop sharing with a member: the owner removes anyone, a member themselves (leaving). Their
-/// next request is refused.
+/// next request is refused; a contributor's photos leave the collection with them.
 #[utoipa::path(delete, path = "/collections/{id}/members/{user_name}", tag = "collections", security(("bearer" = [])),
     params(("id" = String, Path, description = "collection id"), ("user_name" = String, Path, description = "the member")),
     responses((status = 204, description = "no longer a member"), (status = 403, description = "not_owner: another member"),
@@ -483,10 +500,9 @@ pub async fn remove_member(
     if member != *user.name() {
         access.require_owner()?;
     }
-    if !access.data.images.remove_member(access.owner(), access.id(), &member).await? {
+    if !access.contents.remove_member(&member, state.tenants.as_ref()).await? {
         return Err(Error::NotFound(format!("{member} is no member of collection {}", access.id())).into());
     }
-    state.tenants.data_of(&member).await?.images.remove_shared(&member, access.id()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -496,7 +512,7 @@ pub async fn remove_member(
     responses((status = 200, body = MemberList), (status = 404, description = "no such collection")))]
 pub async fn members(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<MemberList>> {
     let access = access(&state, &user, collection_id(&id)?).await?;
-    let members = access.data.images.collection_members(access.owner(), access.id()).await?;
-    let items = members.into_iter().map(|member| MemberView { user_name: member.user.to_string(), role: member.role }).collect();
+    let items =
+        access.contents.members.into_iter().map(|member| MemberView { user_name: member.user.to_string(), role: member.role }).collect();
     Ok(Json(MemberList { items }))
 }

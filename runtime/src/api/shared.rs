@@ -23,19 +23,18 @@ use super::extract::{BearerToken, JsonBody, QueryParams, Source};
 use super::paging::ListQuery;
 use super::sessions::check_password;
 use crate::error::{Error, Result};
-use domain::collections::CollectionSummary;
+use domain::collections::Contents;
 use domain::links::{self, Link, LinkSecret};
 use domain::sign_ins::{Guessed, SourceAction};
-use domain::{AccountStatus, TenantData, rfc3339};
+use domain::{AccountStatus, rfc3339};
 
 /// The gallery's page of a link (its script reads the secret off the address).
 const PAGE: &str = include_str!("../../gallery/shared.html");
 
-/// A link's collection, open: its owner's data, the link, and the collection as it now is.
+/// A link's collection, open: the link, and the collection as it now is.
 struct Opened {
-    data: TenantData,
     link: Link,
-    summary: CollectionSummary,
+    contents: Contents,
 }
 
 /// What `secret` opens now, or why nothing: 404 (no such link, or its link, collection or owner
@@ -57,12 +56,12 @@ async fn open(state: &AppState, secret: &str) -> Result<Opened> {
     if let Some(limits) = &state.config.settings.requests {
         data.account.admit_request(owner, limits, now).await?;
     }
-    let summary = match data.images.collection(owner, target.collection).await {
-        Ok(summary) => summary,
+    let contents = match Contents::open(data, owner, target.collection, state.tenants.as_ref()).await {
+        Ok(contents) => contents,
         Err(Error::NotFound(_)) => return Err(links::no_link()),
         Err(other) => return Err(other),
     };
-    Ok(Opened { data, link, summary })
+    Ok(Opened { link, contents })
 }
 
 /// A link with a password admits only the token its sessions give.
@@ -121,9 +120,9 @@ pub async fn photos(
     token: BearerToken,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> ApiResult<Json<SharedPage>> {
-    let Opened { data, link, summary } = open(&state, &secret).await?;
+    let Opened { link, contents } = open(&state, &secret).await?;
     admit(&state, &link, &token)?;
-    let page = photo_page(&data, &summary.collection, &query, link.allow_download).await?;
+    let (page, summary) = tokio::try_join!(photo_page(&contents, &query, link.allow_download), contents.summary())?;
     let collection = summary.collection;
     let collection = SharedCollection {
         title: collection.title,

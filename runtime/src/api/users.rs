@@ -209,7 +209,7 @@ pub async fn delete_me(
     if !check_password(&state, Guessed::Account(&current.user_name), password, Some(current.password_hash.clone()), &source).await? {
         return Err(Error::Unauthenticated("the password is wrong".into()).into());
     }
-    domain::collections::unshare(&current.user_name, data.images.as_ref(), state.tenants.as_ref()).await?;
+    domain::collections::unshare(&current.user_name, state.tenants.as_ref()).await?;
     account_data(&state, &data).remove(&current).await?;
     tracing::info!(security = "account_deleted", user = %current.user_name, source = source.as_str(), "every session ended");
     Ok(StatusCode::NO_CONTENT)
