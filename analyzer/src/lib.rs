@@ -14,9 +14,12 @@ pub mod geometry;
 pub mod labeler;
 pub mod lambda;
 pub mod pixels;
+pub mod places;
 pub mod poller;
 pub mod renditions;
 pub mod services;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod text;
 
 use std::sync::Arc;
@@ -152,6 +155,8 @@ impl Analyzer {
             Err(Error::PhotoChanged(reason)) => return fail(images.as_ref(), &user, id, reason).await,
             Err(other) => return Err(other),
         };
+        // Where it was taken, from its EXIF GPS.
+        let place = places::place_of(&bytes).await?;
         // Decoded once, as large as the engine that needs the most pixels asks.
         let (side, max_pixels) = (self.engines.photo_side(), self.settings.photos.max_pixels);
         let decoded = off_async("decoding", move || Ok(decode::decode_within(&bytes, side, max_pixels))).await?;
@@ -177,7 +182,7 @@ impl Analyzer {
             photos.put(&face_crop_key(&user, FaceId { image: id, index }), crop, "image/jpeg").await?;
         }
         let color = renditions::store(photos.as_ref(), &user, id, Arc::clone(&photo)).await?;
-        let analysis = Analysis { labels, faces, persons: grouping.persons, text, words, color: Some(color) };
+        let analysis = Analysis { labels, faces, persons: grouping.persons, text, words, color: Some(color), place };
         if images.put_analysis(&record, &analysis).await? {
             // The persons that took faces in moved: strays near them now join them (after the
             // analysis is stored, so that the merge finds this photo in the index).

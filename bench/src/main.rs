@@ -12,6 +12,7 @@ mod load;
 mod machine;
 mod people;
 mod pipeline;
+mod places;
 mod process;
 mod reads;
 mod render;
@@ -113,6 +114,8 @@ enum Section {
     Gallery,
     /// Opening a shared collection of 1,000 photos, through a link and as a member.
     Sharing,
+    /// The gazetteer: building it, and the nearest place to a position.
+    Places,
     /// Many tenants uploading at once, with the analyzer.
     Tenants,
     /// What tenant-scoped credentials add to a request, and STS calls.
@@ -440,6 +443,7 @@ async fn main() -> Result<()> {
         (Section::Search, "search cost as a tenant grows"),
         (Section::Gallery, "gallery: the first screen in a browser"),
         (Section::Sharing, "a shared collection of 1,000 photos"),
+        (Section::Places, "places: the nearest populated place to a position"),
         (Section::Tenants, "many tenants uploading at once"),
         (Section::Tenancy, "tenant-scoped credentials"),
     ];
@@ -458,6 +462,7 @@ async fn main() -> Result<()> {
             Section::Search => search::measure(&mut report, &bench.aws, &bench.config.images_table, &bench.cli.tenant_sizes).await,
             Section::Gallery => bench.gallery(&mut report).await,
             Section::Sharing => bench.sharing(&mut report).await,
+            Section::Places => places::measure(&mut report),
             Section::Tenants => bench.many_tenants(&mut report).await,
             Section::Tenancy => tenancy::measure(&mut report, &bench.aws, &bench.config).await,
             Section::Render => render::measure(&mut report, &bench.cli.stacks_dir, &bench.binary("deployer"), 200, 20),

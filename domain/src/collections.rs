@@ -70,6 +70,8 @@ pub struct Collection {
     pub cover: Option<ImageId>,
     /// Whether a shared view shows faces, person names and text (off until the owner says).
     pub show_people: bool,
+    /// Whether a shared view shows where each photo was taken (off until the owner says).
+    pub show_places: bool,
     pub created_at: OffsetDateTime,
     /// The last change of its fields or photos.
     pub updated_at: OffsetDateTime,
@@ -86,6 +88,7 @@ impl Collection {
             description: description.map(description_of).transpose()?.flatten(),
             cover: None,
             show_people: false,
+            show_places: false,
             created_at: now,
             updated_at: now,
         })
@@ -125,6 +128,7 @@ pub struct CollectionChange {
     /// cover is in the collection.
     pub cover: Option<Option<ImageId>>,
     pub show_people: Option<bool>,
+    pub show_places: Option<bool>,
 }
 
 impl CollectionChange {
@@ -147,6 +151,9 @@ impl CollectionChange {
         }
         if let Some(show_people) = self.show_people {
             collection.show_people = show_people;
+        }
+        if let Some(show_places) = self.show_places {
+            collection.show_places = show_places;
         }
         collection.updated_at = OffsetDateTime::now_utc();
         Ok(())

@@ -19,6 +19,7 @@ pub mod ops;
 pub mod password;
 pub mod persons;
 pub mod photos;
+pub mod places;
 pub mod requests;
 pub mod sign_ins;
 pub mod tenancy;
@@ -93,7 +94,7 @@ pub trait LinkDirectory: Send + Sync {
 /// The records of a user's photos and what their analysis stores: the whole of what the
 /// runtime and the analyzer ask of a photo's data, each concern its own trait.
 #[async_trait]
-pub trait ImageStore: ImageIndex + PersonStore + AlbumStore + CollectionStore + UsageStore + Send + Sync {
+pub trait ImageStore: ImageIndex + PersonStore + AlbumStore + PlaceStore + CollectionStore + UsageStore + Send + Sync {
     /// Records a stored photo (status pending) and counts it, refusing with `QuotaExceeded`
     /// when the user's counters would pass the quotas. Exact under concurrency.
     async fn create(&self, record: &ImageRecord, quotas: &QuotaSettings) -> Result<()>;
@@ -111,6 +112,10 @@ pub trait ImageStore: ImageIndex + PersonStore + AlbumStore + CollectionStore + 
     /// analysed before they existed: `smart-album backfill`); its index entries carry it too.
     /// False when the image is gone.
     async fn set_color(&self, user: &UserName, id: ImageId, color: &str) -> Result<bool>;
+    /// Gives an analysed photo without a place (analysed before places existed: `smart-album
+    /// backfill`) its place, counted and indexed. False when the image is gone, not analysed,
+    /// or has a place already.
+    async fn set_place(&self, user: &UserName, id: ImageId, place: &places::Place) -> Result<bool>;
     /// Marks the image a favourite of its owner's, or no longer one; the record as it now is.
     /// `None` for an image the user does not have (or one still uploading). Idempotent.
     async fn set_favourite(&self, user: &UserName, id: ImageId, favourite: bool) -> Result<Option<ImageRecord>>;
@@ -250,6 +255,14 @@ pub trait CollectionStore: Send + Sync {
 pub trait AlbumStore: Send + Sync {
     /// The user's albums (labels with a photo count and a cover), most photos first.
     async fn albums(&self, user: &UserName) -> Result<Vec<Album>>;
+}
+
+/// Where a user's photos were taken, counted.
+#[async_trait]
+pub trait PlaceStore: Send + Sync {
+    /// Every place with photos of the user's, each with its count and newest photo (in no
+    /// order: the caller groups them).
+    async fn places(&self, user: &UserName) -> Result<Vec<places::PlaceCount>>;
 }
 
 /// What a user's photos take of the tier's quotas.

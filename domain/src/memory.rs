@@ -23,8 +23,8 @@ use crate::model::{
 use crate::requests::{self, Allowance};
 use crate::sign_ins::{self, Failures, Guessed, SourceAction};
 use crate::{
-    AlbumStore, CollectionStore, Events, ImageIndex, ImageStore, LinkDirectory, PersonStore, PhotoStore, SignInThrottle, UsageStore,
-    UserStore,
+    AlbumStore, CollectionStore, Events, ImageIndex, ImageStore, LinkDirectory, PersonStore, PhotoStore, PlaceStore, SignInThrottle,
+    UsageStore, UserStore,
 };
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -364,6 +364,17 @@ impl ImageStore for MemoryImages {
         }
     }
 
+    async fn set_place(&self, user: &UserName, id: ImageId, place: &crate::places::Place) -> Result<bool> {
+        match locked(&self.images).get_mut(&(user.clone(), id)) {
+            Some(record) if record.status == ImageStatus::Ready && record.place.is_none() => {
+                record.place = Some(place.clone());
+                record.revision += 1;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn set_favourite(&self, user: &UserName, id: ImageId, favourite: bool) -> Result<Option<ImageRecord>> {
         match locked(&self.images).get_mut(&(user.clone(), id)) {
             Some(record) if record.status != ImageStatus::Uploading => {
@@ -439,8 +450,12 @@ impl ImageIndex for MemoryImages {
                 let on = |person: &PersonId| record.faces.iter().any(|face| face.person_id.as_deref() == Some(&person.to_string()));
                 search.persons.iter().all(on)
             })
+            .filter(|record| {
+                let names = record.place.as_ref().map(crate::places::Place::search_names).unwrap_or_default();
+                search.places.iter().all(|wanted| names.contains(wanted))
+            })
             .filter(|record| search.words.iter().all(|word| record.words.contains(word)))
-            .filter(|_| !(search.labels.is_empty() && search.persons.is_empty() && search.words.is_empty()))
+            .filter(|_| !(search.labels.is_empty() && search.persons.is_empty() && search.words.is_empty() && search.places.is_empty()))
             .map(|record| SearchMatch {
                 id: record.id,
                 labels: record.labels.iter().map(|label| label.name.clone()).collect(),
@@ -753,6 +768,34 @@ impl AlbumStore for MemoryImages {
         let mut albums: Vec<Album> = albums.into_values().collect();
         albums.sort_by(|a, b| b.photos.cmp(&a.photos).then_with(|| a.label.cmp(&b.label)));
         Ok(albums)
+    }
+}
+
+#[async_trait]
+impl PlaceStore for MemoryImages {
+    /// Counted from the records, newest first, so the first photo of a place is its cover.
+    async fn places(&self, user: &UserName) -> Result<Vec<crate::places::PlaceCount>> {
+        let images = locked(&self.images);
+        let mut places: Vec<crate::places::PlaceCount> = Vec::new();
+        for record in Self::listed(&images, user, None) {
+            let Some(place) = &record.place else { continue };
+            let same = |counted: &crate::places::PlaceCount| {
+                (counted.country_code.as_str(), counted.region.as_str(), counted.city.as_str())
+                    == (place.country_code.as_str(), place.region.as_str(), place.city.as_str())
+            };
+            match places.iter_mut().find(|counted| same(counted)) {
+                Some(counted) => counted.photos += 1,
+                None => places.push(crate::places::PlaceCount {
+                    city: place.city.clone(),
+                    region: place.region.clone(),
+                    country: place.country.clone(),
+                    country_code: place.country_code.clone(),
+                    photos: 1,
+                    cover: Some(record.id),
+                }),
+            }
+        }
+        Ok(places)
     }
 }
 

@@ -356,6 +356,8 @@ pub struct Analysis {
     pub words: Vec<String>,
     /// The photo's average colour (`#rrggbb`): the gallery's placeholder while it loads.
     pub color: Option<String>,
+    /// Where it was taken: the nearest populated place to its EXIF GPS position, if any.
+    pub place: Option<crate::places::Place>,
 }
 
 impl Analysis {
@@ -472,6 +474,9 @@ pub struct ImageRecord {
     pub object_etag: Option<String>,
     /// The user marked it a favourite (`PUT /images/{id}/favourite`).
     pub favourite: bool,
+    /// Where it was taken (set by its analysis from EXIF GPS; none without a position, or far
+    /// from any populated place).
+    pub place: Option<crate::places::Place>,
     /// How many times the record was written since its upload: a store writes a record read
     /// at revision n only if it is still at n (and makes it n + 1), so that an analysis, a
     /// correction and a deletion racing each other can neither lose a write nor count twice.
@@ -488,6 +493,7 @@ impl ImageRecord {
             text: analysis.text.clone(),
             words: analysis.words.clone(),
             color: analysis.color.clone(),
+            place: analysis.place.clone(),
             status: ImageStatus::Ready,
             failure_reason: None,
             revision: self.revision + 1,
@@ -545,9 +551,12 @@ pub struct Search {
     pub persons: Vec<PersonId>,
     /// Normalised words ([`normalize_word`]).
     pub words: Vec<String>,
+    /// Folded place names ([`crate::places::fold_name`]): a city, region or country.
+    pub places: Vec<String>,
 }
 
-/// An AND search over more terms (labels, persons and words together) than this is refused.
+/// An AND search over more terms (labels, persons, words and places together) than this is
+/// refused.
 pub const MAX_SEARCH_TERMS: usize = 10;
 
 impl Search {
@@ -555,9 +564,10 @@ impl Search {
         Self { labels: labels.to_vec(), ..Self::default() }
     }
 
-    /// A search from what a client asked: labels and words normalised ([`normalize_label`],
-    /// [`normalize_word`]), person ids parsed, each term once, 1 to [`MAX_SEARCH_TERMS`] in all.
-    pub fn of_terms(labels: &[String], persons: &[String], words: &[String]) -> Result<Search> {
+    /// A search from what a client asked: labels, words and places normalised
+    /// ([`normalize_label`], [`normalize_word`], [`crate::places::fold_name`]), person ids
+    /// parsed, each term once, 1 to [`MAX_SEARCH_TERMS`] in all.
+    pub fn of_terms(labels: &[String], persons: &[String], words: &[String], places: &[String]) -> Result<Search> {
         let mut labels = labels.iter().map(|label| normalize_label(label)).collect::<Result<Vec<_>>>()?;
         labels.sort();
         labels.dedup();
@@ -568,14 +578,24 @@ impl Search {
         let mut words = words.iter().map(|word| normalize_word(word).ok_or_else(invalid_word)).collect::<Result<Vec<_>>>()?;
         words.sort();
         words.dedup();
-        let count = labels.len() + persons.len() + words.len();
+        let invalid_place = || Error::invalid("invalid_place", "a place is a city, region or country name: ?place=lisbon");
+        let mut places = places
+            .iter()
+            .map(|place| crate::places::fold_name(place).filter(|name| name.chars().count() <= 100).ok_or_else(invalid_place))
+            .collect::<Result<Vec<_>>>()?;
+        places.sort();
+        places.dedup();
+        let count = labels.len() + persons.len() + words.len() + places.len();
         if count == 0 || count > MAX_SEARCH_TERMS {
             return Err(Error::invalid(
                 "invalid_labels",
-                format!("search takes 1 to {MAX_SEARCH_TERMS} labels, persons and words: ?label=cat&person=<id>&text=invoice"),
+                format!(
+                    "search takes 1 to {MAX_SEARCH_TERMS} labels, persons, words and places: \
+                     ?label=cat&person=<id>&text=invoice&place=lisbon"
+                ),
             ));
         }
-        Ok(Search { labels, persons, words })
+        Ok(Search { labels, persons, words, places })
     }
 }
 

@@ -53,6 +53,7 @@ impl ImageRecord {
             color: None,
             object_etag: None,
             favourite: false,
+            place: None,
             revision: 0,
         }
     }

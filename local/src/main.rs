@@ -2,7 +2,7 @@
 //! and runs the analyzer on its queue (the same handler code as the two Lambda functions, whose
 //! `bootstrap`s are the `api` and `analyzer` binaries); `smart-album label` prints the built-in
 //! engine's labels of local photos; `smart-album backfill` gives photos analysed before the
-//! gallery existed their thumbnails.
+//! gallery or places existed their thumbnails and places.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -48,8 +48,9 @@ enum Command {
         #[arg(long)]
         no_analyzer: bool,
     },
-    /// Give the photos of a deployed stack analysed before the gallery existed their thumbnail,
-    /// preview and colour (once; photos that have them are skipped).
+    /// Give the photos of a deployed stack analysed before the gallery or places existed their
+    /// thumbnail, preview and colour, and the place of their EXIF GPS position (once; photos that
+    /// have them are skipped).
     Backfill {
         #[command(flatten)]
         stack: StackChoice,
@@ -122,7 +123,7 @@ async fn backfill(stack: &str) -> anyhow::Result<()> {
     let users = DynamoUsers::new(aws_sdk_dynamodb::Client::new(&aws), &config.users_table);
     let images = DynamoImages::new(aws_sdk_dynamodb::Client::new(&aws), &config.images_table);
     let photos = S3Photos::new(sdk::s3_client(&aws), &config.photo_bucket);
-    let (mut seen, mut made) = (0usize, 0usize);
+    let (mut seen, mut made, mut placed) = (0usize, 0usize, 0usize);
     for user in users_with_prefix(&users, "").await? {
         let mut after = None;
         loop {
@@ -130,8 +131,9 @@ async fn backfill(stack: &str) -> anyhow::Result<()> {
             for record in &listed.items {
                 seen += 1;
                 made += usize::from(analyzer::renditions::backfill(&images, &photos, record).await?);
+                placed += usize::from(analyzer::places::backfill(&images, &photos, record).await?);
             }
-            eprint!("\rphotos looked at: {seen}, thumbnails made: {made}");
+            eprint!("\rphotos looked at: {seen}, thumbnails made: {made}, places found: {placed}");
             match listed.next {
                 Some(next) => after = Some(next),
                 None => break,
@@ -139,7 +141,7 @@ async fn backfill(stack: &str) -> anyhow::Result<()> {
         }
     }
     eprintln!();
-    println!("{stack}: {made} photos got a thumbnail and preview ({seen} looked at).");
+    println!("{stack}: {made} photos got a thumbnail and preview, {placed} a place ({seen} looked at).");
     Ok(())
 }
 

@@ -198,7 +198,13 @@ async fn sign_up_refuses_bad_input_with_named_errors() {
 async fn every_user_endpoint_needs_a_valid_token() {
     let app = app();
     let token = app.user("alice").await;
-    for (method, path) in [(Method::GET, "/users/me"), (Method::GET, "/images"), (Method::GET, "/albums"), (Method::POST, "/images")] {
+    for (method, path) in [
+        (Method::GET, "/users/me"),
+        (Method::GET, "/images"),
+        (Method::GET, "/albums"),
+        (Method::GET, "/places"),
+        (Method::POST, "/images"),
+    ] {
         for credential in [None, Some("garbage"), Some(&format!("{token}x")[..])] {
             let (status, reply) = app.send(method.clone(), path, credential, None, vec![]).await;
             assert_eq!((status, code(&reply)), (StatusCode::UNAUTHORIZED, "unauthenticated"), "{method} {path} {credential:?}");
@@ -708,6 +714,94 @@ async fn a_contributor_adds_photos_that_stay_theirs_and_leave_with_them() {
     let id = domain::CollectionId::parse(path.rsplit('/').next().unwrap()).unwrap();
     assert_eq!(app.images.collection_part(&carol_name, id).await.unwrap().photo_count, 0);
     assert_eq!(app.images.usage(&carol_name).await.unwrap().photos, 2);
+}
+
+/// Places: the owner sees where a photo was taken exactly; search finds it by city, region or
+/// country whatever the accents and case, with other terms; `/places` groups by country then
+/// city with counts and covers; a shared view shows the place (rounded to about 100 m) only where
+/// the owner set `show_places`.
+#[tokio::test]
+async fn places_are_searched_listed_and_shown_to_others_only_where_allowed() {
+    use domain::places::{Place, Position};
+    use domain::{Analysis, ImageId, ImageStore, Label};
+    let app = app();
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let user = UserName::parse("alice").unwrap();
+    let place = |city: &str, region: &str, country: &str, code: &str, lat: f64, lon: f64| Place {
+        city: city.into(),
+        region: region.into(),
+        country: country.into(),
+        country_code: code.into(),
+        position: Position::new(lat, lon).unwrap(),
+    };
+    let analyse = async |label: &str, place: Option<Place>| {
+        let id = app.upload(&alice).await.1["id"].as_str().unwrap().to_owned();
+        let record = app.images.get(&user, ImageId::parse(&id).unwrap()).await.unwrap().unwrap();
+        let analysis = Analysis { labels: vec![Label { name: label.into(), confidence: 90.0 }], place, ..Analysis::default() };
+        app.images.put_analysis(&record, &analysis).await.unwrap();
+        id
+    };
+    let lisbon = analyse("tram", Some(place("Lisbon", "Lisbon", "Portugal", "PT", 38.722_349, -9.139_337))).await;
+    let porto = analyse("bridge", Some(place("Porto", "Porto", "Portugal", "PT", 41.1579, -8.6291))).await;
+    let sao_paulo = analyse("tram", Some(place("Sao Paulo", "Sao Paulo", "Brazil", "BR", -23.5505, -46.6333))).await;
+    let nowhere = analyse("tram", None).await;
+
+    let (_, one) = app.send(Method::GET, &format!("/images/{lisbon}"), Some(&alice), None, vec![]).await;
+    assert_eq!(
+        one["place"],
+        json!({"city": "Lisbon", "region": "Lisbon", "country": "Portugal", "country_code": "PT", "lat": 38.722_349, "lon": -9.139_337})
+    );
+    assert_eq!(app.send(Method::GET, &format!("/images/{nowhere}"), Some(&alice), None, vec![]).await.1["place"], Value::Null);
+    let found = async |query: &str| {
+        let (status, page) = app.send(Method::GET, &format!("/images/search?{query}"), Some(&alice), None, vec![]).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        page["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(found("place=LISBON").await, [lisbon.as_str()]);
+    // Newest first: ids are ULIDs (two made in one millisecond sort by their random part).
+    let mut portugal = vec![porto.clone(), lisbon.clone()];
+    portugal.sort_by(|a, b| b.cmp(a));
+    assert_eq!(found("place=portugal").await, portugal);
+    assert_eq!(found("place=S%C3%A3o%20Paulo").await, [sao_paulo.as_str()], "accents folded");
+    assert_eq!(found("place=portugal&label=tram").await, [lisbon.as_str()]);
+    assert_eq!(found("place=portugal&place=porto").await, [porto.as_str()]);
+    assert!(found("place=atlantis").await.is_empty());
+    let (status, refused) = app.send(Method::GET, "/images/search?place=%20-%20", Some(&alice), None, vec![]).await;
+    assert_eq!((status, code(&refused)), (StatusCode::BAD_REQUEST, "invalid_place"));
+    // Another user finds none of them.
+    let (_, theirs) = app.send(Method::GET, "/images/search?place=portugal", Some(&bob), None, vec![]).await;
+    assert!(theirs["items"].as_array().unwrap().is_empty());
+
+    let (status, places) = app.send(Method::GET, "/places", Some(&alice), None, vec![]).await;
+    assert_eq!(status, StatusCode::OK, "{places}");
+    let countries: Vec<(&str, u64, usize)> = places["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|country| {
+            (country["country"].as_str().unwrap(), country["photo_count"].as_u64().unwrap(), country["cities"].as_array().unwrap().len())
+        })
+        .collect();
+    assert_eq!(countries, [("Portugal", 2, 2), ("Brazil", 1, 1)]);
+    assert_eq!(places["countries"][0]["cover_image_id"], json!(portugal[0]), "the newest photo of the country");
+    assert!(app.send(Method::GET, "/places", Some(&bob), None, vec![]).await.1["countries"].as_array().unwrap().is_empty());
+    // Deleting a photo takes it out of its place's count.
+    assert_eq!(app.send(Method::DELETE, &format!("/images/{porto}"), Some(&alice), None, vec![]).await.0, StatusCode::NO_CONTENT);
+    let (_, places) = app.send(Method::GET, "/places", Some(&alice), None, vec![]).await;
+    let portugal = places["countries"].as_array().unwrap().iter().find(|country| country["country_code"] == "PT").unwrap();
+    assert_eq!((&portugal["photo_count"], &portugal["cities"][0]["city"]), (&json!(1), &json!("Lisbon")), "{places}");
+
+    // Shared: no place until the owner allows it, then to about 100 m.
+    let (_, made) = app.json(Method::POST, "/collections", Some(&alice), json!({"title": "Trip"})).await;
+    let path = format!("/collections/{}", made["id"].as_str().unwrap());
+    app.json(Method::POST, &format!("{path}/photos"), Some(&alice), json!({"ids": [lisbon]})).await;
+    app.json(Method::PUT, &format!("{path}/members/bob"), Some(&alice), json!({"role": "viewer"})).await;
+    let shared = async || app.send(Method::GET, &format!("{path}/photos"), Some(&bob), None, vec![]).await.1["items"][0].clone();
+    assert!(shared().await.get("place").is_none(), "{}", shared().await);
+    let (_, changed) = app.json(Method::PATCH, &path, Some(&alice), json!({"show_places": true})).await;
+    assert_eq!(changed["show_places"], json!(true));
+    assert_eq!((&shared().await["place"]["lat"], &shared().await["place"]["lon"]), (&json!(38.722), &json!(-9.139)));
 }
 
 /// Albums come with their top category, and a label holding exactly another's photos names the

@@ -97,6 +97,61 @@ async fn real_photos_are_found_by_their_labels_and_parents_and_albums_count_them
     api.tear_down().await;
 }
 
+/// Places through the pipeline: photos carrying EXIF GPS (written as cameras do) get the
+/// nearest place by their analysis, are found by its names with accents and case folded, are
+/// counted in `/places`; a photo at sea, one without GPS and one with a malformed block get
+/// none; deleting photos leaves no place counter or entry behind.
+#[tokio::test]
+async fn photos_are_placed_by_their_gps_searched_by_place_and_counted() {
+    use analyzer::testing::{gps, jpeg_with};
+    let api = Api::deploy("CORE_USER", "ANALYSIS_PLACES", &[]).await;
+    let token = api.user("gil").await;
+    let lisbon = api.upload(&token, "image/jpeg", jpeg_with(&gps(38.7139, "N", 9.1394, "W"))).await;
+    let sintra = api.upload(&token, "image/jpeg", jpeg_with(&gps(38.8029, "N", 9.3817, "W"))).await;
+    let sydney = api.upload(&token, "image/jpeg", jpeg_with(&gps(33.8688, "S", 151.2093, "E"))).await;
+    let at_sea = api.upload(&token, "image/jpeg", jpeg_with(&gps(35.0, "N", 40.0, "W"))).await;
+    let mut malformed = gps(38.7, "N", 9.1, "W");
+    malformed.remove(0);
+    let broken = api.upload(&token, "image/jpeg", jpeg_with(&malformed)).await;
+    let without = api.upload(&token, "image/png", fixture("chelsea.png")).await;
+    api.analyse_all(&token, &api.poller()).await;
+
+    let place = async |id: &str| api.call(Method::GET, &format!("/images/{id}"), Some(&token), None).await.body["place"].clone();
+    let lisbon_place = place(&lisbon).await;
+    assert_eq!(
+        (&lisbon_place["city"], &lisbon_place["country"], &lisbon_place["country_code"], &lisbon_place["lat"]),
+        (&json!("Lisbon"), &json!("Portugal"), &json!("PT"), &json!(38.7139)),
+        "{lisbon_place}"
+    );
+    assert_eq!(place(&sydney).await["country_code"], json!("AU"));
+    for id in [&at_sea, &broken, &without] {
+        assert_eq!(place(id).await, Value::Null, "{id}");
+    }
+    let search = async |query: &str| ids(&api.call(Method::GET, &format!("/images/search?{query}"), Some(&token), None).await);
+    let mut portugal = vec![lisbon.clone(), sintra.clone()];
+    portugal.sort_by(|a, b| b.cmp(a));
+    assert_eq!(search("place=PORTUGAL").await, portugal);
+    assert_eq!(search("place=lisbon").await.len(), 2, "Sintra is in the region of Lisbon");
+    assert_eq!(search("place=portugal&place=australia").await, Vec::<String>::new());
+    let places = api.call(Method::GET, "/places", Some(&token), None).await;
+    let countries: Vec<(&str, u64)> = places.body["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|country| (country["country_code"].as_str().unwrap(), country["photo_count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(countries, [("PT", 2), ("AU", 1)], "{}", places.raw);
+
+    for id in [&lisbon, &sintra, &sydney, &at_sea, &broken, &without] {
+        assert_eq!(api.call(Method::DELETE, &format!("/images/{id}"), Some(&token), None).await.status, StatusCode::NO_CONTENT);
+    }
+    let left: Vec<String> =
+        api.image_items().await.iter().filter_map(|item| item.get("sk")?.as_s().ok().cloned()).filter(|sk| sk.contains("place")).collect();
+    assert!(left.is_empty(), "place items left behind: {left:?}");
+    assert!(api.call(Method::GET, "/places", Some(&token), None).await.body["countries"].as_array().unwrap().is_empty());
+    api.tear_down().await;
+}
+
 /// The benchmark bulk-loads large tenants with `analysed_items`; what it loads must be what an
 /// upload and its analysis leave in the table, or the search costs it measures mean nothing.
 #[tokio::test]
@@ -338,6 +393,8 @@ async fn faces_of_a_group_photo_are_stored_rewritten_and_deleted_with_it() {
         labels: record.labels.clone(),
         faces: record.faces.iter().take(count).map(|face| FoundFace::described(face.bounds, face.score, vec![0.5; 128])).collect(),
         persons: record.faces.iter().take(count).map(|face| face.person_id.as_deref().map(|id| PersonId::parse(id).unwrap())).collect(),
+        // The photo carries GPS: a redelivery places it where the first delivery did.
+        place: record.place.clone(),
         ..Analysis::default()
     };
     let items = api.image_items().await.len();

@@ -722,6 +722,7 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
         "DELETE /images/{id}/favourite",
         "GET /albums",
         "GET /albums/{label}",
+        "GET /places",
         "POST /collections",
         "GET /collections",
         "GET /collections/{id}",

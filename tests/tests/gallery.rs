@@ -65,26 +65,42 @@ async fn a_person_goes_through_the_gallery_in_a_browser() {
     files.deployer(&["down", "--tier", "GALLERY", "--purge", "--yes"]).expect_success("deployer down --purge");
 }
 
-/// Photos analysed before thumbnails existed get them from `smart-album backfill`, once.
+/// Photos analysed before thumbnails and places existed get them from `smart-album backfill`,
+/// once; the renditions it makes carry no EXIF (no GPS) of the original.
 #[tokio::test]
-async fn runtime_backfill_gives_older_photos_their_thumbnails() {
+async fn runtime_backfill_gives_older_photos_their_thumbnails_and_places() {
+    use analyzer::testing::{gps, jpeg_with};
     let api = common::api::Api::deploy("BASIC_USER", "GALLERY_BACKFILL", &[]).await;
     let token = api.user("otto").await;
     let id = api.upload(&token, "image/png", common::api::fixture("chelsea.png")).await;
+    let placed = api.upload(&token, "image/jpeg", jpeg_with(&gps(38.7139, "N", 9.1394, "W"))).await;
     api.analyse_all(&token, &api.poller()).await;
-    // As an analysis before this change left it: no colour, no thumbnail, no preview.
-    for key in [format!("otto/{id}/thumbnail.webp"), format!("otto/{id}/preview.jpg")] {
-        api.aws.s3.delete_object().bucket(&api.config.photo_bucket).key(key).send().await.unwrap();
+    // As an analysis before these changes left them: no colour, no thumbnail, no preview, no
+    // place (nor its entries and counter).
+    for photo in [&id, &placed] {
+        for key in [format!("otto/{photo}/thumbnail.webp"), format!("otto/{photo}/preview.jpg")] {
+            api.aws.s3.delete_object().bucket(&api.config.photo_bucket).key(key).send().await.unwrap();
+        }
     }
     for item in api.image_items().await {
-        if item.contains_key("color") {
-            api.aws
-                .dynamodb
+        let sk = item["sk"].as_s().unwrap();
+        let request = api.aws.dynamodb.clone();
+        if sk.contains("#place#") || sk.starts_with("placecount#") {
+            request
+                .delete_item()
+                .table_name(&api.config.images_table)
+                .key("pk", item["pk"].clone())
+                .key("sk", item["sk"].clone())
+                .send()
+                .await
+                .unwrap();
+        } else if item.contains_key("color") {
+            request
                 .update_item()
                 .table_name(&api.config.images_table)
                 .key("pk", item["pk"].clone())
                 .key("sk", item["sk"].clone())
-                .update_expression("REMOVE color")
+                .update_expression("REMOVE color, place, places")
                 .send()
                 .await
                 .unwrap();
@@ -92,6 +108,7 @@ async fn runtime_backfill_gives_older_photos_their_thumbnails() {
     }
     let view = api.call(Method::GET, &format!("/images/{id}"), Some(&token), None).await;
     assert!(view.body["thumbnail_url"].is_null(), "{}", view.raw);
+    assert!(api.call(Method::GET, &format!("/images/{placed}"), Some(&token), None).await.body["place"].is_null());
 
     let backfill = |expected: &'static str| {
         let output = Command::new(common::deployer_binary().with_file_name("smart-album"))
@@ -101,13 +118,27 @@ async fn runtime_backfill_gives_older_photos_their_thumbnails() {
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         assert!(output.status.success() && stdout.contains(expected), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     };
-    backfill("1 photos got a thumbnail and preview (1 looked at)");
+    backfill("2 photos got a thumbnail and preview, 1 a place (2 looked at)");
     let view = api.call(Method::GET, &format!("/images/{id}"), Some(&token), None).await;
     let (status, thumbnail) = http(Method::GET, view.body["thumbnail_url"].as_str().unwrap(), &[], Vec::new()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(image::load_from_memory_with_format(&thumbnail, image::ImageFormat::WebP).is_ok());
     let found = api.call(Method::GET, "/images/search?label=cat", Some(&token), None).await;
     assert!(found.body["items"][0]["thumbnail_url"].is_string(), "the search entries lack it: {}", found.raw);
-    backfill("0 photos got a thumbnail and preview (1 looked at)");
+    let view = api.call(Method::GET, &format!("/images/{placed}"), Some(&token), None).await;
+    assert_eq!(view.body["place"]["city"], "Lisbon", "{}", view.raw);
+    let found = api.call(Method::GET, "/images/search?place=lisbon", Some(&token), None).await;
+    assert_eq!(found.body["items"][0]["id"], placed.as_str(), "{}", found.raw);
+    let places = api.call(Method::GET, "/places", Some(&token), None).await;
+    assert_eq!(places.body["countries"][0]["photo_count"], 1, "{}", places.raw);
+    // The original keeps its GPS; the renditions carry none of it (nor any EXIF).
+    for url in [&view.body["preview_url"], &view.body["thumbnail_url"]] {
+        let (_, rendition) = http(Method::GET, url.as_str().unwrap(), &[], Vec::new()).await;
+        let exif = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(&rendition));
+        assert!(exif.is_err(), "a rendition carries EXIF: {:?}", exif.map(|exif| exif.fields().count()));
+    }
+    let (_, original) = http(Method::GET, view.body["download_url"].as_str().unwrap(), &[], Vec::new()).await;
+    assert!(analyzer::places::position_of(&original).is_some());
+    backfill("0 photos got a thumbnail and preview, 0 a place (2 looked at)");
     api.tear_down().await;
 }

@@ -25,6 +25,7 @@ use domain::collections::{Collection, Role};
 use domain::error::Result;
 use domain::links::Link;
 use domain::model::{CollectionId, Face, ImageId, ImageRecord, ImageStatus, Label, LinkId, TextLine, UserName, parse_rfc3339, rfc3339};
+use domain::places::Place;
 
 pub const USAGE_SK: &str = "usage";
 pub const ALBUM_PREFIX: &str = "album#";
@@ -77,9 +78,47 @@ pub fn word_entries_prefix(id: ImageId) -> String {
     format!("{}#word#", record_sk(id))
 }
 
+pub fn place_entries_prefix(id: ImageId) -> String {
+    format!("{}#place#", record_sk(id))
+}
+
+/// The prefix of a user's place counters ([`PlaceCountItem`]).
+pub const PLACE_COUNT_PREFIX: &str = "placecount#";
+
+/// A place's counter: one per country, region and city (folded: two spellings count once).
+pub fn place_count_sk(place: &Place) -> String {
+    let fold = |name: &str| domain::places::fold_name(name).unwrap_or_default();
+    format!("{PLACE_COUNT_PREFIX}{}#{}#{}", place.country_code, fold(&place.region), fold(&place.city))
+}
+
+/// A place's counter item: how many of the user's photos were taken there, and the newest.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PlaceCountItem {
+    pub pk: String,
+    pub sk: String,
+    pub city: String,
+    pub region: String,
+    pub country: String,
+    pub country_code: String,
+    #[serde(default)]
+    pub photos: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<String>,
+}
+
 /// The index partition of a user's images with a word.
 pub fn word_entry(user: &UserName, word: &str) -> String {
     format!("{user}#word#{word}")
+}
+
+/// An image's entry under one of its place's names (folded: city, region, country).
+pub fn place_sk(id: ImageId, name: &str) -> String {
+    format!("image#{id}#place#{name}")
+}
+
+/// The index partition of a user's images taken at a place of that name.
+pub fn place_entry(user: &UserName, name: &str) -> String {
+    format!("{user}#place#{name}")
 }
 
 /// The prefix of every label entry of an image.
@@ -255,6 +294,8 @@ pub struct CollectionItem {
     pub cover: Option<String>,
     #[serde(default)]
     pub show_people: bool,
+    #[serde(default)]
+    pub show_places: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -269,6 +310,7 @@ impl CollectionItem {
             description: collection.description.clone(),
             cover: collection.cover.map(|cover| cover.to_string()),
             show_people: collection.show_people,
+            show_places: collection.show_places,
             created_at: rfc3339(collection.created_at),
             updated_at: rfc3339(collection.updated_at),
         }
@@ -282,6 +324,7 @@ impl CollectionItem {
             description: self.description,
             cover: self.cover.as_deref().map(ImageId::parse).transpose()?,
             show_people: self.show_people,
+            show_places: self.show_places,
             created_at: parse_rfc3339(&self.created_at)?,
             updated_at: parse_rfc3339(&self.updated_at)?,
         })
@@ -334,6 +377,8 @@ pub struct ImageItem {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub favourite: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<Place>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_sk: Option<String>,
@@ -369,6 +414,7 @@ impl ImageItem {
             color: record.color.clone(),
             object_etag: record.object_etag.clone(),
             favourite: record.favourite,
+            place: record.place.clone(),
             entry_pk: listed.then(|| images_entry(&record.user_name)),
             entry_sk: listed.then(|| record.id.to_string()),
             expires_at: (!listed).then(|| (record.created_at + UPLOAD_RECORD_LIFETIME).unix_timestamp()),
@@ -395,6 +441,7 @@ impl ImageItem {
             color: self.color,
             object_etag: self.object_etag,
             favourite: self.favourite,
+            place: self.place,
             revision: self.analysis_version,
         })
     }
@@ -469,13 +516,15 @@ pub struct AlbumItem {
     pub cover: Option<String>,
 }
 
-/// An image's entry in index `entries` under one of its labels, persons or words (`term`),
-/// carrying what a search that reads it can filter by, so that an AND search reads one
-/// partition's entries ([`super::search`]) and no entry carries more: every entry the labels
-/// (a hit shows them); a person's also the persons after it in sort order and every word (a
-/// search naming persons reads its first person's entries, whatever else it names); a word's
-/// also the words after it (a search naming words and no person reads its first word's); a
-/// label's nothing more (only a search of labels alone reads a label's, the rarest one's).
+/// An image's entry in index `entries` under one of its labels, persons, words or place names
+/// (`term`), carrying what a search that reads it can filter by, so that an AND search reads
+/// one partition's entries ([`super::search`]) and no entry carries more: every entry the
+/// labels (a hit shows them); a person's also the persons after it in sort order, every word
+/// and every place name (a search naming persons reads its first person's entries, whatever
+/// else it names); a word's also the words after it and every place name (a search naming words
+/// and no person reads its first word's); a place name's the names after it (a search naming
+/// places and neither persons nor words reads its first place's); a label's nothing more (only
+/// a search of labels alone reads a label's, the rarest one's).
 #[derive(Debug, Serialize)]
 struct EntryItem<'a, T: Serialize> {
     pk: &'a str,
@@ -490,6 +539,8 @@ struct EntryItem<'a, T: Serialize> {
     persons: Option<Vec<&'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     words: Option<Vec<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    places: Option<Vec<&'a str>>,
     content_type: &'a str,
     created_at: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -516,11 +567,17 @@ struct WordTerm<'a> {
     word: &'a str,
 }
 
+#[derive(Debug, Serialize)]
+struct PlaceTerm<'a> {
+    place: &'a str,
+}
+
 /// What an entry carries besides the labels: the terms a search that reads it can filter by.
 #[derive(Debug, Default)]
 struct Carried<'a> {
     persons: Option<Vec<&'a str>>,
     words: Option<Vec<&'a str>>,
+    places: Option<Vec<&'a str>>,
 }
 
 /// The terms after `term` in sort order: a search reads the entries of its first person (or
@@ -546,6 +603,7 @@ fn entries<'a, T: Serialize>(record: &ImageRecord, terms: impl Iterator<Item = (
                 labels: &labels,
                 persons: carried.persons,
                 words: carried.words,
+                places: carried.places,
                 content_type: &record.content_type,
                 created_at: &created_at,
                 width: record.width,
@@ -569,36 +627,64 @@ pub fn label_entries(record: &ImageRecord) -> Result<Vec<Item>> {
     )
 }
 
-/// One entry per person on an analysed record, carrying the persons after it and every word.
+/// The folded names of a record's place, in sort order: what its place entries are under.
+fn place_names(record: &ImageRecord) -> Vec<String> {
+    let mut names = record.place.as_ref().map(Place::search_names).unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// One entry per person on an analysed record, carrying the persons after it, every word and
+/// every place name.
 pub fn person_entries(record: &ImageRecord) -> Result<Vec<Item>> {
     let (id, user) = (record.id, &record.user_name);
     let persons = persons_of(record);
     let words: Vec<&str> = record.words.iter().map(String::as_str).collect();
+    let places = place_names(record);
+    let places: Vec<&str> = places.iter().map(String::as_str).collect();
     entries(
         record,
         persons.iter().map(|person| {
-            let carried = Carried { persons: Some(after(&persons, person)), words: Some(words.clone()) };
+            let carried = Carried { persons: Some(after(&persons, person)), words: Some(words.clone()), places: Some(places.clone()) };
             (person_sk(id, person), person_entry(user, person), PersonTerm { person_id: person }, carried)
         }),
     )
 }
 
-/// Every index entry of an analysed record: one per label, person and word.
+/// Every index entry of an analysed record: one per label, person, word and place name.
 pub fn entries_of(record: &ImageRecord) -> Result<Vec<Item>> {
     let mut entries = label_entries(record)?;
     entries.extend(person_entries(record)?);
     entries.extend(word_entries(record)?);
+    entries.extend(place_entries(record)?);
     Ok(entries)
 }
 
-/// One entry per word an analysed record is found by, carrying the words after it.
+/// One entry per word an analysed record is found by, carrying the words after it and every
+/// place name.
 pub fn word_entries(record: &ImageRecord) -> Result<Vec<Item>> {
     let (id, user) = (record.id, &record.user_name);
+    let places = place_names(record);
+    let places: Vec<&str> = places.iter().map(String::as_str).collect();
     entries(
         record,
         record.words.iter().map(|word| {
-            let carried = Carried { persons: None, words: Some(after(&record.words, word)) };
+            let carried = Carried { persons: None, words: Some(after(&record.words, word)), places: Some(places.clone()) };
             (word_sk(id, word), word_entry(user, word), WordTerm { word }, carried)
+        }),
+    )
+}
+
+/// One entry per name of an analysed record's place (city, region, country), carrying the
+/// names after it.
+pub fn place_entries(record: &ImageRecord) -> Result<Vec<Item>> {
+    let (id, user) = (record.id, &record.user_name);
+    let names = place_names(record);
+    entries(
+        record,
+        names.iter().map(|name| {
+            let carried = Carried { places: Some(after(&names, name)), ..Carried::default() };
+            (place_sk(id, name), place_entry(user, name), PlaceTerm { place: name }, carried)
         }),
     )
 }

@@ -11,6 +11,7 @@ mod collections;
 mod keys;
 pub mod moving;
 mod persons;
+mod places;
 mod quotas;
 mod search;
 
@@ -24,7 +25,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use self::keys::{
     ImageItem, ListedImage, SAME_VERSION, entries_of, face_items, face_items_prefix, favourite_sk, items_prefix, label_entries_prefix,
-    person_entries_prefix, record_sk, word_entries_prefix,
+    person_entries_prefix, place_entries_prefix, record_sk, word_entries_prefix,
 };
 use crate::aws_error;
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
@@ -33,6 +34,7 @@ use contract::names::SORT_KEY;
 use domain::ImageStore;
 use domain::error::{Error, Result};
 use domain::model::{Analysis, ImageId, ImageRecord, ImageStatus, UserName};
+use domain::places::Place;
 
 /// The names of a record's labels.
 fn label_names(record: &ImageRecord) -> BTreeSet<&str> {
@@ -118,7 +120,8 @@ impl DynamoImages {
         let id = record.id;
         let wanted: Vec<Item> = entries_of(record)?.into_iter().chain(face_items(record, descriptors)?).collect();
         let existing = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&items_prefix(id))).await?;
-        let derived = [label_entries_prefix(id), face_items_prefix(id), person_entries_prefix(id), word_entries_prefix(id)];
+        let derived =
+            [label_entries_prefix(id), face_items_prefix(id), person_entries_prefix(id), word_entries_prefix(id), place_entries_prefix(id)];
         let sort_key = |item: &Item| item.get(SORT_KEY).and_then(|sk| sk.as_s().ok()).cloned().unwrap_or_default();
         let mut writes = Vec::new();
         for item in &existing {
@@ -222,6 +225,14 @@ impl ImageStore for DynamoImages {
             for removed in before.difference(&after) {
                 transaction.push(self.count_in_album(user, removed, id, -1)?);
             }
+            if seen.place != record.place {
+                if let Some(place) = &seen.place {
+                    transaction.push(self.count_in_place(user, place, id, -1)?);
+                }
+                if let Some(place) = &record.place {
+                    transaction.push(self.count_in_place(user, place, id, 1)?);
+                }
+            }
             if self.transact(transaction, "TransactWriteItems analysed image").await?.is_ok() {
                 return Ok(true);
             }
@@ -233,6 +244,28 @@ impl ImageStore for DynamoImages {
                     self.delete(user, id).await?;
                     return Ok(false);
                 }
+            }
+        }
+    }
+
+    async fn set_place(&self, user: &UserName, id: ImageId, place: &Place) -> Result<bool> {
+        loop {
+            let Some(seen) = self.get(user, id).await? else { return Ok(false) };
+            if seen.status != ImageStatus::Ready || seen.place.is_some() {
+                return Ok(false);
+            }
+            let record = ImageRecord { place: Some(place.clone()), revision: seen.revision + 1, ..seen };
+            // The record and its place's count at once, on condition that it is still the one
+            // read; then its entries, which now carry the place (and its own entries).
+            let transaction = vec![self.put_revision(&record)?, self.count_in_place(user, place, id, 1)?];
+            if self.transact(transaction, "TransactWriteItems image place").await?.is_ok() {
+                let writes = entries_of(&record)?.into_iter().map(put_request).collect::<Result<Vec<_>>>()?;
+                dynamo::batch_write(&self.client, &self.table, writes).await?;
+                // Deleted meanwhile: the entries just written go too.
+                if self.get(user, id).await?.is_none() {
+                    self.delete(user, id).await?;
+                }
+                return Ok(true);
             }
         }
     }
@@ -313,6 +346,9 @@ impl ImageStore for DynamoImages {
             for label in &record.labels {
                 transaction.push(self.count_in_album(user, &label.name, id, -1)?);
             }
+            if let Some(place) = &record.place {
+                transaction.push(self.count_in_place(user, place, id, -1)?);
+            }
             match self.transact(transaction, "TransactWriteItems delete image").await? {
                 Ok(()) => break Some(record),
                 // Changed or deleted meanwhile: read again.
@@ -325,6 +361,9 @@ impl ImageStore for DynamoImages {
         self.delete_items(&entries).await?;
         if let Some(record) = &deleted {
             self.tidy_albums(user, id, &record.labels).await?;
+            if let Some(place) = &record.place {
+                self.tidy_place(user, id, place).await?;
+            }
         }
         Ok(deleted)
     }

@@ -135,7 +135,7 @@ fn kind(sk: &str) -> Kind {
     match rest.split_once('#') {
         None => Kind::Record,
         Some((_, tail)) if tail.starts_with("face#") || tail == "grouped" => Kind::People,
-        Some((_, tail)) if ["label#", "person#", "word#"].iter().any(|p| tail.starts_with(p)) => Kind::Entry,
+        Some((_, tail)) if ["label#", "person#", "word#", "place#"].iter().any(|p| tail.starts_with(p)) => Kind::Entry,
         Some((_, tail)) if tail.starts_with(COLLECTION_PREFIX) => Kind::InCollection,
         Some(_) => Kind::Other,
     }

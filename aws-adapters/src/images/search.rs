@@ -1,9 +1,10 @@
 //! Reading the `entries` index: a user's images newest first, and searches planned so that an
 //! AND search costs about the rarest term's photos, whatever the size of the table: a person's
-//! entries when the search names one (a person is on few photos), else a word's, else the
-//! rarest label's; the entries of each carry what the other terms of such a search are (a
-//! person's the labels, persons and words; a word's the labels and words; a label's the
-//! labels), so the other terms are filters.
+//! entries when the search names one (a person is on few photos), else a word's, else a place
+//! name's, else the rarest label's; the entries of each carry what the other terms of such a
+//! search are (a person's the labels, persons, words and places; a word's the labels, words and
+//! places; a place's the labels and places; a label's the labels), so the other terms are
+//! filters.
 
 use std::collections::HashMap;
 
@@ -16,7 +17,7 @@ use domain::ImageIndex;
 use super::DynamoImages;
 use super::keys::{
     ImageItem, ListedImage, SearchEntry, favourite_sk, favourites_entry, images_entry, label_entry, label_sk, person_entry, person_sk,
-    record_sk, word_entry, word_sk,
+    place_entry, place_sk, record_sk, word_entry, word_sk,
 };
 use crate::aws_error;
 use crate::dynamo::{self, from_item, s};
@@ -118,7 +119,11 @@ impl ImageIndex for DynamoImages {
         words.sort();
         words.dedup();
         let words = &words;
-        if persons.is_empty() && words.is_empty() && labels.len() > 1 {
+        let mut places = search.places.clone();
+        places.sort();
+        places.dedup();
+        let places = &places;
+        if persons.is_empty() && words.is_empty() && places.is_empty() && labels.len() > 1 {
             // Read the entries of the label with the fewest photos and filter by the others, so
             // the cost follows the rarest label, not the broadest. A label without photos
             // matches nothing.
@@ -129,19 +134,23 @@ impl ImageIndex for DynamoImages {
             }
             labels.sort_by_key(|label| (count(label), label.clone()));
         }
-        // The partition read (a person's, else a word's: both are on few photos; else the
-        // rarest label's), and the terms left to filter by.
+        // The partition read (a person's, else a word's: both are on few photos; else a place
+        // name's; else the rarest label's), and the terms left to filter by.
         type SkOf = Box<dyn Fn(ImageId) -> String + Send + Sync>;
-        let (partition, sk_of, other_labels, other_persons, other_words): (String, SkOf, &[String], &[String], &[String]) =
+        type Plan<'a> = (String, SkOf, &'a [String], &'a [String], &'a [String], &'a [String]);
+        let (partition, sk_of, other_labels, other_persons, other_words, other_places): Plan =
             if let Some((first, others)) = persons.split_first() {
                 let first = first.clone();
-                (person_entry(user, &first), Box::new(move |id| person_sk(id, &first)), &labels, others, words)
+                (person_entry(user, &first), Box::new(move |id| person_sk(id, &first)), &labels, others, words, places)
             } else if let Some((first, others)) = words.split_first() {
                 let first = first.clone();
-                (word_entry(user, &first), Box::new(move |id| word_sk(id, &first)), &labels, &[], others)
+                (word_entry(user, &first), Box::new(move |id| word_sk(id, &first)), &labels, &[], others, places)
+            } else if let Some((first, others)) = places.split_first() {
+                let first = first.clone();
+                (place_entry(user, &first), Box::new(move |id| place_sk(id, &first)), &labels, &[], &[], others)
             } else if let Some((first, others)) = labels.split_first() {
                 let first = first.clone();
-                (label_entry(user, &first), Box::new(move |id| label_sk(id, &first)), others, &[], &[])
+                (label_entry(user, &first), Box::new(move |id| label_sk(id, &first)), others, &[], &[], &[])
             } else {
                 return Ok(nothing);
             };
@@ -158,12 +167,18 @@ impl ImageIndex for DynamoImages {
                 .map(|(i, label)| (format!(":label{i}"), "labels", label))
                 .chain(other_persons.iter().enumerate().map(|(i, person)| (format!(":person{i}"), "persons", person)))
                 .chain(other_words.iter().enumerate().map(|(i, word)| (format!(":word{i}"), "words", word)))
+                .chain(other_places.iter().enumerate().map(|(i, place)| (format!(":place{i}"), "places", place)))
                 .collect();
             if !filters.is_empty() {
-                let filter =
-                    filters.iter().map(|(value, attribute, _)| format!("contains({attribute}, {value})")).collect::<Vec<_>>().join(" AND ");
+                // Attribute names through aliases: no stored name may collide with a reserved word.
+                let filter = filters
+                    .iter()
+                    .map(|(value, attribute, _)| format!("contains(#{attribute}, {value})"))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
                 query = query.filter_expression(filter);
-                for (value, _, term) in &filters {
+                for (value, attribute, term) in &filters {
+                    query = query.expression_attribute_names(format!("#{attribute}"), *attribute);
                     query = query.expression_attribute_values(value.clone(), s(term.as_str()));
                 }
             }

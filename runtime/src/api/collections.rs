@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
-use super::images::{DOWNLOAD_URL_LIFETIME, FaceBoxView, GridFacts, rendition_url};
+use super::images::{DOWNLOAD_URL_LIFETIME, FaceBoxView, GridFacts, PlaceView, rendition_url};
 use super::paging::{ListQuery, decode_cursor, encode_cursor, page_limit};
 use crate::error::{Error, Result};
 use domain::collections::{self, Collection, CollectionChange, CollectionSummary, Contents, Member, Role};
@@ -42,6 +42,8 @@ pub struct CollectionView {
     pub cover_thumbnail_url: Option<String>,
     /// Whether shared views show faces, person names and text.
     pub show_people: bool,
+    /// Whether shared views show where each photo was taken (to about 100 m).
+    pub show_places: bool,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339: the last change of its fields or photos.
@@ -71,6 +73,7 @@ impl CollectionView {
             cover_image_id: cover.map(|cover| cover.image.to_string()),
             cover_thumbnail_url,
             show_people: collection.show_people,
+            show_places: collection.show_places,
             created_at: rfc3339(collection.created_at),
             updated_at: rfc3339(collection.updated_at),
         })
@@ -105,6 +108,7 @@ pub struct CollectionPatch {
     #[schema(value_type = Option<String>)]
     pub cover_image_id: Option<Option<String>>,
     pub show_people: Option<bool>,
+    pub show_places: Option<bool>,
 }
 
 impl CollectionPatch {
@@ -114,7 +118,13 @@ impl CollectionPatch {
             Some(None) => Some(None),
             None => None,
         };
-        Ok(CollectionChange { title: self.title, description: self.description, cover, show_people: self.show_people })
+        Ok(CollectionChange {
+            title: self.title,
+            description: self.description,
+            cover,
+            show_people: self.show_people,
+            show_places: self.show_places,
+        })
     }
 }
 
@@ -141,7 +151,8 @@ pub struct Removed {
 
 /// A photo of a collection, as those it is shared with see it: the photo's date, labels and
 /// renditions (which carry no EXIF); faces with their persons' names and the text only where
-/// the owner set `show_people`; the original only through a link that allows downloads.
+/// the owner set `show_people`; its place only where they set `show_places`; the original only
+/// through a link that allows downloads.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CollectionPhoto {
     pub id: String,
@@ -163,6 +174,9 @@ pub struct CollectionPhoto {
     /// Only where the owner set `show_people`: its lines of text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<Vec<String>>,
+    /// Only where the owner set `show_places`: where it was taken, the position to about 100 m.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<PlaceView>,
     /// Only through a link made with `allow_download`: a short-lived URL of the original,
     /// EXIF (GPS included) as it was uploaded.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -222,6 +236,7 @@ pub(super) async fn photo_page(contents: &Contents, query: &ListQuery, download:
             preview_url,
             faces,
             text: collection.show_people.then(|| record.text.into_iter().map(|line| line.text).collect()),
+            place: record.place.as_ref().filter(|_| collection.show_places).map(|place| PlaceView::of(place, false)),
             download_url,
         });
     }

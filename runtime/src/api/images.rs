@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::photo;
 use contract::names::upload_tagging;
 use domain::photos::Library;
+use domain::places::Place;
 use domain::{
     Face, ImageId, ImageRecord, ImageStatus, Label, PhotoRegion, PhotoStore, Search, TenantData, TextLine, UserName, object_key,
     preview_key, rfc3339, thumbnail_key,
@@ -182,6 +183,8 @@ pub struct ImageView {
     pub created_at: String,
     /// The user marked it a favourite (`PUT /images/{id}/favourite`).
     pub favourite: bool,
+    /// Where it was taken, from its EXIF GPS (the owner's view: the position as recorded).
+    pub place: Option<PlaceView>,
     pub labels: Vec<LabelView>,
     /// Faces found (tiers with `features.faces`), most confident first.
     pub faces: Vec<FaceView>,
@@ -196,6 +199,36 @@ pub struct ImageView {
     pub thumbnail_url: Option<String>,
     /// A short-lived URL of a JPEG preview, about 1440 px on its longer side, turned upright.
     pub preview_url: Option<String>,
+}
+
+/// Where a photo was taken: the nearest populated place (GeoNames) to its GPS position.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaceView {
+    pub city: String,
+    /// State, province or region; empty where there is none.
+    pub region: String,
+    pub country: String,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: String,
+    /// The photo's position, in degrees (to 3 decimals, about 100 m, in anyone's view but the
+    /// owner's).
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl PlaceView {
+    /// The place as its owner sees it (`exact`), or as anyone else does: the position rounded.
+    pub fn of(place: &Place, exact: bool) -> Self {
+        let position = if exact { place.position } else { place.position.rounded() };
+        Self {
+            city: place.city.clone(),
+            region: place.region.clone(),
+            country: place.country.clone(),
+            country_code: place.country_code.clone(),
+            lat: position.lat,
+            lon: position.lon,
+        }
+    }
 }
 
 /// The text of a photo.
@@ -273,6 +306,10 @@ pub struct SearchQuery {
     /// punctuation dropped (`np.zeros_like` is `npzeroslike`).
     #[serde(default)]
     pub text: Vec<String>,
+    /// Places where the photo was taken: a city, region or country name (accents and case
+    /// ignored: `lisboa`, `Île-de-France`, `portugal`).
+    #[serde(default)]
+    pub place: Vec<String>,
     #[serde(default, deserialize_with = "super::extract::limit_value")]
     pub limit: Option<usize>,
     pub cursor: Option<String>,
@@ -284,6 +321,7 @@ pub struct SearchTerms<'a> {
     pub labels: &'a [String],
     pub persons: &'a [String],
     pub words: &'a [String],
+    pub places: &'a [String],
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -462,18 +500,19 @@ pub async fn list(user: CurrentUser, QueryParams(query): QueryParams<ImageListQu
     }))
 }
 
-/// Photos carrying every given label, newest first (the original `/images/search`).
+/// Photos carrying every given label, showing every person, word and place given, newest first
+/// (the original `/images/search`).
 #[utoipa::path(get, path = "/images/search", tag = "images", security(("bearer" = [])), params(SearchQuery),
-    responses((status = 200, body = SearchPage), (status = 400, description = "no label, or an invalid one")))]
+    responses((status = 200, body = SearchPage), (status = 400, description = "no term, or an invalid one (invalid_place: no name)")))]
 pub async fn search(user: CurrentUser, QueryParams(query): QueryParams<SearchQuery>) -> ApiResult<Json<SearchPage>> {
-    let terms = SearchTerms { labels: &query.label, persons: &query.person, words: &query.text };
+    let terms = SearchTerms { labels: &query.label, persons: &query.person, words: &query.text, places: &query.place };
     Ok(Json(search_page(&user, terms, query.limit, query.cursor.as_deref()).await?))
 }
 
 /// A page of the user's images carrying every label, showing every person and every word of
 /// `terms`.
 pub async fn search_page(user: &CurrentUser, terms: SearchTerms<'_>, limit: Option<usize>, cursor: Option<&str>) -> Result<SearchPage> {
-    let search = Search::of_terms(terms.labels, terms.persons, terms.words)?;
+    let search = Search::of_terms(terms.labels, terms.persons, terms.words, terms.places)?;
     let limit = page_limit(limit)?;
     let after = decode_cursor(cursor)?;
     let page = user.data.images.search(user.name(), &search, limit, after).await?;
@@ -513,6 +552,7 @@ pub async fn get_image(user: CurrentUser, Path(id): Path<String>) -> ApiResult<J
         taken_at: record.taken_at,
         created_at: rfc3339(record.created_at),
         favourite: record.favourite,
+        place: record.place.as_ref().map(|place| PlaceView::of(place, true)),
         labels: record.labels.iter().map(LabelView::from).collect(),
         faces: record.faces.iter().map(|face| FaceView::of(record.id, face)).collect(),
         text: TextView::of(&record.text),

@@ -14,6 +14,7 @@ pub mod images;
 pub mod links;
 pub mod paging;
 pub mod persons;
+pub mod places;
 pub mod sessions;
 pub mod shared;
 pub mod users;
@@ -67,6 +68,7 @@ pub type AppState = Arc<Services>;
         (name = "sessions", description = "Signing in"),
         (name = "images", description = "Photos (the original ImagesAPI)"),
         (name = "albums", description = "Photos grouped by label"),
+        (name = "places", description = "Where the photos were taken (GeoNames' populated places)"),
         (name = "persons", description = "The people in the photos: faces grouped into persons"),
         (name = "collections", description = "Albums users make, shared with members and by links"),
         (name = "shared", description = "What a link opens, without an account"),
@@ -100,6 +102,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(images::add_favourite, images::remove_favourite))
         .routes(routes!(albums::albums))
         .routes(routes!(albums::album))
+        .routes(routes!(places::places))
         .routes(routes!(collections::create, collections::list))
         .routes(routes!(collections::get, collections::update, collections::delete))
         .routes(routes!(collections::add_photos, collections::remove_photos, collections::photos))

@@ -94,6 +94,8 @@ pub struct SharedCollection {
     pub photo_count: u64,
     /// Whether its photos show faces, names and text.
     pub show_people: bool,
+    /// Whether its photos show where they were taken.
+    pub show_places: bool,
     /// Whether its originals may be downloaded (`download_url` on each photo).
     pub allow_download: bool,
     /// RFC 3339; null: until deleted.
@@ -130,6 +132,7 @@ pub async fn photos(
         owner: collection.owner.to_string(),
         photo_count: summary.photo_count,
         show_people: collection.show_people,
+        show_places: collection.show_places,
         allow_download: link.allow_download,
         expires_at: link.expires_at.map(rfc3339),
     };
