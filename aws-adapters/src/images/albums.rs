@@ -11,7 +11,7 @@ use domain::{AlbumStore, ImageIndex};
 use super::DynamoImages;
 use super::keys::{ALBUM_PREFIX, AlbumItem, album_sk};
 use crate::aws_error;
-use crate::dynamo::{self, condition_held, from_item, n, s};
+use crate::dynamo::{self, Item, condition_held, from_item, n, s};
 use domain::error::{Error, Result};
 use domain::model::{Album, ImageId, Label, Search, UserName};
 
@@ -47,49 +47,65 @@ impl DynamoImages {
     /// After an image left albums: drops empty albums and gives others a cover still there.
     pub(super) async fn tidy_albums(&self, user: &UserName, id: ImageId, labels: &[Label]) -> Result<()> {
         for label in labels {
-            let answer = self
+            let newest = Search::labels(std::slice::from_ref(&label.name));
+            self.tidy_counter(self.key(user, album_sk(&label.name)), user, id, &newest).await?;
+        }
+        Ok(())
+    }
+
+    /// After image `id` left what the counter at `key` counts (an album, a place): deletes the
+    /// counter once it is empty, else, where `id` was its cover, makes the newest photo `newest`
+    /// finds the cover (best effort: a cover that lags one deletion behind is harmless).
+    pub(super) async fn tidy_counter(&self, key: Item, user: &UserName, id: ImageId, newest: &Search) -> Result<()> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.clone()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(aws_error("GetItem counter"))?;
+        let Some(counter) = answer.item.map(from_item::<Counter>).transpose()? else { return Ok(()) };
+        if counter.photos <= 0 {
+            let deleted = self
                 .client
-                .get_item()
+                .delete_item()
                 .table_name(&self.table)
-                .set_key(Some(self.key(user, album_sk(&label.name))))
-                .consistent_read(true)
+                .set_key(Some(key))
+                .condition_expression("photos <= :zero")
+                .expression_attribute_values(":zero", n(0))
                 .send()
-                .await
-                .map_err(aws_error("GetItem album"))?;
-            let Some(album) = answer.item.map(from_item::<AlbumItem>).transpose()? else { continue };
-            if album.photos <= 0 {
-                let deleted = self
-                    .client
-                    .delete_item()
+                .await;
+            // A failed condition means the counter gained a photo meanwhile: it stays.
+            condition_held(deleted, "DeleteItem counter")?;
+            return Ok(());
+        }
+        if counter.cover == Some(id.to_string()) {
+            let found = self.search(user, newest, 1, None).await?;
+            if let Some(hit) = found.items.first() {
+                self.client
+                    .update_item()
                     .table_name(&self.table)
-                    .set_key(Some(self.key(user, album_sk(&label.name))))
-                    .condition_expression("photos <= :zero")
-                    .expression_attribute_values(":zero", n(0))
+                    .set_key(Some(key))
+                    .update_expression("SET cover = :cover")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":cover", s(hit.id.to_string()))
                     .send()
-                    .await;
-                // A failed condition means the album gained a photo meanwhile: it stays.
-                condition_held(deleted, "DeleteItem album")?;
-                continue;
-            }
-            if album.cover == Some(id.to_string()) {
-                let newest = self.search(user, &Search::labels(std::slice::from_ref(&label.name)), 1, None).await?;
-                if let Some(hit) = newest.items.first() {
-                    // Best effort: a cover that lags one deletion behind is harmless.
-                    self.client
-                        .update_item()
-                        .table_name(&self.table)
-                        .set_key(Some(self.key(user, album_sk(&label.name))))
-                        .update_expression("SET cover = :cover")
-                        .condition_expression("attribute_exists(pk)")
-                        .expression_attribute_values(":cover", s(hit.id.to_string()))
-                        .send()
-                        .await
-                        .ok();
-                }
+                    .await
+                    .ok();
             }
         }
         Ok(())
     }
+}
+
+/// What every counter item has (albums' and places'), read to tidy it.
+#[derive(serde::Deserialize)]
+struct Counter {
+    #[serde(default)]
+    photos: i64,
+    cover: Option<String>,
 }
 
 #[async_trait]

@@ -7,12 +7,11 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::DynamoImages;
 use super::keys::{PLACE_COUNT_PREFIX, PlaceCountItem, place_count_sk};
-use crate::aws_error;
-use crate::dynamo::{self, condition_held, from_item, n, s};
+use crate::dynamo::{self, from_item, n, s};
+use domain::PlaceStore;
 use domain::error::{Error, Result};
 use domain::model::{ImageId, Search, UserName};
 use domain::places::{Place, PlaceCount, fold_name};
-use domain::{ImageIndex, PlaceStore};
 
 impl DynamoImages {
     /// The transaction item counting image `id` in (`delta` 1) or out of (-1) its place; a
@@ -39,52 +38,12 @@ impl DynamoImages {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// After image `id` left `place`: drops the counter once it is empty, else gives it a cover
-    /// still there (best effort, as for albums).
+    /// After image `id` left `place`: drops its counter once empty, else keeps its cover one
+    /// of its photos (the newest with every one of its names: the city's, in that region and
+    /// country).
     pub(super) async fn tidy_place(&self, user: &UserName, id: ImageId, place: &Place) -> Result<()> {
-        let key = self.key(user, place_count_sk(place));
-        let answer = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key.clone()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(aws_error("GetItem place count"))?;
-        let Some(counted) = answer.item.map(from_item::<PlaceCountItem>).transpose()? else { return Ok(()) };
-        if counted.photos <= 0 {
-            let deleted = self
-                .client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(key))
-                .condition_expression("photos <= :zero")
-                .expression_attribute_values(":zero", n(0))
-                .send()
-                .await;
-            // A failed condition means the place gained a photo meanwhile: it stays.
-            condition_held(deleted, "DeleteItem place count")?;
-            return Ok(());
-        }
-        if counted.cover == Some(id.to_string()) {
-            // The newest photo of every one of its names: the city's, in that region and country.
-            let names: Vec<String> = [&place.city, &place.region, &place.country].into_iter().filter_map(|name| fold_name(name)).collect();
-            let newest = self.search(user, &Search { places: names, ..Search::default() }, 1, None).await?;
-            if let Some(hit) = newest.items.first() {
-                self.client
-                    .update_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .update_expression("SET cover = :cover")
-                    .condition_expression("attribute_exists(pk)")
-                    .expression_attribute_values(":cover", s(hit.id.to_string()))
-                    .send()
-                    .await
-                    .ok();
-            }
-        }
-        Ok(())
+        let names = [&place.city, &place.region, &place.country].into_iter().filter_map(|name| fold_name(name)).collect();
+        self.tidy_counter(self.key(user, place_count_sk(place)), user, id, &Search { places: names, ..Search::default() }).await
     }
 }
 
