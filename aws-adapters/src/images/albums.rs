@@ -18,20 +18,26 @@ use domain::model::{Album, ImageId, Label, Search, UserName};
 impl DynamoImages {
     /// Counts the image in (`delta` 1, and it becomes the cover) or out of (`delta` -1) an album.
     pub(super) fn count_in_album(&self, user: &UserName, label: &str, id: ImageId, delta: i64) -> Result<TransactWriteItem> {
-        let mut update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(self.key(user, album_sk(label))))
-            .expression_attribute_values(":delta", n(delta))
-            .expression_attribute_values(":label", s(label));
-        update = if delta > 0 {
-            update
-                .update_expression("ADD photos :delta SET label = :label, cover = :id")
-                .expression_attribute_values(":id", s(id.to_string()))
-        } else {
-            update.update_expression("ADD photos :delta SET label = :label")
-        };
-        let update = update.build().map_err(|err| Error::Internal(err.to_string()))?;
-        Ok(TransactWriteItem::builder().update(update).build())
+        self.count_in(self.key(user, album_sk(label)), id, delta, &[("label", label)])
+    }
+
+    /// The transaction item counting image `id` in (`delta` 1: it becomes the cover) or out of
+    /// (-1) the counter at `key` (an album, a place), setting the counter's `fields` (what it
+    /// counts, for reading it back whole).
+    pub(super) fn count_in(&self, key: Item, id: ImageId, delta: i64, fields: &[(&str, &str)]) -> Result<TransactWriteItem> {
+        let mut update = Update::builder().table_name(&self.table).set_key(Some(key)).expression_attribute_values(":delta", n(delta));
+        let mut sets = Vec::new();
+        for (i, (name, value)) in fields.iter().enumerate() {
+            // Through aliases: a field's name may be a reserved word (`region` is).
+            update = update.expression_attribute_names(format!("#f{i}"), *name).expression_attribute_values(format!(":f{i}"), s(*value));
+            sets.push(format!("#f{i} = :f{i}"));
+        }
+        if delta > 0 {
+            update = update.expression_attribute_values(":id", s(id.to_string()));
+            sets.push("cover = :id".to_owned());
+        }
+        let update = update.update_expression(format!("ADD photos :delta SET {}", sets.join(", "))).build();
+        Ok(TransactWriteItem::builder().update(update.map_err(|err| Error::Internal(err.to_string()))?).build())
     }
 
     /// The photo counts of these labels' albums (absent: no photo has the label).

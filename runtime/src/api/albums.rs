@@ -18,6 +18,15 @@ use domain::{Album, ImageId, Search, object_key, thumbnail_key};
 
 const COVER_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
+/// A short-lived URL of the thumbnail of the user's photo `cover`, if there is one (the covers
+/// of albums and places).
+pub(super) async fn cover_thumbnail_url(user: &CurrentUser, cover: Option<ImageId>) -> Result<Option<String>> {
+    match cover {
+        Some(cover) => Ok(Some(user.data.photos.presign_get(&thumbnail_key(user.name(), cover), COVER_URL_LIFETIME).await?)),
+        None => Ok(None),
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlbumView {
     pub label: String,
@@ -83,13 +92,11 @@ pub async fn albums(user: CurrentUser) -> ApiResult<Json<AlbumList>> {
     let mut same = same_photos(&user, &albums).await?;
     let mut items = Vec::new();
     for album in albums {
-        let (cover_url, cover_thumbnail_url) = match album.cover {
-            Some(cover) => (
-                Some(user.data.photos.presign_get(&object_key(user.name(), cover), COVER_URL_LIFETIME).await?),
-                Some(user.data.photos.presign_get(&thumbnail_key(user.name(), cover), COVER_URL_LIFETIME).await?),
-            ),
-            None => (None, None),
+        let cover_url = match album.cover {
+            Some(cover) => Some(user.data.photos.presign_get(&object_key(user.name(), cover), COVER_URL_LIFETIME).await?),
+            None => None,
         };
+        let cover_thumbnail_url = cover_thumbnail_url(&user, album.cover).await?;
         items.push(AlbumView {
             category: labels::category_of(&album.label),
             same_as: same.remove(&album.label),

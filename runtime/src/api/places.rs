@@ -7,13 +7,11 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::albums::cover_thumbnail_url;
 use super::error::ApiResult;
 use super::extract::CurrentUser;
-use crate::error::Result;
+use domain::ImageId;
 use domain::places::PlaceCount;
-use domain::{ImageId, thumbnail_key};
-
-const COVER_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CityView {
@@ -44,13 +42,6 @@ pub struct CountryView {
 pub struct PlaceList {
     /// Most photos first.
     pub countries: Vec<CountryView>,
-}
-
-async fn thumbnail(user: &CurrentUser, cover: Option<ImageId>) -> Result<Option<String>> {
-    match cover {
-        Some(cover) => Ok(Some(user.data.photos.presign_get(&thumbnail_key(user.name(), cover), COVER_URL_LIFETIME).await?)),
-        None => Ok(None),
-    }
 }
 
 /// A country's places, counted.
@@ -95,7 +86,7 @@ pub async fn places(user: CurrentUser) -> ApiResult<Json<PlaceList>> {
         let mut cities = Vec::new();
         for city in country.cities {
             cities.push(CityView {
-                cover_thumbnail_url: thumbnail(&user, city.cover).await?,
+                cover_thumbnail_url: cover_thumbnail_url(&user, city.cover).await?,
                 cover_image_id: city.cover.map(|id| id.to_string()),
                 city: city.city,
                 region: city.region,
@@ -103,7 +94,7 @@ pub async fn places(user: CurrentUser) -> ApiResult<Json<PlaceList>> {
             });
         }
         countries.push(CountryView {
-            cover_thumbnail_url: thumbnail(&user, country.cover).await?,
+            cover_thumbnail_url: cover_thumbnail_url(&user, country.cover).await?,
             cover_image_id: country.cover.map(|id| id.to_string()),
             country: country.name,
             country_code: country.code,
