@@ -1,5 +1,5 @@
 //! Photos as cameras write them, for tests here and against the emulator (feature `testing`):
-//! JPEGs carrying EXIF fields, GPS positions among them.
+//! JPEGs carrying EXIF fields, GPS positions and the time taken among them.
 
 use std::io::Cursor;
 
@@ -49,4 +49,11 @@ pub fn gps(lat: f64, lat_ref: &str, lon: f64, lon_ref: &str) -> Vec<exif::Field>
         field(exif::Tag::GPSLongitudeRef, reference(lon_ref)),
         field(exif::Tag::GPSLongitude, dms(lon)),
     ]
+}
+
+/// EXIF DateTimeOriginal as a camera writes it (`2019:06:30 23:59:59`, its own clock, no zone)
+/// from `2019-06-30T23:59:59`.
+pub fn taken(at: &str) -> exif::Field {
+    let written = at.replacen('-', ":", 2).replace('T', " ");
+    field(exif::Tag::DateTimeOriginal, exif::Value::Ascii(vec![written.into_bytes()]))
 }

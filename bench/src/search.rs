@@ -88,7 +88,7 @@ async fn search(
     let mut results = 0;
     let mut after = None;
     loop {
-        let page = images.search(user, &Search::labels(labels), limit, after).await?;
+        let page = images.search(user, &Search::labels(labels), limit, after.as_ref()).await?;
         results += page.items.len();
         after = page.next;
         if after.is_none() || !every_page {

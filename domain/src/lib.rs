@@ -22,6 +22,7 @@ pub mod photos;
 pub mod places;
 pub mod requests;
 pub mod sign_ins;
+pub mod taken;
 pub mod tenancy;
 #[cfg(feature = "memory")]
 pub mod testing;
@@ -134,9 +135,18 @@ pub trait ImageIndex: Send + Sync {
     async fn list(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>>;
     /// The user's favourite images ([`ImageStore::set_favourite`]), newest first, after `after`.
     async fn favourites(&self, user: &UserName, limit: usize, after: Option<ImageId>) -> Result<Page<ImageRecord, ImageId>>;
-    /// Images carrying every label (normalised) and showing every person and word of
-    /// `search`, newest first; reads the index only.
-    async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<SearchMatch, ImageId>>;
+    /// Analysed images carrying every label (normalised), showing every person and word and
+    /// taken at every place and in the time range of `search`, newest first (taken, or
+    /// uploaded: [`Search::in_time_order`]); reads the index only.
+    async fn search(
+        &self,
+        user: &UserName,
+        search: &Search,
+        limit: usize,
+        after: Option<&SearchCursor>,
+    ) -> Result<Page<SearchMatch, SearchCursor>>;
+    /// The [`taken::taken_key`] of the user's earliest analysed photo (none without one).
+    async fn oldest_taken(&self, user: &UserName) -> Result<Option<String>>;
 }
 
 /// A user's persons: the faces of their photos grouped, named, merged and corrected.

@@ -18,10 +18,11 @@ use crate::grouping::{self, Centre, Grouped, Member, MergedBy, PhotoFaces, assig
 use crate::links::{Link, LinkTarget};
 use crate::model::{
     Album, Analysis, CollectionId, Face, FaceId, FaceMatch, FoundFace, ImageId, ImageRecord, ImageStatus, LinkId, ObjectVersion, Page,
-    Person, PersonChange, PersonId, Search, SearchMatch, SessionId, Usage, UserName, UserRecord,
+    Person, PersonChange, PersonId, Search, SearchCursor, SearchMatch, SessionId, Usage, UserName, UserRecord,
 };
 use crate::requests::{self, Allowance};
 use crate::sign_ins::{self, Failures, Guessed, SourceAction};
+use crate::taken;
 use crate::{
     AlbumStore, CollectionStore, Events, ImageIndex, ImageStore, LinkDirectory, PersonStore, PhotoStore, PlaceStore, SignInThrottle,
     UsageStore, UserStore,
@@ -442,9 +443,16 @@ impl ImageIndex for MemoryImages {
         Ok(page(Self::listed(&images, user, after).filter(|record| record.favourite).cloned(), limit, |record| record.id))
     }
 
-    async fn search(&self, user: &UserName, search: &Search, limit: usize, after: Option<ImageId>) -> Result<Page<SearchMatch, ImageId>> {
+    async fn search(
+        &self,
+        user: &UserName,
+        search: &Search,
+        limit: usize,
+        after: Option<&SearchCursor>,
+    ) -> Result<Page<SearchMatch, SearchCursor>> {
         let images = locked(&self.images);
-        let hits = Self::listed(&images, user, after)
+        let key = |record: &ImageRecord| taken::taken_key(record.taken_at.as_deref(), record.created_at);
+        let mut found: Vec<&ImageRecord> = Self::listed(&images, user, None)
             .filter(|record| search.labels.iter().all(|wanted| record.labels.iter().any(|label| &label.name == wanted)))
             .filter(|record| {
                 let on = |person: &PersonId| record.faces.iter().any(|face| face.person_id.as_deref() == Some(&person.to_string()));
@@ -455,17 +463,46 @@ impl ImageIndex for MemoryImages {
                 search.places.iter().all(|wanted| names.contains(wanted))
             })
             .filter(|record| search.words.iter().all(|word| record.words.contains(word)))
-            .filter(|_| !(search.labels.is_empty() && search.persons.is_empty() && search.words.is_empty() && search.places.is_empty()))
+            .filter(|record| search.holds_time(record.taken_at.as_deref(), record.created_at))
+            // The index has entries of analysed photos only.
+            .filter(|record| record.status == ImageStatus::Ready)
+            .filter(|_| {
+                search.taken.is_some()
+                    || !(search.labels.is_empty() && search.persons.is_empty() && search.words.is_empty() && search.places.is_empty())
+            })
+            .collect();
+        if search.in_time_order() {
+            found.sort_by_key(|record| std::cmp::Reverse((key(record), record.id)));
+        }
+        let after = match after {
+            Some(after) if search.in_time_order() => Some((after.taken_key()?.to_owned(), after.id)),
+            Some(after) => Some((String::new(), after.id)),
+            None => None,
+        };
+        let hits = found
+            .into_iter()
+            .filter(|record| match &after {
+                None => true,
+                Some((taken, id)) if search.in_time_order() => (key(record), record.id) < (taken.clone(), *id),
+                Some((_, id)) => record.id < *id,
+            })
             .map(|record| SearchMatch {
                 id: record.id,
                 labels: record.labels.iter().map(|label| label.name.clone()).collect(),
                 content_type: record.content_type.clone(),
                 created_at: record.created_at,
+                taken_at: record.taken_at.clone(),
                 width: record.width,
                 height: record.height,
                 color: record.color.clone(),
             });
-        Ok(page(hits, limit, |hit| hit.id))
+        Ok(page(hits, limit, SearchMatch::cursor))
+    }
+
+    async fn oldest_taken(&self, user: &UserName) -> Result<Option<String>> {
+        let images = locked(&self.images);
+        let ready = Self::listed(&images, user, None).filter(|record| record.status == ImageStatus::Ready);
+        Ok(ready.map(|record| taken::taken_key(record.taken_at.as_deref(), record.created_at)).min())
     }
 }
 

@@ -538,10 +538,38 @@ pub struct SearchMatch {
     pub labels: Vec<String>,
     pub content_type: String,
     pub created_at: OffsetDateTime,
+    /// EXIF DateTimeOriginal as written ([`ImageRecord::taken_at`]).
+    pub taken_at: Option<String>,
     /// What a grid lays the photo out with before its thumbnail loads.
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub color: Option<String>,
+}
+
+impl SearchMatch {
+    /// Where a page ending at this photo resumes.
+    pub fn cursor(&self) -> SearchCursor {
+        SearchCursor { id: self.id, taken_key: Some(crate::taken::taken_key(self.taken_at.as_deref(), self.created_at)) }
+    }
+}
+
+/// Where a search's next page starts: after photo `id`, which a search in time order
+/// ([`Search::in_time_order`]) finds at its [`crate::taken::taken_key`] (a search in upload
+/// order needs the id alone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchCursor {
+    pub id: ImageId,
+    pub taken_key: Option<String>,
+}
+
+impl SearchCursor {
+    /// The taken key to resume a search in time order at; a cursor without one was made by a
+    /// search in upload order and cannot resume this one.
+    pub fn taken_key(&self) -> Result<&str> {
+        self.taken_key
+            .as_deref()
+            .ok_or_else(|| Error::invalid("invalid_cursor", "this cursor is of another search: start this one without it"))
+    }
 }
 
 /// What a search asks for: images carrying every label, showing every person and every word.
@@ -553,6 +581,8 @@ pub struct Search {
     pub words: Vec<String>,
     /// Folded place names ([`crate::places::fold_name`]): a city, region or country.
     pub places: Vec<String>,
+    /// When the photos were taken, on the user's clock.
+    pub taken: Option<crate::taken::TakenRange>,
 }
 
 /// An AND search over more terms (labels, persons, words and places together) than this is
@@ -566,8 +596,15 @@ impl Search {
 
     /// A search from what a client asked: labels, words and places normalised
     /// ([`normalize_label`], [`normalize_word`], [`crate::places::fold_name`]), person ids
-    /// parsed, each term once, 1 to [`MAX_SEARCH_TERMS`] in all.
-    pub fn of_terms(labels: &[String], persons: &[String], words: &[String], places: &[String]) -> Result<Search> {
+    /// parsed, each term once, at most [`MAX_SEARCH_TERMS`] in all; a time range, or at least
+    /// one term.
+    pub fn of_terms(
+        labels: &[String],
+        persons: &[String],
+        words: &[String],
+        places: &[String],
+        taken: Option<crate::taken::TakenRange>,
+    ) -> Result<Search> {
         let mut labels = labels.iter().map(|label| normalize_label(label)).collect::<Result<Vec<_>>>()?;
         labels.sort();
         labels.dedup();
@@ -586,16 +623,34 @@ impl Search {
         places.sort();
         places.dedup();
         let count = labels.len() + persons.len() + words.len() + places.len();
-        if count == 0 || count > MAX_SEARCH_TERMS {
+        if (count == 0 && taken.is_none()) || count > MAX_SEARCH_TERMS {
             return Err(Error::invalid(
                 "invalid_labels",
                 format!(
-                    "search takes 1 to {MAX_SEARCH_TERMS} labels, persons, words and places: \
-                     ?label=cat&person=<id>&text=invoice&place=lisbon"
+                    "search takes up to {MAX_SEARCH_TERMS} labels, persons, words and places, and a time range, at least one of \
+                     them: ?label=cat&person=<id>&text=invoice&place=lisbon&taken_from=2024-06-01&taken_to=2024-08-31"
                 ),
             ));
         }
-        Ok(Search { labels, persons, words, places })
+        Ok(Search { labels, persons, words, places, taken })
+    }
+
+    /// Photos taken in `range`, and nothing else asked.
+    pub fn taken(range: crate::taken::TakenRange) -> Self {
+        Self { taken: Some(range), ..Self::default() }
+    }
+
+    /// Whether its results come in the order the photos were taken (newest first), not the
+    /// order they were uploaded in: when it has a time range and names no person, word or
+    /// place (each of those is on few photos, read in upload order and filtered by time).
+    pub fn in_time_order(&self) -> bool {
+        self.taken.is_some() && self.persons.is_empty() && self.words.is_empty() && self.places.is_empty()
+    }
+
+    /// Whether a photo taken at `taken_at` (EXIF) and uploaded at `created_at` is in its time
+    /// range (any is, without one).
+    pub fn holds_time(&self, taken_at: Option<&str>, created_at: OffsetDateTime) -> bool {
+        self.taken.as_ref().is_none_or(|range| range.holds(taken_at, created_at))
     }
 }
 

@@ -1481,3 +1481,103 @@ async fn the_openapi_document_states_the_real_formats() {
 fn regex_like_ulid(pattern: &str) -> bool {
     pattern == "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
 }
+
+/// Time: `taken_from` / `taken_to` at their edges, on the user's clock (`tz`) for photos placed
+/// at their upload, paged newest taken first and combined with labels; memories of earlier
+/// years on today's date; bad ranges and zones refused with a clear 400.
+#[tokio::test]
+async fn photos_are_found_by_when_they_were_taken_and_remembered_on_this_day() {
+    use domain::{ImageRecord, ImageStatus};
+    use time::macros::datetime;
+    use time::{Duration, OffsetDateTime};
+    let app = app();
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let user = UserName::parse("alice").unwrap();
+    let quotas = QuotaSettings { photos_per_user: Limit::Unlimited, bytes_per_user: Limit::Unlimited, max_photo_bytes: 1 << 20 };
+    // Analysed photos taken at `taken_at` (EXIF) or, without it, uploaded at `created_at`.
+    let photo = async |taken_at: Option<&str>, created_at: OffsetDateTime, label: &str| {
+        let record = ImageRecord {
+            taken_at: taken_at.map(str::to_owned),
+            created_at,
+            size: 1,
+            labels: vec![Label { name: label.into(), confidence: 90.0 }],
+            ..ImageRecord::new(&user, ImageStatus::Ready, "image/png")
+        };
+        app.images.create(&record, &quotas).await.unwrap();
+        record.id.to_string()
+    };
+    let uploaded = datetime!(2020-01-01 00:00 UTC);
+    let before = photo(Some("2019-05-31T23:59:59"), uploaded, "beach").await;
+    let first = photo(Some("2019-06-01T00:00:00"), uploaded, "beach").await;
+    let last = photo(Some("2019-06-30T23:59:59"), uploaded, "city").await;
+    let after = photo(Some("2019-07-01T00:00:00"), uploaded, "beach").await;
+    // No EXIF date: 23:30 UTC on June 30th is 00:30 on July 1st in Lisbon, 19:30 in New York.
+    let late = photo(None, datetime!(2019-06-30 23:30 UTC), "beach").await;
+
+    let search = async |query: &str| {
+        let (status, page) = app.send(Method::GET, &format!("/images/search?{query}"), Some(&alice), None, vec![]).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        page
+    };
+    let ids =
+        |page: &Value| page["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let owned = |ids: &[&String]| ids.iter().map(|id| (*id).clone()).collect::<Vec<String>>();
+    let june = "taken_from=2019-06-01&taken_to=2019-06-30";
+    assert_eq!(ids(&search(june).await), owned(&[&last, &late, &first]), "newest taken first, the edges included");
+    assert_eq!(ids(&search(&format!("{june}&tz=Europe/Lisbon")).await), owned(&[&last, &first]), "July 1st in Lisbon");
+    assert_eq!(ids(&search(&format!("{june}&tz=America/New_York")).await), owned(&[&last, &late, &first]));
+    assert_eq!(ids(&search(&format!("{june}&label=beach")).await), owned(&[&late, &first]));
+    assert_eq!(ids(&search("taken_from=2019-06-30T23:59:59").await), owned(&[&after, &last]));
+    assert_eq!(ids(&search("taken_to=2019-06-01T00:00:00%2B00:00").await), owned(&[&first, &before]), "an instant, on the UTC clock");
+    assert_eq!(search(june).await["items"][0]["taken_at"], json!("2019-06-30T23:59:59"));
+    // One at a time, through the cursors.
+    let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let query = format!("{june}&limit=1{}", cursor.as_ref().map(|cursor| format!("&cursor={cursor}")).unwrap_or_default());
+        let page = search(&query).await;
+        seen.extend(ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, owned(&[&last, &late, &first]));
+    assert!(ids(&app.send(Method::GET, &format!("/images/search?{june}"), Some(&bob), None, vec![]).await.1).is_empty());
+    for (query, refused) in [
+        ("taken_from=2019-07-01&taken_to=2019-06-01", "invalid_taken_range"),
+        ("taken_from=yesterday", "invalid_taken_from"),
+        ("taken_to=2019-02-29", "invalid_taken_to"),
+        ("taken_from=2019-06-01&tz=Mars/Olympus", "invalid_tz"),
+    ] {
+        let (status, body) = app.send(Method::GET, &format!("/images/search?{query}"), Some(&alice), None, vec![]).await;
+        assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, refused), "{query}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("taken") || refused == "invalid_tz", "{body}");
+    }
+
+    // Memories: a day a year ago (365 days are within a day of it, leap years or not), two
+    // years ago, and neither this year nor a day too far.
+    let today = OffsetDateTime::now_utc();
+    let clock = |at: OffsetDateTime| format!("{:04}-{:02}-{:02}T12:00:00", at.year(), u8::from(at.month()), at.day());
+    let a_year_ago = photo(Some(&clock(today - Duration::days(365))), today, "cake").await;
+    let two_years_ago = photo(Some(&clock(today - Duration::days(730))), today, "cake").await;
+    photo(Some(&clock(today - Duration::days(365 + 40))), today, "cake").await;
+    photo(Some(&clock(today)), today, "cake").await;
+    let (status, remembered) = app.send(Method::GET, "/memories?tz=UTC", Some(&alice), None, vec![]).await;
+    assert_eq!(status, StatusCode::OK, "{remembered}");
+    let photos = |memory: &Value| {
+        memory["photos"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    let groups: Vec<(i64, Vec<String>)> =
+        remembered["memories"].as_array().unwrap().iter().map(|memory| (memory["years_ago"].as_i64().unwrap(), photos(memory))).collect();
+    assert_eq!(groups, [(1, vec![a_year_ago.clone()]), (2, vec![two_years_ago])], "{remembered}");
+    let one = &remembered["memories"][0];
+    assert_eq!(one["year"].as_i64().unwrap(), i64::from(today.year() - 1));
+    let window = format!("taken_from={}&taken_to={}&tz=UTC", one["taken_from"].as_str().unwrap(), one["taken_to"].as_str().unwrap());
+    assert_eq!(ids(&search(&window).await), [a_year_ago], "a memory's window is a search");
+    assert_eq!(app.send(Method::GET, "/memories", Some(&alice), None, vec![]).await.1, remembered, "UTC by default");
+    let (status, refused) = app.send(Method::GET, "/memories?tz=Nowhere/Atlantis", Some(&alice), None, vec![]).await;
+    assert_eq!((status, code(&refused)), (StatusCode::BAD_REQUEST, "invalid_tz"));
+    let (_, theirs) = app.send(Method::GET, "/memories?tz=UTC", Some(&bob), None, vec![]).await;
+    assert_eq!(theirs, json!({"memories": []}));
+}

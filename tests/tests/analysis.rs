@@ -97,18 +97,29 @@ async fn real_photos_are_found_by_their_labels_and_parents_and_albums_count_them
     api.tear_down().await;
 }
 
-/// Places through the pipeline: photos carrying EXIF GPS (written as cameras do) get the
-/// nearest place by their analysis, are found by its names with accents and case folded, are
-/// counted in `/places`; a photo at sea, one without GPS and one with a malformed block get
-/// none; deleting photos leaves no place counter or entry behind.
+/// Places and times through the pipeline: photos carrying EXIF GPS and DateTimeOriginal
+/// (written as cameras do) get the nearest place by their analysis, are found by its names
+/// with accents and case folded, are counted in `/places`; a photo at sea, one without GPS and
+/// one with a malformed block get none. They are found by when they were taken, through the
+/// time partition's pages and a place's entries, a photo without EXIF by its upload on the
+/// user's clock in the zones farthest ahead of and behind UTC; a year ago today is a memory.
+/// Deleting photos leaves no place counter, place entry or time entry behind.
 #[tokio::test]
-async fn photos_are_placed_by_their_gps_searched_by_place_and_counted() {
-    use analyzer::testing::{gps, jpeg_with};
+async fn photos_are_placed_and_dated_by_their_exif_searched_and_counted() {
+    use analyzer::testing::{gps, jpeg_with, taken};
+    use time::{Duration, OffsetDateTime, UtcOffset};
+    let with = |mut fields: Vec<exif::Field>, at: &str| {
+        fields.push(taken(at));
+        jpeg_with(&fields)
+    };
+    let now = OffsetDateTime::now_utc();
+    let a_year_ago = now - Duration::days(365);
+    let a_year_ago = format!("{:04}-{:02}-{:02}T12:00:00", a_year_ago.year(), u8::from(a_year_ago.month()), a_year_ago.day());
     let api = Api::deploy("CORE_USER", "ANALYSIS_PLACES", &[]).await;
     let token = api.user("gil").await;
-    let lisbon = api.upload(&token, "image/jpeg", jpeg_with(&gps(38.7139, "N", 9.1394, "W"))).await;
-    let sintra = api.upload(&token, "image/jpeg", jpeg_with(&gps(38.8029, "N", 9.3817, "W"))).await;
-    let sydney = api.upload(&token, "image/jpeg", jpeg_with(&gps(33.8688, "S", 151.2093, "E"))).await;
+    let lisbon = api.upload(&token, "image/jpeg", with(gps(38.7139, "N", 9.1394, "W"), "2019-06-30T23:59:59")).await;
+    let sintra = api.upload(&token, "image/jpeg", with(gps(38.8029, "N", 9.3817, "W"), &a_year_ago)).await;
+    let sydney = api.upload(&token, "image/jpeg", with(gps(33.8688, "S", 151.2093, "E"), "2019-07-01T00:00:00")).await;
     let at_sea = api.upload(&token, "image/jpeg", jpeg_with(&gps(35.0, "N", 40.0, "W"))).await;
     let mut malformed = gps(38.7, "N", 9.1, "W");
     malformed.remove(0);
@@ -142,13 +153,46 @@ async fn photos_are_placed_by_their_gps_searched_by_place_and_counted() {
         .collect();
     assert_eq!(countries, [("PT", 2), ("AU", 1)], "{}", places.raw);
 
+    // Time: the edges of a day, a page at a time through the time partition.
+    assert_eq!(search("taken_from=2019-06-01&taken_to=2019-06-30").await, [lisbon.as_str()]);
+    let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let query =
+            format!("taken_from=2019-06-30&taken_to=2019-07-01&limit=1{}", cursor.map(|c| format!("&cursor={c}")).unwrap_or_default());
+        let page = api.call(Method::GET, &format!("/images/search?{query}"), Some(&token), None).await;
+        seen.extend(ids(&page));
+        cursor = page.body["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, [sydney.clone(), lisbon.clone()], "newest taken first");
+    assert_eq!(search("place=portugal&taken_to=2019-12-31").await, [lisbon.as_str()], "a place's entries filtered by time");
+    // The photo without EXIF was taken at its upload: today on the clock of the zone farthest
+    // ahead of UTC, and of the one farthest behind.
+    for (tz, hours) in [("Pacific/Kiritimati", 14), ("Etc/GMT%2B12", -12)] {
+        let there = now.to_offset(UtcOffset::from_hms(hours, 0, 0).unwrap()).date();
+        let day = format!("{:04}-{:02}-{:02}", there.year(), u8::from(there.month()), there.day());
+        assert!(search(&format!("taken_from={day}&taken_to={day}&tz={tz}")).await.contains(&without), "{tz} {day}");
+    }
+    let memories = api.call(Method::GET, "/memories?tz=UTC", Some(&token), None).await;
+    assert_eq!(memories.status, StatusCode::OK, "{}", memories.raw);
+    assert_eq!(memories.body["memories"][0]["years_ago"], json!(1), "{}", memories.raw);
+    assert_eq!(memories.body["memories"][0]["photos"][0]["id"], json!(sintra), "{}", memories.raw);
+
     for id in [&lisbon, &sintra, &sydney, &at_sea, &broken, &without] {
         assert_eq!(api.call(Method::DELETE, &format!("/images/{id}"), Some(&token), None).await.status, StatusCode::NO_CONTENT);
     }
-    let left: Vec<String> =
-        api.image_items().await.iter().filter_map(|item| item.get("sk")?.as_s().ok().cloned()).filter(|sk| sk.contains("place")).collect();
-    assert!(left.is_empty(), "place items left behind: {left:?}");
+    let left: Vec<String> = api
+        .image_items()
+        .await
+        .iter()
+        .filter_map(|item| item.get("sk")?.as_s().ok().cloned())
+        .filter(|sk| sk.contains("place") || sk.contains("taken"))
+        .collect();
+    assert!(left.is_empty(), "place and time items left behind: {left:?}");
     assert!(api.call(Method::GET, "/places", Some(&token), None).await.body["countries"].as_array().unwrap().is_empty());
+    assert_eq!(api.call(Method::GET, "/memories?tz=UTC", Some(&token), None).await.body, json!({"memories": []}));
     api.tear_down().await;
 }
 
@@ -169,7 +213,7 @@ async fn bulk_loaded_items_are_those_an_upload_and_its_analysis_write() {
     written.sort_by_key(sort_key);
     let mut loaded = analysed_items(&record).unwrap();
     loaded.sort_by_key(sort_key);
-    assert_eq!(loaded.len(), record.labels.len() + 1, "the record and one entry per label");
+    assert_eq!(loaded.len(), record.labels.len() + 2, "the record, one entry per label and its time entry");
     assert_eq!(loaded, written);
 
     let user = UserName::parse("iris").unwrap();

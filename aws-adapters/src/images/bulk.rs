@@ -3,14 +3,15 @@
 //! what a real upload and analysis leave.
 
 use super::DynamoImages;
-use super::keys::{AlbumItem, FaceItem, ImageItem, album_sk, face_sk, label_entries};
+use super::keys::{AlbumItem, FaceItem, ImageItem, album_sk, face_sk, label_entries, taken_entry};
 use super::persons::{grouped_item, person_item};
 use crate::dynamo::{self, Item, put_request, to_item};
 use domain::error::{Error, Result};
 use domain::grouping::Member;
 use domain::model::{Album, Face, ImageId, ImageRecord, ImageStatus, PersonId, PhotoRegion, UserName};
 
-/// The items of an analysed photo (its record and one index entry per label), exactly as an
+/// The items of an analysed photo (its record, one index entry per label and its time entry),
+/// exactly as an
 /// upload followed by its analysis leaves them. The user's usage and album counters are not
 /// among them (see [`album_items`]).
 pub fn analysed_items(record: &ImageRecord) -> Result<Vec<Item>> {
@@ -19,6 +20,7 @@ pub fn analysed_items(record: &ImageRecord) -> Result<Vec<Item>> {
     record.failure_reason = None;
     let mut items = vec![to_item(ImageItem::of(&ImageRecord { revision: 1, ..record.clone() }))?];
     items.extend(label_entries(&record)?);
+    items.extend(taken_entry(&record)?);
     Ok(items)
 }
 

@@ -1,5 +1,5 @@
 //! A tenant recounted from what is stored: the user's partition of the images table and the
-//! objects under the user's prefix in the bucket. Every counter, album, person count and index
+//! objects under the user's prefix in the bucket. Every counter, album, place, person count and index
 //! entry is a function of the records, and every record of a counted photo needs its object:
 //! [`Drift`]s are where the stored state says otherwise, and [`DynamoImages::repair`] makes
 //! it agree (deleting what belongs to nothing, rewriting what is derived).
@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use super::DynamoImages;
-use super::keys::{ALBUM_PREFIX, AlbumItem, ImageItem, USAGE_SK, album_sk, entries_of, face_sk, record_sk};
+use super::keys::{
+    ALBUM_PREFIX, AlbumItem, ImageItem, PLACE_COUNT_PREFIX, PlaceCountItem, USAGE_SK, album_sk, entries_of, face_sk, place_count_sk,
+    record_sk,
+};
 use crate::aws_error;
 use crate::dynamo::{self, Item, from_item, n, number};
 use domain::PhotoStore;
@@ -39,6 +42,8 @@ pub enum Drift {
     Album { label: String, stored: i64, photos: i64 },
     /// A person's face and photo counts.
     Person { person: String, stored_faces: i64, stored_photos: i64, faces: i64, photos: i64 },
+    /// A place's photo count (stored 0: no counter item), by its counter's sort key.
+    Place { sk: String, stored: i64, photos: i64 },
 }
 
 /// What a check found, and what it counted.
@@ -57,6 +62,8 @@ struct Stored {
     image_items: BTreeMap<String, Item>,
     usage: (i64, i64),
     albums: BTreeMap<String, i64>,
+    /// Place counters' photo counts, by sort key.
+    places: BTreeMap<String, i64>,
     /// Live persons' stored (faces, photos), and where merged persons went.
     persons: BTreeMap<String, (i64, i64)>,
     merged_into: HashMap<String, String>,
@@ -139,6 +146,17 @@ impl Stored {
                 drifts.push(Drift::Album { label: label.to_owned(), stored, photos });
             }
         }
+        let mut places: BTreeMap<String, i64> = BTreeMap::new();
+        for place in counted.iter().filter_map(|record| record.place.as_ref()) {
+            *places.entry(place_count_sk(place)).or_default() += 1;
+        }
+        let sks: BTreeSet<&String> = places.keys().chain(self.places.keys()).collect();
+        for sk in sks {
+            let (stored, photos) = (self.places.get(sk).copied().unwrap_or(0), places.get(sk).copied().unwrap_or(0));
+            if stored != photos {
+                drifts.push(Drift::Place { sk: sk.clone(), stored, photos });
+            }
+        }
         let mut persons: BTreeMap<String, (i64, BTreeSet<ImageId>)> = BTreeMap::new();
         for record in &counted {
             for person in record.faces.iter().filter_map(|face| face.person_id.as_deref()) {
@@ -179,6 +197,7 @@ impl DynamoImages {
             image_items: BTreeMap::new(),
             usage: (0, 0),
             albums: BTreeMap::new(),
+            places: BTreeMap::new(),
             persons: BTreeMap::new(),
             merged_into: HashMap::new(),
             objects: photos.keys(&format!("{user}/")).await?,
@@ -187,6 +206,8 @@ impl DynamoImages {
             let sk = sk_of(&item).to_owned();
             if sk == USAGE_SK {
                 stored.usage = (number(&item, "photos"), number(&item, "bytes"));
+            } else if sk.starts_with(PLACE_COUNT_PREFIX) {
+                stored.places.insert(sk, from_item::<PlaceCountItem>(item)?.photos);
             } else if let Some(label) = sk.strip_prefix(ALBUM_PREFIX) {
                 stored.albums.insert(label.to_owned(), from_item::<AlbumItem>(item)?.photos);
             } else if let Some(person) = sk.strip_prefix(PERSON_PREFIX) {
@@ -255,6 +276,24 @@ impl DynamoImages {
                         .map(|record| record.id.to_string());
                     let sk = album_sk(&label);
                     puts.push(dynamo::to_item(AlbumItem { pk: user.as_str().to_owned(), sk, label, photos, cover })?);
+                }
+                Drift::Place { sk, photos: 0, .. } => deletes.push(self.key(user, sk)),
+                Drift::Place { sk, photos, .. } => {
+                    let newest = stored.records.values().rev().find(|record| {
+                        record.status != ImageStatus::Uploading && record.place.as_ref().is_some_and(|place| place_count_sk(place) == sk)
+                    });
+                    if let Some((record, place)) = newest.and_then(|record| Some((record, record.place.as_ref()?))) {
+                        puts.push(dynamo::to_item(PlaceCountItem {
+                            pk: user.as_str().to_owned(),
+                            sk,
+                            city: place.city.clone(),
+                            region: place.region.clone(),
+                            country: place.country.clone(),
+                            country_code: place.country_code.clone(),
+                            photos,
+                            cover: Some(record.id.to_string()),
+                        })?);
+                    }
                 }
                 Drift::Person { person, faces: 0, .. } => deletes.push(self.key(user, format!("{PERSON_PREFIX}{person}"))),
                 Drift::Person { person, faces, photos, .. } => {

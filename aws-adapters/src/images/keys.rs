@@ -6,6 +6,8 @@
 //! - `image#<id>#label#<label>`, `#person#<id>`, `#word#<word>`: one entry per label, person
 //!   and word, found through index `entries` under `<user>#label#<label>` (and `#person#`,
 //!   `#word#`), carrying what an AND search that reads it filters by ([`EntryItem`]);
+//! - `image#<id>#taken`: an analysed image's entry under `<user>#taken`, sorted by when it was
+//!   taken ([`taken_entry`]);
 //! - `image#<id>#face#<n>`: one item per face (most confident first), with its descriptor;
 //! - `image#<id>#favourite`: the image is a favourite, listed through index `entries` under
 //!   `<user>#favourite` ([`ListedImage`]);
@@ -119,6 +121,29 @@ pub fn place_sk(id: ImageId, name: &str) -> String {
 /// The index partition of a user's images taken at a place of that name.
 pub fn place_entry(user: &UserName, name: &str) -> String {
     format!("{user}#place#{name}")
+}
+
+/// An image's entry in the time partition.
+pub fn taken_sk(id: ImageId) -> String {
+    format!("{}#taken", record_sk(id))
+}
+
+/// The index partition of a user's analysed images by when they were taken.
+pub fn taken_entry_pk(user: &UserName) -> String {
+    format!("{user}#taken")
+}
+
+/// An image's sort key in the time partition: its taken key, then its id (two photos of the
+/// same second newest upload first).
+pub fn taken_entry_sk(taken_key: &str, id: ImageId) -> String {
+    format!("{taken_key}#{id}")
+}
+
+/// The taken key and image of a sort key of the time partition.
+pub fn parse_taken_entry_sk(entry_sk: &str) -> Result<(String, ImageId)> {
+    let (key, id) =
+        entry_sk.rsplit_once('#').ok_or_else(|| domain::Error::Internal(format!("time entry sort key {entry_sk:?} has no image id")))?;
+    Ok((key.to_owned(), ImageId::parse(id)?))
 }
 
 /// The prefix of every label entry of an image.
@@ -489,6 +514,8 @@ pub struct SearchEntry {
     pub content_type: String,
     pub created_at: String,
     #[serde(default)]
+    pub taken_at: Option<String>,
+    #[serde(default)]
     pub width: Option<u32>,
     #[serde(default)]
     pub height: Option<u32>,
@@ -543,6 +570,10 @@ struct EntryItem<'a, T: Serialize> {
     places: Option<Vec<&'a str>>,
     content_type: &'a str,
     created_at: &'a str,
+    /// The photo's [`domain::taken::taken_key`]: what a search with a time range filters by.
+    taken: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    taken_at: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -572,6 +603,10 @@ struct PlaceTerm<'a> {
     place: &'a str,
 }
 
+/// The time entry's term is its sort key.
+#[derive(Debug, Serialize)]
+struct TakenTerm {}
+
 /// What an entry carries besides the labels: the terms a search that reads it can filter by.
 #[derive(Debug, Default)]
 struct Carried<'a> {
@@ -586,18 +621,34 @@ fn after<'a>(terms: &'a [String], term: &str) -> Vec<&'a str> {
     terms.iter().map(String::as_str).filter(|other| *other > term).collect()
 }
 
-/// The entries of an analysed record under `terms`: each its sort key, its index partition,
-/// its term and what it carries.
-fn entries<'a, T: Serialize>(record: &ImageRecord, terms: impl Iterator<Item = (String, String, T, Carried<'a>)>) -> Result<Vec<Item>> {
+/// Where an entry is: its sort key, its index partition and its sort key there (the image id,
+/// but for the time partition's).
+struct At {
+    sk: String,
+    entry_pk: String,
+    entry_sk: String,
+}
+
+impl At {
+    /// An entry sorted by its image's id (newest upload first).
+    fn by_id(id: ImageId, sk: String, entry_pk: String) -> Self {
+        Self { sk, entry_pk, entry_sk: id.to_string() }
+    }
+}
+
+/// The entries of an analysed record under `terms`: each where it is, its term and what it
+/// carries.
+fn entries<'a, T: Serialize>(record: &ImageRecord, terms: impl Iterator<Item = (At, T, Carried<'a>)>) -> Result<Vec<Item>> {
     let (user, created_at) = (record.user_name.to_string(), rfc3339(record.created_at));
+    let taken = domain::taken::taken_key(record.taken_at.as_deref(), record.created_at);
     let labels: Vec<String> = record.labels.iter().map(|label| label.name.clone()).collect();
     terms
-        .map(|(sk, entry_pk, term, carried)| {
+        .map(|(at, term, carried)| {
             to_item(EntryItem {
                 pk: &user,
-                sk,
-                entry_pk,
-                entry_sk: record.id.to_string(),
+                sk: at.sk,
+                entry_pk: at.entry_pk,
+                entry_sk: at.entry_sk,
                 image_id: record.id.to_string(),
                 term,
                 labels: &labels,
@@ -606,6 +657,8 @@ fn entries<'a, T: Serialize>(record: &ImageRecord, terms: impl Iterator<Item = (
                 places: carried.places,
                 content_type: &record.content_type,
                 created_at: &created_at,
+                taken: &taken,
+                taken_at: record.taken_at.as_deref(),
                 width: record.width,
                 height: record.height,
                 color: record.color.as_deref(),
@@ -622,7 +675,7 @@ pub fn label_entries(record: &ImageRecord) -> Result<Vec<Item>> {
         record,
         record.labels.iter().map(|label| {
             let term = LabelTerm { label: &label.name, confidence: label.confidence };
-            (label_sk(id, &label.name), label_entry(user, &label.name), term, Carried::default())
+            (At::by_id(id, label_sk(id, &label.name), label_entry(user, &label.name)), term, Carried::default())
         }),
     )
 }
@@ -646,18 +699,33 @@ pub fn person_entries(record: &ImageRecord) -> Result<Vec<Item>> {
         record,
         persons.iter().map(|person| {
             let carried = Carried { persons: Some(after(&persons, person)), words: Some(words.clone()), places: Some(places.clone()) };
-            (person_sk(id, person), person_entry(user, person), PersonTerm { person_id: person }, carried)
+            (At::by_id(id, person_sk(id, person), person_entry(user, person)), PersonTerm { person_id: person }, carried)
         }),
     )
 }
 
-/// Every index entry of an analysed record: one per label, person, word and place name.
+/// Every index entry of an analysed record: one per label, person, word and place name, and
+/// its time entry.
 pub fn entries_of(record: &ImageRecord) -> Result<Vec<Item>> {
     let mut entries = label_entries(record)?;
     entries.extend(person_entries(record)?);
     entries.extend(word_entries(record)?);
     entries.extend(place_entries(record)?);
+    entries.extend(taken_entry(record)?);
     Ok(entries)
+}
+
+/// An analysed photo's entry in the time partition, sorted by when it was taken: a search with
+/// a time range and neither person, word nor place reads it (a range of sort keys), filtering
+/// by labels only.
+pub fn taken_entry(record: &ImageRecord) -> Result<Vec<Item>> {
+    if record.status != ImageStatus::Ready {
+        return Ok(Vec::new());
+    }
+    let (id, user) = (record.id, &record.user_name);
+    let key = domain::taken::taken_key(record.taken_at.as_deref(), record.created_at);
+    let at = At { sk: taken_sk(id), entry_pk: taken_entry_pk(user), entry_sk: taken_entry_sk(&key, id) };
+    entries(record, std::iter::once((at, TakenTerm {}, Carried::default())))
 }
 
 /// One entry per word an analysed record is found by, carrying the words after it and every
@@ -670,7 +738,7 @@ pub fn word_entries(record: &ImageRecord) -> Result<Vec<Item>> {
         record,
         record.words.iter().map(|word| {
             let carried = Carried { persons: None, words: Some(after(&record.words, word)), places: Some(places.clone()) };
-            (word_sk(id, word), word_entry(user, word), WordTerm { word }, carried)
+            (At::by_id(id, word_sk(id, word), word_entry(user, word)), WordTerm { word }, carried)
         }),
     )
 }
@@ -684,7 +752,7 @@ pub fn place_entries(record: &ImageRecord) -> Result<Vec<Item>> {
         record,
         names.iter().map(|name| {
             let carried = Carried { places: Some(after(&names, name)), ..Carried::default() };
-            (place_sk(id, name), place_entry(user, name), PlaceTerm { place: name }, carried)
+            (At::by_id(id, place_sk(id, name), place_entry(user, name)), PlaceTerm { place: name }, carried)
         }),
     )
 }

@@ -25,7 +25,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use self::keys::{
     ImageItem, ListedImage, SAME_VERSION, entries_of, face_items, face_items_prefix, favourite_sk, items_prefix, label_entries_prefix,
-    person_entries_prefix, place_entries_prefix, record_sk, word_entries_prefix,
+    person_entries_prefix, place_entries_prefix, record_sk, taken_sk, word_entries_prefix,
 };
 use crate::aws_error;
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
@@ -120,8 +120,14 @@ impl DynamoImages {
         let id = record.id;
         let wanted: Vec<Item> = entries_of(record)?.into_iter().chain(face_items(record, descriptors)?).collect();
         let existing = dynamo::partition(&self.client, &self.table, user.as_str(), Some(&items_prefix(id))).await?;
-        let derived =
-            [label_entries_prefix(id), face_items_prefix(id), person_entries_prefix(id), word_entries_prefix(id), place_entries_prefix(id)];
+        let derived = [
+            label_entries_prefix(id),
+            face_items_prefix(id),
+            person_entries_prefix(id),
+            word_entries_prefix(id),
+            place_entries_prefix(id),
+            taken_sk(id),
+        ];
         let sort_key = |item: &Item| item.get(SORT_KEY).and_then(|sk| sk.as_s().ok()).cloned().unwrap_or_default();
         let mut writes = Vec::new();
         for item in &existing {

@@ -135,7 +135,7 @@ fn kind(sk: &str) -> Kind {
     match rest.split_once('#') {
         None => Kind::Record,
         Some((_, tail)) if tail.starts_with("face#") || tail == "grouped" => Kind::People,
-        Some((_, tail)) if ["label#", "person#", "word#", "place#"].iter().any(|p| tail.starts_with(p)) => Kind::Entry,
+        Some((_, tail)) if tail == "taken" || ["label#", "person#", "word#", "place#"].iter().any(|p| tail.starts_with(p)) => Kind::Entry,
         Some((_, tail)) if tail.starts_with(COLLECTION_PREFIX) => Kind::InCollection,
         Some(_) => Kind::Other,
     }
@@ -322,7 +322,7 @@ mod tests {
     fn a_tier_without_faces_and_text_drops_them_and_says_how_much() {
         let adapted = partition(ImageStatus::Ready).adapt(features(true, true), features(false, false)).unwrap();
         assert_eq!(adapted.dropped, Dropped { faces: 1, persons: 1, named_persons: 1, text_lines: 1 });
-        assert_eq!(keys(&adapted), ["album#cat", "image", "image#favourite", "image#label#cat", "usage"]);
+        assert_eq!(keys(&adapted), ["album#cat", "image", "image#favourite", "image#label#cat", "image#taken", "usage"]);
         let record: ImageItem = from_item(adapted.items.iter().find(|item| kind(sk_of(item)) == Kind::Record).unwrap().clone()).unwrap();
         assert!(record.faces.is_empty() && record.text.is_empty() && record.words.is_empty());
         assert!(record.favourite, "a favourite stays one in any tier");
@@ -347,6 +347,7 @@ mod tests {
         assert!(matches!(kind("image#01J#label#cat"), Kind::Entry));
         assert!(matches!(kind("image#01J#person#01K"), Kind::Entry));
         assert!(matches!(kind("image#01J#word#menu"), Kind::Entry));
+        assert!(matches!(kind("image#01J#taken"), Kind::Entry));
         assert!(matches!(kind("image#01J#face#000"), Kind::People));
         assert!(matches!(kind("image#01J#grouped"), Kind::People));
         assert!(matches!(kind("person#01K"), Kind::People));

@@ -507,7 +507,7 @@ impl PersonStore for DynamoImages {
             let search = Search { persons: vec![*id], ..Search::default() };
             let mut after = None;
             loop {
-                let page = self.search(user, &search, 1000, after).await?;
+                let page = self.search(user, &search, 1000, after.as_ref()).await?;
                 photos.extend(page.items.iter().map(|hit| hit.id));
                 match page.next {
                     Some(next) => after = Some(next),

@@ -177,6 +177,7 @@ fn describe(drift: &Drift) -> String {
             format!("usage says {stored_photos} photos / {stored_bytes} bytes; counted {photos} / {bytes}")
         }
         Drift::Album { label, stored, photos } => format!("album {label} says {stored} photos; counted {photos}"),
+        Drift::Place { sk, stored, photos } => format!("place {sk} says {stored} photos; counted {photos}"),
         Drift::Person { person, stored_faces, stored_photos, faces, photos } => {
             format!("person {person} says {stored_faces} faces in {stored_photos} photos; counted {faces} in {photos}")
         }

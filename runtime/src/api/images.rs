@@ -15,15 +15,16 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, JsonBody, QueryParams};
-use super::paging::{decode_cursor, encode_cursor, page_limit};
+use super::paging::{decode_cursor, decode_search_cursor, encode_cursor, encode_search_cursor, page_limit};
 use crate::error::{Error, Result};
 use crate::photo;
 use contract::names::upload_tagging;
 use domain::photos::Library;
 use domain::places::Place;
+use domain::taken::{self, TakenRange};
 use domain::{
-    Face, ImageId, ImageRecord, ImageStatus, Label, PhotoRegion, PhotoStore, Search, TenantData, TextLine, UserName, object_key,
-    preview_key, rfc3339, thumbnail_key,
+    Face, ImageId, ImageRecord, ImageStatus, Label, PhotoRegion, PhotoStore, Search, SearchMatch, TenantData, TextLine, UserName,
+    object_key, preview_key, rfc3339, thumbnail_key,
 };
 
 /// Presigned URLs are short-lived.
@@ -310,6 +311,14 @@ pub struct SearchQuery {
     /// ignored: `lisboa`, `Île-de-France`, `portugal`).
     #[serde(default)]
     pub place: Vec<String>,
+    /// Photos taken from then on: a date (`2024-06-01`, from its start), a date and time on the
+    /// user's clock (`2024-06-01T18:30:00`) or an instant (`2024-06-01T18:30:00Z`). When a
+    /// photo was taken is its EXIF date, else its upload.
+    pub taken_from: Option<String>,
+    /// Photos taken until then: as `taken_from` (a date to its end), not before it.
+    pub taken_to: Option<String>,
+    /// The user's time zone (IANA name, `Europe/Lisbon`; default UTC): the clock dates are on.
+    pub tz: Option<String>,
     #[serde(default, deserialize_with = "super::extract::limit_value")]
     pub limit: Option<usize>,
     pub cursor: Option<String>,
@@ -322,6 +331,9 @@ pub struct SearchTerms<'a> {
     pub persons: &'a [String],
     pub words: &'a [String],
     pub places: &'a [String],
+    pub taken_from: Option<&'a str>,
+    pub taken_to: Option<&'a str>,
+    pub tz: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -330,8 +342,23 @@ pub struct SearchHit {
     pub labels: Vec<String>,
     pub content_type: String,
     pub created_at: String,
+    /// EXIF DateTimeOriginal, on the clock where the photo was taken (no zone).
+    pub taken_at: Option<String>,
     #[serde(flatten)]
     pub grid: GridFacts,
+}
+
+impl SearchHit {
+    pub async fn of(user: &CurrentUser, hit: SearchMatch) -> Result<Self> {
+        Ok(SearchHit {
+            id: hit.id.to_string(),
+            grid: GridFacts::of(user.data.photos.as_ref(), user.name(), hit.id, hit.width, hit.height, hit.color).await?,
+            labels: hit.labels,
+            content_type: hit.content_type,
+            created_at: rfc3339(hit.created_at),
+            taken_at: hit.taken_at,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -500,32 +527,37 @@ pub async fn list(user: CurrentUser, QueryParams(query): QueryParams<ImageListQu
     }))
 }
 
-/// Photos carrying every given label, showing every person, word and place given, newest first
-/// (the original `/images/search`).
+/// Photos carrying every given label, showing every person, word and place given and taken in
+/// the time range given, newest first: by when they were taken when a time range is given and
+/// no person, word or place, else by upload (the original `/images/search`).
 #[utoipa::path(get, path = "/images/search", tag = "images", security(("bearer" = [])), params(SearchQuery),
-    responses((status = 200, body = SearchPage), (status = 400, description = "no term, or an invalid one (invalid_place: no name)")))]
+    responses((status = 200, body = SearchPage),
+        (status = 400, description = "no term, or an invalid one (invalid_place: no name; invalid_taken_from, invalid_taken_to, \
+            invalid_taken_range: taken_from after taken_to; invalid_tz)")))]
 pub async fn search(user: CurrentUser, QueryParams(query): QueryParams<SearchQuery>) -> ApiResult<Json<SearchPage>> {
-    let terms = SearchTerms { labels: &query.label, persons: &query.person, words: &query.text, places: &query.place };
+    let terms = SearchTerms {
+        labels: &query.label,
+        persons: &query.person,
+        words: &query.text,
+        places: &query.place,
+        taken_from: query.taken_from.as_deref(),
+        taken_to: query.taken_to.as_deref(),
+        tz: query.tz.as_deref(),
+    };
     Ok(Json(search_page(&user, terms, query.limit, query.cursor.as_deref()).await?))
 }
 
-/// A page of the user's images carrying every label, showing every person and every word of
-/// `terms`.
+/// A page of the user's images carrying every label, showing every person and every word, at
+/// every place and in the time range of `terms`.
 pub async fn search_page(user: &CurrentUser, terms: SearchTerms<'_>, limit: Option<usize>, cursor: Option<&str>) -> Result<SearchPage> {
-    let search = Search::of_terms(terms.labels, terms.persons, terms.words, terms.places)?;
+    let tz = taken::time_zone(terms.tz)?;
+    let taken = TakenRange::of_query(terms.taken_from, terms.taken_to, &tz)?;
+    let search = Search::of_terms(terms.labels, terms.persons, terms.words, terms.places, taken)?;
     let limit = page_limit(limit)?;
-    let after = decode_cursor(cursor)?;
-    let page = user.data.images.search(user.name(), &search, limit, after).await?;
-    let items = page.items.into_iter().map(|hit| async move {
-        Ok::<_, Error>(SearchHit {
-            id: hit.id.to_string(),
-            grid: GridFacts::of(user.data.photos.as_ref(), user.name(), hit.id, hit.width, hit.height, hit.color).await?,
-            labels: hit.labels,
-            content_type: hit.content_type,
-            created_at: rfc3339(hit.created_at),
-        })
-    });
-    Ok(SearchPage { items: futures::future::try_join_all(items).await?, next_cursor: page.next.map(encode_cursor) })
+    let after = decode_search_cursor(cursor)?;
+    let page = user.data.images.search(user.name(), &search, limit, after.as_ref()).await?;
+    let items = page.items.into_iter().map(|hit| SearchHit::of(user, hit));
+    Ok(SearchPage { items: futures::future::try_join_all(items).await?, next_cursor: page.next.as_ref().map(encode_search_cursor) })
 }
 
 /// One photo: status, labels, facts and a short-lived download URL.

@@ -12,6 +12,7 @@ pub mod gallery;
 pub mod health;
 pub mod images;
 pub mod links;
+pub mod memories;
 pub mod paging;
 pub mod persons;
 pub mod places;
@@ -103,6 +104,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(albums::albums))
         .routes(routes!(albums::album))
         .routes(routes!(places::places))
+        .routes(routes!(memories::memories))
         .routes(routes!(collections::create, collections::list))
         .routes(routes!(collections::get, collections::update, collections::delete))
         .routes(routes!(collections::add_photos, collections::remove_photos, collections::photos))
