@@ -1,15 +1,18 @@
 // The gallery's shell: signing in and out, the routes (`#/`, `#/photo/ID`, `#/albums`,
-// `#/album/LABEL`, `#/people`, `#/person/ID`, `#/search?q=...`), search with suggestions,
-// and uploads by file picker or drag and drop.
+// `#/album/LABEL`, `#/people`, `#/person/ID`, `#/places`, `#/place/NAME`, `#/about`,
+// `#/search?q=...&from=...&to=...`), search with suggestions, and uploads by file picker or
+// drag and drop.
 
 import { ApiError, call, endSession, scheduleExpiry, session, signOut, startSession } from './api.js';
 import { Grid } from './grid.js';
 import { uploadAll } from './upload.js';
 import * as viewer from './viewer.js';
-import { albums, heading, notice, people, samePerson } from './views.js';
+import { about, albums, heading, notice, people, samePerson } from './views.js';
 import { collectionHead, selectionBar } from './collections.js';
+import { places } from './places.js';
+import { dateRange, onThisDay, takenParams } from './moments.js';
 
-const main = document.getElementById('main');
+const shell = document.getElementById('main');
 const bar = document.getElementById('bar');
 const signIn = document.getElementById('sign-in');
 const signInNotice = document.getElementById('sign-in-notice');
@@ -19,13 +22,13 @@ const suggestions = document.getElementById('suggestions');
 let grid = null;
 let gridRoute = '#/';
 let renderedRoute = null;
-let known = { labels: [], persons: [] };
+let known = { labels: [], persons: [], places: [] };
 
 // ---- Signing in and out ----------------------------------------------------------------
 
 function showSignIn(message) {
   bar.hidden = true;
-  main.replaceChildren();
+  shell.replaceChildren();
   viewer.close();
   if (grid) grid.destroy();
   grid = null;
@@ -88,10 +91,15 @@ function enter() {
 
 async function refreshSuggestions() {
   try {
-    const [albumList, personList] = await Promise.all([call('GET', 'albums'), call('GET', 'persons?limit=100')]);
-    known = { labels: albumList.items.map((album) => album.label), persons: personList.persons.filter((person) => person.name) };
+    const [albumList, personList, placeList] = await Promise.all([call('GET', 'albums'), call('GET', 'persons?limit=100'), call('GET', 'places')]);
+    const placeNames = placeList.countries.flatMap((country) => [country.country, ...country.cities.map((city) => city.city)]);
+    known = {
+      labels: albumList.items.map((album) => album.label),
+      persons: personList.persons.filter((person) => person.name),
+      places: [...new Set(placeNames)],
+    };
   } catch {
-    known = { labels: [], persons: [] };
+    known = { labels: [], persons: [], places: [] };
   }
 }
 
@@ -104,7 +112,7 @@ searchBox.addEventListener('input', () => {
   const typed = terms(searchBox.value);
   const last = searchBox.value.trim().endsWith(',') ? '' : (typed.pop() || '').toLowerCase();
   const before = typed.length ? `${typed.join(', ')}, ` : '';
-  const names = [...known.persons.map((person) => person.name), ...known.labels];
+  const names = [...known.persons.map((person) => person.name), ...known.labels, ...known.places];
   const options = names.filter((name) => name.toLowerCase().startsWith(last)).slice(0, 12).map((name) => {
     const option = document.createElement('option');
     option.value = before + name;
@@ -116,17 +124,31 @@ searchBox.addEventListener('input', () => {
 document.getElementById('search').addEventListener('submit', (event) => {
   event.preventDefault();
   const query = terms(searchBox.value).join(', ');
-  if (query) location.hash = `#/search?q=${encodeURIComponent(query)}`;
+  // The dates of the search shown stay with its new words.
+  const shown = location.hash.startsWith('#/search?') ? new URLSearchParams(location.hash.split('?')[1]) : new URLSearchParams();
+  if (query) location.hash = searchHref(query, shown.get('from') || '', shown.get('to') || '');
 });
 
-function searchQuery(text) {
-  const params = new URLSearchParams();
+/** The API's query of a search: each term a person's name, a place or a label; and the dates. */
+function searchQuery(text, from, to) {
+  const params = takenParams(from, to);
   for (const term of terms(text)) {
     const person = known.persons.find((candidate) => candidate.name.toLowerCase() === term.toLowerCase());
+    const place = known.places.find((candidate) => candidate.toLowerCase() === term.toLowerCase());
     if (person) params.append('person', person.id);
+    else if (place) params.append('place', place);
     else params.append('label', term.toLowerCase());
   }
   return params.toString();
+}
+
+/** The gallery's route of a search. */
+function searchHref(text, from, to) {
+  const params = new URLSearchParams();
+  if (text) params.set('q', text);
+  if (from) params.set('from', from);
+  if (to) params.set('to', to);
+  return `#/search?${params}`;
 }
 
 // ---- Uploads ----------------------------------------------------------------------------
@@ -157,9 +179,11 @@ window.addEventListener('drop', (event) => {
 
 // ---- Routes -----------------------------------------------------------------------------
 
-/** A grid of photos; of the user's own (`selectable`), with the selection bar that adds the
- * picked photos to a collection. */
-function showGrid(title, load, empty, selectable = true) {
+/** A grid of photos in `main`; of the user's own (`selectable`), with the selection bar that
+ * adds the picked photos to a collection. Nothing once `main` is no longer shown (the route
+ * changed while its page loaded). */
+function showGrid(main, title, load, empty, selectable = true) {
+  if (!main.isConnected) return;
   if (title) main.append(heading(title));
   const bar = selectable ? selectionBar(() => grid) : null;
   grid = new Grid(main, load, (id, ids) => {
@@ -185,42 +209,68 @@ async function render(hash) {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (grid) grid.destroy();
   grid = null;
-  main.replaceChildren();
+  // Each render has its own container: a page still loading when the route changes fills a
+  // container no longer shown, never the next page's.
+  const main = document.createElement('div');
+  shell.replaceChildren(main);
   document.querySelectorAll('[data-nav]').forEach((link) => link.removeAttribute('aria-current'));
   if (parts[0] !== 'search') searchBox.value = '';
-  const current = { albums: 'albums', album: 'albums', collection: 'albums', people: 'people', person: 'people', favourites: 'favourites' }[parts[0]]
-    || (parts[0] ? '' : 'library');
+  const current = {
+    albums: 'albums', album: 'albums', collection: 'albums', people: 'people', person: 'people', favourites: 'favourites',
+    places: 'places', place: 'places', about: 'about',
+  }[parts[0]] || (parts[0] ? '' : 'library');
   const navLink = document.querySelector(`[data-nav="${current}"]`);
   if (navLink) navLink.setAttribute('aria-current', 'page');
   try {
     switch (parts[0]) {
-      case undefined:
-        return showGrid(null, (cursor) => page('images', cursor), 'No photos yet: upload some with the Upload button, or drop them here.');
+      case undefined: {
+        main.append(dateRange('', '', (from, to) => { if (from || to) location.hash = searchHref('', from, to); }));
+        showGrid(main, null, (cursor) => page('images', cursor), 'No photos yet: upload some with the Upload button, or drop them here.');
+        return await onThisDay(main, main.firstChild);
+      }
+      case 'places':
+        return await places(main);
+      case 'place': {
+        const within = new URLSearchParams(query || '').get('in');
+        const params = new URLSearchParams([['place', parts[1]], ...(within ? [['place', within]] : [])]);
+        return showGrid(main, within ? `${parts[1]}, ${within}` : parts[1], (cursor) => page(`images/search?${params}`, cursor),
+          'No photos were taken there.');
+      }
+      case 'about':
+        return about(main);
       case 'favourites':
-        return showGrid('Favourites', (cursor) => page('images?favourite=true', cursor),
+        return showGrid(main, 'Favourites', (cursor) => page('images?favourite=true', cursor),
           'No favourites yet: open a photo and press Favourite.');
       case 'albums':
         return await albums(main);
       case 'collection': {
         await collectionHead(main, parts[1]);
-        return showGrid(null, (cursor) => page(`collections/${encodeURIComponent(parts[1])}/photos`, cursor),
+        return showGrid(main, null, (cursor) => page(`collections/${encodeURIComponent(parts[1])}/photos`, cursor),
           'No photos in it yet: select photos in the library and add them.', false);
       }
       case 'album':
-        return showGrid(parts[1], (cursor) => page(`albums/${encodeURIComponent(parts[1])}`, cursor), 'This album is empty.');
+        return showGrid(main, parts[1], (cursor) => page(`albums/${encodeURIComponent(parts[1])}`, cursor), 'This album is empty.');
       case 'people':
         return await people(main, () => render(location.hash));
       case 'person': {
         const person = await call('GET', `persons/${encodeURIComponent(parts[1])}`);
         main.append(heading(person.name || 'Unnamed person'));
         await samePerson(main, person, () => render(location.hash));
-        return showGrid(null, (cursor) => page(`persons/${encodeURIComponent(parts[1])}/images`, cursor), 'No photos.');
+        return showGrid(main, null, (cursor) => page(`persons/${encodeURIComponent(parts[1])}/images`, cursor), 'No photos.');
       }
       case 'search': {
-        const text = new URLSearchParams(query || '').get('q') || '';
+        const asked = new URLSearchParams(query || '');
+        const [text, from, to] = [asked.get('q') || '', asked.get('from') || '', asked.get('to') || ''];
         searchBox.value = text;
-        const terms = searchQuery(text);
-        return showGrid(`Photos with ${text}`, (cursor) => page(`images/search?${terms}`, cursor), 'No photos match.');
+        const dates = from || to ? `taken ${from ? `from ${from}` : ''}${from && to ? ' ' : ''}${to ? `to ${to}` : ''}` : '';
+        main.append(heading(text ? `Photos with ${text}${dates ? `, ${dates}` : ''}` : `Photos ${dates}`));
+        main.append(dateRange(from, to, (newFrom, newTo) => {
+          if (text || newFrom || newTo) location.hash = searchHref(text, newFrom, newTo);
+          else location.hash = '#/';
+        }));
+        if (!text && !from && !to) return main.append(notice('Type what to look for, or pick dates.'));
+        const terms = searchQuery(text, from, to);
+        return showGrid(main, null, (cursor) => page(`images/search?${terms}`, cursor), 'No photos match.');
       }
       default:
         main.append(notice('There is no such page.'));

@@ -5,6 +5,7 @@
 
 import { call } from './api.js';
 import { addableCollections } from './collections.js';
+import { placeHref } from './places.js';
 
 const root = document.getElementById('viewer');
 const image = root.querySelector('.frame img');
@@ -23,6 +24,19 @@ function bytes(size) {
   if (size >= 1e6) return `${(size / 1e6).toFixed(1)} MB`;
   if (size >= 1e3) return `${Math.round(size / 1e3)} kB`;
   return `${size} bytes`;
+}
+
+/** Where the photo was taken: city, region and country, opening the city's photos. */
+function placeFact(place) {
+  const term = document.createElement('dt');
+  term.textContent = 'Place';
+  const detail = document.createElement('dd');
+  const link = document.createElement('a');
+  link.className = 'place';
+  link.href = placeHref(place.city, place.country);
+  link.textContent = [place.city, place.region !== place.city ? place.region : '', place.country].filter(Boolean).join(', ');
+  detail.append(link);
+  facts.append(term, detail);
 }
 
 function fact(name, value) {
@@ -100,7 +114,8 @@ async function show(id) {
   favourite.hidden = false;
   showFavourite(photo.favourite);
   addableCollections(addTo).catch(() => { addTo.hidden = true; });
-  fact('Taken', photo.taken_at);
+  fact('Taken', photo.taken_at && photo.taken_at.replace('T', ' '));
+  if (photo.place) placeFact(photo.place);
   fact('Uploaded', new Date(photo.created_at).toLocaleString());
   fact('Size', `${bytes(photo.size)}${photo.width ? `, ${photo.width} × ${photo.height}` : ''}`);
   fact('Status', photo.status === 'ready' ? '' : photo.status === 'pending' ? 'Being analysed' : `Not analysed: ${photo.failure_reason || ''}`);

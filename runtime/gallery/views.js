@@ -215,4 +215,25 @@ export async function samePerson(main, person, reload) {
   main.append(section);
 }
 
+/** About: what the service is, and the credits its data asks for. */
+export function about(main) {
+  main.append(heading('About Smart Album'));
+  const what = document.createElement('p');
+  what.textContent = 'Smart Album organises your photos by what is in them, who is in them, the text in them, and where and when they were taken.';
+  const places = document.createElement('p');
+  places.className = 'credit';
+  places.append('Places are named with data from ');
+  const geonames = document.createElement('a');
+  geonames.href = 'https://www.geonames.org/';
+  geonames.textContent = 'GeoNames';
+  geonames.rel = 'noopener';
+  places.append(geonames, ' (cities of 1,000 people or more), licensed under ');
+  const licence = document.createElement('a');
+  licence.href = 'https://creativecommons.org/licenses/by/4.0/';
+  licence.textContent = 'CC BY 4.0';
+  licence.rel = 'noopener';
+  places.append(licence, '. Country names are ISO 3166\'s. Places are found on this service, offline: no position leaves it.');
+  main.append(what, places);
+}
+
 export { heading, notice };

@@ -7,16 +7,19 @@
 // link, revoke both and see both refused at once, open the cat's album (one, under Animals),
 // name a person (with a name that is markup: it must show as text), answer "Same person?" with
 // "Not the same", upload a photo over 6 MB (straight to the bucket), see an upload refused by
-// the quota, delete a photo, sign out (after which the token no longer works). Screenshots of
-// the grid, the photo view, the share dialog, the link's page and the albums page go to OUT.
+// the quota, delete a photo, sign out (after which the token no longer works). Places: the
+// country and city of the photo with GPS, its photo's place, a date range finding the photo of
+// August 2016, a photo taken a year ago today "On this day", and About's GeoNames credit.
+// Screenshots of the grid, the photo view, the share dialog, the link's page, the albums page,
+// the places page and the library with its memories go to OUT.
 //
-// node journey.mjs URL OUT PHOTOS_DIR BIG_PHOTO
+// node journey.mjs URL OUT PHOTOS_DIR BIG_PHOTO MEMORY_PHOTO
 
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [url, out, photos, bigPhoto] = process.argv.slice(2);
+const [url, out, photos, bigPhoto, memoryPhoto] = process.argv.slice(2);
 mkdirSync(out, { recursive: true });
 const step = (name) => console.log(`step: ${name}`);
 const fail = (message) => { throw new Error(message); };
@@ -101,6 +104,32 @@ try {
   await page.locator('#search-box').fill('cat');
   await page.locator('#search-box').press('Enter');
   await page.waitForFunction(() => location.hash.startsWith('#/search') && document.querySelectorAll('.tile').length === 1);
+
+  step('places: the country and city of the photo with GPS, and the place in its photo view');
+  await page.locator('[data-nav=places]').click();
+  await page.locator('.country .cards a').first().waitFor();
+  const city = await page.locator('.country .cards a strong').first().textContent();
+  await page.screenshot({ path: join(out, 'places.png') });
+  await page.locator('.country .cards a').first().click();
+  await page.waitForFunction(() => location.hash.startsWith('#/place/') && document.querySelectorAll('.tile').length === 1);
+  await page.locator('.tile').first().click();
+  await page.locator('#viewer a.place').waitFor();
+  const placeShown = await page.locator('#viewer a.place').textContent();
+  if (!placeShown.startsWith(city)) fail(`the photo view says ${placeShown}, the places page ${city}`);
+  await page.keyboard.press('Escape');
+  await page.locator('#viewer').waitFor({ state: 'hidden' });
+
+  step('a date range finds the photo taken in August 2016');
+  await page.locator('[data-nav=library]').click();
+  await page.waitForFunction(() => document.querySelectorAll('.tile').length === 3);
+  await page.locator('.date-range [name=from]').fill('2016-08-01');
+  await page.locator('.date-range [name=to]').fill('2016-08-31');
+  await page.locator('.date-range button[type=submit]').click();
+  await page.waitForFunction(() => location.hash.startsWith('#/search?from=2016-08-01') && document.querySelectorAll('.tile').length === 1);
+
+  step('About credits GeoNames');
+  await page.locator('[data-nav=about]').click();
+  await page.waitForFunction(() => /GeoNames/.test(document.querySelector('main').textContent) && /CC BY 4\.0/.test(document.querySelector('main').textContent));
 
   step('make a collection, add a photo from the photo view, find it there');
   await page.locator('[data-nav=albums]').click();
@@ -289,6 +318,22 @@ try {
   await page.locator('#viewer:not([hidden])').waitFor();
   await page.locator('#viewer .delete').click();
   await page.waitForFunction((count) => document.querySelectorAll('.tile').length === count - 1, before);
+
+  step('a photo taken a year ago today is on this day, and its year opens its photos');
+  await page.keyboard.press('Escape');
+  await page.setInputFiles('#file-input', memoryPhoto);
+  await page.waitForFunction(() => document.querySelector('#uploads li').dataset.state === 'done', null, { timeout: 60000 });
+  await page.waitForFunction((count) => document.querySelectorAll('.tile.loaded[data-status=ready]').length === count, before, { timeout: 120000 });
+  await page.locator('[data-nav=places]').click();
+  await page.locator('[data-nav=library]').click();
+  const memory = page.locator('.memories li a').first();
+  await memory.waitFor();
+  if (!/A year ago/.test(await memory.textContent())) fail(`On this day says ${await memory.textContent()}`);
+  await page.screenshot({ path: join(out, 'memories.png') });
+  await memory.click();
+  await page.waitForFunction(() => location.hash.startsWith('#/search?from=') && document.querySelectorAll('.tile').length === 1);
+  await page.locator('[data-nav=library]').click();
+  await page.locator('.tile').first().waitFor();
 
   await page.keyboard.press('Escape');
   step('phone width, and the keyboard');

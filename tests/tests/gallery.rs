@@ -32,7 +32,8 @@ fn big_photo(path: &std::path::Path) {
 #[tokio::test]
 async fn a_person_goes_through_the_gallery_in_a_browser() {
     let files = TierFiles::copy_of("CORE_USER", "GALLERY");
-    // Four photos fit: the fifth upload shows the quota's refusal.
+    // Four photos fit: the fifth upload shows the quota's refusal (and after a deletion, the
+    // photo taken a year ago fits).
     files.edit("photos_per_user: 20000", "photos_per_user: 4");
     files.deployer(&["up", "--tier", "GALLERY", "--skip-build", "--analyzer", "local"]).expect_success("deployer up");
     let server = serve("GALLERY").await;
@@ -46,19 +47,25 @@ async fn a_person_goes_through_the_gallery_in_a_browser() {
     let folder = tempfile::TempDir::new().unwrap();
     let big = folder.path().join("big.jpg");
     big_photo(&big);
+    // Taken a year ago today (365 days are within a day of it, leap years or not).
+    let memory = folder.path().join("a-year-ago.jpg");
+    let when = time::OffsetDateTime::now_utc() - time::Duration::days(365);
+    let taken = format!("{:04}-{:02}-{:02}T12:00:00", when.year(), u8::from(when.month()), when.day());
+    std::fs::write(&memory, analyzer::testing::jpeg_with(&[analyzer::testing::taken(&taken)])).unwrap();
     let journey = Command::new("node")
         .arg(repo_root().join("tests/browser/journey.mjs"))
         .arg(&server.url)
         .arg(&out)
         .arg(repo_root().join("tests/fixtures/photos"))
         .arg(&big)
+        .arg(&memory)
         .output()
         .expect("node runs (make test installs it with the browser)");
     let stdout = String::from_utf8_lossy(&journey.stdout);
     let stderr = String::from_utf8_lossy(&journey.stderr);
     assert!(journey.status.success(), "the journey failed:\n{stdout}\n{stderr}\n(screenshot: {}/failure.png)", out.display());
     assert!(stdout.contains("journey: ok"), "{stdout}");
-    for screenshot in ["grid.png", "photo.png", "albums.png"] {
+    for screenshot in ["grid.png", "photo.png", "albums.png", "places.png", "memories.png"] {
         assert!(out.join(screenshot).exists(), "{screenshot} was not saved");
     }
     drop(server);
