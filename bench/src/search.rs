@@ -1,6 +1,8 @@
 //! Search cost as a tenant grows: DynamoDB items read (Count + ScannedCount of every Query the
 //! store sends) per search, with ten neighbours of the same size in the same table. Photos are
-//! bulk-loaded as the analyzer would have left them (`aws_adapters::images::bulk::analysed_items`).
+//! bulk-loaded as the analyzer would have left them (`aws_adapters::images::bulk::analysed_items`),
+//! one taken each day going back from today, so that memories and a month's search find a few
+//! photos in a tenant of any size.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +10,7 @@ use anyhow::{Context, Result};
 use aws_adapters::DynamoImages;
 use aws_adapters::images::bulk::{album_items, analysed_items};
 use aws_sdk_dynamodb::Client;
+use domain::taken::{self, TakenRange};
 use domain::{Album, ImageIndex, ImageRecord, ImageStatus, Label, Search, UserName};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,6 +27,12 @@ const MATCH_EVERY: usize = 10;
 const ITEMS_PER_WRITE: usize = 250;
 const WRITES_IN_FLIGHT: usize = 4;
 
+/// Photo `index` was taken `index` days before `today`, at noon (its camera's clock).
+fn taken_on(today: time::Date, index: usize) -> String {
+    let day = today - time::Duration::days(index as i64);
+    format!("{:04}-{:02}-{:02}T12:00:00", day.year(), u8::from(day.month()), day.day())
+}
+
 fn labels_of(index: usize) -> Vec<Label> {
     let kind = if index.is_multiple_of(MATCH_EVERY) { "cat" } else { "dog" };
     [kind, "animal"].map(|name| Label { name: name.into(), confidence: 90.0 }).into()
@@ -38,6 +47,7 @@ pub async fn seed_user(aws: &aws_config::SdkConfig, table: &str, user: &UserName
 /// Adds photos `from..to` of each user and sets their album counts, with BatchWriteItem.
 async fn grow(images: &DynamoImages, users: &[UserName], from: usize, to: usize, progress: &ProgressBar) -> Result<()> {
     let mut items = Vec::new();
+    let today = time::OffsetDateTime::now_utc().date();
     for user in users {
         let mut albums: BTreeMap<String, Album> = BTreeMap::new();
         for index in 0..to {
@@ -52,6 +62,7 @@ async fn grow(images: &DynamoImages, users: &[UserName], from: usize, to: usize,
                 width: Some(4000),
                 height: Some(3000),
                 labels: labels_of(index),
+                taken_at: Some(taken_on(today, index)),
                 ..ImageRecord::new(user, ImageStatus::Ready, "image/jpeg")
             };
             for label in &record.labels {
@@ -142,6 +153,49 @@ pub async fn measure(report: &mut Report, aws: &aws_config::SdkConfig, table: &s
             items as f64,
             "items",
             format!("the same for \"animal\" AND \"cat\", album counts read included ({requests} requests, {results} matches; every photo is an animal)"),
+        );
+
+        // When: memories (one photo a day back `size` days: three a year, a day either side) and
+        // the first page of a month.
+        let utc = taken::time_zone(None)?;
+        reads.take();
+        let started = std::time::Instant::now();
+        let remembered = taken::memories(&images, &tenant, &utc, time::OffsetDateTime::now_utc(), 50).await?;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let (items, requests) = reads.take();
+        let photos: usize = remembered.iter().map(|memory| memory.photos.len()).sum();
+        anyhow::ensure!(remembered.len() >= size / 366, "memories found {} years in {size} days", remembered.len());
+        report.add(
+            format!("memories.items_read.n{size}"),
+            items as f64,
+            "items",
+            format!(
+                "Count + ScannedCount of the {requests} Queries of GET /memories ({} years, {photos} photos), {setting}",
+                remembered.len()
+            ),
+        );
+        report.add(
+            format!("memories.ms.n{size}"),
+            elapsed,
+            "ms",
+            format!("GET /memories in the store alone (one run, {requests} Queries, 8 at a time), {setting}"),
+        );
+        let today = time::OffsetDateTime::now_utc().date();
+        let month_ago = today - time::Duration::days(30);
+        let day = |date: time::Date| format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day());
+        let month = TakenRange::of_query(Some(&day(month_ago)), Some(&day(today)), &utc)?.context("a range")?;
+        reads.take();
+        let page = images.search(&tenant, &Search::taken(month), DEFAULT_PAGE, None).await?;
+        let (items, requests) = reads.take();
+        anyhow::ensure!(page.items.len() == DEFAULT_PAGE.min(size), "a month's first page has {} photos", page.items.len());
+        report.add(
+            format!("search.taken_month.items_read.n{size}"),
+            items as f64,
+            "items",
+            format!(
+                "Count + ScannedCount of the {requests} Queries of a month's first page (taken_from, taken_to; {} results), {setting}",
+                page.items.len()
+            ),
         );
     }
     progress.finish_and_clear();

@@ -48,9 +48,9 @@ enum Command {
         #[arg(long)]
         no_analyzer: bool,
     },
-    /// Give the photos of a deployed stack analysed before the gallery or places existed their
-    /// thumbnail, preview and colour, and the place of their EXIF GPS position (once; photos that
-    /// have them are skipped).
+    /// Give the photos of a deployed stack analysed before the gallery, places or time search
+    /// existed their thumbnail, preview and colour, the place of their EXIF GPS position, and
+    /// their entry in the index by time taken (once; photos that have them are skipped).
     Backfill {
         #[command(flatten)]
         stack: StackChoice,
@@ -123,17 +123,18 @@ async fn backfill(stack: &str) -> anyhow::Result<()> {
     let users = DynamoUsers::new(aws_sdk_dynamodb::Client::new(&aws), &config.users_table);
     let images = DynamoImages::new(aws_sdk_dynamodb::Client::new(&aws), &config.images_table);
     let photos = S3Photos::new(sdk::s3_client(&aws), &config.photo_bucket);
-    let (mut seen, mut made, mut placed) = (0usize, 0usize, 0usize);
+    let (mut seen, mut made, mut placed, mut dated) = (0usize, 0usize, 0usize, 0usize);
     for user in users_with_prefix(&users, "").await? {
         let mut after = None;
         loop {
             let listed = images.list(&user.user_name, 100, after).await?;
             for record in &listed.items {
                 seen += 1;
+                dated += usize::from(images.backfill_taken(record).await?);
                 made += usize::from(analyzer::renditions::backfill(&images, &photos, record).await?);
                 placed += usize::from(analyzer::places::backfill(&images, &photos, record).await?);
             }
-            eprint!("\rphotos looked at: {seen}, thumbnails made: {made}, places found: {placed}");
+            eprint!("\rphotos looked at: {seen}, thumbnails made: {made}, places found: {placed}, dated: {dated}");
             match listed.next {
                 Some(next) => after = Some(next),
                 None => break,
@@ -141,7 +142,7 @@ async fn backfill(stack: &str) -> anyhow::Result<()> {
         }
     }
     eprintln!();
-    println!("{stack}: {made} photos got a thumbnail and preview, {placed} a place ({seen} looked at).");
+    println!("{stack}: {made} photos got a thumbnail and preview, {placed} a place, {dated} a time entry ({seen} looked at).");
     Ok(())
 }
 

@@ -18,7 +18,7 @@ use runtime::config::VisionEngine;
 use serde_json::{Value, json};
 
 fn ids(reply: &common::api::Reply) -> Vec<String> {
-    reply.body["items"].as_array().unwrap().iter().map(|item| item["id"].as_str().unwrap().to_owned()).collect()
+    reply.ids()
 }
 
 async fn albums(api: &Api, token: &str) -> BTreeMap<String, u64> {

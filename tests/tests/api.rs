@@ -723,6 +723,7 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
         "GET /albums",
         "GET /albums/{label}",
         "GET /places",
+        "GET /memories",
         "POST /collections",
         "GET /collections",
         "GET /collections/{id}",

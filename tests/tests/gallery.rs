@@ -73,7 +73,8 @@ async fn a_person_goes_through_the_gallery_in_a_browser() {
 }
 
 /// Photos analysed before thumbnails and places existed get them from `smart-album backfill`,
-/// once; the renditions it makes carry no EXIF (no GPS) of the original.
+/// once, and their entries in the index by time taken; the renditions it makes carry no EXIF
+/// (no GPS) of the original.
 #[tokio::test]
 async fn runtime_backfill_gives_older_photos_their_thumbnails_and_places() {
     use analyzer::testing::{gps, jpeg_with};
@@ -83,7 +84,7 @@ async fn runtime_backfill_gives_older_photos_their_thumbnails_and_places() {
     let placed = api.upload(&token, "image/jpeg", jpeg_with(&gps(38.7139, "N", 9.1394, "W"))).await;
     api.analyse_all(&token, &api.poller()).await;
     // As an analysis before these changes left them: no colour, no thumbnail, no preview, no
-    // place (nor its entries and counter).
+    // place (nor its entries and counter), no time entry.
     for photo in [&id, &placed] {
         for key in [format!("otto/{photo}/thumbnail.webp"), format!("otto/{photo}/preview.jpg")] {
             api.aws.s3.delete_object().bucket(&api.config.photo_bucket).key(key).send().await.unwrap();
@@ -92,7 +93,7 @@ async fn runtime_backfill_gives_older_photos_their_thumbnails_and_places() {
     for item in api.image_items().await {
         let sk = item["sk"].as_s().unwrap();
         let request = api.aws.dynamodb.clone();
-        if sk.contains("#place#") || sk.starts_with("placecount#") {
+        if sk.contains("#place#") || sk.starts_with("placecount#") || sk.ends_with("#taken") {
             request
                 .delete_item()
                 .table_name(&api.config.images_table)
@@ -116,6 +117,10 @@ async fn runtime_backfill_gives_older_photos_their_thumbnails_and_places() {
     let view = api.call(Method::GET, &format!("/images/{id}"), Some(&token), None).await;
     assert!(view.body["thumbnail_url"].is_null(), "{}", view.raw);
     assert!(api.call(Method::GET, &format!("/images/{placed}"), Some(&token), None).await.body["place"].is_null());
+    let today = time::OffsetDateTime::now_utc().date();
+    let today = format!("{:04}-{:02}-{:02}", today.year(), u8::from(today.month()), today.day());
+    let taken_today = format!("/images/search?taken_from={today}&taken_to={today}");
+    assert!(api.call(Method::GET, &taken_today, Some(&token), None).await.ids().is_empty(), "no time entries yet");
 
     let backfill = |expected: &'static str| {
         let output = Command::new(common::deployer_binary().with_file_name("smart-album"))
@@ -125,7 +130,10 @@ async fn runtime_backfill_gives_older_photos_their_thumbnails_and_places() {
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         assert!(output.status.success() && stdout.contains(expected), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     };
-    backfill("2 photos got a thumbnail and preview, 1 a place (2 looked at)");
+    backfill("2 photos got a thumbnail and preview, 1 a place, 2 a time entry (2 looked at)");
+    let mut both = vec![id.clone(), placed.clone()];
+    both.sort_by(|a, b| b.cmp(a));
+    assert_eq!(api.call(Method::GET, &taken_today, Some(&token), None).await.ids(), both, "found by their upload time");
     let view = api.call(Method::GET, &format!("/images/{id}"), Some(&token), None).await;
     let (status, thumbnail) = http(Method::GET, view.body["thumbnail_url"].as_str().unwrap(), &[], Vec::new()).await;
     assert_eq!(status, StatusCode::OK);
@@ -146,6 +154,6 @@ async fn runtime_backfill_gives_older_photos_their_thumbnails_and_places() {
     }
     let (_, original) = http(Method::GET, view.body["download_url"].as_str().unwrap(), &[], Vec::new()).await;
     assert!(analyzer::places::position_of(&original).is_some());
-    backfill("0 photos got a thumbnail and preview, 0 a place (2 looked at)");
+    backfill("0 photos got a thumbnail and preview, 0 a place, 0 a time entry (2 looked at)");
     api.tear_down().await;
 }

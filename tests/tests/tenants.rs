@@ -225,6 +225,12 @@ async fn ops_provision_list_suspend_move_and_remove_a_tenant() {
     assert_eq!((counted["tier"].as_str(), counted["details"]["persons"].as_u64()), (Some("TENANT_CORE"), Some(3)));
     let cats = core.call(Method::GET, "/images/search?label=cat", Some(&after), None).await;
     assert_eq!(cats.body["items"][0]["id"], cat.as_str(), "{}", cats.raw);
+    // Places and times move with the photos: sample2.jpg's place counted once, and the photo
+    // found by the date it was taken (August 2016).
+    let places = core.call(Method::GET, "/places", Some(&after), None).await;
+    assert_eq!(places.body["countries"][0]["photo_count"], json!(1), "{}", places.raw);
+    let dated = core.call(Method::GET, "/images/search?taken_from=2016-08-01&taken_to=2016-08-31", Some(&after), None).await;
+    assert_eq!(dated.ids().len(), 1, "{}", dated.raw);
     assert!(!has_account(&basic, "olga").await, "the account is left in the source");
     assert!(items_of(&basic, "olga").await.is_empty(), "items are left in the source");
     assert!(!basic.object_keys().await.iter().any(|key| key.starts_with("olga/")), "objects are left in the source");
@@ -322,7 +328,7 @@ async fn tenant_check_finds_and_repairs_a_damaged_tenant() {
     let before = seen_by_user(&api, &token).await;
 
     // The damage: an orphan object, a lost photo, a lost entry, an entry of no record, and
-    // counters that say otherwise.
+    // counters that say otherwise (the usage, and the place of sample2.jpg).
     let (table, bucket, db, s3) = (&api.config.images_table, &api.config.photo_bucket, &api.aws.dynamodb, &api.aws.s3);
     let orphan = format!("damaged/{}", ulid::Ulid::new());
     s3.put_object().bucket(bucket).key(&orphan).body(fixture("coffee.png").into()).send().await.unwrap();
@@ -346,11 +352,22 @@ async fn tenant_check_finds_and_repairs_a_damaged_tenant() {
         .await
         .unwrap();
 
+    let place_counter =
+        items_of(&api, "damaged").await.into_iter().find(|sk| sk.starts_with("placecount#")).expect("sample2.jpg is placed");
+    db.update_item()
+        .table_name(table)
+        .set_key(Some(key(&place_counter)))
+        .update_expression("SET photos = :wrong")
+        .expression_attribute_values(":wrong", aws_sdk_dynamodb::types::AttributeValue::N("7".into()))
+        .send()
+        .await
+        .unwrap();
+
     let found = tenant(&dir, &["check", "damaged", "--json"]);
     assert!(!found.success, "drifts exit non-zero");
     let report = json_of(&found);
     let kinds: Vec<&str> = report["found"]["drifts"].as_array().unwrap().iter().map(|drift| drift["kind"].as_str().unwrap()).collect();
-    for kind in ["orphan_object", "record_without_object", "missing_entry", "extra_item", "usage"] {
+    for kind in ["orphan_object", "record_without_object", "missing_entry", "extra_item", "usage", "place"] {
         assert!(kinds.contains(&kind), "{kind} not reported: {}", found.stdout);
     }
     let text = tenant(&dir, &["check", "damaged"]);
@@ -379,5 +396,8 @@ async fn tenant_check_finds_and_repairs_a_damaged_tenant() {
     assert!(found.raw.contains(&cat), "the rewritten entry finds the photo again: {}", found.raw);
     assert!(api.object_keys().await.iter().all(|key| key != &orphan));
     assert_eq!(api.call(Method::GET, &format!("/images/{group}"), Some(&token), None).await.status, StatusCode::OK);
+    let places = api.call(Method::GET, "/places", Some(&token), None).await;
+    assert_eq!(places.body["countries"][0]["photo_count"], json!(1), "the place recounted: {}", places.raw);
+    assert_eq!(places.body["countries"][0]["cover_image_id"], json!(group), "{}", places.raw);
     api.tear_down().await;
 }

@@ -25,7 +25,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use self::keys::{
     ImageItem, ListedImage, SAME_VERSION, entries_of, face_items, face_items_prefix, favourite_sk, items_prefix, label_entries_prefix,
-    person_entries_prefix, place_entries_prefix, record_sk, taken_sk, word_entries_prefix,
+    person_entries_prefix, place_entries_prefix, record_sk, taken_entry, taken_sk, word_entries_prefix,
 };
 use crate::aws_error;
 use crate::dynamo::{self, Item, condition_held, delete_request, from_item, key_of, n, put_request, to_item, value_of};
@@ -172,6 +172,30 @@ impl DynamoImages {
                 return Ok(Some(record));
             }
         }
+    }
+
+    /// Writes the time entry of an analysed photo that has none (one analysed before the time
+    /// partition existed: `smart-album backfill`); false when it has one, is not analysed, or
+    /// is gone.
+    pub async fn backfill_taken(&self, record: &ImageRecord) -> Result<bool> {
+        let Some(entry) = taken_entry(record)?.pop() else { return Ok(false) };
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(entry))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        if !dynamo::condition_held(put, "PutItem time entry")? {
+            return Ok(false);
+        }
+        // Deleted meanwhile: the entry just written goes too.
+        if self.get(&record.user_name, record.id).await?.is_none() {
+            domain::ImageStore::delete(self, &record.user_name, record.id).await?;
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     async fn delete_items(&self, items: &[Item]) -> Result<()> {

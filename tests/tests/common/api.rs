@@ -75,6 +75,14 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The ids of a page's items, in order.
+    pub fn ids(&self) -> Vec<String> {
+        self.body["items"]
+            .as_array()
+            .map(|items| items.iter().filter_map(|item| Some(item["id"].as_str()?.to_owned())).collect())
+            .unwrap_or_default()
+    }
+
     pub fn error_code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
