@@ -96,10 +96,12 @@ impl TakenRange {
         if from.is_none() && to.is_none() {
             return Ok(None);
         }
+        let (asked_from, asked_to) = (from, to);
         let from = from.map(|from| bound(from, End::From, tz)).transpose()?.unwrap_or(DateTime::MIN);
         let to = to.map(|to| bound(to, End::To, tz)).transpose()?.unwrap_or(DateTime::MAX);
         if from > to {
-            return Err(Error::invalid("invalid_taken_range", format!("taken_from ({from}) is after taken_to ({to})")));
+            let (asked_from, asked_to) = (cut(asked_from.unwrap_or_default()), cut(asked_to.unwrap_or_default()));
+            return Err(Error::invalid("invalid_taken_range", format!("taken_from ({asked_from}) is after taken_to ({asked_to})")));
         }
         Ok(Some(TakenRange { from, to, tz: tz.clone() }))
     }
