@@ -471,31 +471,23 @@ impl ImageIndex for MemoryImages {
                     || !(search.labels.is_empty() && search.persons.is_empty() && search.words.is_empty() && search.places.is_empty())
             })
             .collect();
-        if search.in_time_order() {
-            found.sort_by_key(|record| std::cmp::Reverse((key(record), record.id)));
-        }
-        let after = match after {
-            Some(after) if search.in_time_order() => Some((after.taken_key()?.to_owned(), after.id)),
-            Some(after) => Some((String::new(), after.id)),
-            None => None,
-        };
-        let hits = found
-            .into_iter()
-            .filter(|record| match &after {
-                None => true,
-                Some((taken, id)) if search.in_time_order() => (key(record), record.id) < (taken.clone(), *id),
-                Some((_, id)) => record.id < *id,
-            })
-            .map(|record| SearchMatch {
-                id: record.id,
-                labels: record.labels.iter().map(|label| label.name.clone()).collect(),
-                content_type: record.content_type.clone(),
-                created_at: record.created_at,
-                taken_at: record.taken_at.clone(),
-                width: record.width,
-                height: record.height,
-                color: record.color.clone(),
-            });
+        // Newest first by this order: when taken, then the id; or the id alone.
+        let in_time_order = search.in_time_order();
+        let order = |record: &ImageRecord| (if in_time_order { key(record) } else { String::new() }, record.id);
+        found.sort_by_key(|record| std::cmp::Reverse(order(record)));
+        let after = after
+            .map(|after| Ok::<_, Error>((if in_time_order { after.taken_key()?.to_owned() } else { String::new() }, after.id)))
+            .transpose()?;
+        let hits = found.into_iter().filter(|record| after.as_ref().is_none_or(|after| order(record) < *after)).map(|record| SearchMatch {
+            id: record.id,
+            labels: record.labels.iter().map(|label| label.name.clone()).collect(),
+            content_type: record.content_type.clone(),
+            created_at: record.created_at,
+            taken_at: record.taken_at.clone(),
+            width: record.width,
+            height: record.height,
+            color: record.color.clone(),
+        });
         Ok(page(hits, limit, SearchMatch::cursor))
     }
 

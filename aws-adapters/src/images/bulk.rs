@@ -11,9 +11,8 @@ use domain::grouping::Member;
 use domain::model::{Album, Face, ImageId, ImageRecord, ImageStatus, PersonId, PhotoRegion, UserName};
 
 /// The items of an analysed photo (its record, one index entry per label and its time entry),
-/// exactly as an
-/// upload followed by its analysis leaves them. The user's usage and album counters are not
-/// among them (see [`album_items`]).
+/// exactly as an upload followed by its analysis leaves them. The user's usage and album
+/// counters are not among them (see [`album_items`]).
 pub fn analysed_items(record: &ImageRecord) -> Result<Vec<Item>> {
     let mut record = record.clone();
     record.status = ImageStatus::Ready;
