@@ -4,6 +4,7 @@
 // to one. Every title and name is set as text, never as markup.
 
 import { call } from './api.js';
+import { photoCount } from './words.js';
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -44,7 +45,7 @@ function card(collection) {
   cover.loading = 'lazy';
   cover.alt = '';
   if (collection.cover_thumbnail_url) cover.src = collection.cover_thumbnail_url;
-  const count = `${collection.photo_count} photo${collection.photo_count === 1 ? '' : 's'}`;
+  const count = photoCount(collection.photo_count);
   link.append(cover, element('strong', '', collection.title),
     element('span', '', collection.role === 'owner' ? count : `${count}, from ${collection.owner}`));
   item.append(link);

@@ -3,6 +3,7 @@
 // narrows a search (`#/search?q=…&from=YYYY-MM-DD&to=YYYY-MM-DD`).
 
 import { call } from './api.js';
+import { photoCount } from './words.js';
 
 /** The viewer's IANA time zone: the clock "today" and dates are on. */
 export function timeZone() {
@@ -46,7 +47,7 @@ export async function onThisDay(main, before) {
       strip.append(image);
     }
     const counted = document.createElement('span');
-    counted.textContent = memory.photos.length === 1 ? '1 photo' : `${memory.photos.length} photos`;
+    counted.textContent = photoCount(memory.photos.length);
     link.append(name, strip, counted);
     year.append(link);
     years.append(year);

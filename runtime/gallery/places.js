@@ -4,10 +4,7 @@
 
 import { call } from './api.js';
 import { heading, notice } from './views.js';
-
-function count(photos) {
-  return `${photos} photo${photos === 1 ? '' : 's'}`;
-}
+import { photoCount } from './words.js';
 
 function placeCard(name, detail, photos, thumbnail, href) {
   const card = document.createElement('li');
@@ -20,7 +17,7 @@ function placeCard(name, detail, photos, thumbnail, href) {
   const title = document.createElement('strong');
   title.textContent = name;
   const counted = document.createElement('span');
-  counted.textContent = detail ? `${detail} · ${count(photos)}` : count(photos);
+  counted.textContent = detail ? `${detail} · ${photoCount(photos)}` : photoCount(photos);
   link.append(cover, title, counted);
   card.append(link);
   return card;
@@ -48,7 +45,7 @@ export async function places(main) {
     link.textContent = country.country;
     const counted = document.createElement('span');
     counted.className = 'count';
-    counted.textContent = ` ${count(country.photo_count)}`;
+    counted.textContent = ` ${photoCount(country.photo_count)}`;
     title.append(link, counted);
     const cards = document.createElement('ul');
     cards.className = 'cards';

@@ -5,6 +5,7 @@
 // It shows nothing else: no other link, collection or photo of the owner's.
 
 import { Grid } from './grid.js';
+import { photoCount } from './words.js';
 
 const secret = location.pathname.split('/').filter(Boolean).pop() || '';
 const base = new URL(`${encodeURIComponent(secret)}/`, document.baseURI);
@@ -49,7 +50,7 @@ function refusal(error) {
 
 function describe(collection) {
   title.textContent = collection.title;
-  const count = `${collection.photo_count} photo${collection.photo_count === 1 ? '' : 's'}`;
+  const count = photoCount(collection.photo_count);
   const until = collection.expires_at ? `, until ${new Date(collection.expires_at).toLocaleDateString()}` : '';
   about.textContent = `${count}, shared by ${collection.owner}${until}.`;
   if (collection.description) {

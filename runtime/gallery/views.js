@@ -6,6 +6,7 @@
 
 import { call } from './api.js';
 import { collectionSections } from './collections.js';
+import { photoCount } from './words.js';
 
 function heading(text) {
   const title = document.createElement('h1');
@@ -37,7 +38,7 @@ function albumCard(album, also) {
   const name = document.createElement('strong');
   name.textContent = album.label;
   const count = document.createElement('span');
-  count.textContent = `${album.photos} photo${album.photos === 1 ? '' : 's'}`;
+  count.textContent = photoCount(album.photos);
   link.append(cover, name, count);
   if (also.length) {
     const more = document.createElement('span');
@@ -123,7 +124,7 @@ export async function people(main, reload) {
       }
     });
     const count = document.createElement('span');
-    count.textContent = `${person.photo_count} photo${person.photo_count === 1 ? '' : 's'}`;
+    count.textContent = photoCount(person.photo_count);
     const pick = document.createElement('label');
     const box = document.createElement('input');
     box.type = 'checkbox';
@@ -161,7 +162,7 @@ function faceCover(person) {
   cover.alt = person.name || 'Unnamed person';
   if (person.cover_url) cover.src = person.cover_url;
   const caption = document.createElement('figcaption');
-  caption.textContent = `${person.name || 'Unnamed'} · ${person.photo_count} photo${person.photo_count === 1 ? '' : 's'}`;
+  caption.textContent = `${person.name || 'Unnamed'} · ${photoCount(person.photo_count)}`;
   figure.append(cover, caption);
   return figure;
 }
